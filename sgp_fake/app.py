@@ -1,0 +1,393 @@
+"""The fake's HTTP face: a Starlette route table behind a thin ASGI front door.
+
+:class:`FakeApp` is the ASGI application. For each request it buffers the body (refusing bodies
+over the size limit before they are read in full), applies fault rules and the rate limit,
+dispatches to the Starlette routes, and records request and answer in the journal. Errors of
+every kind are answered as FastAPI answers them: ``{"detail": ...}`` JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, Callable, Iterable, Protocol
+
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticSerializationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import Message, Receive, Scope, Send
+
+from .errors import (
+    BodyParseError,
+    FakeHTTPError,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    RequestValidationError,
+)
+from .faults import ConnectionFault, FaultRule, FaultRules
+from .journal import Journal, JournalEntry
+from .models import ModelTemplateListParams, ModelTemplateRequest
+from .ratelimit import RateLimiter
+from .settings import FakeSettings, Identity
+from .store import ModelTemplateStore, StoredTemplate
+from .validation import render_errors, validate_body
+
+__all__ = ["ADMIN_PREFIX", "Backend", "FakeApp", "create_app", "json_response"]
+
+ADMIN_PREFIX = "/_fake"
+"""Reserved path prefix of the admin API; never an SGP route."""
+
+BODY_SCOPE_KEY = "sgp_fake.body"
+IDENTITY_SCOPE_KEY = "sgp_fake.identity"
+SYNC_SCOPE_KEY = "sgp_fake.sync"
+"""Set by the sync in-process transport: the app must not wait on an event loop."""
+
+
+class Backend(Protocol):
+    """What the app needs of a fake instance (see :class:`sgp_fake.SGPFake`)."""
+
+    @property
+    def store(self) -> ModelTemplateStore: ...
+    @property
+    def settings(self) -> FakeSettings: ...
+    @property
+    def journal(self) -> Journal: ...
+    @property
+    def faults(self) -> FaultRules: ...
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
+
+
+def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response serialised as Starlette's JSONResponse does (compact, UTF-8)."""
+    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    return Response(body, status_code, headers, media_type="application/json")
+
+
+def _error_response(status_code: int, detail: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(render_errors(detail), status_code, headers, media_type="application/json")
+
+
+async def _fake_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FakeHTTPError)
+    return _error_response(exc.status_code, exc.detail, exc.headers)
+
+
+async def _starlette_http_error(request: Request, exc: Exception) -> Response:
+    # Unknown routes (404) and wrong methods (405, with its Allow header), as FastAPI answers them.
+    assert isinstance(exc, HTTPException)
+    return _error_response(exc.status_code, exc.detail, dict(exc.headers or {}))
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return _error_response(500, "Internal Server Error")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class _Endpoints:
+    """The SGP routes, bound to one backend."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def identity(self, request: Request) -> Identity:
+        """The caller, from ``x-api-key``; checks ``x-selected-account-id`` when sent."""
+        scope = request.scope
+        identity: Identity | None = scope.get(IDENTITY_SCOPE_KEY)
+        if identity is None:
+            api_key = _header(scope, b"x-api-key")
+            identity = self.backend.settings.identity_for(api_key)
+            if identity is None:
+                raise NotAuthenticated("Not authenticated" if not api_key else "Invalid API key")
+            scope[IDENTITY_SCOPE_KEY] = identity
+        selected = _header(scope, b"x-selected-account-id")
+        if selected and not identity.may_use(selected):
+            raise PermissionDenied(f"Identity {identity.user_id} has no access to account {selected}")
+        return identity
+
+    def _visible(self, request: Request, identity: Identity) -> StoredTemplate:
+        template_id = request.path_params["model_template_id"]
+        stored = self.backend.store.get(template_id)
+        if stored is None or not identity.may_use(stored.account_id):
+            raise NotFound(f"Model template {template_id} not found")
+        return stored
+
+    async def create(self, request: Request) -> Response:
+        identity = self.identity(request)
+        settings = self.backend.settings
+        body: bytes = request.scope[BODY_SCOPE_KEY]
+        model = validate_body(
+            ModelTemplateRequest,
+            body,
+            _header(request.scope, b"content-type"),
+            extra="forbid" if settings.strict else "ignore",
+        )
+        if not identity.may_use(model.account_id):
+            raise PermissionDenied(
+                f"Identity {identity.user_id} may not create in account {model.account_id}"
+            )
+        try:
+            stored = self.backend.store.create(model, identity)
+        except PydanticSerializationError as exc:
+            # Strings JSON can carry but UTF-8 cannot (lone surrogates): refuse, never 500.
+            raise BodyParseError() from exc
+        return Response(stored.body, media_type="application/json")
+
+    async def retrieve(self, request: Request) -> Response:
+        stored = self._visible(request, self.identity(request))
+        return Response(stored.body, media_type="application/json")
+
+    async def delete(self, request: Request) -> Response:
+        stored = self._visible(request, self.identity(request))
+        self.backend.store.delete(stored.id)
+        return Response(b'{"count":1,"success":true}', media_type="application/json")
+
+    async def list(self, request: Request) -> Response:
+        identity = self.identity(request)
+        try:
+            params = ModelTemplateListParams.model_validate(dict(request.query_params))
+        except PydanticValidationError as exc:
+            raise RequestValidationError(
+                [{**e, "loc": ["query", *e["loc"]]} for e in exc.errors(include_url=False)]
+            ) from None
+        account = params.account_id or _header(request.scope, b"x-selected-account-id")
+        accounts: Iterable[str] | None
+        if account:
+            if not identity.may_use(account):
+                raise PermissionDenied(
+                    f"Identity {identity.user_id} has no access to account {account}"
+                )
+            accounts = (account,)
+        else:
+            accounts = None if identity.accounts is None else sorted(identity.accounts)
+        items, total = self.backend.store.page(accounts, params.page, params.limit)
+        body = b"".join(
+            (
+                b'{"items":[',
+                b",".join(t.body for t in items),
+                b'],"current_page":%d,"items_per_page":%d,"total_item_count":%d}'
+                % (params.page, params.limit, total),
+            )
+        )
+        return Response(body, media_type="application/json")
+
+
+class FakeApp:
+    """The ASGI application of one fake instance. Build it with :func:`create_app`."""
+
+    def __init__(self, backend: Backend, routes: list[BaseRoute], openapi: Callable[[], bytes]) -> None:
+        self.backend = backend
+        self._openapi = openapi
+        routes = [*routes, Route("/openapi.json", self._openapi_endpoint, methods=["GET"])]
+        self.routes = routes
+        self.router = Starlette(
+            routes=routes,
+            exception_handlers={
+                FakeHTTPError: _fake_http_error,
+                HTTPException: _starlette_http_error,
+                Exception: _internal_error,
+            },
+        )
+
+    async def _openapi_endpoint(self, request: Request) -> Response:
+        return Response(self._openapi(), media_type="application/json")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.router(scope, receive, send)
+            return
+        backend = self.backend
+        path: str = scope["path"]
+        is_admin = path.startswith(ADMIN_PREFIX)
+
+        try:
+            body = await self._read_body(scope, receive)
+        except FakeHTTPError as exc:
+            await _error_response(exc.status_code, exc.detail, exc.headers)(scope, receive, send)
+            return
+        if body is None:
+            return  # the client went away mid-body: nobody to answer
+        scope[BODY_SCOPE_KEY] = body
+
+        if is_admin:
+            await self.router(scope, _replay(body, receive), send)
+            return
+
+        status: list[int] = []
+        response_headers: dict[str, str] = {}
+        chunks: list[bytes] = []
+        fault: FaultRule | None = None
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+                for key, value in message.get("headers", ()):
+                    response_headers[key.decode("latin-1")] = value.decode("latin-1")
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            fault = backend.faults.take(scope["method"], path, _account_of(scope, body)) if backend.faults else None
+            if fault is not None:
+                if fault.latency:
+                    await self._sleep(scope, fault.latency)
+                if fault.connection is not None:
+                    raise ConnectionFault(fault.connection)
+                if fault.status is not None:
+                    await _fault_response(fault)(scope, receive, capture)
+                    return
+            if path != "/openapi.json":
+                limited = self._rate_limited(scope)
+                if limited is not None:
+                    await limited(scope, receive, capture)
+                    return
+            await self.router(scope, _replay(body, receive), capture)
+        finally:
+            backend.journal.record(
+                JournalEntry(
+                    method=scope["method"],
+                    path=path,
+                    query=scope.get("query_string", b"").decode("latin-1"),
+                    headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
+                    body=body,
+                    status=status[0] if status else None,
+                    response_body=b"".join(chunks),
+                    response_headers=response_headers,
+                    fault=fault.id if fault is not None else None,
+                )
+            )
+
+    def _rate_limited(self, scope: Scope) -> Response | None:
+        limiter = self.backend.rate_limiter
+        if limiter.limit is None:
+            return None
+        api_key = _header(scope, b"x-api-key")
+        if not api_key:
+            return None
+        verdict = limiter.check(api_key)
+        if verdict is None or verdict.allowed:
+            return None
+        return _error_response(429, "Rate limit exceeded", verdict.headers)
+
+    async def _sleep(self, scope: Scope, seconds: float) -> None:
+        if scope.get(SYNC_SCOPE_KEY):
+            time.sleep(seconds)  # driven without an event loop: block the calling thread
+        else:
+            await asyncio.sleep(seconds)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
+        limit = self.backend.settings.max_body_size
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _account_of(scope: Scope, body: bytes) -> str | None:
+    """The account a request is about: selected-account header, query or body ``account_id``."""
+    selected = _header(scope, b"x-selected-account-id")
+    if selected:
+        return selected
+    query = scope.get("query_string", b"")
+    if b"account_id=" in query:
+        from urllib.parse import parse_qs
+
+        values = parse_qs(query.decode("latin-1")).get("account_id")
+        if values:
+            return values[-1]
+    if body:
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+        if isinstance(data, dict) and isinstance(data.get("account_id"), str):
+            return str(data["account_id"])
+    return None
+
+
+def _fault_response(rule: FaultRule) -> Response:
+    status = rule.status or 500
+    if rule.body is None:
+        return _error_response(status, f"Fault injected by sgp-fake ({rule.id})", rule.headers)
+    if isinstance(rule.body, (bytes, str)):
+        raw = rule.body.encode() if isinstance(rule.body, str) else rule.body
+        return Response(raw, status, rule.headers, media_type="application/json")
+    return json_response(rule.body, status, rule.headers)
+
+
+def create_app(
+    backend: Backend,
+    extra_routes: Iterable[BaseRoute] = (),
+    openapi: Callable[[], bytes] | None = None,
+) -> FakeApp:
+    """Build the ASGI app of a fake instance.
+
+    ``extra_routes`` are added after the SGP routes (the admin API uses this); ``openapi``
+    returns the bytes ``GET /openapi.json`` answers (by default, the document of the SGP routes
+    generated from the models).
+    """
+    endpoints = _Endpoints(backend)
+    routes: list[BaseRoute] = [
+        Route("/v4/model-templates", endpoints.create, methods=["POST"], name="create_model_template"),
+        Route("/v4/model-templates", endpoints.list, methods=["GET"], name="list_model_templates"),
+        Route(
+            "/v4/model-templates/{model_template_id}",
+            endpoints.retrieve,
+            methods=["GET"],
+            name="retrieve_model_template",
+        ),
+        Route(
+            "/v4/model-templates/{model_template_id}",
+            endpoints.delete,
+            methods=["DELETE"],
+            name="delete_model_template",
+        ),
+        *extra_routes,
+    ]
+    if openapi is None:
+        from .openapi import openapi_bytes
+
+        openapi = openapi_bytes
+    return FakeApp(backend, routes, openapi)
+

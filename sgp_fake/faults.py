@@ -1,0 +1,135 @@
+"""Fault rules: make chosen requests fail, slow down or lose their connection.
+
+A rule matches a method, a path pattern and optionally an account, and fires for the next
+``times`` matching requests (``None``: every one). A firing rule adds its latency, then either
+answers its status/headers/body, breaks the connection, or (latency only) lets the request through.
+The same rules drive the in-process transports and the live server.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["ConnectionFault", "FaultRule", "FaultRules"]
+
+ConnectionFaultKind = Literal["reset", "empty"]
+
+
+class ConnectionFault(Exception):
+    """Raised by the app where a real server would drop the connection.
+
+    In-process transports turn it into the httpx error a real socket gives (``ReadError`` for a
+    reset, ``RemoteProtocolError`` for a connection closed without an answer).
+    """
+
+    def __init__(self, kind: ConnectionFaultKind) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+_ids = itertools.count(1)
+
+
+@dataclass
+class FaultRule:
+    """One fault; see the module docstring. ``path`` is a glob (``*`` matches anything)."""
+
+    method: str = "*"
+    path: str = "*"
+    account_id: str | None = None
+    times: int | None = 1
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    latency: float = 0.0
+    connection: ConnectionFaultKind | None = None
+    id: str = field(default_factory=lambda: f"fault_{next(_ids)}")
+    hits: int = 0
+
+    def __post_init__(self) -> None:
+        self.method = self.method.upper()
+        if self.connection not in (None, "reset", "empty"):
+            raise ValueError("connection must be 'reset', 'empty' or None")
+        if self.status is not None and not 100 <= self.status <= 599:
+            raise ValueError("status must be an HTTP status code (100-599)")
+        if self.times is not None and self.times < 1:
+            raise ValueError("times must be at least 1, or None for every request")
+        if self.latency < 0:
+            raise ValueError("latency must not be negative")
+
+    def matches(self, method: str, path: str, account_id: str | None) -> bool:
+        """Whether this rule applies to a request (ignoring how many times it has left)."""
+        if self.method != "*" and self.method != method:
+            return False
+        if self.path != "*" and self.path != path and not fnmatch.fnmatchcase(path, self.path):
+            return False
+        return self.account_id is None or self.account_id == account_id
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view, as ``GET /_fake/faults`` lists it."""
+        return {
+            "id": self.id,
+            "method": self.method,
+            "path": self.path,
+            "account_id": self.account_id,
+            "times": self.times,
+            "status": self.status,
+            "headers": self.headers,
+            "body": self.body,
+            "latency": self.latency,
+            "connection": self.connection,
+            "hits": self.hits,
+        }
+
+
+class FaultRules:
+    """The fault rules of one fake, first added first matched. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+
+    def add(self, rule: FaultRule | None = None, **kwargs: Any) -> FaultRule:
+        """Add ``rule``, or a rule built from ``kwargs``; return it."""
+        if rule is None:
+            rule = FaultRule(**kwargs)
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def remove(self, rule_id: str) -> bool:
+        """Remove one rule; return whether it existed."""
+        with self._lock:
+            before = len(self._rules)
+            self._rules = [r for r in self._rules if r.id != rule_id]
+            return len(self._rules) != before
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        with self._lock:
+            self._rules.clear()
+
+    def list(self) -> list[FaultRule]:
+        """The rules, in matching order."""
+        with self._lock:
+            return list(self._rules)
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    def take(self, method: str, path: str, account_id: str | None) -> FaultRule | None:
+        """The first rule matching a request, counted as fired (spent rules are removed)."""
+        if not self._rules:
+            return None
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(method, path, account_id):
+                    rule.hits += 1
+                    if rule.times is not None and rule.hits >= rule.times:
+                        self._rules.remove(rule)
+                    return rule
+        return None

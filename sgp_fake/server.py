@@ -1,0 +1,114 @@
+"""A fake served by uvicorn on a real socket, in a background thread."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .faults import ConnectionFault
+
+__all__ = ["LiveServer", "with_socket_faults"]
+
+
+def with_socket_faults(app: ASGIApp) -> ASGIApp:
+    """Wrap an app so that a :class:`ConnectionFault` really breaks the client's connection.
+
+    A reset aborts the socket with an RST (``SO_LINGER`` 0); an empty answer closes it cleanly
+    before any byte of a response. Uvicorn exposes its transport only through the ``send``
+    callable's owner, so that is where we find it.
+    """
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        except ConnectionFault as fault:
+            cycle = getattr(send, "__self__", None)
+            transport = getattr(cycle, "transport", None)
+            if transport is None:
+                raise
+            if fault.kind == "reset":
+                sock = transport.get_extra_info("socket")
+                if sock is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                transport.abort()
+            else:
+                transport.close()
+            # Tell uvicorn the peer is gone, so it does not try to answer 500 on a dead socket.
+            cycle.disconnected = True  # type: ignore[union-attr]
+
+    return wrapped
+
+
+class LiveServer:
+    """Serve an ASGI app on ``host:port`` (port 0 picks a free one) from a daemon thread.
+
+    >>> from sgp_fake import SGPFake
+    >>> with LiveServer(SGPFake().app) as server:
+    ...     server.url.startswith("http://127.0.0.1:")
+    True
+    """
+
+    def __init__(
+        self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"
+    ) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self._config = uvicorn.Config(
+            with_socket_faults(app), host=host, port=port, log_level=log_level, lifespan="off", access_log=False
+        )
+        self._server = uvicorn.Server(self._config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:54321``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> LiveServer:
+        """Start serving; return once the socket accepts connections."""
+        if self._thread is not None:
+            raise RuntimeError("server already started")
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        self._socket = sock
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="sgp-fake-server", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("sgp-fake server did not start")
+            time.sleep(0.005)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop serving and wait for the thread to end."""
+        if self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        self._thread = None
+        self._socket.close()
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

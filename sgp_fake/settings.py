@@ -1,0 +1,60 @@
+"""Who may call the fake, and how strictly it validates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Mapping
+
+__all__ = ["DEFAULT_IDENTITY", "DEFAULT_MAX_BODY_SIZE", "FakeSettings", "Identity"]
+
+DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The caller behind an API key.
+
+    ``accounts`` lists the accounts the identity may use; ``None`` means every account.
+    """
+
+    user_id: str
+    identity_type: Literal["user", "service_account"] = "user"
+    accounts: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.identity_type not in ("user", "service_account"):
+            raise ValueError(f"identity_type must be 'user' or 'service_account', not {self.identity_type!r}")
+        if self.accounts is not None and not isinstance(self.accounts, frozenset):
+            object.__setattr__(self, "accounts", frozenset(self.accounts))
+
+    def may_use(self, account_id: str) -> bool:
+        """Whether this identity may read and write templates of ``account_id``."""
+        return self.accounts is None or account_id in self.accounts
+
+
+DEFAULT_IDENTITY = Identity(user_id="user_sgp_fake")
+"""Who any API key maps to when the fake is not configured with keys."""
+
+
+@dataclass
+class FakeSettings:
+    """Settings of one fake instance; change them at any time, they apply to the next request.
+
+    * ``api_keys``: ``None`` accepts any non-empty key as :data:`DEFAULT_IDENTITY`; a mapping
+      accepts only its keys, each as its identity.
+    * ``strict``: reject unknown request fields (pydantic ``extra_forbidden``) instead of
+      ignoring them as the real service does.
+    * ``max_body_size``: bodies over this many bytes answer 413 before they are buffered.
+    """
+
+    api_keys: Mapping[str, Identity] | None = None
+    strict: bool = False
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE
+
+    def identity_for(self, api_key: str | None) -> Identity | None:
+        """The identity an API key maps to, or ``None`` when the key is refused."""
+        if not api_key:
+            return None
+        if self.api_keys is None:
+            return DEFAULT_IDENTITY
+        return self.api_keys.get(api_key)
