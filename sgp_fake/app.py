@@ -19,7 +19,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from .errors import (
@@ -81,9 +81,20 @@ async def _fake_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _starlette_http_error(request: Request, exc: Exception) -> Response:
-    # Unknown routes (404) and wrong methods (405, with its Allow header), as FastAPI answers them.
+    # Unknown routes (404) and wrong methods (405), as FastAPI answers them.
     assert isinstance(exc, HTTPException)
-    return _error_response(exc.status_code, exc.detail, dict(exc.headers or {}))
+    headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+    if exc.status_code == 405:
+        # Starlette names only the first route that matched the path, in set order; list every
+        # method the path serves, in a stable order.
+        methods = {
+            method
+            for route in request.app.routes
+            if route.matches(request.scope)[0] != Match.NONE
+            for method in (getattr(route, "methods", None) or ())
+        }
+        headers["allow"] = ", ".join(sorted(methods))
+    return _error_response(exc.status_code, exc.detail, headers)
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
@@ -146,19 +157,48 @@ class _Endpoints:
             raise BodyParseError() from exc
         return Response(stored.body, media_type="application/json")
 
+    def _made_up(self, request: Request, identity: Identity) -> bytes | None:
+        """In contract mode, the template an unknown id answers with; else ``None``."""
+        if not self.backend.settings.contract:
+            return None
+        template_id = request.path_params["model_template_id"]
+        if template_id in self.backend.store:
+            return None  # it exists, just not for this caller: a real 404
+        from .contract import contract_template
+
+        return contract_template(
+            template_id, identity, _header(request.scope, b"x-selected-account-id")
+        )
+
     async def retrieve(self, request: Request) -> Response:
-        stored = self._visible(request, self.identity(request))
+        identity = self.identity(request)
+        try:
+            stored = self._visible(request, identity)
+        except NotFound:
+            made_up = self._made_up(request, identity)
+            if made_up is None:
+                raise
+            return Response(made_up, media_type="application/json")
         return Response(stored.body, media_type="application/json")
 
     async def delete(self, request: Request) -> Response:
-        stored = self._visible(request, self.identity(request))
-        self.backend.store.delete(stored.id)
+        identity = self.identity(request)
+        try:
+            stored = self._visible(request, identity)
+        except NotFound:
+            if self._made_up(request, identity) is None:
+                raise
+        else:
+            self.backend.store.delete(stored.id)
         return Response(b'{"count":1,"success":true}', media_type="application/json")
 
     async def list(self, request: Request) -> Response:
         identity = self.identity(request)
         try:
-            params = ModelTemplateListParams.model_validate(dict(request.query_params))
+            params = ModelTemplateListParams.model_validate(
+                dict(request.query_params),
+                extra="forbid" if self.backend.settings.strict else "ignore",
+            )
         except PydanticValidationError as exc:
             raise RequestValidationError(
                 [{**e, "loc": ["query", *e["loc"]]} for e in exc.errors(include_url=False)]
@@ -241,6 +281,9 @@ class FakeApp:
             await send(message)
 
         try:
+            latency = backend.settings.latency
+            if latency:
+                await self._sleep(scope, latency)
             fault = backend.faults.take(scope["method"], path, _account_of(scope, body)) if backend.faults else None
             if fault is not None:
                 if fault.latency:

@@ -20,7 +20,14 @@ import enum
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+    model_serializer,
+)
 
 __all__ = [
     "CreateModelEndpointConfig",
@@ -181,6 +188,14 @@ class ParameterSchemaField(BaseModel):
     type: Union[Literal["str"], Literal["int"], Literal["float"], Literal["bool"]]
     description: Optional[str]
     required: Optional[bool]
+
+    @model_serializer(mode="wrap")
+    def _keep_required_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Answers leave out null fields, but these two are required: a null stays a null.
+        data: dict[str, Any] = handler(self)
+        data.setdefault("description", self.description)
+        data.setdefault("required", self.required)
+        return data
 
 
 class ParameterSchema(BaseModel):

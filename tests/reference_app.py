@@ -27,7 +27,7 @@ reference = FastAPI()
 )
 def create(body: ModelTemplateRequest) -> dict[str, Any]:
     return {
-        **dict(body),
+        **body.model_dump(exclude_none=True),
         "id": "reference",
         "created_at": datetime.now(timezone.utc),
         "created_by_user_id": "reference",
