@@ -1,0 +1,41 @@
+"""The public surface: what ``sgp_fake`` exports is importable, documented and typed."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import sgp_fake
+
+EXPECTED = {
+    "DEFAULT_API_KEY", "DEFAULT_BASE_URL", "DEFAULT_IDENTITY", "AsyncFakeTransport", "ConnectionFault",
+    "FakeHTTPError", "FakeSettings", "FakeTransport", "FaultRule", "Identity", "Journal", "JournalEntry",
+    "LiveServer", "ModelTemplateStore", "RateLimit", "SGPFake", "StoredTemplate", "seeded_ids",
+}
+
+
+def test_all_is_the_public_surface() -> None:
+    assert EXPECTED <= set(sgp_fake.__all__)
+    for name in sgp_fake.__all__:
+        assert hasattr(sgp_fake, name), name
+    assert sorted(sgp_fake.__all__) == sorted(set(sgp_fake.__all__))
+
+
+def test_public_classes_and_functions_have_docstrings() -> None:
+    for name in sgp_fake.__all__:
+        obj = getattr(sgp_fake, name)
+        if callable(obj):
+            assert obj.__doc__, f"{name} has no docstring"
+
+
+def test_every_module_declares_all() -> None:
+    package = Path(sgp_fake.__file__).parent
+    for path in sorted(package.glob("*.py")):
+        if path.stem.startswith("_") or path.stem == "plugin":  # its surface is its fixtures
+            continue
+        module = importlib.import_module(f"sgp_fake.{path.stem}")
+        assert hasattr(module, "__all__"), f"sgp_fake.{path.stem} has no __all__"
+
+
+def test_package_is_typed() -> None:
+    assert (Path(sgp_fake.__file__).parent / "py.typed").exists()
