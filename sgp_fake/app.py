@@ -378,7 +378,7 @@ def _account_of(scope: Scope, body: bytes) -> str | None:
 
         values = parse_qs(query.decode("latin-1")).get("account_id")
         if values:
-            return values[-1]
+            return str(values[-1])
     if body:
         try:
             data = json.loads(body)

@@ -63,9 +63,9 @@ class FaultRule:
 
     def matches(self, method: str, path: str, account_id: str | None) -> bool:
         """Whether this rule applies to a request (ignoring how many times it has left)."""
-        if self.method != "*" and self.method != method:
+        if self.method not in ("*", method):
             return False
-        if self.path != "*" and self.path != path and not fnmatch.fnmatchcase(path, self.path):
+        if self.path not in ("*", path) and not fnmatch.fnmatchcase(path, self.path):
             return False
         return self.account_id is None or self.account_id == account_id
 

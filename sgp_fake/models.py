@@ -17,7 +17,7 @@ FastAPI service produces. Nullability is deliberate, field by field:
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Dict, List, Literal, Optional, Union
 
 from pydantic import (
@@ -56,7 +56,7 @@ __all__ = [
 _CONFIG = ConfigDict(protected_namespaces=())
 
 
-class ModelEndpointType(str, enum.Enum):
+class ModelEndpointType(enum.StrEnum):
     """How a model endpoint is served."""
 
     SYNC = "SYNC"
@@ -65,7 +65,7 @@ class ModelEndpointType(str, enum.Enum):
     BATCH = "BATCH"
 
 
-class ModelType(str, enum.Enum):
+class ModelType(enum.StrEnum):
     """The kind of model a template produces."""
 
     COMPLETION = "COMPLETION"
@@ -77,7 +77,7 @@ class ModelType(str, enum.Enum):
     BUNDLE = "BUNDLE"
 
 
-class LaunchEndpointProtocol(str, enum.Enum):
+class LaunchEndpointProtocol(enum.StrEnum):
     """Calling convention of a Launch endpoint."""
 
     SGP = "SGP"
@@ -85,14 +85,14 @@ class LaunchEndpointProtocol(str, enum.Enum):
     VLLM = "VLLM"
 
 
-class IdentifierTypeEnum(str, enum.Enum):
+class IdentifierTypeEnum(enum.StrEnum):
     """Kind of identity that made a request."""
 
     user = "user"
     service_account = "service_account"
 
 
-class GPUType(str, enum.Enum):
+class GPUType(enum.StrEnum):
     """GPU models a Launch endpoint can request."""
 
     nvidia_tesla_t4 = "nvidia-tesla-t4"
@@ -104,7 +104,7 @@ class GPUType(str, enum.Enum):
     nvidia_hopper_h100_3g40gb = "nvidia-hopper-h100-3g40gb"
 
 
-class TrainingDatasetORMSchemaTypeEnum(str, enum.Enum):
+class TrainingDatasetORMSchemaTypeEnum(enum.StrEnum):
     """Shape of a fine-tuning dataset."""
 
     GENERATION = "GENERATION"
@@ -267,8 +267,8 @@ class ModelTemplateResponse(BaseModel):
     def _created_at_in_utc(self, value: datetime) -> str:
         # Always UTC with an explicit offset ("+00:00"); a naive time is taken to be UTC.
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat()
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat()
 
 
 class ValidationError(BaseModel):
@@ -278,7 +278,7 @@ class ValidationError(BaseModel):
     msg: str = Field(title="Message")
     type: str = Field(title="Error Type")
     input: Any = Field(None, title="Input")
-    ctx: Dict[str, Any] = Field(None, title="Context")  # type: ignore[assignment]
+    ctx: Dict[str, Any] = Field(None, title="Context")  # type: ignore[arg-type]
 
 
 class HTTPValidationError(BaseModel):

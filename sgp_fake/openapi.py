@@ -26,7 +26,7 @@ from .models import (
 __all__ = ["build_openapi", "openapi_bytes", "schema_ref"]
 
 REF_TEMPLATE = "#/components/schemas/{model}"
-SECURITY = [{"APIKeyHeader": []}]
+SECURITY: list[dict[str, list[str]]] = [{"APIKeyHeader": []}]
 
 
 def schema_ref(model: type[BaseModel]) -> dict[str, str]:
@@ -63,8 +63,8 @@ _AUTH_ERRORS = {
 def _query_parameters() -> list[dict[str, Any]]:
     schema = ModelTemplateListParams.model_json_schema()
     params = []
-    for name, prop in schema["properties"].items():
-        prop = dict(prop)
+    for name, field_schema in schema["properties"].items():
+        prop = dict(field_schema)
         description = prop.pop("description", None)
         param: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": prop}
         if description:
@@ -92,7 +92,10 @@ def _sgp_paths() -> dict[str, Any]:
                 "operationId": "create_model_template",
                 "requestBody": {"required": True, "content": _json_content(ModelTemplateRequest)},
                 "responses": {
-                    "200": {"description": "Successful Response", "content": _json_content(ModelTemplateResponse)},
+                    "200": {
+                        "description": "Successful Response",
+                        "content": _json_content(ModelTemplateResponse),
+                    },
                     **_AUTH_ERRORS,
                     "422": _VALIDATION,
                 },
@@ -105,7 +108,10 @@ def _sgp_paths() -> dict[str, Any]:
                 "operationId": "list_model_templates",
                 "parameters": _query_parameters(),
                 "responses": {
-                    "200": {"description": "Successful Response", "content": _json_content(PaginatedModelTemplates)},
+                    "200": {
+                        "description": "Successful Response",
+                        "content": _json_content(PaginatedModelTemplates),
+                    },
                     **_AUTH_ERRORS,
                     "422": _VALIDATION,
                 },
@@ -119,7 +125,10 @@ def _sgp_paths() -> dict[str, Any]:
                 "operationId": "get_model_template",
                 "parameters": [_TEMPLATE_ID],
                 "responses": {
-                    "200": {"description": "Successful Response", "content": _json_content(ModelTemplateResponse)},
+                    "200": {
+                        "description": "Successful Response",
+                        "content": _json_content(ModelTemplateResponse),
+                    },
                     **_AUTH_ERRORS,
                     **not_found,
                 },
@@ -131,7 +140,10 @@ def _sgp_paths() -> dict[str, Any]:
                 "operationId": "delete_model_template",
                 "parameters": [_TEMPLATE_ID],
                 "responses": {
-                    "200": {"description": "Successful Response", "content": _json_content(GenericDeleteResponse)},
+                    "200": {
+                        "description": "Successful Response",
+                        "content": _json_content(GenericDeleteResponse),
+                    },
                     **_AUTH_ERRORS,
                     **not_found,
                 },
@@ -167,9 +179,7 @@ def build_openapi(
         HTTPValidationError,
         *extra_models,
     )
-    _, schemas = models_json_schema(
-        [(m, "validation") for m in models], ref_template=REF_TEMPLATE
-    )
+    _, schemas = models_json_schema([(m, "validation") for m in models], ref_template=REF_TEMPLATE)
     return {
         "openapi": "3.1.0",
         "info": {

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["RateLimit", "RateLimiter", "RateLimitVerdict"]
+__all__ = ["RateLimit", "RateLimitVerdict", "RateLimiter"]
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,12 @@ class LiveServer:
         self.host = host
         self.port = port
         self._config = uvicorn.Config(
-            with_socket_faults(app), host=host, port=port, log_level=log_level, lifespan="off", access_log=False
+            with_socket_faults(app),
+            host=host,
+            port=port,
+            log_level=log_level,
+            lifespan="off",
+            access_log=False,
         )
         self._server = uvicorn.Server(self._config)
         self._thread: threading.Thread | None = None

@@ -18,7 +18,7 @@ import random
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Callable, Collection, Iterable, Iterator
 
 from .models import IdentifierTypeEnum, ModelTemplateRequest, ModelTemplateResponse
@@ -42,7 +42,7 @@ IdGenerator = Callable[[], str]
 
 def utc_now() -> datetime:
     """The default clock: the current time in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def random_ids() -> IdGenerator:

@@ -14,7 +14,7 @@ give.
 
 from __future__ import annotations
 
-from typing import Any, Coroutine
+from typing import Any, Coroutine, cast
 from urllib.parse import unquote
 
 import httpx
@@ -116,7 +116,12 @@ class FakeTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         exchange = _Exchange(request, request.read())
         try:
-            _run_without_loop(self.app(_scope(request, True), exchange.receive, exchange.send))
+            _run_without_loop(
+                cast(
+                    Coroutine[Any, Any, None],
+                    self.app(_scope(request, True), exchange.receive, exchange.send),
+                )
+            )
         except ConnectionFault as fault:
             raise exchange.connection_error(fault) from None
         return exchange.response()

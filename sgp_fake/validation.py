@@ -96,10 +96,7 @@ def decode_json_body(body: bytes) -> Any:
 
 
 def _errors_of(exc: pydantic.ValidationError) -> list[dict[str, Any]]:
-    return [
-        {**err, "loc": ["body", *err["loc"]]}
-        for err in exc.errors(include_url=False)
-    ]
+    return [{**err, "loc": ["body", *err["loc"]]} for err in exc.errors(include_url=False)]
 
 
 def validate_body(

@@ -41,4 +41,4 @@ def contract() -> dict[str, Any]:
 @pytest.fixture
 def fake() -> Iterator[SGPFake]:
     """A fresh fake for tests of the core (the plugin's fixtures are tested separately)."""
-    yield SGPFake()
+    return SGPFake()

@@ -9,7 +9,7 @@ Starlette.)
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Optional
 
 import httpx
@@ -29,7 +29,7 @@ def create(body: ModelTemplateRequest) -> dict[str, Any]:
     return {
         **body.model_dump(exclude_none=True),
         "id": "reference",
-        "created_at": datetime.now(timezone.utc),
+        "created_at": datetime.now(UTC),
         "created_by_user_id": "reference",
         "created_by_identity_type": "user",
     }

@@ -9,7 +9,9 @@ from sgp_fake import FakeSettings, Identity, SGPFake
 from .conftest import minimal_body
 
 ALICE = Identity(user_id="alice", accounts=frozenset({"acct_a"}))
-ROBOT = Identity(user_id="robot", identity_type="service_account", accounts=frozenset({"acct_b", "acct_c"}))
+ROBOT = Identity(
+    user_id="robot", identity_type="service_account", accounts=frozenset({"acct_b", "acct_c"})
+)
 ADMIN = Identity(user_id="admin")  # every account
 
 
@@ -20,7 +22,12 @@ def configured() -> SGPFake:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("POST", "/v4/model-templates"), ("GET", "/v4/model-templates"), ("GET", "/v4/model-templates/x"), ("DELETE", "/v4/model-templates/x")],
+    [
+        ("POST", "/v4/model-templates"),
+        ("GET", "/v4/model-templates"),
+        ("GET", "/v4/model-templates/x"),
+        ("DELETE", "/v4/model-templates/x"),
+    ],
 )
 def test_no_api_key_is_401(fake: SGPFake, method: str, path: str) -> None:
     with fake.client(api_key=None) as client:
@@ -37,8 +44,13 @@ def test_empty_api_key_is_401(fake: SGPFake) -> None:
 
 def test_any_key_is_the_default_identity_by_default(fake: SGPFake) -> None:
     with fake.client(api_key="whatever") as client:
-        created = client.post("/v4/model-templates", json=minimal_body(account_id="anything")).json()
-    assert (created["created_by_user_id"], created["created_by_identity_type"]) == ("user_sgp_fake", "user")
+        created = client.post(
+            "/v4/model-templates", json=minimal_body(account_id="anything")
+        ).json()
+    assert (created["created_by_user_id"], created["created_by_identity_type"]) == (
+        "user_sgp_fake",
+        "user",
+    )
 
 
 def test_unknown_key_is_401_when_keys_are_configured(configured: SGPFake) -> None:
@@ -51,7 +63,10 @@ def test_unknown_key_is_401_when_keys_are_configured(configured: SGPFake) -> Non
 def test_identity_comes_from_the_key(configured: SGPFake) -> None:
     with configured.client(api_key="key-r") as client:
         created = client.post("/v4/model-templates", json=minimal_body(account_id="acct_b")).json()
-    assert (created["created_by_user_id"], created["created_by_identity_type"]) == ("robot", "service_account")
+    assert (created["created_by_user_id"], created["created_by_identity_type"]) == (
+        "robot",
+        "service_account",
+    )
 
 
 def test_creating_in_a_foreign_account_is_403(configured: SGPFake) -> None:
@@ -84,14 +99,19 @@ def test_other_accounts_templates_are_invisible(configured: SGPFake) -> None:
         assert admin.get("/v4/model-templates").json()["total_item_count"] == 2
 
 
-def test_multi_account_identity_lists_all_its_accounts_in_creation_order(configured: SGPFake) -> None:
+def test_multi_account_identity_lists_all_its_accounts_in_creation_order(
+    configured: SGPFake,
+) -> None:
     with configured.client(api_key="key-admin") as admin:
         ids = [
             admin.post("/v4/model-templates", json=minimal_body(account_id=acct)).json()["id"]
             for acct in ["acct_c", "acct_a", "acct_b", "acct_c", "acct_b"]
         ]
     with configured.client(api_key="key-r") as robot:
-        pages = [robot.get("/v4/model-templates", params={"limit": 2, "page": p}).json() for p in (1, 2, 3)]
+        pages = [
+            robot.get("/v4/model-templates", params={"limit": 2, "page": p}).json()
+            for p in (1, 2, 3)
+        ]
     assert [i["id"] for p in pages for i in p["items"]] == [ids[0], ids[2], ids[3], ids[4]]
     assert {p["total_item_count"] for p in pages} == {4}
 

@@ -40,7 +40,14 @@ FULL_BODY: dict[str, Any] = {
         },
     },
     "model_creation_parameters_schema": {
-        "parameters": [{"name": "weights_uri", "type": "str", "description": "Where the weights are", "required": True}]
+        "parameters": [
+            {
+                "name": "weights_uri",
+                "type": "str",
+                "description": "Where the weights are",
+                "required": True,
+            }
+        ]
     },
     "model_request_parameters_schema": {
         "parameters": [{"name": "top_k", "type": "int", "description": None, "required": False}]
@@ -80,7 +87,11 @@ def test_create_fills_every_default(client: httpx.Client) -> None:
         },
     }
     # Optional fields without a default that were not sent are left out.
-    for absent in ("endpoint_protocol", "model_creation_parameters_schema", "model_request_parameters_schema"):
+    for absent in (
+        "endpoint_protocol",
+        "model_creation_parameters_schema",
+        "model_request_parameters_schema",
+    ):
         assert absent not in created
 
 
@@ -88,14 +99,25 @@ def test_create_fills_nested_section_defaults(client: httpx.Client) -> None:
     created = create(client, FULL_BODY)
     vendor = created["vendor_configuration"]
     assert vendor["endpoint_config"] == {
-        "cpus": 3, "memory": "8Gi", "storage": "16Gi", "gpus": 1, "gpu_type": "nvidia-ampere-a10",
-        "min_workers": 0, "max_workers": 4, "per_worker": 10, "endpoint_type": "ASYNC",
+        "cpus": 3,
+        "memory": "8Gi",
+        "storage": "16Gi",
+        "gpus": 1,
+        "gpu_type": "nvidia-ampere-a10",
+        "min_workers": 0,
+        "max_workers": 4,
+        "per_worker": 10,
+        "endpoint_type": "ASYNC",
         "high_priority": False,
     }
     fine_tuning = vendor["fine_tuning_job_bundle_config"]
     assert fine_tuning["mount_location"] == "/workspace/launch_specific/config.json"
     assert fine_tuning["resources"] == {
-        "cpus": 3, "memory": "8Gi", "storage": "16Gi", "gpus": 2, "gpu_type": "nvidia-hopper-h100"
+        "cpus": 3,
+        "memory": "8Gi",
+        "storage": "16Gi",
+        "gpus": 2,
+        "gpu_type": "nvidia-hopper-h100",
     }
     # Required but nullable: a null is answered as null, not left out.
     assert created["model_request_parameters_schema"] == {
@@ -106,7 +128,13 @@ def test_create_fills_nested_section_defaults(client: httpx.Client) -> None:
 
 def test_create_echoes_the_request_and_adds_identity(client: httpx.Client) -> None:
     created = create(client, FULL_BODY)
-    for key in ("name", "endpoint_type", "model_type", "account_id", "model_creation_parameters_schema"):
+    for key in (
+        "name",
+        "endpoint_type",
+        "model_type",
+        "account_id",
+        "model_creation_parameters_schema",
+    ):
         assert created[key] == FULL_BODY[key]
     assert created["created_by_user_id"] == "user_sgp_fake"
     assert created["created_by_identity_type"] == "user"
@@ -158,7 +186,9 @@ def test_unknown_id_is_404_json(client: httpx.Client) -> None:
     assert response.json() == {"detail": "Model template does-not-exist not found"}
 
 
-@pytest.mark.parametrize("path", ["/v4/nothing", "/v3/model-templates", "/", "/v4/model-templates/a/b"])
+@pytest.mark.parametrize(
+    "path", ["/v4/nothing", "/v3/model-templates", "/", "/v4/model-templates/a/b"]
+)
 def test_unknown_route_is_404_json(client: httpx.Client, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
@@ -183,16 +213,30 @@ def test_wrong_method_is_405_json(client: httpx.Client, method: str, path: str, 
 
 def test_list_is_empty_at_first(client: httpx.Client) -> None:
     assert client.get("/v4/model-templates").json() == {
-        "items": [], "current_page": 1, "items_per_page": 100, "total_item_count": 0
+        "items": [],
+        "current_page": 1,
+        "items_per_page": 100,
+        "total_item_count": 0,
     }
 
 
 def test_list_pages_in_creation_order(client: httpx.Client) -> None:
     ids = [create(client, minimal_body(name=f"t{i}"))["id"] for i in range(7)]
-    pages = [client.get("/v4/model-templates", params={"limit": 3, "page": p}).json() for p in (1, 2, 3, 4)]
-    assert [[i["id"] for i in page["items"]] for page in pages] == [ids[0:3], ids[3:6], ids[6:7], []]
+    pages = [
+        client.get("/v4/model-templates", params={"limit": 3, "page": p}).json()
+        for p in (1, 2, 3, 4)
+    ]
+    assert [[i["id"] for i in page["items"]] for page in pages] == [
+        ids[0:3],
+        ids[3:6],
+        ids[6:7],
+        [],
+    ]
     assert [(p["current_page"], p["items_per_page"], p["total_item_count"]) for p in pages] == [
-        (1, 3, 7), (2, 3, 7), (3, 3, 7), (4, 3, 7)
+        (1, 3, 7),
+        (2, 3, 7),
+        (3, 3, 7),
+        (4, 3, 7),
     ]
 
 
@@ -203,7 +247,8 @@ def test_list_edges(client: httpx.Client) -> None:
     big = client.get("/v4/model-templates", params={"limit": 10000}).json()
     assert [i["id"] for i in big["items"]] == ids
     far = client.get("/v4/model-templates", params={"page": 10**6}).json()
-    assert far["items"] == [] and far["total_item_count"] == 3
+    assert far["items"] == []
+    assert far["total_item_count"] == 3
 
 
 def test_list_skips_deleted_templates(client: httpx.Client) -> None:
@@ -235,11 +280,24 @@ def test_openapi_document_covers_every_route(fake: SGPFake) -> None:
     assert set(paths["/v4/model-templates"]) == {"get", "post"}
     assert set(paths["/v4/model-templates/{model_template_id}"]) == {"get", "delete"}
     schemas = document["components"]["schemas"]
-    for name in ("ModelTemplateRequest", "ModelTemplateResponse", "PaginatedModelTemplates", "GenericDeleteResponse", "HTTPValidationError"):
+    for name in (
+        "ModelTemplateRequest",
+        "ModelTemplateResponse",
+        "PaginatedModelTemplates",
+        "GenericDeleteResponse",
+        "HTTPValidationError",
+    ):
         assert name in schemas
-    routes = {(r.path, m.lower()) for r in fake.app.routes for m in (getattr(r, "methods", None) or ()) if m != "HEAD"}
+    routes = {
+        (r.path, m.lower())
+        for r in fake.app.routes
+        for m in (getattr(r, "methods", None) or ())
+        if m != "HEAD"
+    }
     for path, method in routes:
-        assert method in paths.get(path, {}), f"{method.upper()} {path} is served but not documented"
+        assert method in paths.get(path, {}), (
+            f"{method.upper()} {path} is served but not documented"
+        )
 
 
 def test_full_body_is_not_mutated_by_the_fake(client: httpx.Client) -> None:

@@ -81,11 +81,23 @@ def test_every_component_is_generated(contract: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        "ModelTemplateRequest", "ModelTemplateResponse", "HTTPValidationError", "ValidationError",
-        "ModelEndpointType", "ModelType", "LaunchVendorConfiguration", "ParameterSchema",
-        "LaunchEndpointProtocol", "IdentifierTypeEnum", "ModelBundleConfiguration",
-        "CreateModelEndpointConfig", "FineTuningBundleConfiguration", "ParameterSchemaField",
-        "GPUType", "TrainingDatasetORMSchemaTypeEnum", "RequiredResources",
+        "ModelTemplateRequest",
+        "ModelTemplateResponse",
+        "HTTPValidationError",
+        "ValidationError",
+        "ModelEndpointType",
+        "ModelType",
+        "LaunchVendorConfiguration",
+        "ParameterSchema",
+        "LaunchEndpointProtocol",
+        "IdentifierTypeEnum",
+        "ModelBundleConfiguration",
+        "CreateModelEndpointConfig",
+        "FineTuningBundleConfiguration",
+        "ParameterSchemaField",
+        "GPUType",
+        "TrainingDatasetORMSchemaTypeEnum",
+        "RequiredResources",
     ],
 )
 def test_component_matches_the_contract(contract: dict[str, Any], name: str) -> None:
@@ -147,7 +159,11 @@ def test_nullable_fields_are_exactly_those_the_issue_names(contract: dict[str, A
 def test_the_contract_copy_keeps_facts_not_prose(contract: dict[str, Any]) -> None:
     def descriptions(node: Any) -> int:
         if isinstance(node, dict):
-            own = 1 if isinstance(node.get("description"), str) and len(node["description"]) > 120 else 0
+            own = (
+                1
+                if isinstance(node.get("description"), str) and len(node["description"]) > 120
+                else 0
+            )
             return own + sum(descriptions(v) for v in node.values())
         if isinstance(node, list):
             return sum(descriptions(v) for v in node)

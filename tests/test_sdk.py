@@ -16,7 +16,9 @@ CREATE: dict[str, Any] = {
     "endpoint_type": "SYNC",
     "model_type": "COMPLETION",
     "name": "llm",
-    "vendor_configuration": {"bundle_config": {"image": "image", "registry": "registry", "tag": "tag"}},
+    "vendor_configuration": {
+        "bundle_config": {"image": "image", "registry": "registry", "tag": "tag"}
+    },
 }
 
 
@@ -26,9 +28,10 @@ def sdk(request: pytest.FixtureRequest, fake: SGPFake) -> Iterator[Any]:
         with fake.sdk_client(max_retries=0) as client:
             yield client
     else:
-        with LiveServer(fake.app) as server, scale_gp.SGPClient(
-            api_key="k", base_url=server.url, max_retries=0
-        ) as client:
+        with (
+            LiveServer(fake.app) as server,
+            scale_gp.SGPClient(api_key="k", base_url=server.url, max_retries=0) as client,
+        ):
             yield client
 
 
@@ -91,7 +94,10 @@ async def test_async_create_list_delete(async_sdk: Any) -> None:
 
 def test_missing_key_is_an_authentication_error(fake: SGPFake) -> None:
     client = scale_gp.SGPClient(
-        api_key="", base_url="https://api.egp.scale.com", http_client=httpx.Client(transport=fake.transport()), max_retries=0
+        api_key="",
+        base_url="https://api.egp.scale.com",
+        http_client=httpx.Client(transport=fake.transport()),
+        max_retries=0,
     )
     with pytest.raises(scale_gp.AuthenticationError):
         client.model_templates.list()

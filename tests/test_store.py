@@ -17,7 +17,9 @@ def test_concurrent_creates_lose_nothing(fake: SGPFake) -> None:
     def work(worker: int) -> list[str]:
         with fake.client() as client:
             return [
-                client.post("/v4/model-templates", json=minimal_body(name=f"{worker}-{i}")).json()["id"]
+                client.post("/v4/model-templates", json=minimal_body(name=f"{worker}-{i}")).json()[
+                    "id"
+                ]
                 for i in range(50)
             ]
 
@@ -25,7 +27,11 @@ def test_concurrent_creates_lose_nothing(fake: SGPFake) -> None:
         ids = [i for batch in pool.map(work, range(8)) for i in batch]
     assert len(ids) == len(set(ids)) == 400 == len(fake.store)
     with fake.client() as client:
-        listed = [t["id"] for p in (1, 2, 3, 4, 5) for t in client.get("/v4/model-templates", params={"page": p}).json()["items"]]
+        listed = [
+            t["id"]
+            for p in (1, 2, 3, 4, 5)
+            for t in client.get("/v4/model-templates", params={"page": p}).json()["items"]
+        ]
     assert sorted(listed) == sorted(ids)
 
 
@@ -42,7 +48,12 @@ def test_pages_match_a_reference_model_under_random_changes() -> None:
             request = ModelTemplateRequest.model_validate(minimal_body(account_id=account))
             alive.append((store.create(request, DEFAULT_IDENTITY).id, account))
         if step % 150 == 0:
-            for accounts in (None, ["acct_1"], ["acct_0", "acct_4"], ["acct_2", "acct_3", "acct_5", "nobody"]):
+            for accounts in (
+                None,
+                ["acct_1"],
+                ["acct_0", "acct_4"],
+                ["acct_2", "acct_3", "acct_5", "nobody"],
+            ):
                 expected = [i for i, a in alive if accounts is None or a in accounts]
                 for limit in (1, 4, 25):
                     got: list[str] = []
@@ -60,7 +71,9 @@ def test_pages_match_a_reference_model_under_random_changes() -> None:
 def test_clear_one_account_keeps_the_others() -> None:
     store = ModelTemplateStore()
     for account in ("a", "b", "a"):
-        store.create(ModelTemplateRequest.model_validate(minimal_body(account_id=account)), DEFAULT_IDENTITY)
+        store.create(
+            ModelTemplateRequest.model_validate(minimal_body(account_id=account)), DEFAULT_IDENTITY
+        )
     assert store.clear("a") == 2
     assert [t.account_id for t in store.all()] == ["b"]
     assert store.clear("missing") == 0

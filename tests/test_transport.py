@@ -46,7 +46,10 @@ async def test_sync_client_works_inside_a_running_event_loop(fake: SGPFake) -> N
 async def test_async_transport_handles_concurrent_tasks(fake: SGPFake) -> None:
     async with fake.async_client() as client:
         responses = await asyncio.gather(
-            *(client.post("/v4/model-templates", json=minimal_body(name=f"t{i}")) for i in range(50))
+            *(
+                client.post("/v4/model-templates", json=minimal_body(name=f"t{i}"))
+                for i in range(50)
+            )
         )
     assert {r.status_code for r in responses} == {200}
     assert len({r.json()["id"] for r in responses}) == 50 == len(fake.store)
@@ -57,7 +60,8 @@ def test_instances_are_independent() -> None:
     with one.client() as client:
         client.post("/v4/model-templates", json=minimal_body())
     one.settings.strict = True
-    assert len(one.store) == 1 and len(two.store) == 0
+    assert len(one.store) == 1
+    assert len(two.store) == 0
     assert not two.settings.strict
     assert len(two.journal) == 0
 
@@ -67,13 +71,19 @@ def test_reset_empties_store_journal_and_faults(fake: SGPFake) -> None:
         client.post("/v4/model-templates", json=minimal_body())
     fake.faults.add(FaultRule(status=503, times=None))
     fake.reset()
-    assert len(fake.store) == 0 and len(fake.journal) == 0 and not fake.faults
+    assert len(fake.store) == 0
+    assert len(fake.journal) == 0
+    assert not fake.faults
     with fake.client() as client:
         assert client.get("/v4/model-templates").status_code == 200
 
 
-@pytest.mark.parametrize(("kind", "error"), [("reset", httpx.ReadError), ("empty", httpx.RemoteProtocolError)])
-def test_connection_faults_surface_as_transport_errors(fake: SGPFake, kind: str, error: type[Exception]) -> None:
+@pytest.mark.parametrize(
+    ("kind", "error"), [("reset", httpx.ReadError), ("empty", httpx.RemoteProtocolError)]
+)
+def test_connection_faults_surface_as_transport_errors(
+    fake: SGPFake, kind: str, error: type[Exception]
+) -> None:
     fake.faults.add(FaultRule(method="POST", path="/v4/model-templates", connection=kind))  # type: ignore[arg-type]
     with fake.client() as client:
         with pytest.raises(error):

@@ -71,7 +71,11 @@ CASES: list[tuple[str, bytes, str | None]] = [
     ("missing image", encode(with_bundle(image=None) | {}), JSON),
     ("bad enum", encode(minimal_body(endpoint_type="FAST")), JSON),
     ("bad model type", encode(minimal_body(model_type="completion")), JSON),
-    ("wrong vendor", encode(minimal_body(vendor_configuration={"vendor": "OTHER", "bundle_config": {}})), JSON),
+    (
+        "wrong vendor",
+        encode(minimal_body(vendor_configuration={"vendor": "OTHER", "bundle_config": {}})),
+        JSON,
+    ),
     ("command null", encode(with_bundle(command=None)), JSON),
     ("env wrong type", encode(with_bundle(env={"A": 1})), JSON),
     ("int as string", encode(with_bundle(readiness_initial_delay_seconds="soon")), JSON),
@@ -84,7 +88,9 @@ CASES: list[tuple[str, bytes, str | None]] = [
         encode(
             minimal_body(
                 model_request_parameters_schema={
-                    "parameters": [{"name": "t", "type": "list", "description": None, "required": True}]
+                    "parameters": [
+                        {"name": "t", "type": "list", "description": None, "required": True}
+                    ]
                 }
             )
         ),
@@ -92,14 +98,56 @@ CASES: list[tuple[str, bytes, str | None]] = [
     ),
     (
         "parameter field missing description",
-        encode(minimal_body(model_creation_parameters_schema={"parameters": [{"name": "x", "type": "int"}]})),
+        encode(
+            minimal_body(
+                model_creation_parameters_schema={"parameters": [{"name": "x", "type": "int"}]}
+            )
+        ),
         JSON,
     ),
     ("name null", encode(minimal_body(name=None)), JSON),
     ("account id number", encode(minimal_body(account_id=7)), JSON),
-    ("gpu type bad", encode(minimal_body(vendor_configuration={"bundle_config": {"registry": "r", "image": "i", "tag": "t"}, "endpoint_config": {"gpu_type": "rtx"}})), JSON),
-    ("high priority string", encode(minimal_body(vendor_configuration={"bundle_config": {"registry": "r", "image": "i", "tag": "t"}, "endpoint_config": {"high_priority": "maybe"}})), JSON),
-    ("fine tuning resources", encode(minimal_body(vendor_configuration={"bundle_config": {"registry": "r", "image": "i", "tag": "t"}, "fine_tuning_job_bundle_config": {"registry": "r", "image": "i", "resources": {"cpus": "many"}, "training_dataset_schema_type": None}})), JSON),
+    (
+        "gpu type bad",
+        encode(
+            minimal_body(
+                vendor_configuration={
+                    "bundle_config": {"registry": "r", "image": "i", "tag": "t"},
+                    "endpoint_config": {"gpu_type": "rtx"},
+                }
+            )
+        ),
+        JSON,
+    ),
+    (
+        "high priority string",
+        encode(
+            minimal_body(
+                vendor_configuration={
+                    "bundle_config": {"registry": "r", "image": "i", "tag": "t"},
+                    "endpoint_config": {"high_priority": "maybe"},
+                }
+            )
+        ),
+        JSON,
+    ),
+    (
+        "fine tuning resources",
+        encode(
+            minimal_body(
+                vendor_configuration={
+                    "bundle_config": {"registry": "r", "image": "i", "tag": "t"},
+                    "fine_tuning_job_bundle_config": {
+                        "registry": "r",
+                        "image": "i",
+                        "resources": {"cpus": "many"},
+                        "training_dataset_schema_type": None,
+                    },
+                }
+            )
+        ),
+        JSON,
+    ),
     ("unicode", encode(minimal_body(name=["é", "😀"])), JSON),
     ("nested deep but parseable", b'{"name": ' + b"[" * 200 + b"]" * 200 + b"}", JSON),
 ]
@@ -156,7 +204,13 @@ def test_bad_parameter_type_gives_one_literal_error_per_literal(fake: SGPFake) -
         "literal['float']",
         "literal['bool']",
     ]
-    assert errors[0]["loc"][:-1] == ["body", "model_request_parameters_schema", "parameters", 0, "type"]
+    assert errors[0]["loc"][:-1] == [
+        "body",
+        "model_request_parameters_schema",
+        "parameters",
+        0,
+        "type",
+    ]
     assert errors[0]["ctx"] == {"expected": "'str'"}
 
 
@@ -169,10 +223,14 @@ def test_bad_parameter_type_gives_one_literal_error_per_literal(fake: SGPFake) -
         (b'{"name": }', 9, "Expecting value"),
     ],
 )
-def test_malformed_json(fake: SGPFake, content: bytes, pos: int | None, message: str | None) -> None:
+def test_malformed_json(
+    fake: SGPFake, content: bytes, pos: int | None, message: str | None
+) -> None:
     errors = detail(post(fake, content))
     if pos is None:
-        assert errors == [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
+        assert errors == [
+            {"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}
+        ]
     else:
         assert errors == [
             {
@@ -206,7 +264,9 @@ def test_json_content_types_are_parsed(fake: SGPFake, content_type: str) -> None
     assert response.status_code == 200, response.text
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded", "text/json"])
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "text/json"]
+)
 def test_other_content_types_pass_the_raw_text(fake: SGPFake, content_type: str | None) -> None:
     raw = encode(minimal_body())
     assert detail(post(fake, raw, content_type)) == [
@@ -247,10 +307,18 @@ def test_explicit_null_is_accepted_where_the_contract_is_nullable(fake: SGPFake)
     body = with_bundle(streaming_command=None, streaming_predict_route=None)
     body["vendor_configuration"].update(
         endpoint_config={"high_priority": None, "gpu_type": None},
-        fine_tuning_job_bundle_config={"registry": "r", "image": "i", "tag": "t", "mount_location": None, "resources": None},
+        fine_tuning_job_bundle_config={
+            "registry": "r",
+            "image": "i",
+            "tag": "t",
+            "mount_location": None,
+            "resources": None,
+        },
     )
     body["model_creation_parameters_schema"] = {
-        "parameters": [{"name": "temperature", "type": "float", "description": None, "required": None}]
+        "parameters": [
+            {"name": "temperature", "type": "float", "description": None, "required": None}
+        ]
     }
     response = post(fake, encode(body))
     assert response.status_code == 200, response.text
@@ -264,7 +332,9 @@ def test_explicit_null_is_accepted_where_the_contract_is_nullable(fake: SGPFake)
         (b'{"a": [1, -Infinity]}', 10),
     ],
 )
-def test_nan_and_infinity_are_refused_not_crashed_on(fake: SGPFake, content: bytes, pos: int) -> None:
+def test_nan_and_infinity_are_refused_not_crashed_on(
+    fake: SGPFake, content: bytes, pos: int
+) -> None:
     assert reference_post(content).status_code in (422, 500)  # FastAPI crashes on some of these
     assert detail(post(fake, content)) == [
         {
@@ -335,7 +405,15 @@ def test_unknown_fields_are_ignored_unless_strict(fake: SGPFake) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    ["limit=0", "limit=10001", "limit=abc", "page=0", "page=-1&limit=5", "page=x&limit=y", "limit=1.5"],
+    [
+        "limit=0",
+        "limit=10001",
+        "limit=abc",
+        "page=0",
+        "page=-1&limit=5",
+        "page=x&limit=y",
+        "limit=1.5",
+    ],
 )
 def test_list_query_errors_match_the_reference(fake: SGPFake, query: str) -> None:
     expected = call_reference("GET", f"/v4/model-templates?{query}")
@@ -348,31 +426,51 @@ def test_list_query_errors_match_the_reference(fake: SGPFake, query: str) -> Non
 # Valid bodies, then mutated: every answer matches the reference wherever the reference does
 # not crash (it answers 500 where JSON cannot carry the value back).
 json_leaf = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.text(max_size=5),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.text(max_size=5),
     st.sampled_from(["SYNC", "ASYNC", "COMPLETION", "LAUNCH", "str", "8Gi", "nvidia-tesla-t4"]),
 )
 json_value = st.recursive(
     json_leaf,
-    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=4), children, max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=4), children, max_size=3)
+    ),
     max_leaves=6,
 )
 PATHS = [
-    ("name",), ("endpoint_type",), ("model_type",), ("account_id",), ("endpoint_protocol",),
-    ("vendor_configuration",), ("vendor_configuration", "vendor"),
-    ("vendor_configuration", "bundle_config"), ("vendor_configuration", "bundle_config", "tag"),
-    ("vendor_configuration", "bundle_config", "command"), ("vendor_configuration", "bundle_config", "env"),
-    ("vendor_configuration", "endpoint_config"), ("vendor_configuration", "fine_tuning_job_bundle_config"),
-    ("model_creation_parameters_schema",), ("model_request_parameters_schema",),
+    ("name",),
+    ("endpoint_type",),
+    ("model_type",),
+    ("account_id",),
+    ("endpoint_protocol",),
+    ("vendor_configuration",),
+    ("vendor_configuration", "vendor"),
+    ("vendor_configuration", "bundle_config"),
+    ("vendor_configuration", "bundle_config", "tag"),
+    ("vendor_configuration", "bundle_config", "command"),
+    ("vendor_configuration", "bundle_config", "env"),
+    ("vendor_configuration", "endpoint_config"),
+    ("vendor_configuration", "fine_tuning_job_bundle_config"),
+    ("model_creation_parameters_schema",),
+    ("model_request_parameters_schema",),
 ]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     mutations=st.lists(
-        st.tuples(st.sampled_from(PATHS), st.one_of(st.just(...), json_value)), min_size=1, max_size=3
+        st.tuples(st.sampled_from(PATHS), st.one_of(st.just(...), json_value)),
+        min_size=1,
+        max_size=3,
     )
 )
-def test_mutated_bodies_answer_as_the_reference(fake: SGPFake, mutations: list[tuple[tuple[str, ...], Any]]) -> None:
+def test_mutated_bodies_answer_as_the_reference(
+    fake: SGPFake, mutations: list[tuple[tuple[str, ...], Any]]
+) -> None:
     body: dict[str, Any] = minimal_body()
     for path, value in mutations:
         node: Any = body
