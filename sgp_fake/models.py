@@ -204,60 +204,47 @@ class ParameterSchema(BaseModel):
     parameters: List[ParameterSchemaField]
 
 
-class ModelTemplateRequest(BaseModel):
+def _account_id() -> Any:
+    return Field(
+        description="Account that owns the template.", json_schema_extra={"can_patch": False}
+    )
+
+
+class _ModelTemplateFields(BaseModel):
+    """The fields a create request and a stored template share, in the contract's order."""
+
+    model_config = _CONFIG
+
+    name: str
+    endpoint_type: ModelEndpointType
+    model_type: ModelType
+    vendor_configuration: LaunchVendorConfiguration
+    model_creation_parameters_schema: ParameterSchema = Field(
+        None,  # type: ignore[assignment]
+        description="Parameters that can be set when a model is created from the template.",
+    )
+    model_request_parameters_schema: ParameterSchema = Field(
+        None,  # type: ignore[assignment]
+        description="Parameters that can be set on each request to a model of the template.",
+    )
+    endpoint_protocol: LaunchEndpointProtocol = Field(
+        None,  # type: ignore[assignment]
+        description="Calling convention of the Launch endpoint.",
+    )
+
+
+class ModelTemplateRequest(_ModelTemplateFields):
     """Body of ``POST /v4/model-templates``."""
 
-    model_config = _CONFIG
-
-    name: str
-    endpoint_type: ModelEndpointType
-    model_type: ModelType
-    vendor_configuration: LaunchVendorConfiguration
-    model_creation_parameters_schema: ParameterSchema = Field(
-        None,  # type: ignore[assignment]
-        description="Parameters that can be set when a model is created from the template.",
-    )
-    model_request_parameters_schema: ParameterSchema = Field(
-        None,  # type: ignore[assignment]
-        description="Parameters that can be set on each request to a model of the template.",
-    )
-    endpoint_protocol: LaunchEndpointProtocol = Field(
-        None,  # type: ignore[assignment]
-        description="Calling convention of the Launch endpoint.",
-    )
-    account_id: str = Field(
-        description="Account that owns the template.",
-        json_schema_extra={"can_patch": False},
-    )
+    account_id: str = _account_id()
 
 
-class ModelTemplateResponse(BaseModel):
+class ModelTemplateResponse(_ModelTemplateFields):
     """A stored model template, as every read and write returns it."""
 
-    model_config = _CONFIG
-
-    name: str
-    endpoint_type: ModelEndpointType
-    model_type: ModelType
-    vendor_configuration: LaunchVendorConfiguration
-    model_creation_parameters_schema: ParameterSchema = Field(
-        None,  # type: ignore[assignment]
-        description="Parameters that can be set when a model is created from the template.",
-    )
-    model_request_parameters_schema: ParameterSchema = Field(
-        None,  # type: ignore[assignment]
-        description="Parameters that can be set on each request to a model of the template.",
-    )
-    endpoint_protocol: LaunchEndpointProtocol = Field(
-        None,  # type: ignore[assignment]
-        description="Calling convention of the Launch endpoint.",
-    )
     id: str = Field(description="Unique, opaque identifier of the template.")
     created_at: datetime = Field(description="When the template was created (ISO 8601, UTC).")
-    account_id: str = Field(
-        description="Account that owns the template.",
-        json_schema_extra={"can_patch": False},
-    )
+    account_id: str = _account_id()
     created_by_user_id: str = Field(description="Identity that created the template.")
     created_by_identity_type: IdentifierTypeEnum = Field(
         description="Kind of identity that created the template."
