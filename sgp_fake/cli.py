@@ -3,43 +3,235 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Literal, Sequence
 
-__all__ = ["build_parser", "main"]
+from .settings import DEFAULT_IDENTITY, Identity
+
+__all__ = ["DEFAULT_PORT", "build_parser", "load_api_keys", "main", "parse_api_key"]
+
+DEFAULT_PORT = 4010
+"""The port generated SDK test suites expect their mock server on (Prism's default)."""
+
+_DESCRIPTION = """\
+A stateful, spec-exact fake of the Scale GP API (model templates), for tests in any language.
+"""
+
+_SERVE_DESCRIPTION = """\
+Serve the fake over HTTP until interrupted (Ctrl-C or SIGTERM; exit status 0).
+
+Once listening it prints one line to standard output, 'sgp-fake listening on URL', for scripts
+to wait for; requests are logged to standard error, one line each. The admin API under
+/_fake (reset, state, request journal, faults, rate limit, coverage) is described in
+URL/openapi.json.
+"""
+
+_SERVE_EPILOG = """\
+API keys: without --api-key or --api-keys-file any non-empty x-api-key is accepted, as user
+'user_sgp_fake' with access to every account. With them, only the keys given are accepted, each
+as its identity:
+
+  --api-key KEY                               user_sgp_fake, every account
+  --api-key KEY=USER                          USER, every account
+  --api-key KEY=USER:service_account          a service account, every account
+  --api-key KEY=USER:user:acct_1,acct_2       USER, only these accounts
+
+A keys file holds one such KEY[=...] per line (blank lines and # comments ignored), or a JSON
+object {"KEY": {"user_id": ..., "identity_type": ..., "accounts": [...] or null}}.
+
+Examples:
+  sgp-fake serve                              # http://127.0.0.1:4010, where Prism would be
+  sgp-fake serve --port 0 --contract          # any free port; made-up ids answer
+  sgp-fake serve --state-file fake.db --seed-file templates.json
+"""
+
+
+def parse_api_key(spec: str) -> tuple[str, Identity]:
+    """Parse ``KEY[=USER[:TYPE[:ACCOUNT,...]]]`` into the key and its identity."""
+    key, sep, rest = spec.partition("=")
+    if not key:
+        raise ValueError(f"{spec!r}: the key is empty")
+    if not sep:
+        return key, DEFAULT_IDENTITY
+    parts = rest.split(":", 2)
+    user = parts[0]
+    if not user:
+        raise ValueError(f"{spec!r}: the user id is empty")
+    identity_type: Literal["user", "service_account"]
+    kind = parts[1] if len(parts) > 1 and parts[1] else "user"
+    if kind == "user":
+        identity_type = "user"
+    elif kind == "service_account":
+        identity_type = "service_account"
+    else:
+        raise ValueError(f"{spec!r}: the type must be 'user' or 'service_account'")
+    accounts: frozenset[str] | None = None
+    if len(parts) > 2:
+        accounts = frozenset(a.strip() for a in parts[2].split(",") if a.strip())
+        if not accounts:
+            raise ValueError(f"{spec!r}: the account list is empty")
+    return key, Identity(user, identity_type, accounts)
+
+
+def _identity_from_json(key: str, value: Any) -> Identity:
+    if not isinstance(value, dict):
+        raise ValueError(f"key {key!r}: expected an object with user_id")
+    unknown = set(value) - {"user_id", "identity_type", "accounts"}
+    if unknown:
+        raise ValueError(f"key {key!r}: unknown field(s) {', '.join(sorted(unknown))}")
+    user = value.get("user_id", DEFAULT_IDENTITY.user_id)
+    identity_type = value.get("identity_type", "user")
+    accounts = value.get("accounts")
+    if not isinstance(user, str) or not user:
+        raise ValueError(f"key {key!r}: user_id must be a non-empty string")
+    if accounts is not None and (
+        not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts)
+    ):
+        raise ValueError(f"key {key!r}: accounts must be a list of strings or null")
+    return Identity(user, identity_type, None if accounts is None else frozenset(accounts))
+
+
+def load_api_keys(path: str | Path) -> dict[str, Identity]:
+    """Read a keys file (see ``sgp-fake serve --help``)."""
+    text = Path(path).read_text(encoding="utf-8")
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(f"not valid JSON: {exc}") from None
+        return {key: _identity_from_json(key, value) for key, value in data.items()}
+    keys: dict[str, Identity] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            key, identity = parse_api_key(line)
+        except ValueError as exc:
+            raise ValueError(f"line {number}: {exc}") from None
+        keys[key] = identity
+    return keys
+
+
+def _api_key(spec: str) -> tuple[str, Identity]:
+    try:
+        return parse_api_key(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("must be 0 to 65535")
+    return port
+
+
+def _seconds(value: str) -> float:
+    seconds = float(value)
+    if not seconds >= 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError("must be a non-negative number of seconds")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (``sgp-fake --help``)."""
     parser = argparse.ArgumentParser(
         prog="sgp-fake",
-        description="A stateful, spec-exact fake of the Scale GP API (model templates).",
+        description=_DESCRIPTION,
+        epilog="Run 'sgp-fake serve --help' for the server's options.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve = commands.add_parser(
         "serve",
-        help="serve the fake over HTTP",
-        description="Serve the fake over HTTP until interrupted (Ctrl-C or SIGTERM).",
+        help="serve the fake over HTTP (a drop-in for an OpenAPI mock server on port 4010)",
+        description=_SERVE_DESCRIPTION,
+        epilog=_SERVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
-    serve.add_argument(
-        "--port", type=int, default=8000, help="port to bind, 0 picks a free one (default: %(default)s)"
+    net = serve.add_argument_group("network")
+    net.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
+    net.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help="port to bind; 0 picks a free one, shown in the ready line (default: %(default)s)",
     )
-    serve.add_argument(
+    auth = serve.add_argument_group("authentication")
+    auth.add_argument(
+        "--api-key",
+        dest="api_keys",
+        action="append",
+        type=_api_key,
+        default=[],
+        metavar="KEY[=USER[:TYPE[:ACCOUNT,...]]]",
+        help="accept this API key as this identity (repeatable; see below)",
+    )
+    auth.add_argument(
+        "--api-keys-file",
+        metavar="PATH",
+        help="accept the API keys listed in this file (see below)",
+    )
+    state = serve.add_argument_group("state")
+    state.add_argument(
+        "--state-file",
+        metavar="PATH",
+        help="keep the templates in this SQLite file, durable before each answer, so they "
+        "survive restarts and crashes (created when missing; default: in memory only)",
+    )
+    state.add_argument(
+        "--seed-file",
+        metavar="PATH",
+        help='preload the templates of this JSON file ({"model_templates": [...]} as '
+        "GET /_fake/state returns it, or a bare list); with --state-file, only when the "
+        "state file is new",
+    )
+    behaviour = serve.add_argument_group("behaviour")
+    behaviour.add_argument(
+        "--strict",
+        action="store_true",
+        help="reject unknown request fields and query parameters with pydantic's "
+        "extra_forbidden 422 (the real service ignores them)",
+    )
+    behaviour.add_argument(
+        "--contract",
+        action="store_true",
+        help="SDK contract mode: retrieving or deleting an id that does not exist answers as "
+        "if it existed in the caller's account, for test suites written against stateless "
+        "mock servers; requests are still validated exactly",
+    )
+    behaviour.add_argument(
+        "--latency",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long before handling each SGP request (default: %(default)s)",
+    )
+    behaviour.add_argument(
+        "--no-admin",
+        dest="admin",
+        action="store_false",
+        help="turn the admin API off: every /_fake route answers 404",
+    )
+    output = serve.add_argument_group("output")
+    output.add_argument(
         "--log-level",
         default="info",
         choices=["critical", "error", "warning", "info", "debug"],
-        help="log verbosity; 'info' logs one line per request (default: %(default)s)",
+        help="log verbosity on standard error; 'info' and 'debug' log one line per request "
+        "(default: %(default)s)",
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``sgp-fake`` command."""
+    """Entry point of the ``sgp-fake`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command != "serve":
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return 2
     from .serve import serve
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -16,6 +17,8 @@ from .transport import AsyncFakeTransport, FakeTransport
 
 if TYPE_CHECKING:
     from scale_gp import AsyncSGPClient, SGPClient
+
+    from .coverage import Coverage
 
 __all__ = ["DEFAULT_API_KEY", "DEFAULT_BASE_URL", "SGPFake"]
 
@@ -41,16 +44,53 @@ class SGPFake:
         clock: Clock | None = None,
         id_generator: IdGenerator | None = None,
         journal_limit: int | None = DEFAULT_JOURNAL_LIMIT,
+        admin: bool = False,
+        coverage: bool = False,
+        state_file: str | os.PathLike[str] | None = None,
     ) -> None:
+        """Options beyond ``settings``:
+
+        * ``admin``: serve the admin API under ``/_fake`` (see :mod:`sgp_fake.admin`).
+        * ``coverage``: record contract coverage in :attr:`coverage` (see
+          :mod:`sgp_fake.coverage`); off by default, as it costs time on every request.
+        * ``state_file``: keep the templates in this SQLite file, durable before each answer
+          (see :mod:`sgp_fake.persistence`); call :meth:`close` when done.
+        """
         self.settings = settings or FakeSettings()
-        self.store = ModelTemplateStore(clock=clock, id_generator=id_generator)
-        self.journal = Journal(journal_limit)
+        self.store: ModelTemplateStore
+        if state_file is not None:
+            from .persistence import DurableModelTemplateStore
+
+            self.store = DurableModelTemplateStore(
+                state_file, clock=clock, id_generator=id_generator
+            )
+        else:
+            self.store = ModelTemplateStore(clock=clock, id_generator=id_generator)
+        self.coverage: Coverage | None = None
+        if coverage:
+            from .coverage import Coverage, ObservedJournal
+
+            self.coverage = Coverage()
+            self.journal: Journal = ObservedJournal(self.coverage, journal_limit)
+        else:
+            self.journal = Journal(journal_limit)
         self.faults = FaultRules()
         self.rate_limiter = RateLimiter()
+        self._admin = admin
         self.app: FakeApp = self._build_app()
 
     def _build_app(self) -> FakeApp:
+        if self._admin:
+            from .admin import admin_openapi_bytes, admin_routes
+
+            return create_app(self, extra_routes=admin_routes(self), openapi=admin_openapi_bytes)
         return create_app(self)
+
+    def close(self) -> None:
+        """Release the state file, if any. The fake must not be used afterwards."""
+        close = getattr(self.store, "close", None)
+        if close is not None:
+            close()
 
     def reset(self) -> None:
         """Empty the store and the journal; remove faults and the rate limit."""

@@ -1,21 +1,45 @@
-"""The foreground server behind ``sgp-fake serve``."""
+"""The foreground server behind ``sgp-fake serve``, and a helper to run it as a child process."""
 
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
+import copy
+import json
 import logging
+import os
+import signal
 import socket
+import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Generator, Mapping, Sequence
 
+import pydantic
 import uvicorn
+import uvicorn.config
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .fake import SGPFake
+from .faults import ConnectionFault
 from .server import with_socket_faults
+from .settings import FakeSettings, Identity
 
-__all__ = ["READY_PREFIX", "serve"]
+__all__ = ["READY_PREFIX", "ServerProcess", "SetupError", "build_fake", "serve"]
 
 READY_PREFIX = "sgp-fake listening on "
 """The ready line is this prefix and the base URL, alone on a line of standard output."""
+
+request_logger = logging.getLogger("sgp_fake.requests")
+"""Logs one line per request at INFO level."""
+
+
+class SetupError(Exception):
+    """A flag or file the server cannot start with; the message is one line."""
 
 
 class _Server(uvicorn.Server):
@@ -26,26 +50,264 @@ class _Server(uvicorn.Server):
             shown = f"[{host}]" if ":" in host else host
             print(f"{READY_PREFIX}http://{shown}:{port}", flush=True)
 
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        # uvicorn re-raises the signal once it has shut down, which makes SIGTERM kill the
+        # process (status -15) after a clean shutdown. A test double must exit 0 then.
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _log_requests(app: ASGIApp) -> ASGIApp:
+    """Log one line per HTTP request: client, method, path and query, status, duration."""
+
+    async def logged(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not request_logger.isEnabledFor(logging.INFO):
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status: list[int] = []
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        outcome = "500"
+        try:
+            await app(scope, receive, capture)
+            outcome = str(status[0]) if status else "no response"
+        except ConnectionFault as fault:
+            outcome = f"connection {fault.kind} (fault)"
+            raise
+        finally:
+            client = scope.get("client") or ("-", 0)
+            target = scope["path"]
+            if scope.get("query_string"):
+                target += "?" + scope["query_string"].decode("latin-1")
+            request_logger.info(
+                '%s:%s "%s %s" %s %.1fms',
+                client[0],
+                client[1],
+                scope["method"],
+                target,
+                outcome,
+                (time.perf_counter() - started) * 1000,
+            )
+
+    return logged
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["loggers"]["sgp_fake"] = {
+        "handlers": ["default"],  # standard error: standard output carries the ready line
+        "level": level.upper(),
+        "propagate": False,
+    }
+    return config
+
+
+def _api_keys(args: argparse.Namespace) -> dict[str, Identity] | None:
+    from .cli import load_api_keys
+
+    keys: dict[str, Identity] = {}
+    if args.api_keys_file:
+        try:
+            keys.update(load_api_keys(args.api_keys_file))
+        except (OSError, ValueError) as exc:
+            raise SetupError(f"API keys file {args.api_keys_file}: {_one_line(exc)}") from None
+        if not keys:
+            raise SetupError(f"API keys file {args.api_keys_file} lists no key")
+    keys.update(dict(args.api_keys))
+    return keys or None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+def _seed(fake: SGPFake, path: str) -> None:
+    from .admin import StateDocument
+
+    try:
+        data = json.loads(Path(path).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise SetupError(f"seed file {path}: {_one_line(exc)}") from None
+    if isinstance(data, list):
+        data = {"model_templates": data}
+    try:
+        document = StateDocument.model_validate(data)
+    except pydantic.ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "document"
+        raise SetupError(f"seed file {path}: {where}: {first['msg']}") from None
+    fake.store.replace_all(document.model_templates)
+
+
+def build_fake(args: argparse.Namespace) -> SGPFake:
+    """The fake the parsed ``serve`` flags describe, seeded; raises :class:`SetupError`."""
+    from .persistence import StateFileError
+
+    settings = FakeSettings(
+        api_keys=_api_keys(args),
+        strict=args.strict,
+        contract=args.contract,
+        latency=args.latency,
+    )
+    try:
+        fake = SGPFake(settings, admin=args.admin, coverage=args.admin, state_file=args.state_file)
+    except StateFileError as exc:
+        raise SetupError(str(exc)) from None
+    try:
+        new_state = getattr(fake.store, "created", True)
+        if args.seed_file and new_state:
+            _seed(fake, args.seed_file)
+    except BaseException:
+        fake.close()
+        raise
+    return fake
+
 
 def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; return the exit status."""
-    fake = SGPFake()
-    config = uvicorn.Config(
-        with_socket_faults(fake.app),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        lifespan="off",
-        access_log=args.log_level in ("info", "debug"),
-    )
-    server = _Server(config)
     try:
+        fake = build_fake(args)
+    except SetupError as exc:
+        print(f"sgp-fake: error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    try:
+        config = uvicorn.Config(
+            with_socket_faults(_log_requests(fake.app)),
+            host=args.host,
+            port=args.port,
+            log_config=_log_config(args.log_level),
+            log_level=args.log_level,
+            lifespan="off",
+            access_log=False,
+        )
+        server = _Server(config)
         server.run()
-    except KeyboardInterrupt:  # pragma: no cover - uvicorn handles the signal itself
-        pass
+    finally:
+        fake.close()
     logging.shutdown()
     return 0 if server.started else 1
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(serve(argparse.Namespace(host="127.0.0.1", port=8000, log_level="info")))
+class ServerProcess:
+    """``sgp-fake serve`` in a child process: for scripts and test suites in Python.
+
+    Starts the command with ``--port 0`` (unless ``args`` say otherwise), waits for its ready
+    line and exposes the URL; :meth:`stop` sends SIGTERM and waits, killing it if it does not
+    exit in time. Standard output is drained in a thread, so the child never blocks on a full
+    pipe; standard error goes where ``stderr`` says (by default, nowhere).
+
+    >>> with ServerProcess("--contract") as server:  # doctest: +SKIP
+    ...     httpx.get(server.url + "/v4/model-templates/x", headers={"x-api-key": "k"})
+    """
+
+    def __init__(
+        self,
+        *args: str,
+        command: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        stderr: int | IO[Any] | None = subprocess.DEVNULL,
+        timeout: float = 30.0,
+    ) -> None:
+        self.command = [
+            *(command or (sys.executable, "-m", "sgp_fake.cli")),
+            "serve",
+            "--port",
+            "0",
+            *args,
+        ]
+        self.env = dict(os.environ if env is None else env)
+        self.stderr = stderr
+        self.timeout = timeout
+        self.url = ""
+        self.output: collections.deque[str] = collections.deque(maxlen=1000)
+        self.process: subprocess.Popen[str] | None = None
+        self._ready = threading.Event()
+        self._reader: threading.Thread | None = None
+
+    def start(self) -> ServerProcess:
+        """Start the server; return once it is listening (``RuntimeError`` if it is not)."""
+        self.process = subprocess.Popen(
+            self.command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            env=self.env,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, name="sgp-fake-stdout", daemon=True)
+        self._reader.start()
+        if not self._ready.wait(self.timeout) or not self.url:
+            try:
+                code: int | None = self.process.wait(1)
+            except subprocess.TimeoutExpired:
+                code = None
+            self.kill()
+            raise RuntimeError(
+                "sgp-fake serve did not become ready"
+                + (f" (exit status {code})" if code is not None else f" in {self.timeout}s")
+            )
+        return self
+
+    def _read(self) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:
+            line = raw.rstrip("\n")
+            self.output.append(line)
+            if not self.url and line.startswith(READY_PREFIX):
+                self.url = line[len(READY_PREFIX) :]
+                self._ready.set()
+        self._ready.set()  # the child closed its output: it will not become ready
+
+    @property
+    def pid(self) -> int:
+        """The child's process id."""
+        assert self.process is not None, "not started"
+        return self.process.pid
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float | None = None) -> int:
+        """Send ``sig`` and wait for the exit status; kill the child if it outlives ``timeout``."""
+        process = self.process
+        if process is None:
+            return 0
+        if process.poll() is None:
+            process.send_signal(sig)
+            try:
+                process.wait(self.timeout if timeout is None else timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(self.timeout)
+        if self._reader is not None:
+            self._reader.join(self.timeout)
+        if process.stdout is not None and (self._reader is None or not self._reader.is_alive()):
+            process.stdout.close()
+        return process.returncode
+
+    def kill(self) -> int:
+        """SIGKILL the child (as a crash would) and return its exit status."""
+        return self.stop(signal.SIGKILL)
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,489 @@
+"""The admin API: control a running fake over HTTP, under the reserved prefix ``/_fake``.
+
+This is how test suites in any language, and CI scripts, drive the standalone server: reset it,
+load and read its state, read the request journal, inject faults, set a rate limit and read the
+contract coverage. The routes need no API key, never appear in the journal, faults or coverage,
+and are documented in ``/openapi.json`` under the tag ``sgp-fake admin``. Bodies are JSON (the
+content type is not checked, so a bare ``curl -d`` works); invalid ones answer 422 exactly as
+the SGP routes do, and change nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Callable, Dict, List, Literal, Optional, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ValidationError as PydanticValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from .app import ADMIN_PREFIX, BODY_SCOPE_KEY, Backend, json_response
+from .coverage import Coverage, CoverageReport
+from .errors import NotFound, RequestValidationError
+from .faults import FaultRule
+from .models import ModelTemplateResponse
+from .openapi import build_openapi, schema_ref
+from .ratelimit import RateLimit
+from .validation import validate_body
+
+__all__ = [
+    "AdminBackend",
+    "FaultList",
+    "FaultSpec",
+    "FaultView",
+    "RateLimitSpec",
+    "RateLimitState",
+    "RequestLog",
+    "RequestView",
+    "ResetResult",
+    "StateDocument",
+    "admin_openapi_bytes",
+    "admin_routes",
+]
+
+_FORBID = ConfigDict(extra="forbid")
+
+
+class AdminBackend(Backend, Protocol):
+    """What the admin API needs of a fake instance (see :class:`sgp_fake.SGPFake`)."""
+
+    @property
+    def coverage(self) -> Coverage | None: ...
+
+    def reset(self) -> None: ...
+
+
+# -- bodies ----------------------------------------------------------------------------------
+
+
+class FaultSpec(BaseModel):
+    """Body of ``POST /_fake/faults``: which requests fail, how, and how many times."""
+
+    model_config = _FORBID
+
+    method: str = Field("*", description="HTTP method to match, or '*' for any.")
+    path: str = Field(
+        "*", description="Path to match: exact, or a glob such as '/v4/model-templates/*'."
+    )
+    account_id: Optional[str] = Field(
+        None,
+        description="Only requests about this account (selected-account header, query or body).",
+    )
+    times: Optional[int] = Field(
+        1, ge=1, description="Fire for the next N matching requests; null fires for every one."
+    )
+    status: Optional[int] = Field(
+        None, ge=100, le=599, description="Answer with this status instead of handling the request."
+    )
+    headers: Dict[str, str] = Field(
+        default_factory=dict,
+        description="Headers of the answer, e.g. retry-after or retry-after-ms.",
+    )
+    body: Any = Field(
+        None, description="Body of the answer (JSON); by default FastAPI's {'detail': ...}."
+    )
+    latency: float = Field(0.0, ge=0, description="Seconds to wait before answering.")
+    connection: Optional[Literal["reset", "empty"]] = Field(
+        None,
+        description="Break the connection instead of answering: 'reset' (TCP RST) or 'empty' "
+        "(closed without a byte of response).",
+    )
+
+    @model_validator(mode="after")
+    def _does_something(self) -> FaultSpec:
+        if self.status is None and self.connection is None and not self.latency:
+            raise ValueError("a fault needs a status, a connection fault or a latency")
+        if self.status is not None and self.connection is not None:
+            raise ValueError("a fault answers a status or breaks the connection, not both")
+        return self
+
+
+class FaultView(FaultSpec):
+    """A fault rule as ``GET /_fake/faults`` lists it."""
+
+    id: str = Field(description="Use it to delete the rule: DELETE /_fake/faults/{id}.")
+    hits: int = Field(description="How many requests the rule fired for so far.")
+
+
+class FaultList(BaseModel):
+    """Body of ``GET /_fake/faults``."""
+
+    faults: List[FaultView]
+
+
+class RateLimitSpec(BaseModel):
+    """Body of ``PUT /_fake/rate-limit``: a token bucket per API key."""
+
+    model_config = _FORBID
+
+    rate: float = Field(gt=0, description="Requests per second each API key may make on average.")
+    burst: int = Field(ge=1, description="Requests an API key may make at once.")
+
+
+class RateLimitState(BaseModel):
+    """Body of the ``/_fake/rate-limit`` answers: the limit in force, or null."""
+
+    rate_limit: Optional[RateLimitSpec]
+
+
+class StateDocument(BaseModel):
+    """The store's content: body of ``GET`` and ``PUT /_fake/state``."""
+
+    model_config = _FORBID
+
+    model_templates: List[ModelTemplateResponse] = Field(description="Oldest first.")
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> StateDocument:
+        seen: set[str] = set()
+        for template in self.model_templates:
+            if template.id in seen:
+                raise ValueError(f"duplicate template id {template.id!r}")
+            seen.add(template.id)
+        return self
+
+
+class ResetResult(BaseModel):
+    """Body of ``POST /_fake/reset``."""
+
+    deleted: int = Field(description="How many templates were removed.")
+
+
+class RequestView(BaseModel):
+    """One journal entry: a request and its answer."""
+
+    method: str
+    path: str
+    query: str = Field(description="The raw query string.")
+    headers: Dict[str, str]
+    body: Any = Field(description="The body, decoded from JSON, else as text.")
+    status: Optional[int] = Field(description="Null when a fault broke the connection.")
+    response_headers: Dict[str, str]
+    response_body: Any = Field(description="The answer's body, decoded from JSON, else as text.")
+    fault: Optional[str] = Field(description="Id of the fault rule that fired, if any.")
+
+
+class RequestLog(BaseModel):
+    """Body of ``GET /_fake/requests``: requests oldest first, with what they were answered."""
+
+    requests: List[RequestView]
+
+
+class _ResetParams(BaseModel):
+    account_id: Optional[str] = Field(
+        None, description="Remove only this account's templates, and nothing else."
+    )
+
+
+class _RequestsParams(BaseModel):
+    limit: Optional[int] = Field(None, ge=0, description="Only the newest N requests.")
+
+
+def _query(model: type[BaseModel], request: Request) -> Any:
+    try:
+        return model.model_validate(dict(request.query_params))
+    except PydanticValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ["query", *e["loc"]]} for e in exc.errors(include_url=False)]
+        ) from None
+
+
+def _body(model: type[BaseModel], request: Request) -> Any:
+    # Any content type is read as JSON: the admin API is driven by curl and shell scripts.
+    try:
+        return validate_body(model, request.scope[BODY_SCOPE_KEY], "application/json")
+    except RequestValidationError as exc:
+        # Our validators' errors carry the exception in ctx; answer its message instead.
+        raise RequestValidationError([_plain(error) for error in exc.errors]) from None
+
+
+def _plain(error: dict[str, Any]) -> dict[str, Any]:
+    ctx = error.get("ctx")
+    if not isinstance(ctx, dict):
+        return error
+    return {
+        **error,
+        "ctx": {k: str(v) if isinstance(v, Exception) else v for k, v in ctx.items()},
+    }
+
+
+# -- routes ----------------------------------------------------------------------------------
+
+
+class _Admin:
+    def __init__(self, backend: AdminBackend) -> None:
+        self.backend = backend
+
+    async def reset(self, request: Request) -> Response:
+        params: _ResetParams = _query(_ResetParams, request)
+        store = self.backend.store
+        if params.account_id is not None:
+            deleted = store.clear(params.account_id)
+        else:
+            deleted = len(store)
+            self.backend.reset()
+        return json_response(ResetResult(deleted=deleted).model_dump())
+
+    def _state(self) -> Response:
+        templates = self.backend.store.all()
+        body = b'{"model_templates":[' + b",".join(t.body for t in templates) + b"]}"
+        return Response(body, media_type="application/json")
+
+    async def get_state(self, request: Request) -> Response:
+        return self._state()
+
+    async def put_state(self, request: Request) -> Response:
+        document: StateDocument = _body(StateDocument, request)
+        self.backend.store.replace_all(document.model_templates)
+        return self._state()
+
+    async def get_requests(self, request: Request) -> Response:
+        params: _RequestsParams = _query(_RequestsParams, request)
+        entries = self.backend.journal.entries()
+        if params.limit is not None:
+            entries = entries[len(entries) - params.limit :] if params.limit else []
+        return json_response({"requests": [e.to_dict() for e in entries]})
+
+    async def delete_requests(self, request: Request) -> Response:
+        self.backend.journal.clear()
+        return json_response({"requests": []})
+
+    async def add_fault(self, request: Request) -> Response:
+        spec: FaultSpec = _body(FaultSpec, request)
+        rule = self.backend.faults.add(FaultRule(**spec.model_dump()))
+        return json_response(rule.to_dict(), status_code=201)
+
+    async def list_faults(self, request: Request) -> Response:
+        return json_response({"faults": [r.to_dict() for r in self.backend.faults.list()]})
+
+    async def clear_faults(self, request: Request) -> Response:
+        self.backend.faults.clear()
+        return json_response({"faults": []})
+
+    async def delete_fault(self, request: Request) -> Response:
+        fault_id = request.path_params["fault_id"]
+        if not self.backend.faults.remove(fault_id):
+            raise NotFound(f"Fault {fault_id} not found")
+        return json_response({"faults": [r.to_dict() for r in self.backend.faults.list()]})
+
+    def _rate_limit(self) -> Response:
+        limit = self.backend.rate_limiter.limit
+        state = None if limit is None else {"rate": limit.rate, "burst": limit.burst}
+        return json_response({"rate_limit": state})
+
+    async def get_rate_limit(self, request: Request) -> Response:
+        return self._rate_limit()
+
+    async def put_rate_limit(self, request: Request) -> Response:
+        spec: RateLimitSpec = _body(RateLimitSpec, request)
+        self.backend.rate_limiter.configure(RateLimit(spec.rate, spec.burst))
+        return self._rate_limit()
+
+    async def delete_rate_limit(self, request: Request) -> Response:
+        self.backend.rate_limiter.configure(None)
+        return self._rate_limit()
+
+    def _coverage(self) -> Coverage:
+        coverage = self.backend.coverage
+        if coverage is None:
+            raise NotFound("Coverage is not recorded by this fake")
+        return coverage
+
+    async def get_coverage(self, request: Request) -> Response:
+        return json_response(self._coverage().report().model_dump())
+
+    async def clear_coverage(self, request: Request) -> Response:
+        coverage = self._coverage()
+        coverage.clear()
+        return json_response(coverage.report().model_dump())
+
+
+def admin_routes(backend: AdminBackend) -> list[BaseRoute]:
+    """The admin API's routes, bound to ``backend``; pass them to ``create_app``."""
+    admin = _Admin(backend)
+    p = ADMIN_PREFIX
+    table: list[tuple[str, Callable[[Request], Any], str]] = [
+        ("/reset", admin.reset, "POST"),
+        ("/state", admin.get_state, "GET"),
+        ("/state", admin.put_state, "PUT"),
+        ("/requests", admin.get_requests, "GET"),
+        ("/requests", admin.delete_requests, "DELETE"),
+        ("/faults", admin.add_fault, "POST"),
+        ("/faults", admin.list_faults, "GET"),
+        ("/faults", admin.clear_faults, "DELETE"),
+        ("/faults/{fault_id}", admin.delete_fault, "DELETE"),
+        ("/rate-limit", admin.get_rate_limit, "GET"),
+        ("/rate-limit", admin.put_rate_limit, "PUT"),
+        ("/rate-limit", admin.delete_rate_limit, "DELETE"),
+        ("/coverage", admin.get_coverage, "GET"),
+        ("/coverage", admin.clear_coverage, "DELETE"),
+    ]
+    return [Route(p + path, endpoint, methods=[method]) for path, endpoint, method in table]
+
+
+# -- OpenAPI -----------------------------------------------------------------------------------
+
+_TAG = ["sgp-fake admin"]
+
+
+def _ok(description: str, model: type[BaseModel], status: str = "200") -> dict[str, Any]:
+    return {
+        status: {
+            "description": description,
+            "content": {"application/json": {"schema": schema_ref(model)}},
+        }
+    }
+
+
+_INVALID = {
+    "422": {
+        "description": "Validation Error",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+        },
+    }
+}
+
+
+def _json_body(model: type[BaseModel]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema_ref(model)}}}
+
+
+def _param(name: str, model: type[BaseModel]) -> dict[str, Any]:
+    prop = dict(model.model_json_schema()["properties"][name])
+    description = prop.pop("description", "")
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": prop,
+        "description": description,
+    }
+
+
+def _operation(op_id: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"tags": _TAG, "summary": summary, "operationId": op_id, **extra, "responses": responses}
+
+
+def admin_paths() -> dict[str, Any]:
+    """The admin API's OpenAPI path items."""
+    p = ADMIN_PREFIX
+    return {
+        f"{p}/reset": {
+            "post": _operation(
+                "fake_reset",
+                "Reset the fake",
+                {**_ok("Reset", ResetResult), **_INVALID},
+                description="Empties the store, the journal, the faults and the rate limit; with "
+                "account_id, only that account's templates. Coverage is kept.",
+                parameters=[_param("account_id", _ResetParams)],
+            )
+        },
+        f"{p}/state": {
+            "get": _operation("fake_get_state", "Every template", _ok("The state", StateDocument)),
+            "put": _operation(
+                "fake_put_state",
+                "Replace every template",
+                {**_ok("The new state", StateDocument), **_INVALID},
+                description="Validated as a whole: an invalid document changes nothing.",
+                requestBody=_json_body(StateDocument),
+            ),
+        },
+        f"{p}/requests": {
+            "get": _operation(
+                "fake_get_requests",
+                "The request journal",
+                {**_ok("Requests, oldest first", RequestLog), **_INVALID},
+                parameters=[_param("limit", _RequestsParams)],
+            ),
+            "delete": _operation(
+                "fake_clear_requests", "Clear the journal", _ok("Cleared", RequestLog)
+            ),
+        },
+        f"{p}/faults": {
+            "post": _operation(
+                "fake_add_fault",
+                "Add a fault rule",
+                {**_ok("The rule", FaultView, "201"), **_INVALID},
+                requestBody=_json_body(FaultSpec),
+            ),
+            "get": _operation(
+                "fake_list_faults", "Fault rules", _ok("Rules in matching order", FaultList)
+            ),
+            "delete": _operation(
+                "fake_clear_faults", "Remove every fault rule", _ok("Removed", FaultList)
+            ),
+        },
+        f"{p}/faults/{{fault_id}}": {
+            "delete": _operation(
+                "fake_delete_fault",
+                "Remove one fault rule",
+                {
+                    **_ok("The remaining rules", FaultList),
+                    "404": {"description": "No rule with that id"},
+                },
+                parameters=[
+                    {
+                        "name": "fault_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+            )
+        },
+        f"{p}/rate-limit": {
+            "get": _operation(
+                "fake_get_rate_limit", "The rate limit", _ok("In force", RateLimitState)
+            ),
+            "put": _operation(
+                "fake_set_rate_limit",
+                "Set the rate limit",
+                {**_ok("In force", RateLimitState), **_INVALID},
+                description="Over it the fake answers 429 with retry-after, retry-after-ms and "
+                "x-ratelimit-* headers. Every bucket starts full.",
+                requestBody=_json_body(RateLimitSpec),
+            ),
+            "delete": _operation(
+                "fake_delete_rate_limit", "Remove the rate limit", _ok("Removed", RateLimitState)
+            ),
+        },
+        f"{p}/coverage": {
+            "get": _operation(
+                "fake_get_coverage",
+                "Contract coverage",
+                {
+                    **_ok("What the traffic so far exercised", CoverageReport),
+                    "404": {"description": "Not recorded"},
+                },
+            ),
+            "delete": _operation(
+                "fake_clear_coverage",
+                "Clear the coverage",
+                {**_ok("Cleared", CoverageReport), "404": {"description": "Not recorded"}},
+            ),
+        },
+    }
+
+
+@functools.cache
+def admin_openapi_bytes() -> bytes:
+    """``/openapi.json`` of a fake with the admin API: the SGP routes and the admin routes."""
+    document = build_openapi(
+        extra_paths=admin_paths(),
+        extra_models=(
+            StateDocument,
+            ResetResult,
+            RequestLog,
+            FaultSpec,
+            FaultView,
+            FaultList,
+            RateLimitSpec,
+            RateLimitState,
+            CoverageReport,
+        ),
+    )
+    return json.dumps(document, separators=(",", ":")).encode()
