@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Callable, Collection, Iterable, Iterator
 
+from pydantic_core import to_json
+
 from .models import IdentifierTypeEnum, ModelTemplateRequest, ModelTemplateResponse
 from .settings import Identity
 
@@ -33,6 +35,29 @@ __all__ = [
     "seeded_ids",
     "utc_now",
 ]
+
+# A stored template is its create request followed by the fields the fake sets, in the response
+# model's field order; ModelTemplateStore.create builds the JSON by splicing on that basis.
+_REQUEST_FIELDS = tuple(name for name in ModelTemplateRequest.model_fields if name != "account_id")
+_SERVER_FIELDS = (
+    "id",
+    "created_at",
+    "account_id",
+    "created_by_user_id",
+    "created_by_identity_type",
+)
+if tuple(ModelTemplateResponse.model_fields) != (*_REQUEST_FIELDS, *_SERVER_FIELDS):
+    raise RuntimeError("ModelTemplateResponse must list the request's fields, then the fake's")
+_ACCOUNT_ID = {"account_id"}
+_dump_request = ModelTemplateRequest.__pydantic_serializer__.to_json
+
+
+def _utc_isoformat(value: datetime) -> str:
+    # As ModelTemplateResponse serialises created_at: UTC with an explicit offset, naive is UTC.
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
 
 Clock = Callable[[], datetime]
 """Returns the creation time of the next template (timezone-aware)."""
@@ -209,18 +234,28 @@ class ModelTemplateStore:
 
     def create(self, request: ModelTemplateRequest, identity: Identity) -> StoredTemplate:
         """Store a validated create request on behalf of ``identity``; return the new template."""
+        # The answer is spliced from the request's JSON and the fields the fake sets (see
+        # _REQUEST_FIELDS): the same bytes as dumping a ModelTemplateResponse, at half the cost.
+        head = _dump_request(request, exclude_none=True, exclude=_ACCOUNT_ID)[:-1]
+        tail = b"".join(
+            (
+                b',"account_id":',
+                to_json(request.account_id),
+                b',"created_by_user_id":',
+                to_json(identity.user_id),
+                b',"created_by_identity_type":',
+                to_json(IdentifierTypeEnum(identity.identity_type).value),
+                b"}",
+            )
+        )
         with self._lock:
             template_id = self._next_id()
             while template_id in self._by_id:
                 template_id = self._next_id()
-            response = ModelTemplateResponse.model_construct(
-                **dict(request),
-                id=template_id,
-                created_at=self._clock(),
-                created_by_user_id=identity.user_id,
-                created_by_identity_type=IdentifierTypeEnum(identity.identity_type),
+            created_at = to_json(_utc_isoformat(self._clock()))
+            body = b"".join(
+                (head, b',"id":', to_json(template_id), b',"created_at":', created_at, tail)
             )
-            body = response.model_dump_json(exclude_none=True).encode()
             return self._insert(template_id, request.account_id, body)
 
     def put(self, template: ModelTemplateResponse | dict[str, Any]) -> StoredTemplate:
