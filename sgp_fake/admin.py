@@ -194,7 +194,10 @@ def _query(model: type[BaseModel], request: Request) -> Any:
 def _body(model: type[BaseModel], request: Request) -> Any:
     # Any content type is read as JSON: the admin API is driven by curl and shell scripts.
     try:
-        return validate_body(model, request.scope[BODY_SCOPE_KEY], "application/json")
+        # Unknown fields are refused at every level: a typo must not pass for a default.
+        return validate_body(
+            model, request.scope[BODY_SCOPE_KEY], "application/json", extra="forbid"
+        )
     except RequestValidationError as exc:
         # Our validators' errors carry the exception in ctx; answer its message instead.
         raise RequestValidationError([_plain(error) for error in exc.errors]) from None

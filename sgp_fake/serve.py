@@ -145,7 +145,7 @@ def _seed(fake: SGPFake, path: str) -> None:
     if isinstance(data, list):
         data = {"model_templates": data}
     try:
-        document = StateDocument.model_validate(data)
+        document = StateDocument.model_validate(data, extra="forbid")
     except pydantic.ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "document"

@@ -1,0 +1,406 @@
+"""The admin API under /_fake: in process for the details, over a real server for the tour."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from sgp_fake import SGPFake
+from sgp_fake.admin import FaultSpec
+from sgp_fake.app import ADMIN_PREFIX
+from sgp_fake.faults import FaultRule
+from sgp_fake.ratelimit import RateLimit
+from sgp_fake.serve import ServerProcess
+
+from .conftest import minimal_body
+
+TIMEOUT = 30.0
+
+
+@pytest.fixture
+def admin_fake() -> SGPFake:
+    return SGPFake(admin=True, coverage=True)
+
+
+@pytest.fixture
+def client(admin_fake: SGPFake) -> Iterator[httpx.Client]:
+    with admin_fake.client() as client:
+        yield client
+
+
+@pytest.fixture
+def admin(admin_fake: SGPFake) -> Iterator[httpx.Client]:
+    """A client sending no API key: the admin API needs none."""
+    with admin_fake.client(api_key=None) as client:
+        yield client
+
+
+def template(template_id: str, account_id: str = "acct_1", **extra: Any) -> dict[str, Any]:
+    return {
+        **minimal_body(account_id=account_id),
+        "id": template_id,
+        "created_at": "2024-01-02T03:04:05+00:00",
+        "created_by_user_id": "user_1",
+        "created_by_identity_type": "user",
+        **extra,
+    }
+
+
+def create(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
+    answer = client.post("/v4/model-templates", json=minimal_body(**overrides))
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+# -- reset -------------------------------------------------------------------------------------
+
+
+def test_reset_empties_store_journal_faults_and_rate_limit(
+    admin_fake: SGPFake, client: httpx.Client, admin: httpx.Client
+) -> None:
+    create(client)
+    create(client, account_id="acct_2")
+    admin_fake.faults.add(FaultRule(path="/nowhere", status=500))
+    admin_fake.rate_limiter.configure(RateLimit(1, 5))
+    answer = admin.post("/_fake/reset")
+    assert answer.status_code == 200
+    assert answer.json() == {"deleted": 2}
+    assert len(admin_fake.store) == 0
+    assert len(admin_fake.journal) == 0
+    assert admin_fake.faults.list() == []
+    assert admin_fake.rate_limiter.limit is None
+
+
+def test_reset_of_one_account_keeps_everything_else(
+    admin_fake: SGPFake, client: httpx.Client, admin: httpx.Client
+) -> None:
+    kept = [create(client, account_id="acct_1"), create(client, account_id="acct_1")]
+    create(client, account_id="acct_2")
+    rule = admin_fake.faults.add(FaultRule(path="/nowhere", status=500))
+    answer = admin.post("/_fake/reset", params={"account_id": "acct_2"})
+    assert answer.json() == {"deleted": 1}
+    assert [t.id for t in admin_fake.store.all()] == [t["id"] for t in kept]
+    assert len(admin_fake.journal) == 3
+    assert admin_fake.faults.list() == [rule]
+    assert admin.post("/_fake/reset", params={"account_id": "nobody"}).json() == {"deleted": 0}
+
+
+# -- state -------------------------------------------------------------------------------------
+
+
+def test_get_state_lists_templates_oldest_first(client: httpx.Client, admin: httpx.Client) -> None:
+    first, second = create(client, name="a"), create(client, name="b")
+    assert admin.get("/_fake/state").json() == {"model_templates": [first, second]}
+
+
+def test_put_state_replaces_everything(
+    admin_fake: SGPFake, client: httpx.Client, admin: httpx.Client
+) -> None:
+    create(client)
+    document = {"model_templates": [template("t-1"), template("t-2", "acct_2")]}
+    answer = admin.put("/_fake/state", content=json.dumps(document))  # no content type: curl -d
+    assert answer.status_code == 200
+    stored = answer.json()["model_templates"]
+    assert [t["id"] for t in stored] == ["t-1", "t-2"]
+    assert stored[0]["vendor_configuration"]["bundle_config"]["predict_route"] == "/predict"
+    assert admin.get("/_fake/state").json() == answer.json()
+    fetched = client.get("/v4/model-templates/t-2")
+    assert fetched.status_code == 200
+    assert fetched.json()["created_at"] == "2024-01-02T03:04:05+00:00"
+    assert [t.id for t in admin_fake.store.all("acct_1")] == ["t-1"]
+
+
+@pytest.mark.parametrize(
+    ("document", "error"),
+    [
+        ({"model_templates": [{"id": "x"}]}, ("missing", ["body", "model_templates", 0, "name"])),
+        (
+            {"model_templates": [template("t", endpoint_type="FAST")]},
+            ("enum", ["body", "model_templates", 0, "endpoint_type"]),
+        ),
+        ({"model_templates": [template("a"), template("a")]}, ("value_error", ["body"])),
+        ({"templates": []}, ("missing", ["body", "model_templates"])),
+        ([], ("model_attributes_type", ["body"])),
+        (
+            {"model_templates": [template("t", colour="red")]},
+            ("extra_forbidden", ["body", "model_templates", 0, "colour"]),
+        ),
+    ],
+)
+def test_put_state_rejects_bad_documents_and_changes_nothing(
+    client: httpx.Client, admin: httpx.Client, document: Any, error: tuple[str, list[Any]]
+) -> None:
+    existing = create(client)
+    answer = admin.put("/_fake/state", json=document)
+    assert answer.status_code == 422
+    first = answer.json()["detail"][0]
+    assert (first["type"], first["loc"]) == error
+    assert admin.get("/_fake/state").json() == {"model_templates": [existing]}
+
+
+def test_put_state_rejects_a_body_that_is_not_json(admin: httpx.Client) -> None:
+    answer = admin.put("/_fake/state", content=b"{oops")
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["type"] == "json_invalid"
+    assert admin.put("/_fake/state").json()["detail"][0]["type"] == "missing"
+
+
+# -- requests ------------------------------------------------------------------------------------
+
+
+def test_requests_journal_and_limit(client: httpx.Client, admin: httpx.Client) -> None:
+    created = create(client)
+    client.get(f"/v4/model-templates/{created['id']}")
+    client.get("/v4/model-templates", params={"limit": 5})
+    journal = admin.get("/_fake/requests").json()["requests"]
+    assert [(r["method"], r["path"], r["status"]) for r in journal] == [
+        ("POST", "/v4/model-templates", 200),
+        ("GET", f"/v4/model-templates/{created['id']}", 200),
+        ("GET", "/v4/model-templates", 200),
+    ]
+    assert journal[0]["body"] == minimal_body()
+    assert journal[0]["response_body"] == created
+    assert journal[0]["headers"]["x-api-key"] == "sgp-fake-key"
+    assert journal[2]["query"] == "limit=5"
+    assert journal[2]["fault"] is None
+    newest = admin.get("/_fake/requests", params={"limit": 2}).json()["requests"]
+    assert newest == journal[1:]
+    assert admin.get("/_fake/requests", params={"limit": 0}).json() == {"requests": []}
+    assert admin.get("/_fake/requests", params={"limit": 99}).json()["requests"] == journal
+    bad = admin.get("/_fake/requests", params={"limit": -1})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["query", "limit"]
+    # admin requests themselves are never journaled
+    assert len(admin.get("/_fake/requests").json()["requests"]) == 3
+    assert admin.delete("/_fake/requests").json() == {"requests": []}
+    assert admin.get("/_fake/requests").json() == {"requests": []}
+
+
+# -- faults --------------------------------------------------------------------------------------
+
+
+def test_fault_lifecycle(admin_fake: SGPFake, client: httpx.Client, admin: httpx.Client) -> None:
+    added = admin.post(
+        "/_fake/faults",
+        json={"method": "get", "path": "/v4/model-templates/*", "status": 503, "times": 2},
+    )
+    assert added.status_code == 201
+    rule = added.json()
+    assert rule["method"] == "GET"
+    assert rule["hits"] == 0
+    assert rule["times"] == 2
+    always = admin.post(
+        "/_fake/faults", json={"path": "/v4/model-templates", "status": 500, "times": None}
+    )
+    assert always.json()["times"] is None
+    listed = admin.get("/_fake/faults").json()["faults"]
+    assert [f["id"] for f in listed] == [rule["id"], always.json()["id"]]
+
+    assert client.get("/v4/model-templates/abc").status_code == 503
+    assert admin.get("/_fake/faults").json()["faults"][0]["hits"] == 1
+    remaining = admin.delete(f"/_fake/faults/{always.json()['id']}")
+    assert [f["id"] for f in remaining.json()["faults"]] == [rule["id"]]
+    assert client.get("/v4/model-templates").status_code == 200
+    missing = admin.delete(f"/_fake/faults/{always.json()['id']}")
+    assert missing.status_code == 404
+    assert admin.delete("/_fake/faults").json() == {"faults": []}
+    assert client.get("/v4/model-templates/abc").status_code == 404
+    assert admin_fake.faults.list() == []
+
+
+def test_fault_added_over_http_is_the_python_rule(admin_fake: SGPFake, admin: httpx.Client) -> None:
+    spec = {
+        "method": "POST",
+        "path": "/v4/model-templates",
+        "account_id": "acct_9",
+        "times": 3,
+        "status": 429,
+        "headers": {"retry-after-ms": "5"},
+        "body": {"detail": "slow down"},
+        "latency": 0.0,
+    }
+    view = admin.post("/_fake/faults", json=spec).json()
+    (rule,) = admin_fake.faults.list()
+    assert rule.to_dict() == view
+    assert {k: view[k] for k in spec} == spec
+
+
+@pytest.mark.parametrize(
+    ("spec", "error_type", "loc"),
+    [
+        ({}, "value_error", ["body"]),
+        ({"status": 503, "connection": "reset"}, "value_error", ["body"]),
+        ({"status": 99}, "greater_than_equal", ["body", "status"]),
+        ({"status": 503, "times": 0}, "greater_than_equal", ["body", "times"]),
+        ({"connection": "hangup"}, "literal_error", ["body", "connection"]),
+        ({"latency": -1}, "greater_than_equal", ["body", "latency"]),
+        ({"status": 503, "statuss": 1}, "extra_forbidden", ["body", "statuss"]),
+    ],
+)
+def test_bad_fault_specs_are_422_and_add_nothing(
+    admin_fake: SGPFake, admin: httpx.Client, spec: dict[str, Any], error_type: str, loc: list[Any]
+) -> None:
+    answer = admin.post("/_fake/faults", json=spec)
+    assert answer.status_code == 422
+    first = answer.json()["detail"][0]
+    assert (first["type"], first["loc"]) == (error_type, loc)
+    assert admin_fake.faults.list() == []
+
+
+# -- rate limit --------------------------------------------------------------------------------
+
+
+def test_rate_limit_lifecycle(
+    admin_fake: SGPFake, client: httpx.Client, admin: httpx.Client
+) -> None:
+    assert admin.get("/_fake/rate-limit").json() == {"rate_limit": None}
+    put = admin.put("/_fake/rate-limit", json={"rate": 0.001, "burst": 2})
+    assert put.json() == {"rate_limit": {"rate": 0.001, "burst": 2}}
+    assert admin_fake.rate_limiter.limit == RateLimit(0.001, 2)
+    assert admin.get("/_fake/rate-limit").json() == put.json()
+    statuses = [client.get("/v4/model-templates").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert admin.get("/_fake/state").status_code == 200  # admin is never limited
+    assert admin.delete("/_fake/rate-limit").json() == {"rate_limit": None}
+    assert client.get("/v4/model-templates").status_code == 200
+    for bad in [{"rate": 0, "burst": 1}, {"rate": 1, "burst": 0}, {"rate": 1}]:
+        answer = admin.put("/_fake/rate-limit", json=bad)
+        assert answer.status_code == 422
+    assert admin_fake.rate_limiter.limit is None
+
+
+# -- coverage ----------------------------------------------------------------------------------
+
+
+def test_coverage_routes(client: httpx.Client, admin: httpx.Client) -> None:
+    create(client)
+    report = admin.get("/_fake/coverage").json()
+    assert report["requests"] == 1
+    assert report["operations"]["create_model_template"]["calls"] == 1
+    admin.post("/_fake/reset")  # a reset keeps the coverage
+    assert admin.get("/_fake/coverage").json() == report
+    cleared = admin.delete("/_fake/coverage").json()
+    assert cleared["requests"] == 0
+    assert cleared["operations"]["create_model_template"]["calls"] == 0
+    assert admin.get("/_fake/coverage").json() == cleared
+
+
+def test_coverage_route_without_coverage() -> None:
+    fake = SGPFake(admin=True)
+    with fake.client(api_key=None) as admin:
+        answer = admin.get("/_fake/coverage")
+    assert answer.status_code == 404
+    assert answer.json() == {"detail": "Coverage is not recorded by this fake"}
+
+
+# -- the prefix, the document ----------------------------------------------------------------
+
+
+def test_admin_is_off_unless_asked() -> None:
+    with SGPFake().client() as client:
+        assert client.get("/_fake/state").status_code == 404
+        assert client.post("/_fake/reset").status_code == 404
+
+
+def test_unknown_admin_route_and_method(admin: httpx.Client) -> None:
+    assert admin.get("/_fake/nothing").status_code == 404
+    wrong = admin.post("/_fake/state")
+    assert wrong.status_code == 405
+    assert wrong.json() == {"detail": "Method Not Allowed"}
+
+
+def test_openapi_documents_every_admin_route(admin_fake: SGPFake, admin: httpx.Client) -> None:
+    document = admin.get("/openapi.json").json()
+    documented = {
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        if path.startswith(ADMIN_PREFIX)
+        for method in item
+    }
+    served = {
+        (method, route.path)  # type: ignore[attr-defined]
+        for route in admin_fake.app.routes
+        if route.path.startswith(ADMIN_PREFIX)  # type: ignore[attr-defined]
+        for method in route.methods - {"HEAD"}  # type: ignore[attr-defined]
+    }
+    assert documented == served
+    assert len(served) == 14
+    schemas = document["components"]["schemas"]
+
+    def refs(node: Any) -> Iterator[str]:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                yield node["$ref"]
+            for value in node.values():
+                yield from refs(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from refs(value)
+
+    for ref in refs(document):
+        assert ref.rsplit("/", 1)[-1] in schemas, ref
+    assert "FaultSpec" in schemas
+    assert set(schemas["FaultSpec"]["properties"]) == set(FaultSpec.model_fields)
+    # SGP operations are unchanged next to the admin ones
+    assert "/v4/model-templates" in document["paths"]
+
+
+# -- over a real server ---------------------------------------------------------------------------
+
+
+def test_admin_tour_over_http(tmp_path: Any) -> None:
+    """Every admin route, as a script in another language would use them."""
+    with (
+        ServerProcess(timeout=TIMEOUT, stderr=(tmp_path / "stderr.log").open("w")) as server,
+        httpx.Client(base_url=server.url, timeout=TIMEOUT) as http,
+    ):
+        sgp = {"x-api-key": "k"}
+        created = http.post("/v4/model-templates", json=minimal_body(), headers=sgp).json()
+        assert http.get("/_fake/state").json() == {"model_templates": [created]}
+        assert len(http.get("/_fake/requests").json()["requests"]) == 1
+
+        fault = http.post("/_fake/faults", content='{"path": "/v4/model-templates", "status": 503}')
+        assert fault.status_code == 201
+        assert http.get("/_fake/faults").json()["faults"][0]["id"] == fault.json()["id"]
+        assert http.get("/v4/model-templates", headers=sgp).status_code == 503
+        assert http.get("/v4/model-templates", headers=sgp).status_code == 200
+        assert http.post("/_fake/faults", json={"status": 500, "times": None}).status_code == 201
+        assert http.delete("/_fake/faults").json() == {"faults": []}
+        other = http.post("/_fake/faults", json={"status": 500}).json()
+        assert http.delete(f"/_fake/faults/{other['id']}").json() == {"faults": []}
+
+        assert http.put("/_fake/rate-limit", json={"rate": 0.001, "burst": 1}).status_code == 200
+        assert http.get("/v4/model-templates", headers=sgp).status_code == 200
+        limited = http.get("/v4/model-templates", headers=sgp)
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
+        assert http.get("/_fake/rate-limit").json()["rate_limit"] == {"rate": 0.001, "burst": 1}
+        assert http.delete("/_fake/rate-limit").json() == {"rate_limit": None}
+
+        coverage = http.get("/_fake/coverage").json()
+        create_op = coverage["operations"]["create_model_template"]
+        assert (create_op["calls"], create_op["status_codes"]) == (1, {"200": 1})
+        assert coverage["operations"]["list_model_templates"]["status_codes"] == {
+            "200": 2,
+            "429": 1,
+            "503": 1,
+        }
+        assert http.delete("/_fake/coverage").json()["requests"] == 0
+
+        document = {"model_templates": [template("t-1")]}
+        assert http.put("/_fake/state", json=document).status_code == 200
+        assert http.get("/v4/model-templates/t-1", headers=sgp).status_code == 200
+        assert http.put("/_fake/state", json={"model_templates": [{}]}).status_code == 422
+        assert [t["id"] for t in http.get("/_fake/state").json()["model_templates"]] == ["t-1"]
+
+        assert http.post("/_fake/reset", params={"account_id": "acct_1"}).json() == {"deleted": 1}
+        assert http.post("/_fake/reset").json() == {"deleted": 0}
+        assert http.get("/_fake/requests").json() == {"requests": []}
+        assert http.delete("/_fake/requests").json() == {"requests": []}
+        paths = http.get("/openapi.json").json()["paths"]
+        assert f"{ADMIN_PREFIX}/coverage" in paths
+        assert server.stop() == 0

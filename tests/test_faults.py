@@ -1,0 +1,229 @@
+"""Fault rules: the same rules, from Python or over HTTP, in process or on a real socket."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from sgp_fake import LiveServer, SGPFake
+from sgp_fake.serve import ServerProcess
+
+from .conftest import minimal_body
+
+scale_gp = pytest.importorskip("scale_gp")
+
+TIMEOUT = 30.0
+LIST = "/v4/model-templates"
+
+
+# -- in process, from Python -------------------------------------------------------------------
+
+
+def test_status_fault_answers_its_status_headers_and_body(fake: SGPFake) -> None:
+    rule = fake.faults.add(
+        method="POST",
+        path=LIST,
+        status=429,
+        headers={"retry-after": "3"},
+        body={"detail": "busy"},
+    )
+    with fake.client() as client:
+        answer = client.post(LIST, json=minimal_body())
+        assert answer.status_code == 429
+        assert answer.headers["retry-after"] == "3"
+        assert answer.json() == {"detail": "busy"}
+        assert len(fake.store) == 0  # the request was not handled
+        assert client.post(LIST, json=minimal_body()).status_code == 200  # times=1: spent
+    assert [e.fault for e in fake.journal] == [rule.id, None]
+    assert fake.faults.list() == []
+
+
+def test_default_fault_body_is_a_fastapi_error(fake: SGPFake) -> None:
+    rule = fake.faults.add(path=LIST, status=503)
+    with fake.client() as client:
+        answer = client.get(LIST)
+    assert answer.status_code == 503
+    assert answer.json() == {"detail": f"Fault injected by sgp-fake ({rule.id})"}
+
+
+def test_times_and_always(fake: SGPFake) -> None:
+    fake.faults.add(path=LIST, status=500, times=2)
+    with fake.client() as client:
+        assert [client.get(LIST).status_code for _ in range(3)] == [500, 500, 200]
+        always = fake.faults.add(path=LIST, status=502, times=None)
+        assert [client.get(LIST).status_code for _ in range(4)] == [502] * 4
+        assert always.hits == 4
+        assert fake.faults.remove(always.id)
+        assert client.get(LIST).status_code == 200
+
+
+def test_matching_by_method_glob_and_account(fake: SGPFake) -> None:
+    fake.faults.add(method="DELETE", path="/v4/model-templates/*", status=500, times=None)
+    fake.faults.add(method="*", path=LIST, account_id="acct_2", status=503, times=None)
+    with fake.client() as client:
+        created = client.post(LIST, json=minimal_body()).json()
+        assert client.get(f"{LIST}/{created['id']}").status_code == 200
+        assert client.delete(f"{LIST}/{created['id']}").status_code == 500
+        assert client.delete(f"{LIST}/other").status_code == 500
+        # the account comes from the body, the query or the selected-account header
+        assert client.post(LIST, json=minimal_body(account_id="acct_2")).status_code == 503
+        assert client.get(LIST, params={"account_id": "acct_2"}).status_code == 503
+        assert client.get(LIST, headers={"x-selected-account-id": "acct_2"}).status_code == 503
+        assert client.get(LIST, params={"account_id": "acct_1"}).status_code == 200
+        assert client.get(LIST).status_code == 200
+
+
+def test_first_matching_rule_wins(fake: SGPFake) -> None:
+    first = fake.faults.add(path=LIST, status=500)
+    second = fake.faults.add(path="*", status=502)
+    with fake.client() as client:
+        assert [client.get(LIST).status_code for _ in range(3)] == [500, 502, 200]
+    assert [e.fault for e in fake.journal] == [first.id, second.id, None]
+
+
+def test_latency_fault_delays_then_lets_through(fake: SGPFake) -> None:
+    # A lower bound only: the machine may be slow, never fast beyond the sleep.
+    fake.faults.add(path=LIST, latency=0.2)
+    with fake.client() as client:
+        started = time.monotonic()
+        assert client.get(LIST).status_code == 200
+        assert time.monotonic() - started >= 0.2
+
+
+@pytest.mark.parametrize(
+    ("kind", "error"), [("reset", httpx.ReadError), ("empty", httpx.RemoteProtocolError)]
+)
+def test_connection_faults_in_process_raise_what_a_socket_would(
+    fake: SGPFake, kind: str, error: type[Exception]
+) -> None:
+    rule = fake.faults.add(path=LIST, connection=kind, times=2)
+    with fake.client() as client, pytest.raises(error):
+        client.get(LIST)
+
+    async def via_async() -> None:
+        async with fake.async_client() as client:
+            await client.get(LIST)
+
+    with pytest.raises(error):
+        asyncio.run(via_async())
+    entries = fake.journal.entries()
+    assert [(e.status, e.fault) for e in entries] == [(None, rule.id), (None, rule.id)]
+    with fake.client() as client:
+        assert client.get(LIST).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("kind", "error"), [("reset", httpx.ReadError), ("empty", httpx.RemoteProtocolError)]
+)
+def test_connection_faults_on_a_real_socket(
+    fake: SGPFake, kind: str, error: type[Exception]
+) -> None:
+    fake.faults.add(path=LIST, connection=kind)
+    with (
+        LiveServer(fake.app) as server,
+        httpx.Client(base_url=server.url, headers={"x-api-key": "k"}, timeout=TIMEOUT) as client,
+    ):
+        with pytest.raises(error):
+            client.get(LIST)
+        # the server lives on, and a new connection is served normally
+        assert client.get(LIST).status_code == 200
+    assert [e.status for e in fake.journal] == [None, 200]
+
+
+# -- the official SDK against the standalone server -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    log = tmp_path_factory.mktemp("faults") / "stderr.log"
+    with log.open("w") as stderr:
+        process = ServerProcess(timeout=TIMEOUT, stderr=stderr)
+        process.start()
+        try:
+            yield process
+        finally:
+            process.stop()
+
+
+@pytest.fixture
+def http(server: ServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
+        assert client.post("/_fake/reset").status_code == 200
+        yield client
+
+
+def sdk(server: ServerProcess, max_retries: int) -> Any:
+    return scale_gp.SGPClient(api_key="k", base_url=server.url, max_retries=max_retries)
+
+
+def attempts(http: httpx.Client) -> list[tuple[int | None, str]]:
+    journal = http.get("/_fake/requests").json()["requests"]
+    return [(r["status"], r["headers"].get("x-stainless-retry-count", "")) for r in journal]
+
+
+def test_sdk_retries_two_503s_and_succeeds(server: ServerProcess, http: httpx.Client) -> None:
+    fault = {"method": "GET", "path": LIST, "status": 503, "times": 2}
+    # retry-after-ms keeps the SDK's back-off short
+    fault["headers"] = {"retry-after-ms": "10"}
+    assert http.post("/_fake/faults", json=fault).status_code == 201
+    with sdk(server, max_retries=2) as client:
+        page = client.model_templates.list()
+    assert page.items == []
+    assert attempts(http) == [(503, "0"), (503, "1"), (200, "2")]
+    assert http.get("/_fake/faults").json() == {"faults": []}
+
+
+def test_sdk_gives_up_when_the_faults_outlast_its_retries(
+    server: ServerProcess, http: httpx.Client
+) -> None:
+    fault = {"path": LIST, "status": 503, "times": None, "headers": {"retry-after-ms": "10"}}
+    http.post("/_fake/faults", json=fault)
+    with sdk(server, max_retries=1) as client, pytest.raises(scale_gp.InternalServerError) as info:
+        client.model_templates.create(**minimal_body())
+    assert info.value.status_code == 503
+    assert attempts(http) == [(503, "0"), (503, "1")]
+    assert http.get("/_fake/state").json() == {"model_templates": []}
+
+
+def test_sdk_retries_a_reset_connection(server: ServerProcess, http: httpx.Client) -> None:
+    http.post("/_fake/faults", json={"method": "POST", "path": LIST, "connection": "reset"})
+    with sdk(server, max_retries=1) as client:
+        created = client.model_templates.create(**minimal_body())
+    assert attempts(http) == [(None, "0"), (200, "1")]
+    journal = http.get("/_fake/requests").json()["requests"]
+    assert journal[0]["fault"] is not None
+    state = http.get("/_fake/state").json()["model_templates"]
+    assert [t["id"] for t in state] == [created.id]  # the broken attempt created nothing
+
+
+def test_sdk_reports_connection_errors_it_cannot_retry(
+    server: ServerProcess, http: httpx.Client
+) -> None:
+    http.post("/_fake/faults", json={"path": LIST, "connection": "empty"})
+    with sdk(server, max_retries=0) as client, pytest.raises(scale_gp.APIConnectionError):
+        client.model_templates.list()
+    assert attempts(http) == [(None, "0")]
+
+
+def test_sdk_honours_429_fault_headers(server: ServerProcess, http: httpx.Client) -> None:
+    fault = {
+        "path": f"{LIST}/*",
+        "status": 429,
+        "headers": {"retry-after": "1", "retry-after-ms": "20"},
+    }
+    http.post("/_fake/faults", json=fault)
+    with sdk(server, max_retries=1) as client, pytest.raises(scale_gp.NotFoundError):
+        client.model_templates.retrieve("missing")
+    assert attempts(http) == [(429, "0"), (404, "1")]
+
+
+def test_journal_names_the_fault_over_http(http: httpx.Client) -> None:
+    rule = http.post("/_fake/faults", json={"path": LIST, "status": 500}).json()
+    assert http.get(LIST, headers={"x-api-key": "k"}).status_code == 500
+    (entry,) = http.get("/_fake/requests").json()["requests"]
+    assert entry["fault"] == rule["id"]
+    assert entry["response_body"] == {"detail": f"Fault injected by sgp-fake ({rule['id']})"}
