@@ -1,15 +1,490 @@
-"""pytest fixtures for testing code that calls SGP (registered through ``pytest11``)."""
+"""pytest fixtures for testing code that calls SGP (registered through ``pytest11``).
+
+Installing ``sgp-fake`` is enough: no conftest code is needed. Each test that asks for
+``sgp_fake`` gets a fresh, empty fake; the other fixtures are wired to that same instance.
+
+* ``sgp_fake``: the :class:`~sgp_fake.SGPFake` of this test.
+* ``sgp_fake_client`` / ``sgp_fake_async_client``: ``httpx`` clients to it, in process.
+* ``sgp_client`` / ``sgp_async_client``: the official ``scale_gp`` SDK clients, in process.
+* ``sgp_fake_server``: the same fake behind a real loopback socket (one server per session).
+* ``sgp_fake_intercept``: code that builds its own client for the real base URL reaches it.
+* ``sgp_factory``: a seeded :class:`~sgp_fake.factories.TemplateFactory`.
+
+Configure a test with ``@pytest.mark.sgp_fake(api_keys=..., api_key=..., strict=..., seed=...,
+max_body_size=..., journal_limit=...)`` or by overriding ``sgp_fake_settings``, ``sgp_fake_seed``,
+``sgp_fake_api_key`` or ``sgp_fake_base_urls`` in a conftest.
+
+The module imports nothing heavy at collection time: every fixture imports what it needs.
+"""
 
 from __future__ import annotations
 
-from typing import Iterator
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Coroutine, Generator, Iterator, Mapping, NoReturn
 
 import pytest
 
-from .fake import SGPFake
+if TYPE_CHECKING:
+    import httpx
+    from scale_gp import AsyncSGPClient, SGPClient
+    from starlette.types import Receive, Scope, Send
+
+    from .factories import TemplateFactory
+    from .fake import SGPFake
+    from .faults import FaultRules
+    from .intercept import Interceptor
+    from .journal import Journal
+    from .server import LiveServer
+    from .settings import FakeSettings, Identity
+    from .store import ModelTemplateStore
+
+__all__ = ["MARKER", "SDK_MISSING", "LiveFake"]
+
+MARKER = "sgp_fake"
+"""Name of the marker that configures a test's fake."""
+SDK_MISSING = "scale-gp is not installed: pip install sgp-fake[sdk]"
+"""Why the SDK fixtures skip when ``scale_gp`` cannot be imported."""
+
+_MARKER_KWARGS = frozenset(
+    {"api_keys", "api_key", "strict", "seed", "max_body_size", "journal_limit"}
+)
+_OPTIONS_KEY = pytest.StashKey[dict[str, Any]]()
+_SEEDS_KEY = pytest.StashKey[dict[str, "int | str"]]()
+_CALL_FAILED_KEY = pytest.StashKey[bool]()
+
+
+# -- hooks ------------------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sgp-fake")
+    group.addoption(
+        "--sgp-fake-seed",
+        dest="sgp_fake_seed",
+        default=None,
+        metavar="SEED",
+        help="run every sgp_fake in deterministic mode with this seed (int or string)",
+    )
+    parser.addini(
+        "sgp_fake_seed",
+        "seed of deterministic mode for every sgp_fake (overridden by --sgp-fake-seed)",
+        default=None,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(api_keys=None, api_key=None, strict=False, seed=None, max_body_size=None, "
+        "journal_limit=None): configure this test's sgp_fake: API keys (mapping of key to "
+        "Identity, user id or Identity fields), the key its clients send, strict validation, "
+        "deterministic mode with a seed, the body size limit and the journal's length.",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    seed = _configured_seed(config)
+    return None if seed is None else f"sgp-fake: deterministic mode, seed {seed!r}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if call.when == "call":
+        item.stash[_CALL_FAILED_KEY] = report.failed
+    seeds = item.stash.get(_SEEDS_KEY, None)
+    if seeds and report.failed:
+        shown = ", ".join(f"{what} {seed!r}" for what, seed in seeds.items())
+        report.sections.append(
+            ("sgp-fake", f"{shown}; pass the seed with @pytest.mark.sgp_fake(seed=...) to replay")
+        )
+    return report
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+
+def _parse_seed(value: str | None) -> int | str | None:
+    if value is None or value == "":
+        return None
+    value = value.strip()
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def _configured_seed(config: pytest.Config) -> int | str | None:
+    seed = _parse_seed(config.getoption("sgp_fake_seed", None))
+    if seed is None:
+        seed = _parse_seed(config.getini("sgp_fake_seed"))
+    return seed
+
+
+def _randomly_seed(request: pytest.FixtureRequest) -> str | None:
+    """This test's seed under pytest-randomly (its session seed and the test's id), if active."""
+    config = request.config
+    if not config.pluginmanager.hasplugin("randomly"):
+        return None
+    seed = config.getoption("randomly_seed", None)
+    if not isinstance(seed, int):
+        return None
+    return f"{seed}:{request.node.nodeid}"
+
+
+def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The test's ``sgp_fake`` marker arguments; a nearer marker wins over a farther one."""
+    node = request.node
+    cached: dict[str, Any] | None = node.stash.get(_OPTIONS_KEY, None)
+    if cached is not None:
+        return cached
+    options: dict[str, Any] = {}
+    for marker in reversed(list(node.iter_markers(MARKER))):
+        if marker.args:
+            raise pytest.UsageError(f"@pytest.mark.{MARKER} takes keyword arguments only")
+        unknown = set(marker.kwargs) - _MARKER_KWARGS
+        if unknown:
+            raise pytest.UsageError(
+                f"@pytest.mark.{MARKER} got unknown argument(s) {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(sorted(_MARKER_KWARGS))}"
+            )
+        options.update(marker.kwargs)
+    node.stash[_OPTIONS_KEY] = options
+    return options
+
+
+def _identity(value: Identity | str | Mapping[str, Any]) -> Identity:
+    from .settings import Identity
+
+    if isinstance(value, Identity):
+        return value
+    if isinstance(value, str):
+        return Identity(user_id=value)
+    fields = dict(value)
+    if fields.get("accounts") is not None:
+        fields["accounts"] = frozenset(fields["accounts"])
+    return Identity(**fields)
+
+
+def _remember_seed(request: pytest.FixtureRequest, what: str, seed: int | str) -> None:
+    item = request.node
+    seeds = item.stash.get(_SEEDS_KEY, None)
+    if seeds is None:
+        seeds = item.stash[_SEEDS_KEY] = {}
+    seeds[what] = seed
+
+
+def _finish(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine that never suspends (closing an in-process client) without a loop."""
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        return
+    # It wanted a loop; an in-process client holds nothing that needs it, so drop it.
+    coroutine.close()
+
+
+def _require_sdk() -> None:
+    try:
+        import scale_gp  # noqa: F401
+    except ImportError:
+        pytest.skip(SDK_MISSING)
+
+
+# -- configuration fixtures (override them in a conftest) -------------------------------------
 
 
 @pytest.fixture
-def sgp_fake() -> Iterator[SGPFake]:
-    """A fresh, empty fake for this test."""
-    yield SGPFake()
+def sgp_fake_seed(request: pytest.FixtureRequest) -> int | str | None:
+    """Seed of deterministic mode, or ``None`` for real time and random ids.
+
+    From the ``sgp_fake`` marker's ``seed``, else ``--sgp-fake-seed``, else the
+    ``sgp_fake_seed`` ini option. Override it to make a whole directory deterministic.
+    """
+    options = _options(request)
+    if "seed" in options:
+        seed: int | str | None = options["seed"]
+        return seed
+    return _configured_seed(request.config)
+
+
+@pytest.fixture
+def sgp_fake_settings(request: pytest.FixtureRequest) -> FakeSettings:
+    """The :class:`~sgp_fake.FakeSettings` of this test's fake, from the marker."""
+    from .settings import FakeSettings
+
+    options = _options(request)
+    settings = FakeSettings()
+    if options.get("api_keys") is not None:
+        settings.api_keys = {key: _identity(who) for key, who in options["api_keys"].items()}
+    if "strict" in options:
+        settings.strict = bool(options["strict"])
+    if options.get("max_body_size") is not None:
+        settings.max_body_size = int(options["max_body_size"])
+    return settings
+
+
+@pytest.fixture
+def sgp_fake_api_key(request: pytest.FixtureRequest, sgp_fake_settings: FakeSettings) -> str:
+    """The API key the client fixtures send: the marker's ``api_key``, else the first
+    configured key, else :data:`~sgp_fake.DEFAULT_API_KEY`."""
+    options = _options(request)
+    if options.get("api_key"):
+        return str(options["api_key"])
+    if sgp_fake_settings.api_keys:
+        return next(iter(sgp_fake_settings.api_keys))
+    from .fake import DEFAULT_API_KEY
+
+    return DEFAULT_API_KEY
+
+
+@pytest.fixture
+def sgp_fake_base_urls() -> list[str]:
+    """Base URLs ``sgp_fake_intercept`` routes to the fake (``$SGP_CLIENT_BASE_URL`` too)."""
+    from .fake import DEFAULT_BASE_URL
+
+    return [DEFAULT_BASE_URL]
+
+
+# -- the fake and its clients -----------------------------------------------------------------
+
+
+@pytest.fixture
+def sgp_fake(
+    request: pytest.FixtureRequest, sgp_fake_settings: FakeSettings, sgp_fake_seed: int | str | None
+) -> SGPFake:
+    """A fresh, empty fake for this test: ``.store``, ``.settings``, ``.journal``, ``.faults``.
+
+    With a seed (see ``sgp_fake_seed``) ids and ``created_at`` are deterministic. Without one,
+    under pytest-randomly, ids follow its seed.
+    """
+    from .fake import SGPFake
+    from .store import seeded_ids
+
+    kwargs: dict[str, Any] = {}
+    if sgp_fake_seed is not None:
+        from .deterministic import deterministic
+
+        kwargs.update(deterministic(sgp_fake_seed))
+    else:
+        randomly = _randomly_seed(request)
+        if randomly is not None:
+            kwargs["id_generator"] = seeded_ids(randomly)
+            _remember_seed(request, "ids seed", randomly)
+    options = _options(request)
+    if "journal_limit" in options:
+        kwargs["journal_limit"] = options["journal_limit"]
+    return SGPFake(sgp_fake_settings, **kwargs)
+
+
+@pytest.fixture
+def sgp_fake_client(sgp_fake: SGPFake, sgp_fake_api_key: str) -> Iterator[httpx.Client]:
+    """An ``httpx.Client`` to ``sgp_fake`` in process (base URL and API key set)."""
+    with sgp_fake.client(api_key=sgp_fake_api_key) as client:
+        yield client
+
+
+@pytest.fixture
+def sgp_fake_async_client(sgp_fake: SGPFake, sgp_fake_api_key: str) -> Iterator[httpx.AsyncClient]:
+    """An ``httpx.AsyncClient`` to ``sgp_fake`` in process (base URL and API key set).
+
+    A plain fixture: it works with pytest-asyncio in strict and auto mode, and with anyio.
+    """
+    client = sgp_fake.async_client(api_key=sgp_fake_api_key)
+    yield client
+    _finish(client.aclose())
+
+
+@pytest.fixture
+def sgp_client(sgp_fake: SGPFake, sgp_fake_api_key: str) -> Iterator[SGPClient]:
+    """The official ``scale_gp.SGPClient``, in process to ``sgp_fake``.
+
+    Skips when ``scale-gp`` is not installed (``pip install sgp-fake[sdk]``).
+    """
+    _require_sdk()
+    client = sgp_fake.sdk_client(api_key=sgp_fake_api_key)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def sgp_async_client(sgp_fake: SGPFake, sgp_fake_api_key: str) -> Iterator[AsyncSGPClient]:
+    """The official ``scale_gp.AsyncSGPClient``, in process to ``sgp_fake``.
+
+    Skips when ``scale-gp`` is not installed (``pip install sgp-fake[sdk]``).
+    """
+    _require_sdk()
+    client = sgp_fake.async_sdk_client(api_key=sgp_fake_api_key)
+    yield client
+    _finish(client.close())
+
+
+@pytest.fixture
+def sgp_factory(request: pytest.FixtureRequest, sgp_fake_seed: int | str | None) -> TemplateFactory:
+    """A :class:`~sgp_fake.factories.TemplateFactory` for this test.
+
+    Seeded with ``sgp_fake_seed`` when set, else with pytest-randomly's seed for this test when
+    that plugin is active, else at random; a failing test's report shows the seed.
+    """
+    from .factories import TemplateFactory
+
+    seed: int | str | None = sgp_fake_seed
+    if seed is None:
+        seed = _randomly_seed(request)
+    if seed is None:
+        seed = random.getrandbits(32)
+    _remember_seed(request, "factory seed", seed)
+    return TemplateFactory(seed)
+
+
+# -- the live server --------------------------------------------------------------------------
+
+
+class _CurrentFake:
+    """ASGI app that forwards to the fake of the running test."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self.app
+        if app is not None:
+            await app(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        body = b'{"detail":"No test is using sgp_fake_server right now"}'
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", b"%d" % len(body)),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+@dataclass
+class _SessionServer:
+    server: LiveServer
+    current: _CurrentFake
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+@dataclass
+class LiveFake:
+    """The fake of this test on a real loopback socket (what ``sgp_fake_server`` gives)."""
+
+    fake: SGPFake
+    url: str
+    """Base URL, e.g. ``http://127.0.0.1:54321``."""
+    api_key: str
+    """The API key the fake accepts for this test (``sgp_fake_api_key``)."""
+
+    @property
+    def store(self) -> ModelTemplateStore:
+        """The fake's store."""
+        return self.fake.store
+
+    @property
+    def journal(self) -> Journal:
+        """The fake's request journal."""
+        return self.fake.journal
+
+    @property
+    def settings(self) -> FakeSettings:
+        """The fake's settings."""
+        return self.fake.settings
+
+    @property
+    def faults(self) -> FaultRules:
+        """The fake's fault rules."""
+        return self.fake.faults
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An ``httpx.Client`` over the socket, base URL and API key set."""
+        import httpx
+
+        headers = {"x-api-key": self.api_key, **kwargs.pop("headers", {})}
+        return httpx.Client(base_url=self.url, headers=headers, **kwargs)
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point the official SDK (or a subprocess) here."""
+        return {"SGP_CLIENT_BASE_URL": self.url, "SGP_API_KEY": self.api_key}
+
+
+@pytest.fixture(scope="session")
+def sgp_fake_live_server() -> Iterator[_SessionServer]:
+    """The session's loopback server (uvicorn in a thread, free port); use ``sgp_fake_server``."""
+    from .server import LiveServer
+
+    current = _CurrentFake()
+    server = LiveServer(current).start()
+    try:
+        yield _SessionServer(server, current)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sgp_fake_server(
+    sgp_fake_live_server: _SessionServer, sgp_fake: SGPFake, sgp_fake_api_key: str
+) -> Iterator[LiveFake]:
+    """This test's ``sgp_fake`` served over HTTP on 127.0.0.1, for code that opens its own
+    connections or runs in a subprocess. The server starts once per session (per xdist
+    worker); each test sees only its own, fresh fake."""
+    sgp_fake_live_server.current.app = sgp_fake.app
+    try:
+        yield LiveFake(sgp_fake, sgp_fake_live_server.url, sgp_fake_api_key)
+    finally:
+        sgp_fake_live_server.current.app = None
+
+
+# -- interception -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sgp_fake_intercept(
+    request: pytest.FixtureRequest,
+    sgp_fake: SGPFake,
+    sgp_fake_base_urls: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Interceptor]:
+    """Route httpx requests for the real SGP base URL (and ``$SGP_CLIENT_BASE_URL``) to
+    ``sgp_fake``, for code under test that builds its own client. A request to those hosts that
+    the fake cannot serve fails the test; nothing reaches the network. Other hosts are left
+    alone. Apply it to a whole module with ``pytestmark = pytest.mark.usefixtures(...)``."""
+    from .intercept import Interceptor
+
+    def fail(unhandled: httpx.Request) -> NoReturn:
+        pytest.fail(
+            f"sgp-fake: {unhandled.method} {unhandled.url} is on an intercepted SGP host but the "
+            "fake has no route for it (the request was not sent)",
+            pytrace=False,
+        )
+
+    interceptor = Interceptor(sgp_fake, sgp_fake_base_urls, on_unhandled=fail)
+    for owner, name, replacement in interceptor.patches():
+        monkeypatch.setattr(owner, name, replacement)
+    interceptor.activate()
+    try:
+        yield interceptor
+    finally:
+        interceptor.deactivate()
+    if interceptor.unhandled and not request.node.stash.get(_CALL_FAILED_KEY, False):
+        # The code under test swallowed the failure: report it anyway.
+        unhandled = interceptor.unhandled[0]
+        pytest.fail(
+            f"sgp-fake: {len(interceptor.unhandled)} request(s) the fake cannot serve, first "
+            f"{unhandled.method} {unhandled.url}",
+            pytrace=False,
+        )

@@ -1,0 +1,266 @@
+"""Send httpx requests meant for the real SGP service to a fake, in process.
+
+Code under test often builds its own client (``SGPClient()``, ``httpx.Client(base_url=...)``)
+against ``https://api.egp.scale.com`` or ``$SGP_CLIENT_BASE_URL``. While an :class:`Interceptor`
+is active, every request that ``httpx.HTTPTransport`` / ``httpx.AsyncHTTPTransport`` would send
+to one of those base URLs is answered by the fake instead, with no socket; requests to any other
+host go out untouched. A request to an intercepted host that the fake has no route for fails
+loudly (see ``on_unhandled``): it never reaches the network.
+
+>>> import httpx
+>>> from sgp_fake import SGPFake
+>>> fake = SGPFake()
+>>> with Interceptor(fake):
+...     httpx.get("https://api.egp.scale.com/v4/model-templates",
+...               headers={"x-api-key": "k"}).json()["total_item_count"]
+0
+
+Only httpx's own transports are patched (the official SDK uses them); clients with a custom
+transport, ``requests`` and ``urllib`` are not affected.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn
+
+import httpx
+from starlette.routing import Match
+
+from .app import ADMIN_PREFIX
+from .fake import DEFAULT_BASE_URL
+from .transport import AsyncFakeTransport, FakeTransport
+
+if TYPE_CHECKING:
+    from .fake import SGPFake
+
+__all__ = ["BASE_URL_ENV", "Interceptor", "UnhandledRequest"]
+
+BASE_URL_ENV = "SGP_CLIENT_BASE_URL"
+"""The environment variable the official SDK reads its base URL from."""
+
+
+class UnhandledRequest(AssertionError):
+    """A request to an intercepted SGP host that the fake has no route for."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        super().__init__(
+            f"sgp-fake intercepted {request.method} {request.url}, but the fake has no route for "
+            "it; the request was not sent to the network"
+        )
+        self.request = request
+
+
+def _raise(request: httpx.Request) -> NoReturn:
+    raise UnhandledRequest(request)
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    port = url.port or {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, port
+
+
+class _Target:
+    __slots__ = ("origin", "prefix")
+
+    def __init__(self, base_url: str | httpx.URL) -> None:
+        url = httpx.URL(base_url)
+        if not url.host:
+            raise ValueError(f"not an absolute URL: {base_url!r}")
+        self.origin = _origin(url)
+        self.prefix = url.path.rstrip("/")
+
+    def path_of(self, url: httpx.URL) -> str | None:
+        """The request's path below this base URL, or ``None`` when it is not below it."""
+        if _origin(url) != self.origin:
+            return None
+        path = url.path
+        if not self.prefix:
+            return path
+        if path == self.prefix or path.startswith(self.prefix + "/"):
+            return path[len(self.prefix) :] or "/"
+        return None
+
+
+# The patched methods are installed once per start and dispatch to the innermost active
+# interceptor, so interceptors nest and each restores exactly what it replaced.
+_ACTIVE: list[Interceptor] = []
+_ACTIVE_LOCK = threading.Lock()
+
+
+class Interceptor:
+    """Route httpx traffic for SGP base URLs to ``fake`` while active.
+
+    * ``base_urls``: what to intercept besides ``$SGP_CLIENT_BASE_URL`` (read at each request,
+      so setting it inside the test works); by default the real service's URL.
+    * ``on_unhandled``: called with a request to an intercepted host that the fake has no route
+      for; it must raise. By default :class:`UnhandledRequest` is raised. Every such request is
+      also kept in :attr:`unhandled`.
+
+    Use it as a context manager, or :meth:`start`/:meth:`stop`, or hand :meth:`patches` to
+    pytest's ``monkeypatch.setattr``.
+    """
+
+    def __init__(
+        self,
+        fake: SGPFake,
+        base_urls: Iterable[str] = (DEFAULT_BASE_URL,),
+        *,
+        include_env: bool = True,
+        on_unhandled: Callable[[httpx.Request], NoReturn] = _raise,
+    ) -> None:
+        self.fake = fake
+        self._targets = [_Target(url) for url in base_urls]
+        self.include_env = include_env
+        self.on_unhandled = on_unhandled
+        self.unhandled: list[httpx.Request] = []
+        self.handled = 0
+        self._transport = FakeTransport(fake.app)
+        self._async_transport = AsyncFakeTransport(fake.app)
+        self._saved: list[tuple[type, str, Any]] = []
+
+    # -- which requests ------------------------------------------------------------------------
+
+    def add_base_url(self, base_url: str) -> None:
+        """Intercept ``base_url`` too."""
+        self._targets.append(_Target(base_url))
+
+    @property
+    def base_urls(self) -> list[str]:
+        """The base URLs intercepted now (``$SGP_CLIENT_BASE_URL`` included when set)."""
+        urls = [
+            f"{scheme}://{host}:{port}{target.prefix}"
+            for target in self._targets
+            for scheme, host, port in [target.origin]
+        ]
+        env = os.environ.get(BASE_URL_ENV) if self.include_env else None
+        if env:
+            urls.append(env)
+        return urls
+
+    def _targets_now(self) -> list[_Target]:
+        env = os.environ.get(BASE_URL_ENV) if self.include_env else None
+        if not env:
+            return self._targets
+        try:
+            return [*self._targets, _Target(env)]
+        except ValueError:
+            return self._targets
+
+    def path_for(self, request: httpx.Request) -> str | None:
+        """The fake's path for ``request``, or ``None`` when its host is not intercepted."""
+        for target in self._targets_now():
+            path = target.path_of(request.url)
+            if path is not None:
+                return path
+        return None
+
+    def can_serve(self, method: str, path: str) -> bool:
+        """Whether the fake has an SGP route for ``method path`` (admin routes excluded)."""
+        if path.startswith(ADMIN_PREFIX):
+            return False
+        scope = {"type": "http", "path": path, "root_path": "", "method": method}
+        for route in self.fake.app.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return True
+        return False
+
+    def _route(self, request: httpx.Request) -> httpx.Request | None:
+        """The request to hand to the fake, ``None`` to let it through; or fail loudly."""
+        path = self.path_for(request)
+        if path is None:
+            return None
+        if not self.can_serve(request.method, path):
+            self.unhandled.append(request)
+            self.on_unhandled(request)
+        self.handled += 1
+        if path == request.url.path:
+            return request
+        # The base URL has a path prefix: the fake serves the routes below it.
+        return httpx.Request(
+            request.method,
+            request.url.copy_with(path=path),
+            headers=request.headers,
+            content=request.read(),
+            extensions=request.extensions,
+        )
+
+    # -- patching ------------------------------------------------------------------------------
+
+    @staticmethod
+    def patches() -> list[tuple[type, str, Any]]:
+        """``(class, attribute, replacement)`` triples that route traffic to active interceptors.
+
+        The replacements consult the interceptors started with :meth:`start` (innermost first)
+        and those given to :meth:`activate`.
+        """
+        original_sync = httpx.HTTPTransport.handle_request
+        original_async = httpx.AsyncHTTPTransport.handle_async_request
+
+        def handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+            for interceptor in reversed(_ACTIVE):
+                routed = interceptor._route(request)
+                if routed is not None:
+                    return interceptor._transport.handle_request(routed)
+            return original_sync(self, request)
+
+        async def handle_async_request(
+            self: httpx.AsyncHTTPTransport, request: httpx.Request
+        ) -> httpx.Response:
+            for interceptor in reversed(_ACTIVE):
+                routed = interceptor._route(request)
+                if routed is not None:
+                    return await interceptor._async_transport.handle_async_request(routed)
+            return await original_async(self, request)
+
+        return [
+            (httpx.HTTPTransport, "handle_request", handle_request),
+            (httpx.AsyncHTTPTransport, "handle_async_request", handle_async_request),
+        ]
+
+    def activate(self) -> None:
+        """Make this interceptor the innermost active one (patching is up to the caller)."""
+        with _ACTIVE_LOCK:
+            _ACTIVE.append(self)
+
+    def deactivate(self) -> None:
+        """Stop routing requests to this interceptor."""
+        with _ACTIVE_LOCK:
+            if self in _ACTIVE:
+                _ACTIVE.remove(self)
+
+    def start(self) -> Interceptor:
+        """Patch httpx and activate; undo with :meth:`stop`."""
+        if self._saved:
+            raise RuntimeError("interceptor already started")
+        for owner, name, replacement in self.patches():
+            self._saved.append((owner, name, owner.__dict__[name]))
+            setattr(owner, name, replacement)
+        self.activate()
+        return self
+
+    def stop(self) -> None:
+        """Deactivate and restore what :meth:`start` patched."""
+        self.deactivate()
+        while self._saved:
+            owner, name, previous = self._saved.pop()
+            setattr(owner, name, previous)
+
+    def __enter__(self) -> Interceptor:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def assert_all_handled(self) -> None:
+        """Raise :class:`UnhandledRequest` for the first request the fake could not serve."""
+        if self.unhandled:
+            raise UnhandledRequest(self.unhandled[0])
