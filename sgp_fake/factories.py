@@ -457,7 +457,7 @@ class TemplateFactory:
         }
 
     def _serving(
-        self, model: _Model, endpoint_type: ModelEndpointType, gpus: int
+        self, model: _Model, gpus: int
     ) -> tuple[str, str, dict[str, Any], LaunchEndpointProtocol]:
         """Runtime name, image, routes/command/env of a bundle, and its calling convention."""
         rng = self._rng
@@ -535,11 +535,10 @@ class TemplateFactory:
             "readiness_initial_delay_seconds": 30 * (1 + rng.randrange(20)),
             **routes,
         }
-        if endpoint_type is ModelEndpointType.STREAMING or rng.random() < 0.3:
-            bundle["streaming_command"] = [*command, "--enable-streaming"]
-            bundle["streaming_predict_route"] = self._pick(
-                ["/generate_streaming", "/generate_stream", "/stream"]
-            )
+        bundle["streaming_command"] = [*command, "--enable-streaming"]
+        bundle["streaming_predict_route"] = self._pick(
+            ["/generate_streaming", "/generate_stream", "/stream"]
+        )
         return runtime, image, bundle, protocol
 
     # -- bodies --------------------------------------------------------------------------------
@@ -551,7 +550,7 @@ class TemplateFactory:
         model_type = model.kind if rng.random() < 0.85 else self._pick(list(ModelType))
         endpoint_type = self._pick(list(ModelEndpointType))
         gpus, gpu_type = self._gpus_for(model)
-        runtime, image, serving, protocol = self._serving(model, endpoint_type, gpus)
+        runtime, image, serving, protocol = self._serving(model, gpus)
         registry = self.registry()
         min_workers = self._pick([0, 0, 1, 1, 2])
         endpoint_config: dict[str, Any] = {
@@ -605,7 +604,7 @@ class TemplateFactory:
             ),
             "resources": resources,
         }
-        suffix = self._pick(["", "", f"-{self.faker.word()}", f"-v{1 + rng.randrange(5)}"])
+        suffix = self._pick(["", "", f"-{self.faker.word().lower()}", f"-v{1 + rng.randrange(5)}"])
         return {
             "name": f"{model.slug}-{runtime}{suffix}",
             "endpoint_type": endpoint_type.value,
