@@ -8,6 +8,7 @@ on the hot path of every create); these properties pin that to what dumping a
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -25,7 +26,7 @@ from sgp_fake.models import (
     ModelType,
     TrainingDatasetORMSchemaTypeEnum,
 )
-from sgp_fake.store import ModelTemplateStore
+from sgp_fake.store import ModelTemplateStore, random_ids
 
 EXAMPLES = 60 if os.environ.get("SGP_FAKE_FUZZ") != "long" else 2000
 
@@ -144,3 +145,18 @@ def test_stored_json_is_the_response_models_json(
         created_by_identity_type=IdentifierTypeEnum(identity.identity_type),
     ).model_dump_json(exclude_none=True)
     assert stored.body == expected.encode()
+
+
+def test_random_ids_are_uuid4_strings() -> None:
+    next_id = random_ids()
+    ids = [next_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for template_id in ids:
+        parsed = uuid.UUID(template_id)
+        assert str(parsed) == template_id
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+    # Every random hex digit takes every value: none is stuck (the variant digit is 8, 9, a, b).
+    for position in (0, 9, 15, 20, 35):
+        assert len({template_id[position] for template_id in ids}) == 16
+    assert {template_id[19] for template_id in ids} == set("89ab")
