@@ -1,4 +1,4 @@
-"""The foreground server behind ``sgp-fake serve``, and a helper to run it as a child process."""
+"""The foreground server behind ``sgp-fake serve``, and a class that runs it as a child process."""
 
 from __future__ import annotations
 
