@@ -324,6 +324,13 @@ class FakeApp:
     async def _route(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
         endpoint = self._fast_route(scope)
         if endpoint is None:
+            query: bytes = scope.get("query_string", b"")
+            if not query.isascii():
+                # Starlette decodes the query string as UTF-8 to build a redirect URL and fails
+                # (500) on other bytes, which a server may hand us: give the router the same
+                # query with those bytes percent-encoded, as a browser would send it.
+                encoded = b"".join(bytes((c,)) if c < 0x80 else b"%%%02X" % c for c in query)
+                scope = {**scope, "query_string": encoded}
             await self.router(scope, _replay(body, receive), send)
         else:
             await _dispatch(endpoint, scope, receive, send)

@@ -12,6 +12,7 @@ import json
 import os
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -111,11 +112,12 @@ def requests(
         st.one_of(
             st.just(b""),
             st.builds(
-                lambda k, v: f"{k}={v}".encode("utf-8", "surrogateescape"),
+                lambda k, v: f"{k}={quote(v, safe='')}".encode(),
                 st.sampled_from(["limit", "page", "account_id", "other"]),
                 st.one_of(st.integers(-5, 20_000).map(str), accounts, text),
             ),
-            st.binary(max_size=20),
+            # ASCII only: the app percent-encodes other bytes before the router sees them.
+            st.binary(max_size=20).map(lambda b: bytes(c & 0x7F for c in b)),
         )
     )
     headers: list[tuple[bytes, bytes]] = []
