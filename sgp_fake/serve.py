@@ -208,7 +208,8 @@ class ServerProcess:
     Starts the command with ``--port 0`` (unless ``args`` say otherwise), waits for its ready
     line and exposes the URL; :meth:`stop` sends SIGTERM and waits, killing it if it does not
     exit in time. Standard output is drained in a thread, so the child never blocks on a full
-    pipe; standard error goes where ``stderr`` says (by default, nowhere).
+    pipe; standard error goes where ``stderr`` says: a file path (appended to), a file, a
+    ``subprocess`` constant, or by default nowhere.
 
     >>> with ServerProcess("--contract") as server:  # doctest: +SKIP
     ...     httpx.get(server.url + "/v4/model-templates/x", headers={"x-api-key": "k"})
@@ -219,7 +220,7 @@ class ServerProcess:
         *args: str,
         command: Sequence[str] | None = None,
         env: Mapping[str, str] | None = None,
-        stderr: int | IO[Any] | None = subprocess.DEVNULL,
+        stderr: str | os.PathLike[str] | int | IO[Any] | None = subprocess.DEVNULL,
         timeout: float = 30.0,
     ) -> None:
         self.command = [
@@ -231,6 +232,7 @@ class ServerProcess:
         ]
         self.env = dict(os.environ if env is None else env)
         self.stderr = stderr
+        self._stderr_file: IO[Any] | None = None
         self.timeout = timeout
         self.url = ""
         self.output: collections.deque[str] = collections.deque(maxlen=1000)
@@ -244,7 +246,7 @@ class ServerProcess:
             self.command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=self.stderr,
+            stderr=self._stderr_target(),
             env=self.env,
             text=True,
         )
@@ -261,6 +263,12 @@ class ServerProcess:
                 + (f" (exit status {code})" if code is not None else f" in {self.timeout}s")
             )
         return self
+
+    def _stderr_target(self) -> int | IO[Any] | None:
+        if isinstance(self.stderr, (str, os.PathLike)):
+            self._stderr_file = open(self.stderr, "a")  # noqa: SIM115 - stop() closes it
+            return self._stderr_file
+        return self.stderr
 
     def _read(self) -> None:
         assert self.process is not None
@@ -295,6 +303,9 @@ class ServerProcess:
             self._reader.join(self.timeout)
         if process.stdout is not None and (self._reader is None or not self._reader.is_alive()):
             process.stdout.close()
+        if self._stderr_file is not None:
+            self._stderr_file.close()
+            self._stderr_file = None
         return process.returncode
 
     def kill(self) -> int:

@@ -355,7 +355,7 @@ def test_openapi_documents_every_admin_route(admin_fake: SGPFake, admin: httpx.C
 def test_admin_tour_over_http(tmp_path: Any) -> None:
     """Every admin route, as a script in another language would use them."""
     with (
-        ServerProcess(timeout=TIMEOUT, stderr=(tmp_path / "stderr.log").open("w")) as server,
+        ServerProcess(timeout=TIMEOUT, stderr=tmp_path / "stderr.log") as server,
         httpx.Client(base_url=server.url, timeout=TIMEOUT) as http,
     ):
         sgp = {"x-api-key": "k"}

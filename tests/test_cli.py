@@ -44,7 +44,7 @@ def start(tmp_path: Path) -> Iterator[Any]:
     servers: list[ServerProcess] = []
 
     def start(*args: str, **kwargs: Any) -> ServerProcess:
-        kwargs.setdefault("stderr", (tmp_path / f"stderr-{len(servers)}.log").open("w"))
+        kwargs.setdefault("stderr", tmp_path / f"stderr-{len(servers)}.log")
         server = ServerProcess(*args, timeout=TIMEOUT, **kwargs)
         servers.append(server)
         return server.start()
@@ -172,8 +172,7 @@ def test_keys_files(tmp_path: Path) -> None:
 
 def test_console_script_ready_line_requests_and_sigterm(tmp_path: Path) -> None:
     assert SGP_FAKE is not None
-    stderr = (tmp_path / "stderr.log").open("w")
-    server = ServerProcess(command=[SGP_FAKE], stderr=stderr, timeout=TIMEOUT)
+    server = ServerProcess(command=[SGP_FAKE], stderr=tmp_path / "stderr.log", timeout=TIMEOUT)
     try:
         server.start()
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", server.url)
@@ -206,7 +205,7 @@ def test_sigint_exits_cleanly(start: Any) -> None:
 
 def test_log_level_warning_logs_no_request(start: Any, tmp_path: Path) -> None:
     log = tmp_path / "quiet.log"
-    server = start("--log-level", "warning", stderr=log.open("w"))
+    server = start("--log-level", "warning", stderr=log)
     with api(server) as client:
         for _ in range(3):
             assert client.get("/v4/model-templates").status_code == 200

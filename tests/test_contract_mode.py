@@ -153,6 +153,7 @@ GENERATED_CONFTEST = """
 import os
 
 import pytest
+import pytest_asyncio
 from scale_gp import AsyncSGPClient, SGPClient
 
 base_url = os.environ.get("TEST_API_BASE_URL", "http://127.0.0.1:4010")
@@ -168,14 +169,15 @@ def client(request):
         yield client
 
 
-@pytest.fixture(params=[False, True], ids=["loose", "strict"])
-def async_client(request):
-    return AsyncSGPClient(
+@pytest_asyncio.fixture(params=[False, True], ids=["loose", "strict"])
+async def async_client(request):
+    async with AsyncSGPClient(
         base_url=base_url,
         api_key=api_key,
         _strict_response_validation=request.param,
         max_retries=0,
-    )
+    ) as client:
+        yield client
 """
 
 GENERATED_TESTS = """
@@ -399,7 +401,7 @@ def test_generated_sdk_suite_passes_in_contract_mode(
     generated_suite: Path,
     tmp_path: Path,
 ) -> None:
-    stderr = (tmp_path / "stderr.log").open("w")
+    stderr = tmp_path / "stderr.log"
     with ServerProcess("--contract", "--strict", timeout=TIMEOUT, stderr=stderr) as server:
         result = run_generated_suite(pytester, monkeypatch, generated_suite, server)
         result.assert_outcomes(passed=SYNC_TESTS + ASYNC_TESTS)
@@ -417,7 +419,7 @@ def test_generated_sdk_suite_needs_contract_mode(
     generated_suite: Path,
     tmp_path: Path,
 ) -> None:
-    stderr = (tmp_path / "stderr.log").open("w")
+    stderr = tmp_path / "stderr.log"
     with ServerProcess(timeout=TIMEOUT, stderr=stderr) as server:
         result = run_generated_suite(
             pytester, monkeypatch, generated_suite, server, "-k", "retrieve or delete", "--tb=line"

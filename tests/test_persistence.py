@@ -234,7 +234,7 @@ def servers(tmp_path: Path) -> Iterator[list[ServerProcess]]:
 
 
 def start(servers: list[ServerProcess], tmp_path: Path, *args: str) -> ServerProcess:
-    stderr = (tmp_path / f"stderr-{len(servers)}.log").open("w")
+    stderr = tmp_path / f"stderr-{len(servers)}.log"
     server = ServerProcess(*args, timeout=TIMEOUT, stderr=stderr)
     servers.append(server)
     return server.start()
