@@ -317,7 +317,7 @@ class Coverage:
                     calls=tally.calls,
                     status_codes=dict(sorted(tally.statuses.items())),
                     documented_status_codes_never_seen=[
-                        code for code in op.documented if code not in tally.statuses
+                        code for code in sorted(op.documented) if code not in tally.statuses
                     ],
                     request_fields=FieldCoverage(
                         sent=[f for f in op.fields if f in tally.sent],
