@@ -58,6 +58,10 @@ _AUTH_ERRORS = {
     "401": _error("No API key, or an unknown one"),
     "403": _error("The identity may not use the account"),
 }
+_BODY_ERRORS = {
+    "400": _error("A body that cannot be read as JSON text (invalid UTF-8, nesting too deep)"),
+    "413": _error("A body over the fake's size limit"),
+}
 
 
 def _query_parameters() -> list[dict[str, Any]]:
@@ -96,6 +100,7 @@ def _sgp_paths() -> dict[str, Any]:
                         "description": "Successful Response",
                         "content": _json_content(ModelTemplateResponse),
                     },
+                    **_BODY_ERRORS,
                     **_AUTH_ERRORS,
                     "422": _VALIDATION,
                 },
