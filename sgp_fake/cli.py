@@ -12,7 +12,7 @@ from .settings import DEFAULT_IDENTITY, Identity
 
 __all__ = ["DEFAULT_PORT", "build_parser", "load_api_keys", "main", "parse_api_key"]
 
-DEFAULT_PORT = 4010
+DEFAULT_PORT = 8000
 """The port generated SDK test suites expect their mock server on (Prism's default)."""
 
 _DESCRIPTION = """\
@@ -42,7 +42,8 @@ A keys file holds one such KEY[=...] per line (blank lines and # comments ignore
 object {"KEY": {"user_id": ..., "identity_type": ..., "accounts": [...] or null}}.
 
 Examples:
-  sgp-fake serve                              # http://127.0.0.1:4010, where Prism would be
+  sgp-fake serve                              # http://127.0.0.1:8000
+  sgp-fake serve --port 4010 --contract       # where generated SDK suites expect Prism
   sgp-fake serve --port 0 --contract          # any free port; made-up ids answer
   sgp-fake serve --state-file fake.db --seed-file templates.json
 """
@@ -146,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve = commands.add_parser(
         "serve",
-        help="serve the fake over HTTP (a drop-in for an OpenAPI mock server on port 4010)",
+        help="serve the fake over HTTP (with --port 4010, a drop-in for an OpenAPI mock server)",
         description=_SERVE_DESCRIPTION,
         epilog=_SERVE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
