@@ -9,6 +9,7 @@ every kind are answered as FastAPI answers them: ``{"detail": ...}`` JSON.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from typing import Any, Awaitable, Callable, Iterable, Protocol
@@ -231,17 +232,32 @@ class FakeApp:
     def __init__(
         self,
         backend: Backend,
-        routes: list[BaseRoute],
+        routes: list[BaseRoute] | Callable[[], list[BaseRoute]],
         openapi: Callable[[], bytes],
         endpoints: _Endpoints | None = None,
     ) -> None:
         self.backend = backend
         self._openapi = openapi
         self._endpoints = endpoints
-        routes = [*routes, Route("/openapi.json", self._openapi_endpoint, methods=["GET"])]
-        self.routes = routes
-        self.router = Starlette(
-            routes=routes,
+        # Starlette compiles each route's path when it is built, about half the cost of a new
+        # fake; the SGP endpoints are called directly, so the router is built on first need.
+        self._make_routes: Callable[[], list[BaseRoute]] = (
+            routes if callable(routes) else lambda: routes
+        )
+
+    @functools.cached_property
+    def routes(self) -> list[BaseRoute]:
+        """The Starlette routes: SGP routes, any extra routes, then ``/openapi.json``."""
+        return [
+            *self._make_routes(),
+            Route("/openapi.json", self._openapi_endpoint, methods=["GET"]),
+        ]
+
+    @functools.cached_property
+    def router(self) -> Starlette:
+        """The Starlette app that serves whatever the direct dispatch does not."""
+        return Starlette(
+            routes=self.routes,
             exception_handlers={
                 FakeHTTPError: _fake_http_error,
                 HTTPException: _starlette_http_error,
@@ -476,23 +492,37 @@ def create_app(
     generated from the models).
     """
     endpoints = _Endpoints(backend)
-    routes: list[BaseRoute] = [
-        Route("/v4/model-templates", endpoints.create, methods=["POST"], name="create_model_template"),
-        Route("/v4/model-templates", endpoints.list, methods=["GET"], name="list_model_templates"),
-        Route(
-            "/v4/model-templates/{model_template_id}",
-            endpoints.retrieve,
-            methods=["GET"],
-            name="retrieve_model_template",
-        ),
-        Route(
-            "/v4/model-templates/{model_template_id}",
-            endpoints.delete,
-            methods=["DELETE"],
-            name="delete_model_template",
-        ),
-        *extra_routes,
-    ]
+    extra = list(extra_routes)
+
+    def routes() -> list[BaseRoute]:
+        return [
+            Route(
+                "/v4/model-templates",
+                endpoints.create,
+                methods=["POST"],
+                name="create_model_template",
+            ),
+            Route(
+                "/v4/model-templates",
+                endpoints.list,
+                methods=["GET"],
+                name="list_model_templates",
+            ),
+            Route(
+                "/v4/model-templates/{model_template_id}",
+                endpoints.retrieve,
+                methods=["GET"],
+                name="retrieve_model_template",
+            ),
+            Route(
+                "/v4/model-templates/{model_template_id}",
+                endpoints.delete,
+                methods=["DELETE"],
+                name="delete_model_template",
+            ),
+            *extra,
+        ]
+
     if openapi is None:
         from .openapi import openapi_bytes
 

@@ -11,8 +11,9 @@ Installing ``sgp-fake`` is enough: no conftest code is needed. Each test that as
 * ``sgp_factory``: a seeded :class:`~sgp_fake.factories.TemplateFactory`.
 
 Configure a test with ``@pytest.mark.sgp_fake(api_keys=..., api_key=..., strict=..., seed=...,
-max_body_size=..., journal_limit=...)`` or by overriding ``sgp_fake_settings``, ``sgp_fake_seed``,
-``sgp_fake_api_key`` or ``sgp_fake_base_urls`` in a conftest.
+max_body_size=..., journal_limit=...)`` or by overriding ``sgp_fake_settings``, ``sgp_fake_seed``
+or ``sgp_fake_base_urls`` in a conftest. The clients send the marker's ``api_key``, else the first
+configured key, else :data:`~sgp_fake.DEFAULT_API_KEY`.
 
 The module imports nothing heavy at collection time: every fixture imports what it needs.
 """
@@ -187,6 +188,19 @@ def _finish(coroutine: Coroutine[Any, Any, None]) -> None:
     coroutine.close()
 
 
+def _api_key(request: pytest.FixtureRequest, fake: SGPFake) -> str:
+    """The key clients send: the marker's ``api_key``, else the first configured key, else
+    :data:`~sgp_fake.DEFAULT_API_KEY`."""
+    options = _options(request)
+    if options.get("api_key"):
+        return str(options["api_key"])
+    if fake.settings.api_keys:
+        return next(iter(fake.settings.api_keys))
+    from .fake import DEFAULT_API_KEY
+
+    return DEFAULT_API_KEY
+
+
 def _require_sdk() -> None:
     try:
         import scale_gp  # noqa: F401
@@ -225,20 +239,6 @@ def sgp_fake_settings(request: pytest.FixtureRequest) -> FakeSettings:
     if options.get("max_body_size") is not None:
         settings.max_body_size = int(options["max_body_size"])
     return settings
-
-
-@pytest.fixture
-def sgp_fake_api_key(request: pytest.FixtureRequest, sgp_fake_settings: FakeSettings) -> str:
-    """The API key the client fixtures send: the marker's ``api_key``, else the first
-    configured key, else :data:`~sgp_fake.DEFAULT_API_KEY`."""
-    options = _options(request)
-    if options.get("api_key"):
-        return str(options["api_key"])
-    if sgp_fake_settings.api_keys:
-        return next(iter(sgp_fake_settings.api_keys))
-    from .fake import DEFAULT_API_KEY
-
-    return DEFAULT_API_KEY
 
 
 @pytest.fixture
@@ -281,43 +281,45 @@ def sgp_fake(
 
 
 @pytest.fixture
-def sgp_fake_client(sgp_fake: SGPFake, sgp_fake_api_key: str) -> Iterator[httpx.Client]:
+def sgp_fake_client(request: pytest.FixtureRequest, sgp_fake: SGPFake) -> Iterator[httpx.Client]:
     """An ``httpx.Client`` to ``sgp_fake`` in process (base URL and API key set)."""
-    with sgp_fake.client(api_key=sgp_fake_api_key) as client:
+    with sgp_fake.client(api_key=_api_key(request, sgp_fake)) as client:
         yield client
 
 
 @pytest.fixture
-def sgp_fake_async_client(sgp_fake: SGPFake, sgp_fake_api_key: str) -> Iterator[httpx.AsyncClient]:
+def sgp_fake_async_client(
+    request: pytest.FixtureRequest, sgp_fake: SGPFake
+) -> Iterator[httpx.AsyncClient]:
     """An ``httpx.AsyncClient`` to ``sgp_fake`` in process (base URL and API key set).
 
     A plain fixture: it works with pytest-asyncio in strict and auto mode, and with anyio.
     """
-    client = sgp_fake.async_client(api_key=sgp_fake_api_key)
+    client = sgp_fake.async_client(api_key=_api_key(request, sgp_fake))
     yield client
     _finish(client.aclose())
 
 
 @pytest.fixture
-def sgp_client(sgp_fake: SGPFake, sgp_fake_api_key: str) -> Iterator[SGPClient]:
+def sgp_client(request: pytest.FixtureRequest, sgp_fake: SGPFake) -> Iterator[SGPClient]:
     """The official ``scale_gp.SGPClient``, in process to ``sgp_fake``.
 
     Skips when ``scale-gp`` is not installed (``pip install sgp-fake[sdk]``).
     """
     _require_sdk()
-    client = sgp_fake.sdk_client(api_key=sgp_fake_api_key)
+    client = sgp_fake.sdk_client(api_key=_api_key(request, sgp_fake))
     yield client
     client.close()
 
 
 @pytest.fixture
-def sgp_async_client(sgp_fake: SGPFake, sgp_fake_api_key: str) -> Iterator[AsyncSGPClient]:
+def sgp_async_client(request: pytest.FixtureRequest, sgp_fake: SGPFake) -> Iterator[AsyncSGPClient]:
     """The official ``scale_gp.AsyncSGPClient``, in process to ``sgp_fake``.
 
     Skips when ``scale-gp`` is not installed (``pip install sgp-fake[sdk]``).
     """
     _require_sdk()
-    client = sgp_fake.async_sdk_client(api_key=sgp_fake_api_key)
+    client = sgp_fake.async_sdk_client(api_key=_api_key(request, sgp_fake))
     yield client
     _finish(client.close())
 
@@ -388,7 +390,7 @@ class LiveFake:
     url: str
     """Base URL, e.g. ``http://127.0.0.1:54321``."""
     api_key: str
-    """The API key the fake accepts for this test (``sgp_fake_api_key``)."""
+    """The API key the client fixtures send in this test."""
 
     @property
     def store(self) -> ModelTemplateStore:
@@ -437,14 +439,14 @@ def sgp_fake_live_server() -> Iterator[_SessionServer]:
 
 @pytest.fixture
 def sgp_fake_server(
-    sgp_fake_live_server: _SessionServer, sgp_fake: SGPFake, sgp_fake_api_key: str
+    request: pytest.FixtureRequest, sgp_fake_live_server: _SessionServer, sgp_fake: SGPFake
 ) -> Iterator[LiveFake]:
     """This test's ``sgp_fake`` served over HTTP on 127.0.0.1, for code that opens its own
     connections or runs in a subprocess. The server starts once per session (per xdist
     worker); each test sees only its own, fresh fake."""
     sgp_fake_live_server.current.app = sgp_fake.app
     try:
-        yield LiveFake(sgp_fake, sgp_fake_live_server.url, sgp_fake_api_key)
+        yield LiveFake(sgp_fake, sgp_fake_live_server.url, _api_key(request, sgp_fake))
     finally:
         sgp_fake_live_server.current.app = None
 

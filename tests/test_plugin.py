@@ -61,7 +61,6 @@ def test_fixtures_and_marker_are_registered_and_documented(pytester: pytest.Pyte
         "sgp_factory",
         "sgp_fake_settings",
         "sgp_fake_seed",
-        "sgp_fake_api_key",
         "sgp_fake_base_urls",
     ):
         assert f"{name} -- " in fixtures or f"{name} [" in fixtures, name
@@ -221,8 +220,8 @@ def test_marker_configures_keys_identities_strictness_and_limits(pytester: pytes
         }}
 
         @pytest.mark.sgp_fake(api_keys=KEYS)
-        def test_keys(sgp_fake, sgp_fake_client, sgp_fake_api_key):
-            assert sgp_fake_api_key == "key-a"
+        def test_keys(sgp_fake, sgp_fake_client):
+            assert sgp_fake_client.headers["x-api-key"] == "key-a"
             created = sgp_fake_client.post("/v4/model-templates", json=BODY).json()
             assert created["created_by_user_id"] == "alice"
             other = {{**BODY, "account_id": "acct_2"}}
@@ -261,9 +260,9 @@ def test_marker_configures_keys_identities_strictness_and_limits(pytester: pytes
         @pytest.mark.sgp_fake(strict=True, api_keys={{"class-key": "classy"}})
         class TestNearestMarkerWins:
             @pytest.mark.sgp_fake(strict=False)
-            def test_merge(self, sgp_fake, sgp_fake_api_key):
+            def test_merge(self, sgp_fake, sgp_fake_client):
                 assert sgp_fake.settings.strict is False
-                assert sgp_fake_api_key == "class-key"
+                assert sgp_fake_client.headers["x-api-key"] == "class-key"
         """
     )
     run(pytester).assert_outcomes(passed=7)
