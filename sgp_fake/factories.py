@@ -159,7 +159,7 @@ _MODELS: Final = (
 
 _ORGS: Final = (
     "acme-ml",
-    "applied-ai",
+    "applied-ml",
     "ml-platform",
     "inference",
     "llm-serving",

@@ -1,6 +1,6 @@
 """Invalid create bodies for negative tests, each paired with the exact 422 body it earns.
 
-Each helper takes a valid body (a dict, e.g. from :class:`~sgp_fake.factories.TemplateFactory`),
+Each function takes a valid body (a dict, e.g. from :class:`~sgp_fake.factories.TemplateFactory`),
 breaks it in one named way and returns an :class:`InvalidPayload`: the bytes to send and the
 answer the real service (and the fake) gives, byte for byte. The expected errors are written out
 here rule by rule, from pydantic v2's error catalogue as FastAPI reports it (``loc`` starting with
@@ -334,7 +334,7 @@ def _dotted(path: tuple[str | int, ...]) -> str:
     return ".".join(str(s) for s in path)
 
 
-# -- the helpers ------------------------------------------------------------------------------
+# -- the variants -----------------------------------------------------------------------------
 
 
 def missing(body: dict[str, Any], path: Path, *, name: str | None = None) -> InvalidPayload:

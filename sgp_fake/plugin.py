@@ -6,7 +6,7 @@ Installing ``sgp-fake`` is enough: no conftest code is needed. Each test that as
 * ``sgp_fake``: the :class:`~sgp_fake.SGPFake` of this test.
 * ``sgp_fake_client`` / ``sgp_fake_async_client``: ``httpx`` clients to it, in process.
 * ``sgp_client`` / ``sgp_async_client``: the official ``scale_gp`` SDK clients, in process.
-* ``sgp_fake_server``: the same fake behind a real loopback socket (one server per session).
+* ``sgp_fake_server``: the same fake behind a real loopback socket (one server per test run).
 * ``sgp_fake_intercept``: code that builds its own client for the real base URL reaches it.
 * ``sgp_factory``: a seeded :class:`~sgp_fake.factories.TemplateFactory`.
 
@@ -126,7 +126,7 @@ def _configured_seed(config: pytest.Config) -> int | str | None:
 
 
 def _randomly_seed(request: pytest.FixtureRequest) -> str | None:
-    """This test's seed under pytest-randomly (its session seed and the test's id), if active."""
+    """This test's seed under pytest-randomly (its run-wide seed and the test's id), if active."""
     config = request.config
     if not config.pluginmanager.hasplugin("randomly"):
         return None
@@ -373,7 +373,7 @@ class _CurrentFake:
 
 
 @dataclass
-class _SessionServer:
+class _SharedServer:
     server: LiveServer
     current: _CurrentFake
 
@@ -425,24 +425,24 @@ class LiveFake:
 
 
 @pytest.fixture(scope="session")
-def sgp_fake_live_server() -> Iterator[_SessionServer]:
-    """The session's loopback server (uvicorn in a thread, free port); use ``sgp_fake_server``."""
+def sgp_fake_live_server() -> Iterator[_SharedServer]:
+    """The test run's loopback server (uvicorn in a thread, free port); use ``sgp_fake_server``."""
     from .server import LiveServer
 
     current = _CurrentFake()
     server = LiveServer(current).start()
     try:
-        yield _SessionServer(server, current)
+        yield _SharedServer(server, current)
     finally:
         server.stop()
 
 
 @pytest.fixture
 def sgp_fake_server(
-    request: pytest.FixtureRequest, sgp_fake_live_server: _SessionServer, sgp_fake: SGPFake
+    request: pytest.FixtureRequest, sgp_fake_live_server: _SharedServer, sgp_fake: SGPFake
 ) -> Iterator[LiveFake]:
     """This test's ``sgp_fake`` served over HTTP on 127.0.0.1, for code that opens its own
-    connections or runs in a subprocess. The server starts once per session (per xdist
+    connections or runs in a subprocess. The server starts once per test run (per xdist
     worker); each test sees only its own, fresh fake."""
     sgp_fake_live_server.current.app = sgp_fake.app
     try:

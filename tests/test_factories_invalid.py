@@ -1,7 +1,7 @@
 """Invalid payloads: each names the exact 422 the real service answers, and the fake agrees.
 
 The oracle is the FastAPI reference app (``reference_app``), built from the same models as the
-real service; the payload helpers write their expectations out by hand.
+real service; the payload functions write their expectations out by hand.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_parameter_type_errors_come_one_per_allowed_literal() -> None:
     assert reference == (422, payload.expected_content)
 
 
-# Values valid where they are put: the helpers refuse them rather than predict a wrong error.
+# Values valid where they are put: the functions refuse them rather than predict a wrong error.
 @pytest.mark.parametrize(
     ("path", "value"),
     [
@@ -140,7 +140,7 @@ def test_async_post_sends_the_same_bytes() -> None:
     assert asyncio.run(go()) == (422, payload.expected_content)
 
 
-# -- property: any prediction the helpers make is the reference's answer ----------------------
+# -- property: any prediction the functions make is the reference's answer ----------------------
 
 
 def paths(node: Any, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
@@ -174,13 +174,13 @@ def test_predicted_errors_are_the_reference_errors(path: tuple[str | int, ...], 
     try:
         payload = wrong_type(FULL, path, value)
     except ValueError:
-        return  # valid there, or an error the helpers do not predict
+        return  # valid there, or an error the functions do not predict
     reference = call_reference("POST", "/v4/model-templates", **payload.request_kwargs())
     assert (reference.status_code, reference.content) == (422, payload.expected_content)
 
 
 def test_the_property_exercises_every_kind_of_prediction() -> None:
-    # The property above skips values the helpers refuse; make sure it is not mostly skipping.
+    # The property above skips values the functions refuse; make sure it is not mostly skipping.
     cases = [
         ("name", 3),
         ("vendor_configuration.endpoint_config.cpus", "x"),
