@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import FakeHTTPError
 from .fake import DEFAULT_API_KEY, DEFAULT_BASE_URL, SGPFake
 from .faults import ConnectionFault, FaultRule
@@ -10,7 +12,9 @@ from .ratelimit import RateLimit
 from .server import LiveServer
 from .settings import DEFAULT_IDENTITY, FakeSettings, Identity
 from .store import ModelTemplateStore, StoredTemplate, seeded_ids
-from .transport import AsyncFakeTransport, FakeTransport
+
+if TYPE_CHECKING:
+    from .transport import AsyncFakeTransport, FakeTransport
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -34,3 +38,12 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # The transports import httpx, which the standalone server never needs: load them on use.
+    if name in ("AsyncFakeTransport", "FakeTransport"):
+        from . import transport
+
+        return getattr(transport, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

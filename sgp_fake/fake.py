@@ -5,20 +5,21 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from .app import FakeApp, create_app
 from .faults import FaultRules
 from .journal import DEFAULT_JOURNAL_LIMIT, Journal
 from .ratelimit import RateLimiter
 from .settings import FakeSettings
 from .store import Clock, IdGenerator, ModelTemplateStore
-from .transport import AsyncFakeTransport, FakeTransport
 
 if TYPE_CHECKING:
+    # httpx and the transports load on first use: `sgp-fake serve` needs neither, and httpx
+    # is the slowest import of the package (a third of the server's start-up).
+    import httpx
     from scale_gp import AsyncSGPClient, SGPClient
 
     from .coverage import Coverage
+    from .transport import AsyncFakeTransport, FakeTransport
 
 __all__ = ["DEFAULT_API_KEY", "DEFAULT_BASE_URL", "SGPFake"]
 
@@ -103,16 +104,22 @@ class SGPFake:
 
     def transport(self) -> FakeTransport:
         """A sync httpx transport to this fake, in process."""
+        from .transport import FakeTransport
+
         return FakeTransport(self.app)
 
     def async_transport(self) -> AsyncFakeTransport:
         """An async httpx transport to this fake, in process."""
+        from .transport import AsyncFakeTransport
+
         return AsyncFakeTransport(self.app)
 
     def client(
         self, api_key: str | None = DEFAULT_API_KEY, base_url: str = DEFAULT_BASE_URL, **kwargs: Any
     ) -> httpx.Client:
         """An ``httpx.Client`` talking to this fake in process, sending ``api_key``."""
+        import httpx
+
         headers = {"x-api-key": api_key} if api_key else {}
         headers.update(kwargs.pop("headers", {}))
         return httpx.Client(transport=self.transport(), base_url=base_url, headers=headers, **kwargs)
@@ -121,6 +128,8 @@ class SGPFake:
         self, api_key: str | None = DEFAULT_API_KEY, base_url: str = DEFAULT_BASE_URL, **kwargs: Any
     ) -> httpx.AsyncClient:
         """An ``httpx.AsyncClient`` talking to this fake in process, sending ``api_key``."""
+        import httpx
+
         headers = {"x-api-key": api_key} if api_key else {}
         headers.update(kwargs.pop("headers", {}))
         return httpx.AsyncClient(
@@ -132,6 +141,7 @@ class SGPFake:
 
         Needs ``scale-gp`` (``pip install sgp-fake[sdk]``).
         """
+        import httpx
         from scale_gp import SGPClient
 
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)
@@ -141,6 +151,7 @@ class SGPFake:
 
     def async_sdk_client(self, api_key: str = DEFAULT_API_KEY, **kwargs: Any) -> AsyncSGPClient:
         """The official ``scale_gp.AsyncSGPClient`` wired to this fake in process."""
+        import httpx
         from scale_gp import AsyncSGPClient
 
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)

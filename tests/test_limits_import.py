@@ -1,0 +1,22 @@
+"""The standalone server's import footprint: start-up time is mostly imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_the_server_does_not_import_httpx() -> None:
+    # httpx (with the CLI extras it pulls in when installed) was a third of `sgp-fake serve`'s
+    # start-up; the server never needs it, and the in-process transports load it on use.
+    code = (
+        "import sys, sgp_fake.serve, sgp_fake.cli;"
+        "print('httpx' in sys.modules);"
+        "from sgp_fake import FakeTransport, SGPFake;"
+        "client = SGPFake().client();"
+        "print('httpx' in sys.modules, FakeTransport.__name__, type(client).__name__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["False", "True", "FakeTransport", "Client"]
