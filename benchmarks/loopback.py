@@ -1,0 +1,291 @@
+"""Section 2: the standalone server over loopback under wrk, against the references and mocks.
+
+Each server runs in its own process; wrk POSTs the full create body at 1 and 32 connections.
+Servers of a comparison run one after the other, alternating which goes first, each in a fresh
+process per repetition (so the fake's store starts empty every time), and the ratios pair
+neighbouring runs.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+from dataclasses import dataclass
+from typing import Callable
+
+from common import API_KEY, CACHE, FULL_BODY_BYTES, Ratio, Section, fmt, ratios
+from servers import (
+    ServerSpec,
+    ensure_node_tools,
+    fake_spec,
+    free_port,
+    prism_spec,
+    reference_spec,
+    running,
+    steady_spec,
+)
+
+# wrk prints one JSON line of results at the end; latencies are in microseconds.
+LUA = """
+wrk.method = "POST"
+wrk.body = io.open("%(body)s", "rb"):read("*a")
+wrk.headers["content-type"] = "application/json"
+wrk.headers["x-api-key"] = "%(key)s"
+function done(summary, latency, requests)
+  io.write(string.format(
+    '{"requests": %%d, "duration_us": %%d, "non2xx": %%d, "errors": %%d, ' ..
+    '"p50": %%d, "p99": %%d}\\n',
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non2xx: int
+    errors: int
+
+
+def ensure_wrk() -> str | None:
+    """Install wrk from Debian packages when missing; return why not, or ``None``."""
+    if shutil.which("wrk"):
+        return None
+    try:
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"], check=True, timeout=600, capture_output=True
+        )
+    except (subprocess.SubprocessError, OSError):
+        try:
+            subprocess.run(
+                ["apt-get", "update", "-qq"], check=True, timeout=600, capture_output=True
+            )
+            subprocess.run(
+                ["apt-get", "install", "-y", "-qq", "wrk"],
+                check=True,
+                timeout=600,
+                capture_output=True,
+            )
+        except (subprocess.SubprocessError, OSError) as exc:
+            return f"wrk is not installed and apt-get could not install it: {exc}"
+    return None if shutil.which("wrk") else "wrk not found after apt-get install"
+
+
+def _script() -> str:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    body = CACHE / "create-body.json"
+    body.write_bytes(FULL_BODY_BYTES)
+    script = CACHE / "create.lua"
+    script.write_text(LUA % {"body": body, "key": API_KEY})
+    return str(script)
+
+
+def wrk(port: int, connections: int, seconds: float) -> WrkResult:
+    """Run wrk against ``port``; one thread per connection up to two (the machine's cores)."""
+    threads = min(2, connections)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(threads),
+            "-c",
+            str(connections),
+            "-d",
+            f"{max(1, round(seconds))}s",
+            "--timeout",
+            "10s",
+            "-s",
+            _script(),
+            f"http://127.0.0.1:{port}/v4/model-templates",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    ).stdout
+    data = json.loads(out.strip().splitlines()[-1])
+    return WrkResult(
+        rps=data["requests"] / (data["duration_us"] / 1e6),
+        p50_ms=data["p50"] / 1000,
+        p99_ms=data["p99"] / 1000,
+        non2xx=data["non2xx"],
+        errors=data["errors"],
+    )
+
+
+def measure(
+    spec_of: Callable[[int], ServerSpec], connections: int, seconds: float, warmup: float
+) -> WrkResult:
+    """One repetition: a fresh server process, a warm-up, then the measured wrk run."""
+    port = free_port()
+    spec = spec_of(port)
+    with running(spec):
+        if warmup:
+            wrk(port, connections, warmup)
+        return wrk(port, connections, seconds)
+
+
+def compare(
+    section: Section,
+    *,
+    a_name: str,
+    a: Callable[[int], ServerSpec],
+    b_name: str,
+    b: Callable[[int], ServerSpec],
+    connections: int,
+    reps: int,
+    seconds: float,
+    warmup: float,
+    targets: dict[str, tuple[float, str]] | None = None,
+) -> None:
+    """Alternate fresh servers ``a`` and ``b`` under wrk; add their ratios to ``section``."""
+    targets = targets or {}
+    results_a: list[WrkResult] = []
+    results_b: list[WrkResult] = []
+    for rep in range(reps):
+        order = [(a, results_a), (b, results_b)]
+        if rep % 2:
+            order.reverse()
+        for spec_of, results in order:
+            results.append(measure(spec_of, connections, seconds, warmup))
+    label = f"{connections} conn: {a_name} / {b_name}"
+    rps = ratios([r.rps for r in results_a], [r.rps for r in results_b])
+    p50 = ratios([r.p50_ms for r in results_a], [r.p50_ms for r in results_b])
+    p99 = ratios([r.p99_ms for r in results_a], [r.p99_ms for r in results_b])
+    t_rps = targets.get("rps")
+    t_p99 = targets.get("p99")
+    section.add(
+        Ratio(
+            section.title,
+            f"{label}, throughput",
+            rps,
+            t_rps[0] if t_rps else None,
+            t_rps[1] if t_rps else "ge",
+            note=_abs(results_a, results_b, "rps"),
+        )
+    )
+    section.add(
+        Ratio(
+            section.title, f"{label}, p50 latency", p50, note=_abs(results_a, results_b, "p50_ms")
+        )
+    )
+    section.add(
+        Ratio(
+            section.title,
+            f"{label}, p99 latency",
+            p99,
+            t_p99[0] if t_p99 else None,
+            t_p99[1] if t_p99 else "le",
+            note=_abs(results_a, results_b, "p99_ms"),
+        )
+    )
+    bad = [
+        (n, r)
+        for n, rs in ((a_name, results_a), (b_name, results_b))
+        for r in rs
+        if r.non2xx or r.errors
+    ]
+    for name, r in bad:
+        section.lines.append(
+            f"Warning: {name} answered {r.non2xx} non-2xx and had {r.errors} "
+            f"socket errors in one run at {connections} connections."
+        )
+
+
+def _abs(a: list[WrkResult], b: list[WrkResult], attr: str) -> str:
+    ma = statistics.median(getattr(r, attr) for r in a)
+    mb = statistics.median(getattr(r, attr) for r in b)
+    unit = " req/s" if attr == "rps" else " ms"
+    return f"{fmt(ma)}{unit} vs {fmt(mb)}{unit}"
+
+
+def fastest_fake(port: int) -> ServerSpec:
+    """The standalone server in its fastest configuration."""
+    return fake_spec(port, ["--no-admin"])
+
+
+def run(quick: bool) -> Section:
+    section = Section("2. Loopback: the standalone server under wrk")
+    reason = ensure_wrk()
+    if reason:
+        section.pending = f"skipped: {reason}"
+        return section
+    reps = 3 if quick else 5
+    seconds = 2.0 if quick else 4.0
+    warmup = 1.0
+    section.lines.append(
+        f"wrk POSTs the full create body; {reps} repetitions of {seconds:g} s (after a "
+        f"{warmup:g} s warm-up) per server and connection count, a fresh server process each time."
+    )
+    pyd = lambda port: reference_spec("pydantic", port)  # noqa: E731
+    bare = lambda port: reference_spec("bare", port)  # noqa: E731
+    section.lines.append(
+        '"fake" is `sgp-fake serve --no-admin`, its fastest configuration (no admin API, so no '
+        'contract-coverage bookkeeping); "fake (default)" is plain `sgp-fake serve`, which '
+        "records coverage for `/_fake/coverage` on every request. Both run uvicorn with "
+        "httptools and uvloop when installed, as the references do."
+    )
+    timing = {"reps": reps, "seconds": seconds, "warmup": warmup}
+    for conns in (1, 32):
+        compare(
+            section,
+            a_name="fake",
+            a=fastest_fake,
+            b_name="pydantic ref",
+            b=pyd,
+            connections=conns,
+            targets={"rps": (1.0, "ge"), "p99": (1.5, "le")},
+            **timing,
+        )
+        compare(
+            section,
+            a_name="fake",
+            a=fastest_fake,
+            b_name="bare ref",
+            b=bare,
+            connections=conns,
+            **timing,
+        )
+        compare(
+            section,
+            a_name="fake (default)",
+            a=fake_spec,
+            b_name="pydantic ref",
+            b=pyd,
+            connections=conns,
+            **timing,
+        )
+
+    reason = ensure_node_tools()
+    if reason:
+        section.lines.append(f"Prism and Steady not measured: {reason}.")
+        return section
+    for name, spec in (("Prism", prism_spec), ("Steady", steady_spec)):
+        targets = {"rps": (6.0, "ge")} if name == "Prism" else {}
+        try:
+            compare(
+                section,
+                a_name="fake",
+                a=fastest_fake,
+                b_name=name,
+                b=spec,
+                connections=32,
+                targets=targets,
+                **timing,
+            )
+        except (RuntimeError, subprocess.SubprocessError) as exc:
+            section.lines.append(f"{name} not measured: {exc}")
+    return section
+
+
+if __name__ == "__main__":  # pragma: no cover - manual use
+    import sys
+
+    for r in run(quick="--quick" in sys.argv).ratios:
+        print(r.name, r.text(), r.note)

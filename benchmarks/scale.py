@@ -1,0 +1,147 @@
+"""Section 5: does a big store slow anything down, and how much memory does a template take?
+
+Three fakes hold 1k, 10k and 100k full templates spread over 100 accounts. Through the sync
+in-process client we time a list of 100 (a middle page, of all accounts and of one account) and a
+retrieve of random ids on each, rotating which size goes first; each figure is the time at 10k or
+100k over the time at 1k in the same repetition. Creates are timed the same way (the store grows
+a little during the run). Memory per stored template is measured with tracemalloc.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import httpx
+from common import API_KEY, Ratio, Section, body_for, fmt, ratios
+
+from sgp_fake import SGPFake
+from sgp_fake.models import ModelTemplateRequest
+from sgp_fake.settings import DEFAULT_IDENTITY
+
+SIZES = (1_000, 10_000, 100_000)
+ACCOUNTS = [f"acct_{i:02d}" for i in range(100)]
+REQUESTS = [ModelTemplateRequest.model_validate(body_for(a)) for a in ACCOUNTS]
+
+
+def _filled(size: int) -> tuple[SGPFake, list[str]]:
+    fake = SGPFake(journal_limit=1000)
+    ids = [fake.store.create(REQUESTS[i % 100], DEFAULT_IDENTITY).id for i in range(size)]
+    return fake, ids
+
+
+def _per_op(fn: Callable[[int], object], n: int) -> float:
+    # The garbage collector stays on: a big heap makes its passes longer, and users pay that.
+    start = time.perf_counter()
+    for i in range(n):
+        fn(i)
+    return (time.perf_counter() - start) / n
+
+
+def run(quick: bool) -> Section:
+    section = Section("5. Scale: 1k, 10k and 100k stored templates across 100 accounts")
+    reps = 5 if quick else 9
+    n = 200 if quick else 500
+    fakes = {size: _filled(size) for size in SIZES}
+    clients = {size: fakes[size][0].client(api_key=API_KEY) for size in SIZES}
+    rng = random.Random(1)
+
+    def list_all(size: int) -> Callable[[int], object]:
+        client = clients[size]
+        page = size // 100 // 2
+        return lambda i: _ok(client.get("/v4/model-templates", params={"limit": 100, "page": page}))
+
+    def list_account(size: int) -> Callable[[int], object]:
+        # Limit 10, so that even the 1k store (10 per account) answers a full page.
+        client = clients[size]
+        page = max(1, size // 100 // 10 // 2)
+        return lambda i: _ok(
+            client.get(
+                "/v4/model-templates",
+                params={"limit": 10, "page": page, "account_id": ACCOUNTS[i % 100]},
+            )
+        )
+
+    def retrieve(size: int) -> Callable[[int], object]:
+        client = clients[size]
+        ids = fakes[size][1]
+        picks = [rng.choice(ids) for _ in range(n)]
+        return lambda i: _ok(client.get(f"/v4/model-templates/{picks[i]}"))
+
+    def create(size: int) -> Callable[[int], object]:
+        client = clients[size]
+        bodies = [body_for(ACCOUNTS[i % 100]) for i in range(n)]
+        return lambda i: _ok(client.post("/v4/model-templates", json=bodies[i]))
+
+    operations = {
+        "list, limit 100, middle page of all accounts": list_all,
+        "list, limit 10, middle page of one account": list_account,
+        "retrieve a random id": retrieve,
+        "create (the store growing)": create,
+    }
+    for label, make in operations.items():
+        times: dict[int, list[float]] = {size: [] for size in SIZES}
+        for rep in range(reps):
+            order = list(SIZES[rep % 3 :] + SIZES[: rep % 3])
+            for size in order:
+                times[size].append(_per_op(make(size), n))
+        for size in SIZES[1:]:
+            section.add(
+                Ratio(
+                    section.title,
+                    f"{label}: {size // 1000}k / 1k",
+                    ratios(times[size], times[1000]),
+                    1.5,
+                    "le",
+                    note=f"{statistics.median(times[size]) * 1e6:.0f} us vs "
+                    f"{statistics.median(times[1000]) * 1e6:.0f} us per request",
+                )
+            )
+    for client in clients.values():
+        client.close()
+    fakes.clear()
+    clients.clear()
+    gc.collect()
+
+    per_template, body_size = _memory_per_template(10_000 if quick else 50_000)
+    section.add(
+        Ratio(
+            section.title,
+            "memory per stored full template",
+            [per_template / 1024],
+            4.0,
+            "lt",
+            note=f"its JSON alone is {body_size} bytes",
+            unit=" KB",
+        )
+    )
+    section.lines.append(
+        f"Memory: {fmt(per_template)} bytes per template held by the store (tracemalloc), "
+        f"for full templates of {body_size} bytes of JSON."
+    )
+    return section
+
+
+def _memory_per_template(count: int) -> tuple[float, int]:
+    fake = SGPFake(journal_limit=0)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(count):
+            fake.store.create(REQUESTS[i % 100], DEFAULT_IDENTITY)
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    body_size = len(next(iter(fake.store.all())).body)
+    return (after - before) / count, body_size
+
+
+def _ok(response: httpx.Response) -> httpx.Response:
+    assert response.status_code == 200, response.text
+    return response
