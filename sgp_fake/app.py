@@ -66,13 +66,17 @@ class Backend(Protocol):
     def rate_limiter(self) -> RateLimiter: ...
 
 
-def json_response(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    content: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     """A JSON response serialised as Starlette's JSONResponse does (compact, UTF-8)."""
     body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
     return Response(body, status_code, headers, media_type="application/json")
 
 
-def _error_response(status_code: int, detail: Any, headers: dict[str, str] | None = None) -> Response:
+def _error_response(
+    status_code: int, detail: Any, headers: dict[str, str] | None = None
+) -> Response:
     return Response(render_errors(detail), status_code, headers, media_type="application/json")
 
 
@@ -127,7 +131,9 @@ class _Endpoints:
             scope[IDENTITY_SCOPE_KEY] = identity
         selected = _header(scope, b"x-selected-account-id")
         if selected and not identity.may_use(selected):
-            raise PermissionDenied(f"Identity {identity.user_id} has no access to account {selected}")
+            raise PermissionDenied(
+                f"Identity {identity.user_id} has no access to account {selected}"
+            )
         return identity
 
     def _visible(self, request: Request, identity: Identity) -> StoredTemplate:
@@ -307,7 +313,11 @@ class FakeApp:
             latency = backend.settings.latency
             if latency:
                 await self._sleep(scope, latency)
-            fault = backend.faults.take(scope["method"], path, _account_of(scope, body)) if backend.faults else None
+            fault = (
+                backend.faults.take(scope["method"], path, _account_of(scope, body))
+                if backend.faults
+                else None
+            )
             if fault is not None:
                 if fault.latency:
                     await self._sleep(scope, fault.latency)
@@ -528,4 +538,3 @@ def create_app(
 
         openapi = openapi_bytes
     return FakeApp(backend, routes, openapi, endpoints)
-

@@ -122,7 +122,9 @@ class SGPFake:
 
         headers = {"x-api-key": api_key} if api_key else {}
         headers.update(kwargs.pop("headers", {}))
-        return httpx.Client(transport=self.transport(), base_url=base_url, headers=headers, **kwargs)
+        return httpx.Client(
+            transport=self.transport(), base_url=base_url, headers=headers, **kwargs
+        )
 
     def async_client(
         self, api_key: str | None = DEFAULT_API_KEY, base_url: str = DEFAULT_BASE_URL, **kwargs: Any

@@ -23,7 +23,9 @@ class Identity:
 
     def __post_init__(self) -> None:
         if self.identity_type not in ("user", "service_account"):
-            raise ValueError(f"identity_type must be 'user' or 'service_account', not {self.identity_type!r}")
+            raise ValueError(
+                f"identity_type must be 'user' or 'service_account', not {self.identity_type!r}"
+            )
         if self.accounts is not None and not isinstance(self.accounts, frozenset):
             object.__setattr__(self, "accounts", frozenset(self.accounts))
 
