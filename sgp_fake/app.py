@@ -232,6 +232,66 @@ class _Endpoints:
         return Response(body, media_type="application/json")
 
 
+class _JournaledExchange:
+    """Forwards an answer to the client and journals the exchange once, before its last byte."""
+
+    __slots__ = (
+        "_body",
+        "_chunks",
+        "_headers",
+        "_journal",
+        "_scope",
+        "_send",
+        "_status",
+        "fault",
+        "recorded",
+    )
+
+    def __init__(self, journal: Journal, scope: Scope, body: bytes, send: Send) -> None:
+        self._journal = journal
+        self._scope = scope
+        self._body = body
+        self._send = send
+        self._status: int | None = None
+        self._headers: dict[str, str] = {}
+        self._chunks: list[bytes] = []
+        self.fault: str | None = None
+        self.recorded = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self._status = message["status"]
+            for key, value in message.get("headers", ()):
+                self._headers[key.decode("latin-1")] = value.decode("latin-1")
+        elif message["type"] == "http.response.body":
+            self._chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                # Journal before the client can see the end of the answer, so a test that reads
+                # the journal right after a response (even over a socket) finds it there.
+                self.record()
+        await self._send(message)
+
+    def record(self) -> None:
+        """Journal the exchange, unless already done (also for answers that never finished)."""
+        if self.recorded:
+            return
+        self.recorded = True
+        scope = self._scope
+        self._journal.record(
+            JournalEntry(
+                method=scope["method"],
+                path=scope["path"],
+                query=scope.get("query_string", b"").decode("latin-1"),
+                headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
+                body=self._body,
+                status=self._status,
+                response_body=b"".join(self._chunks),
+                response_headers=self._headers,
+                fault=self.fault,
+            )
+        )
+
+
 class FakeApp:
     """The ASGI application of one fake instance. Build it with :func:`create_app`."""
 
@@ -295,20 +355,8 @@ class FakeApp:
             await self.router(scope, _replay(body, receive), send)
             return
 
-        status: list[int] = []
-        response_headers: dict[str, str] = {}
-        chunks: list[bytes] = []
-        fault: FaultRule | None = None
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status.append(message["status"])
-                for key, value in message.get("headers", ()):
-                    response_headers[key.decode("latin-1")] = value.decode("latin-1")
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-            await send(message)
-
+        exchange = _JournaledExchange(backend.journal, scope, body, send)
+        capture = exchange.send
         try:
             latency = backend.settings.latency
             if latency:
@@ -319,6 +367,7 @@ class FakeApp:
                 else None
             )
             if fault is not None:
+                exchange.fault = fault.id
                 if fault.latency:
                     await self._sleep(scope, fault.latency)
                 if fault.connection is not None:
@@ -333,19 +382,7 @@ class FakeApp:
                     return
             await self._route(scope, body, receive, capture)
         finally:
-            backend.journal.record(
-                JournalEntry(
-                    method=scope["method"],
-                    path=path,
-                    query=scope.get("query_string", b"").decode("latin-1"),
-                    headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
-                    body=body,
-                    status=status[0] if status else None,
-                    response_body=b"".join(chunks),
-                    response_headers=response_headers,
-                    fault=fault.id if fault is not None else None,
-                )
-            )
+            exchange.record()
 
     async def _route(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
         endpoint = self._fast_route(scope)

@@ -1,0 +1,33 @@
+"""The request journal is complete as soon as the client has its answer."""
+
+from __future__ import annotations
+
+import httpx
+
+from sgp_fake import LiveServer, SGPFake
+
+from .conftest import minimal_body
+
+
+def test_journal_has_the_exchange_before_the_client_sees_the_answer() -> None:
+    fake = SGPFake()
+    with (
+        LiveServer(fake.app) as server,
+        httpx.Client(base_url=server.url, headers={"x-api-key": "k"}) as client,
+    ):
+        for count in range(1, 101):
+            response = client.post("/v4/model-templates", json=minimal_body(name=f"t{count}"))
+            # Read straight after the answer, from another thread than the server's.
+            assert len(fake.journal) == count
+            last = fake.journal.last()
+            assert last.status == response.status_code == 200
+            assert last.response_body == response.content
+
+
+def test_failed_exchanges_are_journaled_too(fake: SGPFake) -> None:
+    with fake.client() as client:
+        client.post(
+            "/v4/model-templates", content=b"{", headers={"content-type": "application/json"}
+        )
+        client.get("/v4/model-templates/missing")
+    assert [(e.method, e.status) for e in fake.journal] == [("POST", 422), ("GET", 404)]
