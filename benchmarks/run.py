@@ -2,7 +2,7 @@
 
     python benchmarks/run.py            # the full run (about 15 minutes on 2 cores)
     python benchmarks/run.py --quick    # fewer, shorter repetitions (about 6 minutes)
-    python benchmarks/run.py --only inprocess,scale --output /tmp/partial.md
+    python benchmarks/run.py --only inprocess,scale --output partial.md
 
 Needs the ``bench`` extra (``pip install -e '.[bench]'``: httptools and uvloop for uvicorn, the
 official SDK), installs wrk with apt-get when it is missing, and Prism and Steady with npm when
