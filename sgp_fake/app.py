@@ -342,13 +342,9 @@ class FakeApp:
         path: str = scope["path"]
         is_admin = path.startswith(ADMIN_PREFIX)
 
-        try:
-            body = await self._read_body(scope, receive)
-        except FakeHTTPError as exc:
-            await _error_response(exc.status_code, exc.detail, exc.headers)(scope, receive, send)
-            return
+        body = await self._receive_body(scope, receive, send, journal=not is_admin)
         if body is None:
-            return  # the client went away mid-body: nobody to answer
+            return
         scope[BODY_SCOPE_KEY] = body
 
         if is_admin:
@@ -439,6 +435,27 @@ class FakeApp:
             time.sleep(seconds)  # driven without an event loop: block the calling thread
         else:
             await asyncio.sleep(seconds)
+
+    async def _receive_body(
+        self, scope: Scope, receive: Receive, send: Send, *, journal: bool
+    ) -> bytes | None:
+        """The request body, or ``None`` when there is nothing more to do.
+
+        A body refused before it was read (413) is answered here; a client that went away
+        mid-body gets no answer. Either way the request is journaled, without its body, so a
+        test still sees that it came.
+        """
+        try:
+            body = await self._read_body(scope, receive)
+        except FakeHTTPError as exc:
+            response = _error_response(exc.status_code, exc.detail, exc.headers)
+            if journal:
+                send = _JournaledExchange(self.backend.journal, scope, b"", send).send
+            await response(scope, receive, send)
+            return None
+        if body is None and journal:
+            _JournaledExchange(self.backend.journal, scope, b"", send).record()
+        return body
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
         limit = self.backend.settings.max_body_size

@@ -31,3 +31,18 @@ def test_failed_exchanges_are_journaled_too(fake: SGPFake) -> None:
         )
         client.get("/v4/model-templates/missing")
     assert [(e.method, e.status) for e in fake.journal] == [("POST", 422), ("GET", 404)]
+
+
+def test_a_body_over_the_limit_is_journaled_with_its_answer(fake: SGPFake) -> None:
+    fake.settings.max_body_size = 100
+    with fake.client() as client:
+        response = client.post("/v4/model-templates", json=minimal_body(name="x" * 500))
+    assert response.status_code == 413
+    [entry] = fake.journal.entries()
+    assert (entry.method, entry.path, entry.status, entry.body) == (
+        "POST",
+        "/v4/model-templates",
+        413,
+        b"",
+    )
+    assert entry.response_json == response.json()
