@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Coroutine, Generator, Iterator, Mapping, NoReturn
+from typing import TYPE_CHECKING, Any, Callable, Coroutine, Generator, Iterator, Mapping, NoReturn
 
 import pytest
 
@@ -53,6 +53,9 @@ _MARKER_KWARGS = frozenset(
 _OPTIONS_KEY = pytest.StashKey[dict[str, Any]]()
 _SEEDS_KEY = pytest.StashKey[dict[str, "int | str"]]()
 _CALL_FAILED_KEY = pytest.StashKey[bool]()
+_CONFIGURED_SEED_KEY = pytest.StashKey["int | str | None | object"]()
+_SETTINGS_KEY = pytest.StashKey["FakeSettings"]()
+_UNSET = object()
 
 
 # -- hooks ------------------------------------------------------------------------------------
@@ -89,6 +92,26 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return None if seed is None else f"sgp-fake: deterministic mode, seed {seed!r}"
 
 
+_CONFIGURATION_FIXTURES = ("sgp_fake_settings", "sgp_fake_seed")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # sgp_fake and sgp_factory ask for the configuration fixtures only when needed (see
+    # _configuration), so they are not in a test's fixture closure; a test that parametrizes
+    # one of them puts it there, as when sgp_fake depended on them.
+    names = metafunc.fixturenames
+    if "sgp_fake" not in names and "sgp_factory" not in names:
+        return
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        argnames = marker.args[0] if marker.args else marker.kwargs.get("argnames", ())
+        if isinstance(argnames, str):
+            argnames = [name.strip() for name in argnames.split(",")]
+        for name in _CONFIGURATION_FIXTURES:
+            if name in argnames and name not in names:
+                names.append(name)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -119,9 +142,14 @@ def _parse_seed(value: str | None) -> int | str | None:
 
 
 def _configured_seed(config: pytest.Config) -> int | str | None:
+    """The run's seed from ``--sgp-fake-seed`` or the ini file, read once per session."""
+    cached = config.stash.get(_CONFIGURED_SEED_KEY, _UNSET)
+    if cached is not _UNSET:
+        return cached  # type: ignore[return-value]
     seed = _parse_seed(config.getoption("sgp_fake_seed", None))
     if seed is None:
         seed = _parse_seed(config.getini("sgp_fake_seed"))
+    config.stash[_CONFIGURED_SEED_KEY] = seed
     return seed
 
 
@@ -211,13 +239,7 @@ def _require_sdk() -> None:
 # -- configuration fixtures (override them in a conftest) -------------------------------------
 
 
-@pytest.fixture
-def sgp_fake_seed(request: pytest.FixtureRequest) -> int | str | None:
-    """Seed of deterministic mode, or ``None`` for real time and random ids.
-
-    From the ``sgp_fake`` marker's ``seed``, else ``--sgp-fake-seed``, else the
-    ``sgp_fake_seed`` ini option. Override it to make a whole directory deterministic.
-    """
+def _default_seed(request: pytest.FixtureRequest) -> int | str | None:
     options = _options(request)
     if "seed" in options:
         seed: int | str | None = options["seed"]
@@ -225,9 +247,12 @@ def sgp_fake_seed(request: pytest.FixtureRequest) -> int | str | None:
     return _configured_seed(request.config)
 
 
-@pytest.fixture
-def sgp_fake_settings(request: pytest.FixtureRequest) -> FakeSettings:
-    """The :class:`~sgp_fake.FakeSettings` of this test's fake, from the marker."""
+def _default_settings(request: pytest.FixtureRequest) -> FakeSettings:
+    """This test's settings from its marker; the same object however often it is asked for."""
+    node = request.node
+    settings: FakeSettings | None = node.stash.get(_SETTINGS_KEY, None)
+    if settings is not None:
+        return settings
     from .settings import FakeSettings
 
     options = _options(request)
@@ -238,7 +263,52 @@ def sgp_fake_settings(request: pytest.FixtureRequest) -> FakeSettings:
         settings.strict = bool(options["strict"])
     if options.get("max_body_size") is not None:
         settings.max_body_size = int(options["max_body_size"])
+    node.stash[_SETTINGS_KEY] = settings
     return settings
+
+
+def _configuration(request: pytest.FixtureRequest, name: str, default: Callable[[Any], Any]) -> Any:
+    """The value of the configuration fixture ``name`` for this test.
+
+    ``sgp_fake`` and ``sgp_factory`` do not depend on the configuration fixtures: every fixture in
+    a test's graph costs pytest time, and they are nearly never overridden. When one is overridden
+    (in a conftest, a module, a class, or by parametrizing it) or the test asks for it, it is
+    requested from pytest as usual; otherwise its default is computed directly, as the default
+    fixture itself would.
+    """
+    if name in request.fixturenames or _overridden(request, name) or _parametrized(request, name):
+        return request.getfixturevalue(name)
+    return default(request)
+
+
+def _parametrized(request: pytest.FixtureRequest, name: str) -> bool:
+    callspec = getattr(request.node, "callspec", None)
+    return callspec is not None and name in callspec.params
+
+
+def _overridden(request: pytest.FixtureRequest, name: str) -> bool:
+    """Whether a definition of fixture ``name`` other than this plugin's applies to the test."""
+    try:
+        definitions = request._fixturemanager.getfixturedefs(name, request.node)
+    except (AttributeError, TypeError):  # another pytest's internals: ask pytest every time
+        return True
+    return definitions is None or len(definitions) != 1
+
+
+@pytest.fixture
+def sgp_fake_seed(request: pytest.FixtureRequest) -> int | str | None:
+    """Seed of deterministic mode, or ``None`` for real time and random ids.
+
+    From the ``sgp_fake`` marker's ``seed``, else ``--sgp-fake-seed``, else the
+    ``sgp_fake_seed`` ini option. Override it to make a whole directory deterministic.
+    """
+    return _default_seed(request)
+
+
+@pytest.fixture
+def sgp_fake_settings(request: pytest.FixtureRequest) -> FakeSettings:
+    """The :class:`~sgp_fake.FakeSettings` of this test's fake, from the marker."""
+    return _default_settings(request)
 
 
 @pytest.fixture
@@ -253,9 +323,7 @@ def sgp_fake_base_urls() -> list[str]:
 
 
 @pytest.fixture
-def sgp_fake(
-    request: pytest.FixtureRequest, sgp_fake_settings: FakeSettings, sgp_fake_seed: int | str | None
-) -> SGPFake:
+def sgp_fake(request: pytest.FixtureRequest) -> SGPFake:
     """A fresh, empty fake for this test: ``.store``, ``.settings``, ``.journal``, ``.faults``.
 
     With a seed (see ``sgp_fake_seed``) ids and ``created_at`` are deterministic. Without one,
@@ -264,6 +332,8 @@ def sgp_fake(
     from .fake import SGPFake
     from .store import seeded_ids
 
+    sgp_fake_settings = _configuration(request, "sgp_fake_settings", _default_settings)
+    sgp_fake_seed = _configuration(request, "sgp_fake_seed", _default_seed)
     kwargs: dict[str, Any] = {}
     if sgp_fake_seed is not None:
         from .deterministic import deterministic
@@ -325,7 +395,7 @@ def sgp_async_client(request: pytest.FixtureRequest, sgp_fake: SGPFake) -> Itera
 
 
 @pytest.fixture
-def sgp_factory(request: pytest.FixtureRequest, sgp_fake_seed: int | str | None) -> TemplateFactory:
+def sgp_factory(request: pytest.FixtureRequest) -> TemplateFactory:
     """A :class:`~sgp_fake.factories.TemplateFactory` for this test.
 
     Seeded with ``sgp_fake_seed`` when set, else with pytest-randomly's seed for this test when
@@ -333,7 +403,7 @@ def sgp_factory(request: pytest.FixtureRequest, sgp_fake_seed: int | str | None)
     """
     from .factories import TemplateFactory
 
-    seed: int | str | None = sgp_fake_seed
+    seed: int | str | None = _configuration(request, "sgp_fake_seed", _default_seed)
     if seed is None:
         seed = _randomly_seed(request)
     if seed is None:

@@ -324,6 +324,61 @@ def test_override_fixtures_in_a_conftest(pytester: pytest.Pytester) -> None:
     run(pytester).assert_outcomes(passed=2)
 
 
+def test_overrides_in_a_module_a_class_or_by_parametrizing(pytester: pytest.Pytester) -> None:
+    # sgp_fake does not depend on the configuration fixtures (fewer fixtures per test), yet every
+    # way of replacing them still reaches the fake, and a test asking for them gets its fake's.
+    pytester.makepyfile(
+        """
+        import pytest
+        from sgp_fake import seeded_ids
+
+        def test_the_fake_uses_the_settings_the_test_sees(sgp_fake_settings, sgp_fake):
+            assert sgp_fake.settings is sgp_fake_settings
+
+        def test_in_either_order(sgp_fake, sgp_fake_settings, sgp_fake_seed):
+            assert sgp_fake.settings is sgp_fake_settings
+            assert sgp_fake_seed is None
+
+        @pytest.mark.sgp_fake(strict=True)
+        def test_asked_for_later(request, sgp_fake):
+            assert request.getfixturevalue("sgp_fake_settings") is sgp_fake.settings
+            assert sgp_fake.settings.strict
+
+        @pytest.mark.parametrize("sgp_fake_seed", [3])
+        def test_parametrized_seed(sgp_fake, sgp_fake_client):
+            made = sgp_fake_client.post("/v4/model-templates", json=BODY).json()
+            assert made["id"] == seeded_ids(3)()
+
+        class TestOverriddenInAClass:
+            @pytest.fixture
+            def sgp_fake_settings(self, sgp_fake_settings):
+                sgp_fake_settings.max_body_size = 123
+                return sgp_fake_settings
+
+            def test_class_override_extends_the_default(self, sgp_fake):
+                assert sgp_fake.settings.max_body_size == 123
+
+            def test_with_the_factory_beside_it(self, sgp_fake, sgp_factory):
+                assert sgp_fake.settings.max_body_size == 123
+                assert sgp_factory.seed is not None
+        """.replace("BODY", BODY),
+        test_module_override=f"""
+        import pytest
+        from sgp_fake import seeded_ids
+
+        @pytest.fixture
+        def sgp_fake_seed():
+            return 11
+
+        def test_module_override(sgp_fake_client, sgp_factory):
+            made = sgp_fake_client.post("/v4/model-templates", json={BODY}).json()
+            assert made["id"] == seeded_ids(11)()
+            assert sgp_factory.seed == 11
+        """,
+    )
+    run(pytester).assert_outcomes(passed=7)
+
+
 # -- deterministic mode ------------------------------------------------------------------------
 
 RECORDER = f"""
