@@ -142,7 +142,7 @@ def _parse_seed(value: str | None) -> int | str | None:
 
 
 def _configured_seed(config: pytest.Config) -> int | str | None:
-    """The run's seed from ``--sgp-fake-seed`` or the ini file, read once per session."""
+    """The run's seed from ``--sgp-fake-seed`` or the ini file, read once per test run."""
     cached = config.stash.get(_CONFIGURED_SEED_KEY, _UNSET)
     if cached is not _UNSET:
         return cached  # type: ignore[return-value]
