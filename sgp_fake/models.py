@@ -24,7 +24,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SerializerFunctionWrapHandler,
     field_serializer,
     model_serializer,
 )
@@ -189,12 +188,13 @@ class ParameterSchemaField(BaseModel):
     description: Optional[str]
     required: Optional[bool]
 
-    @model_serializer(mode="wrap")
-    def _keep_required_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Answers leave out null fields, but these two are required: a null stays a null.
-        data: dict[str, Any] = handler(self)
-        data.setdefault("description", self.description)
-        data.setdefault("required", self.required)
+    @model_serializer(mode="plain")
+    def _keep_required_keys(self) -> dict[str, Any]:
+        # Answers leave out null fields, but these two are required: a null stays a null (a
+        # plain serializer's dict is not filtered by exclude_none, and is cheaper than a wrap).
+        data = {key: value for key, value in self.__dict__.items() if value is not None}
+        data.setdefault("description", None)
+        data.setdefault("required", None)
         return data
 
 
