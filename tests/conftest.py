@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
+import httpx
 import pytest
 
 from sgp_fake import SGPFake
+from sgp_fake.serve import ServerProcess
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -42,3 +44,19 @@ def contract() -> dict[str, Any]:
 def fake() -> Iterator[SGPFake]:
     """A fresh fake for tests of the core (the plugin's fixtures are tested separately)."""
     return SGPFake()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """``sgp-fake serve`` as a child process on a free port, shared by a module's tests."""
+    log = tmp_path_factory.mktemp("server") / "stderr.log"
+    with ServerProcess(timeout=30.0, stderr=log) as process:
+        yield process
+
+
+@pytest.fixture
+def http(server: ServerProcess) -> Iterator[httpx.Client]:
+    """An httpx client to :func:`server`, which is reset first."""
+    with httpx.Client(base_url=server.url, timeout=30.0) as client:
+        assert client.post("/_fake/reset").status_code == 200
+        yield client

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -135,25 +135,6 @@ def test_connection_faults_on_a_real_socket(
 
 
 # -- the official SDK against the standalone server -----------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    log = tmp_path_factory.mktemp("faults") / "stderr.log"
-    with log.open("w") as stderr:
-        process = ServerProcess(timeout=TIMEOUT, stderr=stderr)
-        process.start()
-        try:
-            yield process
-        finally:
-            process.stop()
-
-
-@pytest.fixture
-def http(server: ServerProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
-        assert client.post("/_fake/reset").status_code == 200
-        yield client
 
 
 def sdk(server: ServerProcess, max_retries: int) -> Any:

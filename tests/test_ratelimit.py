@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -106,25 +106,6 @@ def test_app_answers_429_with_the_quota_headers(fake: SGPFake) -> None:
 
 
 # -- the official SDK against the standalone server -----------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    log = tmp_path_factory.mktemp("ratelimit") / "stderr.log"
-    with log.open("w") as stderr:
-        process = ServerProcess(timeout=TIMEOUT, stderr=stderr)
-        process.start()
-        try:
-            yield process
-        finally:
-            process.stop()
-
-
-@pytest.fixture
-def http(server: ServerProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=TIMEOUT) as client:
-        assert client.post("/_fake/reset").status_code == 200
-        yield client
 
 
 def sdk(server: ServerProcess, max_retries: int, api_key: str = "k") -> Any:
