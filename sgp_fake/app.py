@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable, Iterable, Protocol
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticSerializationError
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -113,15 +114,44 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+"""What an SGP endpoint answers: status, raw headers and body, ready for ASGI."""
+
+_CONTENT_TYPE_JSON = (b"content-type", b"application/json")
+
+
+def _json_answer(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Answer:
+    # The headers Starlette's Response(body, status, headers, media_type="application/json")
+    # sends, in its order: the given ones, then content-length and content-type unless given.
+    if not headers:
+        return status, [(b"content-length", b"%d" % len(body)), _CONTENT_TYPE_JSON], body
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    keys = {key for key, _ in raw}
+    if b"content-length" not in keys and not (status < 200 or status in (204, 304)):
+        raw.append((b"content-length", b"%d" % len(body)))
+    if b"content-type" not in keys:
+        raw.append(_CONTENT_TYPE_JSON)
+    return status, raw, body
+
+
+def _error_answer(exc: FakeHTTPError) -> Answer:
+    return _json_answer(render_errors(exc.detail), exc.status_code, exc.headers)
+
+
 class _Endpoints:
-    """The SGP routes, bound to one backend."""
+    """The SGP routes, bound to one backend.
+
+    Each takes the ASGI scope (with the body under ``BODY_SCOPE_KEY`` and ``path_params`` set)
+    and returns an :data:`Answer` or raises :class:`FakeHTTPError`. None of them waits on
+    anything, so they are plain functions: the front door calls them directly and the Starlette
+    router through :func:`_as_endpoint`.
+    """
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
-    def identity(self, request: Request) -> Identity:
+    def identity(self, scope: Scope) -> Identity:
         """The caller, from ``x-api-key``; checks ``x-selected-account-id`` when sent."""
-        scope = request.scope
         identity: Identity | None = scope.get(IDENTITY_SCOPE_KEY)
         if identity is None:
             api_key = _header(scope, b"x-api-key")
@@ -136,21 +166,21 @@ class _Endpoints:
             )
         return identity
 
-    def _visible(self, request: Request, identity: Identity) -> StoredTemplate:
-        template_id = request.path_params["model_template_id"]
+    def _visible(self, scope: Scope, identity: Identity) -> StoredTemplate:
+        template_id = scope["path_params"]["model_template_id"]
         stored = self.backend.store.get(template_id)
         if stored is None or not identity.may_use(stored.account_id):
             raise NotFound(f"Model template {template_id} not found")
         return stored
 
-    async def create(self, request: Request) -> Response:
-        identity = self.identity(request)
+    def create(self, scope: Scope) -> Answer:
+        identity = self.identity(scope)
         settings = self.backend.settings
-        body: bytes = request.scope[BODY_SCOPE_KEY]
+        body: bytes = scope[BODY_SCOPE_KEY]
         model = validate_body(
             ModelTemplateRequest,
             body,
-            _header(request.scope, b"content-type"),
+            _header(scope, b"content-type"),
             extra="forbid" if settings.strict else "ignore",
         )
         if not identity.may_use(model.account_id):
@@ -162,55 +192,53 @@ class _Endpoints:
         except PydanticSerializationError as exc:
             # Strings JSON can carry but UTF-8 cannot (lone surrogates): refuse, never 500.
             raise BodyParseError() from exc
-        return Response(stored.body, media_type="application/json")
+        return _json_answer(stored.body)
 
-    def _made_up(self, request: Request, identity: Identity) -> bytes | None:
+    def _made_up(self, scope: Scope, identity: Identity) -> bytes | None:
         """In contract mode, the template an unknown id answers with; else ``None``."""
         if not self.backend.settings.contract:
             return None
-        template_id = request.path_params["model_template_id"]
+        template_id = scope["path_params"]["model_template_id"]
         if template_id in self.backend.store:
             return None  # it exists, just not for this caller: a real 404
         from .contract import contract_template
 
-        return contract_template(
-            template_id, identity, _header(request.scope, b"x-selected-account-id")
-        )
+        return contract_template(template_id, identity, _header(scope, b"x-selected-account-id"))
 
-    async def retrieve(self, request: Request) -> Response:
-        identity = self.identity(request)
+    def retrieve(self, scope: Scope) -> Answer:
+        identity = self.identity(scope)
         try:
-            stored = self._visible(request, identity)
+            stored = self._visible(scope, identity)
         except NotFound:
-            made_up = self._made_up(request, identity)
+            made_up = self._made_up(scope, identity)
             if made_up is None:
                 raise
-            return Response(made_up, media_type="application/json")
-        return Response(stored.body, media_type="application/json")
+            return _json_answer(made_up)
+        return _json_answer(stored.body)
 
-    async def delete(self, request: Request) -> Response:
-        identity = self.identity(request)
+    def delete(self, scope: Scope) -> Answer:
+        identity = self.identity(scope)
         try:
-            stored = self._visible(request, identity)
+            stored = self._visible(scope, identity)
         except NotFound:
-            if self._made_up(request, identity) is None:
+            if self._made_up(scope, identity) is None:
                 raise
         else:
             self.backend.store.delete(stored.id)
-        return Response(b'{"count":1,"success":true}', media_type="application/json")
+        return _json_answer(b'{"count":1,"success":true}')
 
-    async def list(self, request: Request) -> Response:
-        identity = self.identity(request)
+    def list(self, scope: Scope) -> Answer:
+        identity = self.identity(scope)
         try:
             params = ModelTemplateListParams.model_validate(
-                dict(request.query_params),
+                dict(QueryParams(scope["query_string"].decode("latin-1"))),
                 extra="forbid" if self.backend.settings.strict else "ignore",
             )
         except PydanticValidationError as exc:
             raise RequestValidationError(
                 [{**e, "loc": ["query", *e["loc"]]} for e in exc.errors(include_url=False)]
             ) from None
-        account = params.account_id or _header(request.scope, b"x-selected-account-id")
+        account = params.account_id or _header(scope, b"x-selected-account-id")
         accounts: Iterable[str] | None
         if account:
             if not identity.may_use(account):
@@ -229,7 +257,22 @@ class _Endpoints:
                 % (params.page, params.limit, total),
             )
         )
-        return Response(body, media_type="application/json")
+        return _json_answer(body)
+
+
+Endpoint = Callable[[Scope], Answer]
+
+
+def _as_endpoint(endpoint: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    """An SGP endpoint as a Starlette endpoint (for requests the front door routes no faster)."""
+
+    async def starlette_endpoint(request: Request) -> Response:
+        status, headers, body = endpoint(request.scope)
+        response = Response(body, status)
+        response.raw_headers = headers
+        return response
+
+    return starlette_endpoint
 
 
 class _JournaledExchange:
@@ -253,7 +296,7 @@ class _JournaledExchange:
         self._body = body
         self._send = send
         self._status: int | None = None
-        self._headers: dict[str, str] = {}
+        self._headers: list[tuple[bytes, bytes]] = []
         self._chunks: list[bytes] = []
         self.fault: str | None = None
         self.recorded = False
@@ -261,8 +304,7 @@ class _JournaledExchange:
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self._status = message["status"]
-            for key, value in message.get("headers", ()):
-                self._headers[key.decode("latin-1")] = value.decode("latin-1")
+            self._headers = list(message.get("headers", ()))
         elif message["type"] == "http.response.body":
             self._chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
@@ -276,20 +318,40 @@ class _JournaledExchange:
         if self.recorded:
             return
         self.recorded = True
-        scope = self._scope
-        self._journal.record(
-            JournalEntry(
-                method=scope["method"],
-                path=scope["path"],
-                query=scope.get("query_string", b"").decode("latin-1"),
-                headers={k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]},
-                body=self._body,
-                status=self._status,
-                response_body=b"".join(self._chunks),
-                response_headers=self._headers,
-                fault=self.fault,
-            )
+        _journal(
+            self._journal,
+            self._scope,
+            body=self._body,
+            status=self._status,
+            headers=self._headers,
+            response_body=b"".join(self._chunks),
+            fault=self.fault,
         )
+
+
+def _journal(
+    journal: Journal,
+    scope: Scope,
+    *,
+    body: bytes,
+    status: int | None,
+    headers: list[tuple[bytes, bytes]],
+    response_body: bytes,
+    fault: str | None = None,
+) -> None:
+    journal.record(
+        JournalEntry.from_asgi(
+            method=scope["method"],
+            path=scope["path"],
+            query=scope.get("query_string", b""),
+            headers=scope["headers"],
+            body=body,
+            status=status,
+            response_body=response_body,
+            response_headers=headers,
+            fault=fault,
+        )
+    )
 
 
 class FakeApp:
@@ -351,6 +413,21 @@ class FakeApp:
             await self.router(scope, _replay(body, receive), send)
             return
 
+        if not (
+            backend.settings.latency or backend.faults or backend.rate_limiter.limit is not None
+        ):
+            endpoint = self._fast_route(scope)
+            if endpoint is not None:
+                await self._answer_directly(endpoint, scope, body, send)
+                return
+        await self._answer_with_extras(scope, body, receive, send)
+
+    async def _answer_with_extras(
+        self, scope: Scope, body: bytes, receive: Receive, send: Send
+    ) -> None:
+        """Answer with latency, faults and the rate limit applied, journaling what was sent."""
+        backend = self.backend
+        path: str = scope["path"]
         exchange = _JournaledExchange(backend.journal, scope, body, send)
         capture = exchange.send
         try:
@@ -380,6 +457,25 @@ class FakeApp:
         finally:
             exchange.record()
 
+    async def _answer_directly(
+        self, endpoint: Endpoint, scope: Scope, body: bytes, send: Send
+    ) -> None:
+        # The common case, kept short: an SGP route with nothing to inject, answered and
+        # journaled without the wrapper the general path needs.
+        (status, headers, answer), error = _call(endpoint, scope)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        _journal(
+            self.backend.journal,
+            scope,
+            body=body,
+            status=status,
+            headers=headers,
+            response_body=answer,
+        )
+        await send({"type": "http.response.body", "body": answer})
+        if error is not None:
+            raise error
+
     async def _route(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
         endpoint = self._fast_route(scope)
         if endpoint is None:
@@ -392,7 +488,11 @@ class FakeApp:
                 scope = {**scope, "query_string": encoded}
             await self.router(scope, _replay(body, receive), send)
         else:
-            await _dispatch(endpoint, scope, receive, send)
+            (status, headers, answer), error = _call(endpoint, scope)
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": answer})
+            if error is not None:
+                raise error
 
     def _fast_route(self, scope: Scope) -> Endpoint | None:
         """The endpoint of an SGP route the request exactly matches, or ``None``.
@@ -481,22 +581,22 @@ class FakeApp:
 
 _TEMPLATES_PATH = "/v4/model-templates"
 _TEMPLATE_PREFIX = "/v4/model-templates/"
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-async def _dispatch(endpoint: Endpoint, scope: Scope, receive: Receive, send: Send) -> None:
-    # The SGP routes, called without the Starlette router and its middleware (about a quarter of
-    # a create's time in process), answering exactly as they would: FakeHTTPError as its
-    # envelope; anything else as a 500, then raised on to the server, as
-    # ServerErrorMiddleware does.
+def _call(endpoint: Endpoint, scope: Scope) -> tuple[Answer, Exception | None]:
+    """Call an SGP endpoint: its answer, and the unexpected error to raise once it is sent.
+
+    The SGP routes are called without the Starlette router and its middleware (about a quarter
+    of a create's time in process), answering exactly as they would: FakeHTTPError as its
+    envelope; anything else as a 500, then raised on to the server, as ServerErrorMiddleware
+    does.
+    """
     try:
-        response = await endpoint(Request(scope, receive))
+        return endpoint(scope), None
     except FakeHTTPError as exc:
-        response = _error_response(exc.status_code, exc.detail, exc.headers)
-    except Exception:
-        await _error_response(500, "Internal Server Error")(scope, receive, send)
-        raise
-    await response(scope, receive, send)
+        return _error_answer(exc), None
+    except Exception as exc:
+        return _json_answer(render_errors("Internal Server Error"), 500), exc
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -562,25 +662,25 @@ def create_app(
         return [
             Route(
                 "/v4/model-templates",
-                endpoints.create,
+                _as_endpoint(endpoints.create),
                 methods=["POST"],
                 name="create_model_template",
             ),
             Route(
                 "/v4/model-templates",
-                endpoints.list,
+                _as_endpoint(endpoints.list),
                 methods=["GET"],
                 name="list_model_templates",
             ),
             Route(
                 "/v4/model-templates/{model_template_id}",
-                endpoints.retrieve,
+                _as_endpoint(endpoints.retrieve),
                 methods=["GET"],
                 name="retrieve_model_template",
             ),
             Route(
                 "/v4/model-templates/{model_template_id}",
-                endpoints.delete,
+                _as_endpoint(endpoints.delete),
                 methods=["DELETE"],
                 name="delete_model_template",
             ),

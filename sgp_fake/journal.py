@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 __all__ = ["DEFAULT_JOURNAL_LIMIT", "Journal", "JournalEntry"]
 
 DEFAULT_JOURNAL_LIMIT = 10_000
 """How many entries a journal keeps before dropping the oldest (``None`` keeps all)."""
+
+RawHeaders = Sequence[tuple[bytes, bytes]]
 
 
 def _maybe_json(data: bytes) -> Any:
@@ -23,23 +24,164 @@ def _maybe_json(data: bytes) -> Any:
         return None
 
 
-@dataclass(frozen=True)
+def _decode_headers(raw: RawHeaders) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
+
+
 class JournalEntry:
-    """One request and its answer.
+    """One request and its answer; read-only.
 
     ``body`` and ``response_body`` are the raw bytes; :attr:`json` and :attr:`response_json`
     decode them (``None`` when empty or not JSON).
     """
 
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: bytes
-    status: int | None
-    response_body: bytes
-    response_headers: dict[str, str] = field(default_factory=dict)
-    fault: str | None = None
+    # Every request is journaled, most entries are never read: the app hands over the raw ASGI
+    # query and headers, and they are decoded on first access (about a third of a request's
+    # bookkeeping otherwise).
+    __slots__ = (
+        "_body",
+        "_fault",
+        "_headers",
+        "_method",
+        "_path",
+        "_query",
+        "_response_body",
+        "_response_headers",
+        "_status",
+    )
+
+    def __init__(  # noqa: PLR0917 - the positional order of the former dataclass
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+        status: int | None,
+        response_body: bytes,
+        response_headers: dict[str, str] | None = None,
+        fault: str | None = None,
+    ) -> None:
+        self._method = method
+        self._path = path
+        self._query: str | bytes = query
+        self._headers: dict[str, str] | RawHeaders = headers
+        self._body = body
+        self._status = status
+        self._response_body = response_body
+        self._response_headers: dict[str, str] | RawHeaders = (
+            {} if response_headers is None else response_headers
+        )
+        self._fault = fault
+
+    @classmethod
+    def from_asgi(
+        cls,
+        *,
+        method: str,
+        path: str,
+        query: bytes,
+        headers: RawHeaders,
+        body: bytes,
+        status: int | None,
+        response_body: bytes,
+        response_headers: RawHeaders,
+        fault: str | None = None,
+    ) -> JournalEntry:
+        """An entry from the raw ASGI query string and header lists, decoded when first read."""
+        entry = cls.__new__(cls)
+        entry._method = method
+        entry._path = path
+        entry._query = query
+        entry._headers = headers
+        entry._body = body
+        entry._status = status
+        entry._response_body = response_body
+        entry._response_headers = response_headers
+        entry._fault = fault
+        return entry
+
+    @property
+    def method(self) -> str:
+        """The request method, upper case."""
+        return self._method
+
+    @property
+    def path(self) -> str:
+        """The request path, without the query string."""
+        return self._path
+
+    @property
+    def query(self) -> str:
+        """The raw query string (``""`` when there was none)."""
+        query = self._query
+        if isinstance(query, bytes):
+            query = self._query = query.decode("latin-1")
+        return query
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The request headers, names lower case (the last of repeated names wins)."""
+        headers = self._headers
+        if not isinstance(headers, dict):
+            headers = self._headers = _decode_headers(headers)
+        return headers
+
+    @property
+    def body(self) -> bytes:
+        """The request body as received."""
+        return self._body
+
+    @property
+    def status(self) -> int | None:
+        """The answer's status; ``None`` when no answer was started."""
+        return self._status
+
+    @property
+    def response_body(self) -> bytes:
+        """The answer's body as sent."""
+        return self._response_body
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        """The answer's headers, names lower case."""
+        headers = self._response_headers
+        if not isinstance(headers, dict):
+            headers = self._response_headers = _decode_headers(headers)
+        return headers
+
+    @property
+    def fault(self) -> str | None:
+        """The id of the fault rule that shaped the answer, if any."""
+        return self._fault
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.method,
+            self.path,
+            self.query,
+            self.headers,
+            self.body,
+            self.status,
+            self.response_body,
+            self.response_headers,
+            self.fault,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, JournalEntry):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"JournalEntry(method={self.method!r}, path={self.path!r}, query={self.query!r}, "
+            f"headers={self.headers!r}, body={self.body!r}, status={self.status!r}, "
+            f"response_body={self.response_body!r}, response_headers={self.response_headers!r}, "
+            f"fault={self.fault!r})"
+        )
 
     @property
     def json(self) -> Any:

@@ -80,6 +80,10 @@ def test_clients_hanging_up_mid_body_leave_nothing_behind(
     fake, server = served
     for _ in range(100):
         _hang_up_mid_body(server)
+    # The hang-ups are done before the server has necessarily read them: wait until it has.
+    deadline = time.monotonic() + TIMEOUT
+    while len(fake.journal) < 50 and time.monotonic() < deadline:
+        time.sleep(0.01)
     _settle(server)
     assert len(fake.store) == 0
     # Every request that came is journaled, unanswered and without the body that never arrived.
