@@ -12,7 +12,7 @@ import asyncio
 import functools
 import json
 import time
-from typing import Any, Awaitable, Callable, Iterable, Protocol
+from typing import Any, Awaitable, Callable, Iterable, Literal, Protocol
 
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticSerializationError
@@ -33,13 +33,14 @@ from .errors import (
     PermissionDenied,
     RequestValidationError,
 )
+from .fastpath import request_json, validate_request
 from .faults import ConnectionFault, FaultRule, FaultRules
 from .journal import Journal, JournalEntry
 from .models import ModelTemplateListParams, ModelTemplateRequest
 from .ratelimit import RateLimiter
 from .settings import FakeSettings, Identity
 from .store import ModelTemplateStore, StoredTemplate
-from .validation import render_errors, validate_body
+from .validation import is_json_content_type, render_errors, validate_body
 
 __all__ = ["ADMIN_PREFIX", "Backend", "FakeApp", "create_app", "json_response"]
 
@@ -177,21 +178,31 @@ class _Endpoints:
         identity = self.identity(scope)
         settings = self.backend.settings
         body: bytes = scope[BODY_SCOPE_KEY]
-        model = validate_body(
-            ModelTemplateRequest,
-            body,
-            _header(scope, b"content-type"),
-            extra="forbid" if settings.strict else "ignore",
+        content_type = _header(scope, b"content-type")
+        extra: Literal["ignore", "forbid"] = "forbid" if settings.strict else "ignore"
+        data = (
+            validate_request(body, extra) if body and is_json_content_type(content_type) else None
         )
-        if not identity.may_use(model.account_id):
+        if data is None:
+            # Invalid, or maybe: the model says which, with FastAPI's exact errors.
+            model = validate_body(ModelTemplateRequest, body, content_type, extra=extra)
+            account_id = model.account_id
+        else:
+            account_id = data["account_id"]
+        if not identity.may_use(account_id):
             raise PermissionDenied(
-                f"Identity {identity.user_id} may not create in account {model.account_id}"
+                f"Identity {identity.user_id} may not create in account {account_id}"
             )
         try:
-            stored = self.backend.store.create(model, identity)
+            request_body = (
+                _dump_request(model, exclude_none=True, exclude=_ACCOUNT_ID)
+                if data is None
+                else request_json(data)
+            )
         except PydanticSerializationError as exc:
             # Strings JSON can carry but UTF-8 cannot (lone surrogates): refuse, never 500.
             raise BodyParseError() from exc
+        stored = self.backend.store.create_from_json(request_body, account_id, identity)
         return _json_answer(stored.body)
 
     def _made_up(self, scope: Scope, identity: Identity) -> bytes | None:
@@ -579,6 +590,8 @@ class FakeApp:
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+_dump_request = ModelTemplateRequest.__pydantic_serializer__.to_json
+_ACCOUNT_ID = {"account_id"}
 _TEMPLATES_PATH = "/v4/model-templates"
 _TEMPLATE_PREFIX = "/v4/model-templates/"
 

@@ -180,6 +180,9 @@ class LaunchVendorConfiguration(BaseModel):
     fine_tuning_job_bundle_config: Optional[FineTuningBundleConfiguration] = None
 
 
+_REQUIRED_NULLABLE = frozenset({"description", "required"})
+
+
 class ParameterSchemaField(BaseModel):
     """One parameter a model accepts."""
 
@@ -190,12 +193,14 @@ class ParameterSchemaField(BaseModel):
 
     @model_serializer(mode="plain")
     def _keep_required_keys(self) -> dict[str, Any]:
-        # Answers leave out null fields, but these two are required: a null stays a null (a
-        # plain serializer's dict is not filtered by exclude_none, and is cheaper than a wrap).
-        data = {key: value for key, value in self.__dict__.items() if value is not None}
-        data.setdefault("description", None)
-        data.setdefault("required", None)
-        return data
+        # Answers leave out null fields, but these two are required: a null stays a null, in
+        # field order (a plain serializer's dict is not filtered by exclude_none, and is cheaper
+        # than a wrap).
+        return {
+            key: value
+            for key, value in self.__dict__.items()
+            if value is not None or key in _REQUIRED_NULLABLE
+        }
 
 
 class ParameterSchema(BaseModel):

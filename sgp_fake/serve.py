@@ -6,6 +6,7 @@ import argparse
 import collections
 import contextlib
 import copy
+import gc
 import json
 import logging
 import os
@@ -46,6 +47,10 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
+            # Everything loaded so far (modules, pydantic schemas, the seeded store) lives as
+            # long as the process: keep it out of every later collection, which would otherwise
+            # walk it each time and pause the answers for that long.
+            gc.freeze()
             host, port = self.servers[0].sockets[0].getsockname()[:2]
             shown = f"[{host}]" if ":" in host else host
             print(f"{READY_PREFIX}http://{shown}:{port}", flush=True)
