@@ -12,7 +12,6 @@ from typing import Any, Literal
 import pydantic
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 from pydantic_core import PydanticSerializationError
 
 from sgp_fake.fastpath import request_json, validate_request
@@ -25,7 +24,7 @@ from .test_fuzz_store_json import requests as valid_requests
 Extra = Literal["ignore", "forbid"]
 
 
-def _model_json(body: bytes, extra: Extra) -> tuple[str, bytes] | None | type[Exception]:
+def _model_json(body: bytes, extra: Extra) -> tuple[str, bytes] | type[Exception] | None:
     try:
         model = ModelTemplateRequest.model_validate_json(body, extra=extra)
     except pydantic.ValidationError:
@@ -37,7 +36,7 @@ def _model_json(body: bytes, extra: Extra) -> tuple[str, bytes] | None | type[Ex
     return model.account_id, dumped
 
 
-def _twin_json(body: bytes, extra: Extra) -> tuple[str, bytes] | None | type[Exception]:
+def _twin_json(body: bytes, extra: Extra) -> tuple[str, bytes] | type[Exception] | None:
     data = validate_request(body, extra)
     if data is None:
         return None
