@@ -46,8 +46,13 @@ def _twin_json(body: bytes, extra: Extra) -> tuple[str, bytes] | type[Exception]
         return PydanticSerializationError
 
 
+def _has_constant_text(body: bytes) -> bool:
+    # NaN or Infinity anywhere, even inside a string: the twin then defers to the model.
+    return b"NaN" in body or b"Infinity" in body
+
+
 def _assert_agree(body: bytes, extra: Extra) -> None:
-    if b"NaN" in body or b"Infinity" in body:
+    if _has_constant_text(body):
         # Not JSON: the twin leaves these to the model (and its exact error) every time.
         assert validate_request(body, extra) is None
         return
@@ -59,7 +64,7 @@ def _assert_agree(body: bytes, extra: Extra) -> None:
 @given(body=valid_requests)
 def test_twin_writes_the_models_json_for_valid_bodies(body: dict[str, Any], extra: Extra) -> None:
     encoded = json.dumps(body).encode()
-    assert _twin_json(encoded, extra) is not None or b"NaN" in encoded
+    assert _twin_json(encoded, extra) is not None or _has_constant_text(encoded)
     _assert_agree(encoded, extra)
 
 
