@@ -350,6 +350,8 @@ def _journal(
     response_body: bytes,
     fault: str | None = None,
 ) -> None:
+    if not journal.recording:
+        return
     journal.record(
         JournalEntry.from_asgi(
             method=scope["method"],

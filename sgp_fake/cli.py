@@ -214,7 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-admin",
         dest="admin",
         action="store_false",
-        help="turn the admin API off: every /_fake route answers 404",
+        help="turn the admin API off: every /_fake route answers 404, and keep no journal or "
+        "coverage (nothing could read them)",
     )
     output = serve.add_argument_group("output")
     output.add_argument(

@@ -347,6 +347,11 @@ class ObservedJournal(Journal):
         super().__init__(limit)
         self.coverage = coverage
 
+    @property
+    def recording(self) -> bool:
+        """Always: every entry counts in the coverage, even when none is kept."""
+        return True
+
     def record(self, entry: JournalEntry) -> None:
         """Append an entry and count it in the coverage."""
         super().record(entry)

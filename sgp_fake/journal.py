@@ -272,6 +272,11 @@ class Journal:
         self._lock = threading.Lock()
         self._entries: deque[_Row] = deque(maxlen=limit)
 
+    @property
+    def recording(self) -> bool:
+        """Whether :meth:`record` keeps anything (a limit of 0 keeps nothing)."""
+        return self._entries.maxlen != 0
+
     def record(self, entry: JournalEntry) -> None:
         """Append an entry."""
         row = entry._as_row()

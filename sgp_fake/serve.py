@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .fake import SGPFake
 from .faults import ConnectionFault
+from .journal import DEFAULT_JOURNAL_LIMIT
 from .server import with_socket_faults
 from .settings import FakeSettings, Identity
 
@@ -169,7 +170,14 @@ def build_fake(args: argparse.Namespace) -> SGPFake:
         latency=args.latency,
     )
     try:
-        fake = SGPFake(settings, admin=args.admin, coverage=args.admin, state_file=args.state_file)
+        fake = SGPFake(
+            settings,
+            admin=args.admin,
+            coverage=args.admin,
+            # Without the admin API nothing can read the journal: keep none.
+            journal_limit=DEFAULT_JOURNAL_LIMIT if args.admin else 0,
+            state_file=args.state_file,
+        )
     except StateFileError as exc:
         raise SetupError(str(exc)) from None
     try:

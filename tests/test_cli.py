@@ -376,3 +376,17 @@ def test_bad_seed_file_is_a_one_line_error(tmp_path: Path, content: str, message
     assert result.stderr.startswith("sgp-fake: error: seed file ")
     assert message in result.stderr
     assert result.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize(("flags", "keeps"), [([], True), (["--no-admin"], False)])
+def test_only_a_server_with_the_admin_api_keeps_a_journal(flags: list[str], keeps: bool) -> None:
+    from sgp_fake.serve import build_fake
+
+    fake = build_fake(build_parser().parse_args(["serve", *flags]))
+    try:
+        with fake.client() as client:
+            assert client.get("/v4/model-templates").status_code == 200
+        assert len(fake.journal) == (1 if keeps else 0)
+        assert (fake.coverage is not None) is keeps
+    finally:
+        fake.close()
