@@ -198,14 +198,23 @@ def serve(args: argparse.Namespace) -> int:
         print(f"sgp-fake: error: {exc}", file=sys.stderr, flush=True)
         return 1
     try:
+        # Each wrapper is a coroutine frame per request: only those that can do something.
+        app: ASGIApp = fake.app
+        if args.log_level in ("info", "debug"):
+            app = _log_requests(app)
+        if args.admin:  # connection faults are set through the admin API
+            app = with_socket_faults(app)
         config = uvicorn.Config(
-            with_socket_faults(_log_requests(fake.app)),
+            app,
             host=args.host,
             port=args.port,
             log_config=_log_config(args.log_level),
             log_level=args.log_level,
             lifespan="off",
             access_log=False,
+            # Nothing here reads X-Forwarded-* (a fake is not deployed behind proxies), and
+            # the middleware that applies them is another frame per request.
+            proxy_headers=False,
         )
         server = _Server(config)
         server.run()
