@@ -4,9 +4,10 @@ Validating a body into :class:`~sgp_fake.models.ModelTemplateRequest` builds a d
 instances, and writing the answer walks them again (calling Python for each parameter, to keep
 its null ``description``/``required``). The twin is the same pydantic-core schema with every
 model turned into a typed dict: the same fields, types, defaults and extra-key handling, so it
-accepts exactly the bodies the models accept, but it validates into plain dicts and serialises
-them in about a quarter less time. A body it refuses goes the model's way, which builds the
-exact error list; nothing of the twin reaches an answer but the JSON of a valid body.
+accepts exactly the bodies the models accept, but it validates into plain dicts (and its str
+enums into plain strings) and serialises them in about half the time. A body it refuses goes
+the model's way, which builds the exact error list; nothing of the twin reaches an answer but
+the JSON of a valid body.
 
 ``tests/test_fastpath.py`` checks it against the models byte for byte.
 """
@@ -43,6 +44,16 @@ def _typed_dicts(schema: Any) -> Any:
             # null, in field order, as the model's own serializer does (see models.py).
             twin["serialization"] = cs.simple_ser_schema("any")
         return twin
+    if (
+        schema.get("type") == "enum"
+        and schema.get("sub_type") == "str"
+        and not schema.get("missing")
+    ):
+        # A str enum takes exactly its values from JSON; as a literal of those values it
+        # validates to plain strings, which serialise without a Python call for `.value`.
+        return cs.literal_schema(
+            [member.value for member in schema["members"]], ref=schema.get("ref")
+        )
     return {key: _typed_dicts(value) for key, value in schema.items()}
 
 
