@@ -20,3 +20,19 @@ def test_the_server_does_not_import_httpx() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.split() == ["False", "True", "FakeTransport", "Client"]
+
+
+def test_in_process_fakes_do_not_import_uvicorn() -> None:
+    # The pytest fixtures pay the package's import once per run; uvicorn (with click) was a
+    # sixth of it and only the loopback server needs it.
+    code = (
+        "import sys, sgp_fake;"
+        "client = sgp_fake.SGPFake().client();"
+        "print('uvicorn' in sys.modules);"
+        "from sgp_fake import LiveServer;"
+        "print('uvicorn' in sys.modules, LiveServer.__name__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["False", "True", "LiveServer"]
