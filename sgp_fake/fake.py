@@ -52,6 +52,32 @@ def _parsed_base_url(base_url: str) -> httpx.URL:
     return url
 
 
+class _State:
+    """Everything a fake serves from (what the app and the admin API see as its backend)."""
+
+    __slots__ = ("coverage", "faults", "journal", "rate_limiter", "settings", "store")
+
+    def __init__(
+        self,
+        settings: FakeSettings,
+        store: ModelTemplateStore,
+        journal: Journal,
+        coverage: Coverage | None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.journal = journal
+        self.coverage = coverage
+        self.faults = FaultRules()
+        self.rate_limiter = RateLimiter()
+
+    def reset(self) -> None:
+        self.store.clear()
+        self.journal.clear()
+        self.faults.clear()
+        self.rate_limiter.configure(None)
+
+
 class SGPFake:
     """A fake SGP service. Instances are fully independent of each other.
 
@@ -80,35 +106,92 @@ class SGPFake:
         * ``state_file``: keep the templates in this SQLite file, durable before each answer
           (see :mod:`sgp_fake.persistence`); call :meth:`close` when done.
         """
-        self.settings = settings or FakeSettings()
-        self.store: ModelTemplateStore
+        store: ModelTemplateStore
         if state_file is not None:
             from .persistence import DurableModelTemplateStore
 
-            self.store = DurableModelTemplateStore(
-                state_file, clock=clock, id_generator=id_generator
-            )
+            store = DurableModelTemplateStore(state_file, clock=clock, id_generator=id_generator)
         else:
-            self.store = ModelTemplateStore(clock=clock, id_generator=id_generator)
-        self.coverage: Coverage | None = None
+            store = ModelTemplateStore(clock=clock, id_generator=id_generator)
+        observed: Coverage | None = None
+        journal: Journal
         if coverage:
             from .coverage import Coverage, ObservedJournal
 
-            self.coverage = Coverage()
-            self.journal: Journal = ObservedJournal(self.coverage, journal_limit)
+            observed = Coverage()
+            journal = ObservedJournal(observed, journal_limit)
         else:
-            self.journal = Journal(journal_limit)
-        self.faults = FaultRules()
-        self.rate_limiter = RateLimiter()
+            journal = Journal(journal_limit)
+        self._state = _State(settings or FakeSettings(), store, journal, observed)
         self._admin = admin
         self.app: FakeApp = self._build_app()
 
     def _build_app(self) -> FakeApp:
+        # The app serves the state, not this object: it does not point back here, so a fake
+        # and its app are freed as soon as they are dropped, not at the next garbage collection.
         if self._admin:
             from .admin import admin_openapi_bytes, admin_routes
 
-            return create_app(self, extra_routes=admin_routes(self), openapi=admin_openapi_bytes)
-        return create_app(self)
+            return create_app(
+                self._state,
+                extra_routes=admin_routes(self._state),
+                openapi=admin_openapi_bytes,
+            )
+        return create_app(self._state)
+
+    @property
+    def settings(self) -> FakeSettings:
+        """What the fake enforces (API keys, strictness, limits, contract mode, latency)."""
+        return self._state.settings
+
+    @settings.setter
+    def settings(self, value: FakeSettings) -> None:
+        self._state.settings = value
+
+    @property
+    def store(self) -> ModelTemplateStore:
+        """The stored templates."""
+        return self._state.store
+
+    @store.setter
+    def store(self, value: ModelTemplateStore) -> None:
+        self._state.store = value
+
+    @property
+    def journal(self) -> Journal:
+        """Every request received, with its answer."""
+        return self._state.journal
+
+    @journal.setter
+    def journal(self, value: Journal) -> None:
+        self._state.journal = value
+
+    @property
+    def faults(self) -> FaultRules:
+        """Fault rules shaping the next matching answers."""
+        return self._state.faults
+
+    @faults.setter
+    def faults(self, value: FaultRules) -> None:
+        self._state.faults = value
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        """The per-API-key rate limit (none until configured)."""
+        return self._state.rate_limiter
+
+    @rate_limiter.setter
+    def rate_limiter(self, value: RateLimiter) -> None:
+        self._state.rate_limiter = value
+
+    @property
+    def coverage(self) -> Coverage | None:
+        """Contract coverage, when the fake was made with ``coverage=True``; else ``None``."""
+        return self._state.coverage
+
+    @coverage.setter
+    def coverage(self, value: Coverage | None) -> None:
+        self._state.coverage = value
 
     def close(self) -> None:
         """Release the state file, if any. The fake must not be used afterwards."""
@@ -118,10 +201,7 @@ class SGPFake:
 
     def reset(self) -> None:
         """Empty the store and the journal; remove faults and the rate limit."""
-        self.store.clear()
-        self.journal.clear()
-        self.faults.clear()
-        self.rate_limiter.configure(None)
+        self._state.reset()
 
     # -- clients -------------------------------------------------------------------------------
 

@@ -102,3 +102,23 @@ def test_request_journal_records_request_and_answer(fake: SGPFake) -> None:
     assert first.headers["x-api-key"] == "sgp-fake-key"
     assert (second.method, second.query) == ("GET", "limit=5")
     assert fake.journal.last("POST") == first
+
+
+def test_a_fake_and_its_client_are_freed_without_a_garbage_collection() -> None:
+    # A suite creates one per test: a reference cycle would keep each alive until the next
+    # collection and make the collector run more often over the suite's whole heap.
+    import gc
+    import weakref
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        fake = SGPFake()
+        with fake.client() as client:
+            assert client.get("/v4/model-templates").status_code == 200
+        refs = [weakref.ref(fake), weakref.ref(fake.app), weakref.ref(fake.store)]
+        del fake, client
+        assert [ref() for ref in refs] == [None, None, None]
+    finally:
+        if enabled:
+            gc.enable()
