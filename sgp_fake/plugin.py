@@ -55,6 +55,7 @@ _SEEDS_KEY = pytest.StashKey[dict[str, "int | str"]]()
 _CALL_FAILED_KEY = pytest.StashKey[bool]()
 _CONFIGURED_SEED_KEY = pytest.StashKey["int | str | None | object"]()
 _SETTINGS_KEY = pytest.StashKey["FakeSettings"]()
+_OVERRIDDEN_KEY = pytest.StashKey[dict[str, bool]]()
 _UNSET = object()
 
 
@@ -288,11 +289,23 @@ def _parametrized(request: pytest.FixtureRequest, name: str) -> bool:
 
 def _overridden(request: pytest.FixtureRequest, name: str) -> bool:
     """Whether a definition of fixture ``name`` other than this plugin's applies to the test."""
+    # Which definitions apply depends on where the test is (conftests, module, class), that
+    # is on its parent: asked once per module or class rather than for every test.
+    node = request.node
+    parent = getattr(node, "parent", None)
+    cache: dict[str, bool] | None = (
+        None if parent is None else parent.stash.setdefault(_OVERRIDDEN_KEY, {})
+    )
+    if cache is not None and name in cache:
+        return cache[name]
     try:
-        definitions = request._fixturemanager.getfixturedefs(name, request.node)
+        definitions = request._fixturemanager.getfixturedefs(name, node)
     except (AttributeError, TypeError):  # another pytest's internals: ask pytest every time
         return True
-    return definitions is None or len(definitions) != 1
+    overridden = definitions is None or len(definitions) != 1
+    if cache is not None:
+        cache[name] = overridden
+    return overridden
 
 
 @pytest.fixture
