@@ -227,9 +227,9 @@ def run(quick: bool) -> Section:
     bare = lambda port: reference_spec("bare", port)  # noqa: E731
     section.lines.append(
         '"fake" is `sgp-fake serve --no-admin`, its fastest configuration (no admin API, so no '
-        'contract-coverage bookkeeping); "fake (default)" is plain `sgp-fake serve`, which '
-        "records coverage for `/_fake/coverage` on every request. Both run uvicorn with "
-        "httptools and uvloop when installed, as the references do."
+        'journal or contract-coverage bookkeeping); "fake (default)" is plain `sgp-fake serve`, '
+        "which journals every request and records coverage for `/_fake/coverage`. Both run "
+        "uvicorn with httptools and uvloop when installed, as the references do."
     )
     timing = {"reps": reps, "seconds": seconds, "warmup": warmup}
     for conns in (1, 32):
