@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from .errors import FakeHTTPError
-from .fake import DEFAULT_API_KEY, DEFAULT_BASE_URL, SGPFake
-from .faults import ConnectionFault, FaultRule
-from .journal import Journal, JournalEntry
-from .ratelimit import RateLimit
-from .settings import DEFAULT_IDENTITY, FakeSettings, Identity
-from .store import ModelTemplateStore, StoredTemplate, seeded_ids
-
 if TYPE_CHECKING:
+    from .errors import FakeHTTPError
+    from .fake import DEFAULT_API_KEY, DEFAULT_BASE_URL, SGPFake
+    from .faults import ConnectionFault, FaultRule
+    from .journal import Journal, JournalEntry
+    from .ratelimit import RateLimit
     from .server import LiveServer
+    from .settings import DEFAULT_IDENTITY, FakeSettings, Identity
+    from .store import ModelTemplateStore, StoredTemplate, seeded_ids
     from .transport import AsyncFakeTransport, FakeTransport
 
 __all__ = [
@@ -39,17 +39,41 @@ __all__ = [
 
 __version__ = "0.1.0"
 
+# Where each public name lives. Nothing is imported until a name is used: the pytest plugin
+# (sgp_fake.plugin) is loaded by every pytest session where sgp-fake is installed, and with it
+# this package; importing the fake eagerly (pydantic's models, Starlette) cost each of those
+# sessions about 0.13 s even when no test used a fixture. Likewise the standalone server never
+# needs httpx (the transports), and in-process tests never need uvicorn (LiveServer).
+_HOMES = {
+    "FakeHTTPError": "errors",
+    "DEFAULT_API_KEY": "fake",
+    "DEFAULT_BASE_URL": "fake",
+    "SGPFake": "fake",
+    "ConnectionFault": "faults",
+    "FaultRule": "faults",
+    "Journal": "journal",
+    "JournalEntry": "journal",
+    "RateLimit": "ratelimit",
+    "LiveServer": "server",
+    "DEFAULT_IDENTITY": "settings",
+    "FakeSettings": "settings",
+    "Identity": "settings",
+    "ModelTemplateStore": "store",
+    "StoredTemplate": "store",
+    "seeded_ids": "store",
+    "AsyncFakeTransport": "transport",
+    "FakeTransport": "transport",
+}
+
 
 def __getattr__(name: str) -> Any:
-    # The transports import httpx, which the standalone server never needs, and LiveServer
-    # imports uvicorn (a sixth of the package's import time), which in-process tests never
-    # need: load them on use.
-    if name in ("AsyncFakeTransport", "FakeTransport"):
-        from . import transport
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
 
-        return getattr(transport, name)
-    if name == "LiveServer":
-        from .server import LiveServer
 
-        return LiveServer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

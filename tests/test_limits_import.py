@@ -36,3 +36,19 @@ def test_in_process_fakes_do_not_import_uvicorn() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.split() == ["False", "True", "LiveServer"]
+
+
+def test_loading_the_pytest_plugin_imports_nothing_heavy() -> None:
+    # Every pytest session where sgp-fake is installed loads the plugin (and so the package),
+    # whether or not a test uses a fixture: the fake, pydantic and Starlette load on first use.
+    code = (
+        "import sys, sgp_fake.plugin;"
+        "print(sorted(m for m in ('sgp_fake.fake', 'pydantic', 'starlette', 'httpx', 'uvicorn')"
+        " if m in sys.modules));"
+        "import sgp_fake;"
+        "print(sgp_fake.SGPFake.__name__, 'sgp_fake.fake' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.splitlines() == ["[]", "SGPFake True"]
