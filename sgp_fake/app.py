@@ -193,16 +193,16 @@ class _Endpoints:
             raise PermissionDenied(
                 f"Identity {identity.user_id} may not create in account {account_id}"
             )
+        store = self.backend.store
         try:
-            request_body = (
-                _dump_request(model, exclude_none=True, exclude=_ACCOUNT_ID)
-                if data is None
-                else request_json(data)
-            )
+            if data is None:
+                stored = store.create(model, identity)
+            else:
+                stored = store.create_from_json(request_json(data), account_id, identity)
         except PydanticSerializationError as exc:
-            # Strings JSON can carry but UTF-8 cannot (lone surrogates): refuse, never 500.
+            # Strings JSON can carry but UTF-8 cannot (lone surrogates, in any field including
+            # account_id): refuse, never 500.
             raise BodyParseError() from exc
-        stored = self.backend.store.create_from_json(request_body, account_id, identity)
         return _json_answer(stored.body)
 
     def _made_up(self, scope: Scope, identity: Identity) -> bytes | None:
@@ -592,8 +592,6 @@ class FakeApp:
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-_dump_request = ModelTemplateRequest.__pydantic_serializer__.to_json
-_ACCOUNT_ID = {"account_id"}
 _TEMPLATES_PATH = "/v4/model-templates"
 _TEMPLATE_PREFIX = "/v4/model-templates/"
 

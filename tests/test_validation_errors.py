@@ -374,8 +374,9 @@ def test_unreadable_bodies_answer_400_as_fastapi_does(fake: SGPFake, content: by
     assert actual.content == expected.content == b'{"detail":"There was an error parsing the body"}'
 
 
-def test_lone_surrogate_is_refused_rather_than_crashing(fake: SGPFake) -> None:
-    content = encode(minimal_body(name="\ud800"))
+@pytest.mark.parametrize("field", ["name", "account_id"])
+def test_lone_surrogate_is_refused_rather_than_crashing(fake: SGPFake, field: str) -> None:
+    content = encode(minimal_body(**{field: "\ud800"}))
     assert reference_post(content).status_code == 500
     response = post(fake, content)
     assert response.status_code == 400
