@@ -573,7 +573,13 @@ class FakeApp:
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
         limit = self.backend.settings.max_body_size
         declared = _header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        # isascii: str.isdigit() also takes digits such as "²", which int() refuses.
+        if (
+            declared is not None
+            and declared.isascii()
+            and declared.isdigit()
+            and int(declared) > limit
+        ):
             raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
         chunks: list[bytes] = []
         size = 0
