@@ -35,7 +35,7 @@ from .errors import (
 )
 from .fastpath import request_json, validate_request
 from .faults import ConnectionFault, FaultRule, FaultRules
-from .journal import Journal, JournalEntry
+from .journal import Journal
 from .models import ModelTemplateListParams, ModelTemplateRequest
 from .ratelimit import RateLimiter
 from .settings import FakeSettings, Identity
@@ -352,18 +352,16 @@ def _journal(
 ) -> None:
     if not journal.recording:
         return
-    journal.record(
-        JournalEntry.from_asgi(
-            method=scope["method"],
-            path=scope["path"],
-            query=scope.get("query_string", b""),
-            headers=scope["headers"],
-            body=body,
-            status=status,
-            response_body=response_body,
-            response_headers=headers,
-            fault=fault,
-        )
+    journal.record_asgi(
+        method=scope["method"],
+        path=scope["path"],
+        query=scope.get("query_string", b""),
+        headers=scope["headers"],
+        body=body,
+        status=status,
+        response_body=response_body,
+        response_headers=headers,
+        fault=fault,
     )
 
 

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs
 
 from pydantic import BaseModel, Field
 
-from .journal import DEFAULT_JOURNAL_LIMIT, Journal, JournalEntry
+from .journal import DEFAULT_JOURNAL_LIMIT, Journal, JournalEntry, _Row
 from .models import ModelTemplateListParams, ModelTemplateRequest
 from .openapi import build_openapi
 
@@ -352,7 +352,7 @@ class ObservedJournal(Journal):
         """Always: every entry counts in the coverage, even when none is kept."""
         return True
 
-    def record(self, entry: JournalEntry) -> None:
-        """Append an entry and count it in the coverage."""
-        super().record(entry)
-        self.coverage.observe(entry)
+    def _append(self, row: _Row) -> None:
+        # Every way of recording ends here: count the entry in the coverage too.
+        super()._append(row)
+        self.coverage.observe(JournalEntry._from_row(row))

@@ -43,6 +43,30 @@ def _maybe_json(data: bytes) -> Any:
         return None
 
 
+def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
+    method: str,
+    path: str,
+    query: bytes,
+    headers: RawHeaders,
+    body: bytes,
+    status: int | None,
+    response_body: bytes,
+    response_headers: RawHeaders,
+    fault: str | None,
+) -> _Row:
+    return (
+        method,
+        path,
+        query,
+        tuple(chain.from_iterable(headers)),
+        body,
+        status,
+        response_body,
+        tuple(chain.from_iterable(response_headers)),
+        fault,
+    )
+
+
 def _decode_headers(flat: FlatHeaders) -> dict[str, str]:
     return {
         k.decode("latin-1"): v.decode("latin-1") for k, v in zip(flat[::2], flat[1::2], strict=True)
@@ -110,17 +134,11 @@ class JournalEntry:
         fault: str | None = None,
     ) -> JournalEntry:
         """An entry from the raw ASGI query string and header lists, decoded when first read."""
-        entry = cls.__new__(cls)
-        entry._method = method
-        entry._path = path
-        entry._query = query
-        entry._headers = tuple(chain.from_iterable(headers))
-        entry._body = body
-        entry._status = status
-        entry._response_body = response_body
-        entry._response_headers = tuple(chain.from_iterable(response_headers))
-        entry._fault = fault
-        return entry
+        return cls._from_row(
+            _asgi_row(
+                method, path, query, headers, body, status, response_body, response_headers, fault
+            )
+        )
 
     def _as_row(self) -> _Row:
         return (
@@ -279,7 +297,33 @@ class Journal:
 
     def record(self, entry: JournalEntry) -> None:
         """Append an entry."""
-        row = entry._as_row()
+        self._append(entry._as_row())
+
+    def record_asgi(
+        self,
+        *,
+        method: str,
+        path: str,
+        query: bytes,
+        headers: RawHeaders,
+        body: bytes,
+        status: int | None,
+        response_body: bytes,
+        response_headers: RawHeaders,
+        fault: str | None = None,
+    ) -> None:
+        """Append an exchange given as raw ASGI parts (see :meth:`JournalEntry.from_asgi`).
+
+        The same as recording ``JournalEntry.from_asgi(...)``, without building the entry:
+        the app journals every request, and most entries are never read.
+        """
+        self._append(
+            _asgi_row(
+                method, path, query, headers, body, status, response_body, response_headers, fault
+            )
+        )
+
+    def _append(self, row: _Row) -> None:
         with self._lock:
             self._entries.append(row)
 

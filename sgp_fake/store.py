@@ -17,6 +17,7 @@ import json
 import os
 import random
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,12 +100,36 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+_SECOND: tuple[int, bytes] = (-1, b"")
+
+
+def _now_json() -> bytes:
+    """``to_json(_utc_isoformat(utc_now()))``, from the clock without building a datetime.
+
+    The part up to the seconds changes once a second, so it is formatted once a second.
+    """
+    global _SECOND  # noqa: PLW0603 - a one-entry cache, replaced whole (no lock needed)
+    micros = time.time_ns() // 1000
+    second, fraction = divmod(micros, 1_000_000)
+    cached_second, prefix = _SECOND
+    if second != cached_second:
+        prefix = datetime.fromtimestamp(second, UTC).strftime('"%Y-%m-%dT%H:%M:%S').encode()
+        _SECOND = (second, prefix)
+    if fraction:
+        return b'%s.%06d+00:00"' % (prefix, fraction)
+    return prefix + b'+00:00"'  # as isoformat() writes a whole second
+
+
 def random_ids() -> IdGenerator:
     """The default id generator: random UUID4 strings."""
 
+    # A generator seeded from the OS: ids need to be unpredictable across runs, not secret, and
+    # a system call per id (os.urandom) cost several microseconds per create in a busy process.
+    bits = random.Random(os.urandom(32)).getrandbits
+
     def next_id() -> str:
         # What str(uuid.uuid4()) gives (version 4, RFC 4122 variant), in a third of its time.
-        h = os.urandom(16).hex()
+        h = f"{bits(128):032x}"
         variant = "89ab"[int(h[16], 16) & 3]
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
 
@@ -289,7 +314,8 @@ class ModelTemplateStore:
             template_id = self._next_id()
             while template_id in self._by_id:
                 template_id = self._next_id()
-            created_at = to_json(_utc_isoformat(self._clock()))
+            clock = self._clock
+            created_at = _now_json() if clock is utc_now else to_json(_utc_isoformat(clock()))
             body = b"".join(
                 (head, b',"id":', to_json(template_id), b',"created_at":', created_at, tail)
             )

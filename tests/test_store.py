@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from sgp_fake import DEFAULT_IDENTITY, SGPFake
-from sgp_fake.models import ModelTemplateRequest
+from sgp_fake.models import ModelTemplateRequest, ModelTemplateResponse
 from sgp_fake.store import ModelTemplateStore
 
 from .conftest import minimal_body
@@ -100,3 +103,30 @@ def test_reads_during_writes_see_consistent_pages(fake: SGPFake) -> None:
         stop.set()
         thread.join(10)
     assert not errors
+
+
+@pytest.mark.parametrize(
+    "nanoseconds",
+    [0, 1_700_000_000_000_000_000, 1_700_000_000_123_456_789, 1_700_000_001_000_999_999],
+)
+def test_the_default_clock_writes_created_at_as_the_response_model_does(
+    monkeypatch: pytest.MonkeyPatch, nanoseconds: int
+) -> None:
+    # The store formats the current time itself (once a second for the date part); it must
+    # match ModelTemplateResponse's created_at, whole seconds (no fraction) included.
+    import datetime as dt
+
+    import sgp_fake.store as store_module
+
+    monkeypatch.setattr(store_module.time, "time_ns", lambda: nanoseconds)
+    micros = nanoseconds // 1000
+    moment = dt.datetime.fromtimestamp(micros // 1_000_000, dt.UTC).replace(
+        microsecond=micros % 1_000_000
+    )
+    store = ModelTemplateStore()
+    stored = store.create(ModelTemplateRequest.model_validate(minimal_body()), DEFAULT_IDENTITY)
+    expected = ModelTemplateResponse.model_validate(
+        {**json.loads(stored.body), "created_at": moment}
+    ).model_dump_json(exclude_none=True)
+    assert stored.body == expected.encode()
+    assert json.loads(stored.body)["created_at"] == json.loads(expected)["created_at"]
