@@ -119,27 +119,6 @@ class JournalEntry:
         )
         self._fault = fault
 
-    @classmethod
-    def from_asgi(
-        cls,
-        *,
-        method: str,
-        path: str,
-        query: bytes,
-        headers: RawHeaders,
-        body: bytes,
-        status: int | None,
-        response_body: bytes,
-        response_headers: RawHeaders,
-        fault: str | None = None,
-    ) -> JournalEntry:
-        """An entry from the raw ASGI query string and header lists, decoded when first read."""
-        return cls._from_row(
-            _asgi_row(
-                method, path, query, headers, body, status, response_body, response_headers, fault
-            )
-        )
-
     def _as_row(self) -> _Row:
         return (
             self._method,
@@ -312,10 +291,11 @@ class Journal:
         response_headers: RawHeaders,
         fault: str | None = None,
     ) -> None:
-        """Append an exchange given as raw ASGI parts (see :meth:`JournalEntry.from_asgi`).
+        """Append an exchange given as raw ASGI parts: the query string and header lists as
+        the server passed them, decoded only when the entry is read.
 
-        The same as recording ``JournalEntry.from_asgi(...)``, without building the entry:
-        the app journals every request, and most entries are never read.
+        The app journals every request this way, without building a :class:`JournalEntry`:
+        most entries are never read.
         """
         self._append(
             _asgi_row(
