@@ -70,9 +70,10 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{home}", __name__), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+    # Looked up each time rather than cached here: a module removed from sys.modules (as
+    # pytest's in-process pytester does after each run) is then imported afresh, never served
+    # stale from this package.
+    return getattr(importlib.import_module(f".{home}", __name__), name)
 
 
 def __dir__() -> list[str]:

@@ -7,11 +7,18 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
+import httpcore  # noqa: F401 - see below
 import httpx
 import pytest
 
 from sgp_fake import SGPFake
 from sgp_fake.serve import ServerProcess
+
+# httpx imports httpcore on first use and keeps a map of httpcore's exception classes. The
+# plugin tests run pytest in process (pytester), which afterwards removes every module first
+# imported during that run: if httpcore were first imported there, later tests would get a
+# fresh httpcore whose errors httpx no longer recognises (a refused connection escaping as
+# httpcore.ConnectError). Importing it here keeps one httpcore for the whole run.
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
