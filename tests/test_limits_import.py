@@ -6,6 +6,14 @@ import subprocess
 import sys
 
 
+def _python(code: str) -> str:
+    """What ``code`` prints in a fresh interpreter (so nothing is imported yet)."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    return result.stdout
+
+
 def test_the_server_does_not_import_httpx() -> None:
     # httpx (with the CLI extras it pulls in when installed) was a third of `sgp-fake serve`'s
     # start-up; the server never needs it, and the in-process transports load it on use.
@@ -16,10 +24,7 @@ def test_the_server_does_not_import_httpx() -> None:
         "client = SGPFake().client();"
         "print('httpx' in sys.modules, FakeTransport.__name__, type(client).__name__)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert result.stdout.split() == ["False", "True", "FakeTransport", "Client"]
+    assert _python(code).split() == ["False", "True", "FakeTransport", "Client"]
 
 
 def test_in_process_fakes_do_not_import_uvicorn() -> None:
@@ -32,10 +37,7 @@ def test_in_process_fakes_do_not_import_uvicorn() -> None:
         "from sgp_fake import LiveServer;"
         "print('uvicorn' in sys.modules, LiveServer.__name__)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert result.stdout.split() == ["False", "True", "LiveServer"]
+    assert _python(code).split() == ["False", "True", "LiveServer"]
 
 
 def test_loading_the_pytest_plugin_imports_nothing_heavy() -> None:
@@ -48,7 +50,4 @@ def test_loading_the_pytest_plugin_imports_nothing_heavy() -> None:
         "import sgp_fake;"
         "print(sgp_fake.SGPFake.__name__, 'sgp_fake.fake' in sys.modules)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert result.stdout.splitlines() == ["[]", "SGPFake True"]
+    assert _python(code).splitlines() == ["[]", "SGPFake True"]
