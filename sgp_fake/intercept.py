@@ -3,9 +3,9 @@
 Code under test often builds its own client (``SGPClient()``, ``httpx.Client(base_url=...)``)
 against ``https://api.egp.scale.com`` or ``$SGP_CLIENT_BASE_URL``. While an :class:`Interceptor`
 is active, every request that ``httpx.HTTPTransport`` / ``httpx.AsyncHTTPTransport`` would send
-to one of those base URLs is answered by the fake instead, with no socket; requests to any other
-host go out untouched. A request to an intercepted host that the fake has no route for fails
-loudly (see ``on_unhandled``): it never reaches the network.
+to one of those base URLs, or to a base URL given to it, is answered by the fake instead, with no
+socket; requests to any other host go out untouched. A request to an intercepted host that the
+fake has no route for fails loudly (see ``on_unhandled``): it never reaches the network.
 
 >>> import httpx
 >>> from sgp_fake import SGPFake
@@ -72,6 +72,10 @@ class _Target:
         self.origin = _origin(url)
         self.prefix = url.path.rstrip("/")
 
+    @property
+    def key(self) -> tuple[tuple[str, str, int | None], str]:
+        return self.origin, self.prefix
+
     def path_of(self, url: httpx.URL) -> str | None:
         """The request's path below this base URL, or ``None`` when it is not below it."""
         if _origin(url) != self.origin:
@@ -93,11 +97,19 @@ _ACTIVE_LOCK = threading.Lock()
 class Interceptor:
     """Route httpx traffic for SGP base URLs to ``fake`` while active.
 
-    * ``base_urls``: what to intercept besides ``$SGP_CLIENT_BASE_URL`` (read at each request,
-      so setting it inside the test works); by default the real service's URL.
+    * ``base_urls``: base URLs to intercept in addition to the real service's
+      (:data:`~sgp_fake.DEFAULT_BASE_URL`) and ``$SGP_CLIENT_BASE_URL``; giving the real
+      service's URL again changes nothing.
+    * ``include_default=False``: do not intercept the real service's URL (unless it is in
+      ``base_urls``); requests to it go to the network.
+    * ``include_env=False``: do not intercept ``$SGP_CLIENT_BASE_URL``. When it is intercepted
+      it is read at each request, so setting it inside the test works.
     * ``on_unhandled``: called with a request to an intercepted host that the fake has no route
       for; it must raise. By default :class:`UnhandledRequest` is raised. Every such request is
       also kept in :attr:`unhandled`.
+
+    When base URLs overlap (the same host, one with a path prefix), a request goes to the one
+    with the longest prefix that contains it.
 
     Use it as a context manager, or :meth:`start`/:meth:`stop`, or hand :meth:`patches` to
     pytest's ``monkeypatch.setattr``.
@@ -106,13 +118,23 @@ class Interceptor:
     def __init__(
         self,
         fake: SGPFake,
-        base_urls: Iterable[str] = (DEFAULT_BASE_URL,),
+        base_urls: Iterable[str] = (),
         *,
+        include_default: bool = True,
         include_env: bool = True,
         on_unhandled: Callable[[httpx.Request], NoReturn] = _raise,
     ) -> None:
         self.fake = fake
-        self._targets = [_Target(url) for url in base_urls]
+        self._targets: list[_Target] = []
+        if include_default:
+            self.add_base_url(DEFAULT_BASE_URL)
+        for url in base_urls:
+            self.add_base_url(url)
+        if not self._targets and not include_env:
+            raise ValueError(
+                "nothing to intercept: no base URL given, and include_default and include_env "
+                "are both False"
+            )
         self.include_env = include_env
         self.on_unhandled = on_unhandled
         self.unhandled: list[httpx.Request] = []
@@ -124,8 +146,10 @@ class Interceptor:
     # -- which requests ------------------------------------------------------------------------
 
     def add_base_url(self, base_url: str) -> None:
-        """Intercept ``base_url`` too."""
-        self._targets.append(_Target(base_url))
+        """Intercept ``base_url`` too (a base URL already intercepted is kept once)."""
+        target = _Target(base_url)
+        if all(known.key != target.key for known in self._targets):
+            self._targets.append(target)
 
     @property
     def base_urls(self) -> list[str]:
@@ -151,11 +175,16 @@ class Interceptor:
 
     def path_for(self, request: httpx.Request) -> str | None:
         """The fake's path for ``request``, or ``None`` when its host is not intercepted."""
+        found: str | None = None
+        longest = -1
+        # The most specific base URL wins whatever the order they were given in: an added
+        # ``https://api.egp.scale.com/sgp`` must not be shadowed by the default host's root.
         for target in self._targets_now():
-            path = target.path_of(request.url)
-            if path is not None:
-                return path
-        return None
+            if len(target.prefix) > longest:
+                path = target.path_of(request.url)
+                if path is not None:
+                    found, longest = path, len(target.prefix)
+        return found
 
     def can_serve(self, method: str, path: str) -> bool:
         """Whether the fake has an SGP route for ``method path`` (admin routes excluded)."""
