@@ -11,9 +11,10 @@ Installing ``sgp-fake`` is enough: no conftest code is needed. Each test that as
 * ``sgp_factory``: a seeded :class:`~sgp_fake.factories.TemplateFactory`.
 
 Configure a test with ``@pytest.mark.sgp_fake(api_keys=..., api_key=..., strict=..., seed=...,
-max_body_size=..., journal_limit=...)`` or by overriding ``sgp_fake_settings``, ``sgp_fake_seed``
-or ``sgp_fake_base_urls`` in a conftest. The clients send the marker's ``api_key``, else the first
-configured key, else :data:`~sgp_fake.DEFAULT_API_KEY`.
+max_body_size=..., journal_limit=..., intercept_defaults=...)`` or by overriding
+``sgp_fake_settings``, ``sgp_fake_seed`` or ``sgp_fake_base_urls`` in a conftest. The clients
+send the marker's ``api_key``, else the first configured key, else
+:data:`~sgp_fake.DEFAULT_API_KEY`.
 
 The module imports nothing heavy at collection time: every fixture imports what it needs.
 """
@@ -48,7 +49,15 @@ SDK_MISSING = "scale-gp is not installed: pip install sgp-fake[sdk]"
 """Why the SDK fixtures skip when ``scale_gp`` cannot be imported."""
 
 _MARKER_KWARGS = frozenset(
-    {"api_keys", "api_key", "strict", "seed", "max_body_size", "journal_limit"}
+    {
+        "api_keys",
+        "api_key",
+        "strict",
+        "seed",
+        "max_body_size",
+        "journal_limit",
+        "intercept_defaults",
+    }
 )
 _OPTIONS_KEY = pytest.StashKey[dict[str, Any]]()
 _SEEDS_KEY = pytest.StashKey[dict[str, "int | str"]]()
@@ -82,9 +91,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(api_keys=None, api_key=None, strict=False, seed=None, max_body_size=None, "
-        "journal_limit=None): configure this test's sgp_fake: API keys (mapping of key to "
-        "Identity, user id or Identity fields), the key its clients send, strict validation, "
-        "deterministic mode with a seed, the body size limit and the journal's length.",
+        "journal_limit=None, intercept_defaults=True): configure this test's sgp_fake: API keys "
+        "(mapping of key to Identity, user id or Identity fields), the key its clients send, "
+        "strict validation, deterministic mode with a seed, the body size limit, the journal's "
+        "length, and whether sgp_fake_intercept also intercepts the real service's URL and "
+        "$SGP_CLIENT_BASE_URL (False: only sgp_fake_base_urls).",
     )
 
 
@@ -326,10 +337,10 @@ def sgp_fake_settings(request: pytest.FixtureRequest) -> FakeSettings:
 
 @pytest.fixture
 def sgp_fake_base_urls() -> list[str]:
-    """Base URLs ``sgp_fake_intercept`` routes to the fake (``$SGP_CLIENT_BASE_URL`` too)."""
-    from .fake import DEFAULT_BASE_URL
-
-    return [DEFAULT_BASE_URL]
+    """Base URLs ``sgp_fake_intercept`` routes to the fake in addition to the real service's
+    and ``$SGP_CLIENT_BASE_URL``, which stay intercepted (none by default). Only
+    ``@pytest.mark.sgp_fake(intercept_defaults=False)`` limits interception to this list."""
+    return []
 
 
 # -- the fake and its clients -----------------------------------------------------------------
@@ -544,11 +555,20 @@ def sgp_fake_intercept(
     sgp_fake_base_urls: list[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Interceptor]:
-    """Route httpx requests for the real SGP base URL (and ``$SGP_CLIENT_BASE_URL``) to
-    ``sgp_fake``, for code under test that builds its own client. A request to those hosts that
-    the fake cannot serve fails the test; nothing reaches the network. Other hosts are left
-    alone. Apply it to a whole module with ``pytestmark = pytest.mark.usefixtures(...)``."""
+    """Route httpx requests for the real SGP base URL, ``$SGP_CLIENT_BASE_URL`` and the URLs of
+    ``sgp_fake_base_urls`` to ``sgp_fake``, for code under test that builds its own client. A
+    request to those hosts that the fake cannot serve fails the test; nothing reaches the
+    network. Other hosts are left alone. ``@pytest.mark.sgp_fake(intercept_defaults=False)``
+    intercepts only ``sgp_fake_base_urls``. Apply it to a whole module with
+    ``pytestmark = pytest.mark.usefixtures(...)``."""
     from .intercept import Interceptor
+
+    defaults = bool(_options(request).get("intercept_defaults", True))
+    if not defaults and not sgp_fake_base_urls:
+        raise pytest.UsageError(
+            f"@pytest.mark.{MARKER}(intercept_defaults=False) leaves sgp_fake_intercept nothing "
+            "to intercept: override sgp_fake_base_urls with the base URLs to intercept"
+        )
 
     def fail(unhandled: httpx.Request) -> NoReturn:
         pytest.fail(
@@ -557,7 +577,13 @@ def sgp_fake_intercept(
             pytrace=False,
         )
 
-    interceptor = Interceptor(sgp_fake, sgp_fake_base_urls, on_unhandled=fail)
+    interceptor = Interceptor(
+        sgp_fake,
+        sgp_fake_base_urls,
+        include_default=defaults,
+        include_env=defaults,
+        on_unhandled=fail,
+    )
     for owner, name, replacement in interceptor.patches():
         monkeypatch.setattr(owner, name, replacement)
     interceptor.activate()

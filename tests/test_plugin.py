@@ -4,6 +4,7 @@ marker and option, sync and async, with and without ``scale-gp``, and under xdis
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -645,6 +646,121 @@ def test_interception_of_clients_built_by_the_code_under_test(pytester: pytest.P
             "*1 request(s) the fake cannot serve, first GET *v4/other-unknown*",
             "*sgp-fake: GET https://api.egp.scale.com/v4/unknown-route is on an intercepted*",
         ]
+    )
+
+
+NETWORK_GUARD = (Path(__file__).resolve().parent / "network_guard.py").read_text(encoding="utf-8")
+"""Copied next to generated tests that must prove nothing reaches the network."""
+
+GUARDED_CONFTEST = """
+import pytest
+from network_guard import NetworkGuard
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    guard = NetworkGuard().install(monkeypatch)
+    yield guard
+    guard.assert_nothing_left()
+"""
+"""An autouse guard: a request that reaches httpx's real transport, or a socket that tries to
+leave the machine, is recorded, refused, and fails the test even if the exception is swallowed."""
+
+
+def _guarded(pytester: pytest.Pytester, conftest: str = "") -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(network_guard=NETWORK_GUARD)
+    pytester.makeconftest(GUARDED_CONFTEST + conftest)
+
+
+def test_added_base_urls_leave_the_defaults_intercepted(pytester: pytest.Pytester) -> None:
+    _guarded(
+        pytester,
+        """
+@pytest.fixture
+def sgp_fake_base_urls():
+    return ["https://sgp.corp.example"]
+""",
+    )
+    pytester.makepyfile(
+        """
+        import httpx
+        import pytest
+        from network_guard import Leak
+        from scale_gp import AsyncSGPClient, SGPClient
+
+        pytestmark = pytest.mark.usefixtures("sgp_fake_intercept")
+        LIST = "/v4/model-templates"
+        DEFAULT = "https://api.egp.scale.com"
+        ENV = "http://sgp-env.example:8080/api"
+        ADDED = "https://sgp.corp.example"
+        HEADERS = {"x-api-key": "k"}
+
+        @pytest.fixture(autouse=True)
+        def env(monkeypatch):
+            monkeypatch.setenv("SGP_CLIENT_BASE_URL", ENV)
+
+        def test_httpx(sgp_fake):
+            with httpx.Client(headers=HEADERS) as client:
+                for url in (DEFAULT, ENV, ADDED):
+                    assert client.get(url + LIST).status_code == 200
+            assert [e.path for e in sgp_fake.journal] == [LIST] * 3
+
+        async def test_httpx_async(sgp_fake):
+            async with httpx.AsyncClient(headers=HEADERS) as client:
+                for url in (DEFAULT, ENV, ADDED):
+                    assert (await client.get(url + LIST)).status_code == 200
+            assert [e.path for e in sgp_fake.journal] == [LIST] * 3
+
+        # The SDK's own defaults: no base URL means $SGP_CLIENT_BASE_URL, else the real service.
+        def test_sdk(sgp_fake, monkeypatch):
+            for base_url in (None, DEFAULT, ADDED):
+                with SGPClient(api_key="k", base_url=base_url, max_retries=0) as client:
+                    assert client.model_templates.list().items == []
+            monkeypatch.delenv("SGP_CLIENT_BASE_URL")
+            with SGPClient(api_key="k", max_retries=0) as client:
+                assert client.model_templates.list().items == []
+            assert [e.path for e in sgp_fake.journal] == [LIST] * 4
+
+        async def test_sdk_async(sgp_fake, monkeypatch):
+            for base_url in (None, DEFAULT, ADDED):
+                async with AsyncSGPClient(api_key="k", base_url=base_url, max_retries=0) as client:
+                    assert (await client.model_templates.list()).items == []
+            monkeypatch.delenv("SGP_CLIENT_BASE_URL")
+            async with AsyncSGPClient(api_key="k", max_retries=0) as client:
+                assert (await client.model_templates.list()).items == []
+            assert [e.path for e in sgp_fake.journal] == [LIST] * 4
+
+        @pytest.mark.sgp_fake(intercept_defaults=False)
+        async def test_opting_out_is_explicit(sgp_fake, no_network):
+            assert httpx.get(ADDED + LIST, headers=HEADERS).status_code == 200
+            async with httpx.AsyncClient(headers=HEADERS) as client:
+                assert (await client.get(ADDED + LIST)).status_code == 200
+                for url in (DEFAULT, ENV):
+                    with pytest.raises(Leak):
+                        await client.get(url + LIST)
+            with pytest.raises(Leak):
+                httpx.get(DEFAULT + LIST)
+            assert len(sgp_fake.journal) == 2
+            # Not intercepted, so sent: the guard refused them (it catches what would leak).
+            assert no_network.requests == [
+                f"GET {DEFAULT}{LIST}", f"GET {ENV}{LIST}", f"GET {DEFAULT}{LIST}"
+            ]
+            no_network.requests.clear()
+
+        class TestNothingLeftToIntercept:
+            @pytest.fixture
+            def sgp_fake_base_urls(self):
+                return []
+
+            @pytest.mark.sgp_fake(intercept_defaults=False)
+            def test_is_refused(self):
+                pass
+        """
+    )
+    result = run(pytester, "-o", "asyncio_mode=auto")
+    result.assert_outcomes(passed=5, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*intercept_defaults=False) leaves sgp_fake_intercept nothing to intercept*"]
     )
 
 
