@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 from sgp_fake import seeded_ids
@@ -762,6 +763,57 @@ def sgp_fake_base_urls():
     result.stdout.fnmatch_lines(
         ["*intercept_defaults=False) leaves sgp_fake_intercept nothing to intercept*"]
     )
+
+
+def test_httpx_is_restored_after_a_test_that_intercepted(pytester: pytest.Pytester) -> None:
+    patched = (httpx.HTTPTransport, "handle_request"), (
+        httpx.AsyncHTTPTransport,
+        "handle_async_request",
+    )
+    before = [owner.__dict__[name] for owner, name in patched]
+    _guarded(pytester)
+    pytester.makepyfile(
+        """
+        import httpx
+        import pytest
+        from network_guard import Leak
+
+        # Read when the module is imported, before any test ran.
+        PATCHED = [
+            (httpx.HTTPTransport, "handle_request"),
+            (httpx.AsyncHTTPTransport, "handle_async_request"),
+        ]
+        ORIGINALS = [owner.__dict__[name] for owner, name in PATCHED]
+        URL = "https://api.egp.scale.com/v4/model-templates"
+
+        def test_intercepts(sgp_fake_intercept):
+            assert all(
+                owner.__dict__[name] is not original
+                for (owner, name), original in zip(PATCHED, ORIGINALS)
+            )
+            assert httpx.get(URL, headers={"x-api-key": "k"}).status_code == 200
+
+        def test_swallows_an_unhandled_request(sgp_fake_intercept):
+            try:
+                httpx.get(URL + "/unknown/route")
+            except BaseException:
+                pass
+
+        def test_later_httpx_has_its_own_transports_again(no_network):
+            assert [owner.__dict__[name] for owner, name in PATCHED] == ORIGINALS
+            assert all(
+                owner.__dict__[name] is original
+                for (owner, name), original in zip(PATCHED, ORIGINALS)
+            )
+            with pytest.raises(Leak):
+                httpx.get(URL)
+            no_network.requests.clear()
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_swallows_an_unhandled_request*"])
+    assert [owner.__dict__[name] for owner, name in patched] == before
 
 
 # -- xdist ---------------------------------------------------------------------------------------
