@@ -26,6 +26,7 @@ from .errors import NotFound, RequestValidationError
 from .faults import FaultRule
 from .models import ModelTemplateResponse
 from .openapi import build_openapi, schema_ref
+from .query import parse_query
 from .ratelimit import RateLimit
 from .validation import validate_body
 
@@ -70,7 +71,8 @@ class FaultSpec(BaseModel):
     )
     account_id: Optional[str] = Field(
         None,
-        description="Only requests about this account (selected-account header, query or body).",
+        description="Only requests for this account: the account_id they carry (a create's "
+        "body, else the query's last value), else the x-selected-account-id header.",
     )
     times: Optional[int] = Field(
         1, ge=1, description="Fire for the next N matching requests; null fires for every one."
@@ -184,7 +186,7 @@ class _RequestsParams(BaseModel):
 
 def _query(model: type[BaseModel], request: Request) -> Any:
     try:
-        return model.model_validate(dict(request.query_params))
+        return model.model_validate(parse_query(request.scope["query_string"]))
     except PydanticValidationError as exc:
         raise RequestValidationError(
             [{**e, "loc": ["query", *e["loc"]]} for e in exc.errors(include_url=False)]

@@ -17,7 +17,6 @@ from typing import Any, Awaitable, Callable, Iterable, Literal, Protocol
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticSerializationError
 from starlette.applications import Starlette
-from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -37,6 +36,7 @@ from .fastpath import request_json, validate_request
 from .faults import ConnectionFault, FaultRule, FaultRules
 from .journal import Journal
 from .models import ModelTemplateListParams, ModelTemplateRequest
+from .query import ACCOUNT_PARAM, account_of, parse_query
 from .ratelimit import RateLimiter
 from .settings import FakeSettings, Identity
 from .store import ModelTemplateStore, StoredTemplate
@@ -242,14 +242,14 @@ class _Endpoints:
         identity = self.identity(scope)
         try:
             params = ModelTemplateListParams.model_validate(
-                dict(QueryParams(scope["query_string"].decode("latin-1"))),
+                parse_query(scope["query_string"]),
                 extra="forbid" if self.backend.settings.strict else "ignore",
             )
         except PydanticValidationError as exc:
             raise RequestValidationError(
                 [{**e, "loc": ["query", *e["loc"]]} for e in exc.errors(include_url=False)]
             ) from None
-        account = params.account_id or _header(scope, b"x-selected-account-id")
+        account = account_of(params.account_id, _header(scope, b"x-selected-account-id"))
         accounts: Iterable[str] | None
         if account:
             if not identity.may_use(account):
@@ -630,25 +630,22 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 def _account_of(scope: Scope, body: bytes) -> str | None:
-    """The account a request is about: selected-account header, query or body ``account_id``."""
-    selected = _header(scope, b"x-selected-account-id")
-    if selected:
-        return selected
-    query = scope.get("query_string", b"")
-    if b"account_id=" in query:
-        from urllib.parse import parse_qs
+    """The account a request is for, by :func:`~sgp_fake.query.account_of`, for fault rules.
 
-        values = parse_qs(query.decode("latin-1")).get("account_id")
-        if values:
-            return str(values[-1])
-    if body:
-        try:
-            data = json.loads(body)
-        except (ValueError, RecursionError):
-            return None
-        if isinstance(data, dict) and isinstance(data.get("account_id"), str):
-            return str(data["account_id"])
-    return None
+    A POST (a create) carries its account in its JSON body, any other request in its query.
+    """
+    carried: object = None
+    if scope["method"] == "POST":
+        if body:
+            try:
+                data = json.loads(body)
+            except (ValueError, RecursionError):
+                data = None
+            if isinstance(data, dict):
+                carried = data.get(ACCOUNT_PARAM)
+    else:
+        carried = parse_query(scope.get("query_string", b"")).get(ACCOUNT_PARAM)
+    return account_of(carried, _header(scope, b"x-selected-account-id"))
 
 
 def _fault_response(rule: FaultRule) -> Response:

@@ -270,6 +270,23 @@ def test_list_filters_by_account(client: httpx.Client) -> None:
     assert selected["total_item_count"] == 1
 
 
+def test_list_query_account_beats_the_selected_account(client: httpx.Client) -> None:
+    mine = create(client, minimal_body(account_id="a"))["id"]
+    create(client, minimal_body(account_id="b"))
+    listed = client.get(
+        "/v4/model-templates", params={"account_id": "a"}, headers={"x-selected-account-id": "b"}
+    ).json()
+    assert [i["id"] for i in listed["items"]] == [mine]
+
+
+def test_list_takes_the_last_of_repeated_query_values(client: httpx.Client) -> None:
+    create(client, minimal_body(account_id="a"))
+    theirs = create(client, minimal_body(account_id="b"))["id"]
+    listed = client.get("/v4/model-templates?account_id=a&limit=0&account_id=b&limit=5").json()
+    assert [i["id"] for i in listed["items"]] == [theirs]
+    assert listed["items_per_page"] == 5
+
+
 def test_openapi_document_covers_every_route(fake: SGPFake) -> None:
     with fake.client(api_key=None) as client:
         response = client.get("/openapi.json")

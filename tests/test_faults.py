@@ -208,3 +208,50 @@ def test_journal_names_the_fault_over_http(http: httpx.Client) -> None:
     (entry,) = http.get("/_fake/requests").json()["requests"]
     assert entry["fault"] == rule["id"]
     assert entry["response_body"] == {"detail": f"Fault injected by sgp-fake ({rule['id']})"}
+
+
+# -- which account a request is for ---------------------------------------------------------------
+
+
+def test_a_list_fault_follows_the_query_account_over_the_selected_one(fake: SGPFake) -> None:
+    for_header = fake.faults.add(path=LIST, account_id="acct_2", status=503, times=None)
+    for_query = fake.faults.add(path=LIST, account_id="acct_1", status=502, times=None)
+    with fake.client(headers={"x-selected-account-id": "acct_2"}) as client:
+        assert client.get(LIST, params={"account_id": "acct_1"}).status_code == 502
+        assert client.get(LIST).status_code == 503  # no query: the header names the account
+    assert (for_query.hits, for_header.hits) == (1, 1)
+
+
+def test_a_create_fault_follows_the_body_account_over_the_selected_one(fake: SGPFake) -> None:
+    fake.faults.add(method="POST", path=LIST, account_id="acct_2", status=503, times=None)
+    for_body = fake.faults.add(method="POST", path=LIST, account_id="acct_1", status=502)
+    with fake.client(headers={"x-selected-account-id": "acct_2"}) as client:
+        assert client.post(LIST, json=minimal_body(account_id="acct_1")).status_code == 502
+    assert for_body.hits == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "account"),
+    [
+        ("account_id=acct_1", "acct_1"),
+        ("account_id=acct_1&account_id=acct_2", "acct_2"),  # a scalar: the last value
+        ("account_id=acct_2&limit=5&account_id=acct_1", "acct_1"),
+        ("account%5Fid=acct_1", "acct_1"),  # the name percent-encoded
+        ("account_id=", "acct_h"),  # empty: as if absent, the header decides
+        ("limit=5", "acct_h"),
+    ],
+)
+def test_the_endpoint_and_the_fault_matcher_agree_on_the_account(
+    fake: SGPFake, query: str, account: str
+) -> None:
+    with fake.client(headers={"x-selected-account-id": "acct_h"}) as client:
+        for owner in ("acct_1", "acct_2", "acct_h"):
+            assert client.post(LIST, json=minimal_body(account_id=owner)).status_code == 200
+        listed = client.get(f"{LIST}?{query}").json()["items"]
+        assert [t["account_id"] for t in listed] == [account]
+        rules = {
+            owner: fake.faults.add(path=LIST, account_id=owner, status=503)
+            for owner in ("acct_1", "acct_2", "acct_h")
+        }
+        assert client.get(f"{LIST}?{query}").status_code == 503
+    assert {owner for owner, rule in rules.items() if rule.hits} == {account}
