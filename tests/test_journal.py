@@ -46,3 +46,20 @@ def test_a_body_over_the_limit_is_journaled_with_its_answer(fake: SGPFake) -> No
         b"",
     )
     assert entry.response_json == response.json()
+
+
+def test_entries_filter_by_status_alone_and_with_method_and_path(fake: SGPFake) -> None:
+    with fake.client() as client:
+        created = client.post("/v4/model-templates", json=minimal_body()).json()
+        client.get("/v4/model-templates/missing")
+        client.get(f"/v4/model-templates/{created['id']}")
+        client.delete("/v4/model-templates/missing")
+    journal = fake.journal
+    assert [(e.method, e.path) for e in journal.entries(status=404)] == [
+        ("GET", "/v4/model-templates/missing"),
+        ("DELETE", "/v4/model-templates/missing"),
+    ]
+    assert [e.method for e in journal.entries(status=200)] == ["POST", "GET"]
+    assert [e.path for e in journal.entries("GET", status=404)] == ["/v4/model-templates/missing"]
+    assert journal.entries("POST", "/v4/model-templates", status=404) == []
+    assert journal.entries(status=500) == []
