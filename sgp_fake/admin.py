@@ -166,6 +166,10 @@ class RequestView(BaseModel):
     response_headers: Dict[str, str]
     response_body: Any = Field(description="The answer's body, decoded from JSON, else as text.")
     fault: Optional[str] = Field(description="Id of the fault rule that fired, if any.")
+    timed_out: bool = Field(
+        description="The client's read timeout passed before the answer (in-process clients "
+        "only): it got a timeout error, not this answer, though the request was handled."
+    )
 
 
 class RequestLog(BaseModel):

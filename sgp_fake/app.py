@@ -51,6 +51,11 @@ BODY_SCOPE_KEY = "sgp_fake.body"
 IDENTITY_SCOPE_KEY = "sgp_fake.identity"
 SYNC_SCOPE_KEY = "sgp_fake.sync"
 """Set by the sync in-process transport: the app must not wait on an event loop."""
+READ_TIMEOUT_SCOPE_KEY = "sgp_fake.read_timeout"
+"""Set by the in-process transports: seconds the client waits for the answer (httpx's read
+timeout), when it has one."""
+TIMED_OUT_SCOPE_KEY = "sgp_fake.timed_out"
+"""Set by the app when a latency outlasted the client's read timeout: the client gave up."""
 
 
 class Backend(Protocol):
@@ -337,6 +342,7 @@ class _JournaledExchange:
             headers=self._headers,
             response_body=b"".join(self._chunks),
             fault=self.fault,
+            timed_out=bool(self._scope.get(TIMED_OUT_SCOPE_KEY)),
         )
 
 
@@ -349,6 +355,7 @@ def _journal(
     headers: list[tuple[bytes, bytes]],
     response_body: bytes,
     fault: str | None = None,
+    timed_out: bool = False,
 ) -> None:
     if not journal.recording:
         return
@@ -362,6 +369,7 @@ def _journal(
         response_body=response_body,
         response_headers=headers,
         fault=fault,
+        timed_out=timed_out,
     )
 
 
@@ -441,10 +449,12 @@ class FakeApp:
         path: str = scope["path"]
         exchange = _JournaledExchange(backend.journal, scope, body, send)
         capture = exchange.send
+        timeout: float | None = scope.get(READ_TIMEOUT_SCOPE_KEY)
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
             latency = backend.settings.latency
             if latency:
-                await self._sleep(scope, latency)
+                await self._wait(scope, latency, deadline)
             fault = (
                 backend.faults.take(scope["method"], path, _account_of(scope, body))
                 if backend.faults
@@ -453,7 +463,7 @@ class FakeApp:
             if fault is not None:
                 exchange.fault = fault.id
                 if fault.latency:
-                    await self._sleep(scope, fault.latency)
+                    await self._wait(scope, fault.latency, deadline)
                 if fault.connection is not None:
                     raise ConnectionFault(fault.connection)
                 if fault.status is not None:
@@ -540,6 +550,21 @@ class FakeApp:
         if verdict is None or verdict.allowed:
             return None
         return _error_response(429, "Rate limit exceeded", verdict.headers)
+
+    async def _wait(self, scope: Scope, seconds: float, deadline: float | None) -> None:
+        """Wait out a latency, as a server would before answering.
+
+        A client with a read timeout stops waiting at its deadline: past it, wait only until
+        then and mark the exchange timed out (the transport raises the client's timeout error).
+        The request is still handled, with no further wait, as a server goes on with a request
+        whose client gave up: a timed-out create is stored.
+        """
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if seconds > left:
+                scope[TIMED_OUT_SCOPE_KEY] = True
+                seconds = max(left, 0.0)
+        await self._sleep(scope, seconds)
 
     async def _sleep(self, scope: Scope, seconds: float) -> None:
         if scope.get(SYNC_SCOPE_KEY):

@@ -31,6 +31,7 @@ _Row = tuple[
     bytes,
     "dict[str, str] | FlatHeaders",
     "str | None",
+    bool,
 ]
 
 
@@ -53,6 +54,7 @@ def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
     response_body: bytes,
     response_headers: RawHeaders,
     fault: str | None,
+    timed_out: bool,
 ) -> _Row:
     return (
         method,
@@ -64,6 +66,7 @@ def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
         response_body,
         tuple(chain.from_iterable(response_headers)),
         fault,
+        timed_out,
     )
 
 
@@ -93,6 +96,7 @@ class JournalEntry:
         "_response_body",
         "_response_headers",
         "_status",
+        "_timed_out",
     )
 
     def __init__(  # noqa: PLR0917 - the positional order of the former dataclass
@@ -106,6 +110,7 @@ class JournalEntry:
         response_body: bytes,
         response_headers: dict[str, str] | None = None,
         fault: str | None = None,
+        timed_out: bool = False,
     ) -> None:
         self._method = method
         self._path = path
@@ -118,6 +123,7 @@ class JournalEntry:
             {} if response_headers is None else response_headers
         )
         self._fault = fault
+        self._timed_out = timed_out
 
     def _as_row(self) -> _Row:
         return (
@@ -130,6 +136,7 @@ class JournalEntry:
             self._response_body,
             self._response_headers,
             self._fault,
+            self._timed_out,
         )
 
     @classmethod
@@ -145,6 +152,7 @@ class JournalEntry:
             entry._response_body,
             entry._response_headers,
             entry._fault,
+            entry._timed_out,
         ) = row
         return entry
 
@@ -202,6 +210,15 @@ class JournalEntry:
         """The id of the fault rule that shaped the answer, if any."""
         return self._fault
 
+    @property
+    def timed_out(self) -> bool:
+        """Whether the client's read timeout passed before the answer (in process only).
+
+        The client then got its timeout error, not :attr:`status` and :attr:`response_body`,
+        which are what the fake answered regardless: the request was handled all the same.
+        """
+        return self._timed_out
+
     def _key(self) -> tuple[Any, ...]:
         return (
             self.method,
@@ -213,6 +230,7 @@ class JournalEntry:
             self.response_body,
             self.response_headers,
             self.fault,
+            self.timed_out,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -227,7 +245,7 @@ class JournalEntry:
             f"JournalEntry(method={self.method!r}, path={self.path!r}, query={self.query!r}, "
             f"headers={self.headers!r}, body={self.body!r}, status={self.status!r}, "
             f"response_body={self.response_body!r}, response_headers={self.response_headers!r}, "
-            f"fault={self.fault!r})"
+            f"fault={self.fault!r}, timed_out={self.timed_out!r})"
         )
 
     @property
@@ -256,6 +274,7 @@ class JournalEntry:
                 else self.response_body.decode("utf-8", "replace")
             ),
             "fault": self.fault,
+            "timed_out": self.timed_out,
         }
 
 
@@ -290,6 +309,7 @@ class Journal:
         response_body: bytes,
         response_headers: RawHeaders,
         fault: str | None = None,
+        timed_out: bool = False,
     ) -> None:
         """Append an exchange given as raw ASGI parts: the query string and header lists as
         the server passed them, decoded only when the entry is read.
@@ -299,7 +319,16 @@ class Journal:
         """
         self._append(
             _asgi_row(
-                method, path, query, headers, body, status, response_body, response_headers, fault
+                method,
+                path,
+                query,
+                headers,
+                body,
+                status,
+                response_body,
+                response_headers,
+                fault,
+                timed_out,
             )
         )
 

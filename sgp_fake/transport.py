@@ -9,7 +9,9 @@ transport says so instead of hanging.
 :class:`AsyncFakeTransport` awaits the app on the caller's loop.
 
 Both turn a :class:`~sgp_fake.faults.ConnectionFault` into the httpx error a real socket would
-give.
+give, and honour the client's read timeout as a socket does: when a latency (a fault's or the
+settings') outlasts it, the client gets ``httpx.ReadTimeout`` at its deadline, while the fake
+still handles the request, as a server does once a request has reached it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from urllib.parse import unquote
 import httpx
 from starlette.types import ASGIApp, Message, Scope
 
-from .app import SYNC_SCOPE_KEY
+from .app import READ_TIMEOUT_SCOPE_KEY, SYNC_SCOPE_KEY, TIMED_OUT_SCOPE_KEY
 from .faults import ConnectionFault
 
 __all__ = ["AsyncFakeTransport", "FakeTransport"]
@@ -45,6 +47,11 @@ def _scope(request: httpx.Request, sync: bool) -> Scope:
     }
     if sync:
         scope[SYNC_SCOPE_KEY] = True
+    timeouts = request.extensions.get("timeout")
+    if timeouts:
+        read = timeouts.get("read")
+        if read is not None:
+            scope[READ_TIMEOUT_SCOPE_KEY] = read
     return scope
 
 
@@ -87,6 +94,10 @@ class _Exchange:
             request=self.request,
         )
 
+    def timeout_error(self) -> httpx.ReadTimeout:
+        # What httpx raises when a socket read times out.
+        return httpx.ReadTimeout("timed out", request=self.request)
+
     def connection_error(self, fault: ConnectionFault) -> httpx.TransportError:
         if fault.kind == "reset":
             return httpx.ReadError("[Errno 104] Connection reset by peer", request=self.request)
@@ -115,15 +126,20 @@ class FakeTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         exchange = _Exchange(request, request.read())
+        scope = _scope(request, True)
         try:
             _run_without_loop(
                 cast(
                     Coroutine[Any, Any, None],
-                    self.app(_scope(request, True), exchange.receive, exchange.send),
+                    self.app(scope, exchange.receive, exchange.send),
                 )
             )
         except ConnectionFault as fault:
+            if scope.get(TIMED_OUT_SCOPE_KEY):
+                raise exchange.timeout_error() from None
             raise exchange.connection_error(fault) from None
+        if scope.get(TIMED_OUT_SCOPE_KEY):
+            raise exchange.timeout_error()
         return exchange.response()
 
 
@@ -135,8 +151,13 @@ class AsyncFakeTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         exchange = _Exchange(request, await request.aread())
+        scope = _scope(request, False)
         try:
-            await self.app(_scope(request, False), exchange.receive, exchange.send)
+            await self.app(scope, exchange.receive, exchange.send)
         except ConnectionFault as fault:
+            if scope.get(TIMED_OUT_SCOPE_KEY):
+                raise exchange.timeout_error() from None
             raise exchange.connection_error(fault) from None
+        if scope.get(TIMED_OUT_SCOPE_KEY):
+            raise exchange.timeout_error()
         return exchange.response()

@@ -251,6 +251,18 @@ def test_bad_fault_specs_are_422_and_add_nothing(
     assert admin_fake.faults.list() == []
 
 
+def test_the_journal_over_http_says_which_exchanges_timed_out(
+    admin_fake: SGPFake, admin: httpx.Client
+) -> None:
+    admin_fake.faults.add(path="/v4/model-templates", latency=30)
+    with admin_fake.client(timeout=0.1) as slow, pytest.raises(httpx.ReadTimeout):
+        slow.get("/v4/model-templates")
+    with admin_fake.client() as client:
+        client.get("/v4/model-templates")
+    journal = admin.get("/_fake/requests").json()["requests"]
+    assert [(r["status"], r["timed_out"]) for r in journal] == [(200, True), (200, False)]
+
+
 # -- rate limit --------------------------------------------------------------------------------
 
 

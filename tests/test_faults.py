@@ -92,6 +92,7 @@ def test_latency_fault_delays_then_lets_through(fake: SGPFake) -> None:
         started = time.monotonic()
         assert client.get(LIST).status_code == 200
         assert time.monotonic() - started >= 0.2
+    assert fake.journal.last().timed_out is False
 
 
 @pytest.mark.parametrize(
@@ -255,3 +256,122 @@ def test_the_endpoint_and_the_fault_matcher_agree_on_the_account(
         }
         assert client.get(f"{LIST}?{query}").status_code == 503
     assert {owner for owner, rule in rules.items() if rule.hits} == {account}
+
+
+# -- timeouts, as over a socket -------------------------------------------------------------------
+
+SLOW = 30.0
+"""A fault's latency, far beyond the clients' read timeout."""
+QUICK = 0.2
+"""The clients' read timeout."""
+BOUND = 10.0
+"""Generous: the timeout error must come at the deadline, long before SLOW has passed."""
+
+
+def test_a_latency_past_the_read_timeout_raises_read_timeout_and_still_creates(
+    fake: SGPFake,
+) -> None:
+    rule = fake.faults.add(method="POST", path=LIST, latency=SLOW)
+    with fake.client(timeout=QUICK) as client:
+        started = time.monotonic()
+        with pytest.raises(httpx.ReadTimeout):
+            client.post(LIST, json=minimal_body())
+        assert QUICK * 0.9 <= time.monotonic() - started < BOUND
+    assert len(fake.store) == 1  # the server got the request and handled it
+    (entry,) = fake.journal
+    assert (entry.status, entry.fault, entry.timed_out) == (200, rule.id, True)
+
+
+def test_an_async_client_times_out_the_same_way(fake: SGPFake) -> None:
+    fake.faults.add(method="POST", path=LIST, latency=SLOW)
+
+    async def create() -> None:
+        async with fake.async_client(timeout=QUICK) as client:
+            await client.post(LIST, json=minimal_body())
+
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        asyncio.run(create())
+    assert time.monotonic() - started < BOUND
+    assert len(fake.store) == 1
+    assert fake.journal.last().timed_out
+
+
+def test_the_settings_latency_also_stops_at_the_deadline(fake: SGPFake) -> None:
+    fake.settings.latency = SLOW
+    with fake.client(timeout=QUICK) as client:
+        started = time.monotonic()
+        with pytest.raises(httpx.ReadTimeout):
+            client.get(LIST)
+        assert time.monotonic() - started < BOUND
+    assert fake.journal.last().timed_out
+
+
+def test_the_deadline_counts_every_latency_of_the_exchange(fake: SGPFake) -> None:
+    # Each latency alone is within the timeout, not both.
+    fake.settings.latency = 0.3
+    fake.faults.add(path=LIST, latency=0.3)
+    with fake.client(timeout=0.5) as client, pytest.raises(httpx.ReadTimeout):
+        client.get(LIST)
+    assert fake.journal.last().timed_out
+
+
+def test_a_client_that_timed_out_never_sees_the_broken_connection(fake: SGPFake) -> None:
+    fake.faults.add(path=LIST, latency=SLOW, connection="reset")
+    with fake.client(timeout=QUICK) as client, pytest.raises(httpx.ReadTimeout):
+        client.get(LIST)
+    entry = fake.journal.last()
+    assert (entry.status, entry.timed_out) == (None, True)
+
+
+def test_the_sdk_retries_a_timed_out_create_and_stores_it_again(fake: SGPFake) -> None:
+    fake.faults.add(method="POST", path=LIST, latency=SLOW)  # the first attempt only
+    with fake.sdk_client(timeout=QUICK, max_retries=1) as client:
+        started = time.monotonic()
+        created = client.model_templates.create(**minimal_body())
+        assert time.monotonic() - started < BOUND
+    assert len(fake.store) == 2  # the timed-out attempt, and the retry
+    assert fake.store.all()[-1].id == created.id
+    assert [(e.timed_out, e.headers["x-stainless-retry-count"]) for e in fake.journal] == [
+        (True, "0"),
+        (False, "1"),
+    ]
+
+
+def test_the_sdk_raises_its_timeout_error_when_every_attempt_times_out(fake: SGPFake) -> None:
+    fake.faults.add(method="POST", path=LIST, latency=SLOW, times=None)
+    with fake.sdk_client(timeout=QUICK, max_retries=1) as client:
+        started = time.monotonic()
+        with pytest.raises(scale_gp.APITimeoutError):
+            client.model_templates.create(**minimal_body())
+        assert time.monotonic() - started < BOUND
+    assert len(fake.store) == 2
+    assert [e.timed_out for e in fake.journal] == [True, True]
+
+
+def test_the_async_sdk_raises_its_timeout_error_too(fake: SGPFake) -> None:
+    fake.faults.add(method="POST", path=LIST, latency=SLOW, times=None)
+
+    async def create() -> None:
+        async with fake.async_sdk_client(timeout=QUICK, max_retries=1) as client:
+            await client.model_templates.create(**minimal_body())
+
+    started = time.monotonic()
+    with pytest.raises(scale_gp.APITimeoutError):
+        asyncio.run(create())
+    assert time.monotonic() - started < BOUND
+    assert len(fake.store) == 2
+    assert [e.timed_out for e in fake.journal] == [True, True]
+
+
+def test_over_a_socket_timed_out_creates_are_stored_too(fake: SGPFake) -> None:
+    # The same outcome on a real socket, where the server waits out the whole latency.
+    fake.faults.add(method="POST", path=LIST, latency=1.0, times=None)
+    with LiveServer(fake.app) as server:
+        client = scale_gp.SGPClient(api_key="k", base_url=server.url, timeout=QUICK, max_retries=1)
+        with client, pytest.raises(scale_gp.APITimeoutError):
+            client.model_templates.create(**minimal_body())
+        deadline = time.monotonic() + BOUND
+        while len(fake.store) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert len(fake.store) == 2

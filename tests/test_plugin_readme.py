@@ -40,6 +40,7 @@ def test_every_subsection_has_an_example() -> None:
         "Interception",
         "The live server",
         "The request journal",
+        "Faults, retries and timeouts",
         "Factories",
         "Deterministic mode",
         "Example payloads",
