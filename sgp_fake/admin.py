@@ -93,6 +93,13 @@ class FaultSpec(BaseModel):
         description="Break the connection instead of answering: 'reset' (TCP RST) or 'empty' "
         "(closed without a byte of response).",
     )
+    retry_after_ms: Optional[int] = Field(
+        None,
+        ge=0,
+        description="Add a retry-after-ms header with this value to the status answer, unless "
+        "headers has one. The official SDK waits that long before a retry when it is more "
+        "than 0 and at most 60000.",
+    )
 
     @model_validator(mode="after")
     def _does_something(self) -> FaultSpec:

@@ -675,12 +675,13 @@ def _account_of(scope: Scope, body: bytes) -> str | None:
 
 def _fault_response(rule: FaultRule) -> Response:
     status = rule.status or 500
+    headers = rule.answer_headers()
     if rule.body is None:
-        return _error_response(status, f"Fault injected by sgp-fake ({rule.id})", rule.headers)
+        return _error_response(status, f"Fault injected by sgp-fake ({rule.id})", headers)
     if isinstance(rule.body, (bytes, str)):
         raw = rule.body.encode() if isinstance(rule.body, str) else rule.body
-        return Response(raw, status, rule.headers, media_type="application/json")
-    return json_response(rule.body, status, rule.headers)
+        return Response(raw, status, headers, media_type="application/json")
+    return json_response(rule.body, status, headers)
 
 
 def create_app(

@@ -33,10 +33,16 @@ class ConnectionFault(Exception):
 
 _ids = itertools.count(1)
 
+_RETRY_AFTER_HEADERS = frozenset({"retry-after", "retry-after-ms"})
+
 
 @dataclass
 class FaultRule:
-    """One fault; see the module docstring. ``path`` is a glob (``*`` matches anything)."""
+    """One fault; see the module docstring. ``path`` is a glob (``*`` matches anything).
+
+    ``retry_after_ms`` adds a ``retry-after-ms`` header to the answer of a status rule, unless
+    ``headers`` has one.
+    """
 
     method: str = "*"
     path: str = "*"
@@ -47,6 +53,7 @@ class FaultRule:
     body: Any = None
     latency: float = 0.0
     connection: ConnectionFaultKind | None = None
+    retry_after_ms: int | None = None
     id: str = field(default_factory=lambda: f"fault_{next(_ids)}")
     hits: int = 0
 
@@ -60,6 +67,16 @@ class FaultRule:
             raise ValueError("times must be at least 1, or None for every request")
         if self.latency < 0:
             raise ValueError("latency must not be negative")
+        if self.retry_after_ms is not None and self.retry_after_ms < 0:
+            raise ValueError("retry_after_ms must not be negative")
+
+    def answer_headers(self) -> dict[str, str]:
+        """The headers of the rule's answer: ``headers``, plus ``retry-after-ms`` if set."""
+        if self.retry_after_ms is None or any(
+            name.lower() == "retry-after-ms" for name in self.headers
+        ):
+            return self.headers
+        return {**self.headers, "retry-after-ms": str(self.retry_after_ms)}
 
     def matches(self, method: str, path: str, account_id: str | None) -> bool:
         """Whether this rule applies to a request (ignoring how many times it has left)."""
@@ -82,21 +99,36 @@ class FaultRule:
             "body": self.body,
             "latency": self.latency,
             "connection": self.connection,
+            "retry_after_ms": self.retry_after_ms,
             "hits": self.hits,
         }
 
 
 class FaultRules:
-    """The fault rules of one fake, first added first matched. Thread-safe."""
+    """The fault rules of one fake, first added first matched. Thread-safe.
+
+    ``default_retry_after_ms``, when set, is given to each status rule added without its own
+    ``retry_after_ms`` and without a ``retry-after`` or ``retry-after-ms`` header (the pytest
+    plugin sets it to 1, so the SDK's retries after an injected error are fast).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
+        self.default_retry_after_ms: int | None = None
 
     def add(self, rule: FaultRule | None = None, **kwargs: Any) -> FaultRule:
         """Add ``rule``, or a rule built from ``kwargs``; return it."""
         if rule is None:
             rule = FaultRule(**kwargs)
+        default = self.default_retry_after_ms
+        if (
+            default is not None
+            and rule.retry_after_ms is None
+            and rule.status is not None
+            and not any(name.lower() in _RETRY_AFTER_HEADERS for name in rule.headers)
+        ):
+            rule.retry_after_ms = default
         with self._lock:
             self._rules.append(rule)
         return rule

@@ -351,7 +351,9 @@ def sgp_fake(request: pytest.FixtureRequest) -> SGPFake:
     """A fresh, empty fake for this test: ``.store``, ``.settings``, ``.journal``, ``.faults``.
 
     With a seed (see ``sgp_fake_seed``) ids and ``created_at`` are deterministic. Without one,
-    under pytest-randomly, ids follow its seed.
+    under pytest-randomly, ids follow its seed. Status fault rules answer ``retry-after-ms: 1``
+    unless they say otherwise (``faults.default_retry_after_ms``), so the SDK's retries after an
+    injected error take a millisecond instead of its back-off of half a second and more.
     """
     from .fake import SGPFake
     from .store import seeded_ids
@@ -371,7 +373,9 @@ def sgp_fake(request: pytest.FixtureRequest) -> SGPFake:
     options = _options(request)
     if "journal_limit" in options:
         kwargs["journal_limit"] = options["journal_limit"]
-    return SGPFake(sgp_fake_settings, **kwargs)
+    fake = SGPFake(sgp_fake_settings, **kwargs)
+    fake.faults.default_retry_after_ms = 1
+    return fake
 
 
 @pytest.fixture

@@ -251,6 +251,15 @@ def test_bad_fault_specs_are_422_and_add_nothing(
     assert admin_fake.faults.list() == []
 
 
+def test_retry_after_ms_over_http(admin: httpx.Client, client: httpx.Client) -> None:
+    spec = {"path": "/v4/model-templates", "status": 503, "retry_after_ms": 12}
+    assert admin.post("/_fake/faults", json=spec).json()["retry_after_ms"] == 12
+    assert client.get("/v4/model-templates").headers["retry-after-ms"] == "12"
+    bad = admin.post("/_fake/faults", json={**spec, "retry_after_ms": -1})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "retry_after_ms"]
+
+
 def test_the_journal_over_http_says_which_exchanges_timed_out(
     admin_fake: SGPFake, admin: httpx.Client
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sgp_fake import LiveServer, SGPFake
+from sgp_fake import FaultRule, LiveServer, SGPFake
 from sgp_fake.serve import ServerProcess
 
 from .conftest import minimal_body
@@ -375,3 +375,55 @@ def test_over_a_socket_timed_out_creates_are_stored_too(fake: SGPFake) -> None:
         while len(fake.store) < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
     assert len(fake.store) == 2
+
+
+# -- retry-after-ms -------------------------------------------------------------------------------
+
+
+def retry_waits(client: Any) -> list[float]:
+    """Record how long the SDK client waits before each retry."""
+    waits: list[float] = []
+    calculate = client._calculate_retry_timeout
+
+    def recorded(*args: Any, **kwargs: Any) -> float:
+        wait: float = calculate(*args, **kwargs)
+        waits.append(wait)
+        return wait
+
+    client._calculate_retry_timeout = recorded
+    return waits
+
+
+def test_retry_after_ms_adds_its_header_unless_the_rule_has_one(fake: SGPFake) -> None:
+    fake.faults.add(path=LIST, status=503, retry_after_ms=250)
+    fake.faults.add(path=LIST, status=503, retry_after_ms=250, headers={"Retry-After-Ms": "5"})
+    fake.faults.add(path=LIST, status=503)
+    with fake.client() as client:
+        answers = [client.get(LIST) for _ in range(3)]
+    assert [a.headers.get_list("retry-after-ms") for a in answers] == [["250"], ["5"], []]
+
+
+def test_the_sdk_waits_what_retry_after_ms_says(fake: SGPFake) -> None:
+    fake.faults.add(path=LIST, status=503, times=2, retry_after_ms=7)
+    with fake.sdk_client(max_retries=2) as client:
+        waits = retry_waits(client)
+        assert client.model_templates.list().items == []
+    assert waits == [0.007, 0.007]
+    assert [e.status for e in fake.journal] == [503, 503, 200]
+
+
+def test_the_default_retry_after_ms_goes_to_status_rules_that_say_nothing(fake: SGPFake) -> None:
+    assert fake.faults.default_retry_after_ms is None
+    fake.faults.default_retry_after_ms = 1
+    plain = fake.faults.add(path=LIST, status=503)
+    own = fake.faults.add(path=LIST, status=503, retry_after_ms=40)
+    seconds = fake.faults.add(path=LIST, status=429, headers={"Retry-After": "2"})
+    slow = fake.faults.add(path=LIST, latency=0.01)
+    assert [r.retry_after_ms for r in (plain, own, seconds, slow)] == [1, 40, None, None]
+    with fake.client() as client:
+        assert client.get(LIST).headers["retry-after-ms"] == "1"
+
+
+def test_a_negative_retry_after_ms_is_refused() -> None:
+    with pytest.raises(ValueError, match="retry_after_ms"):
+        FaultRule(status=503, retry_after_ms=-1)

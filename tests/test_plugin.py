@@ -179,6 +179,49 @@ def test_sdk_client_in_process(pytester: pytest.Pytester) -> None:
     run(pytester).assert_outcomes(passed=1)
 
 
+def test_injected_errors_tell_the_sdk_to_retry_after_a_millisecond(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def spy_on_waits(client):
+            waits = []
+            calculate = client._calculate_retry_timeout
+
+            def recorded(*args, **kwargs):
+                waits.append(calculate(*args, **kwargs))
+                return waits[-1]
+
+            client._calculate_retry_timeout = recorded
+            return waits
+
+        def test_sync(sgp_fake, sgp_client):
+            sgp_fake.faults.add(path="/v4/model-templates", status=503, times=2)
+            waits = spy_on_waits(sgp_client)
+            assert sgp_client.model_templates.list().items == []
+            assert waits == [0.001, 0.001]
+            assert [e.status for e in sgp_fake.journal] == [503, 503, 200]  # retries still seen
+
+        @pytest.mark.asyncio
+        async def test_async(sgp_fake, sgp_async_client):
+            sgp_fake.faults.add(path="/v4/model-templates", status=429, times=1)
+            waits = spy_on_waits(sgp_async_client)
+            assert (await sgp_async_client.model_templates.list()).items == []
+            assert waits == [0.001]
+
+        def test_a_rule_that_says_when_keeps_its_word(sgp_fake, sgp_client):
+            sgp_fake.faults.add(path="*", status=503, retry_after_ms=5)
+            sgp_fake.faults.add(path="*", status=503, headers={"retry-after": "0.01"})
+            waits = spy_on_waits(sgp_client)
+            sgp_client.model_templates.list()
+            assert waits == [0.005, 0.01]
+        """
+    )
+    run(pytester).assert_outcomes(passed=3)
+
+
 def test_sdk_fixtures_skip_with_one_line_reason_without_scale_gp(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         """
