@@ -111,10 +111,14 @@ class FaultSpec(BaseModel):
 
 
 class FaultView(FaultSpec):
-    """A fault rule as ``GET /_fake/faults`` lists it."""
+    """A fault rule as ``GET /_fake/faults`` lists it; spent rules stay listed until removed."""
 
     id: str = Field(description="Use it to delete the rule: DELETE /_fake/faults/{id}.")
     hits: int = Field(description="How many requests the rule fired for so far.")
+    spent: bool = Field(description="The rule fired its times and will not fire again.")
+    fired_at: List[float] = Field(
+        description="When it fired: Unix times, oldest first (the latest 100)."
+    )
 
 
 class FaultList(BaseModel):

@@ -3,7 +3,8 @@
 A rule matches a method, a path pattern and optionally an account, and fires for the next
 ``times`` matching requests (``None``: every one). A firing rule adds its latency, then either
 answers its status/headers/body, breaks the connection, or (latency only) lets the request through.
-The same rules drive the in-process transports and the live server.
+A spent rule stays listed, with its hits and when it fired, but never fires again. The same rules
+drive the in-process transports and the live server.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -33,6 +35,9 @@ class ConnectionFault(Exception):
 
 _ids = itertools.count(1)
 
+FIRED_AT_KEPT = 100
+"""How many firing times a rule keeps (the latest)."""
+
 _RETRY_AFTER_HEADERS = frozenset({"retry-after", "retry-after-ms"})
 
 
@@ -41,7 +46,8 @@ class FaultRule:
     """One fault; see the module docstring. ``path`` is a glob (``*`` matches anything).
 
     ``retry_after_ms`` adds a ``retry-after-ms`` header to the answer of a status rule, unless
-    ``headers`` has one.
+    ``headers`` has one. ``hits`` counts the requests it fired for and ``fired_at`` keeps when
+    (Unix times, the latest :data:`FIRED_AT_KEPT`).
     """
 
     method: str = "*"
@@ -56,6 +62,7 @@ class FaultRule:
     retry_after_ms: int | None = None
     id: str = field(default_factory=lambda: f"fault_{next(_ids)}")
     hits: int = 0
+    fired_at: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.method = self.method.upper()
@@ -70,6 +77,11 @@ class FaultRule:
         if self.retry_after_ms is not None and self.retry_after_ms < 0:
             raise ValueError("retry_after_ms must not be negative")
 
+    @property
+    def spent(self) -> bool:
+        """Whether the rule has fired its ``times`` and will not fire again."""
+        return self.times is not None and self.hits >= self.times
+
     def answer_headers(self) -> dict[str, str]:
         """The headers of the rule's answer: ``headers``, plus ``retry-after-ms`` if set."""
         if self.retry_after_ms is None or any(
@@ -77,6 +89,12 @@ class FaultRule:
         ):
             return self.headers
         return {**self.headers, "retry-after-ms": str(self.retry_after_ms)}
+
+    def _fire(self) -> None:
+        self.hits += 1
+        self.fired_at.append(time.time())
+        if len(self.fired_at) > FIRED_AT_KEPT:
+            del self.fired_at[0]
 
     def matches(self, method: str, path: str, account_id: str | None) -> bool:
         """Whether this rule applies to a request (ignoring how many times it has left)."""
@@ -101,6 +119,8 @@ class FaultRule:
             "connection": self.connection,
             "retry_after_ms": self.retry_after_ms,
             "hits": self.hits,
+            "spent": self.spent,
+            "fired_at": list(self.fired_at),
         }
 
 
@@ -115,6 +135,9 @@ class FaultRules:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
+        # The rules that can still fire, in order: what take() walks, and what makes the
+        # app take its slower path; spent rules are only listed.
+        self._live: list[FaultRule] = []
         self.default_retry_after_ms: int | None = None
 
     def add(self, rule: FaultRule | None = None, **kwargs: Any) -> FaultRule:
@@ -131,37 +154,42 @@ class FaultRules:
             rule.retry_after_ms = default
         with self._lock:
             self._rules.append(rule)
+            if not rule.spent:
+                self._live.append(rule)
         return rule
 
     def remove(self, rule_id: str) -> bool:
-        """Remove one rule; return whether it existed."""
+        """Remove one rule, spent or not; return whether it existed."""
         with self._lock:
             before = len(self._rules)
             self._rules = [r for r in self._rules if r.id != rule_id]
+            self._live = [r for r in self._live if r.id != rule_id]
             return len(self._rules) != before
 
     def clear(self) -> None:
         """Remove every rule."""
         with self._lock:
             self._rules.clear()
+            self._live.clear()
 
     def list(self) -> list[FaultRule]:
-        """The rules, in matching order."""
+        """The rules, in matching order, spent ones included."""
         with self._lock:
             return list(self._rules)
 
     def __bool__(self) -> bool:
-        return bool(self._rules)
+        """Whether some rule can still fire."""
+        return bool(self._live)
 
     def take(self, method: str, path: str, account_id: str | None) -> FaultRule | None:
-        """The first rule matching a request, counted as fired (spent rules are removed)."""
-        if not self._rules:
+        """The first live rule matching a request, counted as fired."""
+        if not self._live:
             return None
         with self._lock:
-            for rule in self._rules:
+            for index, rule in enumerate(self._live):
                 if rule.matches(method, path, account_id):
-                    rule.hits += 1
-                    if rule.times is not None and rule.hits >= rule.times:
-                        self._rules.remove(rule)
+                    rule._fire()
+                    if rule.spent:
+                        del self._live[index]
                     return rule
         return None

@@ -251,6 +251,17 @@ def test_bad_fault_specs_are_422_and_add_nothing(
     assert admin_fake.faults.list() == []
 
 
+def test_spent_rules_are_listed_until_removed(admin: httpx.Client, client: httpx.Client) -> None:
+    rule = admin.post("/_fake/faults", json={"path": "/v4/model-templates", "status": 503}).json()
+    assert (rule["spent"], rule["fired_at"]) == (False, [])
+    assert client.get("/v4/model-templates").status_code == 503
+    assert client.get("/v4/model-templates").status_code == 200
+    (listed,) = admin.get("/_fake/faults").json()["faults"]
+    assert listed["id"] == rule["id"]
+    assert (listed["hits"], listed["spent"], len(listed["fired_at"])) == (1, True, 1)
+    assert admin.delete(f"/_fake/faults/{rule['id']}").json() == {"faults": []}
+
+
 def test_retry_after_ms_over_http(admin: httpx.Client, client: httpx.Client) -> None:
     spec = {"path": "/v4/model-templates", "status": 503, "retry_after_ms": 12}
     assert admin.post("/_fake/faults", json=spec).json()["retry_after_ms"] == 12

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from sgp_fake import FaultRule, LiveServer, SGPFake
+from sgp_fake.faults import FIRED_AT_KEPT
 from sgp_fake.serve import ServerProcess
 
 from .conftest import minimal_body
@@ -39,7 +40,8 @@ def test_status_fault_answers_its_status_headers_and_body(fake: SGPFake) -> None
         assert len(fake.store) == 0  # the request was not handled
         assert client.post(LIST, json=minimal_body()).status_code == 200  # times=1: spent
     assert [e.fault for e in fake.journal] == [rule.id, None]
-    assert fake.faults.list() == []
+    assert fake.faults.list() == [rule]  # spent, still listed
+    assert (rule.hits, rule.spent) == (1, True)
 
 
 def test_default_fault_body_is_a_fastapi_error(fake: SGPFake) -> None:
@@ -156,7 +158,8 @@ def test_sdk_retries_two_503s_and_succeeds(server: ServerProcess, http: httpx.Cl
         page = client.model_templates.list()
     assert page.items == []
     assert attempts(http) == [(503, "0"), (503, "1"), (200, "2")]
-    assert http.get("/_fake/faults").json() == {"faults": []}
+    (listed,) = http.get("/_fake/faults").json()["faults"]
+    assert (listed["hits"], listed["spent"], len(listed["fired_at"])) == (2, True, 2)
 
 
 def test_sdk_gives_up_when_the_faults_outlast_its_retries(
@@ -427,3 +430,45 @@ def test_the_default_retry_after_ms_goes_to_status_rules_that_say_nothing(fake: 
 def test_a_negative_retry_after_ms_is_refused() -> None:
     with pytest.raises(ValueError, match="retry_after_ms"):
         FaultRule(status=503, retry_after_ms=-1)
+
+
+# -- spent rules ----------------------------------------------------------------------------------
+
+
+def test_spent_rules_stay_listed_with_their_hits_and_firing_times(fake: SGPFake) -> None:
+    rule = fake.faults.add(path=LIST, status=503, times=2)
+    with fake.client() as client:
+        before = time.time()
+        assert [client.get(LIST).status_code for _ in range(3)] == [503, 503, 200]
+        after = time.time()
+    assert fake.faults.list() == [rule]
+    assert (rule.hits, rule.spent) == (2, True)
+    assert len(rule.fired_at) == 2
+    assert before <= rule.fired_at[0] <= rule.fired_at[1] <= after
+    assert rule.to_dict()["spent"] is True
+    assert not fake.faults  # nothing can fire: the app is back on its direct path
+    with fake.client() as client:
+        assert client.get(LIST).status_code == 200
+    assert rule.hits == 2
+    assert fake.faults.remove(rule.id)
+    assert fake.faults.list() == []
+
+
+def test_spent_rules_go_on_clear_and_reset(fake: SGPFake) -> None:
+    for forget in (fake.faults.clear, fake.reset):
+        rule = fake.faults.add(path=LIST, status=503)
+        with fake.client() as client:
+            client.get(LIST)
+        assert rule.spent
+        forget()
+        assert fake.faults.list() == []
+
+
+def test_a_rule_keeps_its_latest_firing_times_only(fake: SGPFake) -> None:
+    rule = fake.faults.add(path=LIST, latency=0.0001, times=None)
+    with fake.client() as client:
+        for _ in range(FIRED_AT_KEPT + 5):
+            client.get(LIST)
+    assert rule.hits == FIRED_AT_KEPT + 5
+    assert len(rule.fired_at) == FIRED_AT_KEPT
+    assert rule.fired_at == sorted(rule.fired_at)
