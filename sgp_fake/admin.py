@@ -60,10 +60,29 @@ class AdminBackend(Backend, Protocol):
 # -- bodies ----------------------------------------------------------------------------------
 
 
-class FaultSpec(BaseModel):
-    """Body of ``POST /_fake/faults``: which requests fail, how, and how many times."""
+# What FaultSpec's validator demands, in its JSON Schema: a status, a connection fault or a
+# latency above 0; and not both a status and a connection fault.
+_FAULT_ACTS: dict[str, Any] = {
+    "anyOf": [
+        {"required": ["status"], "properties": {"status": {"type": "integer"}}},
+        {"required": ["connection"], "properties": {"connection": {"type": "string"}}},
+        {"required": ["latency"], "properties": {"latency": {"exclusiveMinimum": 0}}},
+    ],
+    "not": {
+        "required": ["status", "connection"],
+        "properties": {"status": {"type": "integer"}, "connection": {"type": "string"}},
+    },
+}
 
-    model_config = _FORBID
+
+class FaultSpec(BaseModel):
+    """Body of ``POST /_fake/faults``: which requests fail, how, and how many times.
+
+    It needs a status, a connection fault or a latency, and cannot have both a status and a
+    connection fault.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_FAULT_ACTS)
 
     method: str = Field("*", description="HTTP method to match, or '*' for any.")
     path: str = Field(
@@ -112,6 +131,9 @@ class FaultSpec(BaseModel):
 
 class FaultView(FaultSpec):
     """A fault rule as ``GET /_fake/faults`` lists it; spent rules stay listed until removed."""
+
+    # A rule added from Python may do nothing; the listing shows it as it is.
+    model_config = ConfigDict(extra="forbid", json_schema_extra=None)
 
     id: str = Field(description="Use it to delete the rule: DELETE /_fake/faults/{id}.")
     hits: int = Field(description="How many requests the rule fired for so far.")

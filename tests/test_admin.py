@@ -6,6 +6,7 @@ import json
 from typing import Any, Iterator
 
 import httpx
+import jsonschema
 import pytest
 
 from sgp_fake import SGPFake
@@ -281,6 +282,31 @@ def test_the_journal_over_http_says_which_exchanges_timed_out(
         client.get("/v4/model-templates")
     journal = admin.get("/_fake/requests").json()["requests"]
     assert [(r["status"], r["timed_out"]) for r in journal] == [(200, True), (200, False)]
+
+
+FAULT_SPECS: list[dict[str, Any]] = [
+    {},
+    {"path": "/x"},
+    {"status": 503},
+    {"status": None, "latency": 1},
+    {"connection": "reset"},
+    {"connection": None},
+    {"latency": 0.5},
+    {"latency": 0},
+    {"status": 503, "connection": "reset"},
+    {"status": 503, "connection": None},
+    {"status": None, "connection": "empty", "latency": 2},
+]
+
+
+@pytest.mark.parametrize("spec", FAULT_SPECS, ids=[json.dumps(s) for s in FAULT_SPECS])
+def test_the_fault_schema_in_openapi_accepts_what_the_api_accepts(
+    admin: httpx.Client, spec: dict[str, Any]
+) -> None:
+    document = admin.get("/openapi.json").json()
+    schema = {"$ref": "#/components/schemas/FaultSpec", "components": document["components"]}
+    valid = jsonschema.Draft202012Validator(schema).is_valid(spec)
+    assert valid == (admin.post("/_fake/faults", json=spec).status_code == 201)
 
 
 # -- rate limit --------------------------------------------------------------------------------
