@@ -3,7 +3,9 @@
 :class:`FakeApp` is the ASGI application. For each request it buffers the body (refusing bodies
 over the size limit before they are read in full), applies fault rules and the rate limit,
 dispatches to the Starlette routes, and records request and answer in the journal. Errors of
-every kind are answered as FastAPI answers them: ``{"detail": ...}`` JSON.
+every kind are answered as FastAPI answers them: ``{"detail": ...}`` JSON. The app a server
+listens with (:meth:`FakeApp.with_access`) first applies the server's access policy
+(:mod:`sgp_fake.access`): Host, Origin and admin token.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
+from .access import AccessPolicy, send_refusal
 from .errors import (
     BodyParseError,
     FakeHTTPError,
@@ -382,15 +385,27 @@ class FakeApp:
         routes: list[BaseRoute] | Callable[[], list[BaseRoute]],
         openapi: Callable[[], bytes],
         endpoints: _Endpoints | None = None,
+        access: AccessPolicy | None = None,
     ) -> None:
         self.backend = backend
         self._openapi = openapi
         self._endpoints = endpoints
+        self.access = access
+        """What a server enforces through this app (see :mod:`sgp_fake.access`); ``None`` in
+        process."""
         # Starlette compiles each route's path when it is built, about half the cost of a new
         # fake; the SGP endpoints are called directly, so the router is built on first need.
         self._make_routes: Callable[[], list[BaseRoute]] = (
             routes if callable(routes) else lambda: routes
         )
+
+    def with_access(self, access: AccessPolicy | None) -> FakeApp:
+        """A twin of this app that enforces ``access``, for a server to listen with.
+
+        Same fake, same routes; this app is unchanged, so in-process clients of the fake (which
+        send the client's own ``Host``) keep working while the twin serves a socket.
+        """
+        return FakeApp(self.backend, self._make_routes, self._openapi, self._endpoints, access)
 
     @functools.cached_property
     def routes(self) -> list[BaseRoute]:
@@ -422,6 +437,14 @@ class FakeApp:
         backend = self.backend
         path: str = scope["path"]
         is_admin = path.startswith(ADMIN_PREFIX)
+        access = self.access
+        if access is not None:
+            # Before the body is read: a refused request costs nothing and changes nothing, and
+            # is not journaled (it never reached the fake).
+            refusal = access.refusal(scope, is_admin)
+            if refusal is not None:
+                await send_refusal(refusal, send)
+                return
 
         body = await self._receive_body(scope, receive, send, journal=not is_admin)
         if body is None:
