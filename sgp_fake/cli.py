@@ -41,11 +41,19 @@ as its identity:
 A keys file holds one such KEY[=...] per line (blank lines and # comments ignored), or a JSON
 object {"KEY": {"user_id": ..., "identity_type": ..., "accounts": [...] or null}}.
 
+Security: bound to loopback (the default), every request must name localhost, 127.0.0.1 or
+[::1] in its Host header (400 otherwise, against DNS rebinding), and admin writes sent by a
+browser page of another origin are refused (403). Bound beyond loopback (--host 0.0.0.0), the
+admin API needs 'Authorization: Bearer TOKEN' (401 otherwise): the token of --admin-token or
+$SGP_FAKE_ADMIN_TOKEN, else one generated and printed on the line after the ready line,
+'sgp-fake admin token: TOKEN'. A token given on loopback is required too.
+
 Examples:
   sgp-fake serve                              # http://127.0.0.1:8000
   sgp-fake serve --port 4010 --contract       # where generated SDK suites expect Prism
   sgp-fake serve --port 0 --contract          # any free port; made-up ids answer
   sgp-fake serve --state-file fake.db --seed-file templates.json
+  sgp-fake serve --host 0.0.0.0 --port 8000   # a CI service: the admin API needs the token
 """
 
 
@@ -123,6 +131,15 @@ def _api_key(spec: str) -> tuple[str, Identity]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _admin_token(value: str) -> str:
+    from .access import check_token
+
+    try:
+        return check_token(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _port(value: str) -> int:
     port = int(value)
     if not 0 <= port <= 65535:
@@ -174,6 +191,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--api-keys-file",
         metavar="PATH",
         help="accept the API keys listed in this file (see below)",
+    )
+    auth.add_argument(
+        "--admin-token",
+        type=_admin_token,
+        metavar="TOKEN",
+        help="the admin API requires 'Authorization: Bearer TOKEN' (default: "
+        "$SGP_FAKE_ADMIN_TOKEN; bound beyond loopback without one, a token is generated and "
+        "printed after the ready line; see below)",
     )
     state = serve.add_argument_group("state")
     state.add_argument(

@@ -25,16 +25,27 @@ import uvicorn
 import uvicorn.config
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .access import ADMIN_TOKEN_ENV, AccessPolicy, check_token
 from .fake import SGPFake
 from .faults import ConnectionFault
 from .journal import DEFAULT_JOURNAL_LIMIT
 from .server import with_socket_faults
 from .settings import FakeSettings, Identity
 
-__all__ = ["READY_PREFIX", "ServerProcess", "SetupError", "build_fake", "serve"]
+__all__ = [
+    "ADMIN_TOKEN_PREFIX",
+    "READY_PREFIX",
+    "ServerProcess",
+    "SetupError",
+    "build_fake",
+    "serve",
+]
 
 READY_PREFIX = "sgp-fake listening on "
 """The ready line is this prefix and the base URL, alone on a line of standard output."""
+ADMIN_TOKEN_PREFIX = "sgp-fake admin token: "
+"""A generated admin token is printed as this prefix and the token, on the line after the
+ready line (a token given with ``--admin-token`` or the environment is never printed)."""
 
 request_logger = logging.getLogger("sgp_fake.requests")
 """Logs one line per request at INFO level."""
@@ -45,6 +56,10 @@ class SetupError(Exception):
 
 
 class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, generated_token: str | None = None) -> None:
+        super().__init__(config)
+        self.generated_token = generated_token
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
@@ -54,7 +69,12 @@ class _Server(uvicorn.Server):
             gc.freeze()
             host, port = self.servers[0].sockets[0].getsockname()[:2]
             shown = f"[{host}]" if ":" in host else host
-            print(f"{READY_PREFIX}http://{shown}:{port}", flush=True)
+            lines = f"{READY_PREFIX}http://{shown}:{port}\n"
+            if self.generated_token is not None:
+                lines += f"{ADMIN_TOKEN_PREFIX}{self.generated_token}\n"
+            # One write: a reader that sees the ready line sees the token line with it.
+            sys.stdout.write(lines)
+            sys.stdout.flush()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -159,6 +179,19 @@ def _seed(fake: SGPFake, path: str) -> None:
     fake.store.replace_all(document.model_templates)
 
 
+def _admin_token(args: argparse.Namespace) -> str | None:
+    """``--admin-token``, else ``$SGP_FAKE_ADMIN_TOKEN`` (empty counts as unset), else ``None``."""
+    token: str | None = args.admin_token
+    if token is None:
+        token = os.environ.get(ADMIN_TOKEN_ENV) or None
+        if token is not None:
+            try:
+                check_token(token)
+            except ValueError as exc:
+                raise SetupError(f"{ADMIN_TOKEN_ENV}: {exc}") from None
+    return token
+
+
 def build_fake(args: argparse.Namespace) -> SGPFake:
     """The fake the parsed ``serve`` flags describe, seeded; raises :class:`SetupError`."""
     from .persistence import StateFileError
@@ -193,13 +226,18 @@ def build_fake(args: argparse.Namespace) -> SGPFake:
 def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; return the exit status."""
     try:
+        token = _admin_token(args)
         fake = build_fake(args)
     except SetupError as exc:
         print(f"sgp-fake: error: {exc}", file=sys.stderr, flush=True)
         return 1
+    # Host, Origin and admin token (sgp_fake.access); beyond loopback without a token given,
+    # one is generated, and printed after the ready line.
+    access = AccessPolicy.for_bind(args.host, token, admin=args.admin)
     try:
         # Each wrapper is a coroutine frame per request: only those that can do something.
-        app: ASGIApp = fake.app
+        # The access policy adds no frame: the fake's app applies it in its front door.
+        app: ASGIApp = fake.app.with_access(access)
         if args.log_level in ("info", "debug"):
             app = _log_requests(app)
         if args.admin:  # connection faults are set through the admin API
@@ -216,7 +254,7 @@ def serve(args: argparse.Namespace) -> int:
             # the middleware that applies them is another frame per request.
             proxy_headers=False,
         )
-        server = _Server(config)
+        server = _Server(config, access.admin_token if token is None else None)
         server.run()
     finally:
         fake.close()
@@ -233,6 +271,10 @@ class ServerProcess:
     pipe; standard error goes where ``stderr`` says: a file path (appended to), a file, a
     ``subprocess`` constant, or by default nowhere.
 
+    ``admin_token`` is handed to the child in ``$SGP_FAKE_ADMIN_TOKEN``. :attr:`admin_token` is
+    the token its admin API requires, if any: that one, the environment's, or the one the
+    server generated and printed.
+
     >>> with ServerProcess("--contract") as server:  # doctest: +SKIP
     ...     httpx.get(server.url + "/v4/model-templates/x", headers={"x-api-key": "k"})
     """
@@ -244,6 +286,7 @@ class ServerProcess:
         env: Mapping[str, str] | None = None,
         stderr: str | os.PathLike[str] | int | IO[Any] | None = subprocess.DEVNULL,
         timeout: float = 30.0,
+        admin_token: str | None = None,
     ) -> None:
         self.command = [
             *(command or (sys.executable, "-m", "sgp_fake.cli")),
@@ -253,12 +296,15 @@ class ServerProcess:
             *args,
         ]
         self.env = dict(os.environ if env is None else env)
+        if admin_token is not None:
+            self.env[ADMIN_TOKEN_ENV] = admin_token  # not in argv, which other users can see
+        self.admin_token: str | None = self.env.get(ADMIN_TOKEN_ENV) or None
         self.stderr = stderr
         self._stderr_file: IO[Any] | None = None
         self.timeout = timeout
         self.url = ""
         self.output: collections.deque[str] = collections.deque(maxlen=1000)
-        self.process: subprocess.Popen[str] | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self._ready = threading.Event()
         self._reader: threading.Thread | None = None
 
@@ -270,7 +316,6 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=self._stderr_target(),
             env=self.env,
-            text=True,
         )
         self._reader = threading.Thread(target=self._read, name="sgp-fake-stdout", daemon=True)
         self._reader.start()
@@ -295,11 +340,20 @@ class ServerProcess:
     def _read(self) -> None:
         assert self.process is not None
         assert self.process.stdout is not None
-        for raw in self.process.stdout:
-            line = raw.rstrip("\n")
-            self.output.append(line)
-            if not self.url and line.startswith(READY_PREFIX):
-                self.url = line[len(READY_PREFIX) :]
+        fd = self.process.stdout.fileno()
+        pending = b""
+        # Whole reads, not lines: the server writes its ready line and a generated token's line
+        # at once, so both are known before start() returns.
+        while chunk := os.read(fd, 65536):
+            *lines, pending = (pending + chunk).split(b"\n")
+            for raw in lines:
+                line = raw.decode("utf-8", "replace")
+                self.output.append(line)
+                if not self.url and line.startswith(READY_PREFIX):
+                    self.url = line[len(READY_PREFIX) :]
+                elif self.admin_token is None and line.startswith(ADMIN_TOKEN_PREFIX):
+                    self.admin_token = line[len(ADMIN_TOKEN_PREFIX) :]
+            if self.url:
                 self._ready.set()
         self._ready.set()  # the child closed its output: it will not become ready
 

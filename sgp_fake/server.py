@@ -11,6 +11,7 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .access import AccessPolicy, serve_with
 from .faults import ConnectionFault
 
 __all__ = ["LiveServer", "with_socket_faults"]
@@ -69,6 +70,12 @@ class _ThreadServer(uvicorn.Server):
 class LiveServer:
     """Serve an ASGI app on ``host:port`` (port 0 picks a free one) from a daemon thread.
 
+    The socket is guarded as ``sgp-fake serve`` guards it (see :mod:`sgp_fake.access`): bound
+    to loopback (the default), requests must name a loopback host in ``Host`` and admin writes
+    must not come from another browser origin; bound beyond loopback, ``/_fake`` needs
+    ``Authorization: Bearer`` :attr:`admin_token` (``admin_token``, else one generated). A token
+    given on loopback is required too. In-process clients of the same app are unaffected.
+
     >>> from sgp_fake import SGPFake
     >>> with LiveServer(SGPFake().app) as server:
     ...     server.url.startswith("http://127.0.0.1:")
@@ -76,13 +83,21 @@ class LiveServer:
     """
 
     def __init__(
-        self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning"
+        self,
+        app: ASGIApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+        *,
+        admin_token: str | None = None,
     ) -> None:
         self.app = app
         self.host = host
         self.port = port
+        self.access = AccessPolicy.for_bind(host, admin_token)
+        """The policy the socket enforces."""
         self._config = uvicorn.Config(
-            with_socket_faults(app),
+            with_socket_faults(serve_with(app, self.access)),
             host=host,
             port=port,
             log_level=log_level,
@@ -91,6 +106,11 @@ class LiveServer:
         )
         self._server = _ThreadServer(self._config)
         self._thread: threading.Thread | None = None
+
+    @property
+    def admin_token(self) -> str | None:
+        """The token ``/_fake`` requests must send as ``Authorization: Bearer``, if any."""
+        return self.access.admin_token
 
     @property
     def url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -19,6 +20,10 @@ from sgp_fake.serve import ServerProcess
 # imported during that run: if httpcore were first imported there, later tests would get a
 # fresh httpcore whose errors httpx no longer recognises (a refused connection escaping as
 # httpcore.ConnectError). Importing it here keeps one httpcore for the whole run.
+
+# The suite's servers run as `sgp-fake serve` runs by default: a token exported in the shell
+# that runs the tests would make every loopback server require it.
+os.environ.pop("SGP_FAKE_ADMIN_TOKEN", None)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
