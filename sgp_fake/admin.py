@@ -511,11 +511,65 @@ def admin_paths() -> dict[str, Any]:
     }
 
 
+_TOKEN_SCHEME = "AdminToken"
+
+
+def _refused(description: str, **extra: Any) -> dict[str, Any]:
+    detail = {
+        "type": "object",
+        "properties": {"detail": {"type": "string"}},
+        "required": ["detail"],
+    }
+    return {
+        "description": description,
+        **extra,
+        "content": {"application/json": {"schema": detail}},
+    }
+
+
+_GUARD_ANSWERS = {
+    "400": _refused(
+        "Invalid host header: a server bound to loopback answers only to localhost, 127.0.0.1 "
+        "and [::1] (any port)"
+    ),
+    "401": _refused(
+        "No admin token, or a wrong one, on a server that requires one",
+        headers={"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}},
+    ),
+}
+_CROSS_ORIGIN = {
+    "403": _refused("A loopback server refuses writes sent by a browser page of another origin")
+}
+
+
+def _with_access(paths: dict[str, Any]) -> dict[str, Any]:
+    """``paths`` with what the access policy answers (sgp_fake.access) on every operation."""
+    guarded: dict[str, Any] = {}
+    for path, item in paths.items():
+        guarded[path] = {}
+        for method, operation in item.items():
+            responses = dict(operation["responses"])
+            answers = {**_GUARD_ANSWERS, **({} if method == "get" else _CROSS_ORIGIN)}
+            for status, answer in answers.items():
+                own = responses.get(status)  # the route answers it for its own reason too
+                description = answer["description"]
+                if own is not None:
+                    description = f"{own['description']}; or: {description}"
+                responses[status] = {**answer, "description": description}
+            guarded[path][method] = {
+                **operation,
+                # The empty requirement: a loopback server without a token needs none.
+                "security": [{_TOKEN_SCHEME: []}, {}],
+                "responses": dict(sorted(responses.items())),
+            }
+    return guarded
+
+
 @functools.cache
 def admin_openapi_bytes() -> bytes:
     """``/openapi.json`` of a fake with the admin API: the SGP routes and the admin routes."""
     document = build_openapi(
-        extra_paths=admin_paths(),
+        extra_paths=_with_access(admin_paths()),
         extra_models=(
             StateDocument,
             ResetResult,
@@ -528,4 +582,10 @@ def admin_openapi_bytes() -> bytes:
             CoverageReport,
         ),
     )
+    document["components"]["securitySchemes"][_TOKEN_SCHEME] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Required by a server bound beyond loopback, or given a token with "
+        "--admin-token or SGP_FAKE_ADMIN_TOKEN; other servers ignore it.",
+    }
     return json.dumps(document, separators=(",", ":")).encode()
