@@ -47,12 +47,12 @@ __all__ = [
     "DASHBOARD_PREFIX",
     "LOOPBACK_HOSTS",
     "AccessPolicy",
+    "AccessRefused",
     "AdminTokenRequired",
     "CrossOriginRefused",
     "HostNotAllowed",
     "check_token",
     "is_loopback",
-    "send_refusal",
     "serve_with",
 ]
 
@@ -69,14 +69,27 @@ DASHBOARD_PREFIX = "/_fake/ui"
 _READS = frozenset({"GET", "HEAD"})
 
 
-class HostNotAllowed(FakeHTTPError):
+class AccessRefused(FakeHTTPError):
+    """A request the access policy refuses, answered before it reaches the fake."""
+
+    async def send(self, send: Send) -> None:
+        """Answer as the fake answers every error: ``{"detail": ...}`` JSON."""
+        body = json.dumps({"detail": self.detail}, ensure_ascii=False, separators=(",", ":"))
+        raw = body.encode()
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()]
+        headers += [(b"content-length", b"%d" % len(raw)), (b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": raw})
+
+
+class HostNotAllowed(AccessRefused):
     """A loopback server was asked for another host: DNS rebinding, or a misconfigured client."""
 
     status_code = 400
     default_detail = "Invalid host header"
 
 
-class AdminTokenRequired(FakeHTTPError):
+class AdminTokenRequired(AccessRefused):
     """An admin request without the server's admin token (401, ``WWW-Authenticate: Bearer``)."""
 
     status_code = 401
@@ -86,7 +99,7 @@ class AdminTokenRequired(FakeHTTPError):
         super().__init__(detail, {"www-authenticate": "Bearer"})
 
 
-class CrossOriginRefused(FakeHTTPError):
+class CrossOriginRefused(AccessRefused):
     """An admin write sent by a page of another origin (403)."""
 
     status_code = 403
@@ -193,7 +206,7 @@ class AccessPolicy:
             admin_token = secrets.token_urlsafe(32)
         return cls(None, admin_token)
 
-    def refusal(self, scope: Scope, admin: bool) -> FakeHTTPError | None:
+    def refusal(self, scope: Scope, admin: bool) -> AccessRefused | None:
         """Why the HTTP request ``scope`` must be refused, or ``None`` to serve it.
 
         ``admin`` says whether its path is under the admin prefix. Cheap when there is nothing
@@ -242,17 +255,6 @@ def _is_dashboard(path: str) -> bool:
     return path == DASHBOARD_PREFIX or path.startswith(DASHBOARD_PREFIX + "/")
 
 
-async def send_refusal(refusal: FakeHTTPError, send: Send) -> None:
-    """Answer ``refusal`` as the fake answers every error: ``{"detail": ...}`` JSON."""
-    body = json.dumps(
-        {"detail": refusal.detail}, ensure_ascii=False, separators=(",", ":")
-    ).encode()
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in refusal.headers.items()]
-    headers += [(b"content-length", b"%d" % len(body)), (b"content-type", b"application/json")]
-    await send({"type": "http.response.start", "status": refusal.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
 class _Guarded:
     """Any ASGI app behind a policy (a fake's own app applies it in its front door instead)."""
 
@@ -267,7 +269,7 @@ class _Guarded:
         if scope["type"] == "http":
             refusal = self.policy.refusal(scope, scope["path"].startswith(self._admin_prefix))
             if refusal is not None:
-                await send_refusal(refusal, send)
+                await refusal.send(send)
                 return
         await self.app(scope, receive, send)
 

@@ -14,7 +14,7 @@ import asyncio
 import functools
 import json
 import time
-from typing import Any, Awaitable, Callable, Iterable, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Literal, Protocol
 
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticSerializationError
@@ -25,7 +25,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
-from .access import AccessPolicy, send_refusal
 from .errors import (
     BodyParseError,
     FakeHTTPError,
@@ -44,6 +43,10 @@ from .ratelimit import RateLimiter
 from .settings import FakeSettings, Identity
 from .store import ModelTemplateStore, StoredTemplate
 from .validation import is_json_content_type, render_errors, validate_body
+
+if TYPE_CHECKING:
+    # Only served apps have a policy: in-process fakes never load the module.
+    from .access import AccessPolicy
 
 __all__ = ["ADMIN_PREFIX", "Backend", "FakeApp", "create_app", "json_response"]
 
@@ -443,7 +446,7 @@ class FakeApp:
             # is not journaled (it never reached the fake).
             refusal = access.refusal(scope, is_admin)
             if refusal is not None:
-                await send_refusal(refusal, send)
+                await refusal.send(send)
                 return
 
         body = await self._receive_body(scope, receive, send, journal=not is_admin)

@@ -51,3 +51,16 @@ def test_loading_the_pytest_plugin_imports_nothing_heavy() -> None:
         "print(sgp_fake.SGPFake.__name__, 'sgp_fake.fake' in sys.modules)"
     )
     assert _python(code).splitlines() == ["[]", "SGPFake True"]
+
+
+def test_in_process_fakes_do_not_load_the_access_policy() -> None:
+    # Only an app a server listens with has an access policy; in-process fakes, admin API
+    # included, neither check one nor import it.
+    code = (
+        "import sys, sgp_fake;"
+        "client = sgp_fake.SGPFake(admin=True).client();"
+        "print(client.get('/v4/model-templates').status_code,"
+        " client.post('/_fake/reset').status_code);"
+        "print('sgp_fake.access' in sys.modules)"
+    )
+    assert _python(code).split() == ["200", "200", "False"]
