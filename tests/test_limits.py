@@ -195,7 +195,7 @@ def test_live_server_refuses_a_huge_declared_body_without_waiting_for_it(
     fake, server = small_limit_server
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(
-            b"POST /v4/model-templates HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\n"
+            b"POST /v4/model-templates HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: k\r\n"
             b"content-type: application/json\r\ncontent-length: 10000000000\r\n\r\n"
         )
         # Not one byte of the 10 GB body is sent; the answer comes anyway.
@@ -222,7 +222,7 @@ def test_live_server_cuts_off_an_endless_chunked_body(small_limit_server: Any) -
 
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(
-            b"POST /v4/model-templates HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\n"
+            b"POST /v4/model-templates HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: k\r\n"
             b"content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
         )
         pourer = threading.Thread(target=pour, args=(sock,), daemon=True)

@@ -53,7 +53,7 @@ def _connect(server: LiveServer) -> socket.socket:
 
 def _half_body_request(length: int = len(BODY)) -> bytes:
     head = (
-        b"POST /v4/model-templates HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\n"
+        b"POST /v4/model-templates HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: k\r\n"
         b"content-type: application/json\r\ncontent-length: %d\r\n\r\n" % length
     )
     return head + BODY[: len(BODY) // 2]
@@ -118,7 +118,9 @@ def test_a_client_that_stops_reading_does_not_block_others(
     with fake.client() as client:
         for i in range(300):
             client.post("/v4/model-templates", json=minimal_body(name=f"t{i}"))
-    listing = b"GET /v4/model-templates?limit=300 HTTP/1.1\r\nhost: x\r\nx-api-key: k\r\n\r\n"
+    listing = (
+        b"GET /v4/model-templates?limit=300 HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: k\r\n\r\n"
+    )
     with _connect(server) as reader:
         reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         # Pipelined requests for ~150 KB answers each, never read: the server's writes stall.
