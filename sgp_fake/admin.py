@@ -26,7 +26,7 @@ from .errors import NotFound, RequestValidationError
 from .faults import FaultRule
 from .models import ModelTemplateResponse
 from .openapi import build_openapi, schema_ref
-from .ratelimit import RateLimit
+from .ratelimit import MAX_BURST, MIN_RATE, RateLimit
 from .validation import validate_body
 
 __all__ = [
@@ -119,8 +119,15 @@ class RateLimitSpec(BaseModel):
 
     model_config = _FORBID
 
-    rate: float = Field(gt=0, description="Requests per second each API key may make on average.")
-    burst: int = Field(ge=1, description="Requests an API key may make at once.")
+    # The bounds of RateLimit, as constraints, so that the schema shows them and a limit that
+    # cannot work is a 422 like any other invalid field.
+    rate: float = Field(
+        ge=MIN_RATE,
+        allow_inf_nan=False,
+        description="Requests per second each API key may make on average: a finite number, "
+        f"at least {MIN_RATE} (one request per {1 / MIN_RATE:.0f} seconds).",
+    )
+    burst: int = Field(ge=1, le=MAX_BURST, description="Requests an API key may make at once.")
 
 
 class RateLimitState(BaseModel):
