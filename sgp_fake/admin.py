@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Callable, Dict, List, Literal, Optional, Protocol
+from typing import Any, Awaitable, Callable, Dict, List, Literal, Optional, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
@@ -162,6 +162,10 @@ class ResetResult(BaseModel):
 class RequestView(BaseModel):
     """One journal entry: a request and its answer."""
 
+    sequence: int = Field(
+        description="The entry's number: 1 for the fake's first request, one more for each "
+        "next; never reused, not even after DELETE /_fake/requests or a reset."
+    )
     method: str
     path: str
     query: str = Field(description="The raw query string.")
@@ -179,14 +183,38 @@ class RequestLog(BaseModel):
     requests: List[RequestView]
 
 
+# Query parameters: unknown ones are refused, as unknown body fields are.
+
+
+class _NoParams(BaseModel):
+    model_config = _FORBID
+
+
 class _ResetParams(BaseModel):
+    model_config = _FORBID
+
     account_id: Optional[str] = Field(
         None, description="Remove only this account's templates, and nothing else."
     )
 
 
 class _RequestsParams(BaseModel):
-    limit: Optional[int] = Field(None, ge=0, description="Only the newest N requests.")
+    model_config = _FORBID
+
+    limit: Optional[int] = Field(
+        None,
+        ge=0,
+        description="At most N requests: the newest N, or with after, the first N after it.",
+    )
+    after: Optional[int] = Field(
+        None,
+        ge=0,
+        description="Only requests with a greater sequence number, to page forward: pass the "
+        "sequence of the last request read.",
+    )
+
+
+_QUERY_SCOPE_KEY = "sgp_fake.admin_query"
 
 
 def _query(model: type[BaseModel], request: Request) -> Any:
@@ -196,6 +224,19 @@ def _query(model: type[BaseModel], request: Request) -> Any:
         raise RequestValidationError(
             [{**e, "loc": ["query", *e["loc"]]} for e in exc.errors(include_url=False)]
         ) from None
+
+
+_Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _checking_query(endpoint: _Endpoint, params: type[BaseModel]) -> _Endpoint:
+    """``endpoint`` behind a check of the query string, whose values it finds in the scope."""
+
+    async def checked(request: Request) -> Response:
+        request.scope[_QUERY_SCOPE_KEY] = _query(params, request)
+        return await endpoint(request)
+
+    return checked
 
 
 def _body(model: type[BaseModel], request: Request) -> Any:
@@ -228,7 +269,7 @@ class _Admin:
         self.backend = backend
 
     async def reset(self, request: Request) -> Response:
-        params: _ResetParams = _query(_ResetParams, request)
+        params: _ResetParams = request.scope[_QUERY_SCOPE_KEY]
         store = self.backend.store
         if params.account_id is not None:
             deleted = store.clear(params.account_id)
@@ -251,10 +292,15 @@ class _Admin:
         return self._state()
 
     async def get_requests(self, request: Request) -> Response:
-        params: _RequestsParams = _query(_RequestsParams, request)
-        entries = self.backend.journal.entries()
-        if params.limit is not None:
-            entries = entries[len(entries) - params.limit :] if params.limit else []
+        params: _RequestsParams = request.scope[_QUERY_SCOPE_KEY]
+        journal = self.backend.journal
+        if params.after is not None:
+            # Paging forward: the oldest entries after the cursor.
+            entries = journal.entries_after(params.after, params.limit)
+        else:
+            entries = journal.entries()
+            if params.limit is not None:
+                entries = entries[len(entries) - params.limit :] if params.limit else []
         return json_response({"requests": [e.to_dict() for e in entries]})
 
     async def delete_requests(self, request: Request) -> Response:
@@ -315,23 +361,26 @@ def admin_routes(backend: AdminBackend) -> list[BaseRoute]:
     """The admin API's routes, bound to ``backend``; pass them to ``create_app``."""
     admin = _Admin(backend)
     p = ADMIN_PREFIX
-    table: list[tuple[str, Callable[[Request], Any], str]] = [
-        ("/reset", admin.reset, "POST"),
-        ("/state", admin.get_state, "GET"),
-        ("/state", admin.put_state, "PUT"),
-        ("/requests", admin.get_requests, "GET"),
-        ("/requests", admin.delete_requests, "DELETE"),
-        ("/faults", admin.add_fault, "POST"),
-        ("/faults", admin.list_faults, "GET"),
-        ("/faults", admin.clear_faults, "DELETE"),
-        ("/faults/{fault_id}", admin.delete_fault, "DELETE"),
-        ("/rate-limit", admin.get_rate_limit, "GET"),
-        ("/rate-limit", admin.put_rate_limit, "PUT"),
-        ("/rate-limit", admin.delete_rate_limit, "DELETE"),
-        ("/coverage", admin.get_coverage, "GET"),
-        ("/coverage", admin.clear_coverage, "DELETE"),
+    table: list[tuple[str, _Endpoint, str, type[BaseModel]]] = [
+        ("/reset", admin.reset, "POST", _ResetParams),
+        ("/state", admin.get_state, "GET", _NoParams),
+        ("/state", admin.put_state, "PUT", _NoParams),
+        ("/requests", admin.get_requests, "GET", _RequestsParams),
+        ("/requests", admin.delete_requests, "DELETE", _NoParams),
+        ("/faults", admin.add_fault, "POST", _NoParams),
+        ("/faults", admin.list_faults, "GET", _NoParams),
+        ("/faults", admin.clear_faults, "DELETE", _NoParams),
+        ("/faults/{fault_id}", admin.delete_fault, "DELETE", _NoParams),
+        ("/rate-limit", admin.get_rate_limit, "GET", _NoParams),
+        ("/rate-limit", admin.put_rate_limit, "PUT", _NoParams),
+        ("/rate-limit", admin.delete_rate_limit, "DELETE", _NoParams),
+        ("/coverage", admin.get_coverage, "GET", _NoParams),
+        ("/coverage", admin.clear_coverage, "DELETE", _NoParams),
     ]
-    return [Route(p + path, endpoint, methods=[method]) for path, endpoint, method in table]
+    return [
+        Route(p + path, _checking_query(endpoint, params), methods=[method])
+        for path, endpoint, method, params in table
+    ]
 
 
 # -- OpenAPI -----------------------------------------------------------------------------------
@@ -407,7 +456,10 @@ def admin_paths() -> dict[str, Any]:
                 "fake_get_requests",
                 "The request journal",
                 {**_ok("Requests, oldest first", RequestLog), **_INVALID},
-                parameters=[_param("limit", _RequestsParams)],
+                description="Without parameters, every request the journal keeps. limit=N gives "
+                "the newest N; after=S the requests numbered above S, and with limit=N only the "
+                "first N of those: pass the last sequence read to get the next page.",
+                parameters=[_param("limit", _RequestsParams), _param("after", _RequestsParams)],
             ),
             "delete": _operation(
                 "fake_clear_requests", "Clear the journal", _ok("Cleared", RequestLog)

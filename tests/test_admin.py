@@ -180,6 +180,82 @@ def test_requests_journal_and_limit(client: httpx.Client, admin: httpx.Client) -
     assert admin.get("/_fake/requests").json() == {"requests": []}
 
 
+def test_requests_page_forward_by_sequence(client: httpx.Client, admin: httpx.Client) -> None:
+    for index in range(5):
+        client.get(f"/v4/model-templates/t{index}")
+
+    def sequences(**params: Any) -> list[int]:
+        answer = admin.get("/_fake/requests", params=params)
+        assert answer.status_code == 200, answer.text
+        return [r["sequence"] for r in answer.json()["requests"]]
+
+    assert sequences() == [1, 2, 3, 4, 5]
+    assert sequences(limit=2) == [4, 5]  # the newest two, oldest first
+    assert sequences(after=2) == [3, 4, 5]
+    assert sequences(after=2, limit=2) == [3, 4]  # the next page after 2
+    assert sequences(after=5) == []
+    # a reader pages through everything, then picks up only what came since
+    cursor, seen = 0, []
+    while page := sequences(after=cursor, limit=2):
+        seen += page
+        cursor = page[-1]
+    assert seen == [1, 2, 3, 4, 5]
+    admin.delete("/_fake/requests")
+    client.get("/v4/model-templates/t5")
+    admin.post("/_fake/reset")
+    client.get("/v4/model-templates/t6")
+    new = admin.get("/_fake/requests", params={"after": cursor}).json()["requests"]
+    assert [(r["sequence"], r["path"]) for r in new] == [(7, "/v4/model-templates/t6")]
+    bad = admin.get("/_fake/requests", params={"after": -1})
+    assert (bad.status_code, bad.json()["detail"][0]["loc"]) == (422, ["query", "after"])
+
+
+def admin_operations(fake: SGPFake) -> list[tuple[str, str]]:
+    return sorted(
+        (method, route.path.replace("{fault_id}", "fault_1"))  # type: ignore[attr-defined]
+        for route in fake.app.routes
+        if route.path.startswith(ADMIN_PREFIX)  # type: ignore[attr-defined]
+        for method in route.methods - {"HEAD"}  # type: ignore[attr-defined]
+    )
+
+
+def test_every_admin_route_refuses_unknown_query_parameters(
+    admin_fake: SGPFake, client: httpx.Client, admin: httpx.Client
+) -> None:
+    create(client)
+    admin_fake.faults.add(FaultRule(path="/nowhere", status=500))
+    admin_fake.rate_limiter.configure(RateLimit(1, 5))
+    before = admin.get("/_fake/state").json(), admin.get("/_fake/faults").json()
+    operations = admin_operations(admin_fake)
+    assert len(operations) == 14
+    bodies = {
+        "/_fake/state": {"model_templates": []},
+        "/_fake/faults": {"status": 503},
+        "/_fake/rate-limit": {"rate": 2, "burst": 2},
+    }
+    # each route's own parameters, valid; the others are unknown to it
+    known = {("POST", "/_fake/reset"): "account_id", ("GET", "/_fake/requests"): "limit"}
+    params = {"account_id": "acct_1", "limit": "1", "colour": "red"}
+    for method, path in operations:
+        body = bodies.get(path) if method in ("PUT", "POST") else None
+        answer = admin.request(method, path, params=params, json=body)
+        assert answer.status_code == 422, (method, path, answer.text)
+        assert answer.json()["detail"] == [
+            {
+                "type": "extra_forbidden",
+                "loc": ["query", name],
+                "msg": "Extra inputs are not permitted",
+                "input": value,
+            }
+            for name, value in params.items()
+            if name != known.get((method, path))
+        ], (method, path)
+    # refused before anything was done
+    assert (admin.get("/_fake/state").json(), admin.get("/_fake/faults").json()) == before
+    assert admin_fake.rate_limiter.limit == RateLimit(1, 5)
+    assert len(admin_fake.journal) == 1
+
+
 # -- faults --------------------------------------------------------------------------------------
 
 
