@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Awaitable, Callable, Dict, List, Literal, Optional, Protocol
+from typing import Annotated, Any, Awaitable, Callable, Dict, List, Literal, Optional, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticSerializationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from .app import ADMIN_PREFIX, BODY_SCOPE_KEY, Backend, json_response
 from .coverage import Coverage, CoverageReport
-from .errors import NotFound, RequestValidationError
+from .errors import BodyParseError, NotFound, RequestValidationError
 from .faults import FaultRule
 from .models import ModelTemplateResponse
 from .openapi import build_openapi, schema_ref
@@ -30,6 +31,7 @@ from .ratelimit import MAX_BURST, MIN_RATE, RateLimit
 from .validation import validate_body
 
 __all__ = [
+    "MAX_TEMPLATE_ID_LENGTH",
     "AdminBackend",
     "FaultList",
     "FaultSpec",
@@ -40,6 +42,7 @@ __all__ = [
     "RequestView",
     "ResetResult",
     "StateDocument",
+    "StateTemplate",
     "admin_openapi_bytes",
     "admin_routes",
 ]
@@ -136,12 +139,56 @@ class RateLimitState(BaseModel):
     rate_limit: Optional[RateLimitSpec]
 
 
+MAX_TEMPLATE_ID_LENGTH = 1024
+"""The longest id ``PUT /_fake/state`` takes: percent-encoded (up to 12 bytes a character), its
+URL stays under the 16 KiB a server such as uvicorn reads for a request head."""
+
+
+def _reachable_id(template_id: str) -> str:
+    """``template_id`` if ``GET /v4/model-templates/{id}`` can reach it; else ``ValueError``.
+
+    The route matches one path segment of the percent-decoded path, so an id may hold any
+    character a client can percent-encode (the official SDK does), except '/'.
+    """
+    if not template_id:
+        raise ValueError("a template id cannot be empty: GET /v4/model-templates/ is the list")
+    if "/" in template_id:
+        raise ValueError("a template id cannot contain '/': it must be one path segment")
+    if template_id in (".", ".."):
+        raise ValueError("a template id cannot be '.' or '..': clients remove such path segments")
+    if len(template_id) > MAX_TEMPLATE_ID_LENGTH:
+        raise ValueError(
+            f"a template id has at most {MAX_TEMPLATE_ID_LENGTH} characters, "
+            "so that a URL can carry it"
+        )
+    try:
+        template_id.encode()
+    except UnicodeEncodeError:
+        raise ValueError("a template id must be text UTF-8 can encode, as URLs carry it") from None
+    return template_id
+
+
+class StateTemplate(ModelTemplateResponse):
+    """A template of ``/_fake/state``: as the API answers it, with an id a route can reach."""
+
+    id: Annotated[str, AfterValidator(_reachable_id)] = Field(
+        description="Unique, opaque identifier of the template, reached at "
+        "/v4/model-templates/{id} (percent-encoded): not empty, no '/', not '.' or '..'.",
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": MAX_TEMPLATE_ID_LENGTH,
+            "pattern": "^[^/]+$",
+            "not": {"enum": [".", ".."]},
+        },
+    )
+
+
 class StateDocument(BaseModel):
     """The store's content: body of ``GET`` and ``PUT /_fake/state``."""
 
     model_config = _FORBID
 
-    model_templates: List[ModelTemplateResponse] = Field(description="Oldest first.")
+    model_templates: List[StateTemplate] = Field(description="Oldest first.")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> StateDocument:
@@ -288,7 +335,11 @@ class _Admin:
 
     async def put_state(self, request: Request) -> Response:
         document: StateDocument = _body(StateDocument, request)
-        self.backend.store.replace_all(document.model_templates)
+        try:
+            self.backend.store.replace_all(document.model_templates)
+        except PydanticSerializationError as exc:
+            # A lone surrogate in a string: JSON can carry it, UTF-8 cannot (as on create).
+            raise BodyParseError() from exc
         return self._state()
 
     async def get_requests(self, request: Request) -> Response:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from typing import Any, Iterator
+from urllib.parse import quote
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from pydantic_core import PydanticSerializationError
 
-from sgp_fake import SGPFake
-from sgp_fake.admin import FaultSpec
+from sgp_fake import LiveServer, SGPFake
+from sgp_fake.admin import MAX_TEMPLATE_ID_LENGTH, FaultSpec
 from sgp_fake.app import ADMIN_PREFIX
 from sgp_fake.faults import FaultRule
 from sgp_fake.ratelimit import RateLimit
@@ -140,6 +144,133 @@ def test_put_state_rejects_bad_documents_and_changes_nothing(
     first = answer.json()["detail"][0]
     assert (first["type"], first["loc"]) == error
     assert admin.get("/_fake/state").json() == {"model_templates": [existing]}
+
+
+# Ids of every kind: any text, path syntax, percent signs, lone surrogates, the longest.
+TEMPLATE_IDS = (
+    st.text(max_size=12)
+    | st.text(st.sampled_from("./%?#;:@ a\\\x00\n~é"), max_size=4)
+    | st.text(st.characters(categories=["Cs", "Ll", "So"]), min_size=1, max_size=3)
+    | st.sampled_from(["x", "😀"]).flatmap(
+        lambda c: st.sampled_from([c * MAX_TEMPLATE_ID_LENGTH, c * (MAX_TEMPLATE_ID_LENGTH + 1)])
+    )
+)
+
+
+def reached(fake: SGPFake, template_id: str) -> tuple[bool, bool]:
+    """Whether httpx (percent-encoding the id) and the official SDK retrieve ``template_id``."""
+    with fake.client() as client:
+        try:
+            answer = client.get("/v4/model-templates/" + quote(template_id, safe=""))
+            # "." is the list's path once the client removed the dot segment: no "id" there
+            by_http = answer.status_code == 200 and answer.json().get("id") == template_id
+        except (httpx.HTTPError, UnicodeError):
+            by_http = False
+    with fake.sdk_client(max_retries=0) as sdk:
+        try:
+            by_sdk = sdk.model_templates.retrieve(template_id).id == template_id
+        except Exception:  # the SDK refuses the id itself, or the fake answers 404
+            by_sdk = False
+    return by_http, by_sdk
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(template_id=TEMPLATE_IDS)
+@example(template_id="")  # the list's own path, reachable by no template
+@example(template_id="a/b")
+@example(template_id="..")
+@example(template_id="a%2Fb")  # a percent sign is just a character of an id
+@example(template_id="\ud800")
+def test_put_state_takes_exactly_the_ids_a_client_can_reach(template_id: str) -> None:
+    pytest.importorskip("scale_gp")
+    # Stored behind the door's back, is the id reachable at all?
+    behind = SGPFake()
+    try:
+        behind.store.put(template(template_id))
+    except PydanticSerializationError:  # not even JSON text UTF-8 can carry
+        reachable = False
+    else:
+        reachable = all(reached(behind, template_id))
+    fake = SGPFake(admin=True)
+    with fake.client(api_key=None) as admin:
+        # json.dumps escapes what is not ASCII, so a lone surrogate travels as JSON text can
+        document = {"model_templates": [template(template_id)]}
+        answer = admin.put("/_fake/state", content=json.dumps(document))
+    if answer.status_code == 200:
+        assert reachable
+        assert reached(fake, template_id) == (True, True)
+    else:
+        assert answer.status_code == 422, answer.text
+        [error] = answer.json()["detail"]
+        assert error["loc"] == ["body", "model_templates", 0, "id"]
+        assert error["msg"].startswith("Value error, a template id ")
+        assert not reachable or len(template_id) > MAX_TEMPLATE_ID_LENGTH
+        assert len(fake.store) == 0
+
+
+@pytest.mark.parametrize(
+    ("template_id", "reason"),
+    [
+        ("", "cannot be empty"),
+        ("a/b", "cannot contain '/'"),
+        (".", "cannot be '.' or '..'"),
+        ("..", "cannot be '.' or '..'"),
+        ("x" * (MAX_TEMPLATE_ID_LENGTH + 1), f"at most {MAX_TEMPLATE_ID_LENGTH} characters"),
+        ("a\udc80", "text UTF-8 can encode"),
+    ],
+)
+def test_put_state_says_why_an_id_is_refused(
+    admin: httpx.Client, template_id: str, reason: str
+) -> None:
+    document = json.dumps({"model_templates": [template(template_id)]})
+    answer = admin.put("/_fake/state", content=document)
+    assert answer.status_code == 422
+    [error] = answer.json()["detail"]
+    assert (error["type"], error["loc"]) == ("value_error", ["body", "model_templates", 0, "id"])
+    assert reason in error["msg"]
+
+
+def test_seeded_ids_are_reached_over_a_socket() -> None:
+    scale_gp = pytest.importorskip("scale_gp")
+    ids = ["a?b", "a#b", "100%", "a%2Fb", "a b", "\x00", "é", "...", "a\\b"]
+    ids.append("😀" * MAX_TEMPLATE_ID_LENGTH)  # the longest, each character 12 bytes in a URL
+    fake = SGPFake(admin=True)
+    with (
+        LiveServer(fake.app) as server,
+        httpx.Client(base_url=server.url, timeout=TIMEOUT) as http,
+        scale_gp.SGPClient(api_key="k", base_url=server.url, max_retries=0) as sdk,
+    ):
+        document = {"model_templates": [template(i) for i in ids]}
+        assert http.put("/_fake/state", json=document).status_code == 200
+        for template_id in ids:
+            answer = http.get(
+                "/v4/model-templates/" + quote(template_id, safe=""), headers={"x-api-key": "k"}
+            )
+            assert (answer.status_code, answer.json()["id"]) == (200, template_id)
+            assert sdk.model_templates.retrieve(template_id).id == template_id
+
+
+def test_put_state_with_a_string_utf8_cannot_carry_is_400_and_changes_nothing(
+    client: httpx.Client, admin: httpx.Client
+) -> None:
+    existing = create(client)
+    # A lone surrogate, valid in JSON text as an escape; the last template holds it.
+    document = {"model_templates": [template("t-1"), template("t-2", name="\ud800")]}
+    answer = admin.put("/_fake/state", content=json.dumps(document))
+    assert answer.status_code == 400
+    assert answer.json() == {"detail": "There was an error parsing the body"}
+    assert admin.get("/_fake/state").json() == {"model_templates": [existing]}
+
+
+@pytest.mark.parametrize("created_at", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"])
+def test_put_state_keeps_a_time_utc_cannot_hold_as_given(
+    client: httpx.Client, admin: httpx.Client, created_at: str
+) -> None:
+    # A valid date-time, before year 1 or after 9999 once in UTC: kept with its own offset.
+    document = {"model_templates": [template("t", created_at=created_at)]}
+    answer = admin.put("/_fake/state", json=document)
+    assert answer.status_code == 200, answer.text
+    assert client.get("/v4/model-templates/t").json()["created_at"] == created_at
 
 
 def test_put_state_rejects_a_body_that_is_not_json(admin: httpx.Client) -> None:
