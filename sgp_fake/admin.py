@@ -26,7 +26,7 @@ from .coverage import Coverage, CoverageReport
 from .errors import BodyParseError, NotFound, RequestValidationError
 from .faults import FaultRule
 from .models import ModelTemplateResponse
-from .openapi import build_openapi, schema_ref
+from .openapi import REF_TEMPLATE, build_openapi, error_response, schema_ref
 from .ratelimit import MAX_BURST, MIN_RATE, RateLimit
 from .validation import validate_body
 
@@ -474,8 +474,30 @@ def _param(name: str, model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
+_BODY_ERRORS = {
+    "400": error_response(
+        "A body that cannot be read as JSON text (invalid UTF-8, nesting too deep), or a string "
+        "UTF-8 cannot encode"
+    ),
+    "413": error_response("A body over the fake's size limit"),
+}
+
+
 def _operation(op_id: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"tags": _TAG, "summary": summary, "operationId": op_id, **extra, "responses": responses}
+    # Every admin route answers 422 to a query parameter it does not define; those that read a
+    # body, 400 and 413 to one they cannot read.
+    errors = {**(_BODY_ERRORS if "requestBody" in extra else {}), **_INVALID}
+    merged = {**responses, **errors}
+    return {
+        "tags": _TAG,
+        "summary": summary,
+        "operationId": op_id,
+        **extra,
+        "responses": {status: merged[status] for status in sorted(merged)},
+    }
+
+
+_NO_COVERAGE = error_response("Coverage is not recorded by this fake")
 
 
 def admin_paths() -> dict[str, Any]:
@@ -486,7 +508,7 @@ def admin_paths() -> dict[str, Any]:
             "post": _operation(
                 "fake_reset",
                 "Reset the fake",
-                {**_ok("Reset", ResetResult), **_INVALID},
+                _ok("Reset", ResetResult),
                 description="Empties the store, the journal, the faults and the rate limit; with "
                 "account_id, only that account's templates. Coverage is kept.",
                 parameters=[_param("account_id", _ResetParams)],
@@ -497,7 +519,7 @@ def admin_paths() -> dict[str, Any]:
             "put": _operation(
                 "fake_put_state",
                 "Replace every template",
-                {**_ok("The new state", StateDocument), **_INVALID},
+                _ok("The new state", StateDocument),
                 description="Validated as a whole: an invalid document changes nothing.",
                 requestBody=_json_body(StateDocument),
             ),
@@ -506,7 +528,7 @@ def admin_paths() -> dict[str, Any]:
             "get": _operation(
                 "fake_get_requests",
                 "The request journal",
-                {**_ok("Requests, oldest first", RequestLog), **_INVALID},
+                _ok("Requests, oldest first", RequestLog),
                 description="Without parameters, every request the journal keeps. limit=N gives "
                 "the newest N; after=S the requests numbered above S, and with limit=N only the "
                 "first N of those: pass the last sequence read to get the next page.",
@@ -520,7 +542,7 @@ def admin_paths() -> dict[str, Any]:
             "post": _operation(
                 "fake_add_fault",
                 "Add a fault rule",
-                {**_ok("The rule", FaultView, "201"), **_INVALID},
+                _ok("The rule", FaultView, "201"),
                 requestBody=_json_body(FaultSpec),
             ),
             "get": _operation(
@@ -536,7 +558,7 @@ def admin_paths() -> dict[str, Any]:
                 "Remove one fault rule",
                 {
                     **_ok("The remaining rules", FaultList),
-                    "404": {"description": "No rule with that id"},
+                    "404": error_response("No rule with that id"),
                 },
                 parameters=[
                     {
@@ -555,7 +577,7 @@ def admin_paths() -> dict[str, Any]:
             "put": _operation(
                 "fake_set_rate_limit",
                 "Set the rate limit",
-                {**_ok("In force", RateLimitState), **_INVALID},
+                _ok("In force", RateLimitState),
                 description="Over it the fake answers 429 with retry-after, retry-after-ms and "
                 "x-ratelimit-* headers. Every bucket starts full.",
                 requestBody=_json_body(RateLimitSpec),
@@ -570,13 +592,13 @@ def admin_paths() -> dict[str, Any]:
                 "Contract coverage",
                 {
                     **_ok("What the traffic so far exercised", CoverageReport),
-                    "404": {"description": "Not recorded"},
+                    "404": _NO_COVERAGE,
                 },
             ),
             "delete": _operation(
                 "fake_clear_coverage",
                 "Clear the coverage",
-                {**_ok("Cleared", CoverageReport), "404": {"description": "Not recorded"}},
+                {**_ok("Cleared", CoverageReport), "404": _NO_COVERAGE},
             ),
         },
     }
@@ -599,4 +621,45 @@ def admin_openapi_bytes() -> bytes:
             CoverageReport,
         ),
     )
+    _refuse_unknown_fields(
+        document["components"]["schemas"], "StateDocument", own={"StateDocument", "StateTemplate"}
+    )
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+def _refuse_unknown_fields(schemas: dict[str, Any], root: str, own: set[str]) -> None:
+    """Make the schema ``root`` refuse unknown properties at every level, as its body does.
+
+    Admin bodies are validated with ``extra="forbid"`` throughout, but the SGP models they
+    contain accept unknown fields; each of those gets a copy that says otherwise, named with a
+    ``-Strict`` suffix, which the admin schemas refer to. Schemas in ``own`` are the admin
+    API's alone and change in place.
+    """
+    prefix = REF_TEMPLATE.format(model="")
+    done: set[str] = set()
+
+    def strict(name: str) -> str:
+        schema = schemas[name]
+        if "properties" not in schema:
+            return name  # an enum, say: nothing to refuse
+        target = name if name in own else f"{name}-Strict"
+        if target not in done:
+            done.add(target)
+            copy = json.loads(json.dumps(schema))
+            copy["additionalProperties"] = False
+            schemas[target] = copy
+            refer(copy)
+        return target
+
+    def refer(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(prefix):
+                node["$ref"] = prefix + strict(ref[len(prefix) :])
+            for value in node.values():
+                refer(value)
+        elif isinstance(node, list):
+            for value in node:
+                refer(value)
+
+    strict(root)

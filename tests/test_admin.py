@@ -7,14 +7,16 @@ from typing import Any, Iterator
 from urllib.parse import quote
 
 import httpx
+import jsonschema
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic_core import PydanticSerializationError
 
-from sgp_fake import LiveServer, SGPFake
+from sgp_fake import FakeSettings, LiveServer, SGPFake
 from sgp_fake.admin import MAX_TEMPLATE_ID_LENGTH, FaultSpec
 from sgp_fake.app import ADMIN_PREFIX
+from sgp_fake.factories import TemplateFactory
 from sgp_fake.faults import FaultRule
 from sgp_fake.ratelimit import RateLimit
 from sgp_fake.serve import ServerProcess
@@ -273,6 +275,42 @@ def test_put_state_keeps_a_time_utc_cannot_hold_as_given(
     assert client.get("/v4/model-templates/t").json()["created_at"] == created_at
 
 
+def test_the_state_schema_refuses_what_put_state_refuses(admin: httpx.Client) -> None:
+    components = admin.get("/openapi.json").json()["components"]
+    schema = jsonschema.Draft202012Validator(
+        {"$ref": "#/components/schemas/StateDocument", "components": components}
+    )
+    full = TemplateFactory(seed=3, optional="all").response()
+
+    def with_unknown_field(node: Any, target: int, seen: list[int]) -> Any:
+        # A copy of node with "colour" added to its target-th object (in document order).
+        if isinstance(node, dict):
+            seen.append(0)
+            copy = {k: with_unknown_field(v, target, seen) for k, v in node.items()}
+            if len(seen) - 1 == target:
+                copy["colour"] = "red"
+            return copy
+        if isinstance(node, list):
+            return [with_unknown_field(v, target, seen) for v in node]
+        return node
+
+    objects: list[int] = []
+    with_unknown_field(full, -1, objects)
+    documents = [{"model_templates": [full]}]
+    for target in range(len(objects)):
+        documents.append({"model_templates": [with_unknown_field(full, target, [])]})
+    documents += [{"model_templates": [{**full, "id": bad}]} for bad in ("", "a/b", ".", "..")]
+    verdicts = []
+    for document in documents:
+        answer = admin.put("/_fake/state", json=document)
+        assert answer.status_code in (200, 422), answer.text
+        assert schema.is_valid(document) == (answer.status_code == 200), (document, answer.text)
+        verdicts.append(answer.status_code)
+    # both kinds were met: free-form maps (env) take any key, models refuse unknown ones
+    assert verdicts.count(200) > 1
+    assert verdicts.count(422) > 5
+
+
 def test_put_state_rejects_a_body_that_is_not_json(admin: httpx.Client) -> None:
     answer = admin.put("/_fake/state", content=b"{oops")
     assert answer.status_code == 422
@@ -343,7 +381,7 @@ def test_requests_page_forward_by_sequence(client: httpx.Client, admin: httpx.Cl
 
 def admin_operations(fake: SGPFake) -> list[tuple[str, str]]:
     return sorted(
-        (method, route.path.replace("{fault_id}", "fault_1"))  # type: ignore[attr-defined]
+        (method, route.path)  # type: ignore[attr-defined]
         for route in fake.app.routes
         if route.path.startswith(ADMIN_PREFIX)  # type: ignore[attr-defined]
         for method in route.methods - {"HEAD"}  # type: ignore[attr-defined]
@@ -367,7 +405,8 @@ def test_every_admin_route_refuses_unknown_query_parameters(
     # each route's own parameters, valid; the others are unknown to it
     known = {("POST", "/_fake/reset"): "account_id", ("GET", "/_fake/requests"): "limit"}
     params = {"account_id": "acct_1", "limit": "1", "colour": "red"}
-    for method, path in operations:
+    for method, route in operations:
+        path = route.replace("{fault_id}", "fault_1")
         body = bodies.get(path) if method in ("PUT", "POST") else None
         answer = admin.request(method, path, params=params, json=body)
         assert answer.status_code == 422, (method, path, answer.text)
@@ -554,6 +593,53 @@ def test_openapi_documents_every_admin_route(admin_fake: SGPFake, admin: httpx.C
     assert set(schemas["FaultSpec"]["properties"]) == set(FaultSpec.model_fields)
     # SGP operations are unchanged next to the admin ones
     assert "/v4/model-templates" in document["paths"]
+
+
+def test_every_admin_route_answers_exactly_the_statuses_it_documents() -> None:
+    small = FakeSettings(max_body_size=10_000)
+    fake = SGPFake(small, admin=True, coverage=True)
+    bodies: dict[str, Any] = {
+        "/_fake/state": {"model_templates": [template("t-1")]},
+        "/_fake/faults": {"path": "/nowhere", "status": 503},
+        "/_fake/rate-limit": {"rate": 2, "burst": 2},
+    }
+    unreadable = [
+        b"\xff",  # not UTF-8
+        b"[" * 5000 + b"]" * 5000,  # nested deeper than the decoder goes
+        b"[" * 6000 + b"]" * 6000,  # over the size limit
+    ]
+    answered: dict[tuple[str, str], set[int]] = {}
+    with (
+        fake.client(api_key=None) as admin,
+        SGPFake(small, admin=True).client(api_key=None) as no_coverage,
+    ):
+        document = admin.get("/openapi.json").json()
+        for method, route in admin_operations(fake):
+            path = route
+            if "{fault_id}" in route:
+                rule = admin.post("/_fake/faults", json={"status": 500}).json()
+                path = route.replace("{fault_id}", rule["id"])
+            body = {"json": bodies[path]} if method in ("PUT", "POST") and path in bodies else {}
+            attempts: list[tuple[httpx.Client, str, dict[str, Any]]] = [
+                (admin, path, body),
+                (admin, path + "?colour=red", body),
+                (no_coverage, path, body),
+                (admin, "/_fake/faults/fault_unknown" if "{" in route else path, body),
+            ]
+            if body:
+                attempts += [(admin, path, {"content": content}) for content in unreadable]
+                attempts.append((admin, path, {"json": {"colour": "red"}}))
+            answered[(method, route)] = {
+                client.request(method, url, **kwargs).status_code
+                for client, url, kwargs in attempts
+            }
+    documented = {
+        (method.upper(), path): {int(status) for status in operation["responses"]}
+        for path, item in document["paths"].items()
+        if path.startswith(ADMIN_PREFIX)
+        for method, operation in item.items()
+    }
+    assert answered == documented
 
 
 # -- over a real server ---------------------------------------------------------------------------
