@@ -188,7 +188,9 @@ class StateDocument(BaseModel):
 
     model_config = _FORBID
 
-    model_templates: List[StateTemplate] = Field(description="Oldest first.")
+    model_templates: List[StateTemplate] = Field(
+        description="Oldest first; no two with the same id."
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> StateDocument:
