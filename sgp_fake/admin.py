@@ -4,12 +4,13 @@ This is how test suites in any language, and CI scripts, drive the standalone se
 load and read its state, read the request journal, inject faults, set a rate limit and read the
 contract coverage. The routes need no API key, never appear in the journal, faults or coverage,
 and are documented in ``/openapi.json`` under the tag ``sgp-fake admin``. Bodies are JSON (the
-content type is not checked, so a bare ``curl -d`` works); invalid ones answer 422 exactly as
-the SGP routes do, and change nothing.
+content type is not checked, so a bare ``curl -d`` works); invalid ones, and query parameters a
+route does not define, answer 422 exactly as the SGP routes do, and change nothing.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from typing import Annotated, Any, Awaitable, Callable, Dict, List, Literal, Optional, Protocol
@@ -647,10 +648,10 @@ def _refuse_unknown_fields(schemas: dict[str, Any], root: str, own: set[str]) ->
         target = name if name in own else f"{name}-Strict"
         if target not in done:
             done.add(target)
-            copy = json.loads(json.dumps(schema))
-            copy["additionalProperties"] = False
-            schemas[target] = copy
-            refer(copy)
+            strict_schema = copy.deepcopy(schema)
+            strict_schema["additionalProperties"] = False
+            schemas[target] = strict_schema
+            refer(strict_schema)
         return target
 
     def refer(node: Any) -> None:
