@@ -4,33 +4,36 @@ This is how test suites in any language, and CI scripts, drive the standalone se
 load and read its state, read the request journal, inject faults, set a rate limit and read the
 contract coverage. The routes need no API key, never appear in the journal, faults or coverage,
 and are documented in ``/openapi.json`` under the tag ``sgp-fake admin``. Bodies are JSON (the
-content type is not checked, so a bare ``curl -d`` works); invalid ones answer 422 exactly as
-the SGP routes do, and change nothing.
+content type is not checked, so a bare ``curl -d`` works); invalid ones, and query parameters a
+route does not define, answer 422 exactly as the SGP routes do, and change nothing.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
-from typing import Any, Callable, Dict, List, Literal, Optional, Protocol
+from typing import Annotated, Any, Awaitable, Callable, Dict, List, Literal, Optional, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticSerializationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from .app import ADMIN_PREFIX, BODY_SCOPE_KEY, Backend, json_response
 from .coverage import Coverage, CoverageReport
-from .errors import NotFound, RequestValidationError
-from .faults import FaultRule
+from .errors import BodyParseError, NotFound, RequestValidationError
+from .faults import MAX_LATENCY, FaultRule
 from .models import ModelTemplateResponse
-from .openapi import build_openapi, schema_ref
+from .openapi import REF_TEMPLATE, build_openapi, error_response, schema_ref
 from .query import parse_query
-from .ratelimit import RateLimit
+from .ratelimit import MAX_BURST, MIN_RATE, RateLimit
 from .validation import validate_body
 
 __all__ = [
+    "MAX_TEMPLATE_ID_LENGTH",
     "AdminBackend",
     "FaultList",
     "FaultSpec",
@@ -41,6 +44,7 @@ __all__ = [
     "RequestView",
     "ResetResult",
     "StateDocument",
+    "StateTemplate",
     "admin_openapi_bytes",
     "admin_routes",
 ]
@@ -106,7 +110,9 @@ class FaultSpec(BaseModel):
     body: Any = Field(
         None, description="Body of the answer (JSON); by default FastAPI's {'detail': ...}."
     )
-    latency: float = Field(0.0, ge=0, description="Seconds to wait before answering.")
+    latency: float = Field(
+        0.0, ge=0, le=MAX_LATENCY, description="Seconds to wait before answering."
+    )
     connection: Optional[Literal["reset", "empty"]] = Field(
         None,
         description="Break the connection instead of answering: 'reset' (TCP RST) or 'empty' "
@@ -154,8 +160,15 @@ class RateLimitSpec(BaseModel):
 
     model_config = _FORBID
 
-    rate: float = Field(gt=0, description="Requests per second each API key may make on average.")
-    burst: int = Field(ge=1, description="Requests an API key may make at once.")
+    # The bounds of RateLimit, as constraints, so that the schema shows them and a limit that
+    # cannot work is a 422 like any other invalid field.
+    rate: float = Field(
+        ge=MIN_RATE,
+        allow_inf_nan=False,
+        description="Requests per second each API key may make on average: a finite number, "
+        f"at least {MIN_RATE} (one request per {1 / MIN_RATE:.0f} seconds).",
+    )
+    burst: int = Field(ge=1, le=MAX_BURST, description="Requests an API key may make at once.")
 
 
 class RateLimitState(BaseModel):
@@ -164,12 +177,58 @@ class RateLimitState(BaseModel):
     rate_limit: Optional[RateLimitSpec]
 
 
+MAX_TEMPLATE_ID_LENGTH = 1024
+"""The longest id ``PUT /_fake/state`` takes: percent-encoded (up to 12 bytes a character), its
+URL stays under the 16 KiB a server such as uvicorn reads for a request head."""
+
+
+def _reachable_id(template_id: str) -> str:
+    """``template_id`` if ``GET /v4/model-templates/{id}`` can reach it; else ``ValueError``.
+
+    The route matches one path segment of the percent-decoded path, so an id may hold any
+    character a client can percent-encode (the official SDK does), except '/'.
+    """
+    if not template_id:
+        raise ValueError("a template id cannot be empty: GET /v4/model-templates/ is the list")
+    if "/" in template_id:
+        raise ValueError("a template id cannot contain '/': it must be one path segment")
+    if template_id in (".", ".."):
+        raise ValueError("a template id cannot be '.' or '..': clients remove such path segments")
+    if len(template_id) > MAX_TEMPLATE_ID_LENGTH:
+        raise ValueError(
+            f"a template id has at most {MAX_TEMPLATE_ID_LENGTH} characters, "
+            "so that a URL can carry it"
+        )
+    try:
+        template_id.encode()
+    except UnicodeEncodeError:
+        raise ValueError("a template id must be text UTF-8 can encode, as URLs carry it") from None
+    return template_id
+
+
+class StateTemplate(ModelTemplateResponse):
+    """A template of ``/_fake/state``: as the API answers it, with an id a route can reach."""
+
+    id: Annotated[str, AfterValidator(_reachable_id)] = Field(
+        description="Unique, opaque identifier of the template, reached at "
+        "/v4/model-templates/{id} (percent-encoded): not empty, no '/', not '.' or '..'.",
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": MAX_TEMPLATE_ID_LENGTH,
+            "pattern": "^[^/]+$",
+            "not": {"enum": [".", ".."]},
+        },
+    )
+
+
 class StateDocument(BaseModel):
     """The store's content: body of ``GET`` and ``PUT /_fake/state``."""
 
     model_config = _FORBID
 
-    model_templates: List[ModelTemplateResponse] = Field(description="Oldest first.")
+    model_templates: List[StateTemplate] = Field(
+        description="Oldest first; no two with the same id."
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> StateDocument:
@@ -190,6 +249,10 @@ class ResetResult(BaseModel):
 class RequestView(BaseModel):
     """One journal entry: a request and its answer."""
 
+    sequence: int = Field(
+        description="The entry's number: 1 for the fake's first request, one more for each "
+        "next; never reused, not even after DELETE /_fake/requests or a reset."
+    )
     method: str
     path: str
     query: str = Field(description="The raw query string.")
@@ -211,14 +274,38 @@ class RequestLog(BaseModel):
     requests: List[RequestView]
 
 
+# Query parameters: unknown ones are refused, as unknown body fields are.
+
+
+class _NoParams(BaseModel):
+    model_config = _FORBID
+
+
 class _ResetParams(BaseModel):
+    model_config = _FORBID
+
     account_id: Optional[str] = Field(
         None, description="Remove only this account's templates, and nothing else."
     )
 
 
 class _RequestsParams(BaseModel):
-    limit: Optional[int] = Field(None, ge=0, description="Only the newest N requests.")
+    model_config = _FORBID
+
+    limit: Optional[int] = Field(
+        None,
+        ge=0,
+        description="At most N requests: the newest N, or with after, the first N after it.",
+    )
+    after: Optional[int] = Field(
+        None,
+        ge=0,
+        description="Only requests with a greater sequence number, to page forward: pass the "
+        "sequence of the last request read.",
+    )
+
+
+_QUERY_SCOPE_KEY = "sgp_fake.admin_query"
 
 
 def _query(model: type[BaseModel], request: Request) -> Any:
@@ -228,6 +315,19 @@ def _query(model: type[BaseModel], request: Request) -> Any:
         raise RequestValidationError(
             [{**e, "loc": ["query", *e["loc"]]} for e in exc.errors(include_url=False)]
         ) from None
+
+
+_Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _checking_query(endpoint: _Endpoint, params: type[BaseModel]) -> _Endpoint:
+    """``endpoint`` behind a check of the query string, whose values it finds in the scope."""
+
+    async def checked(request: Request) -> Response:
+        request.scope[_QUERY_SCOPE_KEY] = _query(params, request)
+        return await endpoint(request)
+
+    return checked
 
 
 def _body(model: type[BaseModel], request: Request) -> Any:
@@ -260,7 +360,7 @@ class _Admin:
         self.backend = backend
 
     async def reset(self, request: Request) -> Response:
-        params: _ResetParams = _query(_ResetParams, request)
+        params: _ResetParams = request.scope[_QUERY_SCOPE_KEY]
         store = self.backend.store
         if params.account_id is not None:
             deleted = store.clear(params.account_id)
@@ -279,14 +379,23 @@ class _Admin:
 
     async def put_state(self, request: Request) -> Response:
         document: StateDocument = _body(StateDocument, request)
-        self.backend.store.replace_all(document.model_templates)
+        try:
+            self.backend.store.replace_all(document.model_templates)
+        except PydanticSerializationError as exc:
+            # A lone surrogate in a string: JSON can carry it, UTF-8 cannot (as on create).
+            raise BodyParseError() from exc
         return self._state()
 
     async def get_requests(self, request: Request) -> Response:
-        params: _RequestsParams = _query(_RequestsParams, request)
-        entries = self.backend.journal.entries()
-        if params.limit is not None:
-            entries = entries[len(entries) - params.limit :] if params.limit else []
+        params: _RequestsParams = request.scope[_QUERY_SCOPE_KEY]
+        journal = self.backend.journal
+        if params.after is not None:
+            # Paging forward: the oldest entries after the cursor.
+            entries = journal.entries_after(params.after, params.limit)
+        else:
+            entries = journal.entries()
+            if params.limit is not None:
+                entries = entries[len(entries) - params.limit :] if params.limit else []
         return json_response({"requests": [e.to_dict() for e in entries]})
 
     async def delete_requests(self, request: Request) -> Response:
@@ -347,23 +456,26 @@ def admin_routes(backend: AdminBackend) -> list[BaseRoute]:
     """The admin API's routes, bound to ``backend``; pass them to ``create_app``."""
     admin = _Admin(backend)
     p = ADMIN_PREFIX
-    table: list[tuple[str, Callable[[Request], Any], str]] = [
-        ("/reset", admin.reset, "POST"),
-        ("/state", admin.get_state, "GET"),
-        ("/state", admin.put_state, "PUT"),
-        ("/requests", admin.get_requests, "GET"),
-        ("/requests", admin.delete_requests, "DELETE"),
-        ("/faults", admin.add_fault, "POST"),
-        ("/faults", admin.list_faults, "GET"),
-        ("/faults", admin.clear_faults, "DELETE"),
-        ("/faults/{fault_id}", admin.delete_fault, "DELETE"),
-        ("/rate-limit", admin.get_rate_limit, "GET"),
-        ("/rate-limit", admin.put_rate_limit, "PUT"),
-        ("/rate-limit", admin.delete_rate_limit, "DELETE"),
-        ("/coverage", admin.get_coverage, "GET"),
-        ("/coverage", admin.clear_coverage, "DELETE"),
+    table: list[tuple[str, _Endpoint, str, type[BaseModel]]] = [
+        ("/reset", admin.reset, "POST", _ResetParams),
+        ("/state", admin.get_state, "GET", _NoParams),
+        ("/state", admin.put_state, "PUT", _NoParams),
+        ("/requests", admin.get_requests, "GET", _RequestsParams),
+        ("/requests", admin.delete_requests, "DELETE", _NoParams),
+        ("/faults", admin.add_fault, "POST", _NoParams),
+        ("/faults", admin.list_faults, "GET", _NoParams),
+        ("/faults", admin.clear_faults, "DELETE", _NoParams),
+        ("/faults/{fault_id}", admin.delete_fault, "DELETE", _NoParams),
+        ("/rate-limit", admin.get_rate_limit, "GET", _NoParams),
+        ("/rate-limit", admin.put_rate_limit, "PUT", _NoParams),
+        ("/rate-limit", admin.delete_rate_limit, "DELETE", _NoParams),
+        ("/coverage", admin.get_coverage, "GET", _NoParams),
+        ("/coverage", admin.clear_coverage, "DELETE", _NoParams),
     ]
-    return [Route(p + path, endpoint, methods=[method]) for path, endpoint, method in table]
+    return [
+        Route(p + path, _checking_query(endpoint, params), methods=[method])
+        for path, endpoint, method, params in table
+    ]
 
 
 # -- OpenAPI -----------------------------------------------------------------------------------
@@ -406,8 +518,30 @@ def _param(name: str, model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
+_BODY_ERRORS = {
+    "400": error_response(
+        "A body that cannot be read as JSON text (invalid UTF-8, nesting too deep), or a string "
+        "UTF-8 cannot encode"
+    ),
+    "413": error_response("A body over the fake's size limit"),
+}
+
+
 def _operation(op_id: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"tags": _TAG, "summary": summary, "operationId": op_id, **extra, "responses": responses}
+    # Every admin route answers 422 to a query parameter it does not define; those that read a
+    # body, 400 and 413 to one they cannot read.
+    errors = {**(_BODY_ERRORS if "requestBody" in extra else {}), **_INVALID}
+    merged = {**responses, **errors}
+    return {
+        "tags": _TAG,
+        "summary": summary,
+        "operationId": op_id,
+        **extra,
+        "responses": {status: merged[status] for status in sorted(merged)},
+    }
+
+
+_NO_COVERAGE = error_response("Coverage is not recorded by this fake")
 
 
 def admin_paths() -> dict[str, Any]:
@@ -418,7 +552,7 @@ def admin_paths() -> dict[str, Any]:
             "post": _operation(
                 "fake_reset",
                 "Reset the fake",
-                {**_ok("Reset", ResetResult), **_INVALID},
+                _ok("Reset", ResetResult),
                 description="Empties the store, the journal, the faults and the rate limit; with "
                 "account_id, only that account's templates. Coverage is kept.",
                 parameters=[_param("account_id", _ResetParams)],
@@ -429,7 +563,7 @@ def admin_paths() -> dict[str, Any]:
             "put": _operation(
                 "fake_put_state",
                 "Replace every template",
-                {**_ok("The new state", StateDocument), **_INVALID},
+                _ok("The new state", StateDocument),
                 description="Validated as a whole: an invalid document changes nothing.",
                 requestBody=_json_body(StateDocument),
             ),
@@ -438,8 +572,11 @@ def admin_paths() -> dict[str, Any]:
             "get": _operation(
                 "fake_get_requests",
                 "The request journal",
-                {**_ok("Requests, oldest first", RequestLog), **_INVALID},
-                parameters=[_param("limit", _RequestsParams)],
+                _ok("Requests, oldest first", RequestLog),
+                description="Without parameters, every request the journal keeps. limit=N gives "
+                "the newest N; after=S the requests numbered above S, and with limit=N only the "
+                "first N of those: pass the last sequence read to get the next page.",
+                parameters=[_param("limit", _RequestsParams), _param("after", _RequestsParams)],
             ),
             "delete": _operation(
                 "fake_clear_requests", "Clear the journal", _ok("Cleared", RequestLog)
@@ -449,7 +586,7 @@ def admin_paths() -> dict[str, Any]:
             "post": _operation(
                 "fake_add_fault",
                 "Add a fault rule",
-                {**_ok("The rule", FaultView, "201"), **_INVALID},
+                _ok("The rule", FaultView, "201"),
                 requestBody=_json_body(FaultSpec),
             ),
             "get": _operation(
@@ -465,7 +602,7 @@ def admin_paths() -> dict[str, Any]:
                 "Remove one fault rule",
                 {
                     **_ok("The remaining rules", FaultList),
-                    "404": {"description": "No rule with that id"},
+                    "404": error_response("No rule with that id"),
                 },
                 parameters=[
                     {
@@ -484,7 +621,7 @@ def admin_paths() -> dict[str, Any]:
             "put": _operation(
                 "fake_set_rate_limit",
                 "Set the rate limit",
-                {**_ok("In force", RateLimitState), **_INVALID},
+                _ok("In force", RateLimitState),
                 description="Over it the fake answers 429 with retry-after, retry-after-ms and "
                 "x-ratelimit-* headers. Every bucket starts full.",
                 requestBody=_json_body(RateLimitSpec),
@@ -499,13 +636,13 @@ def admin_paths() -> dict[str, Any]:
                 "Contract coverage",
                 {
                     **_ok("What the traffic so far exercised", CoverageReport),
-                    "404": {"description": "Not recorded"},
+                    "404": _NO_COVERAGE,
                 },
             ),
             "delete": _operation(
                 "fake_clear_coverage",
                 "Clear the coverage",
-                {**_ok("Cleared", CoverageReport), "404": {"description": "Not recorded"}},
+                {**_ok("Cleared", CoverageReport), "404": _NO_COVERAGE},
             ),
         },
     }
@@ -588,4 +725,45 @@ def admin_openapi_bytes() -> bytes:
         "description": "Required by a server bound beyond loopback, or given a token with "
         "--admin-token or SGP_FAKE_ADMIN_TOKEN; other servers ignore it.",
     }
+    _refuse_unknown_fields(
+        document["components"]["schemas"], "StateDocument", own={"StateDocument", "StateTemplate"}
+    )
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+def _refuse_unknown_fields(schemas: dict[str, Any], root: str, own: set[str]) -> None:
+    """Make the schema ``root`` refuse unknown properties at every level, as its body does.
+
+    Admin bodies are validated with ``extra="forbid"`` throughout, but the SGP models they
+    contain accept unknown fields; each of those gets a copy that says otherwise, named with a
+    ``-Strict`` suffix, which the admin schemas refer to. Schemas in ``own`` are the admin
+    API's alone and change in place.
+    """
+    prefix = REF_TEMPLATE.format(model="")
+    done: set[str] = set()
+
+    def strict(name: str) -> str:
+        schema = schemas[name]
+        if "properties" not in schema:
+            return name  # an enum, say: nothing to refuse
+        target = name if name in own else f"{name}-Strict"
+        if target not in done:
+            done.add(target)
+            strict_schema = copy.deepcopy(schema)
+            strict_schema["additionalProperties"] = False
+            schemas[target] = strict_schema
+            refer(strict_schema)
+        return target
+
+    def refer(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(prefix):
+                node["$ref"] = prefix + strict(ref[len(prefix) :])
+            for value in node.values():
+                refer(value)
+        elif isinstance(node, list):
+            for value in node:
+                refer(value)
+
+    strict(root)

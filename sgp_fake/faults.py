@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["ConnectionFault", "FaultRule", "FaultRules"]
+__all__ = ["MAX_LATENCY", "ConnectionFault", "FaultRule", "FaultRules"]
 
 ConnectionFaultKind = Literal["reset", "empty"]
 
@@ -39,6 +39,9 @@ FIRED_AT_KEPT = 100
 """How many firing times a rule keeps (the latest)."""
 
 _RETRY_AFTER_HEADERS = frozenset({"retry-after", "retry-after-ms"})
+
+MAX_LATENCY = 86_400.0
+"""The longest latency a rule may add, in seconds (a day): longer would never end a test."""
 
 
 @dataclass
@@ -72,8 +75,8 @@ class FaultRule:
             raise ValueError("status must be an HTTP status code (100-599)")
         if self.times is not None and self.times < 1:
             raise ValueError("times must be at least 1, or None for every request")
-        if self.latency < 0:
-            raise ValueError("latency must not be negative")
+        if not 0 <= self.latency <= MAX_LATENCY:  # NaN too
+            raise ValueError(f"latency must be a number of seconds from 0 to {MAX_LATENCY:g}")
         if self.retry_after_ms is not None and self.retry_after_ms < 0:
             raise ValueError("retry_after_ms must not be negative")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from itertools import chain
+from itertools import chain, islice
 from typing import Any, Iterator, Sequence
 
 __all__ = ["DEFAULT_JOURNAL_LIMIT", "Journal", "JournalEntry"]
@@ -80,7 +80,8 @@ class JournalEntry:
     """One request and its answer; read-only.
 
     ``body`` and ``response_body`` are the raw bytes; :attr:`json` and :attr:`response_json`
-    decode them (``None`` when empty or not JSON).
+    decode them (``None`` when empty or not JSON). :attr:`sequence` numbers the entry within its
+    journal; equality compares the exchanges only, not their numbers.
     """
 
     # Every request is journaled, most entries are never read: the app hands over the raw ASGI
@@ -95,6 +96,7 @@ class JournalEntry:
         "_query",
         "_response_body",
         "_response_headers",
+        "_sequence",
         "_status",
         "_timed_out",
     )
@@ -111,7 +113,9 @@ class JournalEntry:
         response_headers: dict[str, str] | None = None,
         fault: str | None = None,
         timed_out: bool = False,
+        sequence: int = 0,
     ) -> None:
+        self._sequence = sequence
         self._method = method
         self._path = path
         self._query: str | bytes = query
@@ -140,8 +144,9 @@ class JournalEntry:
         )
 
     @classmethod
-    def _from_row(cls, row: _Row) -> JournalEntry:
+    def _from_row(cls, row: _Row, sequence: int = 0) -> JournalEntry:
         entry = cls.__new__(cls)
+        entry._sequence = sequence
         (
             entry._method,
             entry._path,
@@ -155,6 +160,15 @@ class JournalEntry:
             entry._timed_out,
         ) = row
         return entry
+
+    @property
+    def sequence(self) -> int:
+        """The entry's number in its journal: 1 for the first request, then one more for each.
+
+        Numbers are never reused while the journal lives, not even after :meth:`Journal.clear`
+        or once the size limit dropped older entries (0 for an entry built by hand).
+        """
+        return self._sequence
 
     @property
     def method(self) -> str:
@@ -242,7 +256,8 @@ class JournalEntry:
 
     def __repr__(self) -> str:
         return (
-            f"JournalEntry(method={self.method!r}, path={self.path!r}, query={self.query!r}, "
+            f"JournalEntry(sequence={self.sequence!r}, "
+            f"method={self.method!r}, path={self.path!r}, query={self.query!r}, "
             f"headers={self.headers!r}, body={self.body!r}, status={self.status!r}, "
             f"response_body={self.response_body!r}, response_headers={self.response_headers!r}, "
             f"fault={self.fault!r}, timed_out={self.timed_out!r})"
@@ -261,6 +276,7 @@ class JournalEntry:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view, as ``GET /_fake/requests`` answers it."""
         return {
+            "sequence": self.sequence,
             "method": self.method,
             "path": self.path,
             "query": self.query,
@@ -281,12 +297,18 @@ class JournalEntry:
 class Journal:
     """Thread-safe, ordered record of requests, oldest first.
 
-    Keeps at most ``limit`` entries (``None`` for no limit), dropping the oldest.
+    Keeps at most ``limit`` entries (``None`` for no limit), dropping the oldest. Entries are
+    numbered from 1 in the order they are recorded (:attr:`JournalEntry.sequence`); the numbers
+    go on across :meth:`clear` and dropped entries, so a reader can page with
+    :meth:`entries_after`.
     """
 
     def __init__(self, limit: int | None = DEFAULT_JOURNAL_LIMIT) -> None:
         self._lock = threading.Lock()
         self._entries: deque[_Row] = deque(maxlen=limit)
+        # How many entries were ever recorded: the newest kept entry has this number, and the
+        # kept ones are numbered consecutively up to it, so no number is stored per entry.
+        self._recorded = 0
 
     @property
     def recording(self) -> bool:
@@ -335,22 +357,44 @@ class Journal:
     def _append(self, row: _Row) -> None:
         with self._lock:
             self._entries.append(row)
+            self._recorded += 1
 
     def clear(self) -> None:
-        """Forget every entry."""
+        """Forget every entry (the numbering goes on)."""
         with self._lock:
             self._entries.clear()
+
+    @property
+    def last_sequence(self) -> int:
+        """The number of the newest entry ever recorded; 0 before the first."""
+        return self._recorded
+
+    def _numbered(self) -> tuple[list[_Row], int]:
+        """A snapshot of the kept rows and the number of the first one."""
+        with self._lock:
+            return list(self._entries), self._recorded - len(self._entries) + 1
+
+    def entries_after(self, sequence: int, limit: int | None = None) -> list[JournalEntry]:
+        """The entries numbered above ``sequence``, oldest first; at most the oldest ``limit``.
+
+        Pass the :attr:`~JournalEntry.sequence` of the last entry read to get the next ones.
+        """
+        with self._lock:
+            first = self._recorded - len(self._entries) + 1
+            start = min(max(sequence + 1 - first, 0), len(self._entries))
+            stop = len(self._entries) if limit is None else min(start + limit, len(self._entries))
+            rows = list(islice(self._entries, start, stop))
+        return [JournalEntry._from_row(row, first + start + i) for i, row in enumerate(rows)]
 
     def entries(
         self, method: str | None = None, path: str | None = None, status: int | None = None
     ) -> list[JournalEntry]:
         """The entries, oldest first, optionally only those with this method, path or status."""
-        with self._lock:
-            snapshot = list(self._entries)
+        snapshot, first = self._numbered()
         wanted = None if method is None else method.upper()
         return [
-            JournalEntry._from_row(row)
-            for row in snapshot
+            JournalEntry._from_row(row, sequence)
+            for sequence, row in enumerate(snapshot, first)
             if (wanted is None or row[0] == wanted)
             and (path is None or row[1] == path)
             and (status is None or row[5] == status)

@@ -260,7 +260,11 @@ class ModelTemplateResponse(_ModelTemplateFields):
         # Always UTC with an explicit offset ("+00:00"); a naive time is taken to be UTC.
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).isoformat()
+        try:
+            return value.astimezone(UTC).isoformat()
+        except OverflowError:
+            # Valid date-times UTC cannot hold (year 1 ahead of it, 9999 behind): as given.
+            return value.isoformat()
 
 
 class ValidationError(BaseModel):

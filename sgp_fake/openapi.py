@@ -23,7 +23,7 @@ from .models import (
     PaginatedModelTemplates,
 )
 
-__all__ = ["build_openapi", "openapi_bytes", "schema_ref"]
+__all__ = ["REF_TEMPLATE", "build_openapi", "error_response", "openapi_bytes", "schema_ref"]
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 SECURITY: list[dict[str, list[str]]] = [{"APIKeyHeader": []}]
@@ -51,6 +51,11 @@ def _error(description: str) -> dict[str, Any]:
             }
         },
     }
+
+
+def error_response(description: str) -> dict[str, Any]:
+    """An OpenAPI response whose body is FastAPI's error envelope, ``{"detail": ...}``."""
+    return _error(description)
 
 
 _VALIDATION = {"description": "Validation Error", "content": _json_content(HTTPValidationError)}

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import IO, Any, Generator, Mapping, Sequence
 
 import pydantic
+import pydantic_core
 import uvicorn
 import uvicorn.config
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -176,7 +177,12 @@ def _seed(fake: SGPFake, path: str) -> None:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "document"
         raise SetupError(f"seed file {path}: {where}: {first['msg']}") from None
-    fake.store.replace_all(document.model_templates)
+    try:
+        fake.store.replace_all(document.model_templates)
+    except pydantic_core.PydanticSerializationError:
+        raise SetupError(
+            f"seed file {path}: a string holds a lone surrogate, which UTF-8 cannot encode"
+        ) from None
 
 
 def _admin_token(args: argparse.Namespace) -> str | None:

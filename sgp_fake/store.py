@@ -330,9 +330,12 @@ class ModelTemplateStore:
         )
         body = model.model_dump_json(exclude_none=True).encode()
         with self._lock:
-            if model.id in self._by_id:
-                self._remove(model.id)
-            return self._insert(model.id, model.account_id, body)
+            return self._put(model.id, model.account_id, body)
+
+    def _put(self, template_id: str, account_id: str, body: bytes) -> StoredTemplate:
+        if template_id in self._by_id:
+            self._remove(template_id)
+        return self._insert(template_id, account_id, body)
 
     def _insert(self, template_id: str, account_id: str, body: bytes) -> StoredTemplate:
         self._seq += 1
@@ -384,15 +387,21 @@ class ModelTemplateStore:
             return len(ids)
 
     def replace_all(self, templates: Iterable[ModelTemplateResponse | dict[str, Any]]) -> None:
-        """Replace the whole store with ``templates`` (validated first: all or nothing)."""
+        """Replace the whole store with ``templates`` (validated first: all or nothing).
+
+        A template JSON cannot be written from (a lone surrogate in a string) raises
+        ``PydanticSerializationError`` and changes nothing.
+        """
         models = [
             t if isinstance(t, ModelTemplateResponse) else ModelTemplateResponse.model_validate(t)
             for t in templates
         ]
+        # Written out before anything is removed, so that a failure leaves the store as it was.
+        rows = [(m.id, m.account_id, m.model_dump_json(exclude_none=True).encode()) for m in models]
         with self._lock:
             self.clear()
-            for model in models:
-                self.put(model)
+            for row in rows:
+                self._put(*row)
 
     # -- reads ---------------------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ still handles the request, as a server does once a request has reached it.
 from __future__ import annotations
 
 from typing import Any, Coroutine, cast
-from urllib.parse import unquote
 
 import httpx
 from starlette.types import ASGIApp, Message, Scope
@@ -37,7 +36,8 @@ def _scope(request: httpx.Request, sync: bool) -> Scope:
         "method": request.method,
         "headers": [(k.lower(), v) for k, v in request.headers.raw],
         "scheme": url.scheme,
-        "path": unquote(url.path),
+        # httpx's url.path is already percent-decoded, as a server decodes the raw path once.
+        "path": url.path,
         "raw_path": url.raw_path.split(b"?", 1)[0],
         "query_string": url.query,
         "root_path": "",

@@ -53,3 +53,31 @@ def call_reference(method: str, url: str, **kwargs: Any) -> httpx.Response:
             return await client.request(method, url, **kwargs)
 
     return asyncio.run(go())
+
+
+def assert_same_status(response: Any, api_key: str | None = None) -> None:
+    """A create or list the fake answered is answered with the same status by the reference.
+
+    ``response`` is a schemathesis response. Requests the fake refuses before validating them
+    are skipped: without an API key (or with another than ``api_key``, when given), or with a
+    selected account; the reference app has no authentication.
+    """
+    request = response.request
+    path = request.path_url.split("?", 1)[0]
+    if path != "/v4/model-templates" or request.method not in ("GET", "POST"):
+        return
+    key = request.headers.get("x-api-key")
+    if not key or (api_key is not None and key != api_key):
+        return
+    if request.headers.get("x-selected-account-id"):
+        return
+    body = request.body.encode() if isinstance(request.body, str) else request.body
+    headers = {k: v for k, v in request.headers.items() if k.lower() == "content-type"}
+    expected = call_reference(request.method, request.path_url, content=body, headers=headers)
+    assert response.status_code == expected.status_code, (
+        request.method,
+        request.path_url,
+        body,
+        response.content[:500],
+        expected.content[:500],
+    )

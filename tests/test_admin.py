@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 from typing import Any, Iterator
+from urllib.parse import quote
 
 import httpx
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from pydantic_core import PydanticSerializationError
 
-from sgp_fake import SGPFake
-from sgp_fake.admin import FaultSpec
+from sgp_fake import FakeSettings, FakeTransport, LiveServer, SGPFake
+from sgp_fake.access import AccessPolicy
+from sgp_fake.admin import MAX_TEMPLATE_ID_LENGTH, FaultSpec
 from sgp_fake.app import ADMIN_PREFIX
+from sgp_fake.factories import TemplateFactory
 from sgp_fake.faults import FaultRule
 from sgp_fake.ratelimit import RateLimit
 from sgp_fake.serve import ServerProcess
@@ -143,6 +149,169 @@ def test_put_state_rejects_bad_documents_and_changes_nothing(
     assert admin.get("/_fake/state").json() == {"model_templates": [existing]}
 
 
+# Ids of every kind: any text, path syntax, percent signs, lone surrogates, the longest.
+TEMPLATE_IDS = (
+    st.text(max_size=12)
+    | st.text(st.sampled_from("./%?#;:@ a\\\x00\n~é"), max_size=4)
+    | st.text(st.characters(categories=["Cs", "Ll", "So"]), min_size=1, max_size=3)
+    | st.sampled_from(["x", "😀"]).flatmap(
+        lambda c: st.sampled_from([c * MAX_TEMPLATE_ID_LENGTH, c * (MAX_TEMPLATE_ID_LENGTH + 1)])
+    )
+)
+
+
+def reached(fake: SGPFake, template_id: str) -> tuple[bool, bool]:
+    """Whether httpx (percent-encoding the id) and the official SDK retrieve ``template_id``."""
+    with fake.client() as client:
+        try:
+            answer = client.get("/v4/model-templates/" + quote(template_id, safe=""))
+            # "." is the list's path once the client removed the dot segment: no "id" there
+            by_http = answer.status_code == 200 and answer.json().get("id") == template_id
+        except (httpx.HTTPError, UnicodeError):
+            by_http = False
+    with fake.sdk_client(max_retries=0) as sdk:
+        try:
+            by_sdk = sdk.model_templates.retrieve(template_id).id == template_id
+        except Exception:  # the SDK refuses the id itself, or the fake answers 404
+            by_sdk = False
+    return by_http, by_sdk
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(template_id=TEMPLATE_IDS)
+@example(template_id="")  # the list's own path, reachable by no template
+@example(template_id="a/b")
+@example(template_id="..")
+@example(template_id="a%2Fb")  # a percent sign is just a character of an id
+@example(template_id="\ud800")
+def test_put_state_takes_exactly_the_ids_a_client_can_reach(template_id: str) -> None:
+    pytest.importorskip("scale_gp")
+    # Stored behind the door's back, is the id reachable at all?
+    behind = SGPFake()
+    try:
+        behind.store.put(template(template_id))
+    except PydanticSerializationError:  # not even JSON text UTF-8 can carry
+        reachable = False
+    else:
+        reachable = all(reached(behind, template_id))
+    fake = SGPFake(admin=True)
+    with fake.client(api_key=None) as admin:
+        # json.dumps escapes what is not ASCII, so a lone surrogate travels as JSON text can
+        document = {"model_templates": [template(template_id)]}
+        answer = admin.put("/_fake/state", content=json.dumps(document))
+    if answer.status_code == 200:
+        assert reachable
+        assert reached(fake, template_id) == (True, True)
+    else:
+        assert answer.status_code == 422, answer.text
+        [error] = answer.json()["detail"]
+        assert error["loc"] == ["body", "model_templates", 0, "id"]
+        assert error["msg"].startswith("Value error, a template id ")
+        assert not reachable or len(template_id) > MAX_TEMPLATE_ID_LENGTH
+        assert len(fake.store) == 0
+
+
+@pytest.mark.parametrize(
+    ("template_id", "reason"),
+    [
+        ("", "cannot be empty"),
+        ("a/b", "cannot contain '/'"),
+        (".", "cannot be '.' or '..'"),
+        ("..", "cannot be '.' or '..'"),
+        ("x" * (MAX_TEMPLATE_ID_LENGTH + 1), f"at most {MAX_TEMPLATE_ID_LENGTH} characters"),
+        ("a\udc80", "text UTF-8 can encode"),
+    ],
+)
+def test_put_state_says_why_an_id_is_refused(
+    admin: httpx.Client, template_id: str, reason: str
+) -> None:
+    document = json.dumps({"model_templates": [template(template_id)]})
+    answer = admin.put("/_fake/state", content=document)
+    assert answer.status_code == 422
+    [error] = answer.json()["detail"]
+    assert (error["type"], error["loc"]) == ("value_error", ["body", "model_templates", 0, "id"])
+    assert reason in error["msg"]
+
+
+def test_seeded_ids_are_reached_over_a_socket() -> None:
+    scale_gp = pytest.importorskip("scale_gp")
+    ids = ["a?b", "a#b", "100%", "a%2Fb", "a b", "\x00", "é", "...", "a\\b"]
+    ids.append("😀" * MAX_TEMPLATE_ID_LENGTH)  # the longest, each character 12 bytes in a URL
+    fake = SGPFake(admin=True)
+    with (
+        LiveServer(fake.app) as server,
+        httpx.Client(base_url=server.url, timeout=TIMEOUT) as http,
+        scale_gp.SGPClient(api_key="k", base_url=server.url, max_retries=0) as sdk,
+    ):
+        document = {"model_templates": [template(i) for i in ids]}
+        assert http.put("/_fake/state", json=document).status_code == 200
+        for template_id in ids:
+            answer = http.get(
+                "/v4/model-templates/" + quote(template_id, safe=""), headers={"x-api-key": "k"}
+            )
+            assert (answer.status_code, answer.json()["id"]) == (200, template_id)
+            assert sdk.model_templates.retrieve(template_id).id == template_id
+
+
+def test_put_state_with_a_string_utf8_cannot_carry_is_400_and_changes_nothing(
+    client: httpx.Client, admin: httpx.Client
+) -> None:
+    existing = create(client)
+    # A lone surrogate, valid in JSON text as an escape; the last template holds it.
+    document = {"model_templates": [template("t-1"), template("t-2", name="\ud800")]}
+    answer = admin.put("/_fake/state", content=json.dumps(document))
+    assert answer.status_code == 400
+    assert answer.json() == {"detail": "There was an error parsing the body"}
+    assert admin.get("/_fake/state").json() == {"model_templates": [existing]}
+
+
+@pytest.mark.parametrize("created_at", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"])
+def test_put_state_keeps_a_time_utc_cannot_hold_as_given(
+    client: httpx.Client, admin: httpx.Client, created_at: str
+) -> None:
+    # A valid date-time, before year 1 or after 9999 once in UTC: kept with its own offset.
+    document = {"model_templates": [template("t", created_at=created_at)]}
+    answer = admin.put("/_fake/state", json=document)
+    assert answer.status_code == 200, answer.text
+    assert client.get("/v4/model-templates/t").json()["created_at"] == created_at
+
+
+def test_the_state_schema_refuses_what_put_state_refuses(admin: httpx.Client) -> None:
+    components = admin.get("/openapi.json").json()["components"]
+    schema = jsonschema.Draft202012Validator(
+        {"$ref": "#/components/schemas/StateDocument", "components": components}
+    )
+    full = TemplateFactory(seed=3, optional="all").response()
+
+    def with_unknown_field(node: Any, target: int, seen: list[int]) -> Any:
+        # A copy of node with "colour" added to its target-th object (in document order).
+        if isinstance(node, dict):
+            seen.append(0)
+            copy = {k: with_unknown_field(v, target, seen) for k, v in node.items()}
+            if len(seen) - 1 == target:
+                copy["colour"] = "red"
+            return copy
+        if isinstance(node, list):
+            return [with_unknown_field(v, target, seen) for v in node]
+        return node
+
+    objects: list[int] = []
+    with_unknown_field(full, -1, objects)
+    documents = [{"model_templates": [full]}]
+    for target in range(len(objects)):
+        documents.append({"model_templates": [with_unknown_field(full, target, [])]})
+    documents += [{"model_templates": [{**full, "id": bad}]} for bad in ("", "a/b", ".", "..")]
+    verdicts = []
+    for document in documents:
+        answer = admin.put("/_fake/state", json=document)
+        assert answer.status_code in (200, 422), answer.text
+        assert schema.is_valid(document) == (answer.status_code == 200), (document, answer.text)
+        verdicts.append(answer.status_code)
+    # both kinds were met: free-form maps (env) take any key, models refuse unknown ones
+    assert verdicts.count(200) > 1
+    assert verdicts.count(422) > 5
+
+
 def test_put_state_rejects_a_body_that_is_not_json(admin: httpx.Client) -> None:
     answer = admin.put("/_fake/state", content=b"{oops")
     assert answer.status_code == 422
@@ -179,6 +348,83 @@ def test_requests_journal_and_limit(client: httpx.Client, admin: httpx.Client) -
     assert len(admin.get("/_fake/requests").json()["requests"]) == 3
     assert admin.delete("/_fake/requests").json() == {"requests": []}
     assert admin.get("/_fake/requests").json() == {"requests": []}
+
+
+def test_requests_page_forward_by_sequence(client: httpx.Client, admin: httpx.Client) -> None:
+    for index in range(5):
+        client.get(f"/v4/model-templates/t{index}")
+
+    def sequences(**params: Any) -> list[int]:
+        answer = admin.get("/_fake/requests", params=params)
+        assert answer.status_code == 200, answer.text
+        return [r["sequence"] for r in answer.json()["requests"]]
+
+    assert sequences() == [1, 2, 3, 4, 5]
+    assert sequences(limit=2) == [4, 5]  # the newest two, oldest first
+    assert sequences(after=2) == [3, 4, 5]
+    assert sequences(after=2, limit=2) == [3, 4]  # the next page after 2
+    assert sequences(after=5) == []
+    # a reader pages through everything, then picks up only what came since
+    cursor, seen = 0, []
+    while page := sequences(after=cursor, limit=2):
+        seen += page
+        cursor = page[-1]
+    assert seen == [1, 2, 3, 4, 5]
+    admin.delete("/_fake/requests")
+    client.get("/v4/model-templates/t5")
+    admin.post("/_fake/reset")
+    client.get("/v4/model-templates/t6")
+    new = admin.get("/_fake/requests", params={"after": cursor}).json()["requests"]
+    assert [(r["sequence"], r["path"]) for r in new] == [(7, "/v4/model-templates/t6")]
+    bad = admin.get("/_fake/requests", params={"after": -1})
+    assert (bad.status_code, bad.json()["detail"][0]["loc"]) == (422, ["query", "after"])
+
+
+def admin_operations(fake: SGPFake) -> list[tuple[str, str]]:
+    return sorted(
+        (method, route.path)  # type: ignore[attr-defined]
+        for route in fake.app.routes
+        if route.path.startswith(ADMIN_PREFIX)  # type: ignore[attr-defined]
+        for method in route.methods - {"HEAD"}  # type: ignore[attr-defined]
+    )
+
+
+def test_every_admin_route_refuses_unknown_query_parameters(
+    admin_fake: SGPFake, client: httpx.Client, admin: httpx.Client
+) -> None:
+    create(client)
+    admin_fake.faults.add(FaultRule(path="/nowhere", status=500))
+    admin_fake.rate_limiter.configure(RateLimit(1, 5))
+    before = admin.get("/_fake/state").json(), admin.get("/_fake/faults").json()
+    operations = admin_operations(admin_fake)
+    assert len(operations) == 14
+    bodies = {
+        "/_fake/state": {"model_templates": []},
+        "/_fake/faults": {"status": 503},
+        "/_fake/rate-limit": {"rate": 2, "burst": 2},
+    }
+    # each route's own parameters, valid; the others are unknown to it
+    known = {("POST", "/_fake/reset"): "account_id", ("GET", "/_fake/requests"): "limit"}
+    params = {"account_id": "acct_1", "limit": "1", "colour": "red"}
+    for method, route in operations:
+        path = route.replace("{fault_id}", "fault_1")
+        body = bodies.get(path) if method in ("PUT", "POST") else None
+        answer = admin.request(method, path, params=params, json=body)
+        assert answer.status_code == 422, (method, path, answer.text)
+        assert answer.json()["detail"] == [
+            {
+                "type": "extra_forbidden",
+                "loc": ["query", name],
+                "msg": "Extra inputs are not permitted",
+                "input": value,
+            }
+            for name, value in params.items()
+            if name != known.get((method, path))
+        ], (method, path)
+    # refused before anything was done
+    assert (admin.get("/_fake/state").json(), admin.get("/_fake/faults").json()) == before
+    assert admin_fake.rate_limiter.limit == RateLimit(1, 5)
+    assert len(admin_fake.journal) == 1
 
 
 # -- faults --------------------------------------------------------------------------------------
@@ -405,6 +651,65 @@ def test_openapi_documents_every_admin_route(admin_fake: SGPFake, admin: httpx.C
     assert set(schemas["FaultSpec"]["properties"]) == set(FaultSpec.model_fields)
     # SGP operations are unchanged next to the admin ones
     assert "/v4/model-templates" in document["paths"]
+
+
+def test_every_admin_route_answers_exactly_the_statuses_it_documents() -> None:
+    small = FakeSettings(max_body_size=10_000)
+    fake = SGPFake(small, admin=True, coverage=True)
+    bodies: dict[str, Any] = {
+        "/_fake/state": {"model_templates": [template("t-1")]},
+        "/_fake/faults": {"path": "/nowhere", "status": 503},
+        "/_fake/rate-limit": {"rate": 2, "burst": 2},
+    }
+    unreadable = [
+        b"\xff",  # not UTF-8
+        b"[" * 5000 + b"]" * 5000,  # nested deeper than the decoder goes
+        b"[" * 6000 + b"]" * 6000,  # over the size limit
+    ]
+    answered: dict[tuple[str, str], set[int]] = {}
+    # As a loopback server given a token serves it: the access policy's refusals (a rebinding
+    # Host 400, a missing token 401, a cross-origin write 403) are documented too.
+    guarded = fake.app.with_access(AccessPolicy.for_bind("127.0.0.1", "t0ken"))
+    with (
+        fake.client(api_key=None) as admin,
+        SGPFake(small, admin=True).client(api_key=None) as no_coverage,
+        httpx.Client(
+            transport=FakeTransport(guarded), base_url="http://127.0.0.1:8000"
+        ) as server,
+    ):
+        document = admin.get("/openapi.json").json()
+        for method, route in admin_operations(fake):
+            path = route
+            if "{fault_id}" in route:
+                rule = admin.post("/_fake/faults", json={"status": 500}).json()
+                path = route.replace("{fault_id}", rule["id"])
+            body = {"json": bodies[path]} if method in ("PUT", "POST") and path in bodies else {}
+            attempts: list[tuple[httpx.Client, str, dict[str, Any]]] = [
+                (admin, path, body),
+                (admin, path + "?colour=red", body),
+                (no_coverage, path, body),
+                (admin, "/_fake/faults/fault_unknown" if "{" in route else path, body),
+            ]
+            token = {"authorization": "Bearer t0ken"}
+            attempts += [
+                (server, path, {**body, "headers": {"host": "evil.example", **token}}),
+                (server, path, body),
+                (server, path, {**body, "headers": {"origin": "http://evil.example", **token}}),
+            ]
+            if body:
+                attempts += [(admin, path, {"content": content}) for content in unreadable]
+                attempts.append((admin, path, {"json": {"colour": "red"}}))
+            answered[(method, route)] = {
+                client.request(method, url, **kwargs).status_code
+                for client, url, kwargs in attempts
+            }
+    documented = {
+        (method.upper(), path): {int(status) for status in operation["responses"]}
+        for path, item in document["paths"].items()
+        if path.startswith(ADMIN_PREFIX)
+        for method, operation in item.items()
+    }
+    assert answered == documented
 
 
 # -- over a real server ---------------------------------------------------------------------------

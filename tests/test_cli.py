@@ -360,12 +360,29 @@ def test_seed_file(start: Any, tmp_path: Path) -> None:
             assert client.get("/v4/model-templates").json()["total_item_count"] == 1
 
 
+# A seed file like the one test_seed_file loads, to break in one way.
+SEEDED = json.dumps(
+    [
+        {
+            **minimal_body(name="n"),
+            "id": "seeded",
+            "created_at": "2024-05-01T12:00:00Z",
+            "created_by_user_id": "seeder",
+            "created_by_identity_type": "user",
+        }
+    ]
+)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ("{not json", "seed file"),
         ('{"model_templates": [{"id": "x"}]}', "model_templates.0.name: Field required"),
         ('{"templates": []}', "model_templates: Field required"),
+        (SEEDED.replace('"seeded"', '""'), "model_templates.0.id: Value error, a template id"),
+        (SEEDED.replace('"seeded"', '"a/b"'), "cannot contain '/': it must be one path segment"),
+        (SEEDED.replace('"name": "n"', '"name": "\\ud800"'), "lone surrogate"),
     ],
 )
 def test_bad_seed_file_is_a_one_line_error(tmp_path: Path, content: str, message: str) -> None:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from sgp_fake import FaultRule, LiveServer, SGPFake
-from sgp_fake.faults import FIRED_AT_KEPT
+from sgp_fake.faults import FIRED_AT_KEPT, MAX_LATENCY
 from sgp_fake.serve import ServerProcess
 
 from .conftest import minimal_body
@@ -472,3 +472,21 @@ def test_a_rule_keeps_its_latest_firing_times_only(fake: SGPFake) -> None:
     assert rule.hits == FIRED_AT_KEPT + 5
     assert len(rule.fired_at) == FIRED_AT_KEPT
     assert rule.fired_at == sorted(rule.fired_at)
+
+
+@pytest.mark.parametrize("latency", [-1.0, float("nan"), float("inf"), 1e300, MAX_LATENCY * 2])
+def test_a_latency_that_could_never_end_is_refused(latency: float) -> None:
+    with pytest.raises(ValueError, match="latency"):
+        FaultRule(latency=latency)
+
+
+def test_the_admin_api_refuses_a_latency_that_could_never_end() -> None:
+    fake = SGPFake(admin=True)
+    with fake.client(api_key=None) as admin:
+        for raw in (b'{"latency": 1e999}', b'{"latency": 1e300}', b'{"latency": -1}'):
+            answer = admin.post("/_fake/faults", content=raw)
+            assert answer.status_code == 422, answer.text
+            assert answer.json()["detail"][0]["loc"] == ["body", "latency"]
+        assert admin.get("/_fake/faults").json() == {"faults": []}
+    # the longest allowed one is taken
+    assert FaultRule(latency=MAX_LATENCY).latency == MAX_LATENCY

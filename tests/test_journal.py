@@ -63,3 +63,31 @@ def test_entries_filter_by_status_alone_and_with_method_and_path(fake: SGPFake) 
     assert [e.path for e in journal.entries("GET", status=404)] == ["/v4/model-templates/missing"]
     assert journal.entries("POST", "/v4/model-templates", status=404) == []
     assert journal.entries(status=500) == []
+
+
+def test_entries_are_numbered_for_the_journals_whole_life() -> None:
+    fake = SGPFake(journal_limit=3)
+    journal = fake.journal
+    assert journal.last_sequence == 0
+    with fake.client() as client:
+        for index in range(5):
+            client.get(f"/v4/model-templates/t{index}")
+        # the limit dropped the two oldest; the kept ones keep their numbers
+        assert [(e.sequence, e.path) for e in journal] == [
+            (3, "/v4/model-templates/t2"),
+            (4, "/v4/model-templates/t3"),
+            (5, "/v4/model-templates/t4"),
+        ]
+        assert journal.last().sequence == journal.last_sequence == 5
+        assert [e.sequence for e in journal.entries_after(3)] == [4, 5]
+        assert [e.sequence for e in journal.entries_after(0, limit=2)] == [3, 4]
+        assert journal.entries_after(5) == []
+        journal.clear()
+        assert journal.entries_after(0) == []
+        client.get("/v4/model-templates")
+        fake.reset()
+        client.get("/v4/model-templates")
+    # neither a clear nor a reset starts the numbering over: a reader's cursor stays valid
+    assert [e.sequence for e in journal] == [7]
+    assert [e.path for e in journal.entries_after(5)] == ["/v4/model-templates"]
+    assert journal[0].to_dict()["sequence"] == 7

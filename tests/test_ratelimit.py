@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from sgp_fake import SGPFake
-from sgp_fake.ratelimit import RateLimit, RateLimiter
+from sgp_fake.ratelimit import MAX_BURST, MIN_RATE, RateLimit, RateLimiter
 from sgp_fake.serve import ServerProcess
 
 scale_gp = pytest.importorskip("scale_gp")
@@ -83,6 +87,104 @@ def test_buckets_are_per_key_and_reconfiguring_refills_them() -> None:
 def test_invalid_limits(rate: float, burst: int) -> None:
     with pytest.raises(ValueError, match=r"rate|burst"):
         RateLimit(rate, burst)
+
+
+# -- limits that cannot work are refused; the headers never fail ---------------------------------
+
+HEADER_MAX = 2**31 - 1  # the largest delay a client must parse (RFC 9111, section 1.2.2)
+WAITS = ("x-ratelimit-reset", "retry-after", "retry-after-ms")
+
+# Every float: subnormals, huge, infinite, NaN; and the edges of what works.
+RATES = st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=True) | st.sampled_from(
+    [MIN_RATE, math.nextafter(MIN_RATE, 0), 5e-324, 1e-320, 1e-300, 1.7976931348623157e308]
+)
+BURSTS = st.integers(-2, 2 * MAX_BURST) | st.sampled_from([0, 1, MAX_BURST, MAX_BURST + 1, 2**70])
+# Clock steps, backwards and NaN included: a custom clock is any callable.
+STEPS = st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=8)
+
+
+def can_work(rate: float, burst: int) -> bool:
+    return math.isfinite(rate) and rate >= MIN_RATE and 1 <= burst <= MAX_BURST
+
+
+def assert_sane_headers(headers: dict[str, str]) -> None:
+    for name, value in headers.items():
+        assert value.isdigit(), (name, value)
+        assert 0 <= int(value) <= HEADER_MAX, (name, value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rate=RATES, burst=BURSTS, steps=STEPS)
+@example(rate=1e-320, burst=1, steps=[0.0, 0.0])  # the rate that made every request a 500
+@example(rate=MIN_RATE, burst=MAX_BURST, steps=[0.0] * 3)
+def test_a_limit_exists_only_when_it_can_work(rate: float, burst: int, steps: list[float]) -> None:
+    if not can_work(rate, burst):
+        with pytest.raises(ValueError, match=r"^(rate|burst) must be "):
+            RateLimit(rate, burst)
+        return
+    clock = Clock()
+    limiter = RateLimiter(clock)
+    limiter.configure(RateLimit(rate, burst))
+    for step in [0.0, *steps]:
+        clock.now += step
+        verdict = limiter.check("k")
+        assert verdict is not None
+        assert_sane_headers(verdict.headers)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rate=RATES, burst=BURSTS, steps=STEPS)
+@example(rate=1e-320, burst=1, steps=[0.0])
+@example(rate=0.0, burst=1, steps=[0.0])
+def test_header_arithmetic_never_raises(rate: float, burst: int, steps: list[float]) -> None:
+    # Defence in depth: a limit that skipped the checks still gives headers, not exceptions.
+    limit = object.__new__(RateLimit)
+    object.__setattr__(limit, "rate", rate)
+    object.__setattr__(limit, "burst", burst)
+    clock = Clock()
+    limiter = RateLimiter(clock)
+    limiter.configure(limit)
+    for step in [0.0, 0.0, *steps]:
+        clock.now += step
+        verdict = limiter.check("k")
+        assert verdict is not None
+        # The waits are clamped; the counts are the limit's own figures, whatever they are.
+        assert_sane_headers({k: v for k, v in verdict.headers.items() if k in WAITS})
+
+
+def json_number(value: float) -> str:
+    # JSON has no infinity, but 1e999 is valid JSON that decodes to one; NaN has no spelling.
+    if math.isinf(value):
+        return "-1e999" if value < 0 else "1e999"
+    return json.dumps(value)  # NaN becomes the non-JSON NaN, which the fake refuses as such
+
+
+@settings(max_examples=200, deadline=None)
+@given(rate=RATES, burst=BURSTS)
+@example(rate=1e-320, burst=1)
+@example(rate=math.inf, burst=1)
+def test_the_admin_api_refuses_a_limit_that_cannot_work(rate: float, burst: int) -> None:
+    fake = SGPFake(admin=True)
+    with fake.client(api_key=None) as admin, fake.client() as client:
+        body = f'{{"rate": {json_number(rate)}, "burst": {burst}}}'
+        answer = admin.put("/_fake/rate-limit", content=body)
+        if can_work(rate, burst):
+            assert answer.status_code == 200, answer.text
+            assert answer.json() == {"rate_limit": {"rate": rate, "burst": burst}}
+            assert fake.rate_limiter.limit == RateLimit(rate, burst)
+        else:
+            assert answer.status_code == 422, answer.text
+            [error] = answer.json()["detail"][:1]
+            assert error["loc"][:2] in (["body", "rate"], ["body", "burst"]) or (
+                math.isnan(rate) and error["type"] == "json_invalid"
+            )
+            assert fake.rate_limiter.limit is None  # nothing changed
+        for _ in range(3):
+            answer = client.get(LIST)
+            assert answer.status_code in (200, 429)
+            assert_sane_headers(
+                {k: v for k, v in answer.headers.items() if k.startswith(("x-ratelimit", "retry"))}
+            )
 
 
 def test_app_answers_429_with_the_quota_headers(fake: SGPFake) -> None:

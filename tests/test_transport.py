@@ -122,3 +122,23 @@ def test_a_fake_and_its_client_are_freed_without_a_garbage_collection() -> None:
     finally:
         if enabled:
             gc.enable()
+
+
+@pytest.mark.asyncio
+async def test_the_path_is_percent_decoded_once_as_a_server_does(fake: SGPFake) -> None:
+    # "%2541" is an encoded "%41": the app must see "a%41", not "aA" (nor "a/b" for "%252F").
+    fake.store.put(
+        {
+            **minimal_body(),
+            "id": "a%41",
+            "created_at": "2024-01-01T00:00:00Z",
+            "created_by_user_id": "u",
+            "created_by_identity_type": "user",
+        }
+    )
+    with fake.client() as client:
+        assert client.get("/v4/model-templates/a%2541").json()["id"] == "a%41"
+        missing = client.get("/v4/model-templates/b%252Fc")
+        assert missing.json() == {"detail": "Model template b%2Fc not found"}
+    async with fake.async_client() as client:
+        assert (await client.get("/v4/model-templates/a%2541")).json()["id"] == "a%41"
