@@ -137,6 +137,26 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed distribution's version, looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        # importlib.metadata costs every start of the server about 30 ms; only --version needs it.
+        from importlib.metadata import version
+
+        print(f"{parser.prog} {version('sgp-fake')}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (``sgp-fake --help``)."""
     parser = argparse.ArgumentParser(
@@ -144,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=_DESCRIPTION,
         epilog="Run 'sgp-fake serve --help' for the server's options.",
     )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve = commands.add_parser(
         "serve",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 import shutil
@@ -95,6 +96,15 @@ def test_help_explains_every_flag() -> None:
         assert option in text
         assert help_text, f"{option} has no help text"
     assert READY_PREFIX.strip() in text  # the ready line is documented
+
+
+def test_version() -> None:
+    assert SGP_FAKE is not None
+    result = subprocess.run(
+        [SGP_FAKE, "--version"], capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == f"sgp-fake {importlib.metadata.version('sgp-fake')}\n"
 
 
 def test_no_command_prints_help_and_fails() -> None:
