@@ -190,10 +190,52 @@ def build_fake(args: argparse.Namespace) -> SGPFake:
     return fake
 
 
+def _listen(host: str, port: int) -> list[socket.socket]:
+    """Sockets bound to ``host:port``, made as uvicorn's own binding (asyncio's
+    ``create_server``) makes them: one per address the host resolves to, IPv6 ones IPv6 only.
+
+    Bound before uvicorn starts, so that an address in use (or a host that does not resolve)
+    is a one-line :class:`SetupError` rather than uvicorn's log lines and exit status 3.
+    """
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    sockets: list[socket.socket] = []
+    try:
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            try:
+                sock = socket.socket(family, kind, proto)
+            except OSError:
+                continue  # a family this machine does not have (asyncio skips it too)
+            sockets.append(sock)
+            # As asyncio: elsewhere SO_REUSEADDR would let two servers share a port.
+            if os.name == "posix" and sys.platform != "cygwin":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        reason = (exc.strerror or _one_line(exc)).lower()
+        raise SetupError(f"cannot listen on {shown}: {reason}") from None
+    if not sockets:
+        raise SetupError(f"cannot listen on {shown}: no usable address")
+    return sockets
+
+
 def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; return the exit status."""
     try:
-        fake = build_fake(args)
+        # The port first: a server that cannot listen must not open (or create) a state file.
+        listeners = _listen(args.host, args.port)
+        try:
+            fake = build_fake(args)
+        except BaseException:
+            for sock in listeners:
+                sock.close()
+            raise
     except SetupError as exc:
         print(f"sgp-fake: error: {exc}", file=sys.stderr, flush=True)
         return 1
@@ -217,7 +259,7 @@ def serve(args: argparse.Namespace) -> int:
             proxy_headers=False,
         )
         server = _Server(config)
-        server.run()
+        server.run(sockets=listeners)
     finally:
         fake.close()
     logging.shutdown()

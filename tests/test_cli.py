@@ -226,17 +226,28 @@ def test_log_level_warning_logs_no_request(start: Any, tmp_path: Path) -> None:
 def test_host_flag(start: Any) -> None:
     server = start("--host", "127.0.0.1")
     assert server.url.startswith("http://127.0.0.1:")
+    named = start("--host", "localhost")  # one socket per address the name resolves to
+    with api(named) as client:
+        assert client.get("/v4/model-templates").status_code == 200
 
 
-def test_explicit_port_and_port_in_use(start: Any) -> None:
+def test_explicit_port_and_port_in_use(start: Any, tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = start("--port", str(port))
     assert server.url == f"http://127.0.0.1:{port}"
-    result = run("serve", "--port", str(port))  # taken by the first server
-    assert result.returncode != 0
-    assert READY_PREFIX not in result.stdout
+    state_file = tmp_path / "state.db"
+    # Taken by the first server: one line, no traceback nor uvicorn's log lines.
+    result = run("serve", "--port", str(port), "--state-file", str(state_file))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"sgp-fake: error: cannot listen on 127.0.0.1:{port}: address already in use\n"
+    )
+    assert not state_file.exists()  # refused before anything was opened
+    with api(server) as client:  # the first server is unharmed
+        assert client.get("/v4/model-templates").status_code == 200
 
 
 def test_api_keys_and_identities(start: Any, tmp_path: Path) -> None:
