@@ -23,7 +23,8 @@ _SERVE_DESCRIPTION = """\
 Serve the fake over HTTP until interrupted (Ctrl-C or SIGTERM; exit status 0).
 
 Once listening it prints one line to standard output, 'sgp-fake listening on URL', for scripts
-to wait for; requests are logged to standard error, one line each. The admin API under
+to wait for; requests are logged to standard error, one line each, after a line naming the
+event loop and HTTP parser (uvloop and httptools where installed). The admin API under
 /_fake (reset, state, request journal, faults, rate limit, coverage) is described in
 URL/openapi.json.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import collections
 import contextlib
 import copy
@@ -52,6 +53,15 @@ class _Server(uvicorn.Server):
             # long as the process: keep it out of every later collection, which would otherwise
             # walk it each time and pause the answers for that long.
             gc.freeze()
+            # "uvloop" or "asyncio"; "httptools" or "h11": uvicorn picks the fast ones when
+            # they are installed, and a user comparing timings needs to know which ran.
+            loop = type(asyncio.get_running_loop()).__module__.partition(".")[0]
+            protocol = self.config.http_protocol_class.__module__.rpartition(".")[2]
+            print(
+                f"sgp-fake: serving with {loop} and {protocol.removesuffix('_impl')}",
+                file=sys.stderr,
+                flush=True,
+            )
             host, port = self.servers[0].sockets[0].getsockname()[:2]
             shown = f"[{host}]" if ":" in host else host
             print(f"{READY_PREFIX}http://{shown}:{port}", flush=True)
@@ -254,6 +264,10 @@ def serve(args: argparse.Namespace) -> int:
             log_level=args.log_level,
             lifespan="off",
             access_log=False,
+            # uvloop and httptools when importable (dependencies where they build), else
+            # asyncio's loop and h11: the server runs either way.
+            loop="auto",
+            http="auto",
             # Nothing here reads X-Forwarded-* (a fake is not deployed behind proxies), and
             # the middleware that applies them is another frame per request.
             proxy_headers=False,
