@@ -77,4 +77,8 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    # The public names, loaded or not, and the module's own dunders; not what the module
+    # needs for itself (importlib, TYPE_CHECKING, ...) nor the submodules importing a public
+    # name leaves behind as attributes.
+    dunders = (name for name in globals() if name.startswith("__") and name.endswith("__"))
+    return sorted({*__all__, *dunders})

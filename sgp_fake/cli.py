@@ -23,7 +23,8 @@ _SERVE_DESCRIPTION = """\
 Serve the fake over HTTP until interrupted (Ctrl-C or SIGTERM; exit status 0).
 
 Once listening it prints one line to standard output, 'sgp-fake listening on URL', for scripts
-to wait for; requests are logged to standard error, one line each. The admin API under
+to wait for; requests are logged to standard error, one line each, after a line naming the
+event loop and HTTP parser (uvloop and httptools where installed). The admin API under
 /_fake (reset, state, request journal, faults, rate limit, coverage) is described in
 URL/openapi.json.
 """
@@ -154,6 +155,26 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed distribution's version, looked up only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        # importlib.metadata costs every start of the server about 30 ms; only --version needs it.
+        from importlib.metadata import version
+
+        print(f"{parser.prog} {version('sgp-fake')}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (``sgp-fake --help``)."""
     parser = argparse.ArgumentParser(
@@ -161,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=_DESCRIPTION,
         epilog="Run 'sgp-fake serve --help' for the server's options.",
     )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve = commands.add_parser(
         "serve",

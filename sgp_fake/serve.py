@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import collections
 import contextlib
 import copy
@@ -68,6 +69,15 @@ class _Server(uvicorn.Server):
             # long as the process: keep it out of every later collection, which would otherwise
             # walk it each time and pause the answers for that long.
             gc.freeze()
+            # "uvloop" or "asyncio"; "httptools" or "h11": uvicorn picks the fast ones when
+            # they are installed, and a user comparing timings needs to know which ran.
+            loop = type(asyncio.get_running_loop()).__module__.partition(".")[0]
+            protocol = self.config.http_protocol_class.__module__.rpartition(".")[2]
+            print(
+                f"sgp-fake: serving with {loop} and {protocol.removesuffix('_impl')}",
+                file=sys.stderr,
+                flush=True,
+            )
             host, port = self.servers[0].sockets[0].getsockname()[:2]
             shown = f"[{host}]" if ":" in host else host
             lines = f"{READY_PREFIX}http://{shown}:{port}\n"
@@ -229,11 +239,53 @@ def build_fake(args: argparse.Namespace) -> SGPFake:
     return fake
 
 
+def _listen(host: str, port: int) -> list[socket.socket]:
+    """Sockets bound to ``host:port``, made as uvicorn's own binding (asyncio's
+    ``create_server``) makes them: one per address the host resolves to, IPv6 ones IPv6 only.
+
+    Bound before uvicorn starts, so that an address in use (or a host that does not resolve)
+    is a one-line :class:`SetupError` rather than uvicorn's log lines and exit status 3.
+    """
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    sockets: list[socket.socket] = []
+    try:
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            try:
+                sock = socket.socket(family, kind, proto)
+            except OSError:
+                continue  # a family this machine does not have (asyncio skips it too)
+            sockets.append(sock)
+            # As asyncio: elsewhere SO_REUSEADDR would let two servers share a port.
+            if os.name == "posix" and sys.platform != "cygwin":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        reason = (exc.strerror or _one_line(exc)).lower()
+        raise SetupError(f"cannot listen on {shown}: {reason}") from None
+    if not sockets:
+        raise SetupError(f"cannot listen on {shown}: no usable address")
+    return sockets
+
+
 def serve(args: argparse.Namespace) -> int:
     """Serve until SIGINT/SIGTERM; return the exit status."""
     try:
         token = _admin_token(args)
-        fake = build_fake(args)
+        # The port first: a server that cannot listen must not open (or create) a state file.
+        listeners = _listen(args.host, args.port)
+        try:
+            fake = build_fake(args)
+        except BaseException:
+            for sock in listeners:
+                sock.close()
+            raise
     except SetupError as exc:
         print(f"sgp-fake: error: {exc}", file=sys.stderr, flush=True)
         return 1
@@ -256,12 +308,16 @@ def serve(args: argparse.Namespace) -> int:
             log_level=args.log_level,
             lifespan="off",
             access_log=False,
+            # uvloop and httptools when importable (dependencies where they build), else
+            # asyncio's loop and h11: the server runs either way.
+            loop="auto",
+            http="auto",
             # Nothing here reads X-Forwarded-* (a fake is not deployed behind proxies), and
             # the middleware that applies them is another frame per request.
             proxy_headers=False,
         )
         server = _Server(config, access.admin_token if token is None else None)
-        server.run()
+        server.run(sockets=listeners)
     finally:
         fake.close()
     logging.shutdown()

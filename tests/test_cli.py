@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import json
 import re
 import shutil
@@ -15,6 +17,7 @@ from typing import Any, Iterator
 
 import httpx
 import pytest
+from packaging.requirements import Requirement
 
 from sgp_fake.cli import build_parser, load_api_keys, parse_api_key
 from sgp_fake.serve import READY_PREFIX, ServerProcess
@@ -96,6 +99,15 @@ def test_help_explains_every_flag() -> None:
         assert option in text
         assert help_text, f"{option} has no help text"
     assert READY_PREFIX.strip() in text  # the ready line is documented
+
+
+def test_version() -> None:
+    assert SGP_FAKE is not None
+    result = subprocess.run(
+        [SGP_FAKE, "--version"], capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == f"sgp-fake {importlib.metadata.version('sgp-fake')}\n"
 
 
 def test_no_command_prints_help_and_fails() -> None:
@@ -195,6 +207,51 @@ def test_console_script_ready_line_requests_and_sigterm(tmp_path: Path) -> None:
     assert re.search(r'"POST /v4/model-templates" 200 ', request_lines[0])
     assert re.search(r'"GET /v4/model-templates\?limit=1" 200 ', request_lines[2])
     assert re.search(r'"GET /v4/model-templates/\S+" 404 ', request_lines[4])
+    # Where they are installed (the default install, where they build), the fast ones.
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    assert [line for line in log.splitlines() if line.startswith("sgp-fake: ")] == [
+        f"sgp-fake: serving with {loop} and {parser}"
+    ]
+
+
+def test_serves_without_uvloop_and_httptools(tmp_path: Path) -> None:
+    # As on a platform where they cannot be installed: importing either fails.
+    without = (
+        "import sys; sys.modules['uvloop'] = sys.modules['httptools'] = None;"
+        "from sgp_fake.cli import main; sys.exit(main())"
+    )
+    log = tmp_path / "stderr.log"
+    server = ServerProcess(command=[sys.executable, "-c", without], stderr=log, timeout=TIMEOUT)
+    try:
+        server.start()
+        with api(server) as client:
+            created = client.post("/v4/model-templates", json=minimal_body())
+            assert created.status_code == 200
+            got = client.get(f"/v4/model-templates/{created.json()['id']}")
+            assert got.json() == created.json()
+    finally:
+        code = server.stop()
+    assert code == 0
+    assert list(server.output) == [READY_PREFIX + server.url]
+    assert "sgp-fake: serving with asyncio and h11\n" in log.read_text()
+
+
+def test_the_default_install_brings_uvloop_and_httptools() -> None:
+    requirements = [
+        Requirement(spec)
+        for spec in importlib.metadata.requires("sgp-fake") or []
+        if "extra ==" not in spec
+    ]
+    by_name = {requirement.name: requirement for requirement in requirements}
+    assert by_name["httptools"].marker is None  # uvicorn's "standard" extra: everywhere
+    uvloop = by_name["uvloop"].marker
+    assert uvloop is not None
+    linux = {"sys_platform": "linux", "platform_python_implementation": "CPython"}
+    assert uvloop.evaluate(linux)
+    for elsewhere in [{"sys_platform": "win32"}, {"sys_platform": "cygwin"}]:
+        assert not uvloop.evaluate({**linux, **elsewhere})
+    assert not uvloop.evaluate({**linux, "platform_python_implementation": "PyPy"})
 
 
 def test_sigint_exits_cleanly(start: Any) -> None:
@@ -217,17 +274,28 @@ def test_log_level_warning_logs_no_request(start: Any, tmp_path: Path) -> None:
 def test_host_flag(start: Any) -> None:
     server = start("--host", "127.0.0.1")
     assert server.url.startswith("http://127.0.0.1:")
+    named = start("--host", "localhost")  # one socket per address the name resolves to
+    with api(named) as client:
+        assert client.get("/v4/model-templates").status_code == 200
 
 
-def test_explicit_port_and_port_in_use(start: Any) -> None:
+def test_explicit_port_and_port_in_use(start: Any, tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = start("--port", str(port))
     assert server.url == f"http://127.0.0.1:{port}"
-    result = run("serve", "--port", str(port))  # taken by the first server
-    assert result.returncode != 0
-    assert READY_PREFIX not in result.stdout
+    state_file = tmp_path / "state.db"
+    # Taken by the first server: one line, no traceback nor uvicorn's log lines.
+    result = run("serve", "--port", str(port), "--state-file", str(state_file))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"sgp-fake: error: cannot listen on 127.0.0.1:{port}: address already in use\n"
+    )
+    assert not state_file.exists()  # refused before anything was opened
+    with api(server) as client:  # the first server is unharmed
+        assert client.get("/v4/model-templates").status_code == 200
 
 
 def test_api_keys_and_identities(start: Any, tmp_path: Path) -> None:

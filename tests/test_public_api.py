@@ -36,6 +36,18 @@ def test_all_is_the_public_surface() -> None:
     assert sorted(sgp_fake.__all__) == sorted(set(sgp_fake.__all__))
 
 
+def test_dir_shows_only_the_public_names() -> None:
+    for name in sgp_fake.__all__:
+        getattr(sgp_fake, name)  # every submodule with a public name is loaded...
+    # ...and left behind as an attribute of the package, as are the package's own helpers.
+    assert {"fake", "store", "annotations", "importlib"} <= set(vars(sgp_fake))
+    names = set(dir(sgp_fake))
+    assert {n for n in names if not (n.startswith("__") and n.endswith("__"))} == set(
+        sgp_fake.__all__
+    )
+    assert {"__doc__", "__version__", "__all__"} <= names
+
+
 def test_public_classes_and_functions_have_docstrings() -> None:
     for name in sgp_fake.__all__:
         obj = getattr(sgp_fake, name)
