@@ -279,11 +279,26 @@ def test_host_flag(start: Any) -> None:
         assert client.get("/v4/model-templates").status_code == 200
 
 
+def _start_on_a_free_port(start: Any, tmp_path: Path) -> tuple[ServerProcess, int]:
+    """A server started with ``--port`` set to a port that was free a moment before."""
+    # The port is free once the probe closes, but anything on the machine may take it before
+    # the server binds it (an outgoing connection picks its local port at random): on a busy
+    # machine, try another port then. The one-line error says which failure that was.
+    for attempt in range(5):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+        log = tmp_path / f"explicit-port-{attempt}.log"
+        try:
+            return start("--port", str(port), stderr=log), port
+        except RuntimeError:
+            if "address already in use" not in log.read_text():
+                raise
+    raise AssertionError("no free port in five tries")
+
+
 def test_explicit_port_and_port_in_use(start: Any, tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = start("--port", str(port))
+    server, port = _start_on_a_free_port(start, tmp_path)
     assert server.url == f"http://127.0.0.1:{port}"
     state_file = tmp_path / "state.db"
     # Taken by the first server: one line, no traceback nor uvicorn's log lines.

@@ -127,7 +127,7 @@ identities = st.builds(
 )
 
 
-@settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=requests, created_at=clock_times, identity=identities, template_id=text)
 def test_stored_json_is_the_response_models_json(
     body: dict[str, Any], created_at: datetime, identity: Identity, template_id: str

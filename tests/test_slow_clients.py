@@ -47,7 +47,7 @@ def _settle(server: LiveServer) -> None:
     # so once a request on a new connection is answered, every earlier one is counted. The
     # prefix /_fake is never journaled, whether or not the admin API is on.
     with _connect(server) as sock:
-        sock.sendall(b"GET /_fake/settled HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        sock.sendall(b"GET /_fake/settled HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n")
         while sock.recv(4096):
             pass
     deadline = time.monotonic() + TIMEOUT
