@@ -9,8 +9,9 @@
 Run ``python benchmarks/references.py {bare,pydantic} --port N`` to serve one with uvicorn in
 its fastest configuration (httptools and uvloop when installed).
 
-The request model is loaded from ``sgp_fake/models.py`` on its own, without importing the
-``sgp_fake`` package, so that a reference's start-up pays for pydantic and the models only.
+The request model is loaded from its files (``sgp_fake/resources/model_templates/schemas.py``
+and the two it imports) on its own, without importing the ``sgp_fake`` package, so that a
+reference's start-up pays for pydantic and the models only.
 """
 
 from __future__ import annotations
@@ -45,21 +46,36 @@ def constant_answer(request_body: bytes) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
+# The schema files and what each imports, loaded under a package of their own.
+_SCHEMA_FILES = (
+    ("core.envelopes", "core/envelopes.py"),
+    ("resources.common", "resources/common.py"),
+    ("resources.model_templates.schemas", "resources/model_templates/schemas.py"),
+)
+
+
 def _standalone_models() -> ModuleType:
-    name = "_sgp_fake_models_reference"
+    root = "_sgp_fake_models_reference"
+    name = f"{root}.resources.model_templates.schemas"
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.find_spec("sgp_fake")
     assert spec is not None
     assert spec.submodule_search_locations
-    path = Path(next(iter(spec.submodule_search_locations))) / "models.py"
-    model_spec = importlib.util.spec_from_file_location(name, path)
-    assert model_spec is not None
-    assert model_spec.loader is not None
-    module = importlib.util.module_from_spec(model_spec)
-    sys.modules[name] = module
-    model_spec.loader.exec_module(module)
-    return module
+    package = Path(next(iter(spec.submodule_search_locations)))
+    # Empty packages for the relative imports to resolve in, not sgp_fake's own __init__ files.
+    for part in (root, f"{root}.core", f"{root}.resources", f"{root}.resources.model_templates"):
+        module = ModuleType(part)
+        module.__path__ = []
+        sys.modules[part] = module
+    for dotted, relative in _SCHEMA_FILES:
+        file_spec = importlib.util.spec_from_file_location(f"{root}.{dotted}", package / relative)
+        assert file_spec is not None
+        assert file_spec.loader is not None
+        module = importlib.util.module_from_spec(file_spec)
+        sys.modules[f"{root}.{dotted}"] = module
+        file_spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def bare_app(answer: bytes) -> Starlette:

@@ -6,14 +6,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .clock import seeded_ids
+    from .core.faults import ConnectionFault, FaultRule
+    from .core.journal import Journal, JournalEntry
+    from .core.ratelimit import RateLimit
     from .errors import FakeHTTPError
     from .fake import DEFAULT_API_KEY, DEFAULT_BASE_URL, SGPFake
-    from .faults import ConnectionFault, FaultRule
-    from .journal import Journal, JournalEntry
-    from .ratelimit import RateLimit
+    from .resources.model_templates.store import ModelTemplateStore, StoredTemplate
     from .server import LiveServer
     from .settings import DEFAULT_IDENTITY, FakeSettings, Identity
-    from .store import ModelTemplateStore, StoredTemplate, seeded_ids
     from .transport import AsyncFakeTransport, FakeTransport
 
 __all__ = [
@@ -49,18 +50,18 @@ _HOMES = {
     "DEFAULT_API_KEY": "fake",
     "DEFAULT_BASE_URL": "fake",
     "SGPFake": "fake",
-    "ConnectionFault": "faults",
-    "FaultRule": "faults",
-    "Journal": "journal",
-    "JournalEntry": "journal",
-    "RateLimit": "ratelimit",
+    "ConnectionFault": "core.faults",
+    "FaultRule": "core.faults",
+    "Journal": "core.journal",
+    "JournalEntry": "core.journal",
+    "RateLimit": "core.ratelimit",
     "LiveServer": "server",
     "DEFAULT_IDENTITY": "settings",
     "FakeSettings": "settings",
     "Identity": "settings",
-    "ModelTemplateStore": "store",
-    "StoredTemplate": "store",
-    "seeded_ids": "store",
+    "ModelTemplateStore": "resources.model_templates.store",
+    "StoredTemplate": "resources.model_templates.store",
+    "seeded_ids": "clock",
     "AsyncFakeTransport": "transport",
     "FakeTransport": "transport",
 }

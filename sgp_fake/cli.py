@@ -133,7 +133,7 @@ def _api_key(spec: str) -> tuple[str, Identity]:
 
 
 def _admin_token(value: str) -> str:
-    from .access import check_token
+    from .core.access import check_token
 
     try:
         return check_token(value)

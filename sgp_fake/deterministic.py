@@ -1,7 +1,7 @@
 """Deterministic mode: a seedable clock and id generator, so that responses are reproducible.
 
 A fake built with ``SGPFake(**deterministic(42))`` gives every run of the same test byte-identical
-responses: template ids come from :func:`~sgp_fake.store.seeded_ids` and ``created_at`` from a
+responses: template ids come from :func:`~sgp_fake.clock.seeded_ids` and ``created_at`` from a
 :class:`StepClock` that starts at an instant chosen by the seed and moves one second per template.
 
 >>> from sgp_fake import SGPFake
@@ -18,7 +18,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import TypedDict
 
-from .store import Clock, IdGenerator, seeded_ids
+from .clock import Clock, IdGenerator, seeded_ids
 
 __all__ = ["EPOCH", "Deterministic", "StepClock", "deterministic"]
 

@@ -1,16 +1,19 @@
-"""One fake SGP instance: its store, settings, journal, faults, rate limit and app."""
+"""One fake SGP instance: its state (a table per resource, settings, journal, faults, rate
+limit), its app, and in-process clients."""
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 
 from .app import FakeApp, create_app
-from .faults import FaultRules
-from .journal import DEFAULT_JOURNAL_LIMIT, Journal
-from .ratelimit import RateLimiter
+from .clock import Clock, IdGenerator
+from .core.faults import FaultRules
+from .core.journal import DEFAULT_JOURNAL_LIMIT, Journal
+from .core.ratelimit import RateLimiter
+from .core.table import Table
 from .settings import FakeSettings
-from .store import Clock, IdGenerator, ModelTemplateStore
+from .state import FakeState
 
 if TYPE_CHECKING:
     # httpx and the transports load on first use: `sgp-fake serve` needs neither, and httpx
@@ -18,7 +21,9 @@ if TYPE_CHECKING:
     import httpx
     from scale_gp import AsyncSGPClient, SGPClient
 
-    from .coverage import Coverage
+    from .core.operations import Resource
+    from .extras.coverage import Coverage
+    from .resources.model_templates.store import ModelTemplateStore
     from .transport import AsyncFakeTransport, FakeTransport
 
 __all__ = ["DEFAULT_API_KEY", "DEFAULT_BASE_URL", "SGPFake"]
@@ -52,34 +57,11 @@ def _parsed_base_url(base_url: str) -> httpx.URL:
     return url
 
 
-class _State:
-    """Everything a fake serves from (what the app and the admin API see as its backend)."""
-
-    __slots__ = ("coverage", "faults", "journal", "rate_limiter", "settings", "store")
-
-    def __init__(
-        self,
-        settings: FakeSettings,
-        store: ModelTemplateStore,
-        journal: Journal,
-        coverage: Coverage | None,
-    ) -> None:
-        self.settings = settings
-        self.store = store
-        self.journal = journal
-        self.coverage = coverage
-        self.faults = FaultRules()
-        self.rate_limiter = RateLimiter()
-
-    def reset(self) -> None:
-        self.store.clear()
-        self.journal.clear()
-        self.faults.clear()
-        self.rate_limiter.configure(None)
-
-
 class SGPFake:
     """A fake SGP service. Instances are fully independent of each other.
+
+    Each resource the fake serves has a table, reachable by its kind: ``fake.model_templates``
+    (also ``fake.store``), or ``fake.tables["model_templates"]``.
 
     >>> fake = SGPFake()
     >>> with fake.client() as client:
@@ -97,47 +79,65 @@ class SGPFake:
         admin: bool = False,
         coverage: bool = False,
         state_file: str | os.PathLike[str] | None = None,
+        resources: Sequence[Resource] | None = None,
     ) -> None:
         """Options beyond ``settings``:
 
         * ``admin``: serve the admin API under ``/_fake`` (see :mod:`sgp_fake.admin`).
         * ``coverage``: record contract coverage in :attr:`coverage` (see
-          :mod:`sgp_fake.coverage`); off by default, as it costs time on every request.
-        * ``state_file``: keep the templates in this SQLite file, durable before each answer
-          (see :mod:`sgp_fake.persistence`); call :meth:`close` when done.
+          :mod:`sgp_fake.coverage`).
+        * ``state_file``: keep every record in this SQLite file, durable before each answer
+          (see :mod:`sgp_fake.extras.persistence`); call :meth:`close` when done.
+        * ``resources``: the resources served (:data:`sgp_fake.resources.REGISTRY` by default).
         """
-        store: ModelTemplateStore
+        if resources is None:
+            from .resources import REGISTRY
+
+            resources = REGISTRY
+        for resource in resources:
+            # fake.<kind> reaches a table: a kind may not hide an attribute of the fake.
+            if not resource.kind.isidentifier() or hasattr(type(self), resource.kind):
+                raise ValueError(f"{resource.kind!r} cannot name a resource of a fake")
+        self._state = FakeState(
+            settings or FakeSettings(),
+            resources,
+            Journal(journal_limit),
+            clock=clock,
+            id_generator=id_generator,
+        )
         if state_file is not None:
-            from .persistence import DurableModelTemplateStore
+            from .extras.persistence import Persistence
 
-            store = DurableModelTemplateStore(state_file, clock=clock, id_generator=id_generator)
+            self.persistence: Persistence | None = Persistence(state_file, self._state)
         else:
-            store = ModelTemplateStore(clock=clock, id_generator=id_generator)
-        observed: Coverage | None = None
-        journal: Journal
-        if coverage:
-            from .coverage import Coverage, ObservedJournal
-
-            observed = Coverage()
-            journal = ObservedJournal(observed, journal_limit)
-        else:
-            journal = Journal(journal_limit)
-        self._state = _State(settings or FakeSettings(), store, journal, observed)
+            self.persistence = None
         self._admin = admin
         self.app: FakeApp = self._build_app()
+        if coverage:
+            from .extras.coverage import Coverage
+
+            # Over the app's whole operation table: /openapi.json is known, and not counted.
+            self._state.coverage = Coverage(self.app.operations.operations)
 
     def _build_app(self) -> FakeApp:
         # The app serves the state, not this object: it does not point back here, so a fake
         # and its app are freed as soon as they are dropped, not at the next garbage collection.
         if self._admin:
-            from .admin import admin_openapi_bytes, admin_routes
+            from .app import DESCRIPTION
+            from .extras.admin import admin_openapi, admin_routes
 
+            state = self._state
             return create_app(
-                self._state,
-                extra_routes=admin_routes(self._state),
-                openapi=admin_openapi_bytes,
+                state,
+                extra_routes=lambda: admin_routes(state),
+                openapi=admin_openapi(tuple(state.resources.values()), DESCRIPTION),
             )
         return create_app(self._state)
+
+    @property
+    def state(self) -> FakeState:
+        """Everything the fake serves from (what the app and the admin API read and change)."""
+        return self._state
 
     @property
     def settings(self) -> FakeSettings:
@@ -149,13 +149,28 @@ class SGPFake:
         self._state.settings = value
 
     @property
+    def tables(self) -> Mapping[str, Table[Any]]:
+        """The table of each resource, by kind."""
+        return self._state.tables
+
+    def __getattr__(self, name: str) -> Table[Any]:
+        # fake.model_templates and the tables of the other resources, by their kind.
+        state = self.__dict__.get("_state")
+        try:
+            return state.tables[name]  # type: ignore[no-any-return, union-attr]
+        except (KeyError, AttributeError):
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}"
+            ) from None
+
+    @property
     def store(self) -> ModelTemplateStore:
-        """The stored templates."""
-        return self._state.store
+        """The stored templates (the ``model_templates`` table)."""
+        return cast("ModelTemplateStore", self._state.tables["model_templates"])
 
     @store.setter
     def store(self, value: ModelTemplateStore) -> None:
-        self._state.store = value
+        self._state.replace_table(value)
 
     @property
     def journal(self) -> Journal:
@@ -195,13 +210,16 @@ class SGPFake:
 
     def close(self) -> None:
         """Release the state file, if any. The fake must not be used afterwards."""
-        close = getattr(self.store, "close", None)
-        if close is not None:
-            close()
+        if self.persistence is not None:
+            self.persistence.close()
 
-    def reset(self) -> None:
-        """Empty the store and the journal; remove faults and the rate limit."""
-        self._state.reset()
+    def reset(self, account_id: str | None = None) -> int:
+        """Empty every table (or only ``account_id``'s records); return how many records went.
+
+        A whole reset also empties the journal and removes faults and the rate limit; the
+        contract coverage is kept.
+        """
+        return self._state.reset(account_id)
 
     # -- clients -------------------------------------------------------------------------------
 

@@ -27,9 +27,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn
 
 import httpx
-from starlette.routing import Match
 
-from .app import ADMIN_PREFIX
+from .core.gateway import ADMIN_PREFIX
 from .fake import DEFAULT_BASE_URL
 from .transport import AsyncFakeTransport, FakeTransport
 
@@ -190,12 +189,7 @@ class Interceptor:
         """Whether the fake has an SGP route for ``method path`` (admin routes excluded)."""
         if path.startswith(ADMIN_PREFIX):
             return False
-        scope = {"type": "http", "path": path, "root_path": "", "method": method}
-        for route in self.fake.app.routes:
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                return True
-        return False
+        return self.fake.app.operations.serves(method, path)
 
     def _route(self, request: httpx.Request) -> httpx.Request | None:
         """The request to hand to the fake, ``None`` to let it through; or fail loudly."""

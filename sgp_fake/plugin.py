@@ -32,11 +32,11 @@ if TYPE_CHECKING:
     from scale_gp import AsyncSGPClient, SGPClient
     from starlette.types import Receive, Scope, Send
 
+    from .core.faults import FaultRules
+    from .core.journal import Journal
     from .factories import TemplateFactory
     from .fake import SGPFake
-    from .faults import FaultRules
     from .intercept import Interceptor
-    from .journal import Journal
     from .server import LiveServer
     from .settings import FakeSettings, Identity
     from .store import ModelTemplateStore
@@ -355,8 +355,8 @@ def sgp_fake(request: pytest.FixtureRequest) -> SGPFake:
     unless they say otherwise (``faults.default_retry_after_ms``), so the SDK's retries after an
     injected error take a millisecond instead of its back-off of half a second and more.
     """
+    from .clock import seeded_ids
     from .fake import SGPFake
-    from .store import seeded_ids
 
     sgp_fake_settings = _configuration(request, "sgp_fake_settings", _default_settings)
     sgp_fake_seed = _configuration(request, "sgp_fake_seed", _default_seed)

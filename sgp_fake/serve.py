@@ -27,10 +27,10 @@ import uvicorn
 import uvicorn.config
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .access import ADMIN_TOKEN_ENV, AccessPolicy, check_token
+from .core.access import ADMIN_TOKEN_ENV, AccessPolicy, check_token
+from .core.faults import ConnectionFault
+from .core.journal import DEFAULT_JOURNAL_LIMIT
 from .fake import SGPFake
-from .faults import ConnectionFault
-from .journal import DEFAULT_JOURNAL_LIMIT
 from .server import with_socket_faults
 from .settings import FakeSettings, Identity
 
@@ -173,8 +173,10 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _seed(fake: SGPFake, path: str) -> None:
-    from .admin import StateDocument
+    from .extras.admin import replace_state, state_document
 
+    state = fake.state
+    StateDocument = state_document(tuple(state.resources.values()))
     try:
         data = json.loads(Path(path).read_bytes())
     except (OSError, ValueError) as exc:
@@ -188,7 +190,7 @@ def _seed(fake: SGPFake, path: str) -> None:
         where = ".".join(str(part) for part in first["loc"]) or "document"
         raise SetupError(f"seed file {path}: {where}: {first['msg']}") from None
     try:
-        fake.store.replace_all(document.model_templates)
+        replace_state(state, document)
     except pydantic_core.PydanticSerializationError:
         raise SetupError(
             f"seed file {path}: a string holds a lone surrogate, which UTF-8 cannot encode"
@@ -210,7 +212,7 @@ def _admin_token(args: argparse.Namespace) -> str | None:
 
 def build_fake(args: argparse.Namespace) -> SGPFake:
     """The fake the parsed ``serve`` flags describe, seeded; raises :class:`SetupError`."""
-    from .persistence import StateFileError
+    from .extras.persistence import StateFileError
 
     settings = FakeSettings(
         api_keys=_api_keys(args),
@@ -230,7 +232,8 @@ def build_fake(args: argparse.Namespace) -> SGPFake:
     except StateFileError as exc:
         raise SetupError(str(exc)) from None
     try:
-        new_state = getattr(fake.store, "created", True)
+        # With a state file, seed only a new one: a restart never brings back what was deleted.
+        new_state = fake.persistence is None or fake.persistence.created
         if args.seed_file and new_state:
             _seed(fake, args.seed_file)
     except BaseException:

@@ -11,8 +11,8 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .access import AccessPolicy, serve_with
-from .faults import ConnectionFault
+from .core.access import AccessPolicy, serve_with
+from .core.faults import ConnectionFault
 
 __all__ = ["LiveServer", "with_socket_faults"]
 

@@ -21,8 +21,8 @@ from typing import Any, Coroutine, cast
 import httpx
 from starlette.types import ASGIApp, Message, Scope
 
-from .app import READ_TIMEOUT_SCOPE_KEY, SYNC_SCOPE_KEY, TIMED_OUT_SCOPE_KEY
-from .faults import ConnectionFault
+from .core.faults import ConnectionFault
+from .core.gateway import READ_TIMEOUT_SCOPE_KEY, SYNC_SCOPE_KEY, TIMED_OUT_SCOPE_KEY
 
 __all__ = ["AsyncFakeTransport", "FakeTransport"]
 

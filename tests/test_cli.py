@@ -462,8 +462,8 @@ SEEDED = json.dumps(
     [
         ("{not json", "seed file"),
         ('{"model_templates": [{"id": "x"}]}', "model_templates.0.name: Field required"),
-        ('{"templates": []}', "model_templates: Field required"),
-        (SEEDED.replace('"seeded"', '""'), "model_templates.0.id: Value error, a template id"),
+        ('{"templates": []}', "templates: Extra inputs are not permitted"),
+        (SEEDED.replace('"seeded"', '""'), "model_templates.0.id: Value error, a model template"),
         (SEEDED.replace('"seeded"', '"a/b"'), "cannot contain '/': it must be one path segment"),
         (SEEDED.replace('"name": "n"', '"name": "\\ud800"'), "lone surrogate"),
     ],

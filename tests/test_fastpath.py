@@ -1,7 +1,8 @@
 """The dict-shaped twin of the create schema agrees with the models, byte for byte.
 
-Every create goes through the twin first (see ``sgp_fake/fastpath.py``); these properties pin
-that it accepts exactly the bodies the model accepts and writes the JSON the model writes.
+Every template create goes through the twin first (see ``sgp_fake/core/twin.py`` and the
+resource's declaration); these properties pin that it accepts exactly the bodies the model
+accepts and writes the JSON the model writes.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ import pytest
 from hypothesis import given
 from pydantic_core import PydanticSerializationError
 
-from sgp_fake.fastpath import request_json, validate_request
 from sgp_fake.models import ModelTemplateRequest
+from sgp_fake.resources import model_templates
 
 from .conftest import minimal_body
 from .test_fuzz import FULL_BODY, corrupted_bytes, fuzz_settings, mutated_bodies
 from .test_fuzz_store_json import requests as valid_requests
+
+TWIN = model_templates.RESOURCE.twins[0]
+validate_request = TWIN.validate
+request_json = TWIN.dump
 
 Extra = Literal["ignore", "forbid"]
 

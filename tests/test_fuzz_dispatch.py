@@ -1,9 +1,10 @@
-"""The app's direct dispatch of the SGP routes answers exactly as its Starlette router does.
+"""The app's direct dispatch of the operations answers exactly as its Starlette router does.
 
-:class:`sgp_fake.app.FakeApp` calls the SGP endpoints without going through the router (it is on
-the hot path of every request). Two identical fakes get the same request sequence: one through
-the app, the other straight through its Starlette router; every answer (status, headers, body),
-and every exception, must be the same.
+:class:`sgp_fake.core.gateway.FakeApp` calls the operations' handlers through its compiled
+matcher, without the Starlette router (it is on the hot path of every request). Two identical
+fakes get the same request sequence: one through the app, the other straight through its
+Starlette router; every answer (status, headers, body), and every exception, must be the same.
+It runs over every registered resource, and the test suite's own ``widgets``.
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ from hypothesis import strategies as st
 
 from sgp_fake import FakeSettings, Identity, SGPFake, seeded_ids
 from sgp_fake.app import BODY_SCOPE_KEY, SYNC_SCOPE_KEY
+from sgp_fake.core.operations import Resource
+from sgp_fake.resources import REGISTRY
 from sgp_fake.transport import _run_without_loop
 
-from .conftest import minimal_body
+from .test_registry import WIDGETS
+
+RESOURCES = (*REGISTRY, WIDGETS)
 
 EXAMPLES = 40 if os.environ.get("SGP_FAKE_FUZZ") != "long" else 1000
 
@@ -91,21 +96,20 @@ text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size
 
 @st.composite
 def requests(
-    draw: st.DrawFn, known_ids: list[str]
+    draw: st.DrawFn, resource: Resource, known_ids: list[str]
 ) -> tuple[str, str, bytes, list[tuple[bytes, bytes]], bytes]:
     # The well-formed choices come first: hypothesis favours them, so that creates succeed and
     # later requests find their ids.
     method = draw(methods)
-    item = st.sampled_from(known_ids or ["x"]).map(lambda t: f"/v4/model-templates/{t}")
-    collection = st.just("/v4/model-templates")
+    base = resource.collection
+    item = st.sampled_from(known_ids or ["x"]).map(lambda t: f"{base}/{t}")
+    collection = st.just(base)
     path = draw(
         st.one_of(
             collection if method == "POST" else st.one_of(item, collection),
-            st.just("/v4/model-templates/"),
-            text.map(lambda t: f"/v4/model-templates/{t}"),
-            st.sampled_from(
-                ["/v4/model-templates/a/b", "/openapi.json", "/v4", "/", "/v4/model-templates//"]
-            ),
+            st.just(f"{base}/"),
+            text.map(lambda t: f"{base}/{t}"),
+            st.sampled_from([f"{base}/a/b", "/openapi.json", "/v4", "/", f"{base}//"]),
         )
     )
     query = draw(
@@ -132,8 +136,9 @@ def requests(
     )
     if content_type:
         headers.append((b"content-type", content_type.encode()))
+    example = dict(resource.example)
     valid_body = st.builds(
-        lambda account, name: json.dumps(minimal_body(account_id=account, name=name)).encode(),
+        lambda account, name: json.dumps({**example, "account_id": account, "name": name}).encode(),
         accounts,
         text,
     )
@@ -142,16 +147,9 @@ def requests(
             valid_body,
             valid_body,
             st.builds(
-                lambda account, name: json.dumps(
-                    minimal_body(account_id=account, name=name)
-                ).encode(),
-                accounts,
-                text,
-            ),
-            st.builds(
-                lambda extra: json.dumps({**minimal_body(), **extra}).encode(),
+                lambda extra: json.dumps({**example, **extra}).encode(),
                 st.dictionaries(
-                    st.sampled_from(["name", "endpoint_type", "x", "vendor_configuration"]),
+                    st.sampled_from([*example, "x"]),
                     st.none() | st.integers() | text,
                     max_size=2,
                 ),
@@ -169,21 +167,23 @@ def _pair(strict: bool, keyed: bool) -> tuple[SGPFake, SGPFake]:
             FakeSettings(api_keys=KEYS if keyed else None, strict=strict),
             clock=lambda: datetime(2024, 5, 1, tzinfo=UTC),
             id_generator=seeded_ids(5),
+            resources=RESOURCES,
         )
 
     return make(), make()
 
 
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.kind)
 @pytest.mark.parametrize(("strict", "keyed"), [(False, False), (True, True), (False, True)])
 @settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(data=st.data())
 def test_direct_dispatch_answers_as_the_router(
-    strict: bool, keyed: bool, data: st.DataObject
+    resource: Resource, strict: bool, keyed: bool, data: st.DataObject
 ) -> None:
     direct, routed = _pair(strict, keyed)
     known_ids: list[str] = []
     for _ in range(data.draw(st.integers(1, 20))):
-        method, path, query, headers, body = data.draw(requests(known_ids))
+        method, path, query, headers, body = data.draw(requests(resource, known_ids))
         via_app = _call(direct.app, _scope(method, path, query, headers), body)
         scope = _scope(method, path, query, headers)
         scope[BODY_SCOPE_KEY] = body
@@ -191,4 +191,5 @@ def test_direct_dispatch_answers_as_the_router(
         assert via_app == via_router, (method, path, query, headers, body)
         if via_app[0] == 200 and method == "POST":
             known_ids.append(json.loads(via_app[2])["id"])
-    assert [t.body for t in direct.store.all()] == [t.body for t in routed.store.all()]
+    for kind, table in direct.tables.items():
+        assert [r.body for r in table.all()] == [r.body for r in routed.tables[kind].all()]

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from sgp_fake import SGPFake
+from sgp_fake.extras.persistence import APPLICATION_ID, SCHEMA_VERSION, StateFileError
 from sgp_fake.models import ModelTemplateRequest
-from sgp_fake.persistence import DurableModelTemplateStore, StateFileError
 from sgp_fake.serve import READY_PREFIX, ServerProcess
 from sgp_fake.settings import DEFAULT_IDENTITY
 from sgp_fake.store import ModelTemplateStore
@@ -40,22 +40,41 @@ def path(tmp_path: Path) -> Path:
     return tmp_path / "state.db"
 
 
+class DurableStore:
+    """The template table of a fake with a state file, and what a test needs of that file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fake = SGPFake(state_file=path)
+        assert self.fake.persistence is not None
+        self.created = self.fake.persistence.created
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.fake.store, name)
+
+    def __len__(self) -> int:
+        return len(self.fake.store)
+
+    def close(self) -> None:
+        self.fake.close()
+
+
 @pytest.fixture
-def opened() -> Iterator[list[DurableModelTemplateStore]]:
+def opened() -> Iterator[list[DurableStore]]:
     """Stores opened by a test, closed at teardown whatever happened."""
-    stores: list[DurableModelTemplateStore] = []
+    stores: list[DurableStore] = []
     yield stores
     for store in stores:
         store.close()
 
 
-def open_store(path: Path, opened: list[DurableModelTemplateStore]) -> DurableModelTemplateStore:
-    store = DurableModelTemplateStore(path)
+def open_store(path: Path, opened: list[DurableStore]) -> DurableStore:
+    store = DurableStore(path)
     opened.append(store)
     return store
 
 
-def reopen(store: DurableModelTemplateStore, opened: list[Any]) -> DurableModelTemplateStore:
+def reopen(store: DurableStore, opened: list[Any]) -> DurableStore:
     store.close()
     opened.remove(store)
     return open_store(Path(store.path), opened)
@@ -139,11 +158,60 @@ def test_an_empty_file_is_a_new_state_file(path: Path, opened: list[Any]) -> Non
     assert open_store(path, opened).created
 
 
+def _v1_file(path: Path, templates: list[tuple[str, str, bytes]]) -> None:
+    """A state file as the first layout wrote it: one ``model_templates`` table, WAL mode."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(
+        "CREATE TABLE model_templates "
+        "(id TEXT PRIMARY KEY NOT NULL, account_id TEXT NOT NULL, body BLOB NOT NULL)"
+    )
+    db.executemany("INSERT INTO model_templates VALUES (?, ?, ?)", templates)
+    db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    db.execute("PRAGMA user_version=1")
+    db.commit()
+    db.close()
+
+
+def test_a_first_layout_file_is_migrated_in_place(path: Path, opened: list[Any]) -> None:
+    memory = SGPFake().store
+    made = [
+        memory.create(request(name=f"t{i}", account_id=f"acct_{i % 2}"), DEFAULT_IDENTITY)
+        for i in range(5)
+    ]
+    # Rows out of id order: creation order is the rows' order, as the first layout kept it.
+    rows = [(t.id, t.account_id, t.body) for t in reversed(made)]
+    _v1_file(path, rows)
+    store = open_store(path, opened)
+    assert not store.created  # an existing state: a seed file is not loaded into it
+    assert snapshot(store) == rows
+    store.delete(made[0].id)
+    store = reopen(store, opened)
+    assert snapshot(store) == rows[:-1]
+    store.close()
+    opened.remove(store)
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert tables == {"records"}
+    finally:
+        db.close()
+
+
+def test_a_first_layout_file_that_is_refused_is_left_untouched(path: Path) -> None:
+    _v1_file(path, [("t-1", "a", b'{"id": "t-1"}')])  # not a template: refused on load
+    before = path.read_bytes()
+    with pytest.raises(StateFileError, match="invalid model_templates record 't-1'"):
+        DurableStore(path)
+    assert path.read_bytes() == before  # not migrated: an older sgp-fake still reads it
+
+
 # -- files that are refused ----------------------------------------------------------------------
 
 
 def _valid_file(path: Path, count: int = 200) -> bytes:
-    store = DurableModelTemplateStore(path)
+    store = DurableStore(path)
     for i in range(count):
         store.create(request(name=f"t{i}"), DEFAULT_IDENTITY)
     store.close()
@@ -160,7 +228,7 @@ def _foreign(path: Path) -> None:
 def _future(path: Path) -> None:
     _valid_file(path, 1)
     db = sqlite3.connect(path)
-    db.execute("PRAGMA user_version=2")
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
     db.commit()
     db.close()
 
@@ -168,7 +236,9 @@ def _future(path: Path) -> None:
 def _bad_row(path: Path) -> None:
     _valid_file(path, 1)
     db = sqlite3.connect(path)
-    db.execute("INSERT INTO model_templates VALUES ('broken', 'a', '{\"id\": \"broken\"}')")
+    db.execute(
+        "INSERT INTO records VALUES ('model_templates', 'broken', 'a', '{\"id\": \"broken\"}')"
+    )
     db.commit()
     db.close()
 
@@ -190,8 +260,8 @@ BAD_FILES = {
         "is not an sgp-fake state file",
     ),
     "foreign": (_foreign, "database of another application"),
-    "future": (_future, "layout version 2"),
-    "bad-row": (_bad_row, "invalid template 'broken'"),
+    "future": (_future, f"layout version {SCHEMA_VERSION + 1}"),
+    "bad-row": (_bad_row, "invalid model_templates record 'broken'"),
     "truncated": (_truncated, "is damaged"),
     "scribbled": (_scribbled, "is damaged"),
 }
@@ -203,7 +273,7 @@ def test_bad_files_are_refused_and_left_alone(path: Path, kind: str) -> None:
     make(path)
     before = path.read_bytes()
     with pytest.raises(StateFileError, match=message) as info:
-        DurableModelTemplateStore(path)
+        DurableStore(path)
     assert "\n" not in str(info.value)
     assert str(path) in str(info.value)
     assert path.read_bytes() == before
@@ -211,15 +281,15 @@ def test_bad_files_are_refused_and_left_alone(path: Path, kind: str) -> None:
 
 def test_a_directory_and_a_missing_folder_are_refused(tmp_path: Path) -> None:
     with pytest.raises(StateFileError, match="is a directory"):
-        DurableModelTemplateStore(tmp_path)
+        DurableStore(tmp_path)
     with pytest.raises(StateFileError, match="cannot use state file"):
-        DurableModelTemplateStore(tmp_path / "no" / "such" / "state.db")
+        DurableStore(tmp_path / "no" / "such" / "state.db")
 
 
 def test_one_file_one_fake(path: Path, opened: list[Any]) -> None:
     open_store(path, opened)
     with pytest.raises(StateFileError, match="in use by another process"):
-        DurableModelTemplateStore(path)
+        DurableStore(path)
 
 
 # -- the standalone server -----------------------------------------------------------------------

@@ -40,7 +40,7 @@ def test_dir_shows_only_the_public_names() -> None:
     for name in sgp_fake.__all__:
         getattr(sgp_fake, name)  # every submodule with a public name is loaded...
     # ...and left behind as an attribute of the package, as are the package's own helpers.
-    assert {"fake", "store", "annotations", "importlib"} <= set(vars(sgp_fake))
+    assert {"fake", "core", "annotations", "importlib"} <= set(vars(sgp_fake))
     names = set(dir(sgp_fake))
     assert {n for n in names if not (n.startswith("__") and n.endswith("__"))} == set(
         sgp_fake.__all__
@@ -57,11 +57,17 @@ def test_public_classes_and_functions_have_docstrings() -> None:
 
 def test_every_module_declares_all() -> None:
     package = Path(sgp_fake.__file__).parent
-    for path in sorted(package.glob("*.py")):
-        if path.stem.startswith("_") or path.stem == "plugin":  # its surface is its fixtures
-            continue
-        module = importlib.import_module(f"sgp_fake.{path.stem}")
-        assert hasattr(module, "__all__"), f"sgp_fake.{path.stem} has no __all__"
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(package).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if not parts or parts[-1].startswith("_") or parts == ("plugin",):
+            continue  # the package itself (tested above), private modules; the plugin's surface
+        name = ".".join(("sgp_fake", *parts))
+        module = importlib.import_module(name)
+        assert hasattr(module, "__all__"), f"{name} has no __all__"
+        for public in module.__all__:
+            assert hasattr(module, public), f"{name}.__all__ names {public!r}, which it lacks"
 
 
 def test_package_is_typed() -> None:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.datastructures import QueryParams
 
-from sgp_fake.query import account_of, parse_query
+from sgp_fake.core.query import account_of, parse_query
 
 scale_gp = pytest.importorskip("scale_gp")
 

@@ -116,9 +116,9 @@ def test_the_default_clock_writes_created_at_as_the_response_model_does(
     # match ModelTemplateResponse's created_at, whole seconds (no fraction) included.
     import datetime as dt
 
-    import sgp_fake.store as store_module
+    import sgp_fake.clock as clock_module
 
-    monkeypatch.setattr(store_module.time, "time_ns", lambda: nanoseconds)
+    monkeypatch.setattr(clock_module.time, "time_ns", lambda: nanoseconds)
     micros = nanoseconds // 1000
     moment = dt.datetime.fromtimestamp(micros // 1_000_000, dt.UTC).replace(
         microsecond=micros % 1_000_000

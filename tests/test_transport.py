@@ -15,13 +15,13 @@ from .conftest import minimal_body
 
 def test_sync_transport_runs_in_the_callers_thread_and_leaks_nothing(fake: SGPFake) -> None:
     seen: list[int] = []
-    original = fake.store.create_from_json
+    original = fake.store.create_spliced
 
     def spy(*args: object, **kwargs: object) -> object:
         seen.append(threading.get_ident())
         return original(*args, **kwargs)  # type: ignore[arg-type]
 
-    fake.store.create_from_json = spy  # type: ignore[method-assign]
+    fake.store.create_spliced = spy  # type: ignore[method-assign]
     threads_before = set(threading.enumerate())
     with fake.client() as client:
         for _ in range(200):

@@ -1,0 +1,8 @@
+"""The request path and the records: knows no resource, takes the operation table as data.
+
+``operations`` declares what is served; ``routing`` compiles it; ``gateway`` is the ASGI front
+door (body, access policy, latency, faults, rate limit, dispatch, journal); ``call`` is one
+request as a handler sees it; ``table`` keeps records; ``openapi`` documents the table.
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,213 @@
+"""Request bodies to validated models, with the error bodies a FastAPI service answers.
+
+FastAPI reads a body parameter like this, and so do we:
+
+1. An empty body is "missing" (``loc ["body"]``).
+2. With a content type of ``application/json`` or ``application/*+json`` (any parameters) the body
+   is decoded with :func:`json.loads` (bytes in, so UTF-8/16/32 are detected as the standard
+   library does); a decode error is a 422 ``json_invalid`` at the character offset, any other
+   failure (invalid UTF-8, nesting deeper than the decoder can go, an integer over the digit
+   limit) is a 400. Any other content type, or none, passes the raw text on, which fails
+   validation with ``model_attributes_type``.
+3. The value is validated with ``from_attributes=True`` (which is why a non-object body and a
+   ``null`` nested model give ``model_attributes_type``) and each pydantic error gets ``"body"``
+   prefixed to its ``loc``; ``url`` is left out.
+
+Where FastAPI answers 500 we answer 4xx instead: ``NaN``/``Infinity`` are rejected as
+``json_invalid`` (they are not JSON), and strings that cannot be encoded as UTF-8 (lone
+surrogates) are rejected with 400.
+
+Valid bodies take a fast path: pydantic parses and validates the bytes in one pass. Only when
+that fails do we take the slow path above, which builds the exact error list.
+"""
+
+from __future__ import annotations
+
+import email.message
+import functools
+import json
+import math
+import re
+import types
+import typing
+from typing import Any, Literal, TypeVar
+
+import pydantic
+
+from ..errors import BodyParseError, RequestValidationError
+from .query import parse_query
+
+__all__ = [
+    "decode_json_body",
+    "is_json_content_type",
+    "list_fields",
+    "render_errors",
+    "validate_body",
+    "validate_query",
+]
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+# A string literal, or one of the constants json.loads accepts but JSON does not.
+_CONSTANT_SCAN = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', re.DOTALL)
+
+
+class _NonJSONConstant(Exception):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NonJSONConstant(name)
+
+
+def is_json_content_type(content_type: str | None) -> bool:
+    """Whether FastAPI would decode a body with this content type as JSON."""
+    if not content_type:
+        # An absent header: the body is passed on as text, not decoded.
+        return False
+    if content_type == "application/json":
+        return True
+    message = email.message.Message()
+    message["content-type"] = content_type
+    if message.get_content_maintype() != "application":
+        return False
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
+
+
+def _json_invalid(pos: int, msg: str) -> RequestValidationError:
+    return RequestValidationError(
+        [
+            {
+                "type": "json_invalid",
+                "loc": ["body", pos],
+                "msg": "JSON decode error",
+                "input": {},
+                "ctx": {"error": msg},
+            }
+        ]
+    )
+
+
+def decode_json_body(body: bytes) -> Any:
+    """Decode a JSON body as FastAPI does, raising the error FastAPI would answer."""
+    try:
+        return json.loads(body, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise _json_invalid(exc.pos, exc.msg) from None
+    except _NonJSONConstant:
+        text = body.decode("utf-8", "surrogatepass") if isinstance(body, bytes) else body
+        for match in _CONSTANT_SCAN.finditer(text):
+            if match.group(1):
+                raise _json_invalid(match.start(1), "Expecting value") from None
+        raise _json_invalid(0, "Expecting value") from None
+    except (ValueError, RecursionError, UnicodeError) as exc:
+        raise BodyParseError() from exc
+
+
+def _errors_of(exc: pydantic.ValidationError) -> list[dict[str, Any]]:
+    return [{**err, "loc": ["body", *err["loc"]]} for err in exc.errors(include_url=False)]
+
+
+def validate_body(
+    model: type[M],
+    body: bytes,
+    content_type: str | None,
+    *,
+    extra: Literal["ignore", "forbid"] = "ignore",
+) -> M:
+    """Validate a request body into ``model`` or raise the error a FastAPI service answers."""
+    json_body = body and is_json_content_type(content_type)
+    if json_body and b"NaN" not in body and b"Infinity" not in body:
+        try:
+            # The model's validator itself: model_validate_json adds nothing but a Python frame.
+            result: M = model.__pydantic_validator__.validate_json(body, extra=extra)
+            return result
+        except pydantic.ValidationError:
+            pass  # the slow path below builds the exact error list
+    if not body:
+        raise RequestValidationError(
+            [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
+        )
+    data: Any
+    if json_body:
+        data = decode_json_body(body)
+    else:
+        try:
+            data = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BodyParseError() from exc
+    try:
+        return model.model_validate(data, from_attributes=True, extra=extra)
+    except pydantic.ValidationError as exc:
+        raise RequestValidationError(_errors_of(exc)) from None
+    except RecursionError as exc:
+        raise BodyParseError() from exc
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def render_errors(detail: Any) -> bytes:
+    """Serialise a ``{"detail": ...}`` body the way Starlette's JSONResponse does.
+
+    Inputs that JSON cannot carry (an overflowed ``1e999``) are written as their Python repr
+    rather than failing the answer.
+    """
+    content = {"detail": detail}
+    try:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except RecursionError:
+        text = json.dumps({"detail": BodyParseError.default_detail}, separators=(",", ":"))
+    except ValueError:
+        text = json.dumps(
+            _finite(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        )
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace")
+
+
+# -- query strings -----------------------------------------------------------------------------
+
+
+def _is_list(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple, set, frozenset):
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_list(arg) for arg in typing.get_args(annotation))
+    return False
+
+
+@functools.cache
+def list_fields(model: type[pydantic.BaseModel]) -> frozenset[str]:
+    """The names of ``model``'s list-typed fields (query parameters the SDK comma-joins)."""
+    return frozenset(
+        field.alias or name
+        for name, field in model.model_fields.items()
+        if _is_list(field.annotation)
+    )
+
+
+def validate_query(
+    model: type[M], query: bytes, *, extra: Literal["ignore", "forbid"] = "ignore"
+) -> M:
+    """Validate a raw query string into ``model``, or raise FastAPI's 422 (``loc`` ``query``).
+
+    List-typed fields are read as the SDK sends them (see :func:`~sgp_fake.core.query.parse_query`).
+    """
+    try:
+        return model.model_validate(parse_query(query, list_fields(model)), extra=extra)
+    except pydantic.ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ["query", *e["loc"]]} for e in exc.errors(include_url=False)]
+        ) from None

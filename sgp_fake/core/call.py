@@ -1,0 +1,230 @@
+"""One request as a handler sees it, and the policies every handler shares.
+
+A :class:`Call` is built by the gateway for each request an operation serves. Through it a
+handler reads the caller's identity (401, 403), the body and the query (validated exactly as
+FastAPI does, strict mode applied), finds records (visibility by account, contract mode's
+made-up records, 404) and reaches its table. Contract mode, strict mode and the account rules
+live here, once, so resource code never implements them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Collection, Literal, Mapping, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from ..errors import NotAuthenticated, NotFound, PermissionDenied
+from .bodies import is_json_content_type, validate_body, validate_query
+from .table import Record, Table
+
+if TYPE_CHECKING:
+    from ..settings import FakeSettings, Identity
+    from .operations import Operation, Resource
+
+__all__ = [
+    "BODY_SCOPE_KEY",
+    "CONTRACT_ACCOUNT_ID",
+    "Backend",
+    "Call",
+    "contract_account",
+    "header",
+]
+
+BODY_SCOPE_KEY = "sgp_fake.body"
+"""Where the gateway leaves the request body in the ASGI scope."""
+
+CONTRACT_ACCOUNT_ID = "account_id"
+"""Account of a made-up record when the caller selected none and may use every account.
+
+Generated test suites pass the parameter name as its value, so this is what they expect.
+"""
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Backend(Protocol):
+    """What handlers reach of a fake through their call (see ``sgp_fake.state.FakeState``)."""
+
+    @property
+    def settings(self) -> FakeSettings: ...
+    @property
+    def tables(self) -> Mapping[str, Table[Any]]: ...
+    @property
+    def resources(self) -> Mapping[str, Resource]: ...
+
+
+def header(scope: Mapping[str, Any], name: bytes) -> str | None:
+    """The first value of the header ``name`` (lower case), or ``None``."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def contract_account(identity: Identity, selected_account: str | None) -> str:
+    """The account a made-up record belongs to: the selected one, else the caller's first."""
+    if selected_account:
+        return selected_account
+    if identity.accounts:
+        return min(identity.accounts)
+    return CONTRACT_ACCOUNT_ID
+
+
+class Call:
+    """One request to one operation (see the module docstring)."""
+
+    __slots__ = ("_identity", "backend", "op", "params", "scope")
+
+    def __init__(
+        self,
+        backend: Backend,
+        op: Operation,
+        scope: Mapping[str, Any],
+        params: Mapping[str, str],
+    ) -> None:
+        self.backend = backend
+        self.op = op
+        self.scope = scope
+        self.params = params
+        self._identity: Identity | None = None
+
+    @property
+    def settings(self) -> FakeSettings:
+        """The fake's settings now."""
+        return self.backend.settings
+
+    def header(self, name: bytes) -> str | None:
+        """The first value of a request header (``name`` lower case), or ``None``."""
+        for key, value in self.scope["headers"]:
+            if key == name:
+                return str(value.decode("latin-1"))
+        return None
+
+    @property
+    def raw_body(self) -> bytes:
+        """The request body as received."""
+        body: bytes = self.scope[BODY_SCOPE_KEY]
+        return body
+
+    @property
+    def selected_account(self) -> str | None:
+        """The account the caller selected with ``x-selected-account-id``, if any."""
+        return self.header(b"x-selected-account-id") or None
+
+    # -- who -----------------------------------------------------------------------------------
+
+    def identity(self) -> Identity:
+        """The caller, from ``x-api-key`` (401); checks ``x-selected-account-id`` (403)."""
+        identity = self._identity
+        if identity is None:
+            api_key = self.header(b"x-api-key")
+            found = self.backend.settings.identity_for(api_key)
+            if found is None:
+                raise NotAuthenticated("Not authenticated" if not api_key else "Invalid API key")
+            selected = self.selected_account
+            if selected and not found.may_use(selected):
+                raise PermissionDenied(
+                    f"Identity {found.user_id} has no access to account {selected}"
+                )
+            identity = self._identity = found
+        return identity
+
+    def require_account(self, account_id: str) -> None:
+        """403 unless the caller may create in ``account_id``."""
+        identity = self._identity or self.identity()
+        if not identity.may_use(account_id):
+            raise PermissionDenied(
+                f"Identity {identity.user_id} may not create in account {account_id}"
+            )
+
+    def accounts(self, account_id: str | None) -> Collection[str] | None:
+        """The accounts a list covers: the one asked for (query, else the selected header),
+        else every account the caller may use (``None``: all). 403 for a foreign one."""
+        identity = self.identity()
+        account = account_id or self.selected_account
+        if account:
+            if not identity.may_use(account):
+                raise PermissionDenied(
+                    f"Identity {identity.user_id} has no access to account {account}"
+                )
+            return (account,)
+        return None if identity.accounts is None else sorted(identity.accounts)
+
+    # -- what ----------------------------------------------------------------------------------
+
+    @property
+    def extra(self) -> Literal["ignore", "forbid"]:
+        """How unknown fields are treated: refused in strict mode, else ignored."""
+        return "forbid" if self.backend.settings.strict else "ignore"
+
+    def body(self, model: type[M] | None = None) -> M:
+        """The body validated into ``model`` (the operation's body model by default), or the
+        exact 400/422 a FastAPI service answers."""
+        target = model or self.op.body
+        if target is None:
+            raise TypeError(f"operation {self.op.name} declares no body model")
+        return validate_body(  # type: ignore[return-value]
+            target, self.raw_body, self.header(b"content-type"), extra=self.extra
+        )
+
+    def fast_body(
+        self, validate: Callable[[bytes, Literal["ignore", "forbid"]], dict[str, Any] | None]
+    ) -> dict[str, Any] | None:
+        """The body through an accelerator (see :mod:`sgp_fake.core.twin`): validated dicts, or
+        ``None`` when the model must decide (and build the exact error)."""
+        body = self.raw_body
+        if not body or not is_json_content_type(self.header(b"content-type")):
+            return None
+        return validate(body, self.extra)
+
+    def query(self, model: type[M] | None = None) -> M:
+        """The query validated into ``model`` (the operation's query model by default)."""
+        target = model or self.op.query
+        if target is None:
+            raise TypeError(f"operation {self.op.name} declares no query model")
+        return validate_query(  # type: ignore[return-value]
+            target, self.scope.get("query_string", b""), extra=self.extra
+        )
+
+    def table(self, kind: str | None = None) -> Table[Any]:
+        """The table of ``kind`` (this operation's by default)."""
+        return self.backend.tables[kind or self.op.kind]
+
+    def find(
+        self,
+        record_id: str | None = None,
+        kind: str | None = None,
+        *,
+        parent: str | None = None,
+        made_up: bool = True,
+    ) -> Record:
+        """The record ``record_id`` of ``kind`` if the caller may see it, else 404.
+
+        ``record_id`` defaults to the path's last parameter, ``kind`` to the operation's.
+        With ``parent`` (a nested route's parent id), a record of another parent is 404 too. In
+        contract mode an id that does not exist answers a record made up for the caller (see
+        :func:`contract_account`); one that exists in an account the caller may not see is still
+        404. A made-up record has ``seq`` 0 and is not stored.
+        """
+        kind = kind or self.op.kind
+        if record_id is None:
+            record_id = self.params[self.op.parameters[-1]]
+        identity = self.identity()
+        record = self.backend.tables[kind].get(record_id)
+        if (
+            record is not None
+            and identity.may_use(record.account_id)
+            and (parent is None or record.parent == parent)
+        ):
+            return record  # type: ignore[no-any-return]
+        resource = self.backend.resources[kind]
+        if (
+            made_up
+            and record is None
+            and self.backend.settings.contract
+            and resource.made_up is not None
+        ):
+            account = contract_account(identity, self.selected_account)
+            body = resource.made_up(self, record_id, account)
+            return Record(record_id, account, 0, body, parent)
+        raise NotFound(f"{resource.noun} {record_id} not found")

@@ -1,0 +1,198 @@
+"""Fault rules: make chosen requests fail, slow down or lose their connection.
+
+A rule matches a method, a path pattern and optionally an account, and fires for the next
+``times`` matching requests (``None``: every one). A firing rule adds its latency, then either
+answers its status/headers/body, breaks the connection, or (latency only) lets the request through.
+A spent rule stays listed, with its hits and when it fired, but never fires again. The same rules
+drive the in-process transports and the live server.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["FIRED_AT_KEPT", "MAX_LATENCY", "ConnectionFault", "FaultRule", "FaultRules"]
+
+ConnectionFaultKind = Literal["reset", "empty"]
+
+
+class ConnectionFault(Exception):
+    """Raised by the app where a real server would drop the connection.
+
+    In-process transports turn it into the httpx error a real socket gives (``ReadError`` for a
+    reset, ``RemoteProtocolError`` for a connection closed without an answer).
+    """
+
+    def __init__(self, kind: ConnectionFaultKind) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+_ids = itertools.count(1)
+
+FIRED_AT_KEPT = 100
+"""How many firing times a rule keeps (the latest)."""
+
+_RETRY_AFTER_HEADERS = frozenset({"retry-after", "retry-after-ms"})
+
+MAX_LATENCY = 86_400.0
+"""The longest latency a rule may add, in seconds (a day): longer would never end a test."""
+
+
+@dataclass
+class FaultRule:
+    """One fault; see the module docstring. ``path`` is a glob (``*`` matches anything).
+
+    ``retry_after_ms`` adds a ``retry-after-ms`` header to the answer of a status rule, unless
+    ``headers`` has one. ``hits`` counts the requests it fired for and ``fired_at`` keeps when
+    (Unix times, the latest :data:`FIRED_AT_KEPT`).
+    """
+
+    method: str = "*"
+    path: str = "*"
+    account_id: str | None = None
+    times: int | None = 1
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    latency: float = 0.0
+    connection: ConnectionFaultKind | None = None
+    retry_after_ms: int | None = None
+    id: str = field(default_factory=lambda: f"fault_{next(_ids)}")
+    hits: int = 0
+    fired_at: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.method = self.method.upper()
+        if self.connection not in (None, "reset", "empty"):
+            raise ValueError("connection must be 'reset', 'empty' or None")
+        if self.status is not None and not 100 <= self.status <= 599:
+            raise ValueError("status must be an HTTP status code (100-599)")
+        if self.times is not None and self.times < 1:
+            raise ValueError("times must be at least 1, or None for every request")
+        if not 0 <= self.latency <= MAX_LATENCY:  # NaN too
+            raise ValueError(f"latency must be a number of seconds from 0 to {MAX_LATENCY:g}")
+        if self.retry_after_ms is not None and self.retry_after_ms < 0:
+            raise ValueError("retry_after_ms must not be negative")
+
+    @property
+    def spent(self) -> bool:
+        """Whether the rule has fired its ``times`` and will not fire again."""
+        return self.times is not None and self.hits >= self.times
+
+    def answer_headers(self) -> dict[str, str]:
+        """The headers of the rule's answer: ``headers``, plus ``retry-after-ms`` if set."""
+        if self.retry_after_ms is None or any(
+            name.lower() == "retry-after-ms" for name in self.headers
+        ):
+            return self.headers
+        return {**self.headers, "retry-after-ms": str(self.retry_after_ms)}
+
+    def _fire(self) -> None:
+        self.hits += 1
+        self.fired_at.append(time.time())
+        if len(self.fired_at) > FIRED_AT_KEPT:
+            del self.fired_at[0]
+
+    def matches(self, method: str, path: str, account_id: str | None) -> bool:
+        """Whether this rule applies to a request (ignoring how many times it has left)."""
+        if self.method not in ("*", method):
+            return False
+        if self.path not in ("*", path) and not fnmatch.fnmatchcase(path, self.path):
+            return False
+        return self.account_id is None or self.account_id == account_id
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view, as ``GET /_fake/faults`` lists it."""
+        return {
+            "id": self.id,
+            "method": self.method,
+            "path": self.path,
+            "account_id": self.account_id,
+            "times": self.times,
+            "status": self.status,
+            "headers": self.headers,
+            "body": self.body,
+            "latency": self.latency,
+            "connection": self.connection,
+            "retry_after_ms": self.retry_after_ms,
+            "hits": self.hits,
+            "spent": self.spent,
+            "fired_at": list(self.fired_at),
+        }
+
+
+class FaultRules:
+    """The fault rules of one fake, first added first matched. Thread-safe.
+
+    ``default_retry_after_ms``, when set, is given to each status rule added without its own
+    ``retry_after_ms`` and without a ``retry-after`` or ``retry-after-ms`` header (the pytest
+    plugin sets it to 1, so the SDK's retries after an injected error are fast).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+        # The rules that can still fire, in order: what take() walks, and what makes the
+        # app take its slower path; spent rules are only listed.
+        self._live: list[FaultRule] = []
+        self.default_retry_after_ms: int | None = None
+
+    def add(self, rule: FaultRule | None = None, **kwargs: Any) -> FaultRule:
+        """Add ``rule``, or a rule built from ``kwargs``; return it."""
+        if rule is None:
+            rule = FaultRule(**kwargs)
+        default = self.default_retry_after_ms
+        if (
+            default is not None
+            and rule.retry_after_ms is None
+            and rule.status is not None
+            and not any(name.lower() in _RETRY_AFTER_HEADERS for name in rule.headers)
+        ):
+            rule.retry_after_ms = default
+        with self._lock:
+            self._rules.append(rule)
+            if not rule.spent:
+                self._live.append(rule)
+        return rule
+
+    def remove(self, rule_id: str) -> bool:
+        """Remove one rule, spent or not; return whether it existed."""
+        with self._lock:
+            before = len(self._rules)
+            self._rules = [r for r in self._rules if r.id != rule_id]
+            self._live = [r for r in self._live if r.id != rule_id]
+            return len(self._rules) != before
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        with self._lock:
+            self._rules.clear()
+            self._live.clear()
+
+    def list(self) -> list[FaultRule]:
+        """The rules, in matching order, spent ones included."""
+        with self._lock:
+            return list(self._rules)
+
+    def __bool__(self) -> bool:
+        """Whether some rule can still fire."""
+        return bool(self._live)
+
+    def take(self, method: str, path: str, account_id: str | None) -> FaultRule | None:
+        """The first live rule matching a request, counted as fired."""
+        if not self._live:
+            return None
+        with self._lock:
+            for index, rule in enumerate(self._live):
+                if rule.matches(method, path, account_id):
+                    rule._fire()
+                    if rule.spent:
+                        del self._live[index]
+                    return rule
+        return None

@@ -1,0 +1,572 @@
+"""The fake's front door: a raw-ASGI app that serves the operation table.
+
+:class:`FakeApp` reads the body (refusing bodies over the size limit before they are read in
+full), applies the server's access policy, latency, fault rules and the rate limit, dispatches
+to the operation the request matches, and records request and answer in the journal (and in the
+contract coverage, when recorded). Operations are found by the compiled matcher of
+:mod:`sgp_fake.core.routing` and called directly, with no Starlette request or response on the
+way; anything the matcher does not match exactly (unknown routes, wrong methods, redirects,
+``HEAD``, the admin API) goes through Starlette routes built from the same table. Errors of
+every kind are answered as FastAPI answers them: ``{"detail": ...}`` JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Protocol
+
+from pydantic_core import PydanticSerializationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Message, Receive, Scope, Send
+
+from ..errors import BodyParseError, FakeHTTPError, PayloadTooLarge
+from .answers import Answer, error_answer, json_answer, json_bytes
+from .bodies import render_errors
+from .call import BODY_SCOPE_KEY, Call, header
+from .call import Backend as CallBackend
+from .faults import ConnectionFault, FaultRule, FaultRules
+from .journal import RATE_LIMIT_RULE, Journal
+from .operations import Operation
+from .query import request_account
+from .ratelimit import RateLimiter
+from .routing import Router
+
+if TYPE_CHECKING:
+    # Only served apps have a policy: in-process fakes never load the module.
+    from .access import AccessPolicy
+
+__all__ = [
+    "ADMIN_PREFIX",
+    "OPERATION_SCOPE_KEY",
+    "READ_TIMEOUT_SCOPE_KEY",
+    "SYNC_SCOPE_KEY",
+    "TIMED_OUT_SCOPE_KEY",
+    "Backend",
+    "FakeApp",
+    "Recorder",
+    "json_response",
+]
+
+ADMIN_PREFIX = "/_fake"
+"""Reserved path prefix of the admin API; never an SGP route."""
+SYNC_SCOPE_KEY = "sgp_fake.sync"
+"""Set by the sync in-process transport: the app must not wait on an event loop."""
+READ_TIMEOUT_SCOPE_KEY = "sgp_fake.read_timeout"
+"""Set by the in-process transports: seconds the client waits for the answer (httpx's read
+timeout), when it has one."""
+TIMED_OUT_SCOPE_KEY = "sgp_fake.timed_out"
+"""Set by the app when a latency outlasted the client's read timeout: the client gave up."""
+OPERATION_SCOPE_KEY = "sgp_fake.operation"
+"""The name of the operation serving a request, for requests the Starlette routes serve."""
+
+
+class Recorder(Protocol):
+    """Takes every exchange the journal takes (contract coverage, see ``sgp_fake.extras``)."""
+
+    def record(
+        self,
+        exchange: tuple[str | None, str, str, bytes, bytes, int | None, bytes],
+    ) -> None: ...
+
+
+class Backend(CallBackend, Protocol):
+    """What the app needs of a fake (see ``sgp_fake.state.FakeState``)."""
+
+    @property
+    def journal(self) -> Journal: ...
+    @property
+    def faults(self) -> FaultRules: ...
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
+    @property
+    def coverage(self) -> Recorder | None: ...
+
+
+def json_response(
+    content: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON response serialised as Starlette's JSONResponse does (compact, UTF-8)."""
+    return Response(json_bytes(content), status_code, headers, media_type="application/json")
+
+
+def _error_response(
+    status_code: int, detail: Any, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(render_errors(detail), status_code, headers, media_type="application/json")
+
+
+async def _fake_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FakeHTTPError)
+    return _error_response(exc.status_code, exc.detail, exc.headers)
+
+
+async def _starlette_http_error(request: Request, exc: Exception) -> Response:
+    # Unknown routes (404) and wrong methods (405), as FastAPI answers them.
+    assert isinstance(exc, HTTPException)
+    headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+    if exc.status_code == 405:
+        # Starlette names only the first route that matched the path, in set order; list every
+        # method the path serves, in a stable order.
+        methods = {
+            method
+            for route in request.app.routes
+            if route.matches(request.scope)[0] != Match.NONE
+            for method in (getattr(route, "methods", None) or ())
+        }
+        headers["allow"] = ", ".join(sorted(methods))
+    return _error_response(exc.status_code, exc.detail, headers)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return _error_response(500, "Internal Server Error")
+
+
+def _handle(op: Operation, call: Call) -> Answer:
+    """An operation's answer: the caller authenticated first (401/403 before anything else,
+    whatever the handler does), and a string UTF-8 cannot carry refused (400), never a 500."""
+    if not op.meta:
+        call.identity()
+    try:
+        return op.handler(call)
+    except PydanticSerializationError as exc:
+        # Strings JSON can carry but UTF-8 cannot (lone surrogates), met writing a record.
+        raise BodyParseError() from exc
+
+
+def _call(op: Operation, call: Call) -> tuple[Answer, Exception | None]:
+    """Call an operation: its answer, and the unexpected error to raise once sent.
+
+    Handlers are called without the Starlette router and its middleware, answering exactly as
+    they would there: FakeHTTPError as its envelope; anything else as a 500, then raised on to
+    the server, as ServerErrorMiddleware does.
+    """
+    try:
+        return _handle(op, call), None
+    except FakeHTTPError as exc:
+        return error_answer(exc), None
+    except Exception as exc:
+        return json_answer(render_errors("Internal Server Error"), 500), exc
+
+
+class _JournaledExchange:
+    """Forwards an answer to the client and journals the exchange once, before its last byte."""
+
+    __slots__ = (
+        "_app",
+        "_body",
+        "_chunks",
+        "_headers",
+        "_scope",
+        "_send",
+        "_started",
+        "_status",
+        "operation",
+        "recorded",
+        "rule",
+    )
+
+    def __init__(
+        self, app: FakeApp, scope: Scope, body: bytes, send: Send, operation: str | None
+    ) -> None:
+        self._app = app
+        self._scope = scope
+        self._body = body
+        self._send = send
+        self._started = time.perf_counter()
+        self._status: int | None = None
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._chunks: list[bytes] = []
+        self.operation = operation
+        self.rule: str | None = None
+        self.recorded = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self._status = message["status"]
+            self._headers = list(message.get("headers", ()))
+        elif message["type"] == "http.response.body":
+            self._chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                # Journal before the client can see the end of the answer, so a test that reads
+                # the journal right after a response (even over a socket) finds it there.
+                self.record()
+        await self._send(message)
+
+    def record(self) -> None:
+        """Journal the exchange, unless already done (also for answers that never finished)."""
+        if self.recorded:
+            return
+        self.recorded = True
+        scope = self._scope
+        self._app._record(
+            scope,
+            self.operation or scope.get(OPERATION_SCOPE_KEY),
+            self._body,
+            self._status,
+            self._headers,
+            b"".join(self._chunks),
+            self._started,
+            self.rule,
+            bool(scope.get(TIMED_OUT_SCOPE_KEY)),
+        )
+
+
+class FakeApp:
+    """The ASGI application of one fake. Build it with ``sgp_fake.app.create_app``.
+
+    ``router`` holds the operations (the meta route ``/openapi.json`` among them),
+    ``extra_routes`` the Starlette routes served beside them (the admin API), ``access`` what a
+    server enforces through this app (see :mod:`sgp_fake.access`; ``None`` in process).
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        router: Router,
+        extra_routes: Iterable[BaseRoute] | Callable[[], list[BaseRoute]] = (),
+        access: AccessPolicy | None = None,
+    ) -> None:
+        self.backend = backend
+        self.operations = router
+        self.access = access
+        # Starlette compiles each route's path when it is built, about half the cost of a new
+        # fake; operations are called directly, so the Starlette routes are built on first need.
+        self._extra: Callable[[], list[BaseRoute]] = (
+            extra_routes if callable(extra_routes) else lambda: list(extra_routes)
+        )
+
+    def with_access(self, access: AccessPolicy | None) -> FakeApp:
+        """A twin of this app that enforces ``access``, for a server to listen with.
+
+        Same fake, same routes; this app is unchanged, so in-process clients of the fake (which
+        send the client's own ``Host``) keep working while the twin serves a socket.
+        """
+        return FakeApp(self.backend, self.operations, self._extra, access)
+
+    @functools.cached_property
+    def routes(self) -> list[BaseRoute]:
+        """The Starlette routes: every operation's, then the extra routes."""
+        return [
+            *(
+                Route(op.path, self._starlette_endpoint(op), methods=[op.method], name=op.name)
+                for op in self.operations.operations
+            ),
+            *self._extra(),
+        ]
+
+    @functools.cached_property
+    def router(self) -> Starlette:
+        """The Starlette app that serves whatever the direct dispatch does not."""
+        return Starlette(
+            routes=self.routes,
+            exception_handlers={
+                FakeHTTPError: _fake_http_error,
+                HTTPException: _starlette_http_error,
+                Exception: _internal_error,
+            },
+        )
+
+    def _starlette_endpoint(self, op: Operation) -> Callable[[Request], Awaitable[Response]]:
+        backend = self.backend
+
+        async def starlette_endpoint(request: Request) -> Response:
+            scope = request.scope
+            scope[OPERATION_SCOPE_KEY] = op.name
+            status, headers, body = _handle(op, Call(backend, op, scope, scope["path_params"]))
+            response = Response(body, status)
+            response.raw_headers = headers
+            return response
+
+        return starlette_endpoint
+
+    def match(self, scope: Scope) -> tuple[Operation, dict[str, str]] | None:
+        """The operation a request exactly matches, with its path parameters, or ``None``."""
+        if scope.get("root_path"):
+            return None  # mounted below a prefix: leave it to Starlette
+        return self.operations.match(scope["method"], scope["path"])
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.router(scope, receive, send)
+            return
+        backend = self.backend
+        path: str = scope["path"]
+        is_admin = path.startswith(ADMIN_PREFIX)
+        access = self.access
+        if access is not None:
+            # Before the body is read: a refused request costs nothing and changes nothing, and
+            # is not journaled (it never reached the fake).
+            refusal = access.refusal(scope, is_admin)
+            if refusal is not None:
+                await refusal.send(send)
+                return
+
+        body = await self._receive_body(scope, receive, send, journal=not is_admin)
+        if body is None:
+            return
+        scope[BODY_SCOPE_KEY] = body
+
+        if is_admin:
+            await self.router(scope, _replay(body, receive), send)
+            return
+
+        match = None if scope.get("root_path") else self.operations.match(scope["method"], path)
+        if match is not None and not (
+            backend.settings.latency or backend.faults or backend.rate_limiter.limit is not None
+        ):
+            await self._answer_directly(match, scope, body, send)
+            return
+        await self._answer_with_extras(match, scope, body, receive, send)
+
+    async def _answer_with_extras(
+        self,
+        match: tuple[Operation, dict[str, str]] | None,
+        scope: Scope,
+        body: bytes,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        """Answer with latency, faults and the rate limit applied, journaling what was sent."""
+        backend = self.backend
+        # What the request reaches: its operation, or for HEAD the GET operation Starlette answers
+        # it with, so that it is named in the journal and exempt as that operation is.
+        reached = match[0] if match is not None else self._reached(scope)
+        exchange = _JournaledExchange(
+            self, scope, body, send, None if reached is None else reached.name
+        )
+        capture = exchange.send
+        timeout: float | None = scope.get(READ_TIMEOUT_SCOPE_KEY)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            latency = backend.settings.latency
+            if latency:
+                await self._wait(scope, latency, deadline)
+            fault = (
+                backend.faults.take(scope["method"], scope["path"], _account_of(scope, body))
+                if backend.faults
+                else None
+            )
+            if fault is not None:
+                exchange.rule = fault.id
+                if fault.latency:
+                    await self._wait(scope, fault.latency, deadline)
+                if fault.connection is not None:
+                    raise ConnectionFault(fault.connection)
+                if fault.status is not None:
+                    await _fault_response(fault)(scope, receive, capture)
+                    return
+            if reached is None or not reached.meta:
+                limited = self._rate_limited(scope)
+                if limited is not None:
+                    exchange.rule = RATE_LIMIT_RULE
+                    await limited(scope, receive, capture)
+                    return
+            if match is None:
+                await self._route(scope, body, receive, capture)
+                return
+            op, params = match
+            (status, headers, answer), error = _call(op, Call(backend, op, scope, params))
+            await capture({"type": "http.response.start", "status": status, "headers": headers})
+            await capture({"type": "http.response.body", "body": answer})
+            if error is not None:
+                raise error
+        finally:
+            exchange.record()
+
+    async def _answer_directly(
+        self, match: tuple[Operation, dict[str, str]], scope: Scope, body: bytes, send: Send
+    ) -> None:
+        # The common case, kept short: an operation with nothing to inject, answered and
+        # journaled without the wrapper the general path needs.
+        started = time.perf_counter()
+        op, params = match
+        (status, headers, answer), error = _call(op, Call(self.backend, op, scope, params))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        self._record(scope, op.name, body, status, headers, answer, started, None, False)
+        await send({"type": "http.response.body", "body": answer})
+        if error is not None:
+            raise error
+
+    def _record(  # noqa: PLR0917 - the exchange's parts, in the journal's order
+        self,
+        scope: Scope,
+        operation: str | None,
+        body: bytes,
+        status: int | None,
+        headers: list[tuple[bytes, bytes]],
+        response_body: bytes,
+        started: float,
+        rule: str | None,
+        timed_out: bool,
+    ) -> None:
+        backend = self.backend
+        journal = backend.journal
+        if journal.recording:
+            journal.record_asgi(
+                scope["method"],
+                scope["path"],
+                scope.get("query_string", b""),
+                scope["headers"],
+                body,
+                status,
+                response_body,
+                headers,
+                rule,
+                timed_out,
+                operation,
+                time.perf_counter() - started,
+            )
+        coverage = backend.coverage
+        if coverage is not None:
+            coverage.record(
+                (
+                    operation,
+                    scope["method"],
+                    scope["path"],
+                    scope.get("query_string", b""),
+                    body,
+                    status,
+                    response_body,
+                )
+            )
+
+    async def _route(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
+        query: bytes = scope.get("query_string", b"")
+        if not query.isascii():
+            # Starlette decodes the query string as UTF-8 to build a redirect URL and fails
+            # (500) on other bytes, which a server may hand us: give the router the same query
+            # with those bytes percent-encoded, as a browser would send it.
+            encoded = b"".join(bytes((c,)) if c < 0x80 else b"%%%02X" % c for c in query)
+            scope = {**scope, "query_string": encoded}
+        await self.router(scope, _replay(body, receive), send)
+
+    def _rate_limited(self, scope: Scope) -> Response | None:
+        limiter = self.backend.rate_limiter
+        if limiter.limit is None:
+            return None
+        api_key = header(scope, b"x-api-key")
+        if not api_key:
+            return None
+        verdict = limiter.check(api_key)
+        if verdict is None or verdict.allowed:
+            return None
+        return _error_response(429, "Rate limit exceeded", verdict.headers)
+
+    async def _wait(self, scope: Scope, seconds: float, deadline: float | None) -> None:
+        """Wait out a latency, as a server would before answering.
+
+        A client with a read timeout stops waiting at its deadline: past it, wait only until
+        then and mark the exchange timed out (the transport raises the client's timeout error).
+        The request is still handled, with no further wait, as a server goes on with a request
+        whose client gave up: a timed-out create is stored.
+        """
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if seconds > left:
+                scope[TIMED_OUT_SCOPE_KEY] = True
+                seconds = max(left, 0.0)
+        await self._sleep(scope, seconds)
+
+    async def _sleep(self, scope: Scope, seconds: float) -> None:
+        if scope.get(SYNC_SCOPE_KEY):
+            time.sleep(seconds)  # driven without an event loop: block the calling thread
+        else:
+            await asyncio.sleep(seconds)
+
+    async def _receive_body(
+        self, scope: Scope, receive: Receive, send: Send, *, journal: bool
+    ) -> bytes | None:
+        """The request body, or ``None`` when there is nothing more to do.
+
+        A body refused before it was read (413) is answered here; a client that went away
+        mid-body gets no answer. Either way the request is journaled, without its body, so a
+        test still sees that it came.
+        """
+        try:
+            body = await self._read_body(scope, receive)
+        except FakeHTTPError as exc:
+            response = _error_response(exc.status_code, exc.detail, exc.headers)
+            if journal:
+                send = _JournaledExchange(self, scope, b"", send, self._operation(scope)).send
+            await response(scope, receive, send)
+            return None
+        if body is None and journal:
+            _JournaledExchange(self, scope, b"", send, self._operation(scope)).record()
+        return body
+
+    def _operation(self, scope: Scope) -> str | None:
+        match = self.match(scope)
+        reached = match[0] if match is not None else self._reached(scope)
+        return None if reached is None else reached.name
+
+    def _reached(self, scope: Scope) -> Operation | None:
+        """The operation a request the matcher did not match still reaches: a ``HEAD`` reaches
+        the ``GET`` operation of its path (Starlette answers it without a body)."""
+        if scope["method"] != "HEAD" or scope.get("root_path"):
+            return None
+        match = self.operations.match("GET", scope["path"])
+        return None if match is None else match[0]
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
+        limit = self.backend.settings.max_body_size
+        declared = header(scope, b"content-length")
+        # isascii: str.isdigit() also takes digits such as "²", which int() refuses.
+        if (
+            declared is not None
+            and declared.isascii()
+            and declared.isdigit()
+            and int(declared) > limit
+        ):
+            raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"Request body exceeds {limit} bytes")
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _account_of(scope: Scope, body: bytes) -> str | None:
+    """The account a request is for, by :func:`~sgp_fake.core.query.request_account`."""
+    return request_account(
+        scope["method"], scope.get("query_string", b""), lambda name: header(scope, name), body
+    )
+
+
+def _fault_response(rule: FaultRule) -> Response:
+    status = rule.status or 500
+    headers = rule.answer_headers()
+    if rule.body is None:
+        return _error_response(status, f"Fault injected by sgp-fake ({rule.id})", headers)
+    if isinstance(rule.body, (bytes, str)):
+        raw = rule.body.encode() if isinstance(rule.body, str) else rule.body
+        return Response(raw, status, headers, media_type="application/json")
+    return json_response(rule.body, status, headers)

@@ -1,0 +1,536 @@
+"""The request journal: every request a fake received, in order, with what it answered.
+
+Each entry also says which operation served it (``create_model_template``; ``None`` for a path
+no operation serves), which rule answered it instead (a fault rule's id, or ``rate-limit``),
+when it arrived, how long it took and which account it was for. Recording costs next to nothing:
+the raw ASGI parts are kept as they came, and decoded when an entry is read.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from itertools import chain, islice
+from typing import Any, Iterator, Sequence
+
+from .query import request_account
+
+__all__ = ["DEFAULT_JOURNAL_LIMIT", "RATE_LIMIT_RULE", "Journal", "JournalEntry"]
+
+RATE_LIMIT_RULE = "rate-limit"
+"""The rule an entry names when the rate limit answered it."""
+
+DEFAULT_JOURNAL_LIMIT = 10_000
+"""How many entries a journal keeps before dropping the oldest (``None`` keeps all)."""
+
+RawHeaders = Sequence[tuple[bytes, bytes]]
+FlatHeaders = tuple[bytes, ...]
+"""ASGI headers flattened: name, value, name, value..."""
+
+# What the journal keeps of an entry: a flat tuple of strings, bytes, numbers, flat tuples of
+# bytes and str-to-str dicts. The garbage collector stops tracking such a tuple the first time
+# it sees it, so thousands of kept entries add nothing to its full collections, which would
+# otherwise pause the fake for tens of milliseconds every few thousand requests.
+_Row = tuple[
+    str,
+    str,
+    "str | bytes",
+    "dict[str, str] | FlatHeaders",
+    bytes,
+    "int | None",
+    bytes,
+    "dict[str, str] | FlatHeaders",
+    "str | None",
+    bool,
+    "str | None",
+    float,
+    float,
+]
+# Where each field sits in a row.
+_METHOD, _PATH, _STATUS, _OPERATION = 0, 1, 5, 10
+
+
+def _maybe_json(data: bytes) -> Any:
+    if not data:
+        return None
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
+    method: str,
+    path: str,
+    query: bytes,
+    headers: RawHeaders,
+    body: bytes,
+    status: int | None,
+    response_body: bytes,
+    response_headers: RawHeaders,
+    rule: str | None,
+    timed_out: bool,
+    operation: str | None,
+    duration: float,
+) -> _Row:
+    return (
+        method,
+        path,
+        query,
+        tuple(chain.from_iterable(headers)),
+        body,
+        status,
+        response_body,
+        tuple(chain.from_iterable(response_headers)),
+        rule,
+        timed_out,
+        operation,
+        time.time() - duration,
+        duration,
+    )
+
+
+def _decode_headers(flat: FlatHeaders) -> dict[str, str]:
+    return {
+        k.decode("latin-1"): v.decode("latin-1") for k, v in zip(flat[::2], flat[1::2], strict=True)
+    }
+
+
+class JournalEntry:
+    """One request and its answer; read-only.
+
+    ``body`` and ``response_body`` are the raw bytes; :attr:`json` and :attr:`response_json`
+    decode them (``None`` when empty or not JSON). :attr:`sequence` numbers the entry within its
+    journal; equality compares the exchanges only, not their numbers, times or operations.
+    """
+
+    # Every request is journaled, most entries are never read: the app hands over the raw ASGI
+    # query and headers, and they are decoded on first access (about a third of a request's
+    # bookkeeping otherwise).
+    __slots__ = (
+        "_body",
+        "_decoded",
+        "_duration",
+        "_headers",
+        "_method",
+        "_operation",
+        "_path",
+        "_query",
+        "_response_body",
+        "_response_headers",
+        "_rule",
+        "_sequence",
+        "_status",
+        "_timed_out",
+        "_timestamp",
+    )
+
+    def __init__(  # noqa: PLR0917 - the positional order of the former dataclass
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+        status: int | None,
+        response_body: bytes,
+        response_headers: dict[str, str] | None = None,
+        fault: str | None = None,
+        timed_out: bool = False,
+        sequence: int = 0,
+        *,
+        operation: str | None = None,
+        timestamp: float = 0.0,
+        duration: float = 0.0,
+        rule: str | None = None,
+    ) -> None:
+        self._sequence = sequence
+        self._method = method
+        self._path = path
+        self._query: str | bytes = query
+        self._headers: dict[str, str] | FlatHeaders = headers
+        self._decoded: dict[str, str] | None = None
+        self._body = body
+        self._status = status
+        self._response_body = response_body
+        self._response_headers: dict[str, str] | FlatHeaders = (
+            {} if response_headers is None else response_headers
+        )
+        self._rule = rule if rule is not None else fault
+        self._timed_out = timed_out
+        self._operation = operation
+        self._timestamp = timestamp
+        self._duration = duration
+
+    def _as_row(self) -> _Row:
+        return (
+            self._method,
+            self._path,
+            self._query,
+            self._headers,
+            self._body,
+            self._status,
+            self._response_body,
+            self._response_headers,
+            self._rule,
+            self._timed_out,
+            self._operation,
+            self._timestamp,
+            self._duration,
+        )
+
+    @classmethod
+    def _from_row(cls, row: _Row, sequence: int = 0) -> JournalEntry:
+        entry = cls.__new__(cls)
+        entry._sequence = sequence
+        entry._decoded = None
+        (
+            entry._method,
+            entry._path,
+            entry._query,
+            entry._headers,
+            entry._body,
+            entry._status,
+            entry._response_body,
+            entry._response_headers,
+            entry._rule,
+            entry._timed_out,
+            entry._operation,
+            entry._timestamp,
+            entry._duration,
+        ) = row
+        return entry
+
+    @property
+    def sequence(self) -> int:
+        """The entry's number in its journal: 1 for the first request, then one more for each.
+
+        Numbers are never reused while the journal lives, not even after :meth:`Journal.clear`
+        or once the size limit dropped older entries (0 for an entry built by hand).
+        """
+        return self._sequence
+
+    @property
+    def method(self) -> str:
+        """The request method, upper case."""
+        return self._method
+
+    @property
+    def path(self) -> str:
+        """The request path, without the query string."""
+        return self._path
+
+    @property
+    def query(self) -> str:
+        """The raw query string (``""`` when there was none)."""
+        query = self._query
+        if isinstance(query, bytes):
+            query = self._query = query.decode("latin-1")
+        return query
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The request headers, names lower case (the last of repeated names wins)."""
+        decoded = self._decoded
+        if decoded is None:
+            headers = self._headers
+            decoded = self._decoded = (
+                headers if isinstance(headers, dict) else _decode_headers(headers)
+            )
+        return decoded
+
+    @property
+    def body(self) -> bytes:
+        """The request body as received."""
+        return self._body
+
+    @property
+    def status(self) -> int | None:
+        """The answer's status; ``None`` when no answer was started."""
+        return self._status
+
+    @property
+    def response_body(self) -> bytes:
+        """The answer's body as sent."""
+        return self._response_body
+
+    @property
+    def response_headers(self) -> dict[str, str]:
+        """The answer's headers, names lower case."""
+        headers = self._response_headers
+        if not isinstance(headers, dict):
+            headers = self._response_headers = _decode_headers(headers)
+        return headers
+
+    @property
+    def fault(self) -> str | None:
+        """The id of the fault rule that shaped the answer, if any."""
+        rule = self._rule
+        return None if rule == RATE_LIMIT_RULE else rule
+
+    @property
+    def rule(self) -> str | None:
+        """What answered instead of the operation: a fault rule's id, or ``rate-limit``."""
+        return self._rule
+
+    @property
+    def operation(self) -> str | None:
+        """The name of the operation that served the request (``None``: no route did)."""
+        return self._operation
+
+    @property
+    def timestamp(self) -> float:
+        """When the request arrived, in seconds since the epoch (0 for an entry built by hand)."""
+        return self._timestamp
+
+    @property
+    def duration(self) -> float:
+        """How long the fake took, in seconds, from the request to its answer."""
+        return self._duration
+
+    @property
+    def account(self) -> str | None:
+        """The account the request was for, by the rule the fault matcher uses: a create's
+        body ``account_id``, else the query's, else ``x-selected-account-id``."""
+        return request_account(self.method, self._query, self._raw_header, self.body)
+
+    def _raw_header(self, name: bytes) -> str | None:
+        # The first value, as the endpoints and the fault matcher read a header.
+        headers = self._headers
+        if isinstance(headers, dict):
+            return headers.get(name.decode("latin-1"))
+        for key, value in zip(headers[::2], headers[1::2], strict=True):
+            if key == name:
+                return value.decode("latin-1")
+        return None
+
+    @property
+    def timed_out(self) -> bool:
+        """Whether the client's read timeout passed before the answer (in process only).
+
+        The client then got its timeout error, not :attr:`status` and :attr:`response_body`,
+        which are what the fake answered regardless: the request was handled all the same.
+        """
+        return self._timed_out
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.method,
+            self.path,
+            self.query,
+            self.headers,
+            self.body,
+            self.status,
+            self.response_body,
+            self.response_headers,
+            self.fault,
+            self.timed_out,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, JournalEntry):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"JournalEntry(sequence={self.sequence!r}, "
+            f"method={self.method!r}, path={self.path!r}, query={self.query!r}, "
+            f"headers={self.headers!r}, body={self.body!r}, status={self.status!r}, "
+            f"response_body={self.response_body!r}, response_headers={self.response_headers!r}, "
+            f"fault={self.fault!r}, timed_out={self.timed_out!r})"
+        )
+
+    @property
+    def json(self) -> Any:
+        """The request body, decoded from JSON, or ``None``."""
+        return _maybe_json(self.body)
+
+    @property
+    def response_json(self) -> Any:
+        """The response body, decoded from JSON, or ``None``."""
+        return _maybe_json(self.response_body)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view, as ``GET /_fake/requests`` answers it."""
+        return {
+            "sequence": self.sequence,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": self.headers,
+            "body": self.json if self.json is not None else self.body.decode("utf-8", "replace"),
+            "status": self.status,
+            "response_headers": self.response_headers,
+            "response_body": (
+                self.response_json
+                if self.response_json is not None
+                else self.response_body.decode("utf-8", "replace")
+            ),
+            "fault": self.fault,
+            "rule": self.rule,
+            "timed_out": self.timed_out,
+            "operation": self.operation,
+            "timestamp": self.timestamp,
+            "duration": self.duration,
+            "account": self.account,
+        }
+
+
+class Journal:
+    """Thread-safe, ordered record of requests, oldest first.
+
+    Keeps at most ``limit`` entries (``None`` for no limit), dropping the oldest. Entries are
+    numbered from 1 in the order they are recorded (:attr:`JournalEntry.sequence`); the numbers
+    go on across :meth:`clear` and dropped entries, so a reader can page with
+    :meth:`entries_after`.
+    """
+
+    def __init__(self, limit: int | None = DEFAULT_JOURNAL_LIMIT) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[_Row] = deque(maxlen=limit)
+        # How many entries were ever recorded: the newest kept entry has this number, and the
+        # kept ones are numbered consecutively up to it, so no number is stored per entry.
+        self._recorded = 0
+
+    @property
+    def recording(self) -> bool:
+        """Whether :meth:`record` keeps anything (a limit of 0 keeps nothing)."""
+        return self._entries.maxlen != 0
+
+    def record(self, entry: JournalEntry) -> None:
+        """Append an entry."""
+        self._append(entry._as_row())
+
+    def record_asgi(  # noqa: PLR0917 - the row's fields, in its order
+        self,
+        method: str,
+        path: str,
+        query: bytes,
+        headers: RawHeaders,
+        body: bytes,
+        status: int | None,
+        response_body: bytes,
+        response_headers: RawHeaders,
+        fault: str | None = None,
+        timed_out: bool = False,
+        operation: str | None = None,
+        duration: float = 0.0,
+    ) -> None:
+        """Append an exchange given as raw ASGI parts: the query string and header lists as
+        the server passed them, decoded only when the entry is read.
+
+        ``fault`` names the rule that answered (a fault's id, or :data:`RATE_LIMIT_RULE`),
+        ``operation`` the operation that served the request, ``duration`` how long it took (the
+        entry's timestamp is now less that). The app journals every request this way, without
+        building a :class:`JournalEntry`: most entries are never read.
+        """
+        row = _asgi_row(
+            method,
+            path,
+            query,
+            headers,
+            body,
+            status,
+            response_body,
+            response_headers,
+            fault,
+            timed_out,
+            operation,
+            duration,
+        )
+        with self._lock:
+            self._entries.append(row)
+            self._recorded += 1
+
+    def _append(self, row: _Row) -> None:
+        with self._lock:
+            self._entries.append(row)
+            self._recorded += 1
+
+    def clear(self) -> None:
+        """Forget every entry (the numbering goes on)."""
+        with self._lock:
+            self._entries.clear()
+
+    @property
+    def last_sequence(self) -> int:
+        """The number of the newest entry ever recorded; 0 before the first."""
+        return self._recorded
+
+    def _numbered(self) -> tuple[list[_Row], int]:
+        """A snapshot of the kept rows and the number of the first one."""
+        with self._lock:
+            return list(self._entries), self._recorded - len(self._entries) + 1
+
+    def entries_after(self, sequence: int, limit: int | None = None) -> list[JournalEntry]:
+        """The entries numbered above ``sequence``, oldest first; at most the oldest ``limit``.
+
+        Pass the :attr:`~JournalEntry.sequence` of the last entry read to get the next ones.
+        """
+        with self._lock:
+            first = self._recorded - len(self._entries) + 1
+            start = min(max(sequence + 1 - first, 0), len(self._entries))
+            stop = len(self._entries) if limit is None else min(start + limit, len(self._entries))
+            rows = list(islice(self._entries, start, stop))
+        return [JournalEntry._from_row(row, first + start + i) for i, row in enumerate(rows)]
+
+    def entries(
+        self, method: str | None = None, path: str | None = None, status: int | None = None
+    ) -> list[JournalEntry]:
+        """The entries, oldest first, optionally only those with this method, path or status."""
+        snapshot, first = self._numbered()
+        wanted = None if method is None else method.upper()
+        return [
+            JournalEntry._from_row(row, sequence)
+            for sequence, row in enumerate(snapshot, first)
+            if (wanted is None or row[_METHOD] == wanted)
+            and (path is None or row[_PATH] == path)
+            and (status is None or row[_STATUS] == status)
+        ]
+
+    def calls(self, operation: str) -> list[JournalEntry]:
+        """The entries an operation served, oldest first: ``calls("create_model_template")``.
+
+        Operation names are those of ``/openapi.json`` (its ``operationId``s).
+        """
+        snapshot, first = self._numbered()
+        return [
+            JournalEntry._from_row(row, sequence)
+            for sequence, row in enumerate(snapshot, first)
+            if row[_OPERATION] == operation
+        ]
+
+    def count(self, method: str | None = None, path: str | None = None) -> int:
+        """How many entries match ``method`` and ``path``."""
+        return len(self.entries(method, path))
+
+    def last(self, method: str | None = None, path: str | None = None) -> JournalEntry:
+        """The newest matching entry; ``LookupError`` when there is none."""
+        matching = self.entries(method, path)
+        if not matching:
+            raise LookupError(f"no request matching method={method!r} path={path!r} in the journal")
+        return matching[-1]
+
+    @property
+    def creates(self) -> list[JournalEntry]:
+        """Every create, of any resource (the operations named ``create_...``), oldest first."""
+        snapshot, first = self._numbered()
+        return [
+            JournalEntry._from_row(row, sequence)
+            for sequence, row in enumerate(snapshot, first)
+            if str(row[_OPERATION] or "").startswith("create_")
+        ]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[JournalEntry]:
+        return iter(self.entries())
+
+    def __getitem__(self, index: int) -> JournalEntry:
+        return self.entries()[index]

@@ -1,0 +1,211 @@
+"""The fake's own OpenAPI 3.1 document, generated from the operation table.
+
+Shaped as FastAPI would generate it for the same routes and models: component schemas from
+pydantic, ``HTTPValidationError`` for 422 answers, the ``x-api-key`` header as the security
+scheme. Each operation documents what its handler can answer: 200; 400 and 413 when it takes a
+body; 401 and 403 unless it is a meta route; 404 when its path names a record; 422 when it
+validates a body or a query; and whatever else it declares. Admin routes add their operations
+through ``extra_paths``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from .answers import Answer, ok
+from .envelopes import HTTPValidationError
+from .operations import Operation
+
+if TYPE_CHECKING:
+    from .call import Call
+
+__all__ = [
+    "DESCRIPTION",
+    "REF_TEMPLATE",
+    "SECURITY",
+    "build_openapi",
+    "document_bytes",
+    "documented_statuses",
+    "error_response",
+    "meta_operation",
+    "schema_ref",
+]
+
+DESCRIPTION = "A fake of the SGP API, for tests."
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+SECURITY: list[dict[str, list[str]]] = [{"APIKeyHeader": []}]
+
+
+def schema_ref(model: type[BaseModel]) -> dict[str, str]:
+    """A ``$ref`` to ``model``'s component schema."""
+    return {"$ref": REF_TEMPLATE.format(model=model.__name__)}
+
+
+def _json_content(model: type[BaseModel]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema_ref(model)}}
+
+
+def error_response(description: str) -> dict[str, Any]:
+    """A documented ``{"detail": ...}`` answer."""
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"detail": {"title": "Detail"}},
+                    "required": ["detail"],
+                }
+            }
+        },
+    }
+
+
+_VALIDATION = {"description": "Validation Error", "content": _json_content(HTTPValidationError)}
+_AUTH_ERRORS = {
+    "401": error_response("No API key, or an unknown one"),
+    "403": error_response("The identity may not use the account"),
+}
+_BODY_ERRORS = {
+    "400": error_response(
+        "A body that cannot be read as JSON text (invalid UTF-8, nesting too deep)"
+    ),
+    "413": error_response("A body over the fake's size limit"),
+}
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema()
+    params = []
+    for name, field_schema in schema["properties"].items():
+        prop = dict(field_schema)
+        description = prop.pop("description", None)
+        param: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": prop}
+        if description:
+            param["description"] = description
+        params.append(param)
+    return params
+
+
+def _path_parameter(name: str) -> dict[str, Any]:
+    title = " ".join(word.capitalize() for word in name.split("_"))
+    schema = {"type": "string", "title": title}
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    doc: dict[str, Any] = {"tags": [op.tag], "summary": op.summary}
+    if op.description:
+        doc["description"] = op.description
+    doc["operationId"] = op.name
+    parameters = [_path_parameter(name) for name in op.parameters]
+    if op.query is not None:
+        parameters += _query_parameters(op.query)
+    if parameters:
+        doc["parameters"] = parameters
+    if op.body is not None:
+        doc["requestBody"] = {"required": True, "content": _json_content(op.body)}
+    ok: dict[str, Any] = {"description": "Successful Response"}
+    if op.response is not None:
+        ok["content"] = _json_content(op.response)
+    elif op.meta:
+        ok = {
+            "description": op.description or "Successful Response",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+        doc.pop("description", None)
+    responses: dict[str, Any] = {"200": ok}
+    if op.body is not None:
+        responses.update(_BODY_ERRORS)
+    if not op.meta:
+        responses.update(_AUTH_ERRORS)
+    if op.not_found is not None:
+        responses["404"] = error_response(op.not_found)
+    for status, description in op.errors.items():
+        responses[status] = error_response(description)
+    if op.body is not None or op.query is not None:
+        responses["422"] = _VALIDATION
+    doc["responses"] = responses
+    if not op.meta:
+        doc["security"] = SECURITY
+    return doc
+
+
+def meta_operation(document: Callable[[], bytes]) -> Operation:
+    """``GET /openapi.json``: answers ``document()``; needs no API key, skips the rate limit."""
+
+    def get_openapi(call: Call) -> Answer:
+        return ok(document())
+
+    return Operation(
+        "get_openapi",
+        "GET",
+        "/openapi.json",
+        get_openapi,
+        summary="This Document",
+        description="The OpenAPI document",
+        meta=True,
+        tag="Meta",
+    )
+
+
+def documented_statuses(op: Operation) -> tuple[str, ...]:
+    """The status codes the document gives ``op``."""
+    return tuple(_operation(op)["responses"])
+
+
+def operation_paths(operations: Iterable[Operation]) -> dict[str, Any]:
+    """The document's ``paths`` for these operations, in table order."""
+    paths: dict[str, Any] = {}
+    for op in operations:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+    return paths
+
+
+def operation_models(operations: Iterable[Operation]) -> list[type[BaseModel]]:
+    """The component models these operations refer to, each once, in table order."""
+    models: list[type[BaseModel]] = []
+    for op in operations:
+        for model in (op.body, op.response):
+            if model is not None and model not in models:
+                models.append(model)
+    return models
+
+
+def build_openapi(
+    operations: Iterable[Operation],
+    extra_paths: dict[str, Any] | None = None,
+    extra_models: tuple[type[BaseModel], ...] = (),
+    *,
+    description: str = DESCRIPTION,
+) -> dict[str, Any]:
+    """The OpenAPI document of ``operations``, plus ``extra_paths`` and their models."""
+    ops = list(operations)
+    models: tuple[type[BaseModel], ...] = (
+        *operation_models(ops),
+        HTTPValidationError,
+        *extra_models,
+    )
+    _, schemas = models_json_schema([(m, "validation") for m in models], ref_template=REF_TEMPLATE)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "sgp-fake", "version": "0.1.0", "description": description},
+        "servers": [{"url": "/"}],
+        "paths": {**operation_paths(ops), **(extra_paths or {})},
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {
+                "APIKeyHeader": {"type": "apiKey", "in": "header", "name": "x-api-key"}
+            },
+        },
+    }
+
+
+def document_bytes(document: dict[str, Any]) -> bytes:
+    """The document as ``GET /openapi.json`` answers it."""
+    return json.dumps(document, separators=(",", ":")).encode()

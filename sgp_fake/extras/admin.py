@@ -1,0 +1,877 @@
+"""The admin API: control a running fake over HTTP, under the reserved prefix ``/_fake``.
+
+This is how test suites in any language, and CI scripts, drive the standalone server: reset it,
+load and read its state, read the request journal, inject faults, set a rate limit and read the
+contract coverage. The state document has a list per resource the fake serves, generated from
+the resources it is given (``{"model_templates": [...], ...}``); nothing here names one. The
+routes need no API key, never appear in the journal, faults or coverage, and are documented in
+``/openapi.json`` under the tag ``sgp-fake admin``. Bodies are JSON (the
+content type is not checked, so a bare ``curl -d`` works); invalid ones, and query parameters a
+route does not define, answer 422 exactly as the SGP routes do, and change nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from contextlib import AbstractContextManager
+from typing import (
+    Annotated,
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Protocol,
+)
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticSerializationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from ..core.bodies import validate_body
+from ..core.call import BODY_SCOPE_KEY
+from ..core.faults import MAX_LATENCY, FaultRule, FaultRules
+from ..core.gateway import ADMIN_PREFIX, json_response
+from ..core.journal import Journal
+from ..core.openapi import (
+    DESCRIPTION,
+    REF_TEMPLATE,
+    build_openapi,
+    document_bytes,
+    error_response,
+    meta_operation,
+    schema_ref,
+)
+from ..core.operations import Resource, operations
+from ..core.query import parse_query
+from ..core.ratelimit import MAX_BURST, MIN_RATE, RateLimit, RateLimiter
+from ..core.table import Table
+from ..errors import BodyParseError, NotFound, RequestValidationError
+from .coverage import Coverage, CoverageReport
+
+__all__ = [
+    "MAX_ID_LENGTH",
+    "AdminBackend",
+    "FaultList",
+    "FaultSpec",
+    "FaultView",
+    "RateLimitSpec",
+    "RateLimitState",
+    "RequestLog",
+    "RequestView",
+    "ResetResult",
+    "admin_openapi",
+    "admin_routes",
+    "state_document",
+]
+
+_FORBID = ConfigDict(extra="forbid")
+
+
+class AdminBackend(Protocol):
+    """What the admin API needs of a fake (see ``sgp_fake.state.FakeState``)."""
+
+    @property
+    def tables(self) -> Mapping[str, Table[Any]]: ...
+    @property
+    def resources(self) -> Mapping[str, Resource]: ...
+    @property
+    def journal(self) -> Journal: ...
+    @property
+    def faults(self) -> FaultRules: ...
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
+    @property
+    def coverage(self) -> Coverage | None: ...
+
+    def reset(self, account_id: str | None = None) -> int: ...
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+
+# -- bodies ----------------------------------------------------------------------------------
+
+
+# What FaultSpec's validator demands, in its JSON Schema: a status, a connection fault or a
+# latency above 0; and not both a status and a connection fault.
+_FAULT_ACTS: dict[str, Any] = {
+    "anyOf": [
+        {"required": ["status"], "properties": {"status": {"type": "integer"}}},
+        {"required": ["connection"], "properties": {"connection": {"type": "string"}}},
+        {"required": ["latency"], "properties": {"latency": {"exclusiveMinimum": 0}}},
+    ],
+    "not": {
+        "required": ["status", "connection"],
+        "properties": {"status": {"type": "integer"}, "connection": {"type": "string"}},
+    },
+}
+
+
+class FaultSpec(BaseModel):
+    """Body of ``POST /_fake/faults``: which requests fail, how, and how many times.
+
+    It needs a status, a connection fault or a latency, and cannot have both a status and a
+    connection fault.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_FAULT_ACTS)
+
+    method: str = Field("*", description="HTTP method to match, or '*' for any.")
+    path: str = Field(
+        "*", description="Path to match: exact, or a glob such as '/v4/model-templates/*'."
+    )
+    account_id: Optional[str] = Field(
+        None,
+        description="Only requests for this account: the account_id they carry (a create's "
+        "body, else the query's last value), else the x-selected-account-id header.",
+    )
+    times: Optional[int] = Field(
+        1, ge=1, description="Fire for the next N matching requests; null fires for every one."
+    )
+    status: Optional[int] = Field(
+        None, ge=100, le=599, description="Answer with this status instead of handling the request."
+    )
+    headers: Dict[str, str] = Field(
+        default_factory=dict,
+        description="Headers of the answer, e.g. retry-after or retry-after-ms.",
+    )
+    body: Any = Field(
+        None, description="Body of the answer (JSON); by default FastAPI's {'detail': ...}."
+    )
+    latency: float = Field(
+        0.0, ge=0, le=MAX_LATENCY, description="Seconds to wait before answering."
+    )
+    connection: Optional[Literal["reset", "empty"]] = Field(
+        None,
+        description="Break the connection instead of answering: 'reset' (TCP RST) or 'empty' "
+        "(closed without a byte of response).",
+    )
+    retry_after_ms: Optional[int] = Field(
+        None,
+        ge=0,
+        description="Add a retry-after-ms header with this value to the status answer, unless "
+        "headers has one. The official SDK waits that long before a retry when it is more "
+        "than 0 and at most 60000.",
+    )
+
+    @model_validator(mode="after")
+    def _does_something(self) -> FaultSpec:
+        if self.status is None and self.connection is None and not self.latency:
+            raise ValueError("a fault needs a status, a connection fault or a latency")
+        if self.status is not None and self.connection is not None:
+            raise ValueError("a fault answers a status or breaks the connection, not both")
+        return self
+
+
+class FaultView(FaultSpec):
+    """A fault rule as ``GET /_fake/faults`` lists it; spent rules stay listed until removed."""
+
+    # A rule added from Python may do nothing; the listing shows it as it is.
+    model_config = ConfigDict(extra="forbid", json_schema_extra=None)
+
+    id: str = Field(description="Use it to delete the rule: DELETE /_fake/faults/{id}.")
+    hits: int = Field(description="How many requests the rule fired for so far.")
+    spent: bool = Field(description="The rule fired its times and will not fire again.")
+    fired_at: List[float] = Field(
+        description="When it fired: Unix times, oldest first (the latest 100)."
+    )
+
+
+class FaultList(BaseModel):
+    """Body of ``GET /_fake/faults``."""
+
+    faults: List[FaultView]
+
+
+class RateLimitSpec(BaseModel):
+    """Body of ``PUT /_fake/rate-limit``: a token bucket per API key."""
+
+    model_config = _FORBID
+
+    # The bounds of RateLimit, as constraints, so that the schema shows them and a limit that
+    # cannot work is a 422 like any other invalid field.
+    rate: float = Field(
+        ge=MIN_RATE,
+        allow_inf_nan=False,
+        description="Requests per second each API key may make on average: a finite number, "
+        f"at least {MIN_RATE} (one request per {1 / MIN_RATE:.0f} seconds).",
+    )
+    burst: int = Field(ge=1, le=MAX_BURST, description="Requests an API key may make at once.")
+
+
+class RateLimitState(BaseModel):
+    """Body of the ``/_fake/rate-limit`` answers: the limit in force, or null."""
+
+    rate_limit: Optional[RateLimitSpec]
+
+
+MAX_ID_LENGTH = 1024
+"""The longest id ``PUT /_fake/state`` takes: percent-encoded (up to 12 bytes a character), its
+URL stays under the 16 KiB a server such as uvicorn reads for a request head."""
+
+
+def _reachable(resource: Resource) -> Callable[[str], str]:
+    """The check that an id can be reached at ``<collection>/{id}``."""
+    noun = resource.noun.lower()
+    collection = resource.collection
+
+    def reachable_id(record_id: str) -> str:
+        # The route matches one path segment of the percent-decoded path, so an id may hold any
+        # character a client can percent-encode (the official SDK does), except '/'.
+        if not record_id:
+            raise ValueError(f"a {noun} id cannot be empty: GET {collection}/ is the list")
+        if "/" in record_id:
+            raise ValueError(f"a {noun} id cannot contain '/': it must be one path segment")
+        if record_id in (".", ".."):
+            raise ValueError(
+                f"a {noun} id cannot be '.' or '..': clients remove such path segments"
+            )
+        if len(record_id) > MAX_ID_LENGTH:
+            raise ValueError(
+                f"a {noun} id has at most {MAX_ID_LENGTH} characters, so that a URL can carry it"
+            )
+        try:
+            record_id.encode()
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"a {noun} id must be text UTF-8 can encode, as URLs carry it"
+            ) from None
+        return record_id
+
+    return reachable_id
+
+
+def _state_record(resource: Resource) -> type[BaseModel]:
+    """``resource``'s stored record, with an id a route can reach."""
+    name = "State" + "".join(word.capitalize() for word in resource.noun.split())
+    collection = resource.collection
+    model: type[BaseModel] = create_model(
+        name,
+        __base__=resource.stored,
+        __doc__=f"A {resource.noun.lower()} of /_fake/state: as the API answers it, with an id "
+        "a route can reach.",
+        id=(
+            Annotated[str, AfterValidator(_reachable(resource))],
+            Field(
+                description=f"Unique, opaque identifier, reached at {collection}/{{id}} "
+                "(percent-encoded): not empty, no '/', not '.' or '..'.",
+                json_schema_extra={
+                    "minLength": 1,
+                    "maxLength": MAX_ID_LENGTH,
+                    "pattern": "^[^/]+$",
+                    "not": {"enum": [".", ".."]},
+                },
+            ),
+        ),
+    )
+    return model
+
+
+def _unique_ids(document: BaseModel) -> BaseModel:
+    for kind, records in document:
+        seen: set[str] = set()
+        for record in records:
+            if record.id in seen:
+                raise ValueError(f"duplicate {kind} id {record.id!r}")
+            seen.add(record.id)
+    return document
+
+
+@functools.lru_cache(maxsize=16)
+def state_document(resources: tuple[Resource, ...]) -> type[BaseModel]:
+    """The model of ``GET`` and ``PUT /_fake/state`` for these resources: a list per kind.
+
+    A kind left out of a document is an empty list, so a document of one kind (``{"model_templates":
+    [...]}``) stays valid however many resources the fake serves.
+    """
+    fields: dict[str, Any] = {
+        resource.kind: (
+            List[_state_record(resource)],  # type: ignore[misc]
+            Field(
+                default_factory=list,
+                description=f"Every {resource.noun.lower()}, oldest first; no two with the "
+                "same id.",
+            ),
+        )
+        for resource in resources
+    }
+    model: type[BaseModel] = create_model(
+        "StateDocument",
+        __config__=_FORBID,
+        __doc__="Every record the fake holds, by kind: body of GET and PUT /_fake/state.",
+        __validators__={"_unique_ids": model_validator(mode="after")(_unique_ids)},  # type: ignore[dict-item]
+        **fields,
+    )
+    return model
+
+
+class ResetResult(BaseModel):
+    """Body of ``POST /_fake/reset``."""
+
+    deleted: int = Field(description="How many records were removed, of every kind.")
+
+
+class RequestView(BaseModel):
+    """One journal entry: a request and its answer."""
+
+    sequence: int = Field(
+        description="The entry's number: 1 for the fake's first request, one more for each "
+        "next; never reused, not even after DELETE /_fake/requests or a reset."
+    )
+    method: str
+    path: str
+    query: str = Field(description="The raw query string.")
+    headers: Dict[str, str]
+    body: Any = Field(description="The body, decoded from JSON, else as text.")
+    status: Optional[int] = Field(description="Null when a fault broke the connection.")
+    response_headers: Dict[str, str]
+    response_body: Any = Field(description="The answer's body, decoded from JSON, else as text.")
+    fault: Optional[str] = Field(description="Id of the fault rule that fired, if any.")
+    rule: Optional[str] = Field(
+        description="What answered instead of the operation: a fault rule's id, or 'rate-limit'."
+    )
+    timed_out: bool = Field(
+        description="The client's read timeout passed before the answer (in-process clients "
+        "only): it got a timeout error, not this answer, though the request was handled."
+    )
+    operation: Optional[str] = Field(
+        description="The operation that served the request (its operationId); null when no "
+        "route did."
+    )
+    timestamp: float = Field(description="When the request arrived, in seconds since the epoch.")
+    duration: float = Field(description="How long the fake took to answer, in seconds.")
+    account: Optional[str] = Field(
+        description="The account the request was for: a create's body account_id, else the "
+        "query's, else x-selected-account-id."
+    )
+
+
+class RequestLog(BaseModel):
+    """Body of ``GET /_fake/requests``: requests oldest first, with what they were answered."""
+
+    requests: List[RequestView]
+
+
+# Query parameters: unknown ones are refused, as unknown body fields are.
+
+
+class _NoParams(BaseModel):
+    model_config = _FORBID
+
+
+class _ResetParams(BaseModel):
+    model_config = _FORBID
+
+    account_id: Optional[str] = Field(
+        None, description="Remove only this account's records, and nothing else."
+    )
+
+
+class _RequestsParams(BaseModel):
+    model_config = _FORBID
+
+    limit: Optional[int] = Field(
+        None,
+        ge=0,
+        description="At most N requests: the newest N, or with after, the first N after it.",
+    )
+    after: Optional[int] = Field(
+        None,
+        ge=0,
+        description="Only requests with a greater sequence number, to page forward: pass the "
+        "sequence of the last request read.",
+    )
+
+
+_QUERY_SCOPE_KEY = "sgp_fake.admin_query"
+
+
+def _query(model: type[BaseModel], request: Request) -> Any:
+    try:
+        return model.model_validate(parse_query(request.scope["query_string"]))
+    except PydanticValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ["query", *e["loc"]]} for e in exc.errors(include_url=False)]
+        ) from None
+
+
+_Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _checking_query(endpoint: _Endpoint, params: type[BaseModel]) -> _Endpoint:
+    """``endpoint`` behind a check of the query string, whose values it finds in the scope."""
+
+    async def checked(request: Request) -> Response:
+        request.scope[_QUERY_SCOPE_KEY] = _query(params, request)
+        return await endpoint(request)
+
+    return checked
+
+
+def _body(model: type[BaseModel], request: Request) -> Any:
+    # Any content type is read as JSON: the admin API is driven by curl and shell scripts.
+    try:
+        # Unknown fields are refused at every level: a typo must not pass for a default.
+        return validate_body(
+            model, request.scope[BODY_SCOPE_KEY], "application/json", extra="forbid"
+        )
+    except RequestValidationError as exc:
+        # Our validators' errors carry the exception in ctx; answer its message instead.
+        raise RequestValidationError([_plain(error) for error in exc.errors]) from None
+
+
+def _plain(error: dict[str, Any]) -> dict[str, Any]:
+    ctx = error.get("ctx")
+    if not isinstance(ctx, dict):
+        return error
+    return {
+        **error,
+        "ctx": {k: str(v) if isinstance(v, Exception) else v for k, v in ctx.items()},
+    }
+
+
+# -- routes ----------------------------------------------------------------------------------
+
+
+class _Admin:
+    def __init__(self, backend: AdminBackend) -> None:
+        self.backend = backend
+        self.document = state_document(tuple(backend.resources.values()))
+
+    async def reset(self, request: Request) -> Response:
+        params: _ResetParams = request.scope[_QUERY_SCOPE_KEY]
+        deleted = self.backend.reset(params.account_id)
+        return json_response(ResetResult(deleted=deleted).model_dump())
+
+    def _state(self) -> Response:
+        body = b"".join(
+            (
+                b"{",
+                b",".join(
+                    b'"%s":[%s]' % (kind.encode(), b",".join(r.body for r in table.all()))
+                    for kind, table in self.backend.tables.items()
+                ),
+                b"}",
+            )
+        )
+        return Response(body, media_type="application/json")
+
+    async def get_state(self, request: Request) -> Response:
+        return self._state()
+
+    async def put_state(self, request: Request) -> Response:
+        document = _body(self.document, request)
+        try:
+            replace_state(self.backend, document)
+        except PydanticSerializationError as exc:
+            # A lone surrogate in a string: JSON can carry it, UTF-8 cannot (as on create).
+            raise BodyParseError() from exc
+        return self._state()
+
+    async def get_requests(self, request: Request) -> Response:
+        params: _RequestsParams = request.scope[_QUERY_SCOPE_KEY]
+        journal = self.backend.journal
+        if params.after is not None:
+            # Paging forward: the oldest entries after the cursor.
+            entries = journal.entries_after(params.after, params.limit)
+        else:
+            entries = journal.entries()
+            if params.limit is not None:
+                entries = entries[len(entries) - params.limit :] if params.limit else []
+        return json_response({"requests": [e.to_dict() for e in entries]})
+
+    async def delete_requests(self, request: Request) -> Response:
+        self.backend.journal.clear()
+        return json_response({"requests": []})
+
+    async def add_fault(self, request: Request) -> Response:
+        spec: FaultSpec = _body(FaultSpec, request)
+        rule = self.backend.faults.add(FaultRule(**spec.model_dump()))
+        return json_response(rule.to_dict(), status_code=201)
+
+    async def list_faults(self, request: Request) -> Response:
+        return json_response({"faults": [r.to_dict() for r in self.backend.faults.list()]})
+
+    async def clear_faults(self, request: Request) -> Response:
+        self.backend.faults.clear()
+        return json_response({"faults": []})
+
+    async def delete_fault(self, request: Request) -> Response:
+        fault_id = request.path_params["fault_id"]
+        if not self.backend.faults.remove(fault_id):
+            raise NotFound(f"Fault {fault_id} not found")
+        return json_response({"faults": [r.to_dict() for r in self.backend.faults.list()]})
+
+    def _rate_limit(self) -> Response:
+        limit = self.backend.rate_limiter.limit
+        state = None if limit is None else {"rate": limit.rate, "burst": limit.burst}
+        return json_response({"rate_limit": state})
+
+    async def get_rate_limit(self, request: Request) -> Response:
+        return self._rate_limit()
+
+    async def put_rate_limit(self, request: Request) -> Response:
+        spec: RateLimitSpec = _body(RateLimitSpec, request)
+        self.backend.rate_limiter.configure(RateLimit(spec.rate, spec.burst))
+        return self._rate_limit()
+
+    async def delete_rate_limit(self, request: Request) -> Response:
+        self.backend.rate_limiter.configure(None)
+        return self._rate_limit()
+
+    def _coverage(self) -> Coverage:
+        coverage = self.backend.coverage
+        if coverage is None:
+            raise NotFound("Coverage is not recorded by this fake")
+        return coverage
+
+    async def get_coverage(self, request: Request) -> Response:
+        return json_response(self._coverage().report().model_dump())
+
+    async def clear_coverage(self, request: Request) -> Response:
+        coverage = self._coverage()
+        coverage.clear()
+        return json_response(coverage.report().model_dump())
+
+
+def replace_state(backend: AdminBackend, document: BaseModel) -> None:
+    """Replace every table with the document's records, as one change: every record is
+    written out first, so one that cannot be changes nothing."""
+    tables = backend.tables
+    rows = {kind: tables[kind].prepare(records) for kind, records in document}
+    with backend.transaction():
+        for kind, table_rows in rows.items():
+            tables[kind].load(table_rows)
+
+
+def admin_routes(backend: AdminBackend) -> list[BaseRoute]:
+    """The admin API's routes, bound to ``backend``; pass them to ``create_app``."""
+    admin = _Admin(backend)
+    p = ADMIN_PREFIX
+    table: list[tuple[str, _Endpoint, str, type[BaseModel]]] = [
+        ("/reset", admin.reset, "POST", _ResetParams),
+        ("/state", admin.get_state, "GET", _NoParams),
+        ("/state", admin.put_state, "PUT", _NoParams),
+        ("/requests", admin.get_requests, "GET", _RequestsParams),
+        ("/requests", admin.delete_requests, "DELETE", _NoParams),
+        ("/faults", admin.add_fault, "POST", _NoParams),
+        ("/faults", admin.list_faults, "GET", _NoParams),
+        ("/faults", admin.clear_faults, "DELETE", _NoParams),
+        ("/faults/{fault_id}", admin.delete_fault, "DELETE", _NoParams),
+        ("/rate-limit", admin.get_rate_limit, "GET", _NoParams),
+        ("/rate-limit", admin.put_rate_limit, "PUT", _NoParams),
+        ("/rate-limit", admin.delete_rate_limit, "DELETE", _NoParams),
+        ("/coverage", admin.get_coverage, "GET", _NoParams),
+        ("/coverage", admin.clear_coverage, "DELETE", _NoParams),
+    ]
+    return [
+        Route(p + path, _checking_query(endpoint, params), methods=[method])
+        for path, endpoint, method, params in table
+    ]
+
+
+# -- OpenAPI -----------------------------------------------------------------------------------
+
+_TAG = ["sgp-fake admin"]
+
+
+def _ok(description: str, model: type[BaseModel], status: str = "200") -> dict[str, Any]:
+    return {
+        status: {
+            "description": description,
+            "content": {"application/json": {"schema": schema_ref(model)}},
+        }
+    }
+
+
+_INVALID = {
+    "422": {
+        "description": "Validation Error",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
+        },
+    }
+}
+
+
+def _json_body(model: type[BaseModel]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema_ref(model)}}}
+
+
+def _param(name: str, model: type[BaseModel]) -> dict[str, Any]:
+    prop = dict(model.model_json_schema()["properties"][name])
+    description = prop.pop("description", "")
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": prop,
+        "description": description,
+    }
+
+
+_BODY_ERRORS = {
+    "400": error_response(
+        "A body that cannot be read as JSON text (invalid UTF-8, nesting too deep), or a string "
+        "UTF-8 cannot encode"
+    ),
+    "413": error_response("A body over the fake's size limit"),
+}
+
+
+def _operation(op_id: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    # Every admin route answers 422 to a query parameter it does not define; those that read a
+    # body, 400 and 413 to one they cannot read.
+    errors = {**(_BODY_ERRORS if "requestBody" in extra else {}), **_INVALID}
+    merged = {**responses, **errors}
+    return {
+        "tags": _TAG,
+        "summary": summary,
+        "operationId": op_id,
+        **extra,
+        "responses": {status: merged[status] for status in sorted(merged)},
+    }
+
+
+_NO_COVERAGE = error_response("Coverage is not recorded by this fake")
+
+
+def admin_paths(StateDocument: type[BaseModel]) -> dict[str, Any]:
+    """The admin API's OpenAPI path items (``StateDocument``: see :func:`state_document`)."""
+    p = ADMIN_PREFIX
+    return {
+        f"{p}/reset": {
+            "post": _operation(
+                "fake_reset",
+                "Reset the fake",
+                _ok("Reset", ResetResult),
+                description="Empties every table, the journal, the faults and the rate limit; "
+                "with account_id, only that account's records. Coverage is kept.",
+                parameters=[_param("account_id", _ResetParams)],
+            )
+        },
+        f"{p}/state": {
+            "get": _operation("fake_get_state", "Every record", _ok("The state", StateDocument)),
+            "put": _operation(
+                "fake_put_state",
+                "Replace every record",
+                _ok("The new state", StateDocument),
+                description="Validated as a whole: an invalid document changes nothing.",
+                requestBody=_json_body(StateDocument),
+            ),
+        },
+        f"{p}/requests": {
+            "get": _operation(
+                "fake_get_requests",
+                "The request journal",
+                _ok("Requests, oldest first", RequestLog),
+                description="Without parameters, every request the journal keeps. limit=N gives "
+                "the newest N; after=S the requests numbered above S, and with limit=N only the "
+                "first N of those: pass the last sequence read to get the next page.",
+                parameters=[_param("limit", _RequestsParams), _param("after", _RequestsParams)],
+            ),
+            "delete": _operation(
+                "fake_clear_requests", "Clear the journal", _ok("Cleared", RequestLog)
+            ),
+        },
+        f"{p}/faults": {
+            "post": _operation(
+                "fake_add_fault",
+                "Add a fault rule",
+                _ok("The rule", FaultView, "201"),
+                requestBody=_json_body(FaultSpec),
+            ),
+            "get": _operation(
+                "fake_list_faults", "Fault rules", _ok("Rules in matching order", FaultList)
+            ),
+            "delete": _operation(
+                "fake_clear_faults", "Remove every fault rule", _ok("Removed", FaultList)
+            ),
+        },
+        f"{p}/faults/{{fault_id}}": {
+            "delete": _operation(
+                "fake_delete_fault",
+                "Remove one fault rule",
+                {
+                    **_ok("The remaining rules", FaultList),
+                    "404": error_response("No rule with that id"),
+                },
+                parameters=[
+                    {
+                        "name": "fault_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+            )
+        },
+        f"{p}/rate-limit": {
+            "get": _operation(
+                "fake_get_rate_limit", "The rate limit", _ok("In force", RateLimitState)
+            ),
+            "put": _operation(
+                "fake_set_rate_limit",
+                "Set the rate limit",
+                _ok("In force", RateLimitState),
+                description="Over it the fake answers 429 with retry-after, retry-after-ms and "
+                "x-ratelimit-* headers. Every bucket starts full.",
+                requestBody=_json_body(RateLimitSpec),
+            ),
+            "delete": _operation(
+                "fake_delete_rate_limit", "Remove the rate limit", _ok("Removed", RateLimitState)
+            ),
+        },
+        f"{p}/coverage": {
+            "get": _operation(
+                "fake_get_coverage",
+                "Contract coverage",
+                {
+                    **_ok("What the traffic so far exercised", CoverageReport),
+                    "404": _NO_COVERAGE,
+                },
+            ),
+            "delete": _operation(
+                "fake_clear_coverage",
+                "Clear the coverage",
+                {**_ok("Cleared", CoverageReport), "404": _NO_COVERAGE},
+            ),
+        },
+    }
+
+
+_TOKEN_SCHEME = "AdminToken"
+
+
+def _refused(description: str, **extra: Any) -> dict[str, Any]:
+    detail = {
+        "type": "object",
+        "properties": {"detail": {"type": "string"}},
+        "required": ["detail"],
+    }
+    return {
+        "description": description,
+        **extra,
+        "content": {"application/json": {"schema": detail}},
+    }
+
+
+_GUARD_ANSWERS = {
+    "400": _refused(
+        "Invalid host header: a server bound to loopback answers only to localhost, 127.0.0.1 "
+        "and [::1] (any port)"
+    ),
+    "401": _refused(
+        "No admin token, or a wrong one, on a server that requires one",
+        headers={"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}},
+    ),
+}
+_CROSS_ORIGIN = {
+    "403": _refused("A loopback server refuses writes sent by a browser page of another origin")
+}
+
+
+def _with_access(paths: dict[str, Any]) -> dict[str, Any]:
+    """``paths`` with what the access policy answers (sgp_fake.access) on every operation."""
+    guarded: dict[str, Any] = {}
+    for path, item in paths.items():
+        guarded[path] = {}
+        for method, operation in item.items():
+            responses = dict(operation["responses"])
+            answers = {**_GUARD_ANSWERS, **({} if method == "get" else _CROSS_ORIGIN)}
+            for status, answer in answers.items():
+                own = responses.get(status)  # the route answers it for its own reason too
+                description = answer["description"]
+                if own is not None:
+                    description = f"{own['description']}; or: {description}"
+                responses[status] = {**answer, "description": description}
+            guarded[path][method] = {
+                **operation,
+                # The empty requirement: a loopback server without a token needs none.
+                "security": [{_TOKEN_SCHEME: []}, {}],
+                "responses": dict(sorted(responses.items())),
+            }
+    return guarded
+
+
+def _admin_document(resources: tuple[Resource, ...], description: str) -> bytes:
+    StateDocument = state_document(resources)
+    document = build_openapi(
+        [*operations(resources), meta_operation(lambda: b"")],
+        extra_paths=_with_access(admin_paths(StateDocument)),
+        description=description,
+        extra_models=(
+            StateDocument,
+            ResetResult,
+            RequestLog,
+            FaultSpec,
+            FaultView,
+            FaultList,
+            RateLimitSpec,
+            RateLimitState,
+            CoverageReport,
+        ),
+    )
+    document["components"]["securitySchemes"][_TOKEN_SCHEME] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "Required by a server bound beyond loopback, or given a token with "
+        "--admin-token or SGP_FAKE_ADMIN_TOKEN; other servers ignore it.",
+    }
+    state_models = {name for name in document["components"]["schemas"] if name.startswith("State")}
+    _refuse_unknown_fields(document["components"]["schemas"], "StateDocument", own=state_models)
+    return document_bytes(document)
+
+
+@functools.lru_cache(maxsize=16)
+def admin_openapi(
+    resources: tuple[Resource, ...], description: str = DESCRIPTION
+) -> Callable[[], bytes]:
+    """What ``/openapi.json`` answers on a fake with the admin API: the resources' routes and
+    the admin routes (built on first request, then kept)."""
+    return functools.cache(functools.partial(_admin_document, resources, description))
+
+
+def _refuse_unknown_fields(schemas: dict[str, Any], root: str, own: set[str]) -> None:
+    """Make the schema ``root`` refuse unknown properties at every level, as its body does.
+
+    Admin bodies are validated with ``extra="forbid"`` throughout, but the SGP models they
+    contain accept unknown fields; each of those gets a copy that says otherwise, named with a
+    ``-Strict`` suffix, which the admin schemas refer to. Schemas in ``own`` are the admin
+    API's alone and change in place.
+    """
+    prefix = REF_TEMPLATE.format(model="")
+    done: set[str] = set()
+
+    def strict(name: str) -> str:
+        schema = schemas[name]
+        if "properties" not in schema:
+            return name  # an enum, say: nothing to refuse
+        target = name if name in own else f"{name}-Strict"
+        if target not in done:
+            done.add(target)
+            strict_schema = copy.deepcopy(schema)
+            strict_schema["additionalProperties"] = False
+            schemas[target] = strict_schema
+            refer(strict_schema)
+        return target
+
+    def refer(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(prefix):
+                node["$ref"] = prefix + strict(ref[len(prefix) :])
+            for value in node.values():
+                refer(value)
+        elif isinstance(node, list):
+            for value in node:
+                refer(value)
+
+    strict(root)
