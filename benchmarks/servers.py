@@ -4,6 +4,10 @@ Every server runs in its own process on a free loopback port: the fake (``sgp-fa
 the two reference apps, and, when node is present, Stoplight Prism and Steady serving the fake's
 own OpenAPI document. The node tools are installed with npm into a cache folder outside the
 repository on first use.
+
+The fake runs as a user gets it: :func:`installed` installs this checkout with ``pip install
+.`` (default dependencies, no extras) into a virtual environment of its own, refreshed at each
+run, and :func:`installed_spec` starts its ``sgp-fake serve`` with default flags.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +48,41 @@ class ServerSpec:
     argv: list[str]
     port: int
     env: dict[str, str] | None = None
+    pid: int | None = None  # set while it runs
+
+
+INSTALLED = CACHE / "as-installed"
+"""The virtual environment this checkout is installed into, as the README installs it."""
+
+
+def installed() -> Path:
+    """``sgp-fake`` as ``pip install .`` installs this checkout (made once, refreshed each run)."""
+    python = INSTALLED / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(INSTALLED)], check=True, timeout=300)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", str(ROOT)],
+            check=True,
+            timeout=900,
+            capture_output=True,
+        )
+    else:  # this checkout's code, the dependencies already in place
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", ROOT],
+            check=True,
+            timeout=900,
+            capture_output=True,
+        )
+    return INSTALLED / "bin" / "sgp-fake"
+
+
+def installed_spec(port: int, extra: list[str] | None = None) -> ServerSpec:
+    """``sgp-fake serve`` as installed, with its default flags (``extra`` added)."""
+    return ServerSpec(
+        "sgp-fake (as installed)",
+        [str(INSTALLED / "bin" / "sgp-fake"), "serve", "--port", str(port), *(extra or [])],
+        port,
+    )
 
 
 def fake_spec(port: int, extra: list[str] | None = None) -> ServerSpec:
@@ -178,14 +218,18 @@ def post_once(port: int, timeout: float = 2.0) -> int | None:
 def running(spec: ServerSpec, timeout: float = 60.0) -> Iterator[float]:
     """Run a server; yield the seconds from process start to its first 200 to a create."""
     start = time.perf_counter()
+    # Standard error to a file, as a user redirects it: the fake logs a line per request by
+    # default, and a pipe nobody reads would fill and stall it.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below, once stopped
     proc = subprocess.Popen(
         spec.argv,
         cwd=ROOT,
         env={**os.environ, **(spec.env or {})},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         start_new_session=True,
     )
+    spec.pid = proc.pid
     try:
         deadline = start + timeout
         while True:
@@ -193,7 +237,8 @@ def running(spec: ServerSpec, timeout: float = 60.0) -> Iterator[float]:
             if status == 200:
                 break
             if proc.poll() is not None:
-                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                log.seek(0)
+                err = log.read().decode(errors="replace")
                 raise RuntimeError(f"{spec.name} exited with {proc.returncode}: {err[-2000:]}")
             if time.perf_counter() > deadline:
                 raise RuntimeError(f"{spec.name} gave no 200 within {timeout}s (last: {status})")
@@ -201,6 +246,7 @@ def running(spec: ServerSpec, timeout: float = 60.0) -> Iterator[float]:
         yield time.perf_counter() - start
     finally:
         stop(proc)
+        log.close()
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
