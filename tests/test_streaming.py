@@ -1,0 +1,301 @@
+"""Streamed answers: a handler returns chunks, and every client reads them as they are produced.
+
+``Ticker`` below is a test-only resource whose one operation streams Server-Sent Events, one per
+chunk, each a ``CompletionResponse`` as the official SDK reads it. Its generator records when it
+produces each chunk, so a test can tell whether the client saw a chunk before the next one was
+made: through the Starlette routes and over a real socket.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Iterator
+
+import httpx
+import pytest
+from pydantic import BaseModel
+from starlette.responses import StreamingResponse
+
+from sgp_fake import LiveServer, SGPFake
+from sgp_fake.core import answers
+from sgp_fake.core.call import Call
+from sgp_fake.core.operations import Operation, Resource
+from sgp_fake.resources import REGISTRY
+from sgp_fake.transport import _run_without_loop
+
+from .conftest import minimal_body
+
+scale_gp = pytest.importorskip("scale_gp")
+from scale_gp import Stream  # noqa: E402
+from scale_gp._streaming import AsyncStream, SSEDecoder  # noqa: E402
+from scale_gp.types.shared import CompletionResponse  # noqa: E402
+
+PATH = "/v4/ticks"
+TIMEOUT = 30.0
+GATE_TIMEOUT = 10.0  # only a broken server waits for it
+
+
+class Tick(BaseModel):
+    id: str
+
+
+class Ticker:
+    """A streaming operation that records what it produced, and when its stream was closed.
+
+    The request body says how many chunks (``{"count": 3}``). The handler keeps its
+    generators, as a handler with state may: closing a stream that ends early is the gateway's
+    job, not the garbage collector's. With ``gates``, the generator waits for ``gates[i]``
+    before producing chunk ``i`` (over a socket only: in process that would wait on the very
+    thread that reads) and records whether it came in time.
+    """
+
+    def __init__(self) -> None:
+        self.produced: list[int] = []
+        self.closed = False
+        self.calls = 0
+        self.kept: list[Iterator[bytes]] = []
+        self.gates: list[threading.Event] = []
+        self.waited: list[bool] = []
+
+    def chunk(self, i: int) -> dict[str, Any]:
+        return {"completions": [["prompt", [f"tok{i}"]]]}
+
+    def handler(self, call: Call) -> answers.StreamedAnswer:
+        self.calls += 1
+        count = json.loads(call.raw_body or b"{}").get("count", 3)
+
+        def events() -> Iterator[dict[str, Any]]:
+            try:
+                for i in range(count):
+                    if i and self.gates:
+                        self.waited.append(self.gates[i].wait(GATE_TIMEOUT))
+                    self.produced.append(i)
+                    yield self.chunk(i)
+            finally:
+                self.closed = True
+
+        chunks = answers.sse(events())
+        self.kept.append(chunks)
+        return answers.stream(chunks)
+
+    def resource(self) -> Resource:
+        return Resource(
+            kind="ticks",
+            stored=Tick,
+            noun="Tick",
+            operations=(
+                Operation(name="stream_ticks", method="POST", path=PATH, handler=self.handler),
+            ),
+        )
+
+    def event(self, i: int) -> bytes:
+        return b"data: " + json.dumps(self.chunk(i), separators=(",", ":")).encode() + b"\n\n"
+
+    def events(self, count: int) -> list[bytes]:
+        return [self.event(i) for i in range(count)]
+
+
+def read_into(seen: list[bytes], response: httpx.Response) -> None:
+    """Read a streamed response chunk by chunk; ``seen`` keeps what came before an error."""
+    for chunk in response.iter_raw():
+        seen.append(chunk)
+
+
+async def aread_into(seen: list[bytes], response: httpx.Response) -> None:
+    async for chunk in response.aiter_raw():
+        seen.append(chunk)
+
+
+def texts_into(texts: list[str], stream: Stream[CompletionResponse]) -> None:
+    """Read the SDK's stream; ``texts`` keeps each chunk's text that came before an error."""
+    for chunk in stream:
+        texts.append(chunk.completions[0][1][0])
+
+
+async def atexts_into(texts: list[str], stream: AsyncStream[CompletionResponse]) -> None:
+    async for chunk in stream:
+        texts.append(chunk.completions[0][1][0])
+
+
+def asgi_messages(app: Any, body: bytes = b'{"count": 3}') -> list[dict[str, Any]]:
+    """Every ASGI message ``app`` sends for ``POST /v4/ticks``, driven without an event loop."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "POST",
+        "headers": [(b"x-api-key", b"k")],
+        "scheme": "http",
+        "path": PATH,
+        "raw_path": PATH.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 1),
+        "extensions": {},
+        "sgp_fake.sync": True,
+        "sgp_fake.body": body,
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    _run_without_loop(app(scope, receive, send))
+    return sent
+
+
+@pytest.fixture
+def ticker() -> Ticker:
+    return Ticker()
+
+
+@pytest.fixture
+def fake(ticker: Ticker) -> SGPFake:
+    return SGPFake(resources=(*REGISTRY, ticker.resource()), admin=True, coverage=True)
+
+
+# -- the helpers ---------------------------------------------------------------------------------
+
+
+def test_stream_sends_the_headers_of_starlettes_streaming_response() -> None:
+    for media_type, headers in [
+        ("text/event-stream", None),
+        ("application/x-ndjson", None),
+        ("text/plain; charset=latin-1", {"Cache-Control": "no-cache"}),
+        ("text/event-stream", {"content-type": "text/event-stream"}),
+    ]:
+        status, raw, _ = answers.stream(iter(()), media_type=media_type, headers=headers)
+        reference = StreamingResponse(iter(()), media_type=media_type, headers=headers)
+        assert (status, raw) == (reference.status_code, reference.raw_headers)
+
+
+def test_sse_events_are_what_the_sdks_decoder_reads() -> None:
+    data: list[Any] = [{"a": [1, "é"]}, "two\nlines", b"raw", {"x": None}]
+    wire = b"".join(answers.sse(data)) + answers.sse_event({"detail": "boom"}, "error")
+    decoded = list(SSEDecoder().iter_bytes(iter([wire])))
+    assert [(e.event, e.data) for e in decoded] == [
+        (None, json.dumps(data[0], ensure_ascii=False, separators=(",", ":"))),
+        (None, "two\nlines"),
+        (None, "raw"),
+        (None, '{"x":null}'),
+        ("error", '{"detail":"boom"}'),
+    ]
+    assert wire.endswith(b"\n\n")  # the decoder drops a last event without its blank line
+    assert b"[DONE]" not in wire
+
+
+# -- in process ----------------------------------------------------------------------------------
+
+
+def test_a_whole_read_gets_the_joined_body(fake: SGPFake, ticker: Ticker) -> None:
+    with fake.client() as client:
+        answer = client.post(PATH, json={"count": 4})
+    assert answer.content == b"".join(ticker.events(4))
+    assert ticker.produced == [0, 1, 2, 3]
+
+
+def test_empty_chunks_are_neither_sent_nor_counted(fake: SGPFake, ticker: Ticker) -> None:
+    def sparse(call: Call) -> answers.StreamedAnswer:
+        return answers.stream(iter([b"", b"a", b"", b"", b"b", b"c", b""]))
+
+    ticker.handler = sparse  # type: ignore[method-assign]
+    fake = SGPFake(resources=(*REGISTRY, ticker.resource()))
+    bodies = [m["body"] for m in asgi_messages(fake.app) if m["type"] == "http.response.body"]
+    assert bodies == [b"a", b"b", b"c", b""]
+    with fake.client() as client:
+        assert client.post(PATH).content == b"abc"
+
+
+def test_non_streamed_answers_are_unchanged_beside_a_stream(fake: SGPFake) -> None:
+    with fake.client() as client:
+        created = client.post("/v4/model-templates", json=minimal_body())
+        assert created.headers["content-length"] == str(len(created.content))
+        with client.stream("GET", f"/v4/model-templates/{created.json()['id']}") as response:
+            assert list(response.iter_bytes()) == [created.content]
+
+
+# -- through the Starlette routes ---------------------------------------------------------------
+
+
+def test_the_starlette_routes_stream_as_the_direct_dispatch_does(ticker: Ticker) -> None:
+    direct = SGPFake(resources=(*REGISTRY, ticker.resource()))
+    routed = SGPFake(resources=(*REGISTRY, ticker.resource()))
+    sent = asgi_messages(direct.app)
+    assert sent == asgi_messages(routed.app.router)  # the router is given the body in scope
+    assert [(m["type"], m.get("more_body")) for m in sent] == [
+        ("http.response.start", None),
+        *[("http.response.body", True)] * 3,
+        ("http.response.body", False),
+    ]
+
+
+# -- over a socket -------------------------------------------------------------------------------
+
+
+def test_a_live_server_sends_each_chunk_as_it_is_produced(fake: SGPFake, ticker: Ticker) -> None:
+    # Each chunk after the first waits until the client has read the one before it.
+    ticker.gates = [threading.Event() for _ in range(3)]
+    with (
+        LiveServer(fake.app) as server,
+        httpx.Client(base_url=server.url, headers={"x-api-key": "k"}, timeout=TIMEOUT) as client,
+        client.stream("POST", PATH, json={"count": 3}) as response,
+    ):
+        assert response.headers["transfer-encoding"] == "chunked"
+        seen = []
+        for chunk in response.iter_raw():
+            seen.append(chunk)
+            if len(seen) < 3:
+                ticker.gates[len(seen)].set()
+    assert seen == ticker.events(3)
+    assert ticker.waited == [True, True]
+    assert fake.journal.last().response_body == b"".join(seen)
+
+
+def test_the_sdk_streams_from_a_live_server(fake: SGPFake, ticker: Ticker) -> None:
+    with (
+        LiveServer(fake.app) as server,
+        scale_gp.SGPClient(api_key="k", base_url=server.url, max_retries=0) as client,
+    ):
+        stream = client.post(
+            PATH,
+            cast_to=CompletionResponse,
+            body={"count": 3},
+            stream=True,
+            stream_cls=Stream[CompletionResponse],
+        )
+        assert [chunk.completions[0][1][0] for chunk in stream] == ["tok0", "tok1", "tok2"]
+
+
+# -- cut by a fault rule -------------------------------------------------------------------------
+
+BREAKS = [("reset", httpx.ReadError), ("close", httpx.RemoteProtocolError)]
+
+
+def test_a_status_fault_on_a_stream_answers_before_the_first_byte(
+    fake: SGPFake, ticker: Ticker
+) -> None:
+    rule = fake.faults.add(path=PATH, status=503, body={"detail": "busy"}, retry_after_ms=1)
+    with fake.sdk_client(max_retries=0) as client, pytest.raises(scale_gp.APIStatusError) as raised:
+        client.post(
+            PATH,
+            cast_to=CompletionResponse,
+            body={},
+            stream=True,
+            stream_cls=Stream[CompletionResponse],
+        )
+    assert raised.value.status_code == 503
+    assert raised.value.body == {"detail": "busy"}
+    assert ticker.calls == 0  # never handled
+    entry = fake.journal.last()
+    assert (entry.status, entry.rule, entry.response_headers["content-type"]) == (
+        503,
+        rule.id,
+        "application/json",
+    )
+
+
