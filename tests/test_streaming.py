@@ -3,26 +3,31 @@
 ``Ticker`` below is a test-only resource whose one operation streams Server-Sent Events, one per
 chunk, each a ``CompletionResponse`` as the official SDK reads it. Its generator records when it
 produces each chunk, so a test can tell whether the client saw a chunk before the next one was
-made: through the Starlette routes and over a real socket.
+made: in process (sync and async httpx, the SDK's SSE decoder), through the Starlette routes and
+over a real socket.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
+import time
 from typing import Any, Iterator
 
 import httpx
 import pytest
 from pydantic import BaseModel
+from starlette.applications import Starlette
 from starlette.responses import StreamingResponse
+from starlette.routing import Mount
 
 from sgp_fake import LiveServer, SGPFake
 from sgp_fake.core import answers
 from sgp_fake.core.call import Call
 from sgp_fake.core.operations import Operation, Resource
 from sgp_fake.resources import REGISTRY
-from sgp_fake.transport import _run_without_loop
+from sgp_fake.transport import FakeTransport, _run_without_loop
 
 from .conftest import minimal_body
 
@@ -192,11 +197,166 @@ def test_sse_events_are_what_the_sdks_decoder_reads() -> None:
 # -- in process ----------------------------------------------------------------------------------
 
 
+def test_the_sync_client_reads_each_chunk_before_the_next_is_produced(
+    fake: SGPFake, ticker: Ticker
+) -> None:
+    with fake.client() as client, client.stream("POST", PATH, json={"count": 3}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+        assert "content-length" not in response.headers
+        seen = []
+        for chunk in response.iter_raw():
+            seen.append(chunk)
+            assert ticker.produced == list(range(len(seen)))  # not one chunk ahead
+    assert seen == ticker.events(3)
+    assert ticker.closed
+
+
+@pytest.mark.asyncio
+async def test_the_async_client_reads_each_chunk_before_the_next_is_produced(
+    fake: SGPFake, ticker: Ticker
+) -> None:
+    async with (
+        fake.async_client() as client,
+        client.stream("POST", PATH, json={"count": 3}) as response,
+    ):
+        seen = []
+        async for chunk in response.aiter_raw():
+            seen.append(chunk)
+            assert ticker.produced == list(range(len(seen)))
+            await asyncio.sleep(0)  # other tasks run meanwhile; the stream waits for us
+    assert seen == ticker.events(3)
+
+
+@pytest.mark.asyncio
+async def test_the_async_transport_hands_what_the_app_awaits_to_the_loop(
+    fake: SGPFake, ticker: Ticker
+) -> None:
+    # A latency is an asyncio sleep in the app: the transport passes it on to the loop.
+    fake.settings.latency = 0.05
+    started = time.monotonic()
+    async with fake.async_client() as client:
+        answer, templates = await asyncio.gather(
+            client.post(PATH, json={"count": 2}), client.get("/v4/model-templates")
+        )
+    assert answer.content == b"".join(ticker.events(2))
+    assert templates.status_code == 200
+    assert time.monotonic() - started >= 0.05
+
+
 def test_a_whole_read_gets_the_joined_body(fake: SGPFake, ticker: Ticker) -> None:
     with fake.client() as client:
         answer = client.post(PATH, json={"count": 4})
     assert answer.content == b"".join(ticker.events(4))
     assert ticker.produced == [0, 1, 2, 3]
+
+
+def test_the_sdk_decodes_each_event_as_it_arrives(fake: SGPFake, ticker: Ticker) -> None:
+    with fake.sdk_client() as client:
+        stream = client.post(
+            PATH,
+            cast_to=CompletionResponse,
+            body={"count": 3},
+            stream=True,
+            stream_cls=Stream[CompletionResponse],
+        )
+        texts = []
+        for chunk in stream:
+            texts.append(chunk.completions[0][1][0])
+            assert ticker.produced == list(range(len(texts)))
+    assert texts == ["tok0", "tok1", "tok2"]
+
+
+@pytest.mark.asyncio
+async def test_the_async_sdk_decodes_each_event_as_it_arrives(
+    fake: SGPFake, ticker: Ticker
+) -> None:
+    async with fake.async_sdk_client() as client:
+        stream = await client.post(
+            PATH,
+            cast_to=CompletionResponse,
+            body={"count": 3},
+            stream=True,
+            stream_cls=AsyncStream[CompletionResponse],
+        )
+        texts = []
+        async for chunk in stream:
+            texts.append(chunk.completions[0][1][0])
+            assert ticker.produced == list(range(len(texts)))
+    assert texts == ["tok0", "tok1", "tok2"]
+
+
+def test_the_journal_records_the_whole_stream_once_it_ended(
+    fake: SGPFake, ticker: Ticker
+) -> None:
+    with fake.client() as client, client.stream("POST", PATH, json={"count": 3}) as response:
+        chunks = response.iter_raw()
+        next(chunks)
+        assert len(fake.journal) == 0  # still streaming
+        time.sleep(0.2)  # the client takes its time: the exchange lasts that long
+        rest = list(chunks)
+    assert len(rest) == 2
+    entry = fake.journal.last()
+    assert (entry.status, entry.operation, entry.rule) == (200, "stream_ticks", None)
+    assert entry.response_body == b"".join(ticker.events(3))
+    assert entry.response_headers["content-type"] == "text/event-stream; charset=utf-8"
+    assert entry.duration >= 0.2
+    with fake.client() as client:
+        report = client.get("/_fake/coverage").json()
+    assert report["operations"]["stream_ticks"]["status_codes"] == {"200": 1}
+
+
+def test_a_client_that_stops_reading_ends_the_stream(fake: SGPFake, ticker: Ticker) -> None:
+    with fake.client() as client:
+        with client.stream("POST", PATH, json={"count": 5}) as response:
+            first = next(response.iter_raw())
+        assert ticker.closed  # the generator was closed, not left suspended
+        assert ticker.produced == [0]
+        entry = fake.journal.last()
+        assert (entry.status, entry.response_body) == (200, first)
+        assert client.post(PATH, json={"count": 1}).status_code == 200  # the fake goes on
+
+
+@pytest.mark.asyncio
+async def test_an_async_client_that_stops_reading_ends_the_stream(
+    fake: SGPFake, ticker: Ticker
+) -> None:
+    async with (
+        fake.async_client() as client,
+        client.stream("POST", PATH, json={"count": 5}) as response,
+    ):
+        async for _ in response.aiter_raw():
+            break
+    assert ticker.closed
+    assert ticker.produced == [0]
+    assert fake.journal.last().response_body == ticker.event(0)
+
+
+def test_an_error_mid_stream_reaches_the_reader_after_the_chunks_before_it(
+    fake: SGPFake, ticker: Ticker
+) -> None:
+    def broken() -> Iterator[bytes]:
+        yield b"data: {}\n\n"
+        raise RuntimeError("the model fell over")
+
+    ticker.handler = lambda call: answers.stream(broken())  # type: ignore[method-assign]
+    fake = SGPFake(resources=(*REGISTRY, ticker.resource()))
+    with fake.client() as client, client.stream("POST", PATH) as response:
+        chunks = response.iter_raw()
+        assert next(chunks) == b"data: {}\n\n"
+        with pytest.raises(RuntimeError, match="fell over"):
+            next(chunks)
+    assert fake.journal.last().response_body == b"data: {}\n\n"
+
+
+def test_a_timed_out_stream_is_still_answered_whole(fake: SGPFake, ticker: Ticker) -> None:
+    fake.faults.add(path=PATH, latency=30)
+    with fake.client(timeout=0.1) as client, pytest.raises(httpx.ReadTimeout):
+        client.post(PATH, json={"count": 3})
+    entry = fake.journal.last()
+    assert entry.timed_out
+    assert entry.response_body == b"".join(ticker.events(3))
+    assert ticker.closed
 
 
 def test_empty_chunks_are_neither_sent_nor_counted(fake: SGPFake, ticker: Ticker) -> None:
@@ -207,8 +367,8 @@ def test_empty_chunks_are_neither_sent_nor_counted(fake: SGPFake, ticker: Ticker
     fake = SGPFake(resources=(*REGISTRY, ticker.resource()))
     bodies = [m["body"] for m in asgi_messages(fake.app) if m["type"] == "http.response.body"]
     assert bodies == [b"a", b"b", b"c", b""]
-    with fake.client() as client:
-        assert client.post(PATH).content == b"abc"
+    with fake.client() as client, client.stream("POST", PATH) as response:
+        assert list(response.iter_raw()) == [b"a", b"b", b"c"]
 
 
 def test_non_streamed_answers_are_unchanged_beside_a_stream(fake: SGPFake) -> None:
@@ -232,6 +392,22 @@ def test_the_starlette_routes_stream_as_the_direct_dispatch_does(ticker: Ticker)
         *[("http.response.body", True)] * 3,
         ("http.response.body", False),
     ]
+
+
+def test_a_mounted_fake_streams_chunk_by_chunk(fake: SGPFake, ticker: Ticker) -> None:
+    # Below a prefix the gateway leaves the request to its Starlette routes.
+    outer = Starlette(routes=[Mount("/sgp", app=fake.app)])
+    with httpx.Client(
+        transport=FakeTransport(outer),
+        base_url="https://api.egp.scale.com/sgp",
+        headers={"x-api-key": "k"},
+    ) as client, client.stream("POST", PATH, json={"count": 3}) as response:
+        seen = []
+        for chunk in response.iter_raw():
+            seen.append(chunk)
+            assert ticker.produced == list(range(len(seen)))
+    assert seen == ticker.events(3)
+    assert fake.journal.last().operation == "stream_ticks"
 
 
 # -- over a socket -------------------------------------------------------------------------------

@@ -332,7 +332,10 @@ class RequestView(BaseModel):
     body: Any = Field(description="The body, decoded from JSON, else as text.")
     status: Optional[int] = Field(description="Null when a fault broke the connection.")
     response_headers: Dict[str, str]
-    response_body: Any = Field(description="The answer's body, decoded from JSON, else as text.")
+    response_body: Any = Field(
+        description="The answer's body (a streamed one whole, as sent), decoded from JSON, else "
+        "as text."
+    )
     fault: Optional[str] = Field(description="Id of the fault rule that fired, if any.")
     rule: Optional[str] = Field(
         description="What answered instead of the operation: a fault rule's id, or 'rate-limit'."
@@ -346,7 +349,10 @@ class RequestView(BaseModel):
         "route did."
     )
     timestamp: float = Field(description="When the request arrived, in seconds since the epoch.")
-    duration: float = Field(description="How long the fake took to answer, in seconds.")
+    duration: float = Field(
+        description="How long the fake took to answer, in seconds (a streamed answer: to its "
+        "end)."
+    )
     account: Optional[str] = Field(
         description="The account the request was for: a create's body account_id, else the "
         "query's, else x-selected-account-id."
