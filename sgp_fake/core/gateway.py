@@ -11,7 +11,7 @@ every kind are answered as FastAPI answers them: ``{"detail": ...}`` JSON.
 
 A streamed answer (:func:`~sgp_fake.core.answers.stream`) is sent a chunk at a time, each as
 its own ``http.response.body`` message with ``more_body``, then an empty last one; the journal
-records it whole once it ended.
+records it whole once it ended. Cut fault rules apply to streamed answers only.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from ..errors import BodyParseError, FakeHTTPError, PayloadTooLarge
-from .answers import RawHeaders, Reply, error_answer, json_answer, json_bytes
+from .answers import RawHeaders, Reply, error_answer, json_answer, json_bytes, sse_event
 from .bodies import render_errors
 from .call import BODY_SCOPE_KEY, Call, header
 from .call import Backend as CallBackend
@@ -68,6 +68,10 @@ TIMED_OUT_SCOPE_KEY = "sgp_fake.timed_out"
 """Set by the app when a latency outlasted the client's read timeout: the client gave up."""
 OPERATION_SCOPE_KEY = "sgp_fake.operation"
 """The name of the operation serving a request, for requests the Starlette routes serve."""
+_RULE_SCOPE_KEY = "sgp_fake.rule"
+"""The id of the fault rule a request met, once one fired (a request meets one at most)."""
+_DEADLINE_SCOPE_KEY = "sgp_fake.deadline"
+"""When the client stops waiting for the answer to start (``time.monotonic()``), if it does."""
 
 
 class Recorder(Protocol):
@@ -223,7 +227,7 @@ class _JournaledExchange:
             self._headers,
             b"".join(self._chunks),
             self._started,
-            self.rule,
+            self.rule or scope.get(_RULE_SCOPE_KEY),
             bool(scope.get(TIMED_OUT_SCOPE_KEY)),
         )
 
@@ -355,7 +359,9 @@ class FakeApp:
         )
         capture = exchange.send
         timeout: float | None = scope.get(READ_TIMEOUT_SCOPE_KEY)
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None
+        if timeout is not None:
+            deadline = scope[_DEADLINE_SCOPE_KEY] = time.monotonic() + timeout
         try:
             latency = backend.settings.latency
             if latency:
@@ -366,7 +372,7 @@ class FakeApp:
                 else None
             )
             if fault is not None:
-                exchange.rule = fault.id
+                exchange.rule = scope[_RULE_SCOPE_KEY] = fault.id
                 if fault.latency:
                     await self._wait(scope, fault.latency, deadline)
                 if fault.connection is not None:
@@ -419,18 +425,40 @@ class FakeApp:
     async def _stream(
         self, scope: Scope, send: Send, status: int, headers: RawHeaders, chunks: Iterator[bytes]
     ) -> None:
-        """Send a streamed answer a chunk at a time, as each is produced.
+        """Send a streamed answer a chunk at a time, as each is produced; a cut rule cuts it.
 
         Each chunk goes as its own message, so a server writes it at once and an in-process
         transport hands it to the client before the next is produced. An error the chunks raise
         ends the stream there and goes on to the server, as Starlette's ``StreamingResponse``
-        lets it. The chunks are closed however the stream ends (a client gone, say).
+        lets it. The chunks are closed however the stream ends (a client gone, a cut).
         """
+        backend = self.backend
+        cut = None
+        if backend.faults and scope.get(_RULE_SCOPE_KEY) is None:
+            cut = backend.faults.take_cut(
+                scope["method"], scope["path"], _account_of(scope, scope[BODY_SCOPE_KEY])
+            )
+            if cut is not None:
+                scope[_RULE_SCOPE_KEY] = cut.id
+                if cut.latency:
+                    await self._wait(scope, cut.latency, scope.get(_DEADLINE_SCOPE_KEY))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         try:
-            for chunk in chunks:
+            left = None if cut is None else cut.after
+            while left is None or left > 0:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    break
                 if chunk:  # an empty message would say nothing (a server writes none)
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    if left is not None:
+                        left -= 1
+            if cut is not None:
+                if cut.cut == "error":
+                    event = _cut_event(cut)
+                    await send({"type": "http.response.body", "body": event, "more_body": True})
+                elif cut.cut is not None:
+                    raise ConnectionFault(cut.cut)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
@@ -614,6 +642,14 @@ def _fault_response(rule: FaultRule) -> Response:
         raw = rule.body.encode() if isinstance(rule.body, str) else rule.body
         return Response(raw, status, headers, media_type="application/json")
     return json_response(rule.body, status, headers)
+
+
+def _cut_event(rule: FaultRule) -> bytes:
+    """The ``event: error`` event a cut rule ends a stream with: its body, or FastAPI's
+    ``{"detail": ...}`` naming the rule."""
+    if rule.body is None:
+        return sse_event({"detail": f"Fault injected by sgp-fake ({rule.id})"}, "error")
+    return sse_event(rule.body, "error")
 
 
 class _StreamedResponse(Response):
