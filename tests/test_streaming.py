@@ -241,7 +241,7 @@ async def test_the_async_transport_hands_what_the_app_awaits_to_the_loop(
         )
     assert answer.content == b"".join(ticker.events(2))
     assert templates.status_code == 200
-    assert time.monotonic() - started >= 0.05
+    assert time.monotonic() - started >= 0.045  # asyncio may wake a clock tick early
 
 
 def test_a_whole_read_gets_the_joined_body(fake: SGPFake, ticker: Ticker) -> None:
