@@ -359,6 +359,20 @@ def test_a_timed_out_stream_is_still_answered_whole(fake: SGPFake, ticker: Ticke
     assert ticker.closed
 
 
+@pytest.mark.asyncio
+async def test_an_async_timed_out_stream_is_still_answered_whole(
+    fake: SGPFake, ticker: Ticker
+) -> None:
+    fake.faults.add(path=PATH, latency=30)
+    async with fake.async_client(timeout=0.1) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            await client.post(PATH, json={"count": 3})
+    entry = fake.journal.last()
+    assert entry.timed_out
+    assert entry.response_body == b"".join(ticker.events(3))
+    assert ticker.closed
+
+
 def test_empty_chunks_are_neither_sent_nor_counted(fake: SGPFake, ticker: Ticker) -> None:
     def sparse(call: Call) -> answers.StreamedAnswer:
         return answers.stream(iter([b"", b"a", b"", b"", b"b", b"c", b""]))
