@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import struct
 import threading
@@ -16,13 +17,17 @@ from .core.faults import ConnectionFault
 
 __all__ = ["LiveServer", "with_socket_faults"]
 
+_FLUSH_TIMEOUT = 1.0
+"""The longest a reset waits for the bytes already sent to leave, in seconds."""
+
 
 def with_socket_faults(app: ASGIApp) -> ASGIApp:
     """Wrap an app so that a :class:`ConnectionFault` really breaks the client's connection.
 
-    A reset aborts the socket with an RST (``SO_LINGER`` 0); an empty answer closes it cleanly
-    before any byte of a response. Uvicorn exposes its transport only through the ``send``
-    callable's owner, so that is where we find it.
+    A reset aborts the socket with an RST (``SO_LINGER`` 0); an empty answer, or a stream cut
+    by ``close``, closes it cleanly, before any byte of a response or in the middle of its
+    body. Uvicorn exposes its transport only through the ``send`` callable's owner, so that is
+    where we find it.
     """
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
@@ -34,6 +39,11 @@ def with_socket_faults(app: ASGIApp) -> ASGIApp:
             if transport is None:
                 raise
             if fault.kind == "reset":
+                # An abort drops what is not yet written: let the chunks a cut stream sent
+                # before the reset leave first (a moment at most; nothing waits otherwise).
+                deadline = time.monotonic() + _FLUSH_TIMEOUT
+                while transport.get_write_buffer_size() and time.monotonic() < deadline:
+                    await asyncio.sleep(0.001)
                 sock = transport.get_extra_info("socket")
                 if sock is not None:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -480,6 +480,16 @@ def test_fault_added_over_http_is_the_python_rule(admin_fake: SGPFake, admin: ht
     assert {k: view[k] for k in spec} == spec
 
 
+def test_a_cut_added_over_http_is_the_python_rule(
+    admin_fake: SGPFake, admin: httpx.Client
+) -> None:
+    spec = {"path": "/v4/models/*", "after": 2, "cut": "error", "body": {"detail": "down"}}
+    view = admin.post("/_fake/faults", json=spec).json()
+    (rule,) = admin_fake.faults.list()
+    assert (rule.after, rule.cut, rule.body) == (2, "error", {"detail": "down"})
+    assert rule.to_dict() == view == admin.get("/_fake/faults").json()["faults"][0]
+
+
 @pytest.mark.parametrize(
     ("spec", "error_type", "loc"),
     [
@@ -490,6 +500,12 @@ def test_fault_added_over_http_is_the_python_rule(admin_fake: SGPFake, admin: ht
         ({"connection": "hangup"}, "literal_error", ["body", "connection"]),
         ({"latency": -1}, "greater_than_equal", ["body", "latency"]),
         ({"status": 503, "statuss": 1}, "extra_forbidden", ["body", "statuss"]),
+        ({"after": 2}, "value_error", ["body"]),
+        ({"cut": "reset", "latency": 1}, "value_error", ["body"]),
+        ({"after": 1, "cut": "reset", "status": 503}, "value_error", ["body"]),
+        ({"after": 1, "cut": "close", "connection": "reset"}, "value_error", ["body"]),
+        ({"after": 1, "cut": "hangup"}, "literal_error", ["body", "cut"]),
+        ({"after": -1, "cut": "reset"}, "greater_than_equal", ["body", "after"]),
     ],
 )
 def test_bad_fault_specs_are_422_and_add_nothing(
@@ -546,6 +562,17 @@ FAULT_SPECS: list[dict[str, Any]] = [
     {"status": 503, "connection": "reset"},
     {"status": 503, "connection": None},
     {"status": None, "connection": "empty", "latency": 2},
+    {"after": 1, "cut": "reset"},
+    {"after": 0, "cut": "error", "latency": 1, "body": "down"},
+    {"after": 3, "cut": "close", "status": None, "connection": None},
+    {"after": 1},
+    {"cut": "close"},
+    {"after": None, "cut": "close"},
+    {"after": 1, "cut": None, "latency": 1},
+    {"after": 1, "cut": "reset", "status": 503},
+    {"after": 1, "cut": "reset", "connection": "empty"},
+    {"after": -1, "cut": "reset"},
+    {"after": 1, "cut": "hangup"},
 ]
 
 

@@ -3,23 +3,46 @@
 Handlers return an :data:`Answer` or raise :class:`~sgp_fake.errors.FakeHTTPError`; the gateway
 sends it as it is. The helpers write the headers Starlette's ``Response`` would, in its order,
 so answers are byte for byte those of a FastAPI service.
+
+A handler may instead return a :data:`StreamedAnswer` (:func:`stream`), whose body is an iterator
+of chunks: the gateway sends each chunk as it is produced, as Starlette's ``StreamingResponse``
+does, and clients (in process too) read them one by one. :func:`sse` and :func:`sse_event` write
+Server-Sent Events as the official SDK's decoder reads them.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from typing import Any, Iterable, Iterator
 
 from ..errors import FakeHTTPError
 from .bodies import render_errors
 
-__all__ = ["Answer", "RawHeaders", "error_answer", "json_answer", "json_bytes", "ok"]
+__all__ = [
+    "Answer",
+    "RawHeaders",
+    "Reply",
+    "StreamedAnswer",
+    "error_answer",
+    "json_answer",
+    "json_bytes",
+    "ok",
+    "sse",
+    "sse_event",
+    "stream",
+]
 
 RawHeaders = list[tuple[bytes, bytes]]
 Answer = tuple[int, RawHeaders, bytes]
 """What an SGP handler answers: status, raw headers and body."""
+StreamedAnswer = tuple[int, RawHeaders, Iterator[bytes]]
+"""A streamed answer: status, raw headers and the body's chunks, produced as they are sent."""
+Reply = Answer | StreamedAnswer
+"""What a handler returns: a whole answer, or a streamed one."""
 
 _CONTENT_TYPE_JSON = (b"content-type", b"application/json")
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # what ends a line of an event stream
 
 
 def json_bytes(content: Any) -> bytes:
@@ -50,3 +73,49 @@ def ok(body: bytes) -> Answer:
 def error_answer(exc: FakeHTTPError) -> Answer:
     """The ``{"detail": ...}`` answer of an error."""
     return json_answer(render_errors(exc.detail), exc.status_code, exc.headers)
+
+
+def stream(
+    chunks: Iterable[bytes],
+    media_type: str = "text/event-stream",
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> StreamedAnswer:
+    """A streamed answer: each chunk is sent as it is produced (empty ones are skipped).
+
+    ``chunks`` is read lazily, so a generator produces a chunk only once the client has read
+    the one before (in process) or it was written to the socket. An error raised while it runs
+    ends the stream where it is, as it would on a server. The headers are those of Starlette's
+    ``StreamingResponse``: the given ones, then the content type (``text/...`` types with
+    ``; charset=utf-8``) unless given; no ``content-length``, so a server sends it chunked.
+    """
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    if all(key != b"content-type" for key, _ in raw):
+        if media_type.startswith("text/") and "charset=" not in media_type.lower():
+            media_type += "; charset=utf-8"
+        raw.append((b"content-type", media_type.encode("latin-1")))
+    return status, raw, iter(chunks)
+
+
+def sse_event(data: Any, event: str | None = None) -> bytes:
+    """One Server-Sent Event: ``event: <event>`` if given, then ``data: <data>``, then a blank line.
+
+    ``data`` is JSON (compact, as :func:`json_bytes`), or sent as it is when it is ``str`` or
+    ``bytes`` (each of its lines a ``data:`` line, which a decoder joins back with newlines). The
+    official SDK's decoder parses each event's data as JSON and raises ``APIStatusError`` for an
+    ``error`` event; it needs the blank line after the last event too, and knows no ``[DONE]``.
+    """
+    if isinstance(data, str):
+        data = data.encode()
+    elif not isinstance(data, bytes):
+        data = json_bytes(data)
+    lines = b"".join(b"data: " + line + b"\n" for line in _LINE_BREAK.split(data))
+    if event is None:
+        return lines + b"\n"
+    return b"event: " + event.encode() + b"\n" + lines + b"\n"
+
+
+def sse(events: Iterable[Any]) -> Iterator[bytes]:
+    """Each event's data as one Server-Sent Event (:func:`sse_event`), lazily: a chunk each."""
+    for data in events:
+        yield sse_event(data)

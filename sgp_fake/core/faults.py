@@ -3,6 +3,9 @@
 A rule matches a method, a path pattern and optionally an account, and fires for the next
 ``times`` matching requests (``None``: every one). A firing rule adds its latency, then either
 answers its status/headers/body, breaks the connection, or (latency only) lets the request through.
+A cut rule (``after`` and ``cut``) instead lets the request be handled and cuts its streamed
+answer after ``after`` chunks; it fires only for answers that stream, so it is tried once the
+request was handled, and only if no other rule fired for it (a request meets one rule at most).
 A spent rule stays listed, with its hits and when it fired, but never fires again. The same rules
 drive the in-process transports and the live server.
 """
@@ -16,16 +19,27 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["FIRED_AT_KEPT", "MAX_LATENCY", "ConnectionFault", "FaultRule", "FaultRules"]
+__all__ = [
+    "FIRED_AT_KEPT",
+    "MAX_LATENCY",
+    "ConnectionFault",
+    "CutKind",
+    "FaultRule",
+    "FaultRules",
+]
 
-ConnectionFaultKind = Literal["reset", "empty"]
+ConnectionFaultKind = Literal["reset", "empty", "close"]
+CutKind = Literal["reset", "close", "error"]
+"""How a cut rule ends a stream: a connection reset, the connection closed, or an SSE
+``event: error`` event that ends the stream normally."""
 
 
 class ConnectionFault(Exception):
     """Raised by the app where a real server would drop the connection.
 
     In-process transports turn it into the httpx error a real socket gives (``ReadError`` for a
-    reset, ``RemoteProtocolError`` for a connection closed without an answer).
+    reset, ``RemoteProtocolError`` for a connection closed before the answer or its end).
+    ``empty`` (a rule's ``connection``) and ``close`` (a cut) both close the connection.
     """
 
     def __init__(self, kind: ConnectionFaultKind) -> None:
@@ -49,8 +63,10 @@ class FaultRule:
     """One fault; see the module docstring. ``path`` is a glob (``*`` matches anything).
 
     ``retry_after_ms`` adds a ``retry-after-ms`` header to the answer of a status rule, unless
-    ``headers`` has one. ``hits`` counts the requests it fired for and ``fired_at`` keeps when
-    (Unix times, the latest :data:`FIRED_AT_KEPT`).
+    ``headers`` has one. ``after`` and ``cut`` (set together) make a cut rule: the next matching
+    answer that streams is cut after ``after`` chunks (or at its end, if shorter), by ``cut``;
+    ``body`` is then the data of the ``error`` event. ``hits`` counts the requests it fired for
+    and ``fired_at`` keeps when (Unix times, the latest :data:`FIRED_AT_KEPT`).
     """
 
     method: str = "*"
@@ -63,6 +79,8 @@ class FaultRule:
     latency: float = 0.0
     connection: ConnectionFaultKind | None = None
     retry_after_ms: int | None = None
+    after: int | None = None
+    cut: CutKind | None = None
     id: str = field(default_factory=lambda: f"fault_{next(_ids)}")
     hits: int = 0
     fired_at: list[float] = field(default_factory=list)
@@ -79,6 +97,15 @@ class FaultRule:
             raise ValueError(f"latency must be a number of seconds from 0 to {MAX_LATENCY:g}")
         if self.retry_after_ms is not None and self.retry_after_ms < 0:
             raise ValueError("retry_after_ms must not be negative")
+        if (self.after is None) != (self.cut is None):
+            raise ValueError("a stream cut needs both after (a number of chunks) and cut")
+        if self.cut is not None:
+            if self.cut not in ("reset", "close", "error"):
+                raise ValueError("cut must be 'reset', 'close' or 'error'")
+            if self.after is not None and self.after < 0:
+                raise ValueError("after must not be negative")
+            if self.status is not None or self.connection is not None:
+                raise ValueError("a stream cut answers no status and breaks no connection first")
 
     @property
     def spent(self) -> bool:
@@ -121,6 +148,8 @@ class FaultRule:
             "latency": self.latency,
             "connection": self.connection,
             "retry_after_ms": self.retry_after_ms,
+            "after": self.after,
+            "cut": self.cut,
             "hits": self.hits,
             "spent": self.spent,
             "fired_at": list(self.fired_at),
@@ -185,12 +214,22 @@ class FaultRules:
         return bool(self._live)
 
     def take(self, method: str, path: str, account_id: str | None) -> FaultRule | None:
-        """The first live rule matching a request, counted as fired."""
+        """The first live rule matching a request, counted as fired; cut rules wait for
+        :meth:`take_cut`."""
+        return self._take(method, path, account_id, cut=False)
+
+    def take_cut(self, method: str, path: str, account_id: str | None) -> FaultRule | None:
+        """The first live cut rule matching a request whose answer streams, counted as fired."""
+        return self._take(method, path, account_id, cut=True)
+
+    def _take(
+        self, method: str, path: str, account_id: str | None, *, cut: bool
+    ) -> FaultRule | None:
         if not self._live:
             return None
         with self._lock:
             for index, rule in enumerate(self._live):
-                if rule.matches(method, path, account_id):
+                if (rule.cut is not None) is cut and rule.matches(method, path, account_id):
                     rule._fire()
                     if rule.spent:
                         del self._live[index]

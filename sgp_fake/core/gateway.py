@@ -8,6 +8,10 @@ contract coverage, when recorded). Operations are found by the compiled matcher 
 way; anything the matcher does not match exactly (unknown routes, wrong methods, redirects,
 ``HEAD``, the admin API) goes through Starlette routes built from the same table. Errors of
 every kind are answered as FastAPI answers them: ``{"detail": ...}`` JSON.
+
+A streamed answer (:func:`~sgp_fake.core.answers.stream`) is sent a chunk at a time, each as
+its own ``http.response.body`` message with ``more_body``, then an empty last one; the journal
+records it whole once it ended. Cut fault rules apply to streamed answers only.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Iterator, Protocol
 
 from pydantic_core import PydanticSerializationError
 from starlette.applications import Starlette
@@ -26,7 +30,7 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Message, Receive, Scope, Send
 
 from ..errors import BodyParseError, FakeHTTPError, PayloadTooLarge
-from .answers import Answer, error_answer, json_answer, json_bytes
+from .answers import RawHeaders, Reply, error_answer, json_answer, json_bytes, sse_event
 from .bodies import render_errors
 from .call import BODY_SCOPE_KEY, Call, header
 from .call import Backend as CallBackend
@@ -64,6 +68,10 @@ TIMED_OUT_SCOPE_KEY = "sgp_fake.timed_out"
 """Set by the app when a latency outlasted the client's read timeout: the client gave up."""
 OPERATION_SCOPE_KEY = "sgp_fake.operation"
 """The name of the operation serving a request, for requests the Starlette routes serve."""
+_RULE_SCOPE_KEY = "sgp_fake.rule"
+"""The id of the fault rule a request met, once one fired (a request meets one at most)."""
+_DEADLINE_SCOPE_KEY = "sgp_fake.deadline"
+"""When the client stops waiting for the answer to start (``time.monotonic()``), if it does."""
 
 
 class Recorder(Protocol):
@@ -127,7 +135,7 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return _error_response(500, "Internal Server Error")
 
 
-def _handle(op: Operation, call: Call) -> Answer:
+def _handle(op: Operation, call: Call) -> Reply:
     """An operation's answer: the caller authenticated first (401/403 before anything else,
     whatever the handler does), and a string UTF-8 cannot carry refused (400), never a 500."""
     if not op.meta:
@@ -139,7 +147,7 @@ def _handle(op: Operation, call: Call) -> Answer:
         raise BodyParseError() from exc
 
 
-def _call(op: Operation, call: Call) -> tuple[Answer, Exception | None]:
+def _call(op: Operation, call: Call) -> tuple[Reply, Exception | None]:
     """Call an operation: its answer, and the unexpected error to raise once sent.
 
     Handlers are called without the Starlette router and its middleware, answering exactly as
@@ -172,13 +180,20 @@ class _JournaledExchange:
     )
 
     def __init__(
-        self, app: FakeApp, scope: Scope, body: bytes, send: Send, operation: str | None
+        self,
+        app: FakeApp,
+        scope: Scope,
+        body: bytes,
+        send: Send,
+        operation: str | None,
+        *,
+        started: float | None = None,
     ) -> None:
         self._app = app
         self._scope = scope
         self._body = body
         self._send = send
-        self._started = time.perf_counter()
+        self._started = time.perf_counter() if started is None else started
         self._status: int | None = None
         self._headers: list[tuple[bytes, bytes]] = []
         self._chunks: list[bytes] = []
@@ -212,7 +227,7 @@ class _JournaledExchange:
             self._headers,
             b"".join(self._chunks),
             self._started,
-            self.rule,
+            self.rule or scope.get(_RULE_SCOPE_KEY),
             bool(scope.get(TIMED_OUT_SCOPE_KEY)),
         )
 
@@ -279,6 +294,8 @@ class FakeApp:
             scope = request.scope
             scope[OPERATION_SCOPE_KEY] = op.name
             status, headers, body = _handle(op, Call(backend, op, scope, scope["path_params"]))
+            if not isinstance(body, bytes):
+                return _StreamedResponse(self, status, headers, body)
             response = Response(body, status)
             response.raw_headers = headers
             return response
@@ -342,7 +359,9 @@ class FakeApp:
         )
         capture = exchange.send
         timeout: float | None = scope.get(READ_TIMEOUT_SCOPE_KEY)
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None
+        if timeout is not None:
+            deadline = scope[_DEADLINE_SCOPE_KEY] = time.monotonic() + timeout
         try:
             latency = backend.settings.latency
             if latency:
@@ -353,7 +372,7 @@ class FakeApp:
                 else None
             )
             if fault is not None:
-                exchange.rule = fault.id
+                exchange.rule = scope[_RULE_SCOPE_KEY] = fault.id
                 if fault.latency:
                     await self._wait(scope, fault.latency, deadline)
                 if fault.connection is not None:
@@ -372,6 +391,9 @@ class FakeApp:
                 return
             op, params = match
             (status, headers, answer), error = _call(op, Call(backend, op, scope, params))
+            if not isinstance(answer, bytes):
+                await self._stream(scope, capture, status, headers, answer)
+                return
             await capture({"type": "http.response.start", "status": status, "headers": headers})
             await capture({"type": "http.response.body", "body": answer})
             if error is not None:
@@ -387,11 +409,61 @@ class FakeApp:
         started = time.perf_counter()
         op, params = match
         (status, headers, answer), error = _call(op, Call(self.backend, op, scope, params))
+        if not isinstance(answer, bytes):
+            exchange = _JournaledExchange(self, scope, body, send, op.name, started=started)
+            try:
+                await self._stream(scope, exchange.send, status, headers, answer)
+            finally:
+                exchange.record()
+            return
         await send({"type": "http.response.start", "status": status, "headers": headers})
         self._record(scope, op.name, body, status, headers, answer, started, None, False)
         await send({"type": "http.response.body", "body": answer})
         if error is not None:
             raise error
+
+    async def _stream(
+        self, scope: Scope, send: Send, status: int, headers: RawHeaders, chunks: Iterator[bytes]
+    ) -> None:
+        """Send a streamed answer a chunk at a time, as each is produced; a cut rule cuts it.
+
+        Each chunk goes as its own message, so a server writes it at once and an in-process
+        transport hands it to the client before the next is produced. An error the chunks raise
+        ends the stream there and goes on to the server, as Starlette's ``StreamingResponse``
+        lets it. The chunks are closed however the stream ends (a client gone, a cut).
+        """
+        backend = self.backend
+        cut = None
+        if backend.faults and scope.get(_RULE_SCOPE_KEY) is None:
+            cut = backend.faults.take_cut(
+                scope["method"], scope["path"], _account_of(scope, scope[BODY_SCOPE_KEY])
+            )
+            if cut is not None:
+                scope[_RULE_SCOPE_KEY] = cut.id
+                if cut.latency:
+                    await self._wait(scope, cut.latency, scope.get(_DEADLINE_SCOPE_KEY))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        try:
+            left = None if cut is None else cut.after
+            while left is None or left > 0:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    break
+                if chunk:  # an empty message would say nothing (a server writes none)
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    if left is not None:
+                        left -= 1
+            if cut is not None:
+                if cut.cut == "error":
+                    event = _cut_event(cut)
+                    await send({"type": "http.response.body", "body": event, "more_body": True})
+                elif cut.cut is not None:
+                    raise ConnectionFault(cut.cut)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     def _record(  # noqa: PLR0917 - the exchange's parts, in the journal's order
         self,
@@ -570,3 +642,28 @@ def _fault_response(rule: FaultRule) -> Response:
         raw = rule.body.encode() if isinstance(rule.body, str) else rule.body
         return Response(raw, status, headers, media_type="application/json")
     return json_response(rule.body, status, headers)
+
+
+def _cut_event(rule: FaultRule) -> bytes:
+    """The ``event: error`` event a cut rule ends a stream with: its body, or FastAPI's
+    ``{"detail": ...}`` naming the rule."""
+    if rule.body is None:
+        return sse_event({"detail": f"Fault injected by sgp-fake ({rule.id})"}, "error")
+    return sse_event(rule.body, "error")
+
+
+class _StreamedResponse(Response):
+    """A streamed answer where a Starlette route serves the operation; sent as the gateway
+    sends it (Starlette's own ``StreamingResponse`` would read the chunks in a thread)."""
+
+    def __init__(
+        self, app: FakeApp, status: int, headers: RawHeaders, chunks: Iterator[bytes]
+    ) -> None:
+        self.status_code = status
+        self.raw_headers = headers
+        self.background = None
+        self._app = app
+        self._chunks = chunks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app._stream(scope, send, self.status_code, self.raw_headers, self._chunks)

@@ -17,14 +17,15 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from .answers import Answer
+    from .answers import Reply
     from .call import Call
     from .table import Record, Table
 
 __all__ = ["Handler", "MadeUp", "Operation", "Resource", "operations", "path_parameters"]
 
-Handler = Callable[["Call"], "Answer"]
-"""A handler: a plain function of the request, answering or raising ``FakeHTTPError``."""
+Handler = Callable[["Call"], "Reply"]
+"""A handler: a plain function of the request, answering (whole or streamed) or raising
+``FakeHTTPError``."""
 
 MadeUp = Callable[["Call", str, str], bytes]
 """Contract mode's record for an unknown id: ``made_up(call, record_id, account_id)`` gives its

@@ -99,26 +99,37 @@ class AdminBackend(Protocol):
 # -- bodies ----------------------------------------------------------------------------------
 
 
-# What FaultSpec's validator demands, in its JSON Schema: a status, a connection fault or a
-# latency above 0; and not both a status and a connection fault.
+# What FaultSpec's validator demands, in its JSON Schema: a status, a connection fault, a
+# latency above 0 or a stream cut; at most one of a status, a connection fault and a cut; and
+# after and cut together. A field set to null counts as absent, as it does for the validator.
+def _given(*names: str) -> dict[str, Any]:
+    kinds = {"status": "integer", "connection": "string", "cut": "string", "after": "integer"}
+    return {"required": list(names), "properties": {n: {"type": kinds[n]} for n in names}}
+
+
 _FAULT_ACTS: dict[str, Any] = {
     "anyOf": [
-        {"required": ["status"], "properties": {"status": {"type": "integer"}}},
-        {"required": ["connection"], "properties": {"connection": {"type": "string"}}},
+        _given("status"),
+        _given("connection"),
         {"required": ["latency"], "properties": {"latency": {"exclusiveMinimum": 0}}},
+        _given("cut"),
     ],
     "not": {
-        "required": ["status", "connection"],
-        "properties": {"status": {"type": "integer"}, "connection": {"type": "string"}},
+        "anyOf": [
+            _given("status", "connection"),
+            _given("status", "cut"),
+            _given("connection", "cut"),
+        ]
     },
+    "oneOf": [_given("after", "cut"), {"not": {"anyOf": [_given("after"), _given("cut")]}}],
 }
 
 
 class FaultSpec(BaseModel):
     """Body of ``POST /_fake/faults``: which requests fail, how, and how many times.
 
-    It needs a status, a connection fault or a latency, and cannot have both a status and a
-    connection fault.
+    It needs a status, a connection fault, a latency or a stream cut, and has at most one of a
+    status, a connection fault and a cut. A cut needs both ``after`` and ``cut``.
     """
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_FAULT_ACTS)
@@ -143,7 +154,9 @@ class FaultSpec(BaseModel):
         description="Headers of the answer, e.g. retry-after or retry-after-ms.",
     )
     body: Any = Field(
-        None, description="Body of the answer (JSON); by default FastAPI's {'detail': ...}."
+        None,
+        description="Body of the answer (JSON), or the data of a cut's error event; by default "
+        "FastAPI's {'detail': ...}.",
     )
     latency: float = Field(
         0.0, ge=0, le=MAX_LATENCY, description="Seconds to wait before answering."
@@ -160,13 +173,31 @@ class FaultSpec(BaseModel):
         "headers has one. The official SDK waits that long before a retry when it is more "
         "than 0 and at most 60000.",
     )
+    after: Optional[int] = Field(
+        None,
+        ge=0,
+        description="Cut a streamed answer after this many chunks (or at its end, if shorter), "
+        "by cut. A cut rule fires only for answers that stream: the request is handled, and "
+        "the answer starts (status and headers) before it is cut.",
+    )
+    cut: Optional[Literal["reset", "close", "error"]] = Field(
+        None,
+        description="How after cuts the stream: 'reset' (TCP RST), 'close' (the connection "
+        "closed before the end of the body) or 'error' (an SSE 'event: error' event whose "
+        "data is body, then the end of the stream).",
+    )
 
     @model_validator(mode="after")
     def _does_something(self) -> FaultSpec:
-        if self.status is None and self.connection is None and not self.latency:
-            raise ValueError("a fault needs a status, a connection fault or a latency")
-        if self.status is not None and self.connection is not None:
+        answers, breaks = self.status is not None, self.connection is not None
+        if not (answers or breaks or self.cut is not None or self.latency):
+            raise ValueError("a fault needs a status, a connection fault, a latency or a cut")
+        if answers and breaks:
             raise ValueError("a fault answers a status or breaks the connection, not both")
+        if self.cut is not None and (answers or breaks):
+            raise ValueError("a stream cut comes with no status and no connection fault")
+        if (self.after is None) != (self.cut is None):
+            raise ValueError("a stream cut needs both after (a number of chunks) and cut")
         return self
 
 
@@ -330,9 +361,14 @@ class RequestView(BaseModel):
     query: str = Field(description="The raw query string.")
     headers: Dict[str, str]
     body: Any = Field(description="The body, decoded from JSON, else as text.")
-    status: Optional[int] = Field(description="Null when a fault broke the connection.")
+    status: Optional[int] = Field(
+        description="Null when a fault broke the connection before the answer started."
+    )
     response_headers: Dict[str, str]
-    response_body: Any = Field(description="The answer's body, decoded from JSON, else as text.")
+    response_body: Any = Field(
+        description="The answer's body (a streamed one whole, as sent), decoded from JSON, else "
+        "as text."
+    )
     fault: Optional[str] = Field(description="Id of the fault rule that fired, if any.")
     rule: Optional[str] = Field(
         description="What answered instead of the operation: a fault rule's id, or 'rate-limit'."
@@ -346,7 +382,10 @@ class RequestView(BaseModel):
         "route did."
     )
     timestamp: float = Field(description="When the request arrived, in seconds since the epoch.")
-    duration: float = Field(description="How long the fake took to answer, in seconds.")
+    duration: float = Field(
+        description="How long the fake took to answer, in seconds (a streamed answer: to its "
+        "end)."
+    )
     account: Optional[str] = Field(
         description="The account the request was for: a create's body account_id, else the "
         "query's, else x-selected-account-id."
