@@ -258,6 +258,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="wait this long before handling each SGP request (default: %(default)s)",
     )
     behaviour.add_argument(
+        "--deployment-ready-after",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="a model deployment created or reconfigured with wait_for_ready false stays "
+        "PENDING this many seconds of the fake's clock, then is READY (default: %(default)s: "
+        "READY from the next request on; POST /_fake/clock moves the clock)",
+    )
+    behaviour.add_argument(
         "--no-admin",
         dest="admin",
         action="store_false",

@@ -401,11 +401,12 @@ def test_every_admin_route_refuses_unknown_query_parameters(
     admin_fake.rate_limiter.configure(RateLimit(1, 5))
     before = admin.get("/_fake/state").json(), admin.get("/_fake/faults").json()
     operations = admin_operations(admin_fake)
-    assert len(operations) == 14
+    assert len(operations) == 16
     bodies = {
         "/_fake/state": {"model_templates": []},
         "/_fake/faults": {"status": 503},
         "/_fake/rate-limit": {"rate": 2, "burst": 2},
+        "/_fake/clock": {"advance": 1},
     }
     # each route's own parameters, valid; the others are unknown to it
     known = {("POST", "/_fake/reset"): "account_id", ("GET", "/_fake/requests"): "limit"}
@@ -636,7 +637,7 @@ def test_openapi_documents_every_admin_route(admin_fake: SGPFake, admin: httpx.C
         for method in route.methods - {"HEAD"}  # type: ignore[attr-defined]
     }
     assert documented == served
-    assert len(served) == 14
+    assert len(served) == 16
     schemas = document["components"]["schemas"]
 
     def refs(node: Any) -> Iterator[str]:
@@ -664,6 +665,7 @@ def test_every_admin_route_answers_exactly_the_statuses_it_documents() -> None:
         "/_fake/state": {"model_templates": [template("t-1")]},
         "/_fake/faults": {"path": "/nowhere", "status": 503},
         "/_fake/rate-limit": {"rate": 2, "burst": 2},
+        "/_fake/clock": {"advance": 1},
     }
     unreadable = [
         b"\xff",  # not UTF-8
