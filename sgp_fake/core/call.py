@@ -265,6 +265,7 @@ class Call:
         kind: str | None = None,
         *,
         parent: str | None = None,
+        account: str | None = None,
         check: Callable[[Record, dict[str, Any]], Mapping[str, Any] | None] | None = None,
     ) -> Record:
         """Set ``fields`` of the record :meth:`find` finds (404 as it says), atomically: found
@@ -272,12 +273,13 @@ class Call:
 
         ``check(record, merged)`` sees the record and what it would become (decoded), before
         anything is written; it may raise to refuse, and return more fields to set. A made-up
-        record (contract mode) is changed in the answer only: nothing is stored.
+        record (contract mode; in ``account`` when given) is changed in the answer only:
+        nothing is stored.
         """
         kind = kind or self.op.kind
         table = self.table(kind)
         with table.transaction():
-            record = self.find(record_id, kind, parent=parent)
+            record = self.find(record_id, kind, parent=parent, account=account)
             changes = dict(fields)
             if check is not None:
                 merged = _merged(record.as_dict(), changes)

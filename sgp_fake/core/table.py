@@ -271,10 +271,16 @@ class Table(Generic[R]):
             )
             return self.insert(record_id, account_id, body)
 
-    def create_record(self, fields: dict[str, Any], account_id: str, identity: Identity) -> R:
+    def create_record(
+        self, fields: dict[str, Any], account_id: str, identity: Identity, *, store: bool = True
+    ) -> R:
         """Store a new record: ``fields`` plus the standard server fields (``id``,
         ``created_at``, ``account_id``, ``created_by_user_id``, ``created_by_identity_type``),
-        validated against the table's schema and written as it answers them."""
+        validated against the table's schema and written as it answers them.
+
+        With ``store=False`` the record is made (``seq`` 0) but not stored: contract mode's
+        answer to a create under a made-up parent.
+        """
         with self._lock:
             record_id = self.new_id()
             model = self.validate(
@@ -288,6 +294,8 @@ class Table(Generic[R]):
                 }
             )
             _, _, body, parent = self._row(model)
+            if not store:
+                return self._record_type(record_id, account_id, 0, body, parent)
             return self.insert(record_id, account_id, body, parent)
 
     def validate(self, record: BaseModel | dict[str, Any]) -> BaseModel:
