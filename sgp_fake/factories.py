@@ -1097,13 +1097,14 @@ def seed_deployment(
     models = ModelFactory(templates.seed, account_id=account)
     deployments = DeploymentFactory(templates.seed, account_id=account)
     stored_template = templates.response(
-        model_creation_parameters_schema=templates.parameter_schema("creation"),
-        **dict(template or {}),
+        **{
+            "model_creation_parameters_schema": templates.parameter_schema("creation"),
+            **dict(template or {}),
+        }
     )
     stored_model = models.record(
         template=stored_template,
-        model_type=stored_template["model_type"],
-        **dict(model or {}),
+        **{"model_type": stored_template["model_type"], **dict(model or {})},
     )
     stored_deployment = deployments.response(
         model_instance_id=stored_model["id"], **dict(deployment or {})

@@ -741,7 +741,7 @@ def invalid_model_payloads(
         wrong_type(
             body,
             "base_model_metadata.modelDetails.token_context_window",
-            "128k",
+            "large",
             name="wrong_type_token_context_window",
             model=m,
         ),
