@@ -425,6 +425,8 @@ def test_lists_filter_sort_and_page_as_the_sdk_expects(api: Api) -> None:
     assert listed(limit=1, page=4) == []  # past the end: empty, as the SDK's pager needs
     assert listed(limit=0) == []  # no range checks
     assert listed(page=0) == []
+    assert listed(page=-1, limit=1) == []
+    assert listed(page=-1, limit=1, sort_by=["name:asc"]) == []
     assert [m.id for m in api.every("models.list", limit=1)] == ids
     with_deployments = api("models.list", view=["Deployments"], model_type="EMBEDDING").items
     assert [d.name for d in with_deployments[0].deployments] == ["c"]

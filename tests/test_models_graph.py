@@ -206,3 +206,23 @@ def test_sigkill_mid_burst_keeps_the_whole_graph(  # noqa: PLR0915 - one scenari
     for deployment in state["deployments"]:
         expected[deployment["model_instance_id"]] += 1
     assert counts == expected
+
+
+def test_a_built_in_model_and_its_deployment_are_one_durable_write(tmp_path: Path) -> None:
+    fake = SGPFake(state_file=tmp_path / "state.db")
+    assert fake.persistence is not None
+    commits: list[str] = []
+    fake.persistence._db.set_trace_callback(  # type: ignore[attr-defined]
+        lambda statement: commits.append(statement) if statement == "COMMIT" else None
+    )
+    try:
+        with fake.client() as client:
+            built_in = {"name": "gpt", "model_type": "CHAT_COMPLETION", "account_id": "acct_1"}
+            made = client.post("/v4/models", json=built_in).json()
+            assert commits == ["COMMIT"]
+            assert made["deployment_count"] == 1
+            commits.clear()
+            assert client.delete(f"/v4/models/{made['id']}").status_code == 200
+            assert commits == ["COMMIT"]  # the model with its deployment
+    finally:
+        fake.close()

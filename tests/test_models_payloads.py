@@ -172,3 +172,25 @@ def test_seed_deployment_stores_a_ready_graph_in_one_transaction(tmp_path: Path)
         assert some["deployment_count"] == 1
     finally:
         fake.close()
+
+
+@pytest.mark.parametrize(
+    ("type_", "value"),
+    [("str", 42), ("int", "lots"), ("int", 0.5), ("float", "high"), ("float", None),
+     ("bool", "maybe"), ("bool", [True])],
+)  # fmt: skip
+def test_a_wrong_parameter_type_earns_the_predicted_error(
+    fake: SGPFake, type_: str, value: Any
+) -> None:
+    template = TemplateFactory(1, account_id="acct_1").response(
+        model_creation_parameters_schema={
+            "parameters": [{"name": "p", "type": type_, "description": "", "required": False}]
+        }
+    )
+    fake.store.put(template)
+    body = {"name": "m", "model_type": template["model_type"], "account_id": "acct_1",
+            "model_template_id": template["id"]}  # fmt: skip
+    payload = wrong_creation_parameter_type(body, template, "p", value)
+    with fake.client() as client:
+        answer = payload.post(client)
+    assert (answer.status_code, answer.content) == (422, payload.expected_content)
