@@ -47,9 +47,10 @@ class FakeSettings:
     * ``strict``: reject unknown request fields (pydantic ``extra_forbidden``) instead of
       ignoring them as the real service does.
     * ``max_body_size``: bodies over this many bytes answer 413 before they are buffered.
-    * ``contract``: SDK contract mode; a retrieve or delete of an id that does not exist answers
-      as if a template with that id existed in the caller's account, so test suites written
-      for stateless mock servers (which use made-up ids) pass. Requests are still validated.
+    * ``contract``: SDK contract mode; an id that does not exist answers as if a record with
+      that id existed in the caller's account (a create under an unknown parent answers and
+      stores nothing), so test suites written for stateless mock servers (which use made-up
+      ids) pass. Requests are still validated.
     * ``latency``: seconds every SGP request waits before it is handled.
     * ``deployment_ready_after``: seconds of the fake's clock a model deployment created (or
       reconfigured) with ``wait_for_ready: false`` stays ``PENDING`` before it is ``READY``;
