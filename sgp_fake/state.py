@@ -31,6 +31,7 @@ class FakeState:
     """The state of one fake (see the module docstring)."""
 
     __slots__ = (
+        "__weakref__",
         "_guard",
         "clock",
         "coverage",
