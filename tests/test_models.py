@@ -360,6 +360,9 @@ def test_deployment_status_follows_the_fakes_clock(api: Api, sgp_fake: SGPFake) 
     same = api("models.deployments.update", pending.id, model_instance_id=made.id,
                vendor_configuration=config, wait_for_ready=False)  # fmt: skip
     assert same.status == "READY"
+    no_vendor = api("models.deployments.update", pending.id, model_instance_id=made.id,
+                    vendor_configuration={"min_workers": 2}, wait_for_ready=False)  # fmt: skip
+    assert no_vendor.status == "READY"  # LAUNCH is the vendor left out: the same configuration
     now = api("models.deployments.update", ready.id, model_instance_id=made.id,
               vendor_configuration=config)  # fmt: skip
     assert now.status == "READY"  # wait_for_ready: READY at once
