@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any, Mapping
 
 from ..clock import FakeClock
@@ -33,15 +34,22 @@ __all__ = ["Transitions"]
 
 
 class _Settings:
-    """Reads the settings of a state each time: they may be replaced at any moment."""
+    """Reads the settings of a state each time: they may be replaced at any moment.
+
+    It holds the state weakly: the state holds the transitions, and a fake must be freed as soon
+    as it is dropped, without waiting for a garbage collection.
+    """
 
     __slots__ = ("_state",)
 
     def __init__(self, state: Any) -> None:
-        self._state = state
+        self._state = weakref.ref(state)
 
     def get(self) -> FakeSettings:
-        settings: FakeSettings = self._state.settings
+        state = self._state()
+        if state is None:
+            raise RuntimeError("the fake of these transitions is gone")
+        settings: FakeSettings = state.settings
         return settings
 
 
@@ -72,11 +80,20 @@ class Transitions:
         """Manage the status of ``table``'s records, as ``lifecycle`` says."""
         self.lifecycles[kind] = lifecycle
         self._tables[kind] = table
-        table.add_listener(self._changed)
+        # The table holds these hooks, and these transitions hold the table: the hooks hold
+        # the transitions weakly, so that no reference cycle keeps a dropped fake alive.
+        transitions = weakref.ref(self)
+
+        def changed(kind: str, event: Event, record: Record) -> None:
+            owner = transitions()
+            if owner is not None:
+                owner._changed(kind, event, record)
 
         def refresh(record: Record) -> Record:
-            return self._refresh(kind, record)
+            owner = transitions()
+            return record if owner is None else owner._refresh(kind, record)
 
+        table.add_listener(changed)
         table.set_refresh(refresh)
 
     # -- what happens --------------------------------------------------------------------------
