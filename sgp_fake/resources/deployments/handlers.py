@@ -99,7 +99,12 @@ def update(call: Call) -> Answer:
         def check(record: Record, merged: dict[str, Any]) -> Mapping[str, Any] | None:
             if "model_creation_parameters" in fields:
                 _check_parameters(call, model, merged.get("model_creation_parameters"))
-            if merged.get("vendor_configuration") != record.as_dict().get("vendor_configuration"):
+            # Compared as stored (defaults filled in): the same configuration sent again, with
+            # or without its defaults, changes nothing.
+            written = call.table().validate(merged).model_dump(
+                mode="json", by_alias=True, exclude_none=True
+            )
+            if written.get("vendor_configuration") != record.as_dict().get("vendor_configuration"):
                 return {"status": "READY" if request.wait_for_ready else "PENDING"}
             return None
 
