@@ -42,8 +42,8 @@ __all__ = [
     "operations",
 ]
 
-DESCRIPTION = "A fake of the SGP model-templates API, for tests."
-"""The document's description (as it has always read)."""
+DESCRIPTION = "A fake of the SGP API (model templates, models, model deployments), for tests."
+"""The document's description."""
 
 
 @functools.lru_cache(maxsize=16)

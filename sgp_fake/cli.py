@@ -16,7 +16,8 @@ DEFAULT_PORT = 8000
 """The port generated SDK test suites expect their mock server on (Prism's default)."""
 
 _DESCRIPTION = """\
-A stateful, spec-exact fake of the Scale GP API (model templates), for tests in any language.
+A stateful, spec-exact fake of the Scale GP API (model templates, models and their
+deployments), for tests in any language.
 """
 
 _SERVE_DESCRIPTION = """\
@@ -226,15 +227,15 @@ def build_parser() -> argparse.ArgumentParser:
     state.add_argument(
         "--state-file",
         metavar="PATH",
-        help="keep the templates in this SQLite file, durable before each answer, so they "
+        help="keep every record in this SQLite file, durable before each answer, so they "
         "survive restarts and crashes (created when missing; default: in memory only)",
     )
     state.add_argument(
         "--seed-file",
         metavar="PATH",
-        help='preload the templates of this JSON file ({"model_templates": [...]} as '
-        "GET /_fake/state returns it, or a bare list); with --state-file, only when the "
-        "state file is new",
+        help='preload the records of this JSON file ({"model_templates": [...], "models": '
+        '[...], "deployments": [...]} as GET /_fake/state returns it, or a bare list of '
+        "templates); with --state-file, only when the state file is new",
     )
     behaviour = serve.add_argument_group("behaviour")
     behaviour.add_argument(
@@ -246,9 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     behaviour.add_argument(
         "--contract",
         action="store_true",
-        help="SDK contract mode: retrieving or deleting an id that does not exist answers as "
-        "if it existed in the caller's account, for test suites written against stateless "
-        "mock servers; requests are still validated exactly",
+        help="SDK contract mode: an id that does not exist answers as if it existed in the "
+        "caller's account (and a create under an unknown parent answers, storing nothing), for "
+        "test suites written against stateless mock servers; requests are still validated "
+        "exactly",
     )
     behaviour.add_argument(
         "--latency",
@@ -256,6 +258,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="SECONDS",
         help="wait this long before handling each SGP request (default: %(default)s)",
+    )
+    behaviour.add_argument(
+        "--deployment-ready-after",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="a model deployment created or reconfigured with wait_for_ready false stays "
+        "PENDING this many seconds of the fake's clock, then is READY (default: %(default)s: "
+        "READY from the next request on; POST /_fake/clock moves the clock)",
     )
     behaviour.add_argument(
         "--no-admin",

@@ -1,13 +1,17 @@
 """Time and ids of new records: the clock, the id generators and how ``created_at`` is written.
 
 Every table of a fake takes its ``created_at`` from one :data:`Clock` and its ids from one
-:data:`IdGenerator`; :mod:`sgp_fake.deterministic` swaps both for seeded ones.
+:data:`IdGenerator`; :mod:`sgp_fake.deterministic` swaps both for seeded ones. What changes with
+time (a deployment turning ``READY``) follows the fake's :class:`FakeClock`, which tests move
+forward at will.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import random
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -16,7 +20,9 @@ from typing import Callable
 from pydantic_core import to_json
 
 __all__ = [
+    "MAX_ADVANCE",
     "Clock",
+    "FakeClock",
     "IdGenerator",
     "created_at_json",
     "now_json",
@@ -97,3 +103,50 @@ def seeded_ids(seed: int | str) -> IdGenerator:
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
     return next_id
+
+
+MAX_ADVANCE = 10.0**9
+"""The most one :meth:`FakeClock.advance` moves the clock: about 31 years."""
+
+
+class FakeClock:
+    """The time a fake's records change with: the wall clock plus what tests added.
+
+    :meth:`now` reads it (seconds since the epoch) and never moves it; :meth:`advance` moves it
+    forward, so a test reaches the future at once instead of waiting for it. Thread-safe.
+
+    >>> clock = FakeClock(source=lambda: 100.0)
+    >>> clock.advance(60)
+    160.0
+    >>> clock.now(), clock.offset
+    (160.0, 60.0)
+    """
+
+    __slots__ = ("_lock", "_offset", "_source")
+
+    def __init__(self, source: Callable[[], float] = time.time) -> None:
+        self._source = source
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """The fake's time, in seconds since the epoch."""
+        return self._source() + self._offset
+
+    @property
+    def offset(self) -> float:
+        """How many seconds :meth:`advance` added in all."""
+        return self._offset
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock ``seconds`` forward (0 to :data:`MAX_ADVANCE`); return :meth:`now`."""
+        if not (isinstance(seconds, (int, float)) and math.isfinite(seconds)):
+            raise ValueError("seconds must be a finite number")
+        if not 0 <= seconds <= MAX_ADVANCE:
+            raise ValueError(f"seconds must be from 0 to {MAX_ADVANCE:.0f}")
+        with self._lock:
+            self._offset += float(seconds)
+        return self.now()
+
+    def __repr__(self) -> str:
+        return f"FakeClock(offset={self._offset!r})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 __all__ = [
+    "BadRequest",
     "BodyParseError",
     "FakeHTTPError",
     "NotAuthenticated",
@@ -58,6 +59,14 @@ class BodyParseError(FakeHTTPError):
     status_code = 400
     # FastAPI's own words for a body its JSON decoder raised on with anything but a decode error.
     default_detail = "There was an error parsing the body"
+
+
+class BadRequest(FakeHTTPError):
+    """A request the service refuses for what it asks, not how it is written (400): a record
+    that another one still uses, a change the record's state does not allow."""
+
+    status_code = 400
+    default_detail = "Bad Request"
 
 
 class PayloadTooLarge(FakeHTTPError):

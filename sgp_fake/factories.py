@@ -1,10 +1,13 @@
-"""Factories of realistic model-template payloads, built on Faker.
+"""Factories of realistic payloads, built on Faker: templates, models and deployments.
 
 :class:`TemplateFactory` makes create-request bodies (plain dicts, ready for ``json=`` or for
 ``client.model_templates.create(**body)``) and stored templates (the response shape). Every body
 validates against the contract's ``ModelTemplateRequest`` schema; values look like what teams
 really deploy: container registries, images and tags, serving commands, environment variables,
-Kubernetes quantities, GPU types and parameter schemas.
+Kubernetes quantities, GPU types and parameter schemas. :class:`ModelFactory` and
+:class:`DeploymentFactory` do the same for models (with creation parameters that fit a
+template's schema) and their deployments; :func:`seed_deployment` stores a template, a model
+of it and a ``READY`` deployment in one call.
 
 >>> factory = TemplateFactory(seed=7)
 >>> body = factory.request(vendor_configuration={"bundle_config": {"tag": "v2"}})
@@ -17,7 +20,7 @@ Overrides merge deeply: a nested mapping changes only the keys it names, any oth
 what is there, and :data:`OMIT` removes a key. Mentioning an optional section (even with ``{}``)
 includes it, fully generated, whatever ``optional`` says.
 
-This module depends on :mod:`sgp_fake.models` only.
+This module depends on the resources' schemas only.
 """
 
 from __future__ import annotations
@@ -28,7 +31,17 @@ import types
 import typing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal, Mapping, Protocol, Sequence, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Literal,
+    Mapping,
+    NamedTuple,
+    Protocol,
+    Sequence,
+    Union,
+)
 
 from faker.generator import Generator
 from faker.providers import date_time as _date_time_provider
@@ -38,6 +51,7 @@ from pydantic import BaseModel
 
 from .models import (
     GPUType,
+    IdentifierTypeEnum,
     LaunchEndpointProtocol,
     ModelEndpointType,
     ModelTemplateRequest,
@@ -48,9 +62,13 @@ from .models import (
 
 __all__ = [
     "OMIT",
+    "DeploymentFactory",
+    "ModelFactory",
     "OptionalSections",
+    "SeededDeployment",
     "TemplateFactory",
     "deep_merge",
+    "seed_deployment",
     "seed_templates",
 ]
 
@@ -733,3 +751,368 @@ def seed_templates(
     for template in templates:
         store.put(template)
     return templates
+
+
+# -- models and deployments -------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    from .fake import SGPFake
+
+_VENDORS: Final = ("LAUNCH", "LAUNCH", "LLMENGINE", "OPENAI", "ANTHROPIC", "COHERE", "OTHER")
+_DEVELOPERS: Final = {
+    "meta-llama": "Meta",
+    "mistralai": "Mistral AI",
+    "Qwen": "Alibaba Cloud",
+    "google": "Google",
+    "microsoft": "Microsoft",
+    "tiiuae": "Technology Innovation Institute",
+    "codellama": "Meta",
+    "BAAI": "Beijing Academy of Artificial Intelligence",
+    "intfloat": "Microsoft",
+    "sentence-transformers": "Hugging Face",
+    "cross-encoder": "Hugging Face",
+}
+_ENVIRONMENTS: Final = ("prod", "staging", "dev", "canary", "eval", "shadow")
+
+
+class ModelFactory:
+    """Realistic model payloads (``/v4/models``); the same seed gives the same outputs.
+
+    ``request(template=...)`` makes a create body for a model of that template (its id and type,
+    and ``model_creation_parameters`` that fit its schema); without a template, a built-in
+    model's body. ``record()`` makes a stored model, as ``GET /_fake/state`` lists it.
+    """
+
+    def __init__(
+        self,
+        seed: int | str | None = None,
+        *,
+        account_id: str | None = None,
+        optional: OptionalSections = "random",
+    ) -> None:
+        if optional not in ("random", "all", "none"):
+            raise ValueError("optional must be 'random', 'all' or 'none'")
+        self.seed: int | str = random.getrandbits(64) if seed is None else seed
+        self.faker: Any = _new_faker(f"model:{self.seed}")
+        self._rng: random.Random = self.faker.random
+        self.optional: OptionalSections = optional
+        self.account_id = account_id or str(self.faker.hexify("^" * 24))
+
+    def __repr__(self) -> str:
+        return f"ModelFactory(seed={self.seed!r}, account_id={self.account_id!r})"
+
+    def _pick(self, options: Sequence[Any]) -> Any:
+        return options[self._rng.randrange(len(options))]
+
+    def _keep(self, mode: OptionalSections) -> bool:
+        return mode == "all" or (mode == "random" and self._rng.random() < 0.5)
+
+    def parameter_value(self, name: str, type_: str, model: _Model | None = None) -> Any:
+        """A sensible value for a parameter, by its name (else by its type)."""
+        model = model or self._pick(_MODELS)
+        bucket = f"{self._pick(_ORGS)}-models"
+        known: dict[str, Any] = {
+            "model_weights_uri": f"s3://{bucket}/{model.slug}/",
+            "model_name": model.slug,
+            "hf_model_id": model.hf_id,
+            "max_model_len": self._pick([4096, 8192, 16384, 32768]),
+            "tensor_parallel_size": self._pick([1, 2, 4, 8]),
+            "max_num_seqs": self._pick([32, 64, 128, 256]),
+            "quantization": self._pick(["awq", "gptq", "none"]),
+            "dtype": self._pick(["bfloat16", "float16", "auto"]),
+            "gpu_memory_utilization": self._pick([0.85, 0.9, 0.95]),
+            "trust_remote_code": False,
+            "lora_adapter_uri": f"s3://{bucket}/{model.slug}/lora/{self.faker.hexify('^' * 8)}/",
+            "enable_prefix_caching": self._rng.random() < 0.5,
+        }
+        if name in known and type(known[name]).__name__ == type_:
+            return known[name]
+        if type_ == "int":
+            return self._rng.randrange(1, 1024)
+        if type_ == "float":
+            return round(self._rng.random(), 3)
+        if type_ == "bool":
+            return self._rng.random() < 0.5
+        return str(self.faker.word())
+
+    def creation_parameters(
+        self,
+        template: Mapping[str, Any],
+        *,
+        optional: OptionalSections | None = None,
+        model: _Model | None = None,
+    ) -> dict[str, Any]:
+        """Values that fit the template's ``model_creation_parameters_schema``: every required
+        parameter, and the optional ones as ``optional`` says."""
+        mode = self.optional if optional is None else optional
+        schema = template.get("model_creation_parameters_schema") or {}
+        values: dict[str, Any] = {}
+        for parameter in schema.get("parameters", ()):
+            name = parameter["name"]
+            if name in values or not (parameter.get("required") is True or self._keep(mode)):
+                continue
+            values[name] = self.parameter_value(name, parameter["type"], model)
+        return values
+
+    def request(
+        self,
+        *,
+        template: Mapping[str, Any] | None = None,
+        optional: OptionalSections | None = None,
+        **overrides: Any,
+    ) -> dict[str, Any]:
+        """A create body (``POST /v4/models``): of ``template`` (a template as the API answers
+        it) when given, else a built-in model. ``overrides`` are deep-merged last."""
+        mode = self.optional if optional is None else optional
+        model: _Model = self._pick(_MODELS)
+        if template is not None:
+            model_type = str(template["model_type"])
+        else:
+            model_type = model.kind.value if self._rng.random() < 0.85 else "COMPLETION"
+        env = self._pick(_ENVIRONMENTS)
+        body: dict[str, Any] = {
+            "name": f"{model.slug}-{env}",
+            "model_type": model_type,
+            "account_id": self.account_id,
+        }
+        org = model.hf_id.split("/")[0]
+        optional_fields: dict[str, Any] = {
+            "display_name": f"{model.hf_id.split('/')[-1]} ({env})",
+            "description": f"{model.hf_id} served for {self._pick(_ORGS)}, {env} traffic.",
+            "base_model_id": model.hf_id,
+            "model_vendor": "LAUNCH" if template is not None else self._pick(_VENDORS),
+            "model_card": f"https://huggingface.co/{model.hf_id}",
+            "training_data_card": f"https://huggingface.co/{model.hf_id}#training-data",
+            "base_model_metadata": {
+                "delivery_date": f"{2023 + self._rng.randrange(3)}-"
+                f"{1 + self._rng.randrange(12):02d}-{1 + self._rng.randrange(28):02d}",
+                "model_developer": _DEVELOPERS.get(org, org),
+                "model_license_url": f"https://huggingface.co/{model.hf_id}/blob/main/LICENSE",
+                "modelDetails": {
+                    "number_of_parameters": int(model.billions * 1e9),
+                    "token_context_window": self._pick([4096, 8192, 32768, 131072]),
+                    "languages": self._pick([1, 8, 29, 100]),
+                    "alignments": self._pick([0, 1, 2]),
+                },
+                "ui_model_section_type": self._pick(["PARTNER", "OPENSOURCE", "CUSTOM"]),
+            },
+        }
+        named = _override_paths(overrides)
+        for key, value in optional_fields.items():
+            if (key,) in named or self._keep(mode):
+                body[key] = value
+        if template is not None:
+            body["model_template_id"] = template["id"]
+            values = self.creation_parameters(template, optional=optional, model=model)
+            if values or "model_creation_parameters_schema" in template:
+                body["model_creation_parameters"] = values
+        return deep_merge(body, overrides) if overrides else body
+
+    def record(
+        self,
+        *,
+        template: Mapping[str, Any] | None = None,
+        optional: OptionalSections | None = None,
+        created_at: datetime | None = None,
+        **overrides: Any,
+    ) -> dict[str, Any]:
+        """A stored model, as ``GET /_fake/state`` lists it (the answers add the derived
+        fields). ``overrides`` may set any field (``id``, ``created_by_user_id`` ...)."""
+        from .resources.models.schemas import ModelInstanceRecord, ModelInstanceRequest
+
+        request_overrides = {
+            k: v for k, v in overrides.items() if k in ModelInstanceRequest.model_fields
+        }
+        body = self.request(template=template, optional=optional, **request_overrides)
+        start = datetime(2023, 1, 1, tzinfo=UTC)
+        stored = {
+            **body,
+            "id": str(self.faker.uuid4()),
+            "created_at": created_at
+            or start + timedelta(seconds=self._rng.randrange(3 * 365 * 24 * 3600)),
+            "created_by_user_id": str(self.faker.hexify("^" * 24)),
+            "created_by_identity_type": IdentifierTypeEnum.user.value,
+        }
+        extra = {k: v for k, v in overrides.items() if k not in request_overrides}
+        stored = deep_merge(stored, extra)
+        return ModelInstanceRecord.model_validate(stored).model_dump(
+            mode="json", exclude_none=True, by_alias=True
+        )
+
+
+class DeploymentFactory:
+    """Realistic deployment payloads (``/v4/models/{model_instance_id}/deployments``)."""
+
+    def __init__(
+        self,
+        seed: int | str | None = None,
+        *,
+        account_id: str | None = None,
+        optional: OptionalSections = "random",
+    ) -> None:
+        if optional not in ("random", "all", "none"):
+            raise ValueError("optional must be 'random', 'all' or 'none'")
+        self.seed: int | str = random.getrandbits(64) if seed is None else seed
+        self.faker: Any = _new_faker(f"deployment:{self.seed}")
+        self._rng: random.Random = self.faker.random
+        self.optional: OptionalSections = optional
+        self.account_id = account_id or str(self.faker.hexify("^" * 24))
+
+    def __repr__(self) -> str:
+        return f"DeploymentFactory(seed={self.seed!r}, account_id={self.account_id!r})"
+
+    def _pick(self, options: Sequence[Any]) -> Any:
+        return options[self._rng.randrange(len(options))]
+
+    def vendor_configuration(
+        self, vendor: Literal["LAUNCH", "LLMENGINE"] | None = None
+    ) -> dict[str, Any]:
+        """A Launch (or LLM Engine) configuration: workers, and for LLM Engine resources."""
+        vendor = vendor or self._pick(["LAUNCH", "LAUNCH", "LLMENGINE"])
+        min_workers = self._pick([0, 1, 1, 2])
+        config: dict[str, Any] = {
+            "vendor": vendor,
+            "min_workers": min_workers,
+            "max_workers": min_workers + self._pick([1, 2, 4, 8]),
+            "per_worker": self._pick([1, 2, 5, 10, 20]),
+        }
+        if vendor == "LLMENGINE":
+            model: _Model = self._pick(_MODELS)
+            gpus = self._pick([1, 2, 4])
+            config.update(
+                {
+                    "base_model_name": model.slug,
+                    "model_name": f"{model.slug}-{self.faker.hexify('^' * 6)}",
+                    "checkpoint_path": f"s3://{self._pick(_ORGS)}-models/{model.slug}/",
+                    "inference_framework_image_tag": self._pick(["0.6.3", "0.9.1", "latest"]),
+                    "cpus": 4 * gpus,
+                    "gpus": gpus,
+                    "gpu_type": self._pick(
+                        ["nvidia-ampere-a10", "nvidia-ampere-a100", "nvidia-hopper-h100"]
+                    ),
+                    "num_shards": gpus,
+                    "memory": f"{self._pick([24, 48, 96, 160])}Gi",
+                    "storage": f"{self._pick([64, 100, 200])}Gi",
+                    "high_priority": self._rng.random() < 0.2,
+                }
+            )
+        return config
+
+    def request(
+        self, *, optional: OptionalSections | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        """A create body; ``overrides`` are deep-merged last. ``wait_for_ready`` is left out
+        (the service's default, true: answered ``READY``)."""
+        mode = self.optional if optional is None else optional
+        body: dict[str, Any] = {
+            "name": f"{self._pick(_ENVIRONMENTS)}-{self.faker.word().lower()}-"
+            f"{self.faker.hexify('^' * 4)}",
+        }
+        optional_fields: dict[str, Any] = {
+            "deployment_metadata": {
+                "team": self._pick(_ORGS),
+                "ticket": f"MLOPS-{self._rng.randrange(100, 9999)}",
+                "region": self._pick(_AWS_REGIONS),
+            },
+            "vendor_configuration": self.vendor_configuration(),
+        }
+        named = _override_paths(overrides)
+        for key, value in optional_fields.items():
+            if (key,) in named or mode == "all" or (mode == "random" and self._rng.random() < 0.5):
+                body[key] = value
+        return deep_merge(body, overrides) if overrides else body
+
+    def response(
+        self,
+        *,
+        model_instance_id: str | None = None,
+        optional: OptionalSections | None = None,
+        created_at: datetime | None = None,
+        **overrides: Any,
+    ) -> dict[str, Any]:
+        """A stored deployment, exactly as the API answers it (``READY`` unless overridden)."""
+        from .resources.deployments.schemas import ModelDeployment, ModelDeploymentRequest
+
+        request_overrides = {
+            k: v
+            for k, v in overrides.items()
+            if k in ModelDeploymentRequest.model_fields and k != "account_id"
+        }
+        body = self.request(optional=optional, **request_overrides)
+        start = datetime(2023, 1, 1, tzinfo=UTC)
+        stored = {
+            **body,
+            "status": "READY",
+            "model_instance_id": model_instance_id or str(self.faker.uuid4()),
+            "id": str(self.faker.uuid4()),
+            "created_at": created_at
+            or start + timedelta(seconds=self._rng.randrange(3 * 365 * 24 * 3600)),
+            "account_id": self.account_id,
+            "created_by_user_id": str(self.faker.hexify("^" * 24)),
+            "created_by_identity_type": IdentifierTypeEnum.user.value,
+        }
+        extra = {k: v for k, v in overrides.items() if k not in request_overrides}
+        stored = deep_merge(stored, extra)
+        return ModelDeployment.model_validate(stored).model_dump(
+            mode="json", exclude_none=True, by_alias=True
+        )
+
+
+class SeededDeployment(NamedTuple):
+    """What :func:`seed_deployment` stored, each as the API answers it."""
+
+    template: dict[str, Any]
+    model: dict[str, Any]
+    deployment: dict[str, Any]
+
+
+def seed_deployment(
+    fake: SGPFake,
+    *,
+    account_id: str | None = None,
+    seed: int | str | None = None,
+    template: Mapping[str, Any] | None = None,
+    model: Mapping[str, Any] | None = None,
+    deployment: Mapping[str, Any] | None = None,
+) -> SeededDeployment:
+    """Store a template, a model of it and a ``READY`` deployment of the model in ``fake``, in
+    one transaction; return the three as the API answers them (the model with its derived
+    fields: ``deployment_count`` 1).
+
+    ``template``, ``model`` and ``deployment`` override fields of each (merged deeply, as the
+    factories merge them); the three share ``account_id`` (generated when not given).
+
+    >>> from sgp_fake import SGPFake
+    >>> fake = SGPFake()
+    >>> seeded = seed_deployment(fake, account_id="acct_1", seed=3)
+    >>> seeded.model["deployment_count"], seeded.deployment["status"]
+    (1, 'READY')
+    """
+    import json
+
+    from .resources.models.handlers import render_model
+
+    templates = TemplateFactory(seed, account_id=account_id)
+    account = templates.account_id
+    models = ModelFactory(templates.seed, account_id=account)
+    deployments = DeploymentFactory(templates.seed, account_id=account)
+    stored_template = templates.response(
+        **{
+            "model_creation_parameters_schema": templates.parameter_schema("creation"),
+            **dict(template or {}),
+        }
+    )
+    stored_model = models.record(
+        template=stored_template,
+        **{"model_type": stored_template["model_type"], **dict(model or {})},
+    )
+    stored_deployment = deployments.response(
+        model_instance_id=stored_model["id"], **dict(deployment or {})
+    )
+    state = fake.state
+    with state.transaction():
+        state.tables["model_templates"].put(stored_template)
+        record = state.tables["models"].put(stored_model)
+        state.tables["deployments"].put(stored_deployment)
+        answered = json.loads(render_model(state.tables, record))
+    return SeededDeployment(stored_template, answered, stored_deployment)

@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 
 from .app import FakeApp, create_app
-from .clock import Clock, IdGenerator
+from .clock import Clock, FakeClock, IdGenerator
 from .core.faults import FaultRules
 from .core.journal import DEFAULT_JOURNAL_LIMIT, Journal
 from .core.ratelimit import RateLimiter
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from scale_gp import AsyncSGPClient, SGPClient
 
     from .core.operations import Resource
+    from .core.table import Record
     from .extras.coverage import Coverage
     from .resources.model_templates.store import ModelTemplateStore
     from .transport import AsyncFakeTransport, FakeTransport
@@ -171,6 +172,22 @@ class SGPFake:
     @store.setter
     def store(self, value: ModelTemplateStore) -> None:
         self._state.replace_table(value)
+
+    @property
+    def clock(self) -> FakeClock:
+        """The time statuses move with (a deployment turning ``READY``):
+        ``fake.clock.advance(seconds)`` moves it forward. (``created_at`` of new records comes
+        from the ``clock`` given to the constructor.)"""
+        return self._state.clock
+
+    def force_status(self, kind: str, record_id: str, status: str) -> Record:
+        """Force ``status`` on a record whose status moves with the clock (``"deployments"``):
+        it stays until forced again or changed through the API. ``KeyError`` for no such
+        record, ``ValueError`` for a status its kind does not have."""
+        transitions = self._state.transitions
+        if transitions is None:
+            raise KeyError(f"{kind!r} records have no managed status")
+        return transitions.force(kind, record_id, status)
 
     @property
     def journal(self) -> Journal:

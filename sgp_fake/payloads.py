@@ -14,6 +14,14 @@ models.
 ('missing', 422)
 
 :func:`invalid_payloads` gives one of every kind, by name, for ``pytest.mark.parametrize``.
+
+The same functions break model and deployment bodies, given the request model
+(``model=ModelInstanceRequest``); :func:`invalid_model_payloads` and
+:func:`invalid_deployment_payloads` give their sets. The creation parameters of a model must fit
+its template's schema: :func:`unknown_creation_parameter`,
+:func:`missing_creation_parameter` and :func:`wrong_creation_parameter_type` break them, the 422
+written out from the template's ``model_creation_parameters_schema``
+(:func:`creation_parameter_payloads` gives one of each).
 """
 
 from __future__ import annotations
@@ -24,26 +32,38 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, Sequence, Union
+from typing import Any, Final, Literal, Mapping, Sequence, Union
 
 import httpx
 from pydantic import BaseModel
 
 from .models import ModelTemplateRequest
+from .resources.deployments.schemas import ModelDeploymentRequest
+from .resources.models.schemas import ModelInstanceRequest
 
 __all__ = [
+    "DEPLOYMENTS_PATH",
+    "INVALID_DEPLOYMENT_PAYLOAD_NAMES",
+    "INVALID_MODEL_PAYLOAD_NAMES",
     "INVALID_PAYLOAD_NAMES",
+    "MODELS_PATH",
     "InvalidPayload",
     "Path",
     "bad_enum",
     "bad_parameter_type",
+    "creation_parameter_payloads",
     "empty_body",
+    "invalid_deployment_payloads",
+    "invalid_model_payloads",
     "invalid_payloads",
     "malformed_json",
     "missing",
+    "missing_creation_parameter",
     "not_an_object",
     "text_content_type",
     "truncated_json",
+    "unknown_creation_parameter",
+    "wrong_creation_parameter_type",
     "wrong_type",
 ]
 
@@ -52,6 +72,11 @@ Path = Union[str, Sequence[Union[str, int]]]
 sequence such as ``("model_request_parameters_schema", "parameters", 0, "type")``."""
 
 CREATE_PATH: Final = "/v4/model-templates"
+MODELS_PATH: Final = "/v4/models"
+"""Where model bodies are created."""
+DEPLOYMENTS_PATH: Final = "/v4/models/{model_instance_id}/deployments"
+"""Where deployment bodies are created: fill in the model's id (``InvalidPayload.post``'s
+``model_instance_id``)."""
 _MODEL_ATTRIBUTES_MSG: Final = "Input should be a valid dictionary or object to extract fields from"
 
 
@@ -77,6 +102,8 @@ class InvalidPayload:
     content_type: str = "application/json"
     expected_status: int = 422
     headers: dict[str, str] = field(default_factory=dict)
+    path: str = CREATE_PATH
+    """Where the body is sent: the create route of the body's resource."""
 
     @property
     def expected_content(self) -> bytes:
@@ -96,13 +123,33 @@ class InvalidPayload:
             "headers": {"content-type": self.content_type, **self.headers},
         }
 
-    def post(self, client: httpx.Client, path: str = CREATE_PATH) -> httpx.Response:
-        """Send this payload with ``client`` (base URL and API key already set)."""
-        return client.post(path, **self.request_kwargs())
+    def url(self, path: str | None = None, model_instance_id: str | None = None) -> str:
+        """The path to send to: ``path``, else :attr:`path` with the model's id filled in."""
+        target = path or self.path
+        if model_instance_id is not None:
+            target = target.replace("{model_instance_id}", model_instance_id)
+        return target
 
-    async def apost(self, client: httpx.AsyncClient, path: str = CREATE_PATH) -> httpx.Response:
+    def post(
+        self,
+        client: httpx.Client,
+        path: str | None = None,
+        *,
+        model_instance_id: str | None = None,
+    ) -> httpx.Response:
+        """Send this payload with ``client`` (base URL and API key already set) to ``path``
+        (default: :attr:`path`, with ``model_instance_id`` for a deployment's)."""
+        return client.post(self.url(path, model_instance_id), **self.request_kwargs())
+
+    async def apost(
+        self,
+        client: httpx.AsyncClient,
+        path: str | None = None,
+        *,
+        model_instance_id: str | None = None,
+    ) -> httpx.Response:
         """Send this payload with an async ``client``."""
-        return await client.post(path, **self.request_kwargs())
+        return await client.post(self.url(path, model_instance_id), **self.request_kwargs())
 
 
 # -- paths and the types they lead to ---------------------------------------------------------
@@ -124,17 +171,27 @@ def _strip_optional(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
-def _annotation_at(path: tuple[str | int, ...]) -> tuple[Any, bool]:
+def _field(model: type[BaseModel], name: str) -> Any:
+    """The field a body names ``name``: by its alias when it has one."""
+    for field_name, info in model.model_fields.items():
+        if (info.alias or field_name) == name:
+            return info
+    raise KeyError(f"{model.__name__} has no field {name!r}")
+
+
+def _annotation_at(
+    path: tuple[str | int, ...], model: type[BaseModel] = ModelTemplateRequest
+) -> tuple[Any, bool]:
     """The declared type at ``path`` in a create body, and whether it accepts ``null``."""
-    annotation: Any = ModelTemplateRequest
+    annotation: Any = model
     nullable = False
     for segment in path:
         annotation, _ = _strip_optional(annotation)
         origin = typing.get_origin(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            if not isinstance(segment, str) or segment not in annotation.model_fields:
+            if not isinstance(segment, str):
                 raise KeyError(f"{annotation.__name__} has no field {segment!r}")
-            annotation = annotation.model_fields[segment].annotation
+            annotation = _field(annotation, segment).annotation
         elif origin is list and isinstance(segment, int):
             annotation = typing.get_args(annotation)[0]
         elif origin is dict and isinstance(segment, str):
@@ -313,13 +370,27 @@ def _bool_error(path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
     raise ValueError(f"{value!r} is a valid boolean, or one whose error is not predicted here")
 
 
-def _checked(body: dict[str, Any]) -> dict[str, Any]:
-    ModelTemplateRequest.model_validate(body)  # a broken body must start out valid
+_PATHS: Final[dict[type[BaseModel], str]] = {
+    ModelInstanceRequest: MODELS_PATH,
+    ModelDeploymentRequest: DEPLOYMENTS_PATH,
+}
+
+
+def _path_of(model: type[BaseModel]) -> str:
+    return _PATHS.get(model, CREATE_PATH)
+
+
+def _checked(body: dict[str, Any], model: type[BaseModel] = ModelTemplateRequest) -> dict[str, Any]:
+    model.model_validate(body)  # a broken body must start out valid
     return copy.deepcopy(body)
 
 
 def _json_payload(
-    name: str, description: str, body: Any, errors: list[dict[str, Any]]
+    name: str,
+    description: str,
+    body: Any,
+    errors: list[dict[str, Any]],
+    model: type[BaseModel] = ModelTemplateRequest,
 ) -> InvalidPayload:
     return InvalidPayload(
         name=name,
@@ -327,6 +398,7 @@ def _json_payload(
         content=json.dumps(body).encode(),
         body=body,
         expected_body={"detail": errors},
+        path=_path_of(model),
     )
 
 
@@ -337,19 +409,25 @@ def _dotted(path: tuple[str | int, ...]) -> str:
 # -- the variants -----------------------------------------------------------------------------
 
 
-def missing(body: dict[str, Any], path: Path, *, name: str | None = None) -> InvalidPayload:
+def missing(
+    body: dict[str, Any],
+    path: Path,
+    *,
+    name: str | None = None,
+    model: type[BaseModel] = ModelTemplateRequest,
+) -> InvalidPayload:
     """``body`` without the required field at ``path``."""
     where = _parse_path(path)
     annotation_parent = where[:-1]
     parent_type, _ = (
-        _annotation_at(annotation_parent) if annotation_parent else (ModelTemplateRequest, False)
+        _annotation_at(annotation_parent, model) if annotation_parent else (model, False)
     )
     if not (isinstance(parent_type, type) and issubclass(parent_type, BaseModel)):
         raise ValueError(f"{_dotted(where)} is not a model field")
     key = where[-1]
-    if not isinstance(key, str) or not parent_type.model_fields[key].is_required():
+    if not isinstance(key, str) or not _field(parent_type, key).is_required():
         raise ValueError(f"{_dotted(where)} is optional: leaving it out is valid")
-    broken = _checked(body)
+    broken = _checked(body, model)
     parent, key = _parent_and_key(broken, where)
     if key not in parent:
         raise KeyError(f"the body has no {_dotted(where)} to remove")
@@ -359,11 +437,17 @@ def missing(body: dict[str, Any], path: Path, *, name: str | None = None) -> Inv
         f"required field {_dotted(where)} left out",
         broken,
         [_error("missing", where, "Field required", copy.deepcopy(parent))],
+        model,
     )
 
 
 def wrong_type(
-    body: dict[str, Any], path: Path, value: Any, *, name: str | None = None
+    body: dict[str, Any],
+    path: Path,
+    value: Any,
+    *,
+    name: str | None = None,
+    model: type[BaseModel] = ModelTemplateRequest,
 ) -> InvalidPayload:
     """``body`` with ``value`` at ``path``, where the contract wants another type.
 
@@ -372,9 +456,9 @@ def wrong_type(
     predicts (integers too big to parse, for instance).
     """
     where = _parse_path(path)
-    annotation, nullable = _annotation_at(where)
+    annotation, nullable = _annotation_at(where, model)
     errors = _type_errors(annotation, nullable, where, value)
-    broken = _checked(body)
+    broken = _checked(body, model)
     parent, key = _parent_and_key(broken, where)
     if isinstance(parent, list) and not (
         isinstance(key, int) and -len(parent) <= key < len(parent)
@@ -386,19 +470,25 @@ def wrong_type(
         f"{_dotted(where)} set to {json.dumps(value)}",
         broken,
         errors,
+        model,
     )
 
 
 def bad_enum(
-    body: dict[str, Any], path: Path, value: Any, *, name: str | None = None
+    body: dict[str, Any],
+    path: Path,
+    value: Any,
+    *,
+    name: str | None = None,
+    model: type[BaseModel] = ModelTemplateRequest,
 ) -> InvalidPayload:
     """``body`` with a value outside the enum (or constant) declared at ``path``."""
     where = _parse_path(path)
-    annotation, _ = _annotation_at(where)
+    annotation, _ = _annotation_at(where, model)
     is_enum = isinstance(annotation, type) and issubclass(annotation, enum.Enum)
     if not (is_enum or typing.get_origin(annotation) is Literal):
         raise ValueError(f"{_dotted(where)} is not an enum")
-    return wrong_type(body, where, value, name=name or f"bad_{where[-1]}")
+    return wrong_type(body, where, value, name=name or f"bad_{where[-1]}", model=model)
 
 
 def bad_parameter_type(
@@ -417,11 +507,17 @@ def bad_parameter_type(
     )
 
 
-def malformed_json(body: dict[str, Any], *, name: str = "malformed_json") -> InvalidPayload:
+def malformed_json(
+    body: dict[str, Any],
+    *,
+    name: str = "malformed_json",
+    model: type[BaseModel] = ModelTemplateRequest,
+) -> InvalidPayload:
     """``body`` as JSON with a trailing comma before its closing brace."""
-    text = json.dumps(_checked(body))
+    text = json.dumps(_checked(body, model))
     broken = text[:-1] + ",}"
     return InvalidPayload(
+        path=_path_of(model),
         name=name,
         description="JSON with a trailing comma",
         content=broken.encode(),
@@ -439,11 +535,17 @@ def malformed_json(body: dict[str, Any], *, name: str = "malformed_json") -> Inv
     )
 
 
-def truncated_json(body: dict[str, Any], *, name: str = "truncated_json") -> InvalidPayload:
+def truncated_json(
+    body: dict[str, Any],
+    *,
+    name: str = "truncated_json",
+    model: type[BaseModel] = ModelTemplateRequest,
+) -> InvalidPayload:
     """``body`` as JSON cut off right after its first key."""
-    text = json.dumps(_checked(body))
+    text = json.dumps(_checked(body, model))
     cut = text[: text.index(": ") + 2]
     return InvalidPayload(
+        path=_path_of(model),
         name=name,
         description="JSON cut off after its first key",
         content=cut.encode(),
@@ -461,9 +563,12 @@ def truncated_json(body: dict[str, Any], *, name: str = "truncated_json") -> Inv
     )
 
 
-def empty_body(*, name: str = "empty_body") -> InvalidPayload:
+def empty_body(
+    *, name: str = "empty_body", model: type[BaseModel] = ModelTemplateRequest
+) -> InvalidPayload:
     """No body at all."""
     return InvalidPayload(
+        path=_path_of(model),
         name=name,
         description="an empty body",
         content=b"",
@@ -473,21 +578,33 @@ def empty_body(*, name: str = "empty_body") -> InvalidPayload:
     )
 
 
-def not_an_object(body: dict[str, Any], *, name: str = "not_an_object") -> InvalidPayload:
+def not_an_object(
+    body: dict[str, Any],
+    *,
+    name: str = "not_an_object",
+    model: type[BaseModel] = ModelTemplateRequest,
+) -> InvalidPayload:
     """``body`` wrapped in a JSON array."""
-    wrapped = [_checked(body)]
+    wrapped = [_checked(body, model)]
     return _json_payload(
         name,
         "a JSON array instead of an object",
         wrapped,
         [_error("model_attributes_type", (), _MODEL_ATTRIBUTES_MSG, wrapped)],
+        model,
     )
 
 
-def text_content_type(body: dict[str, Any], *, name: str = "text_content_type") -> InvalidPayload:
+def text_content_type(
+    body: dict[str, Any],
+    *,
+    name: str = "text_content_type",
+    model: type[BaseModel] = ModelTemplateRequest,
+) -> InvalidPayload:
     """``body`` as JSON, sent as ``text/plain``: the service does not decode it."""
-    text = json.dumps(_checked(body))
+    text = json.dumps(_checked(body, model))
     return InvalidPayload(
+        path=_path_of(model),
         name=name,
         description="a JSON body sent with content-type text/plain",
         content=text.encode(),
@@ -589,3 +706,320 @@ INVALID_PAYLOAD_NAMES: Final = (
     "text_content_type",
 )
 """The names :func:`invalid_payloads` returns, in order."""
+
+
+# -- models and deployments ---------------------------------------------------------------------
+
+
+def invalid_model_payloads(
+    body: dict[str, Any] | None = None, *, seed: int | str = 0
+) -> dict[str, InvalidPayload]:
+    """One invalid model body (``POST /v4/models``) of every kind, by name.
+
+    ``body`` must carry ``base_model_metadata.modelDetails`` (the default, from
+    ``ModelFactory(seed).request(optional="all")``, does).
+    """
+    if body is None:
+        from .factories import ModelFactory
+
+        body = ModelFactory(seed).request(optional="all")
+    m = ModelInstanceRequest
+    variants = [
+        missing(body, "name", name="missing_name", model=m),
+        missing(body, "model_type", name="missing_model_type", model=m),
+        missing(body, "account_id", name="missing_account_id", model=m),
+        wrong_type(body, "name", 42, name="wrong_type_name", model=m),
+        bad_enum(body, "model_type", "IMAGE_GENERATION", name="bad_model_type", model=m),
+        bad_enum(body, "model_vendor", "HUGGINGFACE", name="bad_model_vendor", model=m),
+        bad_enum(
+            body,
+            "base_model_metadata.ui_model_section_type",
+            "COMMUNITY",
+            name="bad_ui_model_section_type",
+            model=m,
+        ),
+        wrong_type(
+            body,
+            "base_model_metadata.modelDetails.token_context_window",
+            "large",
+            name="wrong_type_token_context_window",
+            model=m,
+        ),
+        wrong_type(
+            body,
+            "model_creation_parameters",
+            ["model_weights_uri=s3://bucket/weights"],
+            name="creation_parameters_not_an_object",
+            model=m,
+        ),
+        wrong_type(body, "model_template_id", None, name="null_model_template_id", model=m),
+        malformed_json(body, model=m),
+        truncated_json(body, model=m),
+        empty_body(model=m),
+        not_an_object(body, model=m),
+        text_content_type(body, model=m),
+    ]
+    return {variant.name: variant for variant in variants}
+
+
+INVALID_MODEL_PAYLOAD_NAMES: Final = (
+    "missing_name",
+    "missing_model_type",
+    "missing_account_id",
+    "wrong_type_name",
+    "bad_model_type",
+    "bad_model_vendor",
+    "bad_ui_model_section_type",
+    "wrong_type_token_context_window",
+    "creation_parameters_not_an_object",
+    "null_model_template_id",
+    "malformed_json",
+    "truncated_json",
+    "empty_body",
+    "not_an_object",
+    "text_content_type",
+)
+"""The names :func:`invalid_model_payloads` returns, in order."""
+
+
+def invalid_deployment_payloads(
+    body: dict[str, Any] | None = None, *, seed: int | str = 0
+) -> dict[str, InvalidPayload]:
+    """One invalid deployment body (``POST /v4/models/{id}/deployments``) of every kind.
+
+    Send them with ``payload.post(client, model_instance_id=...)``; the body is refused before
+    the model is looked up, so any id will do.
+    """
+    if body is None:
+        from .factories import DeploymentFactory
+
+        body = DeploymentFactory(seed).request(optional="all")
+    d = ModelDeploymentRequest
+    variants = [
+        missing(body, "name", name="missing_name", model=d),
+        wrong_type(body, "name", ["prod"], name="wrong_type_name", model=d),
+        wrong_type(body, "wait_for_ready", "later", name="wrong_type_wait_for_ready", model=d),
+        wrong_type(
+            body,
+            "deployment_metadata",
+            "team=ml-platform",
+            name="metadata_not_an_object",
+            model=d,
+        ),
+        wrong_type(body, "account_id", 7, name="wrong_type_account_id", model=d),
+        malformed_json(body, model=d),
+        truncated_json(body, model=d),
+        empty_body(model=d),
+        not_an_object(body, model=d),
+        text_content_type(body, model=d),
+    ]
+    return {variant.name: variant for variant in variants}
+
+
+INVALID_DEPLOYMENT_PAYLOAD_NAMES: Final = (
+    "missing_name",
+    "wrong_type_name",
+    "wrong_type_wait_for_ready",
+    "metadata_not_an_object",
+    "wrong_type_account_id",
+    "malformed_json",
+    "truncated_json",
+    "empty_body",
+    "not_an_object",
+    "text_content_type",
+)
+"""The names :func:`invalid_deployment_payloads` returns, in order."""
+
+
+# -- creation parameters, against a template's schema ---------------------------------------------
+
+_PARAMETER_TYPES: Final[dict[str, Any]] = {"str": str, "int": int, "float": float, "bool": bool}
+_CREATION: Final = "model_creation_parameters"
+
+
+def _schema_parameters(template: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
+    schema = template.get("model_creation_parameters_schema")
+    if schema is None:
+        raise ValueError("the template has no model_creation_parameters_schema: it takes anything")
+    found: dict[str, tuple[str, str, bool]] = {}
+    for parameter in schema.get("parameters", ()):
+        found.setdefault(
+            parameter["name"],
+            (parameter["name"], parameter["type"], parameter.get("required") is True),
+        )
+    return list(found.values())
+
+
+def _parameter_payload(  # noqa: PLR0917 - the payload's parts, in InvalidPayload's order
+    name: str,
+    description: str,
+    body: dict[str, Any],
+    values: dict[str, Any],
+    errors: list[dict[str, Any]],
+    model: type[BaseModel],
+) -> InvalidPayload:
+    broken = copy.deepcopy(body)
+    broken[_CREATION] = values
+    return _json_payload(name, description, broken, errors, model)
+
+
+def _float_error(path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return _error(
+                "float_parsing",
+                path,
+                "Input should be a valid number, unable to parse string as a number",
+                value,
+            )
+    if value is None or isinstance(value, (list, dict)):
+        return _error("float_type", path, "Input should be a valid number", value)
+    raise ValueError(f"{value!r} is a valid number, or one whose error is not predicted here")
+
+
+def _parameter_type_error(type_: str, path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+    if type_ == "float":
+        return _float_error(path, value)
+    return _shape_error(_PARAMETER_TYPES[type_], path, value)
+
+
+def _base_values(body: dict[str, Any], base: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {**(base or {}), **(body.get(_CREATION) or {})}
+
+
+def unknown_creation_parameter(
+    body: dict[str, Any],
+    template: Mapping[str, Any],
+    parameter: str = "model_weight_uri",
+    value: Any = "s3://bucket/weights/",
+    *,
+    model: type[BaseModel] = ModelInstanceRequest,
+    base: Mapping[str, Any] | None = None,
+    name: str = "unknown_creation_parameter",
+) -> InvalidPayload:
+    """``body`` with a creation parameter the template's schema does not list (a typo).
+
+    ``body`` must fit the schema otherwise; for a deployment (``model=ModelDeploymentRequest``)
+    ``base`` is its model's creation parameters, which count as the deployment's.
+    """
+    known = {n for n, _, _ in _schema_parameters(template)}
+    if parameter in known:
+        raise ValueError(f"{parameter!r} is a parameter of the template")
+    values = {**(body.get(_CREATION) or {}), parameter: value}
+    _fits(template, _base_values(body, base))
+    path = (_CREATION, parameter)
+    errors = [_error("extra_forbidden", path, "Extra inputs are not permitted", value)]
+    return _parameter_payload(name, f"{_dotted(path)} is no parameter of the template",
+                              body, values, errors, model)  # fmt: skip
+
+
+def missing_creation_parameter(
+    body: dict[str, Any],
+    template: Mapping[str, Any],
+    parameter: str | None = None,
+    *,
+    model: type[BaseModel] = ModelInstanceRequest,
+    base: Mapping[str, Any] | None = None,
+    name: str = "missing_creation_parameter",
+) -> InvalidPayload:
+    """``body`` without a required creation parameter (the template's first, by default)."""
+    required = [n for n, _, is_required in _schema_parameters(template) if is_required]
+    if not required:
+        raise ValueError("the template requires no creation parameter")
+    parameter = parameter or required[0]
+    if parameter not in required:
+        raise ValueError(f"{parameter!r} is not a required parameter of the template")
+    if base and parameter in base:
+        raise ValueError(f"the model gives {parameter!r}: a deployment inherits it")
+    _fits(template, _base_values(body, base))
+    values = {k: v for k, v in (body.get(_CREATION) or {}).items() if k != parameter}
+    merged = {**(base or {}), **values}
+    path = (_CREATION, parameter)
+    errors = [_error("missing", path, "Field required", merged)]
+    return _parameter_payload(name, f"required {_dotted(path)} left out",
+                              body, values, errors, model)  # fmt: skip
+
+
+def wrong_creation_parameter_type(
+    body: dict[str, Any],
+    template: Mapping[str, Any],
+    parameter: str,
+    value: Any,
+    *,
+    model: type[BaseModel] = ModelInstanceRequest,
+    base: Mapping[str, Any] | None = None,
+    name: str = "wrong_creation_parameter_type",
+) -> InvalidPayload:
+    """``body`` with ``value`` for a creation parameter of another type.
+
+    ``ValueError`` when ``value`` is valid there (``"4"`` for an ``int``, ``"yes"`` for a
+    ``bool``: pydantic's lax mode takes them).
+    """
+    types_ = {n: t for n, t, _ in _schema_parameters(template)}
+    if parameter not in types_:
+        raise ValueError(f"{parameter!r} is no parameter of the template")
+    path = (_CREATION, parameter)
+    errors = [_parameter_type_error(types_[parameter], path, value)]
+    _fits(template, _base_values(body, base))
+    values = {**(body.get(_CREATION) or {}), parameter: value}
+    return _parameter_payload(name, f"{_dotted(path)} set to {json.dumps(value)}",
+                              body, values, errors, model)  # fmt: skip
+
+
+def _fits(template: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """``ValueError`` unless ``values`` fit the template's schema (a broken body must start out
+    valid, so that its 422 has the one error predicted)."""
+    parameters = _schema_parameters(template)
+    names = {n for n, _, _ in parameters}
+    for parameter, type_, required in parameters:
+        if required and parameter not in values:
+            raise ValueError(f"the body lacks the required creation parameter {parameter!r}")
+        if parameter in values:
+            try:
+                _parameter_type_error(type_, (), values[parameter])
+            except ValueError:
+                continue
+            raise ValueError(f"the body's {parameter!r} is not a valid {type_}")
+    unknown = set(values) - names
+    if unknown:
+        raise ValueError(f"the body has parameters the template does not list: {sorted(unknown)}")
+
+
+_WRONG_VALUES: Final[dict[str, Any]] = {
+    "str": 42,
+    "int": "lots",
+    "float": "high",
+    "bool": "maybe",
+}
+
+
+def creation_parameter_payloads(
+    body: dict[str, Any],
+    template: Mapping[str, Any],
+    *,
+    model: type[BaseModel] = ModelInstanceRequest,
+    base: Mapping[str, Any] | None = None,
+) -> dict[str, InvalidPayload]:
+    """One body per way creation parameters break against ``template``, by name: an unknown
+    parameter, a required one left out (when the schema requires one the body gives), and one
+    of the wrong type (the schema's first parameter)."""
+    variants = [unknown_creation_parameter(body, template, model=model, base=base)]
+    given = set(body.get(_CREATION) or {})
+    required = [
+        n for n, _, is_required in _schema_parameters(template) if is_required and n in given
+    ]
+    if required and not (base and required[0] in base):
+        variants.append(
+            missing_creation_parameter(body, template, required[0], model=model, base=base)
+        )
+    parameters = _schema_parameters(template)
+    if parameters:
+        first, type_, _ = parameters[0]
+        variants.append(
+            wrong_creation_parameter_type(
+                body, template, first, _WRONG_VALUES[type_], model=model, base=base
+            )
+        )
+    return {variant.name: variant for variant in variants}

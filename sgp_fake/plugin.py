@@ -11,9 +11,9 @@ Installing ``sgp-fake`` is enough: no conftest code is needed. Each test that as
 * ``sgp_factory``: a seeded :class:`~sgp_fake.factories.TemplateFactory`.
 
 Configure a test with ``@pytest.mark.sgp_fake(api_keys=..., api_key=..., strict=..., seed=...,
-max_body_size=..., journal_limit=..., intercept_defaults=...)`` or by overriding
-``sgp_fake_settings``, ``sgp_fake_seed`` or ``sgp_fake_base_urls`` in a conftest. The clients
-send the marker's ``api_key``, else the first configured key, else
+max_body_size=..., journal_limit=..., intercept_defaults=..., deployment_ready_after=...)`` or
+by overriding ``sgp_fake_settings``, ``sgp_fake_seed`` or ``sgp_fake_base_urls`` in a conftest.
+The clients send the marker's ``api_key``, else the first configured key, else
 :data:`~sgp_fake.DEFAULT_API_KEY`.
 
 The module imports nothing heavy at collection time: every fixture imports what it needs.
@@ -57,6 +57,7 @@ _MARKER_KWARGS = frozenset(
         "max_body_size",
         "journal_limit",
         "intercept_defaults",
+        "deployment_ready_after",
     }
 )
 _OPTIONS_KEY = pytest.StashKey[dict[str, Any]]()
@@ -91,11 +92,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(api_keys=None, api_key=None, strict=False, seed=None, max_body_size=None, "
-        "journal_limit=None, intercept_defaults=True): configure this test's sgp_fake: API keys "
-        "(mapping of key to Identity, user id or Identity fields), the key its clients send, "
-        "strict validation, deterministic mode with a seed, the body size limit, the journal's "
-        "length, and whether sgp_fake_intercept also intercepts the real service's URL and "
-        "$SGP_CLIENT_BASE_URL (False: only sgp_fake_base_urls).",
+        "journal_limit=None, intercept_defaults=True, deployment_ready_after=0): configure this "
+        "test's sgp_fake: API keys (mapping of key to Identity, user id or Identity fields), the "
+        "key its clients send, strict validation, deterministic mode with a seed, the body size "
+        "limit, the journal's length, whether sgp_fake_intercept also intercepts the real "
+        "service's URL and $SGP_CLIENT_BASE_URL (False: only sgp_fake_base_urls), and how many "
+        "seconds of the fake's clock a deployment made with wait_for_ready=False stays PENDING.",
     )
 
 
@@ -275,6 +277,8 @@ def _default_settings(request: pytest.FixtureRequest) -> FakeSettings:
         settings.strict = bool(options["strict"])
     if options.get("max_body_size") is not None:
         settings.max_body_size = int(options["max_body_size"])
+    if options.get("deployment_ready_after") is not None:
+        settings.deployment_ready_after = float(options["deployment_ready_after"])
     node.stash[_SETTINGS_KEY] = settings
     return settings
 

@@ -225,7 +225,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _seed(fake: SGPFake, path: str) -> None:
-    from .extras.admin import replace_state, state_document
+    from .extras.admin import dangling_references, replace_state, state_document
 
     state = fake.state
     StateDocument = state_document(tuple(state.resources.values()))
@@ -241,6 +241,10 @@ def _seed(fake: SGPFake, path: str) -> None:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "document"
         raise SetupError(f"seed file {path}: {where}: {first['msg']}") from None
+    dangling = dangling_references(state.resources, document)
+    if dangling:
+        where = ".".join(str(part) for part in dangling[0]["loc"][1:])
+        raise SetupError(f"seed file {path}: {where}: {dangling[0]['msg']}")
     try:
         replace_state(state, document)
     except pydantic_core.PydanticSerializationError:
@@ -271,6 +275,7 @@ def build_fake(args: argparse.Namespace) -> SGPFake:
         strict=args.strict,
         contract=args.contract,
         latency=args.latency,
+        deployment_ready_after=args.deployment_ready_after,
     )
     try:
         fake = SGPFake(

@@ -47,10 +47,14 @@ class FakeSettings:
     * ``strict``: reject unknown request fields (pydantic ``extra_forbidden``) instead of
       ignoring them as the real service does.
     * ``max_body_size``: bodies over this many bytes answer 413 before they are buffered.
-    * ``contract``: SDK contract mode; a retrieve or delete of an id that does not exist answers
-      as if a template with that id existed in the caller's account, so test suites written
-      for stateless mock servers (which use made-up ids) pass. Requests are still validated.
+    * ``contract``: SDK contract mode; an id that does not exist answers as if a record with
+      that id existed in the caller's account (a create under an unknown parent answers and
+      stores nothing), so test suites written for stateless mock servers (which use made-up
+      ids) pass. Requests are still validated.
     * ``latency``: seconds every SGP request waits before it is handled.
+    * ``deployment_ready_after``: seconds of the fake's clock a model deployment created (or
+      reconfigured) with ``wait_for_ready: false`` stays ``PENDING`` before it is ``READY``;
+      0 (the default) makes it ``READY`` from the next request on.
     """
 
     api_keys: Mapping[str, Identity] | None = None
@@ -58,6 +62,7 @@ class FakeSettings:
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     contract: bool = False
     latency: float = 0.0
+    deployment_ready_after: float = 0.0
 
     def identity_for(self, api_key: str | None) -> Identity | None:
         """The identity an API key maps to, or ``None`` when the key is refused."""

@@ -3,6 +3,8 @@
 A :class:`FakeState` is assembled from the resource registry (see :mod:`sgp_fake.resources`):
 one :class:`~sgp_fake.core.table.Table` per resource, all sharing one lock, one clock and one id
 generator. The app, the admin API and persistence read and change the fake only through it.
+Its :class:`~sgp_fake.clock.FakeClock` is the time statuses move with (see
+:mod:`sgp_fake.extras.transitions`, loaded only for resources that have such statuses).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, ContextManager, Mapping, Sequence
 
-from .clock import Clock, IdGenerator, random_ids, utc_now
+from .clock import Clock, FakeClock, IdGenerator, random_ids, utc_now
 from .core.faults import FaultRules
 from .core.journal import Journal
 from .core.ratelimit import RateLimiter
@@ -20,6 +22,7 @@ from .settings import FakeSettings
 if TYPE_CHECKING:
     from .core.operations import Resource
     from .extras.coverage import Coverage
+    from .extras.transitions import Transitions
 
 __all__ = ["FakeState"]
 
@@ -28,7 +31,9 @@ class FakeState:
     """The state of one fake (see the module docstring)."""
 
     __slots__ = (
+        "__weakref__",
         "_guard",
+        "clock",
         "coverage",
         "faults",
         "journal",
@@ -36,6 +41,7 @@ class FakeState:
         "resources",
         "settings",
         "tables",
+        "transitions",
     )
 
     def __init__(
@@ -64,6 +70,12 @@ class FakeState:
             )
             for r in resources
         }
+        self.clock = FakeClock()
+        self.transitions: Transitions | None = None
+        if any(r.lifecycle is not None for r in resources):
+            from .extras.transitions import Transitions
+
+            self.transitions = Transitions(self, self.clock)
 
     def replace_table(self, table: Table[Any]) -> None:
         """Serve ``table`` as its kind's table from now on (it keeps its own lock and clock)."""

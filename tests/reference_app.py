@@ -16,6 +16,8 @@ import httpx
 from fastapi import FastAPI, Query
 
 from sgp_fake.models import ModelTemplateRequest, ModelTemplateResponse
+from sgp_fake.resources.deployments.schemas import ModelDeploymentRequest
+from sgp_fake.resources.models.schemas import ModelInstanceRequest
 
 reference = FastAPI()
 
@@ -42,6 +44,16 @@ def list_templates(
     page: int = Query(1, ge=1),
 ) -> dict[str, Any]:
     return {"items": [], "current_page": page, "items_per_page": limit, "total_item_count": 0}
+
+
+@reference.post("/v4/models")
+def create_model(body: ModelInstanceRequest) -> dict[str, Any]:
+    return {}
+
+
+@reference.post("/v4/models/{model_instance_id}/deployments")
+def create_deployment(model_instance_id: str, body: ModelDeploymentRequest) -> dict[str, Any]:
+    return {}
 
 
 def call_reference(method: str, url: str, **kwargs: Any) -> httpx.Response:

@@ -6,8 +6,10 @@ Three things the document cannot say for itself:
   by design (a 503, a 429, a broken connection). Each is removed right after the call that set
   it, so that it never reaches another operation's checks; a rate limit is first tried on one
   request, which must be answered (200 or 429, never an error).
-* ``PUT /_fake/state`` wants unique template ids, which JSON Schema cannot express (its
-  description says so): generated documents get unique ids.
+* ``PUT /_fake/state`` wants unique ids, and references that name a record of the document
+  in the same account (a model's template, a deployment's model), which JSON Schema cannot
+  express: generated documents get unique ids, and references that name nothing are removed
+  (a model's template) or pointed at a record of the document (a deployment's model).
 * ``same_status_as_fastapi`` replaces ``negative_data_rejection`` (see the configuration).
 """
 
@@ -42,23 +44,58 @@ def after_call(context: Any, case: Any, response: Any) -> None:
     httpx.delete(base + undo, timeout=30).raise_for_status()
 
 
+def _records(body: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    records = body.get(kind)
+    if not isinstance(records, list):
+        return []
+    return [r for r in records if isinstance(r, dict) and isinstance(r.get("id"), str)]
+
+
+def _unique_ids(body: dict[str, Any]) -> None:
+    for kind in ("model_templates", "models", "deployments"):
+        seen: set[str] = set()
+        for number, record in enumerate(_records(body, kind)):
+            record_id = record["id"]
+            if record_id in seen:
+                # Still a valid id: under the length limit, no '/', not a dot segment.
+                record_id = record["id"] = f"{record_id[:1000]}~{number}"
+            seen.add(record_id)
+
+
+def _whole_references(body: dict[str, Any]) -> None:
+    templates = {t["id"]: t.get("account_id") for t in _records(body, "model_templates")}
+    for model in _records(body, "models"):
+        template = model.get("model_template_id")
+        if not isinstance(template, str):
+            continue  # absent, or of a wrong type: the document is refused for it anyway
+        if template not in templates or templates[template] != model.get("account_id"):
+            del model["model_template_id"]
+    models = {m["id"]: m.get("account_id") for m in _records(body, "models")}
+    deployments = body.get("deployments")
+    if not isinstance(deployments, list):
+        return
+    kept = []
+    for deployment in deployments:
+        owner = deployment.get("model_instance_id") if isinstance(deployment, dict) else None
+        if not isinstance(owner, str) or models.get(owner, object()) == deployment.get(
+            "account_id"
+        ):
+            kept.append(deployment)
+        elif models:
+            model_id, account_id = next(iter(models.items()))
+            deployment["model_instance_id"] = model_id
+            deployment["account_id"] = account_id
+            kept.append(deployment)
+    body["deployments"] = kept
+
+
 @schemathesis.hook
 def map_case(context: Any, case: Any) -> Any:
     if (case.method.upper(), case.operation.path) != ("PUT", "/_fake/state"):
         return case
-    body = case.body
-    templates = body.get("model_templates") if isinstance(body, dict) else None
-    if not isinstance(templates, list):
-        return case
-    seen: set[str] = set()
-    for number, template in enumerate(templates):
-        if not isinstance(template, dict) or not isinstance(template.get("id"), str):
-            continue
-        template_id = template["id"]
-        if template_id in seen:
-            # Still a valid id: under the length limit, no '/', not a dot segment.
-            template_id = template["id"] = f"{template_id[:1000]}~{number}"
-        seen.add(template_id)
+    if isinstance(case.body, dict):
+        _unique_ids(case.body)
+        _whole_references(case.body)
     return case
 
 

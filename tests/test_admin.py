@@ -17,7 +17,7 @@ from sgp_fake import FakeSettings, FakeTransport, LiveServer, SGPFake
 from sgp_fake.access import AccessPolicy
 from sgp_fake.admin import MAX_TEMPLATE_ID_LENGTH, FaultSpec
 from sgp_fake.app import ADMIN_PREFIX
-from sgp_fake.factories import TemplateFactory
+from sgp_fake.factories import TemplateFactory, seed_deployment
 from sgp_fake.faults import FaultRule
 from sgp_fake.ratelimit import RateLimit
 from sgp_fake.serve import ServerProcess
@@ -54,6 +54,11 @@ def template(template_id: str, account_id: str = "acct_1", **extra: Any) -> dict
         "created_by_identity_type": "user",
         **extra,
     }
+
+
+def state(**kinds: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """A whole state document: a list for every kind the fake serves, empty unless given."""
+    return {"model_templates": [], "models": [], "deployments": [], **kinds}
 
 
 def create(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
@@ -101,7 +106,7 @@ def test_reset_of_one_account_keeps_everything_else(
 
 def test_get_state_lists_templates_oldest_first(client: httpx.Client, admin: httpx.Client) -> None:
     first, second = create(client, name="a"), create(client, name="b")
-    assert admin.get("/_fake/state").json() == {"model_templates": [first, second]}
+    assert admin.get("/_fake/state").json() == state(model_templates=[first, second])
 
 
 def test_put_state_replaces_everything(
@@ -147,7 +152,7 @@ def test_put_state_rejects_bad_documents_and_changes_nothing(
     assert answer.status_code == 422
     first = answer.json()["detail"][0]
     assert (first["type"], first["loc"]) == error
-    assert admin.get("/_fake/state").json() == {"model_templates": [existing]}
+    assert admin.get("/_fake/state").json() == state(model_templates=[existing])
 
 
 # Ids of every kind: any text, path syntax, percent signs, lone surrogates, the longest.
@@ -266,7 +271,7 @@ def test_put_state_with_a_string_utf8_cannot_carry_is_400_and_changes_nothing(
     answer = admin.put("/_fake/state", content=json.dumps(document))
     assert answer.status_code == 400
     assert answer.json() == {"detail": "There was an error parsing the body"}
-    assert admin.get("/_fake/state").json() == {"model_templates": [existing]}
+    assert admin.get("/_fake/state").json() == state(model_templates=[existing])
 
 
 @pytest.mark.parametrize("created_at", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"])
@@ -401,11 +406,13 @@ def test_every_admin_route_refuses_unknown_query_parameters(
     admin_fake.rate_limiter.configure(RateLimit(1, 5))
     before = admin.get("/_fake/state").json(), admin.get("/_fake/faults").json()
     operations = admin_operations(admin_fake)
-    assert len(operations) == 14
+    assert len(operations) == 17
     bodies = {
         "/_fake/state": {"model_templates": []},
         "/_fake/faults": {"status": 503},
         "/_fake/rate-limit": {"rate": 2, "burst": 2},
+        "/_fake/clock": {"advance": 1},
+        "/_fake/status": {"kind": "deployments", "id": "d", "status": "READY"},
     }
     # each route's own parameters, valid; the others are unknown to it
     known = {("POST", "/_fake/reset"): "account_id", ("GET", "/_fake/requests"): "limit"}
@@ -663,7 +670,7 @@ def test_openapi_documents_every_admin_route(admin_fake: SGPFake, admin: httpx.C
         for method in route.methods - {"HEAD"}  # type: ignore[attr-defined]
     }
     assert documented == served
-    assert len(served) == 14
+    assert len(served) == 17
     schemas = document["components"]["schemas"]
 
     def refs(node: Any) -> Iterator[str]:
@@ -691,6 +698,7 @@ def test_every_admin_route_answers_exactly_the_statuses_it_documents() -> None:
         "/_fake/state": {"model_templates": [template("t-1")]},
         "/_fake/faults": {"path": "/nowhere", "status": 503},
         "/_fake/rate-limit": {"rate": 2, "burst": 2},
+        "/_fake/clock": {"advance": 1},
     }
     unreadable = [
         b"\xff",  # not UTF-8
@@ -714,6 +722,10 @@ def test_every_admin_route_answers_exactly_the_statuses_it_documents() -> None:
             if "{fault_id}" in route:
                 rule = admin.post("/_fake/faults", json={"status": 500}).json()
                 path = route.replace("{fault_id}", rule["id"])
+            if route == "/_fake/status":
+                # a deployment of this fake (200), seeded after the reset; the other has none (404)
+                deployment = seed_deployment(fake, seed=1).deployment
+                bodies[path] = {"kind": "deployments", "id": deployment["id"], "status": "FAILED"}
             body = {"json": bodies[path]} if method in ("PUT", "POST") and path in bodies else {}
             attempts: list[tuple[httpx.Client, str, dict[str, Any]]] = [
                 (admin, path, body),
@@ -754,7 +766,7 @@ def test_admin_tour_over_http(tmp_path: Any) -> None:
     ):
         sgp = {"x-api-key": "k"}
         created = http.post("/v4/model-templates", json=minimal_body(), headers=sgp).json()
-        assert http.get("/_fake/state").json() == {"model_templates": [created]}
+        assert http.get("/_fake/state").json() == state(model_templates=[created])
         assert len(http.get("/_fake/requests").json()["requests"]) == 1
 
         fault = http.post("/_fake/faults", content='{"path": "/v4/model-templates", "status": 503}')

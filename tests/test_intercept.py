@@ -95,7 +95,7 @@ def test_other_hosts_and_custom_transports_are_untouched(elsewhere: tuple[SGPFak
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("GET", "/v4/models"),
+        ("GET", "/v4/applications"),
         ("PATCH", "/v4/model-templates/abc"),
         ("GET", "/v4/model-templates/"),
         ("GET", "/_fake/requests"),

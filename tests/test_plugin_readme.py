@@ -42,6 +42,7 @@ def test_every_subsection_has_an_example() -> None:
         "The request journal",
         "Faults, retries and timeouts",
         "Factories",
+        "Models and deployments",
         "Deterministic mode",
         "Example payloads",
     } <= titles

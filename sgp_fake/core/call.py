@@ -3,17 +3,30 @@
 A :class:`Call` is built by the gateway for each request an operation serves. Through it a
 handler reads the caller's identity (401, 403), the body and the query (validated exactly as
 FastAPI does, strict mode applied), finds records (visibility by account, contract mode's
-made-up records, 404) and reaches its table. Contract mode, strict mode and the account rules
-live here, once, so resource code never implements them.
+made-up records, 404), changes and deletes them (atomically; deletes follow the resources'
+references: cascades, and 400 for a record still in use), renders them as the API answers them
+and reaches its table. Contract mode, strict mode and the account rules live here, once, so
+resource code never implements them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Collection, Literal, Mapping, Protocol, TypeVar
+import json
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Collection,
+    ContextManager,
+    Literal,
+    Mapping,
+    Protocol,
+    TypeVar,
+)
 
 from pydantic import BaseModel
 
-from ..errors import NotAuthenticated, NotFound, PermissionDenied
+from ..errors import BadRequest, NotAuthenticated, NotFound, PermissionDenied
 from .bodies import is_json_content_type, validate_body, validate_query
 from .table import Record, Table
 
@@ -190,6 +203,16 @@ class Call:
         """The table of ``kind`` (this operation's by default)."""
         return self.backend.tables[kind or self.op.kind]
 
+    def transaction(self) -> ContextManager[None]:
+        """Hold the fake's lock over several reads and changes (of any tables); a durable fake
+        commits the changes as one. What is found inside cannot be deleted before it ends."""
+        return self.table().transaction()
+
+    def render(self, record: Record, kind: str | None = None) -> bytes:
+        """``record`` as the API answers it: its resource's ``render``, else its stored JSON."""
+        render = self.backend.resources[kind or self.op.kind].render
+        return record.body if render is None else render(self, record)
+
     def find(
         self,
         record_id: str | None = None,
@@ -197,6 +220,8 @@ class Call:
         *,
         parent: str | None = None,
         made_up: bool = True,
+        account: str | None = None,
+        fit: Mapping[str, Any] | None = None,
     ) -> Record:
         """The record ``record_id`` of ``kind`` if the caller may see it, else 404.
 
@@ -204,7 +229,9 @@ class Call:
         With ``parent`` (a nested route's parent id), a record of another parent is 404 too. In
         contract mode an id that does not exist answers a record made up for the caller (see
         :func:`contract_account`); one that exists in an account the caller may not see is still
-        404. A made-up record has ``seq`` 0 and is not stored.
+        404. A made-up record has ``seq`` 0 and is not stored. Made up, it belongs to
+        ``account`` when given (the account the request's body names), and ``fit`` sets its
+        top-level fields (``None`` removes one), so that it fits the request that needs it.
         """
         kind = kind or self.op.kind
         if record_id is None:
@@ -224,7 +251,97 @@ class Call:
             and self.backend.settings.contract
             and resource.made_up is not None
         ):
-            account = contract_account(identity, self.selected_account)
+            account = account or contract_account(identity, self.selected_account)
             body = resource.made_up(self, record_id, account)
+            if fit:
+                body = _fitted(body, fit)
             return Record(record_id, account, 0, body, parent)
         raise NotFound(f"{resource.noun} {record_id} not found")
+
+    def patch(
+        self,
+        fields: Mapping[str, Any],
+        record_id: str | None = None,
+        kind: str | None = None,
+        *,
+        parent: str | None = None,
+        account: str | None = None,
+        check: Callable[[Record, dict[str, Any]], Mapping[str, Any] | None] | None = None,
+    ) -> Record:
+        """Set ``fields`` of the record :meth:`find` finds (404 as it says), atomically: found
+        and changed under the lock, so a record deleted meanwhile is a 404, never an error.
+
+        ``check(record, merged)`` sees the record and what it would become (decoded), before
+        anything is written; it may raise to refuse, and return more fields to set. A made-up
+        record (contract mode; in ``account`` when given) is changed in the answer only:
+        nothing is stored.
+        """
+        kind = kind or self.op.kind
+        table = self.table(kind)
+        with table.transaction():
+            record = self.find(record_id, kind, parent=parent, account=account)
+            changes = dict(fields)
+            if check is not None:
+                merged = _merged(record.as_dict(), changes)
+                changes.update(check(record, merged) or {})
+            if record.seq == 0:
+                merged = _merged(record.as_dict(), changes)
+                body = table.validate(merged).model_dump_json(exclude_none=True, by_alias=True)
+                return Record(record.id, record.account_id, 0, body.encode(), record.parent)
+            changed = table.patch(record.id, changes)
+            if changed is None:  # not reachable under the lock; never a KeyError or a 500
+                raise NotFound(f"{self.backend.resources[kind].noun} {record.id} not found")
+            return changed  # type: ignore[no-any-return]
+
+    def delete(self, record: Record, kind: str | None = None) -> None:
+        """Delete a record found by :meth:`find`, with what its resources' references say: the
+        records that refer to it with ``on_delete="cascade"`` go too, in one transaction; one
+        that refers to it with ``"restrict"`` refuses the delete (400, saying how many). A
+        made-up record (contract mode) is deleted in the answer only."""
+        if record.seq == 0:
+            return
+        kind = kind or self.op.kind
+        with self.transaction():
+            doomed: dict[tuple[str, str], None] = {}
+            self._doom(kind, record.id, doomed)
+            # The referring records first, then what they referred to.
+            for doomed_kind, doomed_id in reversed(list(doomed)):
+                self.backend.tables[doomed_kind].delete(doomed_id)
+
+    def _doom(self, kind: str, record_id: str, doomed: dict[tuple[str, str], None]) -> None:
+        """Add ``record_id`` and what a delete of it cascades to, or refuse (400)."""
+        if (kind, record_id) in doomed:
+            return
+        doomed[(kind, record_id)] = None
+        resources = self.backend.resources
+        for resource in resources.values():
+            for ref in resource.references:
+                if ref.kind != kind:
+                    continue
+                users = self.backend.tables[resource.kind].referencing(ref.field, record_id)
+                if not users:
+                    continue
+                if ref.on_delete == "restrict":
+                    count = len(users)
+                    what = resource.noun.lower() if count == 1 else resource.plural
+                    raise BadRequest(
+                        f"{resources[kind].noun} {record_id} is used by {count} {what}"
+                    )
+                for user in users:
+                    self._doom(resource.kind, user.id, doomed)
+
+
+def _merged(data: dict[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(data)
+    for name, value in fields.items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return merged
+
+
+def _fitted(body: bytes, fit: Mapping[str, Any]) -> bytes:
+    """A made-up record's JSON with some top-level fields set (``None``: removed)."""
+    data = _merged(json.loads(body), fit)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()

@@ -1,44 +1,135 @@
-"""The standard operations of a resource: create, list, get and delete, as data.
+"""The standard operations of a resource: create, list, get, update and delete, as data.
 
 :func:`crud` returns ordinary :class:`~sgp_fake.core.operations.Operation` objects; a resource
-that needs its own behaviour for one of them replaces that one with its own handler.
+that needs its own behaviour for one of them replaces that one with its own handler. The list
+helpers here (:func:`select`, :func:`sort_records`) page, filter and sort any table.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+import json
+from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 
 from pydantic import BaseModel
 
 from .answers import Answer, ok
 from .call import Call
 from .operations import Handler, Operation
-from .table import Record
+from .table import Record, Table
 
 __all__ = [
     "DELETED",
+    "SortValue",
     "crud",
     "delete_handler",
     "get_handler",
     "list_handler",
     "page_body",
     "plain_create_handler",
+    "select",
+    "sort_records",
+    "update_handler",
 ]
 
 DELETED = b'{"count":1,"success":true}'
 """What every delete answers."""
 
 
-def page_body(items: Iterable[Record], page: int, limit: int, total: int) -> bytes:
-    """A page of a list, as the API answers it."""
+def page_body(
+    items: Iterable[Record], page: int, limit: int, total: int, call: Call | None = None
+) -> bytes:
+    """A page of a list, as the API answers it (each record rendered by ``call`` when given)."""
+    rendered = call is not None and call.backend.resources[call.op.kind].render is not None
+    bodies = map(call.render, items) if rendered else (record.body for record in items)  # type: ignore[union-attr]
     return b"".join(
         (
             b'{"items":[',
-            b",".join(record.body for record in items),
+            b",".join(bodies),
             b'],"current_page":%d,"items_per_page":%d,"total_item_count":%d}'
             % (page, limit, total),
         )
     )
+
+
+SortValue = Callable[[Record, str], Any]
+"""The value a record sorts by for a field: ``value(record, field)``."""
+
+
+def _stored_value(record: Record, field: str) -> Any:
+    return record.as_dict().get(field)
+
+
+def _sort_key(value: Any) -> tuple[Any, ...]:
+    # Values of one field normally share a type; across types: booleans, numbers, strings,
+    # then objects and lists by their JSON text. Absent values are after all others.
+    if value is None:
+        return (1,)
+    if isinstance(value, bool):
+        return (0, 0, value)
+    if isinstance(value, (int, float)):
+        return (0, 1, value)
+    if isinstance(value, str):
+        return (0, 2, value)
+    return (0, 3, json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+
+def sort_records(
+    records: Sequence[Record], sort_by: Sequence[str], value: SortValue = _stored_value
+) -> list[Record]:
+    """``records`` sorted by ``sort_by``: ``"field:asc"`` or ``"field:desc"`` keys, the first
+    deciding most; records equal on every key keep their order.
+
+    Absent (null) values sort last ascending and first descending, as PostgreSQL sorts
+    NULLs; a key repeated after its first use changes nothing.
+    """
+    keys: list[tuple[str, bool]] = []
+    for item in sort_by:
+        field, _, direction = item.partition(":")
+        if field not in (k for k, _ in keys):
+            keys.append((field, direction == "desc"))
+    result = list(records)
+    # Stable sorts from the least significant key to the most significant one.
+    for field, descending in reversed(keys):
+
+        def key(record: Record, field: str = field) -> tuple[Any, ...]:
+            return _sort_key(value(record, field))
+
+        result.sort(key=key, reverse=descending)
+    return result
+
+
+def select(
+    table: Table[Any],
+    accounts: Collection[str] | None,
+    page: int,
+    limit: int,
+    *,
+    parent: str | None = None,
+    where: Callable[[Record], bool] | None = None,
+    sort_by: Sequence[str] = (),
+    value: SortValue = _stored_value,
+) -> tuple[list[Record], int]:
+    """One page of a table's records of ``accounts`` (all when ``None``; of ``parent`` when
+    given), kept by ``where``, sorted by ``sort_by`` (see :func:`sort_records`), else in
+    creation order; and how many there are in all.
+
+    A page before the first or past the last, or a ``limit`` below 1, is empty (an SDK pages
+    until it gets an empty page). Without a filter or a sort order this is
+    :meth:`Table.page`, which costs O(limit + log n); otherwise it reads every record of the
+    accounts.
+    """
+    if where is None and not sort_by:
+        return table.page(accounts, page, limit, parent=parent)
+    found: list[Record] = table.records(accounts, parent=parent)
+    if where is not None:
+        found = [record for record in found if where(record)]
+    if sort_by:
+        found = sort_records(found, sort_by, value)
+    total = len(found)
+    if page < 1 or limit < 1:
+        return [], total
+    offset = (page - 1) * limit
+    return found[offset : offset + limit], total
 
 
 def plain_create_handler(call: Call) -> Answer:
@@ -59,18 +150,29 @@ def list_handler(call: Call) -> Answer:
     params: Any = call.query()
     accounts = call.accounts(params.account_id)
     items, total = call.table().page(accounts, params.page, params.limit)
-    return ok(page_body(items, params.page, params.limit, total))
+    return ok(page_body(items, params.page, params.limit, total, call))
 
 
 def get_handler(call: Call) -> Answer:
     """The record the path names."""
-    return ok(call.find().body)
+    return ok(call.render(call.find()))
+
+
+def update_handler(call: Call) -> Answer:
+    """Set the fields the body sends (``PATCH``) of the record the path names; fields it
+    leaves out keep their values. The result is validated as a whole record."""
+    call.identity()
+    request: BaseModel = call.body()
+    fields: Mapping[str, Any] = request.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    parent = call.params[call.op.parameters[0]] if len(call.op.parameters) > 1 else None
+    return ok(call.render(call.patch(fields, parent=parent)))
 
 
 def delete_handler(call: Call) -> Answer:
-    """Delete the record the path names (a made-up one in contract mode: nothing to delete)."""
+    """Delete the record the path names (a made-up one in contract mode: nothing to delete),
+    with what references to it say (see :meth:`Call.delete`)."""
     record = call.find()
-    call.table().delete(record.id)
+    call.delete(record)
     return ok(DELETED)
 
 
@@ -89,6 +191,7 @@ def crud(
     page: type[BaseModel] | None = None,
     list_params: type[BaseModel] | None = None,
     deleted: type[BaseModel] | None = None,
+    update: type[BaseModel] | None = None,
     verbs: Sequence[str] = ("create", "list", "get", "delete"),
     handlers: dict[str, Handler] | None = None,
     list_description: str | None = None,
@@ -96,8 +199,9 @@ def crud(
 ) -> tuple[Operation, ...]:
     """The standard operations on ``path`` (the collection) and ``path/{id_param}`` (one record).
 
-    Named ``create_<noun>``, ``list_<plural>``, ``get_<noun>`` and ``delete_<noun>`` (``plural``
-    defaults to ``noun + "s"``); ``handlers`` replaces the generic handler of a verb.
+    Named ``create_<noun>``, ``list_<plural>``, ``get_<noun>``, ``update_<noun>`` (``PATCH``,
+    with the body ``update``; only when ``verbs`` has ``"update"``) and ``delete_<noun>``
+    (``plural`` defaults to ``noun + "s"``); ``handlers`` replaces the generic handler of a verb.
     """
     plural = plural or f"{noun}s"
     item = f"{path}/{{{id_param}}}"
@@ -113,6 +217,7 @@ def crud(
             summary=f"Create {_title(noun)}",
             body=create,
             response=response,
+            verb="create",
         ),
         "list": Operation(
             f"list_{plural}",
@@ -123,6 +228,7 @@ def crud(
             query=list_params,
             response=page,
             description=list_description,
+            verb="list",
         ),
         "get": Operation(
             f"get_{noun}",
@@ -132,6 +238,18 @@ def crud(
             summary=f"Get {_title(noun)}",
             response=response,
             not_found=not_found,
+            verb="get",
+        ),
+        "update": Operation(
+            f"update_{noun}",
+            "PATCH",
+            item,
+            handlers.get("update", update_handler),
+            summary=f"Update {_title(noun)}",
+            body=update,
+            response=response,
+            not_found=not_found,
+            verb="update",
         ),
         "delete": Operation(
             f"delete_{noun}",
@@ -141,6 +259,7 @@ def crud(
             summary=f"Delete {_title(noun)}",
             response=deleted,
             not_found=not_found,
+            verb="delete",
         ),
     }
     return tuple(ops[verb] for verb in verbs)

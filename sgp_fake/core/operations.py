@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping
 
 from pydantic import BaseModel
 
@@ -21,7 +21,17 @@ if TYPE_CHECKING:
     from .call import Call
     from .table import Record, Table
 
-__all__ = ["Handler", "MadeUp", "Operation", "Resource", "operations", "path_parameters"]
+__all__ = [
+    "Handler",
+    "Lifecycle",
+    "MadeUp",
+    "Operation",
+    "Reference",
+    "Render",
+    "Resource",
+    "operations",
+    "path_parameters",
+]
 
 Handler = Callable[["Call"], "Reply"]
 """A handler: a plain function of the request, answering (whole or streamed) or raising
@@ -30,6 +40,10 @@ Handler = Callable[["Call"], "Reply"]
 MadeUp = Callable[["Call", str, str], bytes]
 """Contract mode's record for an unknown id: ``made_up(call, record_id, account_id)`` gives its
 JSON, the same for the same request (the call gives the caller and the path's other ids)."""
+
+Render = Callable[["Call", "Record"], bytes]
+"""How a resource answers with a record: ``render(call, record)`` gives the JSON every read
+answers with, the stored record plus what is derived from the rest of the state."""
 
 _PARAM = re.compile(r"{([^{}]+)}")
 
@@ -51,6 +65,8 @@ class Operation:
     * ``not_found`` describes the 404 of a route that names a record; ``errors`` documents
       further statuses the handler answers (``{"400": "why"}``).
     * ``meta`` routes (``/openapi.json``) need no API key and skip the rate limit and coverage.
+    * ``verb`` says which standard operation it is (``create``, ``list``, ``get``, ``update``,
+      ``delete``; see :func:`~sgp_fake.core.crud.crud`), empty for any other.
     """
 
     name: str
@@ -65,6 +81,7 @@ class Operation:
     not_found: str | None = None
     errors: Mapping[str, str] = field(default_factory=dict)
     meta: bool = False
+    verb: str = ""
     kind: str = ""
     tag: str = ""
     parameters: tuple[str, ...] = field(init=False)
@@ -72,6 +89,41 @@ class Operation:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parameters", path_parameters(self.path))
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A field of a record that holds the id of a record of another kind.
+
+    * ``on_delete``: what deleting the referenced record does to the records that refer to it:
+      ``"cascade"`` deletes them too, in the same transaction; ``"restrict"`` refuses the
+      delete with a 400 that says how many still refer to it.
+    * ``same_account``: the referenced record must belong to the same account.
+
+    A state document (``PUT /_fake/state``, a seed file) whose references name no record of
+    the document is refused.
+    """
+
+    field: str
+    kind: str
+    on_delete: Literal["cascade", "restrict"] = "restrict"
+    same_account: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """A record whose status moves with the fake's clock (see ``sgp_fake.extras.transitions``).
+
+    A record written with status ``initial`` becomes ``final`` once ``delay`` seconds of the
+    fake's clock have passed; ``delay`` names the :class:`~sgp_fake.settings.FakeSettings`
+    attribute that gives the seconds. Any of ``statuses`` can be forced on a record.
+    """
+
+    delay: str
+    field: str = "status"
+    initial: str = "PENDING"
+    final: str = "READY"
+    statuses: tuple[str, ...] = ("PENDING", "READY", "FAILED")
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,6 +142,13 @@ class Resource:
       ``splice`` the request model whose JSON, followed by the standard server fields, makes a
       stored record (:meth:`~sgp_fake.core.table.Table.create_spliced`): both are checked
       against their models by the test suite.
+    * ``references`` declares the fields that name records of other kinds (see
+      :class:`Reference`): they are indexed, checked in state documents, and decide what a
+      delete does to the records that refer to the one deleted.
+    * ``render`` answers with a record when the stored JSON is not the whole answer (fields
+      derived from other records); ``None``: the stored JSON is the answer.
+    * ``lifecycle``: the record has a status that moves with the fake's clock.
+    * ``plural`` names several records in errors (``noun`` lower-cased plus ``s`` by default).
     """
 
     kind: str
@@ -103,8 +162,14 @@ class Resource:
     example: Mapping[str, Any] = field(default_factory=dict)
     twins: tuple[Any, ...] = ()
     splice: type[BaseModel] | None = None
+    references: tuple[Reference, ...] = ()
+    render: Render | None = None
+    lifecycle: Lifecycle | None = None
+    plural: str = ""
 
     def __post_init__(self) -> None:
+        if not self.plural:
+            object.__setattr__(self, "plural", f"{self.noun.lower()}s")
         # Each operation knows its kind and tag, so the core can find the table of a request.
         bound = tuple(
             dataclasses.replace(op, kind=self.kind, tag=op.tag or self.tag)
@@ -126,9 +191,31 @@ class Resource:
         from .table import Table
 
         factory = self.table or Table
+        indexed = tuple(r.field for r in self.references if r.field != self.parent_field)
+        if indexed:
+            kwargs.setdefault("index_fields", indexed)
         return factory(self.kind, self.stored, parent_field=self.parent_field, **kwargs)
 
 
 def operations(resources: Iterable[Resource]) -> list[Operation]:
-    """Every resource's operations, in the resources' order."""
-    return [op for resource in resources for op in resource.operations]
+    """Every resource's operations, in the resources' order.
+
+    A delete of a kind that other records refer to with ``on_delete="restrict"`` documents the
+    400 it answers while they do.
+    """
+    resources = list(resources)
+    restricted: dict[str, list[str]] = {}
+    for resource in resources:
+        for ref in resource.references:
+            if ref.on_delete == "restrict":
+                restricted.setdefault(ref.kind, []).append(resource.plural)
+    ops: list[Operation] = []
+    for resource in resources:
+        users = restricted.get(resource.kind)
+        for op in resource.operations:
+            if users and op.verb == "delete" and "400" not in op.errors:
+                why = f"The {resource.noun.lower()} is still used by {' or '.join(users)}"
+                ops.append(dataclasses.replace(op, errors={**op.errors, "400": why}))
+            else:
+                ops.append(op)
+    return ops

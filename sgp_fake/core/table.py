@@ -7,7 +7,10 @@ updates); a page of a list costs O(limit + log n), not the size of the table.
 
 Each record is kept as the exact JSON bytes every read answers with, which keeps memory low and
 reads free of serialisation. Nothing here knows a resource: the stored schema (a pydantic model)
-validates what is seeded, and the resource's handlers decide what a record holds.
+validates what is seeded, and the resource's handlers decide what a record holds. Fields that
+name other records (``index_fields``) are indexed, so the records that refer to one are found
+without a scan; a table may be given a ``refresh`` hook that brings a record up to date as it is
+read (a status that moved with the fake's clock).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from typing import (
     Iterable,
     Iterator,
     Literal,
+    Mapping,
     Protocol,
+    Sequence,
     TypeVar,
 )
 
@@ -46,7 +51,17 @@ from ..clock import (
 from ..settings import Identity
 from .order_index import OrderIndex
 
-__all__ = ["Durable", "Event", "Guard", "Listener", "Record", "Row", "Table", "creator_json"]
+__all__ = [
+    "Durable",
+    "Event",
+    "Guard",
+    "Listener",
+    "Record",
+    "Refresh",
+    "Row",
+    "Table",
+    "creator_json",
+]
 
 Event = Literal["put", "update", "delete"]
 """What happened to a record: stored (new, or replacing a record of that id), changed in place,
@@ -104,6 +119,9 @@ Row = tuple[str, str, bytes, "str | None"]
 """A record ready to store: id, account, JSON and parent."""
 Listener = Callable[[str, Event, Record], None]
 """Called as ``listener(kind, event, record)`` under the lock after each change."""
+Refresh = Callable[[R], R]
+"""Called with each record a read returns; gives the record up to date (see
+:meth:`Table.set_refresh`)."""
 
 
 _CREATOR_JSON: dict[tuple[str, str], bytes] = {}
@@ -136,6 +154,8 @@ class Table(Generic[R]):
     ``schema`` is the record's full shape, as the API answers it: it validates seeded records.
     ``parent_field``, when given, names the field holding the id of the record's parent (a
     deployment's model), indexed so :meth:`page` can list one parent's children cheaply.
+    ``index_fields`` names other fields that hold ids of other records (a model's template),
+    indexed for :meth:`referencing`.
     """
 
     def __init__(
@@ -145,6 +165,7 @@ class Table(Generic[R]):
         *,
         record_type: type[R] = Record,  # type: ignore[assignment]
         parent_field: str | None = None,
+        index_fields: Sequence[str] = (),
         guard: Guard | None = None,
         clock: Clock | None = None,
         id_generator: IdGenerator | None = None,
@@ -152,6 +173,10 @@ class Table(Generic[R]):
         self.kind = kind
         self.schema = schema
         self.parent_field = parent_field
+        self.index_fields = tuple(index_fields)
+        # field -> value -> ids of the records holding it (a dict as an ordered set).
+        self._refs: dict[str, dict[str, dict[str, None]]] = {f: {} for f in self.index_fields}
+        self._refresh: Refresh[R] | None = None
         self._record_type = record_type
         self._guard = guard if guard is not None else Guard()
         self._lock = self._guard.lock
@@ -187,6 +212,17 @@ class Table(Generic[R]):
     def set_id_generator(self, id_generator: IdGenerator) -> None:
         """Use ``id_generator`` for the ids of new records."""
         self._next_id = id_generator
+
+    def transaction(self) -> ContextManager[None]:
+        """Hold the lock (shared by the tables of one fake) over several changes; a durable fake
+        commits them as one."""
+        return self._transaction()
+
+    def set_refresh(self, refresh: Refresh[R] | None) -> None:
+        """Pass every record a read returns (:meth:`get`, :meth:`all`, :meth:`children`,
+        :meth:`records`, :meth:`page`) through ``refresh``, which returns it up to date (and may
+        write the change, with :meth:`modify`); ``None`` removes the hook."""
+        self._refresh = refresh
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(kind, event, record)`` under the lock after each change.
@@ -235,10 +271,16 @@ class Table(Generic[R]):
             )
             return self.insert(record_id, account_id, body)
 
-    def create_record(self, fields: dict[str, Any], account_id: str, identity: Identity) -> R:
+    def create_record(
+        self, fields: dict[str, Any], account_id: str, identity: Identity, *, store: bool = True
+    ) -> R:
         """Store a new record: ``fields`` plus the standard server fields (``id``,
         ``created_at``, ``account_id``, ``created_by_user_id``, ``created_by_identity_type``),
-        validated against the table's schema and written as it answers them."""
+        validated against the table's schema and written as it answers them.
+
+        With ``store=False`` the record is made (``seq`` 0) but not stored: contract mode's
+        answer to a create under a made-up parent.
+        """
         with self._lock:
             record_id = self.new_id()
             model = self.validate(
@@ -252,6 +294,8 @@ class Table(Generic[R]):
                 }
             )
             _, _, body, parent = self._row(model)
+            if not store:
+                return self._record_type(record_id, account_id, 0, body, parent)
             return self.insert(record_id, account_id, body, parent)
 
     def validate(self, record: BaseModel | dict[str, Any]) -> BaseModel:
@@ -269,7 +313,7 @@ class Table(Generic[R]):
         ``PydanticSerializationError``.
         """
         model = self.validate(record)
-        body = model.model_dump_json(exclude_none=True).encode()
+        body = model.model_dump_json(exclude_none=True, by_alias=True).encode()
         parent = getattr(model, self.parent_field) if self.parent_field else None
         return model.id, model.account_id, body, parent  # type: ignore[attr-defined]
 
@@ -305,20 +349,87 @@ class Table(Generic[R]):
                 account_index.append(record_id, self._seq),
                 parent_pos,
             )
+            if self.index_fields:
+                self._index(record_id, body)
             for listener in self._listeners:
                 listener(self.kind, "put", record)
             return record
 
+    def _referenced(self, body: bytes) -> Iterator[tuple[str, str]]:
+        """The indexed fields of a record's JSON that hold an id, with the id."""
+        data = json.loads(body)
+        for name in self.index_fields:
+            value = data.get(name)
+            if isinstance(value, str):
+                yield name, value
+
+    def _index(self, record_id: str, body: bytes) -> None:
+        for name, value in self._referenced(body):
+            self._refs[name].setdefault(value, {})[record_id] = None
+
+    def _unindex(self, record_id: str, body: bytes) -> None:
+        for name, value in self._referenced(body):
+            holders = self._refs[name].get(value)
+            if holders is not None:
+                holders.pop(record_id, None)
+                if not holders:
+                    del self._refs[name][value]
+
     def update(self, record_id: str, body: bytes) -> R:
         """Replace the bytes of an existing record, keeping its place, account and parent (the
-        new bytes must say the same account and parent: they are indexed by them)."""
+        new bytes must say the same account and parent: they are indexed by them).
+
+        ``KeyError`` when there is no such record; :meth:`modify` and :meth:`patch` answer
+        ``None`` instead.
+        """
         with self._lock:
             old = self._by_id[record_id]
+            if self.index_fields:
+                self._unindex(record_id, old.body)
+                self._index(record_id, body)
             record = self._record_type(old.id, old.account_id, old.seq, body, old.parent)
             self._by_id[record_id] = record
             for listener in self._listeners:
                 listener(self.kind, "update", record)
             return record
+
+    def modify(self, record_id: str, change: Callable[[R], bytes | None]) -> R | None:
+        """Find a record and change it, atomically: ``change(record)`` gives its new JSON (or
+        ``None``: leave it as it is), under the lock, so no other change comes in between.
+
+        Returns the record as it is afterwards; ``None`` when there is no such record (it may
+        have just been deleted). ``change`` may raise to refuse: nothing is written.
+        """
+        with self._lock:
+            record = self._by_id.get(record_id)
+            if record is None:
+                return None
+            body = change(record)
+            if body is None or body == record.body:
+                return record
+            return self.update(record_id, body)
+
+    def patch(self, record_id: str, fields: Mapping[str, Any]) -> R | None:
+        """Set ``fields`` of a record (a value of ``None`` removes the field), validated against
+        the schema and written as every record is; ``None`` when there is no such record.
+
+        The record keeps its account and parent: ``ValueError`` if ``fields`` would change
+        them, and ``pydantic.ValidationError`` if the result is not a valid record.
+        """
+
+        def change(record: R) -> bytes:
+            data = json.loads(record.body)
+            for name, value in fields.items():
+                if value is None:
+                    data.pop(name, None)
+                else:
+                    data[name] = value
+            _, account_id, body, parent = self._row(data)
+            if account_id != record.account_id or parent != record.parent:
+                raise ValueError(f"a {self.kind} record keeps its account and parent")
+            return body
+
+        return self.modify(record_id, change)
 
     def delete(self, record_id: str) -> R | None:
         """Remove a record; return it, or ``None`` when there was none."""
@@ -334,6 +445,8 @@ class Table(Generic[R]):
         self._by_account[record.account_id].remove(pos_account)
         if record.parent is not None:
             self._by_parent[record.parent].remove(pos_parent)
+        if self.index_fields:
+            self._unindex(record_id, record.body)
         for listener in self._listeners:
             listener(self.kind, "delete", record)
         return record
@@ -348,6 +461,7 @@ class Table(Generic[R]):
                 self._all = OrderIndex()
                 self._by_account.clear()
                 self._by_parent.clear()
+                self._refs = {f: {} for f in self.index_fields}
                 return count
             index = self._by_account.get(account_id)
             if index is None:
@@ -381,7 +495,18 @@ class Table(Generic[R]):
 
     def get(self, record_id: str) -> R | None:
         """The record with ``record_id``, or ``None``."""
+        record = self._by_id.get(record_id)
+        if record is not None and self._refresh is not None:
+            return self._refresh(record)
+        return record
+
+    def stored(self, record_id: str) -> R | None:
+        """The record with ``record_id`` as stored, not passed through the refresh hook."""
         return self._by_id.get(record_id)
+
+    def _fresh(self, records: list[R]) -> list[R]:
+        refresh = self._refresh
+        return records if refresh is None else [refresh(r) for r in records]
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -395,7 +520,7 @@ class Table(Generic[R]):
             index = self._all if account_id is None else self._by_account.get(account_id)
             if index is None:
                 return []
-            return [self._by_id[r] for _, r in index.iter_from(0)]
+            return self._fresh([self._by_id[r] for _, r in index.iter_from(0)])
 
     def children(self, parent: str) -> list[R]:
         """Every record whose parent is ``parent``, oldest first."""
@@ -403,7 +528,45 @@ class Table(Generic[R]):
             index = self._by_parent.get(parent)
             if index is None:
                 return []
-            return [self._by_id[r] for _, r in index.iter_from(0)]
+            return self._fresh([self._by_id[r] for _, r in index.iter_from(0)])
+
+    def count_children(self, parent: str) -> int:
+        """How many records have ``parent`` as their parent."""
+        index = self._by_parent.get(parent)
+        return 0 if index is None else len(index)
+
+    def referencing(self, field: str, record_id: str) -> list[R]:
+        """Every record whose ``field`` holds ``record_id``, oldest first.
+
+        Cheap for the parent field and the indexed fields; any other field is a scan.
+        """
+        with self._lock:
+            if field == self.parent_field:
+                return self.children(record_id)
+            index = self._refs.get(field)
+            if index is not None:
+                ids = index.get(record_id, {})
+                found = sorted((self._by_id[i] for i in ids), key=lambda r: r.seq)
+                return self._fresh(found)
+            return [r for r in self.all() if r.as_dict().get(field) == record_id]
+
+    def records(
+        self, accounts: Collection[str] | None = None, *, parent: str | None = None
+    ) -> list[R]:
+        """Every record of ``accounts`` (all when ``None``), of ``parent`` when given, oldest
+        first: what a list filters and sorts when it does more than :meth:`page` does."""
+        with self._lock:
+            if parent is not None:
+                found = self.children(parent)
+                return found if accounts is None else [r for r in found if r.account_id in accounts]
+            if accounts is None:
+                return self.all()
+            if len(accounts) == 1:
+                return self.all(next(iter(accounts)))
+            merged = heapq.merge(
+                *(self._by_account[a].iter_from(0) for a in accounts if a in self._by_account)
+            )
+            return self._fresh([self._by_id[record_id] for _, record_id in merged])
 
     def page(
         self,
@@ -427,6 +590,8 @@ class Table(Generic[R]):
                 if accounts is not None:
                     # A parent's children share its account: filter, they are few.
                     kept = [r for r in self.children(parent) if r.account_id in accounts]
+                    if page < 1 or limit <= 0:
+                        return [], len(kept)
                     return kept[offset : offset + limit], len(kept)
                 indexes = [index]
             elif accounts is None:
@@ -434,11 +599,11 @@ class Table(Generic[R]):
             else:
                 indexes = [self._by_account[a] for a in accounts if a in self._by_account]
             total = sum(len(index) for index in indexes)
-            if offset >= total or limit <= 0:
+            if offset >= total or limit <= 0 or page < 1:
                 return [], total
             if len(indexes) == 1:
-                return self._slice(indexes[0], offset, limit), total
-            return self._merged_slice(indexes, offset, limit), total
+                return self._fresh(self._slice(indexes[0], offset, limit)), total
+            return self._fresh(self._merged_slice(indexes, offset, limit)), total
 
     def _slice(self, index: OrderIndex, offset: int, limit: int) -> list[R]:
         entries = itertools.islice(index.iter_from(index.find(offset)), limit)

@@ -1,8 +1,9 @@
 """The admin API: control a running fake over HTTP, under the reserved prefix ``/_fake``.
 
 This is how test suites in any language, and CI scripts, drive the standalone server: reset it,
-load and read its state, read the request journal, inject faults, set a rate limit and read the
-contract coverage. The state document has a list per resource the fake serves, generated from
+load and read its state, read the request journal, inject faults, set a rate limit, read the
+contract coverage, move the fake's clock and force the status of a record whose status moves
+with it. The state document has a list per resource the fake serves, generated from
 the resources it is given (``{"model_templates": [...], ...}``); nothing here names one. The
 routes need no API key, never appear in the journal, faults or coverage, and are documented in
 ``/openapi.json`` under the tag ``sgp-fake admin``. Bodies are JSON (the
@@ -35,6 +36,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from ..clock import MAX_ADVANCE, FakeClock
 from ..core.bodies import validate_body
 from ..core.call import BODY_SCOPE_KEY
 from ..core.faults import MAX_LATENCY, FaultRule, FaultRules
@@ -55,10 +57,13 @@ from ..core.ratelimit import MAX_BURST, MIN_RATE, RateLimit, RateLimiter
 from ..core.table import Table
 from ..errors import BodyParseError, NotFound, RequestValidationError
 from .coverage import Coverage, CoverageReport
+from .transitions import Transitions
 
 __all__ = [
     "MAX_ID_LENGTH",
     "AdminBackend",
+    "ClockAdvance",
+    "ClockState",
     "FaultList",
     "FaultSpec",
     "FaultView",
@@ -69,7 +74,9 @@ __all__ = [
     "ResetResult",
     "admin_openapi",
     "admin_routes",
+    "dangling_references",
     "state_document",
+    "status_spec",
 ]
 
 _FORBID = ConfigDict(extra="forbid")
@@ -90,6 +97,10 @@ class AdminBackend(Protocol):
     def rate_limiter(self) -> RateLimiter: ...
     @property
     def coverage(self) -> Coverage | None: ...
+    @property
+    def clock(self) -> FakeClock: ...
+    @property
+    def transitions(self) -> Transitions | None: ...
 
     def reset(self, account_id: str | None = None) -> int: ...
 
@@ -343,6 +354,109 @@ def state_document(resources: tuple[Resource, ...]) -> type[BaseModel]:
     return model
 
 
+def dangling_references(
+    resources: Mapping[str, Resource], document: BaseModel
+) -> list[dict[str, Any]]:
+    """What a state document's references name that the document does not hold, as the 422
+    errors of ``PUT /_fake/state`` (``loc`` ``["body", kind, index, field]``); empty when every
+    reference names a record of the document, in the same account where it must."""
+    accounts = {
+        kind: {record.id: record.account_id for record in records} for kind, records in document
+    }
+    errors: list[dict[str, Any]] = []
+    for kind, records in document:
+        resource = resources[kind]
+        for index, record in enumerate(records):
+            for ref in resource.references:
+                value = getattr(record, ref.field, None)
+                if not isinstance(value, str):
+                    continue
+                noun = resources[ref.kind].noun.lower() if ref.kind in resources else ref.kind
+                owner = accounts.get(ref.kind, {}).get(value)
+                if owner is None:
+                    problem = f"no {noun} {value!r} in the document"
+                elif ref.same_account and owner != record.account_id:
+                    problem = (
+                        f"{noun} {value!r} belongs to account {owner!r}, not {record.account_id!r}"
+                    )
+                else:
+                    continue
+                errors.append(
+                    {
+                        "type": "value_error",
+                        "loc": ["body", kind, index, ref.field],
+                        "msg": f"Value error, {problem}",
+                        "input": value,
+                        "ctx": {"error": problem},
+                    }
+                )
+    return errors
+
+
+class ClockAdvance(BaseModel):
+    """Body of ``POST /_fake/clock``."""
+
+    model_config = _FORBID
+
+    advance: float = Field(
+        ge=0,
+        le=MAX_ADVANCE,
+        allow_inf_nan=False,
+        description="Seconds to move the fake's clock forward: statuses that wait for it (a "
+        "PENDING deployment) change at the first read after their time.",
+    )
+
+
+class ClockState(BaseModel):
+    """Body of the ``/_fake/clock`` answers."""
+
+    now: float = Field(description="The fake's time, in seconds since the epoch.")
+    offset: float = Field(description="How many seconds the clock was moved forward in all.")
+
+
+class StatusView(BaseModel):
+    """Body of the ``POST /_fake/status`` answer: the record's status now."""
+
+    kind: str
+    id: str
+    status: str
+
+
+@functools.lru_cache(maxsize=16)
+def status_spec(resources: tuple[Resource, ...]) -> type[BaseModel] | None:
+    """The body of ``POST /_fake/status`` for these resources; ``None`` when none of them has
+    a status that moves with the clock (the route is then not served)."""
+    managed = {r.kind: r.lifecycle for r in resources if r.lifecycle is not None}
+    if not managed:
+        return None
+    statuses = tuple(dict.fromkeys(s for lifecycle in managed.values() for s in lifecycle.statuses))
+
+    def known_status(spec: Any) -> Any:
+        allowed = managed[spec.kind].statuses
+        if spec.status not in allowed:
+            raise ValueError(f"a {spec.kind} status is one of {', '.join(allowed)}")
+        return spec
+
+    kinds: Any = Literal[tuple(managed)]
+    values: Any = Literal[statuses]
+    model: type[BaseModel] = create_model(
+        "StatusSpec",
+        __config__=_FORBID,
+        __doc__="Body of POST /_fake/status: the status to force on one record.",
+        __validators__={"_known_status": model_validator(mode="after")(known_status)},  # type: ignore[dict-item]
+        kind=(kinds, Field(description="The record's kind.")),
+        id=(str, Field(description="The record's id.")),
+        status=(
+            values,
+            Field(
+                description="The status to write. It stays until forced again, or until the "
+                "API writes another one (a deployment reconfigured)."
+            ),
+        ),
+    )
+    return model
+
+
 class ResetResult(BaseModel):
     """Body of ``POST /_fake/reset``."""
 
@@ -483,6 +597,7 @@ class _Admin:
     def __init__(self, backend: AdminBackend) -> None:
         self.backend = backend
         self.document = state_document(tuple(backend.resources.values()))
+        self.status_spec = status_spec(tuple(backend.resources.values()))
 
     async def reset(self, request: Request) -> Response:
         params: _ResetParams = request.scope[_QUERY_SCOPE_KEY]
@@ -507,6 +622,9 @@ class _Admin:
 
     async def put_state(self, request: Request) -> Response:
         document = _body(self.document, request)
+        dangling = dangling_references(self.backend.resources, document)
+        if dangling:
+            raise RequestValidationError(dangling)
         try:
             replace_state(self.backend, document)
         except PydanticSerializationError as exc:
@@ -565,6 +683,30 @@ class _Admin:
         self.backend.rate_limiter.configure(None)
         return self._rate_limit()
 
+    def _clock(self) -> Response:
+        clock = self.backend.clock
+        return json_response({"now": clock.now(), "offset": clock.offset})
+
+    async def get_clock(self, request: Request) -> Response:
+        return self._clock()
+
+    async def advance_clock(self, request: Request) -> Response:
+        spec: ClockAdvance = _body(ClockAdvance, request)
+        self.backend.clock.advance(spec.advance)
+        return self._clock()
+
+    async def force_status(self, request: Request) -> Response:
+        assert self.status_spec is not None  # the route is served only with managed kinds
+        spec: Any = _body(self.status_spec, request)
+        transitions = self.backend.transitions
+        assert transitions is not None
+        try:
+            record = transitions.force(spec.kind, spec.id, spec.status)
+        except KeyError:
+            noun = self.backend.resources[spec.kind].noun
+            raise NotFound(f"{noun} {spec.id} not found") from None
+        return json_response({"kind": spec.kind, "id": record.id, "status": spec.status})
+
     def _coverage(self) -> Coverage:
         coverage = self.backend.coverage
         if coverage is None:
@@ -609,7 +751,11 @@ def admin_routes(backend: AdminBackend) -> list[BaseRoute]:
         ("/rate-limit", admin.delete_rate_limit, "DELETE", _NoParams),
         ("/coverage", admin.get_coverage, "GET", _NoParams),
         ("/coverage", admin.clear_coverage, "DELETE", _NoParams),
+        ("/clock", admin.get_clock, "GET", _NoParams),
+        ("/clock", admin.advance_clock, "POST", _NoParams),
     ]
+    if admin.status_spec is not None:
+        table.append(("/status", admin.force_status, "POST", _NoParams))
     return [
         Route(p + path, _checking_query(endpoint, params), methods=[method])
         for path, endpoint, method, params in table
@@ -682,10 +828,13 @@ def _operation(op_id: str, summary: str, responses: dict[str, Any], **extra: Any
 _NO_COVERAGE = error_response("Coverage is not recorded by this fake")
 
 
-def admin_paths(StateDocument: type[BaseModel]) -> dict[str, Any]:
-    """The admin API's OpenAPI path items (``StateDocument``: see :func:`state_document`)."""
+def admin_paths(
+    StateDocument: type[BaseModel], StatusSpec: type[BaseModel] | None = None
+) -> dict[str, Any]:
+    """The admin API's OpenAPI path items (``StateDocument``: see :func:`state_document`;
+    ``StatusSpec``: see :func:`status_spec`)."""
     p = ADMIN_PREFIX
-    return {
+    paths = {
         f"{p}/reset": {
             "post": _operation(
                 "fake_reset",
@@ -783,7 +932,33 @@ def admin_paths(StateDocument: type[BaseModel]) -> dict[str, Any]:
                 {**_ok("Cleared", CoverageReport), "404": _NO_COVERAGE},
             ),
         },
+        f"{p}/clock": {
+            "get": _operation("fake_get_clock", "The fake's clock", _ok("Now", ClockState)),
+            "post": _operation(
+                "fake_advance_clock",
+                "Move the fake's clock forward",
+                _ok("Now", ClockState),
+                description="Statuses waiting for the clock (a PENDING deployment) change at "
+                "the first read after their time; reading never moves the clock.",
+                requestBody=_json_body(ClockAdvance),
+            ),
+        },
     }
+    if StatusSpec is not None:
+        paths[f"{p}/status"] = {
+            "post": _operation(
+                "fake_force_status",
+                "Force a record's status",
+                {
+                    **_ok("The status written", StatusView),
+                    "404": error_response("No record of that kind with that id"),
+                },
+                description="Writes the status on the record (a deployment's FAILED, say); it "
+                "stays until forced again or until the API writes another status.",
+                requestBody=_json_body(StatusSpec),
+            )
+        }
+    return paths
 
 
 _TOKEN_SCHEME = "AdminToken"
@@ -842,9 +1017,10 @@ def _with_access(paths: dict[str, Any]) -> dict[str, Any]:
 
 def _admin_document(resources: tuple[Resource, ...], description: str) -> bytes:
     StateDocument = state_document(resources)
+    StatusSpec = status_spec(resources)
     document = build_openapi(
         [*operations(resources), meta_operation(lambda: b"")],
-        extra_paths=_with_access(admin_paths(StateDocument)),
+        extra_paths=_with_access(admin_paths(StateDocument, StatusSpec)),
         description=description,
         extra_models=(
             StateDocument,
@@ -856,6 +1032,9 @@ def _admin_document(resources: tuple[Resource, ...], description: str) -> bytes:
             RateLimitSpec,
             RateLimitState,
             CoverageReport,
+            ClockAdvance,
+            ClockState,
+            *(() if StatusSpec is None else (StatusSpec, StatusView)),
         ),
     )
     document["components"]["securitySchemes"][_TOKEN_SCHEME] = {

@@ -10,9 +10,9 @@ per-account reset and persistence all follow from the declaration.
 from __future__ import annotations
 
 from ..core.operations import Resource
-from . import model_templates
+from . import deployments, model_templates, models
 
 __all__ = ["REGISTRY"]
 
-REGISTRY: tuple[Resource, ...] = (model_templates.RESOURCE,)
+REGISTRY: tuple[Resource, ...] = (model_templates.RESOURCE, models.RESOURCE, deployments.RESOURCE)
 """Every resource, in the order the OpenAPI document and the state document list them."""
