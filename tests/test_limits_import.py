@@ -61,6 +61,6 @@ def test_in_process_fakes_do_not_load_the_access_policy() -> None:
         "client = sgp_fake.SGPFake(admin=True).client();"
         "print(client.get('/v4/model-templates').status_code,"
         " client.post('/_fake/reset').status_code);"
-        "print('sgp_fake.access' in sys.modules)"
+        "print('sgp_fake.core.access' in sys.modules)"
     )
     assert _python(code).split() == ["200", "200", "False"]

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import FakeHTTPError
+from .routing import ADMIN_PREFIX
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -259,8 +260,6 @@ class _Guarded:
     """Any ASGI app behind a policy (a fake's own app applies it in its front door instead)."""
 
     def __init__(self, app: ASGIApp, policy: AccessPolicy) -> None:
-        from .gateway import ADMIN_PREFIX
-
         self.app = app
         self.policy = policy
         self._admin_prefix = ADMIN_PREFIX
@@ -280,8 +279,8 @@ def serve_with(app: ASGIApp, policy: AccessPolicy) -> ASGIApp:
     A fake's app (:class:`~sgp_fake.app.FakeApp`) gives a twin that checks in its own front
     door and shares everything else, so in-process clients of the same fake are unaffected.
     """
-    from .gateway import FakeApp
-
-    if isinstance(app, FakeApp):
-        return app.with_access(policy)
+    with_access = getattr(app, "with_access", None)
+    if with_access is not None:
+        served: ASGIApp = with_access(policy)
+        return served
     return _Guarded(app, policy)

@@ -39,7 +39,7 @@ from .journal import RATE_LIMIT_RULE, Journal
 from .operations import Operation
 from .query import request_account
 from .ratelimit import RateLimiter
-from .routing import Router
+from .routing import ADMIN_PREFIX, Router
 
 if TYPE_CHECKING:
     # Only served apps have a policy: in-process fakes never load the module.
@@ -57,8 +57,6 @@ __all__ = [
     "json_response",
 ]
 
-ADMIN_PREFIX = "/_fake"
-"""Reserved path prefix of the admin API; never an SGP route."""
 SYNC_SCOPE_KEY = "sgp_fake.sync"
 """Set by the sync in-process transport: the app must not wait on an event loop."""
 READ_TIMEOUT_SCOPE_KEY = "sgp_fake.read_timeout"

@@ -12,7 +12,10 @@ from typing import Iterable
 
 from .operations import Operation
 
-__all__ = ["Match", "Router"]
+__all__ = ["ADMIN_PREFIX", "Match", "Router"]
+
+ADMIN_PREFIX = "/_fake"
+"""Reserved path prefix of the admin API; never an operation's."""
 
 Match = tuple[Operation, dict[str, str]]
 """A matched operation and its path parameters."""
