@@ -9,6 +9,7 @@ neighbouring runs.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -26,6 +27,7 @@ from servers import (
     prism_spec,
     reference_spec,
     running,
+    stateless_spec,
     steady_spec,
 )
 
@@ -229,6 +231,51 @@ def _abs(a: list[WrkResult], b: list[WrkResult], attr: str) -> str:
     return f"{fmt(ma)}{unit} vs {fmt(mb)}{unit}"
 
 
+def cpu_time(pid: int | None) -> float | None:
+    """User plus system CPU seconds of process ``pid`` so far, if readable."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_per_request(
+    spec_of: Callable[[int], ServerSpec], seconds: float, warmup: float
+) -> float | None:
+    port = free_port()
+    spec = spec_of(port)
+    with running(spec):
+        wrk(port, 32, warmup)
+        before = cpu_time(spec.pid)
+        result = wrk(port, 32, seconds)
+        after = cpu_time(spec.pid)
+    if before is None or after is None or not result.requests:
+        return None
+    return (after - before) / result.requests * 1e6
+
+
+def _cpu_breakdown(
+    reference: Callable[[int], ServerSpec], reps: int, seconds: float, warmup: float
+) -> dict[str, float]:
+    """CPU microseconds per request of each server, median over ``reps`` alternating runs."""
+    servers: dict[str, Callable[[int], ServerSpec]] = {
+        "pydantic ref": reference,
+        "fake": installed_spec,
+        "fake, --no-admin": as_installed_no_admin,
+        "fake, --no-admin, keeping nothing": stateless_spec,
+    }
+    samples: dict[str, list[float]] = {name: [] for name in servers}
+    for _ in range(reps):
+        for name, spec_of in servers.items():
+            value = _cpu_per_request(spec_of, seconds, warmup)
+            if value is not None:
+                samples[name].append(value)
+    return {name: statistics.median(v) for name, v in samples.items() if v}
+
+
 def as_installed_no_admin(port: int) -> ServerSpec:
     """The installed server without the admin API (no journal, no coverage)."""
     return installed_spec(port, ["--no-admin"])
@@ -291,6 +338,16 @@ def run(quick: bool) -> Section:
             b=bare,
             connections=conns,
             **timing,
+        )
+    cpu = _cpu_breakdown(pyd, reps, seconds, warmup)
+    if cpu:
+        section.lines.append(
+            "CPU time of the server process per request at 32 connections (user + system, "
+            "from /proc; median of the repetitions): "
+            + "; ".join(f"{name} {fmt(us)} us" for name, us in cpu.items())
+            + '. "Keeping nothing" is the fake without its state (benchmarks/stateless_fake.py: '
+            "every create validated and answered, the record not kept): the difference to "
+            '"--no-admin" is what keeping what it is sent costs per request.'
         )
     if faults:
         section.lines.append(

@@ -85,6 +85,15 @@ def installed_spec(port: int, extra: list[str] | None = None) -> ServerSpec:
     )
 
 
+def stateless_spec(port: int) -> ServerSpec:
+    """The installed fake, ``--no-admin``, keeping no record (``stateless_fake.py``)."""
+    return ServerSpec(
+        "sgp-fake keeping nothing",
+        [str(INSTALLED / "bin" / "python"), str(HERE / "stateless_fake.py"), "--port", str(port)],
+        port,
+    )
+
+
 def fake_spec(port: int, extra: list[str] | None = None) -> ServerSpec:
     """``sgp-fake serve`` in its fastest configuration (quiet; uvloop/httptools when present)."""
     return ServerSpec(
