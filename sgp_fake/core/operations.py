@@ -90,6 +90,9 @@ class Resource:
       ``splice`` the request model whose JSON, followed by the standard server fields, makes a
       stored record (:meth:`~sgp_fake.core.table.Table.create_spliced`): both are checked
       against their models by the test suite.
+    * ``references`` maps each field that holds the id of a record of another kind to that
+      kind (``{"model_template_id": "model_templates"}``); ``GET /_fake/resources`` lists them,
+      and the dashboard links the records by them.
     """
 
     kind: str
@@ -103,6 +106,7 @@ class Resource:
     example: Mapping[str, Any] = field(default_factory=dict)
     twins: tuple[Any, ...] = ()
     splice: type[BaseModel] | None = None
+    references: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Each operation knows its kind and tag, so the core can find the table of a request.
