@@ -129,10 +129,9 @@ class SGPFake:
             from .extras.admin import admin_openapi, admin_routes
 
             state = self._state
+            openapi = admin_openapi(tuple(state.resources.values()), DESCRIPTION)
             return create_app(
-                state,
-                extra_routes=lambda: admin_routes(state),
-                openapi=admin_openapi(tuple(state.resources.values()), DESCRIPTION),
+                state, extra_routes=lambda: admin_routes(state, openapi), openapi=openapi
             )
         return create_app(self._state)
 

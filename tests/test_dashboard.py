@@ -53,6 +53,19 @@ def test_the_page_and_its_files_are_served_as_shipped(admin: httpx.Client) -> No
         assert head.headers["content-length"] == str(len(answer.content))
 
 
+def test_the_page_reads_the_openapi_document_without_a_trace() -> None:
+    fake = SGPFake(admin=True)
+    fake.faults.add(path="*", status=503, times=None)  # would answer /openapi.json
+    with fake.client(api_key=None) as admin:
+        copy = admin.get(f"{DASHBOARD_PREFIX}/openapi.json")
+        assert copy.status_code == 200
+        assert copy.headers["content-type"] == "application/json"
+        assert len(fake.journal) == 0
+        fake.faults.clear()
+        assert copy.content == admin.get("/openapi.json").content
+    assert len(fake.journal) == 1  # /openapi.json itself is an SGP route, journaled
+
+
 def test_the_page_loads_nothing_from_elsewhere() -> None:
     # Works offline: every URL the page names is its own, no CDN. (The SVG namespace is a
     # name, not a download.)

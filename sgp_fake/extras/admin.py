@@ -677,9 +677,12 @@ def replace_state(backend: AdminBackend, document: BaseModel) -> None:
             tables[kind].load(table_rows)
 
 
-def admin_routes(backend: AdminBackend) -> list[BaseRoute]:
+def admin_routes(
+    backend: AdminBackend, openapi: Callable[[], bytes] | None = None
+) -> list[BaseRoute]:
     """The admin API's routes, bound to ``backend``, and the dashboard's; pass them to
-    ``create_app``."""
+    ``create_app``. ``openapi`` gives the document the fake serves (by default, that of
+    :func:`admin_openapi`); the dashboard reads it."""
     admin = _Admin(backend)
     p = ADMIN_PREFIX
     table: list[tuple[str, _Endpoint, str, type[BaseModel]]] = [
@@ -704,7 +707,7 @@ def admin_routes(backend: AdminBackend) -> list[BaseRoute]:
             Route(p + path, _checking_query(endpoint, params), methods=[method])
             for path, endpoint, method, params in table
         ),
-        *dashboard_routes(),
+        *dashboard_routes(openapi or admin_openapi(tuple(backend.resources.values()))),
     ]
 
 

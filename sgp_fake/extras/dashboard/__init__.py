@@ -8,14 +8,16 @@ turns it off with the rest of ``/_fake``.
 
 Only the files listed in :data:`ASSETS` are served, looked up by name: a path that names
 anything else (``..``, an encoded slash, another file of the package) is a 404 and never
-reaches the file system.
+reaches the file system. ``/_fake/ui/openapi.json`` is the fake's ``/openapi.json``, which the
+page reads to find the admin routes a fake has: read there, it leaves no entry in the journal
+and meets no fault rule, as every admin call.
 """
 
 from __future__ import annotations
 
 import functools
 from importlib import resources
-from typing import Final
+from typing import Awaitable, Callable, Final
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -63,6 +65,13 @@ def _answer(name: str) -> Response:
     return Response(asset(name), headers=headers, media_type=ASSETS[name])
 
 
+def _openapi(document: Callable[[], bytes]) -> Callable[[Request], Awaitable[Response]]:
+    async def openapi(request: Request) -> Response:
+        return Response(document(), headers=dict(_HEADERS), media_type="application/json")
+
+    return openapi
+
+
 async def _page(request: Request) -> Response:
     return _answer("index.html")
 
@@ -74,9 +83,12 @@ async def _asset(request: Request) -> Response:
     return _answer(name)
 
 
-def dashboard_routes() -> list[BaseRoute]:
-    """The page at ``/_fake/ui`` and its files under ``/_fake/ui/`` (GET and HEAD)."""
+def dashboard_routes(openapi: Callable[[], bytes]) -> list[BaseRoute]:
+    """The page at ``/_fake/ui``, its files under ``/_fake/ui/`` and the fake's OpenAPI
+    document (``openapi()``, as ``/openapi.json`` answers it) at ``/_fake/ui/openapi.json``;
+    GET and HEAD."""
     return [
         Route(DASHBOARD_PREFIX, _page, methods=["GET"]),
+        Route(DASHBOARD_PREFIX + "/openapi.json", _openapi(openapi), methods=["GET"]),
         Route(DASHBOARD_PREFIX + "/{name:path}", _asset, methods=["GET"]),
     ]

@@ -8,6 +8,7 @@
   const ADMIN = "/_fake";
   const POLL_MS = 1000;
   const PAGE_ROWS = 500;
+  const ARROW = "  ← "; // before an error, next to what it points at
   const MASKED_HEADERS = new Set(["x-api-key", "authorization", "proxy-authorization", "api-key"]);
 
   const hash = new URLSearchParams(location.hash.slice(1));
@@ -217,7 +218,7 @@
     const errorsOf = (path) => (note(path) || []).filter((n) => n.missing === null);
     const missingOf = (path) => (note(path) || []).filter((n) => n.missing !== null);
     const line = (indent) => out.push("\n" + "  ".repeat(indent));
-    const errorSpans = (path) => errorsOf(path).map((n) => h("span", { class: "err", text: n.text }));
+    const errorSpans = (path) => errorsOf(path).map((n) => h("span", { class: "err", text: ARROW + n.text }));
 
     function walk(node, path, indent) {
       if (Array.isArray(node) || (node !== null && typeof node === "object")) {
@@ -234,7 +235,7 @@
         missing.forEach((n, i) => {
           line(indent + 1);
           out.push(h("span", { class: "k", text: JSON.stringify(n.missing) }), ": ");
-          out.push(h("span", { class: "muted", text: "(missing)" }), h("span", { class: "err", text: n.text }));
+          out.push(h("span", { class: "muted", text: "(missing)" }), h("span", { class: "err", text: ARROW + n.text }));
           if (i < missing.length - 1) out.push(",");
         });
         if (keys.length || missing.length) line(indent);
@@ -525,7 +526,7 @@
         h("h4", { text: "Query" }),
         h("table", null, h("tbody", null, params.map(([k, v]) => {
           const own = queryErrors.filter((e) => e.loc[1] === k);
-          return h("tr", null, h("th", { text: k }), h("td", { class: "mono" }, v, own.map((e) => h("span", { class: "err", text: `${e.msg} (${e.type})` }))));
+          return h("tr", null, h("th", { text: k }), h("td", { class: "mono" }, v, own.map((e) => h("span", { class: "err", text: `${ARROW}${e.msg} (${e.type})` }))));
         }))),
       );
       for (const e of queryErrors.filter((e) => !params.some(([k]) => k === e.loc[1]))) {
@@ -877,7 +878,8 @@
     const select = (name, options) => h("select", { name }, options.map(([value, text]) => h("option", { value, text })));
     const form = h(
       "form",
-      { class: "add", id: "fault-form", onsubmit: addFault },
+      // novalidate: the fake validates, and the page shows its answer.
+      { class: "add", id: "fault-form", onsubmit: addFault, novalidate: true },
       field("method", "Method", select("method", ["*", "GET", "POST", "PUT", "PATCH", "DELETE"].map((m) => [m, m]))),
       field("path", "Path (exact, or a glob with *)", h("input", { name: "path", value: "*", class: "wide" })),
       field("account_id", "Account", h("input", { name: "account_id", placeholder: "any" })),
@@ -943,6 +945,7 @@
         "form",
         {
           class: "add",
+          novalidate: true,
           onsubmit: async (event) => {
             event.preventDefault();
             const result = await act("PUT", `${ADMIN}/rate-limit`, { rate: Number(rate.value), burst: Number(burst.value) });
@@ -1211,7 +1214,8 @@
     schedule();
     // Feature detection after the first render: the document is large, and only the models
     // view needs it.
-    const openapi = await call("GET", "/openapi.json");
+    // The fake's /openapi.json, as the admin routes serve it: not journaled, no fault rule.
+    const openapi = await call("GET", `${ADMIN}/ui/openapi.json`);
     if (openapi.ok) {
       detectFeatures(openapi.data);
       renderTabs();
