@@ -209,6 +209,27 @@ def test_the_resources_route_is_documented_like_the_other_admin_routes() -> None
     assert [p["name"] for p in params] == ["limit", "after", "summary"]
 
 
+def test_a_limit_past_the_journal_gives_all_of_it() -> None:
+    # The page asks for the newest page first (limit=100) and takes a shorter answer for the
+    # whole journal: it must be the whole journal.
+    fake = SGPFake(admin=True, journal_limit=4)
+    with fake.client() as client, fake.client(api_key=None) as admin:
+        for _ in range(2):
+            client.get("/v4/model-templates")
+
+        def newest(limit: int) -> list[int]:
+            answer = admin.get("/_fake/requests", params={"limit": limit, "summary": True})
+            return [entry["sequence"] for entry in answer.json()["requests"]]
+
+        assert [newest(n) for n in (0, 1, 2, 3, 100)] == [[], [2], [1, 2], [1, 2], [1, 2]]
+        for _ in range(4):
+            client.get("/v4/model-templates")  # the journal keeps the newest 4: 3 to 6
+        assert [newest(n) for n in (2, 4, 5)] == [[5, 6], [3, 4, 5, 6], [3, 4, 5, 6]]
+        fake.journal.clear()
+        client.get("/v4/model-templates")
+        assert newest(3) == [7]
+
+
 # -- fake.dashboard() ----------------------------------------------------------------------------
 
 

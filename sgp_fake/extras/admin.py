@@ -591,10 +591,12 @@ class _Admin:
         if params.after is not None:
             # Paging forward: the oldest entries after the cursor.
             entries = journal.entries_after(params.after, params.limit)
+        elif params.limit is not None:
+            # The newest N, without building an entry for every older one.
+            after = max(journal.last_sequence - params.limit, 0)
+            entries = journal.entries_after(after, params.limit) if params.limit else []
         else:
             entries = journal.entries()
-            if params.limit is not None:
-                entries = entries[len(entries) - params.limit :] if params.limit else []
         view = _summary if params.summary else JournalEntry.to_dict
         return json_response({"requests": [view(e) for e in entries]})
 
