@@ -26,7 +26,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, Ratio, Section, fmt
 
-SECTIONS = ["inprocess", "loopback", "startup", "fixture_cost", "scale", "persistence"]
+SECTIONS = [
+    "inprocess",
+    "loopback",
+    "startup",
+    "fixture_cost",
+    "scale",
+    "persistence",
+    "dashboard",
+]
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
 
 

@@ -213,7 +213,8 @@ def test_add_a_fault_and_watch_the_next_request_hit_it(served: Served, page: Pag
     page.click("#add-fault")
     rule = page.locator("#faults tbody tr")
     expect(rule).to_have_count(1)
-    expect(rule.locator("td").nth(0)).to_have_text("fault_1")
+    (added,) = served.fake.faults.list()  # rule ids are numbered per process: read it
+    expect(rule.locator("td").nth(0)).to_have_text(added.id)
     expect(rule.locator("td.hits")).to_have_text("0")
     body = {"method": "POST", "path": "/v4/model-templates", "times": 1, "status": 503,
             "retry_after_ms": 1}  # fmt: skip
@@ -229,10 +230,10 @@ def test_add_a_fault_and_watch_the_next_request_hit_it(served: Served, page: Pag
     view(page, "requests")
     expect(rows(page)).to_have_count(2)
     expect(rows(page).nth(1).locator("td").nth(4)).to_have_text("503")
-    expect(rows(page).nth(1).locator("td.rule")).to_have_text("fault_1")
+    expect(rows(page).nth(1).locator("td.rule")).to_have_text(added.id)
     expect(rows(page).nth(0).locator("td.rule")).to_have_text("")
     view(page, "faults")
-    page.click("button[aria-label='Remove fault_1']")
+    page.click(f"button[aria-label='Remove {added.id}']")
     expect(page.locator("#no-faults")).to_be_visible()
     assert served.fake.faults.list() == []
 
