@@ -374,8 +374,8 @@
       h("td", { class: "path", text: target(entry) }),
       h("td", { class: "num " + statusClass(entry.status), text: entry.status === null ? "none" : entry.status }),
       h("td", { class: "num", text: ms(entry.duration) }),
-      h("td", { text: entry.account || "" }),
-      h("td", { class: "rule", text: entry.timed_out ? (rule ? rule + " " : "") + "(timed out)" : rule }),
+      h("td", { text: entry.account || "", title: entry.account || null }),
+      h("td", { class: "rule", title: rule || null, text: entry.timed_out ? (rule ? rule + " " : "") + "(timed out)" : rule }),
     );
   }
 
