@@ -11,16 +11,16 @@ import sys
 from pathlib import Path
 
 import httpx
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
 from playwright.sync_api import Page, sync_playwright
 
 from sgp_fake import LiveServer, RateLimit, SGPFake
 from sgp_fake.deterministic import deterministic
 from sgp_fake.factories import TemplateFactory
-from tests.browser import launch, why_no_browser
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser import launch, why_no_browser  # noqa: E402 - the repository's root first
 
 DOCS = ROOT / "docs"
 SIZE = {"width": 1280, "height": 760}
