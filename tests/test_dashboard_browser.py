@@ -517,14 +517,26 @@ def test_models_at_work_appear_when_the_fake_documents_their_routes(
             ("POST", "/_fake/clock", {"advance": 90}),
             ("POST", "/_fake/status", {"kind": "gizmos", "id": "giz_1", "status": "FAILED"}),
         ]
+        # Scripted answers, listed as the admin API gives them.
+        expect(page.locator(".card", has_text="script_1")).to_contain_text('"text": "hello"')
+        # Usage per gizmo: an SGP call with the API key typed above the chart.
+        page.fill("input[aria-label='API key']", "sk-usage-key")
+        page.click("text=Show usage")
+        chart = page.locator("svg.chart")
+        expect(chart).to_have_attribute("aria-label", "42 tokens in all")
+        expect(chart.locator("rect.bar")).to_have_count(2)
+        assert answered[-1][:2] == ("GET", "/v4/gizmos/giz_1/usage-statistics")
+        assert answered[-1][2]["x-api-key"] == "sk-usage-key"
+        assert answered[-1][2]["chunks"] == "12"
         context.close()
     finally:
         fake.close()
 
 
 def _models_fake() -> tuple[SGPFake, list[tuple[str, str, Any]]]:
-    """A fake whose dashboard server also serves (and documents) a clock and forced statuses,
-    in the shape the admin API gives them, over a small stand-in."""
+    """A fake whose dashboard server also serves (and documents) a clock, forced statuses,
+    scripted answers and usage per record, in the shapes the admin API and the SGP usage routes
+    give them, over small stand-ins."""
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
@@ -554,11 +566,29 @@ def _models_fake() -> tuple[SGPFake, list[tuple[str, str, Any]]]:
         table.put({**json.loads(record.body), "status": body["status"]})
         return JSONResponse(body)
 
+    async def scripts(request: Request) -> JSONResponse:
+        return JSONResponse({"responses": [{"id": "script_1", "text": "hello"}]})
+
+    async def usage(request: Request) -> JSONResponse:
+        seen = {**request.query_params, "x-api-key": request.headers.get("x-api-key")}
+        answered.append(("GET", request.url.path, seen))
+        points = [
+            {"date": "2024-01-01T00:00:00Z", "prompt_tokens": 10, "response_tokens": 20,
+             "summary_tokens": 30},
+            {"date": "2024-01-01T00:05:00Z", "prompt_tokens": 4, "response_tokens": 8,
+             "summary_tokens": 12},
+        ]  # fmt: skip
+        return JSONResponse(
+            {"data": points, "start_date": points[0]["date"], "end_date": points[1]["date"]}
+        )
+
     base = admin_openapi(tuple(state.resources.values()))
 
     def openapi() -> bytes:
         document = json.loads(base())
         document["paths"]["/_fake/clock"] = {"get": {}, "post": {}}
+        document["paths"]["/_fake/responses"] = {"get": {}}
+        document["paths"]["/v4/gizmos/{gizmo_id}/usage-statistics"] = {"get": {}}
         document["components"]["schemas"]["StatusSpec"] = {
             "type": "object",
             "properties": {
@@ -579,6 +609,8 @@ def _models_fake() -> tuple[SGPFake, list[tuple[str, str, Any]]]:
             Route("/_fake/clock", get_clock, methods=["GET"]),
             Route("/_fake/clock", advance, methods=["POST"]),
             Route("/_fake/status", force, methods=["POST"]),
+            Route("/_fake/responses", scripts, methods=["GET"]),
+            Route("/v4/gizmos/{gizmo_id}/usage-statistics", usage, methods=["GET"]),
             *admin_routes(state, openapi),
         ],
         openapi=openapi,
