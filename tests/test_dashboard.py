@@ -82,6 +82,13 @@ def test_the_page_loads_nothing_from_elsewhere() -> None:
     ]
 
 
+def test_the_page_never_turns_values_into_markup() -> None:
+    # Bodies are attacker-controlled: the page builds its DOM from text nodes and attributes.
+    script = STATIC.joinpath("app.js").read_text()
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in script, sink
+
+
 def _raw_get(fake: SGPFake, path: str, raw_path: bytes) -> tuple[int, bytes]:
     """GET with exactly this path in the ASGI scope: clients would normalise ``..`` away."""
     messages: list[dict[str, Any]] = []

@@ -77,7 +77,8 @@
   function curlLine(method, path, body, options) {
     const parts = ["curl"];
     if (method !== "GET") parts.push("-X", method);
-    if (options && options.apiKey) parts.push("-H", shellQuote("x-api-key: " + options.apiKey));
+    // Secrets stay out of the line: the shell fills them in.
+    if (options && options.apiKey) parts.push("-H", '"x-api-key: $SGP_API_KEY"');
     else if (app.token) parts.push("-H", '"Authorization: Bearer $SGP_FAKE_ADMIN_TOKEN"');
     if (options && options.file) parts.push("--data-binary", "@" + options.file);
     else if (body !== undefined) parts.push("-d", shellQuote(JSON.stringify(body)));
