@@ -689,7 +689,9 @@
       }
     }
     const total = kinds.reduce((n, kind) => n + (state[kind] || []).length, 0);
-    const counts = kinds.map((kind) => `${(state[kind] || []).length} ${nounOf(kind).toLowerCase()}${(state[kind] || []).length === 1 ? "" : "s"}`);
+    const counts = kinds
+      .filter((kind) => (state[kind] || []).length)
+      .map((kind) => `${state[kind].length} ${nounOf(kind).toLowerCase()}${state[kind].length === 1 ? "" : "s"}`);
     const fileInput = h("input", { type: "file", accept: "application/json,.json", id: "state-file", class: "hidden", onchange: uploadState });
     const content = [
       h(
@@ -699,7 +701,7 @@
         h("button", { type: "button", id: "upload-state", text: "Upload state…", onclick: () => fileInput.click() }),
         fileInput,
         h("button", { type: "button", class: "danger", id: "reset-all", text: "Reset all…", onclick: () => reset(null) }),
-        h("span", { class: "count", id: "state-count", text: `${total} record${total === 1 ? "" : "s"}: ${counts.join(", ")}; ${accounts.size} account${accounts.size === 1 ? "" : "s"}` }),
+        h("span", { class: "count", id: "state-count", text: total ? `${total} record${total === 1 ? "" : "s"}: ${counts.join(", ")}; ${accounts.size} account${accounts.size === 1 ? "" : "s"}` : "" }),
       ),
       h("div", { id: "state-errors" }, app.notice ? h("p", { text: app.notice }) : null),
     ];
