@@ -1148,7 +1148,7 @@
         content.push(
           h("table", { "data-kind": kind }, h("thead", null, h("tr", null, ["Id", "Name", "Account", "Status", "Force"].map((t) => h("th", { scope: "col", text: t })))),
             h("tbody", null, records.map((record) => {
-              const choice = h("select", { "aria-label": `Status of ${record.id}` }, f.status.statuses.map((s) => h("option", { value: s, text: s })));
+              const choice = h("select", { "aria-label": `Status of ${record.id}` }, f.status.statuses.map((s) => h("option", { value: s, text: s, selected: s === record.status })));
               return h("tr", null,
                 h("td", { class: "mono", text: record.id }),
                 h("td", { text: record.name || "" }),
