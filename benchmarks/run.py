@@ -5,8 +5,8 @@
     python benchmarks/run.py --only inprocess,scale --output partial.md
 
 Needs the ``bench`` extra (``pip install -e '.[bench]'``: httptools and uvloop for uvicorn, the
-official SDK), installs wrk with apt-get when it is missing, and Prism and Steady with npm when
-node is present (into a cache folder, not the repository).
+official SDK, Playwright), installs wrk and Chromium with apt-get when they are missing, and Prism
+and Steady with npm when node is present (into a cache folder, not the repository).
 """
 
 from __future__ import annotations
@@ -26,7 +26,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, Ratio, Section, fmt
 
-SECTIONS = ["inprocess", "loopback", "startup", "fixture_cost", "scale", "persistence"]
+SECTIONS = [
+    "inprocess",
+    "loopback",
+    "startup",
+    "fixture_cost",
+    "scale",
+    "persistence",
+    "dashboard",
+]
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
 
 

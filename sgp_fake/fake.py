@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .core.table import Record
     from .extras.coverage import Coverage
     from .resources.model_templates.store import ModelTemplateStore
+    from .server import LiveServer
     from .transport import AsyncFakeTransport, FakeTransport
 
 __all__ = ["DEFAULT_API_KEY", "DEFAULT_BASE_URL", "SGPFake"]
@@ -113,6 +114,7 @@ class SGPFake:
         else:
             self.persistence = None
         self._admin = admin
+        self._dashboard: LiveServer | None = None
         self.app: FakeApp = self._build_app()
         if coverage:
             from .extras.coverage import Coverage
@@ -120,18 +122,17 @@ class SGPFake:
             # Over the app's whole operation table: /openapi.json is known, and not counted.
             self._state.coverage = Coverage(self.app.operations.operations)
 
-    def _build_app(self) -> FakeApp:
+    def _build_app(self, admin: bool | None = None) -> FakeApp:
         # The app serves the state, not this object: it does not point back here, so a fake
         # and its app are freed as soon as they are dropped, not at the next garbage collection.
-        if self._admin:
+        if self._admin if admin is None else admin:
             from .app import DESCRIPTION
             from .extras.admin import admin_openapi, admin_routes
 
             state = self._state
+            openapi = admin_openapi(tuple(state.resources.values()), DESCRIPTION)
             return create_app(
-                state,
-                extra_routes=lambda: admin_routes(state),
-                openapi=admin_openapi(tuple(state.resources.values()), DESCRIPTION),
+                state, extra_routes=lambda: admin_routes(state, openapi), openapi=openapi
             )
         return create_app(self._state)
 
@@ -226,9 +227,38 @@ class SGPFake:
         self._state.coverage = value
 
     def close(self) -> None:
-        """Release the state file, if any. The fake must not be used afterwards."""
+        """Stop the dashboard's server and release the state file, if any. The fake must not be
+        used afterwards."""
+        if self._dashboard is not None:
+            self._dashboard.stop()
+            self._dashboard = None
         if self.persistence is not None:
             self.persistence.close()
+
+    def dashboard(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve this fake's dashboard and return its URL, to open in a browser.
+
+        The first call starts a :class:`~sgp_fake.LiveServer` in a background thread, with the
+        admin API on (whether or not this fake serves it in process) over the same state;
+        later calls return the same URL, and :meth:`close` stops it. Bound beyond loopback,
+        the URL carries the admin token (``#token=...``). Coverage shows as off unless the fake
+        records it (``coverage=True``). To look at a failing test, call it and pause::
+
+            print(sgp_fake.dashboard())
+            breakpoint()
+        """
+        from .core.access import DASHBOARD_PREFIX
+
+        server = self._dashboard
+        if server is None:
+            from .server import LiveServer
+
+            server = LiveServer(self._build_app(admin=True), host=host, port=port).start()
+            self._dashboard = server
+        url = server.url + DASHBOARD_PREFIX
+        if server.admin_token is not None:
+            url += f"#token={server.admin_token}"
+        return url
 
     def reset(self, account_id: str | None = None) -> int:
         """Empty every table (or only ``account_id``'s records); return how many records went.

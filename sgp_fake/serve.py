@@ -28,7 +28,7 @@ import uvicorn
 import uvicorn.config
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .core.access import ADMIN_TOKEN_ENV, AccessPolicy, check_token
+from .core.access import ADMIN_TOKEN_ENV, DASHBOARD_PREFIX, AccessPolicy, check_token
 from .core.faults import ConnectionFault
 from .core.journal import DEFAULT_JOURNAL_LIMIT
 from .fake import SGPFake
@@ -37,6 +37,7 @@ from .settings import FakeSettings, Identity
 
 __all__ = [
     "ADMIN_TOKEN_PREFIX",
+    "DASHBOARD_LINE_PREFIX",
     "READY_PREFIX",
     "ServerProcess",
     "SetupError",
@@ -50,6 +51,11 @@ ADMIN_TOKEN_PREFIX = "sgp-fake admin token: "
 """A generated admin token is printed as this prefix and the token, on the line after the
 ready line (a token given with ``--admin-token`` or the environment is never printed)."""
 
+DASHBOARD_LINE_PREFIX = "sgp-fake dashboard: "
+"""With the admin API on, the dashboard's URL is printed as this prefix and the URL, on a line
+after the ready line (and the generated token's line); the URL carries ``#token=`` when the token
+was generated, and no token given with ``--admin-token`` or the environment."""
+
 request_logger = logging.getLogger("sgp_fake.requests")
 """Logs one line per request at INFO level."""
 
@@ -59,9 +65,15 @@ class SetupError(Exception):
 
 
 class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, generated_token: str | None = None) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        generated_token: str | None = None,
+        dashboard: bool = False,
+    ) -> None:
         super().__init__(config)
         self.generated_token = generated_token
+        self.dashboard = dashboard
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -84,7 +96,13 @@ class _Server(uvicorn.Server):
             lines = f"{READY_PREFIX}http://{shown}:{port}\n"
             if self.generated_token is not None:
                 lines += f"{ADMIN_TOKEN_PREFIX}{self.generated_token}\n"
-            # One write: a reader that sees the ready line sees the token line with it.
+            if self.dashboard:
+                # After the lines scripts read; a token given by flag or variable stays unprinted.
+                page = f"http://{shown}:{port}{DASHBOARD_PREFIX}"
+                if self.generated_token is not None:
+                    page += f"#token={self.generated_token}"
+                lines += f"{DASHBOARD_LINE_PREFIX}{page}\n"
+            # One write: a reader that sees the ready line sees the other lines with it.
             sys.stdout.write(lines)
             sys.stdout.flush()
 
@@ -380,7 +398,7 @@ def serve(args: argparse.Namespace) -> int:
             # the middleware that applies them is another frame per request.
             proxy_headers=False,
         )
-        server = _Server(config, access.admin_token if token is None else None)
+        server = _Server(config, access.admin_token if token is None else None, args.admin)
         server.run(sockets=listeners)
     finally:
         if request_log is not None:
@@ -431,6 +449,8 @@ class ServerProcess:
         self._stderr_file: IO[Any] | None = None
         self.timeout = timeout
         self.url = ""
+        self.dashboard_url = ""
+        """The dashboard's URL as the server printed it (empty with ``--no-admin``)."""
         self.output: collections.deque[str] = collections.deque(maxlen=1000)
         self.process: subprocess.Popen[bytes] | None = None
         self._ready = threading.Event()
@@ -481,6 +501,8 @@ class ServerProcess:
                     self.url = line[len(READY_PREFIX) :]
                 elif self.admin_token is None and line.startswith(ADMIN_TOKEN_PREFIX):
                     self.admin_token = line[len(ADMIN_TOKEN_PREFIX) :]
+                elif not self.dashboard_url and line.startswith(DASHBOARD_LINE_PREFIX):
+                    self.dashboard_url = line[len(DASHBOARD_LINE_PREFIX) :]
             if self.url:
                 self._ready.set()
         self._ready.set()  # the child closed its output: it will not become ready

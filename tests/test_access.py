@@ -32,7 +32,7 @@ from sgp_fake.access import (
 from sgp_fake.app import ADMIN_PREFIX
 from sgp_fake.faults import FaultRule
 from sgp_fake.openapi import openapi_bytes
-from sgp_fake.serve import ADMIN_TOKEN_PREFIX, READY_PREFIX, ServerProcess
+from sgp_fake.serve import ADMIN_TOKEN_PREFIX, DASHBOARD_LINE_PREFIX, READY_PREFIX, ServerProcess
 from sgp_fake.transport import FakeTransport
 
 from .conftest import minimal_body
@@ -215,7 +215,12 @@ def test_a_generated_token_is_printed_after_the_unchanged_ready_line(
     token = exposed.admin_token
     assert token is not None
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token)  # secrets.token_urlsafe(32)
-    assert list(exposed.output) == [READY_PREFIX + exposed.url, ADMIN_TOKEN_PREFIX + token]
+    assert list(exposed.output) == [
+        READY_PREFIX + exposed.url,
+        ADMIN_TOKEN_PREFIX + token,
+        f"{DASHBOARD_LINE_PREFIX}{exposed.url}/_fake/ui#token={token}",
+    ]
+    assert exposed.dashboard_url == f"{exposed.url}/_fake/ui#token={token}"
 
 
 def test_beyond_loopback_the_admin_api_needs_the_token(exposed: ServerProcess) -> None:
@@ -258,7 +263,10 @@ def test_a_given_token_is_required_and_never_printed(tmp_path: Path) -> None:
         assert env.admin_token == "from-the-env"
         cases = [(flag, "from-the-flag", "from-the-env"), (env, "from-the-env", "x")]
         for server, token, other in cases:
-            assert list(server.output) == [READY_PREFIX + server.url]
+            # The dashboard's URL carries no token: the page asks for it.
+            page = f"{server.url}/_fake/ui"
+            assert list(server.output) == [READY_PREFIX + server.url, DASHBOARD_LINE_PREFIX + page]
+            assert token not in "".join(server.output)
             with httpx.Client(base_url=over_loopback(server), timeout=TIMEOUT) as http:
                 assert http.get("/_fake/state").status_code == 401
                 assert http.get("/_fake/state", headers=bearer(other)).status_code == 401
@@ -404,11 +412,12 @@ def test_the_dashboard_is_served_without_a_token_and_nothing_else_is() -> None:
     assert DASHBOARD_PREFIX.startswith(ADMIN_PREFIX + "/")
     fake = SGPFake(admin=True)
     with served(fake, AccessPolicy.for_bind("0.0.0.0")) as http:
-        # No dashboard is installed: reaching the router at all shows the token was not asked.
         for path in (DASHBOARD_PREFIX, f"{DASHBOARD_PREFIX}/", f"{DASHBOARD_PREFIX}/app.js"):
-            assert http.get(path).status_code == 404, path
-            assert http.head(path).status_code == 404, path
+            assert http.get(path).status_code == 200, path
+            assert http.head(path).status_code == 200, path
             assert http.post(path).status_code == 401, path
+        # Past the token check, a file the dashboard does not have is the router's 404.
+        assert http.get(f"{DASHBOARD_PREFIX}/nothing.js").status_code == 404
         for path in (f"{DASHBOARD_PREFIX}x", f"{DASHBOARD_PREFIX}.js", "/_fake/state"):
             assert http.get(path).status_code == 401, path
 
@@ -469,7 +478,7 @@ def test_openapi_documents_the_admin_security_and_refusals() -> None:
         if path.startswith(ADMIN_PREFIX)
         for method, operation in item.items()
     ]
-    assert len(operations) == 17
+    assert len(operations) == 18
     for method, operation in operations:
         assert operation["security"] == [{"AdminToken": []}, {}]
         responses = operation["responses"]

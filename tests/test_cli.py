@@ -20,7 +20,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from sgp_fake.cli import build_parser, load_api_keys, parse_api_key
-from sgp_fake.serve import READY_PREFIX, ServerProcess
+from sgp_fake.serve import DASHBOARD_LINE_PREFIX, READY_PREFIX, ServerProcess
 from sgp_fake.settings import DEFAULT_IDENTITY, Identity
 
 from .conftest import minimal_body
@@ -189,7 +189,10 @@ def test_console_script_ready_line_requests_and_sigterm(tmp_path: Path) -> None:
     try:
         server.start()
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", server.url)
-        assert list(server.output) == [READY_PREFIX + server.url]  # nothing else on stdout
+        # Nothing else on stdout: the ready line, then the dashboard's URL on a line of its own.
+        dashboard = f"{server.url}/_fake/ui"
+        assert list(server.output) == [READY_PREFIX + server.url, DASHBOARD_LINE_PREFIX + dashboard]
+        assert server.dashboard_url == dashboard
         with api(server) as client:
             created = client.post("/v4/model-templates", json=minimal_body())
             assert created.status_code == 200
@@ -233,7 +236,8 @@ def test_serves_without_uvloop_and_httptools(tmp_path: Path) -> None:
     finally:
         code = server.stop()
     assert code == 0
-    assert list(server.output) == [READY_PREFIX + server.url]
+    dashboard = f"{DASHBOARD_LINE_PREFIX}{server.url}/_fake/ui"
+    assert list(server.output) == [READY_PREFIX + server.url, dashboard]
     assert "sgp-fake: serving with asyncio and h11\n" in log.read_text()
 
 
@@ -411,6 +415,9 @@ def test_no_admin_turns_the_admin_api_off(start: Any) -> None:
             ("POST", "/_fake/faults"),
             ("PUT", "/_fake/rate-limit"),
             ("GET", "/_fake/coverage"),
+            ("GET", "/_fake/resources"),
+            ("GET", "/_fake/ui"),
+            ("GET", "/_fake/ui/app.js"),
         ]:
             answer = client.request(method, path, json={})
             assert answer.status_code == 404, path
@@ -419,6 +426,8 @@ def test_no_admin_turns_the_admin_api_off(start: Any) -> None:
         paths = client.get("/openapi.json").json()["paths"]
         assert "/v4/model-templates" in paths
         assert not [p for p in paths if p.startswith("/_fake")]
+    assert server.dashboard_url == ""  # and no line announces a dashboard
+    assert not [line for line in server.output if "dashboard" in line]
 
 
 def test_seed_file(start: Any, tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ from ..core.bodies import validate_body
 from ..core.call import BODY_SCOPE_KEY
 from ..core.faults import MAX_LATENCY, FaultRule, FaultRules
 from ..core.gateway import ADMIN_PREFIX, json_response
-from ..core.journal import Journal
+from ..core.journal import Journal, JournalEntry
 from ..core.openapi import (
     DESCRIPTION,
     REF_TEMPLATE,
@@ -57,6 +57,7 @@ from ..core.ratelimit import MAX_BURST, MIN_RATE, RateLimit, RateLimiter
 from ..core.table import Table
 from ..errors import BodyParseError, NotFound, RequestValidationError
 from .coverage import Coverage, CoverageReport
+from .dashboard import dashboard_routes
 from .transitions import Transitions
 
 __all__ = [
@@ -70,8 +71,12 @@ __all__ = [
     "RateLimitSpec",
     "RateLimitState",
     "RequestLog",
+    "RequestSummary",
+    "RequestSummaryLog",
     "RequestView",
     "ResetResult",
+    "ResourceList",
+    "ResourceView",
     "admin_openapi",
     "admin_routes",
     "dangling_references",
@@ -512,6 +517,67 @@ class RequestLog(BaseModel):
     requests: List[RequestView]
 
 
+_BULKY = ("headers", "body", "response_headers", "response_body")
+"""What ``GET /_fake/requests?summary=true`` leaves out of each entry."""
+
+_summary_fields: dict[str, Any] = {
+    name: (info.annotation, info)
+    for name, info in RequestView.model_fields.items()
+    if name not in _BULKY
+}
+RequestSummary: type[BaseModel] = create_model(
+    "RequestSummary",
+    __doc__="One journal entry without its headers and bodies: a line of a list.",
+    **_summary_fields,
+)
+_summaries: Any = List[RequestSummary]
+RequestSummaryLog: type[BaseModel] = create_model(
+    "RequestSummaryLog",
+    __doc__="Body of ``GET /_fake/requests?summary=true``.",
+    requests=(_summaries, ...),
+)
+
+
+def _summary(entry: JournalEntry) -> dict[str, Any]:
+    # Built from the entry's fields, not from to_dict(): no body is decoded for a summary.
+    return {
+        "sequence": entry.sequence,
+        "method": entry.method,
+        "path": entry.path,
+        "query": entry.query,
+        "status": entry.status,
+        "fault": entry.fault,
+        "rule": entry.rule,
+        "timed_out": entry.timed_out,
+        "operation": entry.operation,
+        "timestamp": entry.timestamp,
+        "duration": entry.duration,
+        "account": entry.account,
+    }
+
+
+class ResourceView(BaseModel):
+    """One kind of record the fake serves, as ``GET /_fake/resources`` lists it."""
+
+    kind: str = Field(description="The kind: its key in the state document (/_fake/state).")
+    noun: str = Field(description="What one record is called ('Model template').")
+    collection: str = Field(
+        description="The path its records are listed and created at; a record is at "
+        "<collection>/{id}."
+    )
+    references: Dict[str, str] = Field(
+        description="Each field of a record that holds the id of a record of another kind, "
+        "with that kind."
+    )
+
+
+class ResourceList(BaseModel):
+    """Body of ``GET /_fake/resources``: every kind the fake serves, in the state document's
+    order."""
+
+    resources: List[ResourceView]
+
+
 # Query parameters: unknown ones are refused, as unknown body fields are.
 
 
@@ -540,6 +606,11 @@ class _RequestsParams(BaseModel):
         ge=0,
         description="Only requests with a greater sequence number, to page forward: pass the "
         "sequence of the last request read.",
+    )
+    summary: bool = Field(
+        False,
+        description="Leave out the headers and bodies of each request and its answer: a short "
+        "answer for a list of the requests.",
     )
 
 
@@ -638,15 +709,33 @@ class _Admin:
         if params.after is not None:
             # Paging forward: the oldest entries after the cursor.
             entries = journal.entries_after(params.after, params.limit)
+        elif params.limit is not None:
+            # The newest N, without building an entry for every older one.
+            after = max(journal.last_sequence - params.limit, 0)
+            entries = journal.entries_after(after, params.limit) if params.limit else []
         else:
             entries = journal.entries()
-            if params.limit is not None:
-                entries = entries[len(entries) - params.limit :] if params.limit else []
-        return json_response({"requests": [e.to_dict() for e in entries]})
+        view = _summary if params.summary else JournalEntry.to_dict
+        return json_response({"requests": [view(e) for e in entries]})
 
     async def delete_requests(self, request: Request) -> Response:
         self.backend.journal.clear()
         return json_response({"requests": []})
+
+    async def get_resources(self, request: Request) -> Response:
+        return json_response(
+            {
+                "resources": [
+                    {
+                        "kind": resource.kind,
+                        "noun": resource.noun,
+                        "collection": resource.collection,
+                        "references": {ref.field: ref.kind for ref in resource.references},
+                    }
+                    for resource in self.backend.resources.values()
+                ]
+            }
+        )
 
     async def add_fault(self, request: Request) -> Response:
         spec: FaultSpec = _body(FaultSpec, request)
@@ -732,8 +821,12 @@ def replace_state(backend: AdminBackend, document: BaseModel) -> None:
             tables[kind].load(table_rows)
 
 
-def admin_routes(backend: AdminBackend) -> list[BaseRoute]:
-    """The admin API's routes, bound to ``backend``; pass them to ``create_app``."""
+def admin_routes(
+    backend: AdminBackend, openapi: Callable[[], bytes] | None = None
+) -> list[BaseRoute]:
+    """The admin API's routes, bound to ``backend``, and the dashboard's; pass them to
+    ``create_app``. ``openapi`` gives the document the fake serves (by default, that of
+    :func:`admin_openapi`); the dashboard reads it."""
     admin = _Admin(backend)
     p = ADMIN_PREFIX
     table: list[tuple[str, _Endpoint, str, type[BaseModel]]] = [
@@ -753,12 +846,16 @@ def admin_routes(backend: AdminBackend) -> list[BaseRoute]:
         ("/coverage", admin.clear_coverage, "DELETE", _NoParams),
         ("/clock", admin.get_clock, "GET", _NoParams),
         ("/clock", admin.advance_clock, "POST", _NoParams),
+        ("/resources", admin.get_resources, "GET", _NoParams),
     ]
     if admin.status_spec is not None:
         table.append(("/status", admin.force_status, "POST", _NoParams))
     return [
-        Route(p + path, _checking_query(endpoint, params), methods=[method])
-        for path, endpoint, method, params in table
+        *(
+            Route(p + path, _checking_query(endpoint, params), methods=[method])
+            for path, endpoint, method, params in table
+        ),
+        *dashboard_routes(openapi or admin_openapi(tuple(backend.resources.values()))),
     ]
 
 
@@ -859,11 +956,31 @@ def admin_paths(
             "get": _operation(
                 "fake_get_requests",
                 "The request journal",
-                _ok("Requests, oldest first", RequestLog),
+                {
+                    "200": {
+                        "description": "Requests, oldest first (with summary=true, without "
+                        "headers and bodies)",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "anyOf": [
+                                        schema_ref(RequestLog),
+                                        schema_ref(RequestSummaryLog),
+                                    ]
+                                }
+                            }
+                        },
+                    }
+                },
                 description="Without parameters, every request the journal keeps. limit=N gives "
                 "the newest N; after=S the requests numbered above S, and with limit=N only the "
-                "first N of those: pass the last sequence read to get the next page.",
-                parameters=[_param("limit", _RequestsParams), _param("after", _RequestsParams)],
+                "first N of those: pass the last sequence read to get the next page. "
+                "summary=true leaves out headers and bodies.",
+                parameters=[
+                    _param("limit", _RequestsParams),
+                    _param("after", _RequestsParams),
+                    _param("summary", _RequestsParams),
+                ],
             ),
             "delete": _operation(
                 "fake_clear_requests", "Clear the journal", _ok("Cleared", RequestLog)
@@ -916,6 +1033,15 @@ def admin_paths(
             "delete": _operation(
                 "fake_delete_rate_limit", "Remove the rate limit", _ok("Removed", RateLimitState)
             ),
+        },
+        f"{p}/resources": {
+            "get": _operation(
+                "fake_get_resources",
+                "The kinds of record",
+                _ok("Every kind the fake serves", ResourceList),
+                description="Each kind of the state document with its noun, its collection "
+                "path and the fields that reference records of other kinds.",
+            )
         },
         f"{p}/coverage": {
             "get": _operation(
@@ -1026,6 +1152,8 @@ def _admin_document(resources: tuple[Resource, ...], description: str) -> bytes:
             StateDocument,
             ResetResult,
             RequestLog,
+            RequestSummaryLog,
+            ResourceList,
             FaultSpec,
             FaultView,
             FaultList,

@@ -1,0 +1,632 @@
+"""The dashboard in a real browser: headless Chromium driven by Playwright.
+
+Each test serves a fresh fake (admin API and coverage on, with test-only resources that refer to
+each other) on a loopback socket, opens the page and uses it as a person would, while a client
+sends SGP requests over the same socket. Every test also checks that the page logged no console
+error and raised no exception. Without a browser the tests skip, saying why; under CI (``$CI``
+set) they fail instead, since CI must run them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from sgp_fake import LiveServer, SGPFake
+from sgp_fake.access import DASHBOARD_PREFIX
+from sgp_fake.serve import ServerProcess
+
+from .browser import launch, why_no_browser
+from .conftest import minimal_body
+from .dashboard_resources import LINKED
+
+_MISSING = why_no_browser()
+if _MISSING is not None:
+    if os.environ.get("CI"):
+        raise RuntimeError(f"the dashboard's browser tests cannot run in CI: {_MISSING}")
+    pytest.skip(_MISSING, allow_module_level=True)
+
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
+
+TIMEOUT_MS = 20_000  # generous: the machine is shared; nothing here waits that long when well
+API_KEY = "sk-live-0123456789abcdef"
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+class Served:
+    """A fake on a loopback socket, a client of its SGP routes, and its dashboard's URL."""
+
+    def __init__(self, fake: SGPFake, server: LiveServer) -> None:
+        self.fake = fake
+        self.server = server
+        self.url = server.url + DASHBOARD_PREFIX
+        self.client = httpx.Client(base_url=server.url, headers={"x-api-key": API_KEY}, timeout=30)
+
+    def create(self, **overrides: Any) -> httpx.Response:
+        return self.client.post("/v4/model-templates", json=minimal_body(**overrides))
+
+
+@pytest.fixture
+def served() -> Iterator[Served]:
+    fake = SGPFake(admin=True, coverage=True, resources=LINKED)
+    with LiveServer(fake.app) as server:
+        result = Served(fake, server)
+        with result.client:
+            yield result
+
+
+@pytest.fixture
+def console_allows() -> list[str]:
+    """What a test expects in console errors: Chromium logs every answer with an error status
+    the page fetched (a 422 the page shows, say) as one."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, console_allows: list[str]) -> Iterator[Page]:
+    """A page of its own; at the end, the test fails on any console error or page exception
+    (but those listed in ``console_allows``)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not any(a in message.text for a in console_allows):
+            problems.append(f"console: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"exception: {error}"))
+    yield page
+    context.close()
+    assert problems == []
+
+
+def open_page(page: Page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("body[data-ready]")
+
+
+def rows(page: Page) -> Any:
+    return page.locator("#journal tbody tr")
+
+
+def view(page: Page, name: str) -> None:
+    page.click(f"#tab-{name}")
+    expect(page.locator("main")).to_have_attribute("data-view", name)
+
+
+# -- requests ----------------------------------------------------------------------------------
+
+
+def test_a_create_made_by_a_client_appears_live(served: Served, page: Page) -> None:
+    served.create(name="first")
+    open_page(page, served.url)
+    expect(rows(page)).to_have_count(1)
+    page.evaluate("window.stillTheSamePage = true")
+    created = served.create(name="second", account_id="acct_live")
+    assert created.status_code == 200
+    newest = rows(page).first
+    expect(newest).to_contain_text("POST")
+    expect(newest).to_contain_text("acct_live")
+    expect(rows(page)).to_have_count(2)
+    assert newest.get_attribute("data-seq") == "2"
+    assert page.evaluate("window.stillTheSamePage") is True  # updated, not reloaded
+    expect(page.locator("#journal-count")).to_have_text("2 requests")
+
+
+def test_a_422_shows_each_error_next_to_its_field(served: Served, page: Page) -> None:
+    body = minimal_body()
+    del body["name"]
+    body["vendor_configuration"]["bundle_config"]["tag"] = 5
+    answer = served.client.post("/v4/model-templates", json=body)
+    assert answer.status_code == 422
+    open_page(page, served.url)
+    rows(page).first.click()
+    expect(page.locator("#detail h2")).to_contain_text("→ 422")
+    request_body = page.locator("#detail pre.json").first
+    lines = request_body.inner_text().splitlines()
+    tag = next(line for line in lines if '"tag"' in line)
+    assert re.search(r'"tag": 5\s+← Input should be a valid string \(string_type\)', tag), tag
+    name = next(line for line in lines if '"name"' in line)
+    assert re.search(r'"name": \(missing\)\s+← Field required \(missing\)', name), name
+    # No other line carries an error: each is where it points.
+    assert sum("←" in line for line in lines) == 2
+    # The API key in the journal's headers is masked to its last 4 characters.
+    headers = page.locator("#detail table.headers").first
+    expect(headers.locator("tr", has_text="x-api-key")).to_contain_text("••••cdef")
+    assert API_KEY not in page.content()
+
+
+def test_filter_by_path_status_and_account(served: Served, page: Page) -> None:
+    served.create(account_id="acct_a")  # 1
+    served.create(account_id="acct_b")  # 2
+    served.client.post("/v4/model-templates", json={"account_id": "acct_a"})  # 3: 422
+    served.client.get("/v4/model-templates/nope")  # 4: 404
+    served.client.get("/v4/model-templates", params={"account_id": "acct_b"})  # 5
+    open_page(page, served.url)
+    expect(rows(page)).to_have_count(5)
+
+    def shown() -> list[str]:
+        return [row.get_attribute("data-seq") or "" for row in rows(page).all()]
+
+    page.fill("#filter-account", "acct_a")
+    expect(rows(page)).to_have_count(2)
+    assert shown() == ["3", "1"]
+    page.fill("#filter-account", "")
+    page.fill("#filter-status", "4xx")
+    expect(rows(page)).to_have_count(2)
+    assert shown() == ["4", "3"]
+    page.fill("#filter-status", "200")
+    page.fill("#filter-path", "account_id=acct_b")
+    expect(rows(page)).to_have_count(1)
+    assert shown() == ["5"]
+    expect(page.locator("#journal-count")).to_have_text("1 of 5 requests match")
+    # A request arriving while filtered shows only if it matches.
+    served.create(account_id="acct_c")
+    served.client.get("/v4/model-templates", params={"account_id": "acct_b", "limit": 2})
+    expect(rows(page)).to_have_count(2)
+    assert shown() == ["7", "5"]
+
+
+def test_rows_open_with_the_keyboard(served: Served, page: Page) -> None:
+    served.create(name="one")
+    served.create(name="two")
+    open_page(page, served.url)
+    page.focus("#tab-requests")
+    page.keyboard.press("ArrowRight")  # tabs move with the arrow keys
+    expect(page.locator("main")).to_have_attribute("data-view", "state")
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("main")).to_have_attribute("data-view", "requests")
+    rows(page).first.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator("#detail h2")).to_have_text("#1 POST /v4/model-templates → 200")
+    assert page.evaluate("document.activeElement.matches('#detail h2')")
+
+
+# -- faults ----------------------------------------------------------------------------------
+
+
+def test_add_a_fault_and_watch_the_next_request_hit_it(served: Served, page: Page) -> None:
+    open_page(page, served.url)
+    view(page, "faults")
+    expect(page.locator("#no-faults")).to_be_visible()
+    form = page.locator("#fault-form")
+    form.locator("select[name=method]").select_option("POST")
+    form.locator("input[name=path]").fill("/v4/model-templates")
+    form.locator("input[name=status]").fill("503")
+    form.locator("input[name=retry_after_ms]").fill("1")
+    page.click("#add-fault")
+    rule = page.locator("#faults tbody tr")
+    expect(rule).to_have_count(1)
+    (added,) = served.fake.faults.list()  # rule ids are numbered per process: read it
+    expect(rule.locator("td").nth(0)).to_have_text(added.id)
+    expect(rule.locator("td.hits")).to_have_text("0")
+    body = {"method": "POST", "path": "/v4/model-templates", "times": 1, "status": 503,
+            "retry_after_ms": 1}  # fmt: skip
+    assert page.inner_text("#lastcall") == (
+        f"curl -X POST -d '{json.dumps(body, separators=(',', ':'))}' "
+        f"'{served.server.url}/_fake/faults'"
+    )
+    assert [r.to_dict()["status"] for r in served.fake.faults.list()] == [503]
+    assert served.create().status_code == 503
+    expect(rule.locator("td.hits")).to_have_text("1 (spent)")
+    expect(rule.locator("td").nth(5)).to_have_text("#1")
+    assert served.create().status_code == 200
+    view(page, "requests")
+    expect(rows(page)).to_have_count(2)
+    expect(rows(page).nth(1).locator("td").nth(4)).to_have_text("503")
+    expect(rows(page).nth(1).locator("td.rule")).to_have_text(added.id)
+    expect(rows(page).nth(0).locator("td.rule")).to_have_text("")
+    view(page, "faults")
+    page.click(f"button[aria-label='Remove {added.id}']")
+    expect(page.locator("#no-faults")).to_be_visible()
+    assert served.fake.faults.list() == []
+
+
+def test_an_invalid_fault_shows_the_fake_s_error_and_adds_nothing(
+    served: Served, page: Page, console_allows: list[str]
+) -> None:
+    console_allows.append("status of 422")
+    open_page(page, served.url)
+    view(page, "faults")
+    page.locator("#fault-form input[name=status]").fill("99")
+    page.click("#add-fault")
+    error = page.locator("#fault-form [data-field=status] .field-error")
+    expect(error).to_have_text("Input should be greater than or equal to 100")
+    assert served.fake.faults.list() == []
+
+
+def test_the_rate_limit_is_set_and_removed(served: Served, page: Page) -> None:
+    open_page(page, served.url)
+    view(page, "faults")
+    expect(page.locator("#rate-limit-now")).to_have_text("No rate limit.")
+    page.fill("#rate-limit input[name=rate]", "5")
+    page.fill("#rate-limit input[name=burst]", "10")
+    page.click("#rate-limit button[type=submit]")
+    expect(page.locator("#rate-limit-now")).to_have_text(
+        "5 requests a second per API key, bursts of 10."
+    )
+    limit = served.fake.rate_limiter.limit
+    assert limit is not None
+    assert (limit.rate, limit.burst) == (5, 10)
+    page.click("#rate-limit button.danger")
+    expect(page.locator("#rate-limit-now")).to_have_text("No rate limit.")
+    assert served.fake.rate_limiter.limit is None
+
+
+# -- state -----------------------------------------------------------------------------------
+
+
+def template(template_id: str, account_id: str, name: str = "t") -> dict[str, Any]:
+    return {
+        **minimal_body(account_id=account_id, name=name),
+        "id": template_id,
+        "created_at": "2024-01-02T03:04:05+00:00",
+        "created_by_user_id": "user_1",
+        "created_by_identity_type": "user",
+    }
+
+
+def linked(kind_id: str, account_id: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "id": kind_id,
+        "name": f"{kind_id}-name",
+        "account_id": account_id,
+        "created_at": "2024-01-02T03:04:05+00:00",
+        "created_by_user_id": "user_1",
+        "created_by_identity_type": "user",
+        **fields,
+    }
+
+
+STATE = {
+    "model_templates": [template("tpl_a", "acct_a"), template("tpl_b", "acct_b")],
+    "gadgets": [
+        linked("gad_1", "acct_a", model_template_id="tpl_a"),
+        linked("gad_2", "acct_a", model_template_id="tpl_a"),
+    ],
+    "gizmos": [linked("giz_1", "acct_a", gadget_id="gad_2", status="READY")],
+}
+
+
+def ids_of(state: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
+    """The ids of each kind that has records (whatever other kinds the fake serves)."""
+    return {kind: [r["id"] for r in records] for kind, records in state.items() if records}
+
+
+def ids(fake: SGPFake) -> dict[str, list[str]]:
+    with fake.client(api_key=None) as admin:
+        return ids_of(admin.get("/_fake/state").json())
+
+
+def test_upload_a_state_document(served: Served, page: Page) -> None:
+    open_page(page, served.url)
+    view(page, "state")
+    page.set_input_files(
+        "#state-file",
+        files=[{"name": "fixture.json", "mimeType": "application/json",
+                "buffer": json.dumps(STATE).encode()}],
+    )  # fmt: skip
+    expect(page.locator("#confirm")).to_be_visible()
+    expect(page.locator("#confirm-text")).to_contain_text("2 model_templates, 2 gadgets, 1 gizmos")
+    curl = f"curl -X PUT --data-binary @fixture.json '{served.server.url}/_fake/state'"
+    expect(page.locator("#confirm-curl")).to_have_text(curl)
+    page.click("#confirm-ok")
+    expect(page.locator("#state-count")).to_have_text(
+        "5 records: 2 model templates, 2 gadgets, 1 gizmo; 2 accounts"
+    )
+    assert page.inner_text("#lastcall") == curl
+    assert ids(served.fake) == ids_of(STATE)
+    expect(page.locator("section[data-account=acct_a] details.record")).to_have_count(4)
+
+
+def test_a_refused_upload_changes_nothing_and_says_why(
+    served: Served, page: Page, console_allows: list[str]
+) -> None:
+    console_allows.append("status of 422")
+    served.create()
+    open_page(page, served.url)
+    view(page, "state")
+    bad = {"model_templates": [{**template("tpl_x", "acct_a"), "endpoint_type": "NOPE"}]}
+    page.set_input_files(
+        "#state-file",
+        files=[{"name": "bad.json", "mimeType": "application/json",
+                "buffer": json.dumps(bad).encode()}],
+    )  # fmt: skip
+    page.click("#confirm-ok")
+    errors = page.locator("#state-errors")
+    expect(errors).to_contain_text("The fake refused bad.json (422); nothing changed.")
+    expect(errors).to_contain_text("body.model_templates.0.endpoint_type")
+    assert len(served.fake.store) == 1
+
+
+def test_reset_an_account_after_confirming(served: Served, page: Page) -> None:
+    with served.fake.client(api_key=None) as admin:
+        assert admin.put("/_fake/state", json=STATE).status_code == 200
+    open_page(page, served.url)
+    view(page, "state")
+    reset_a = page.locator("button[data-reset=acct_a]")
+    reset_a.click()
+    expect(page.locator("#confirm-title")).to_have_text("Reset account acct_a?")
+    curl = f"curl -X POST '{served.server.url}/_fake/reset?account_id=acct_a'"
+    expect(page.locator("#confirm-curl")).to_have_text(curl)
+    page.click("#confirm-cancel")  # cancelling changes nothing
+    expect(page.locator("#confirm")).to_be_hidden()
+    assert len(served.fake.tables["gadgets"]) == 2
+    reset_a.click()
+    page.click("#confirm-ok")
+    expect(page.locator("section[data-account=acct_a]")).to_have_count(0)
+    expect(page.locator("section[data-account=acct_b]")).to_have_count(1)
+    expect(page.locator("#state-errors")).to_have_text("Deleted 4 records.")
+    assert ids(served.fake) == {"model_templates": ["tpl_b"]}
+    assert page.inner_text("#lastcall") == curl
+
+
+def test_links_between_records_are_navigable(served: Served, page: Page) -> None:
+    with served.fake.client(api_key=None) as admin:
+        assert admin.put("/_fake/state", json=STATE).status_code == 200
+    open_page(page, served.url)
+    view(page, "state")
+    page.click("#rec-model_templates-tpl_a > summary")
+    template_record = page.locator("#rec-model_templates-tpl_a")
+    expect(template_record.locator(".refs li")).to_have_text(
+        ["model_template_id of Gadget gad_1", "model_template_id of Gadget gad_2"]
+    )
+    template_record.get_by_role("button", name="Gadget gad_2").click()
+    gadget = page.locator("#rec-gadgets-gad_2")
+    expect(gadget).to_have_attribute("open", "")
+    assert page.evaluate("document.activeElement.parentElement.id") == "rec-gadgets-gad_2"
+    expect(gadget.locator(".refs li")).to_have_text(
+        ["model_template_id → Model template tpl_a", "gadget_id of Gizmo giz_1"]
+    )
+    gadget.get_by_role("button", name="Gizmo giz_1").click()
+    expect(page.locator("#rec-gizmos-giz_1")).to_have_attribute("open", "")
+    expect(page.locator("#rec-gizmos-giz_1 pre.json")).to_contain_text('"status": "READY"')
+
+
+def test_download_the_state_document(served: Served, page: Page) -> None:
+    served.create(name="kept")
+    open_page(page, served.url)
+    view(page, "state")
+    with page.expect_download() as download:
+        page.click("#download-state")
+    path = download.value.path()
+    assert json.loads(path.read_text()) == json.loads(served.fake.client(api_key=None).get(
+        "/_fake/state").content)  # fmt: skip
+    assert download.value.suggested_filename == "sgp-fake-state.json"
+
+
+# -- safety ----------------------------------------------------------------------------------
+
+HOSTILE = '<script>window.ran = 1</script><img src=x onerror="window.ran = 2">'
+
+
+def test_a_script_like_name_is_shown_as_text_and_never_runs(served: Served, page: Page) -> None:
+    assert served.create(name=HOSTILE, account_id=HOSTILE).status_code == 200
+    open_page(page, served.url)
+    rows(page).first.click()
+    expect(page.locator("#detail pre.json").first).to_contain_text(json.dumps(HOSTILE))
+    expect(rows(page).first).to_contain_text(HOSTILE)  # the account column, as text
+    view(page, "state")
+    expect(page.locator("section.account h3 span").first).to_have_text(f"Account {HOSTILE}")
+    page.click("details.record > summary")
+    expect(page.locator("details.record pre.json")).to_contain_text(json.dumps(HOSTILE))
+    page.wait_for_timeout(300)  # time for an injected handler to have fired
+    assert page.evaluate("window.ran") is None
+    assert page.locator("img[src=x], main script, #detail script").count() == 0
+
+
+# -- the whole page --------------------------------------------------------------------------
+
+
+def test_every_view_renders_without_a_console_error(served: Served, page: Page) -> None:
+    # The page fixture fails the test on any console error or exception; this visits it all.
+    served.create()
+    served.client.post("/v4/model-templates", json={})
+    served.fake.faults.add(method="GET", path="/nowhere", status=500)
+    open_page(page, served.url)
+    rows(page).first.click()
+    expect(page.locator("#detail h2")).to_be_visible()
+    for name in ("state", "faults", "coverage", "requests"):
+        view(page, name)
+    expect(page.locator("section[data-operation=create_model_template]")).to_have_count(0)
+    view(page, "coverage")
+    create = page.locator("section[data-operation=create_model_template]")
+    expect(create).to_contain_text("2 calls")
+    expect(create.locator("tr", has_text="status").locator("td.never").first).to_have_text(
+        "never"
+    )
+    # The models view is there exactly when the fake documents a route it uses.
+    with served.fake.client(api_key=None) as admin:
+        paths = admin.get("/openapi.json").json()["paths"]
+    lit = any(p in paths for p in ("/_fake/clock", "/_fake/status", "/_fake/responses")) or any(
+        p.endswith("/usage-statistics") for p in paths
+    )
+    expect(page.locator("#tab-models")).to_have_count(1 if lit else 0)
+    if lit:
+        view(page, "models")
+
+
+def test_coverage_shows_as_off_when_not_recorded(browser: Browser) -> None:
+    fake = SGPFake()
+    try:
+        url = fake.dashboard()
+        context = browser.new_context()
+        page = context.new_page()
+        open_page(page, url)
+        view(page, "coverage")
+        expect(page.locator("#coverage-off")).to_be_visible()
+        context.close()
+    finally:
+        fake.close()
+
+
+def test_the_printed_url_opens_the_page_with_its_token(
+    browser: Browser, tmp_path: Any
+) -> None:
+    # Bound beyond loopback: the admin API needs the generated token, which the URL carries.
+    with ServerProcess("--host", "0.0.0.0", timeout=30, stderr=tmp_path / "log") as server:
+        assert server.admin_token
+        assert server.dashboard_url.endswith(f"#token={server.admin_token}")
+        url = server.dashboard_url.replace("0.0.0.0", "127.0.0.1")
+        base = server.url.replace("0.0.0.0", "127.0.0.1")
+        with httpx.Client(base_url=base, headers={"x-api-key": "k"}, timeout=30) as client:
+            assert client.get("/v4/model-templates").status_code == 200
+        context = browser.new_context()
+        page = context.new_page()
+        open_page(page, url)
+        expect(rows(page)).to_have_count(1)
+        # Without the token in the URL, the page asks for it.
+        bare = url.partition("#")[0]
+        page.goto(bare)
+        expect(page.locator("#banner")).to_be_visible()
+        page.fill("#token-input", server.admin_token)
+        page.press("#token-input", "Enter")
+        expect(rows(page)).to_have_count(1)
+        assert page.evaluate("location.hash") == f"#token={server.admin_token}"
+        context.close()
+
+
+def test_models_at_work_appear_when_the_fake_documents_their_routes(
+    browser: Browser,
+) -> None:
+    fake, answered = _models_fake()
+    try:
+        url = fake.dashboard()
+        context = browser.new_context()
+        page = context.new_page()
+        open_page(page, url)
+        view(page, "models")
+        expect(page.locator("#clock-now")).to_contain_text("moved 0 s in all")
+        page.fill("form.add input[aria-label=Seconds]", "90")
+        page.click("text=Advance the clock")
+        expect(page.locator("#clock-now")).to_contain_text("moved 90 s in all")
+        table = page.locator("table[data-kind=gizmos]")
+        expect(table.locator("tbody tr")).to_have_count(1)
+        table.locator("select").select_option("FAILED")
+        table.get_by_role("button", name="Force").click()
+        expect(table.locator("tbody tr td").nth(3)).to_have_text("FAILED")
+        assert answered == [
+            ("POST", "/_fake/clock", {"advance": 90}),
+            ("POST", "/_fake/status", {"kind": "gizmos", "id": "giz_1", "status": "FAILED"}),
+        ]
+        # Scripted answers, listed as the admin API gives them.
+        expect(page.locator(".card", has_text="script_1")).to_contain_text('"text": "hello"')
+        # Usage per gizmo: an SGP call with the API key typed above the chart.
+        page.fill("input[aria-label='API key']", "sk-usage-key")
+        page.click("text=Show usage")
+        chart = page.locator("svg.chart")
+        expect(chart).to_have_attribute("aria-label", "42 tokens in all")
+        expect(chart.locator("rect.bar")).to_have_count(2)
+        assert answered[-1][:2] == ("GET", "/v4/gizmos/giz_1/usage-statistics")
+        assert answered[-1][2]["x-api-key"] == "sk-usage-key"
+        assert answered[-1][2]["chunks"] == "12"
+        context.close()
+    finally:
+        fake.close()
+
+
+def _models_fake() -> tuple[SGPFake, list[tuple[str, str, Any]]]:
+    """A fake whose dashboard server also serves (and documents) a clock, forced statuses,
+    scripted answers and usage per record, in the shapes the admin API and the SGP usage routes
+    give them, over small stand-ins."""
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from sgp_fake.app import create_app
+    from sgp_fake.extras.admin import admin_openapi, admin_routes
+
+    fake = SGPFake(resources=LINKED)
+    state = fake.state
+    answered: list[tuple[str, str, Any]] = []
+    clock = {"offset": 0.0}
+
+    async def get_clock(request: Request) -> JSONResponse:
+        return JSONResponse({"now": 1_700_000_000 + clock["offset"], "offset": clock["offset"]})
+
+    async def advance(request: Request) -> JSONResponse:
+        body = await request.json()
+        answered.append(("POST", "/_fake/clock", body))
+        clock["offset"] += body["advance"]
+        return await get_clock(request)
+
+    async def force(request: Request) -> JSONResponse:
+        body = await request.json()
+        answered.append(("POST", "/_fake/status", body))
+        table = state.tables[body["kind"]]
+        record = table.get(body["id"])
+        table.put({**json.loads(record.body), "status": body["status"]})
+        return JSONResponse(body)
+
+    async def scripts(request: Request) -> JSONResponse:
+        return JSONResponse({"responses": [{"id": "script_1", "text": "hello"}]})
+
+    async def usage(request: Request) -> JSONResponse:
+        seen = {**request.query_params, "x-api-key": request.headers.get("x-api-key")}
+        answered.append(("GET", request.url.path, seen))
+        points = [
+            {"date": "2024-01-01T00:00:00Z", "prompt_tokens": 10, "response_tokens": 20,
+             "summary_tokens": 30},
+            {"date": "2024-01-01T00:05:00Z", "prompt_tokens": 4, "response_tokens": 8,
+             "summary_tokens": 12},
+        ]  # fmt: skip
+        return JSONResponse(
+            {"data": points, "start_date": points[0]["date"], "end_date": points[1]["date"]}
+        )
+
+    base = admin_openapi(tuple(state.resources.values()))
+
+    def openapi() -> bytes:
+        document = json.loads(base())
+        document["paths"]["/_fake/clock"] = {"get": {}, "post": {}}
+        document["paths"]["/_fake/responses"] = {"get": {}}
+        document["paths"]["/v4/gizmos/{gizmo_id}/usage-statistics"] = {"get": {}}
+        document["components"]["schemas"]["StatusSpec"] = {
+            "type": "object",
+            "properties": {
+                "kind": {"enum": ["gizmos"]},
+                "id": {"type": "string"},
+                "status": {"enum": ["PENDING", "READY", "FAILED"]},
+            },
+        }
+        ref = {"$ref": "#/components/schemas/StatusSpec"}
+        document["paths"]["/_fake/status"] = {
+            "post": {"requestBody": {"content": {"application/json": {"schema": ref}}}}
+        }
+        return json.dumps(document).encode()
+
+    app = create_app(
+        state,
+        extra_routes=lambda: [
+            Route("/_fake/clock", get_clock, methods=["GET"]),
+            Route("/_fake/clock", advance, methods=["POST"]),
+            Route("/_fake/status", force, methods=["POST"]),
+            Route("/_fake/responses", scripts, methods=["GET"]),
+            Route("/v4/gizmos/{gizmo_id}/usage-statistics", usage, methods=["GET"]),
+            *admin_routes(state, openapi),
+        ],
+        openapi=openapi,
+    )
+    fake._build_app = lambda admin=None: app  # type: ignore[method-assign]
+    with fake.client() as client:
+        client.post("/v4/model-templates", json=minimal_body())
+    template_id = fake.store.all()[0].id
+    state.tables["gadgets"].put(linked("gad_1", "acct_1", model_template_id=template_id))
+    state.tables["gizmos"].put(linked("giz_1", "acct_1", gadget_id="gad_1", status="PENDING"))
+    return fake, answered
