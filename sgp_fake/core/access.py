@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..errors import FakeHTTPError
-from .routing import ADMIN_PREFIX
+from .routing import ADMIN_PREFIX, DASHBOARD_PREFIX
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
@@ -64,8 +64,6 @@ LOOPBACK_HOSTS = frozenset(_LOOPBACK_ORDER)
 ADMIN_TOKEN_ENV = "SGP_FAKE_ADMIN_TOKEN"
 """The environment variable ``sgp-fake serve`` reads the admin token from."""
 
-DASHBOARD_PREFIX = "/_fake/ui"
-"""Where the admin dashboard's static files live: GET and HEAD there need no token."""
 
 _READS = frozenset({"GET", "HEAD"})
 

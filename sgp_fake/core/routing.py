@@ -12,10 +12,13 @@ from typing import Iterable
 
 from .operations import Operation
 
-__all__ = ["ADMIN_PREFIX", "Match", "Router"]
+__all__ = ["ADMIN_PREFIX", "DASHBOARD_PREFIX", "Match", "Router"]
 
 ADMIN_PREFIX = "/_fake"
 """Reserved path prefix of the admin API; never an operation's."""
+DASHBOARD_PREFIX = "/_fake/ui"
+"""Where the dashboard's page and files live (see ``sgp_fake.extras.dashboard``): reading them
+needs no admin token, every admin call the page makes does."""
 
 Match = tuple[Operation, dict[str, str]]
 """A matched operation and its path parameters."""

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from ...core.access import DASHBOARD_PREFIX
+from ...core.routing import DASHBOARD_PREFIX
 from ...errors import NotFound
 
 __all__ = ["ASSETS", "CONTENT_SECURITY_POLICY", "asset", "dashboard_routes"]
