@@ -226,3 +226,148 @@ def test_a_built_in_model_and_its_deployment_are_one_durable_write(tmp_path: Pat
             assert commits == ["COMMIT"]  # the model with its deployment
     finally:
         fake.close()
+
+
+# -- answers that stay whole while other requests change the graph --------------------------------
+
+
+@pytest.fixture
+def switching() -> Iterator[None]:
+    """Threads switch as often as they can: races, if there are any, show."""
+    import sys
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(previous)
+
+
+@pytest.mark.usefixtures("switching")
+def test_only_one_of_concurrent_deletes_of_a_model_succeeds() -> None:
+    fake = SGPFake()
+    with fake.client() as client:
+        template_id = _template(client)
+        for round_ in range(30):
+            model_id = _model(client, template_id, f"m{round_}")
+            url = f"/v4/models/{model_id}"
+            with ThreadPoolExecutor(4) as pool:
+                answers = list(pool.map(client.delete, [url] * 4))
+            statuses = [answer.status_code for answer in answers]
+            assert sorted(statuses) == [200, 404, 404, 404], statuses
+
+
+@pytest.mark.usefixtures("switching")
+def test_a_model_viewed_with_its_deployments_counts_what_it_lists() -> None:
+    fake = SGPFake()
+    with fake.client() as client:
+        model_id = _model(client, _template(client), "m")
+        stop = threading.Event()
+
+        def churn() -> None:
+            while not stop.is_set():
+                created = client.post(f"/v4/models/{model_id}/deployments", json={"name": "d"})
+                client.delete(f"/v4/models/{model_id}/deployments/{created.json()['id']}")
+
+        threads = [threading.Thread(target=churn) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        try:
+            for _ in range(300):
+                model = client.get(f"/v4/models/{model_id}", params={"view": "Deployments"})
+                body = model.json()
+                assert body["deployment_count"] == len(body["deployments"])
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join(TIMEOUT)
+
+
+@pytest.mark.usefixtures("switching")
+def test_the_state_document_is_one_snapshot_that_loads_back() -> None:
+    fake = SGPFake(admin=True)
+    stop = threading.Event()
+
+    def churn() -> None:
+        with fake.client() as own:
+            n = 0
+            while not stop.is_set():
+                template_id = _template(own)
+                model_id = _model(own, template_id, f"m{threading.get_ident()}-{n}")
+                own.post(f"/v4/models/{model_id}/deployments", json={"name": "d"})
+                own.delete(f"/v4/models/{model_id}")
+                own.delete(f"/v4/model-templates/{template_id}")
+                n += 1
+
+    threads = [threading.Thread(target=churn) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        with fake.client() as client:
+            for _ in range(1500):
+                state = client.get("/_fake/state").json()
+                check_whole(state)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(TIMEOUT)
+    with fake.client() as client:  # the last snapshot, taken mid-churn, loads back whole
+        assert client.put("/_fake/state", json=state).status_code == 200
+
+
+def test_a_page_of_any_size_is_answered() -> None:
+    fake = SGPFake()
+    with fake.client() as client:
+        model_id = _model(client, _template(client), "m")
+        client.post(f"/v4/models/{model_id}/deployments", json={"name": "d"})
+        for path in ("/v4/models", f"/v4/models/{model_id}/deployments", "/v4/model-deployments"):
+            answer = client.get(path, params={"limit": 2**63})
+            assert answer.status_code == 200, (path, answer.text)
+            assert len(answer.json()["items"]) == 1
+
+
+def test_large_records_are_not_kept_alive_by_caches() -> None:
+    import gc
+    import tracemalloc
+
+    big = "x" * 500_000
+    tracemalloc.start()
+    try:
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        fake = SGPFake()
+        with fake.client() as client:
+            template_id = _template(client)
+            body = {"name": "m", "model_type": "COMPLETION", "account_id": "acct_1",
+                    "model_template_id": template_id, "model_card": big}  # fmt: skip
+            model_id = client.post("/v4/models", json=body).json()["id"]
+            assert client.get(f"/v4/models/{model_id}").json()["model_card"] == big
+            client.post(f"/v4/models/{model_id}/deployments", json={"name": "d"})
+        del fake, client
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    # The fake is gone, and with it every copy of the half-megabyte card: no cache keeps one.
+    assert after - before < 250_000
+
+
+def test_a_reconfigured_deployment_waits_its_whole_delay_again() -> None:
+    from sgp_fake import FakeSettings
+
+    fake = SGPFake(FakeSettings(deployment_ready_after=600))
+    with fake.client() as client:
+        model_id = _model(client, _template(client), "m")
+        deployments = f"/v4/models/{model_id}/deployments"
+        created = client.post(deployments, json={"name": "d", "wait_for_ready": False}).json()
+        url = f"{deployments}/{created['id']}"
+        assert created["status"] == "PENDING"
+        fake.clock.advance(500)
+        client.patch(url, json={"name": "renamed", "wait_for_ready": False})
+        assert client.get(url).json()["status"] == "PENDING"  # a rename keeps the due time
+        reconfigured = {"vendor_configuration": {"vendor": "LAUNCH", "min_workers": 2},
+                        "wait_for_ready": False}  # fmt: skip
+        assert client.patch(url, json=reconfigured).json()["status"] == "PENDING"
+        fake.clock.advance(150)  # past the first due time, not 600 s after the change
+        assert client.get(url).json()["status"] == "PENDING"
+        fake.clock.advance(450)
+        assert client.get(url).json()["status"] == "READY"

@@ -373,3 +373,24 @@ def test_the_clock_and_statuses_over_a_live_server(tmp_path: Path) -> None:
         unknown = http.post("/_fake/status", json={"kind": "models", "id": "x", "status": "READY"})
         assert unknown.status_code == 422
 
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v4/models", b'{"name": "m", "model_type": "COMPLETION", "account_id": "acct_1", '
+         b'"model_creation_parameters": {"w": 1e309}}'),
+        ("/v4/models", b'{"name": "m", "model_type": "COMPLETION", "account_id": "acct_1", '
+         b'"model_creation_parameters": {"w": [1, -1e999]}}'),
+    ],
+)  # fmt: skip
+def test_a_number_json_cannot_carry_back_is_refused_not_stored_as_null(
+    fake: SGPFake, path: str, body: bytes
+) -> None:
+    with fake.client() as client:
+        answer = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert answer.status_code == 422
+    [error] = answer.json()["detail"]
+    assert error["type"] == "finite_number"
+    assert error["loc"][:3] == ["body", "model_creation_parameters", "w"]
+    assert len(fake.tables["models"]) == 0

@@ -42,6 +42,7 @@ __all__ = [
     "is_json_content_type",
     "list_fields",
     "render_errors",
+    "require_finite",
     "validate_body",
     "validate_query",
 ]
@@ -211,3 +212,26 @@ def validate_query(
         raise RequestValidationError(
             [{**e, "loc": ["query", *e["loc"]]} for e in exc.errors(include_url=False)]
         ) from None
+
+
+def require_finite(value: Any, loc: tuple[str | int, ...] = ("body",)) -> None:
+    """Refuse a number JSON text cannot carry back (``1e999`` is read as infinity) anywhere in
+    ``value``, with pydantic's ``finite_number`` error at its place, instead of storing it as
+    the ``null`` a JSON answer would turn it into."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise RequestValidationError(
+            [
+                {
+                    "type": "finite_number",
+                    "loc": list(loc),
+                    "msg": "Input should be a finite number",
+                    "input": value,
+                }
+            ]
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            require_finite(item, (*loc, key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            require_finite(item, (*loc, index))

@@ -293,6 +293,13 @@ class Call:
                 raise NotFound(f"{self.backend.resources[kind].noun} {record.id} not found")
             return changed  # type: ignore[no-any-return]
 
+    def restart_lifecycle(self, record_id: str, kind: str | None = None) -> None:
+        """Start a record's managed status afresh (see ``Lifecycle``): the write that follows,
+        with the initial status, counts the whole delay again. Nothing for a kind without one."""
+        transitions = getattr(self.backend, "transitions", None)
+        if transitions is not None and (kind or self.op.kind) in transitions.lifecycles:
+            transitions.restart(kind or self.op.kind, record_id)
+
     def delete(self, record: Record, kind: str | None = None) -> None:
         """Delete a record found by :meth:`find`, with what its resources' references say: the
         records that refer to it with ``on_delete="cascade"`` go too, in one transaction; one
@@ -302,6 +309,9 @@ class Call:
             return
         kind = kind or self.op.kind
         with self.transaction():
+            if self.backend.tables[kind].get(record.id) is None:
+                # Deleted by another request since it was found: this one is the second delete.
+                raise NotFound(f"{self.backend.resources[kind].noun} {record.id} not found")
             doomed: dict[tuple[str, str], None] = {}
             self._doom(kind, record.id, doomed)
             # The referring records first, then what they referred to.

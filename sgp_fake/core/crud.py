@@ -141,7 +141,7 @@ def plain_create_handler(call: Call) -> Answer:
     account_id: str = request.account_id
     call.require_account(account_id)
     fields = request.model_dump(exclude_none=True, exclude={"account_id"})
-    return ok(call.table().create_record(fields, account_id, identity).body)
+    return ok(call.render(call.table().create_record(fields, account_id, identity)))
 
 
 def list_handler(call: Call) -> Answer:

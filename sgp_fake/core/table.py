@@ -601,6 +601,7 @@ class Table(Generic[R]):
             total = sum(len(index) for index in indexes)
             if offset >= total or limit <= 0 or page < 1:
                 return [], total
+            limit = min(limit, total)  # any integer is a page size; islice takes machine ones
             if len(indexes) == 1:
                 return self._fresh(self._slice(indexes[0], offset, limit)), total
             return self._fresh(self._merged_slice(indexes, offset, limit)), total

@@ -676,17 +676,13 @@ class _Admin:
         return json_response(ResetResult(deleted=deleted).model_dump())
 
     def _state(self) -> Response:
-        body = b"".join(
-            (
-                b"{",
-                b",".join(
-                    b'"%s":[%s]' % (kind.encode(), b",".join(r.body for r in table.all()))
-                    for kind, table in self.backend.tables.items()
-                ),
-                b"}",
-            )
-        )
-        return Response(body, media_type="application/json")
+        # One snapshot of every table: a document PUT /_fake/state takes back whole.
+        with self.backend.transaction():
+            parts = [
+                b'"%s":[%s]' % (kind.encode(), b",".join(r.body for r in table.all()))
+                for kind, table in self.backend.tables.items()
+            ]
+        return Response(b"{" + b",".join(parts) + b"}", media_type="application/json")
 
     async def get_state(self, request: Request) -> Response:
         return self._state()

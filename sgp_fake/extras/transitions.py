@@ -78,6 +78,9 @@ class Transitions:
 
     def attach(self, kind: str, lifecycle: Lifecycle, table: Table[Any]) -> None:
         """Manage the status of ``table``'s records, as ``lifecycle`` says."""
+        if not isinstance(getattr(self._settings.get(), lifecycle.delay, None), (int, float)):
+            # Found now, when the fake is built, not as a 500 on the first PENDING write.
+            raise ValueError(f"{kind}'s lifecycle delay names no number of FakeSettings")
         self.lifecycles[kind] = lifecycle
         self._tables[kind] = table
         # The table holds these hooks, and these transitions hold the table: the hooks hold
@@ -144,6 +147,13 @@ class Transitions:
     def due(self, kind: str, record_id: str) -> float | None:
         """When the record turns to its final status (the clock's seconds), if it is to."""
         return self._due.get((kind, record_id))
+
+    def restart(self, kind: str, record_id: str) -> None:
+        """Start the record's lifecycle afresh: its next write with the initial status gets a
+        new due time (a reconfigured deployment goes back through ``PENDING``, its whole delay),
+        and a forced status no longer holds. Call it under the lock, before that write."""
+        self._due.pop((kind, record_id), None)
+        self._forced.pop((kind, record_id), None)
 
     def force(self, kind: str, record_id: str, status: str) -> Record:
         """Write ``status`` on the record, to stay until forced again or changed by the API.

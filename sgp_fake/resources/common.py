@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import functools
+from typing import Callable, TypeVar
 
 from pydantic import BaseModel
 
@@ -15,6 +17,7 @@ __all__ = [
     "IdentifierTypeEnum",
     "ModelType",
     "ValidationError",
+    "cache_small",
 ]
 
 
@@ -54,3 +57,29 @@ class GenericDeleteResponse(BaseModel):
 
     count: int
     success: bool
+
+
+T = TypeVar("T")
+
+_SMALL = 8192
+"""The longest stored JSON a resource's caches keep a result for, in bytes."""
+
+
+def cache_small(maxsize: int) -> Callable[[Callable[[bytes], T]], Callable[[bytes], T]]:
+    """Cache a function of a stored record's JSON, for records of at most 8 KiB.
+
+    The caches live as long as the process, across fakes: a key is held, so a record's JSON
+    (a model card can be a megabyte) must not be kept alive by one; larger ones are simply
+    computed each time.
+    """
+
+    def decorate(function: Callable[[bytes], T]) -> Callable[[bytes], T]:
+        cached = functools.lru_cache(maxsize=maxsize)(function)
+
+        @functools.wraps(function)
+        def call(body: bytes) -> T:
+            return cached(body) if len(body) <= _SMALL else function(body)
+
+        return call
+
+    return decorate

@@ -16,10 +16,11 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ...core.answers import Answer, ok
+from ...core.bodies import require_finite
 from ...core.call import Call
 from ...core.crud import DELETED, page_body, select
 from ...core.table import Record
-from ...errors import BadRequest, PermissionDenied
+from ...errors import BadRequest
 from ..model_templates.parameters import creation_parameters, require_parameters
 from ..models.handlers import template_of
 from .schemas import DeploymentListParams, ModelDeploymentPatch, ModelDeploymentRequest
@@ -54,10 +55,9 @@ def create(call: Call) -> Answer:
     mode) it is answered, not stored."""
     identity = call.identity()
     request = call.body(ModelDeploymentRequest)
-    if request.account_id is not None and not identity.may_use(request.account_id):
-        raise PermissionDenied(
-            f"Identity {identity.user_id} may not create in account {request.account_id}"
-        )
+    if request.account_id is not None:
+        call.require_account(request.account_id)
+    require_finite(request.model_dump(by_alias=True))
     fields = request.model_dump(
         mode="json", by_alias=True, exclude_none=True, exclude={"account_id", "wait_for_ready"}
     )
@@ -89,6 +89,7 @@ def update(call: Call) -> Answer:
     ``vendor_configuration`` makes it ``PENDING`` again unless ``wait_for_ready``."""
     call.identity()
     request = call.body(ModelDeploymentPatch)
+    require_finite(request.model_dump(by_alias=True))
     fields = request.model_dump(
         mode="json", by_alias=True, exclude_unset=True, exclude={"wait_for_ready"}
     )
@@ -105,6 +106,7 @@ def update(call: Call) -> Answer:
                 mode="json", by_alias=True, exclude_none=True
             )
             if written.get("vendor_configuration") != record.as_dict().get("vendor_configuration"):
+                call.restart_lifecycle(record.id)  # back through PENDING: its whole delay
                 return {"status": "READY" if request.wait_for_ready else "PENDING"}
             return None
 

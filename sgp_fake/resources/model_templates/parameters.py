@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic import ValidationError as PydanticValidationError
 
 from ...errors import RequestValidationError
+from ..common import cache_small
 
 __all__ = ["Parameters", "creation_parameters", "parameter_errors", "require_parameters"]
 
@@ -31,10 +32,14 @@ _FORBID = ConfigDict(extra="forbid")
 def creation_parameters(template: bytes) -> Parameters | None:
     """The creation parameters of the template whose stored JSON is ``template``; ``None`` when
     it has no schema (anything goes)."""
+    return _creation_parameters(template)
+
+
+@cache_small(maxsize=1024)
+def _creation_parameters(template: bytes) -> Parameters | None:
     return _parameters(template, "model_creation_parameters_schema")
 
 
-@functools.lru_cache(maxsize=1024)
 def _parameters(template: bytes, field: str) -> Parameters | None:
     schema = json.loads(template).get(field)
     if schema is None:

@@ -15,15 +15,16 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any, Mapping, Sequence
 
 from ...core.answers import Answer, ok
+from ...core.bodies import require_finite
 from ...core.call import Call
 from ...core.crud import select
 from ...core.table import Record, Table
 from ...errors import BadRequest, NotFound
+from ..common import cache_small
 from ..model_templates.parameters import creation_parameters, require_parameters
 from .inference import model_schemas
 from .schemas import (
@@ -53,7 +54,7 @@ GROUPS = "model_groups"
 _CHAT = "CHAT_COMPLETION"
 
 
-@functools.lru_cache(maxsize=4096)
+@cache_small(maxsize=1024)
 def _keys(body: bytes) -> tuple[str, str | None]:
     """A stored model's ``model_type`` and ``model_template_id``."""
     data = json.loads(body)
@@ -75,9 +76,12 @@ def render_model(
         template = None if found is None else found.body
     request_schema, response_schema = model_schemas(model_type, template)
     deployments = tables[DEPLOYMENTS]
+    with deployments.lock:  # the count and the list of one answer agree
+        count = deployments.count_children(record.id)
+        children = deployments.children(record.id) if "Deployments" in views else []
     parts = [
         record.body[:-1],
-        b',"deployment_count":%d' % deployments.count_children(record.id),
+        b',"deployment_count":%d' % count,
         b',"request_schema":',
         request_schema,
         b',"response_schema":',
@@ -85,7 +89,6 @@ def render_model(
         b',"supports_multi_turn":true' if model_type == _CHAT else b',"supports_multi_turn":false',
     ]
     if "Deployments" in views:
-        children = deployments.children(record.id)
         parts += [b',"deployments":[', b",".join(r.body for r in children), b"]"]
     if "ModelGroup" in views and group is not None:
         parts += [b',"model_group":', group]
@@ -170,6 +173,7 @@ def create(call: Call) -> Answer:
     request = call.body(ModelInstanceRequest)
     account_id = request.account_id
     call.require_account(account_id)
+    require_finite(request.model_dump(by_alias=True))
     fields = request.model_dump(
         mode="json", by_alias=True, exclude_none=True, exclude={"account_id"}
     )
@@ -256,6 +260,7 @@ def update(call: Call) -> Answer:
     """``PATCH /v4/models/{model_id}``: the fields sent, the whole model checked again."""
     call.identity()
     request = call.body(ModelInstancePatch)
+    require_finite(request.model_dump(by_alias=True))
     fields = request.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
     def check(record: Record, merged: dict[str, Any]) -> None:

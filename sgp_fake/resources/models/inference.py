@@ -15,6 +15,8 @@ from typing import Any, Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from ..common import cache_small
+
 __all__ = [
     "ChatCompletionRequest",
     "CompletionRequest",
@@ -272,10 +274,12 @@ def _schemas(model_type: str, parameters: RequestParameters) -> tuple[bytes, byt
     )
 
 
-@functools.lru_cache(maxsize=1024)
 def _request_parameters(template: bytes | None) -> RequestParameters:
-    if template is None:
-        return ()
+    return () if template is None else _template_request_parameters(template)
+
+
+@cache_small(maxsize=1024)
+def _template_request_parameters(template: bytes) -> RequestParameters:
     schema = json.loads(template).get("model_request_parameters_schema") or {}
     parameters: dict[str, tuple[str, str, Optional[str], bool]] = {}
     for parameter in schema.get("parameters", ()):
