@@ -49,12 +49,12 @@ READY_PREFIX = "sgp-fake listening on "
 """The ready line is this prefix and the base URL, alone on a line of standard output."""
 ADMIN_TOKEN_PREFIX = "sgp-fake admin token: "
 """A generated admin token is printed as this prefix and the token, on the line after the
-ready line (a token given with ``--admin-token`` or the environment is never printed)."""
+ready line (a token given with ``--admin-token`` or the environment gets no line of its own)."""
 
 DASHBOARD_LINE_PREFIX = "sgp-fake dashboard: "
 """With the admin API on, the dashboard's URL is printed as this prefix and the URL, on a line
-after the ready line (and the generated token's line); the URL carries ``#token=`` when the token
-was generated, and no token given with ``--admin-token`` or the environment."""
+after the ready line (and the generated token's line); the URL carries ``#token=`` whenever the
+admin API needs a token, generated or given, so that the page opens ready to use."""
 
 request_logger = logging.getLogger("sgp_fake.requests")
 """Logs one line per request at INFO level."""
@@ -70,10 +70,12 @@ class _Server(uvicorn.Server):
         config: uvicorn.Config,
         generated_token: str | None = None,
         dashboard: bool = False,
+        admin_token: str | None = None,
     ) -> None:
         super().__init__(config)
         self.generated_token = generated_token
         self.dashboard = dashboard
+        self.admin_token = admin_token
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -97,10 +99,11 @@ class _Server(uvicorn.Server):
             if self.generated_token is not None:
                 lines += f"{ADMIN_TOKEN_PREFIX}{self.generated_token}\n"
             if self.dashboard:
-                # After the lines scripts read; a token given by flag or variable stays unprinted.
+                # After the lines scripts read. The token travels in the fragment, which a
+                # browser never sends: the page reads it and sends it with each admin call.
                 page = f"http://{shown}:{port}{DASHBOARD_PREFIX}"
-                if self.generated_token is not None:
-                    page += f"#token={self.generated_token}"
+                if self.admin_token is not None:
+                    page += f"#token={self.admin_token}"
                 lines += f"{DASHBOARD_LINE_PREFIX}{page}\n"
             # One write: a reader that sees the ready line sees the other lines with it.
             sys.stdout.write(lines)
@@ -398,7 +401,9 @@ def serve(args: argparse.Namespace) -> int:
             # the middleware that applies them is another frame per request.
             proxy_headers=False,
         )
-        server = _Server(config, access.admin_token if token is None else None, args.admin)
+        server = _Server(
+            config, access.admin_token if token is None else None, args.admin, access.admin_token
+        )
         server.run(sockets=listeners)
     finally:
         if request_log is not None:

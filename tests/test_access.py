@@ -251,7 +251,7 @@ def test_beyond_loopback_the_admin_api_needs_the_token(exposed: ServerProcess) -
         assert http.get("/openapi.json").status_code == 200
 
 
-def test_a_given_token_is_required_and_never_printed(tmp_path: Path) -> None:
+def test_a_given_token_is_required_and_opens_the_dashboard(tmp_path: Path) -> None:
     flag = ServerProcess(
         "--host", "0.0.0.0", "--admin-token", "from-the-flag",
         env={**os.environ, ADMIN_TOKEN_ENV: "from-the-env"},  # the flag wins
@@ -263,10 +263,10 @@ def test_a_given_token_is_required_and_never_printed(tmp_path: Path) -> None:
         assert env.admin_token == "from-the-env"
         cases = [(flag, "from-the-flag", "from-the-env"), (env, "from-the-env", "x")]
         for server, token, other in cases:
-            # The dashboard's URL carries no token: the page asks for it.
-            page = f"{server.url}/_fake/ui"
+            # No token line (the token was given), but the dashboard opens with it.
+            page = f"{server.url}/_fake/ui#token={token}"
             assert list(server.output) == [READY_PREFIX + server.url, DASHBOARD_LINE_PREFIX + page]
-            assert token not in "".join(server.output)
+            assert other not in "".join(server.output)
             with httpx.Client(base_url=over_loopback(server), timeout=TIMEOUT) as http:
                 assert http.get("/_fake/state").status_code == 401
                 assert http.get("/_fake/state", headers=bearer(other)).status_code == 401
