@@ -29,7 +29,15 @@ from typing import (
     Protocol,
 )
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticSerializationError
 from starlette.requests import Request
@@ -39,6 +47,7 @@ from starlette.routing import BaseRoute, Route
 from ..clock import MAX_ADVANCE, FakeClock
 from ..core.bodies import validate_body
 from ..core.call import BODY_SCOPE_KEY
+from ..core.facts import compile_pattern
 from ..core.faults import MAX_LATENCY, FaultRule, FaultRules
 from ..core.gateway import ADMIN_PREFIX, json_response
 from ..core.journal import Journal
@@ -197,6 +206,34 @@ class FaultSpec(BaseModel):
         "closed before the end of the body) or 'error' (an SSE 'event: error' event whose "
         "data is body, then the end of the stream).",
     )
+    deployment: Optional[str] = Field(
+        None,
+        description="Only requests about this model deployment, by id or name (the inference "
+        "routes, execute and usage statistics).",
+    )
+    model: Optional[str] = Field(
+        None,
+        description="Only requests about a deployment of this model, by id or name (or, for "
+        "usage statistics by model name, that name).",
+    )
+    prompt: Optional[str] = Field(
+        None,
+        description="Only requests whose prompt holds this text: a completion's prompt, a "
+        "chat's new message (its prompt), an execution's prompts, the texts to embed, a "
+        "reranking's query.",
+    )
+    prompt_regex: Optional[str] = Field(
+        None,
+        description="Only requests one of whose prompts this Python regular expression is "
+        "found in (re.search).",
+    )
+
+    @field_validator("prompt_regex")
+    @classmethod
+    def _compiles(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None:
+            compile_pattern(value)
+        return value
 
     @model_validator(mode="after")
     def _does_something(self) -> FaultSpec:
@@ -485,7 +522,11 @@ class RequestView(BaseModel):
     )
     fault: Optional[str] = Field(description="Id of the fault rule that fired, if any.")
     rule: Optional[str] = Field(
-        description="What answered instead of the operation: a fault rule's id, or 'rate-limit'."
+        description="What answered instead of the operation's own answer: a fault rule's id, "
+        "or 'rate-limit'; else the scripted response that gave the content."
+    )
+    response: Optional[str] = Field(
+        description="Id of the scripted response that gave the answer's content, if any."
     )
     timed_out: bool = Field(
         description="The client's read timeout passed before the answer (in-process clients "
