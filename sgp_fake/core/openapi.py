@@ -98,6 +98,23 @@ def _path_parameter(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
+def _event_stream(model: type[BaseModel]) -> dict[str, Any]:
+    """A Server-Sent Events body of ``model`` chunks, as a streamed answer sends it."""
+    return {
+        "type": "string",
+        "description": f"Server-Sent Events, with stream: true: one event per chunk, its data "
+        f"a {model.__name__} (JSON), each event ended by a blank line; no [DONE] sentinel. An "
+        "'event: error' event (a fault rule's cut) ends a stream early.",
+    }
+
+
+def _answer_content(op: Operation, model: type[BaseModel]) -> dict[str, Any]:
+    content = _json_content(model)
+    if op.streams:
+        content["text/event-stream"] = {"schema": _event_stream(model)}
+    return content
+
+
 def _operation(op: Operation) -> dict[str, Any]:
     doc: dict[str, Any] = {"tags": [op.tag], "summary": op.summary}
     if op.description:
@@ -112,7 +129,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         doc["requestBody"] = {"required": True, "content": _json_content(op.body)}
     ok: dict[str, Any] = {"description": "Successful Response"}
     if op.response is not None:
-        ok["content"] = _json_content(op.response)
+        ok["content"] = _answer_content(op, op.response)
     elif op.meta:
         ok = {
             "description": op.description or "Successful Response",

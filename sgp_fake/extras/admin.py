@@ -22,6 +22,7 @@ from typing import (
     Awaitable,
     Callable,
     Dict,
+    Iterable,
     List,
     Literal,
     Mapping,
@@ -82,6 +83,9 @@ __all__ = [
     "RequestView",
     "ResetResult",
     "admin_openapi",
+    "admin_record_models",
+    "admin_record_paths",
+    "admin_record_routes",
     "admin_routes",
     "dangling_references",
     "state_document",
@@ -798,8 +802,11 @@ def admin_routes(backend: AdminBackend) -> list[BaseRoute]:
     if admin.status_spec is not None:
         table.append(("/status", admin.force_status, "POST", _NoParams))
     return [
-        Route(p + path, _checking_query(endpoint, params), methods=[method])
-        for path, endpoint, method, params in table
+        *(
+            Route(p + path, _checking_query(endpoint, params), methods=[method])
+            for path, endpoint, method, params in table
+        ),
+        *admin_record_routes(backend),
     ]
 
 
@@ -1061,7 +1068,9 @@ def _admin_document(resources: tuple[Resource, ...], description: str) -> bytes:
     StatusSpec = status_spec(resources)
     document = build_openapi(
         [*operations(resources), meta_operation(lambda: b"")],
-        extra_paths=_with_access(admin_paths(StateDocument, StatusSpec)),
+        extra_paths=_with_access(
+            {**admin_paths(StateDocument, StatusSpec), **admin_record_paths(resources)}
+        ),
         description=description,
         extra_models=(
             StateDocument,
@@ -1076,6 +1085,7 @@ def _admin_document(resources: tuple[Resource, ...], description: str) -> bytes:
             ClockAdvance,
             ClockState,
             *(() if StatusSpec is None else (StatusSpec, StatusView)),
+            *admin_record_models(resources),
         ),
     )
     document["components"]["securitySchemes"][_TOKEN_SCHEME] = {
@@ -1134,3 +1144,138 @@ def _refuse_unknown_fields(schemas: dict[str, Any], root: str, own: set[str]) ->
                 refer(value)
 
     strict(root)
+
+
+# -- records set through the admin API (scripted responses) ------------------------------------
+#
+# A resource that declares ``admin`` (see sgp_fake.core.operations.AdminRecords) is served at
+# /_fake/<path>: POST adds one, GET lists them, DELETE removes them all, DELETE .../{id} one.
+
+
+@functools.lru_cache(maxsize=16)
+def _record_list(resource: Resource) -> type[BaseModel]:
+    """The body of ``GET /_fake/<path>``: ``{"<path>": [...]}``."""
+    assert resource.admin is not None
+    name = "".join(word.capitalize() for word in resource.noun.split()) + "List"
+    fields: dict[str, Any] = {resource.admin.path: (List[resource.stored], ...)}  # type: ignore[name-defined]
+    model: type[BaseModel] = create_model(
+        name,
+        __doc__=f"Body of GET /_fake/{resource.admin.path}: every {resource.noun.lower()}, "
+        "in matching order.",
+        **fields,
+    )
+    return model
+
+
+def _admin_resources(resources: Iterable[Resource]) -> list[Resource]:
+    return [resource for resource in resources if resource.admin is not None]
+
+
+def admin_record_routes(backend: AdminBackend) -> list[BaseRoute]:
+    """The routes of the kinds set through the admin API, bound to ``backend``."""
+    routes: list[BaseRoute] = []
+    for resource in _admin_resources(backend.resources.values()):
+        records = _AdminRecords(backend, resource)
+        base = f"{ADMIN_PREFIX}/{records.path}"
+        for path, endpoint, method in (
+            (base, records.add, "POST"),
+            (base, records.list, "GET"),
+            (base, records.clear, "DELETE"),
+            (base + "/{record_id}", records.remove, "DELETE"),
+        ):
+            routes.append(Route(path, _checking_query(endpoint, _NoParams), methods=[method]))
+    return routes
+
+
+class _AdminRecords:
+    def __init__(self, backend: AdminBackend, resource: Resource) -> None:
+        assert resource.admin is not None
+        self.backend = backend
+        self.resource = resource
+        self.spec = resource.admin
+        self.path = resource.admin.path
+
+    def _table(self) -> Table[Any]:
+        return self.backend.tables[self.resource.kind]
+
+    def _listed(self) -> Response:
+        bodies = b",".join(record.body for record in self._table().all())
+        return Response(
+            b'{"%s":[%s]}' % (self.path.encode(), bodies), media_type="application/json"
+        )
+
+    async def add(self, request: Request) -> Response:
+        spec = _body(self.spec.spec, request)
+        try:
+            record = self.spec.add(self._table(), spec)
+        except PydanticSerializationError as exc:
+            raise BodyParseError() from exc  # a lone surrogate: JSON carries it, UTF-8 cannot
+        return Response(record.body, status_code=201, media_type="application/json")
+
+    async def list(self, request: Request) -> Response:
+        return self._listed()
+
+    async def clear(self, request: Request) -> Response:
+        self._table().clear()
+        return self._listed()
+
+    async def remove(self, request: Request) -> Response:
+        record_id = request.path_params["record_id"]
+        if self._table().delete(record_id) is None:
+            raise NotFound(f"{self.resource.noun} {record_id} not found")
+        return self._listed()
+
+
+def admin_record_paths(resources: Iterable[Resource]) -> dict[str, Any]:
+    """The OpenAPI path items of the kinds set through the admin API."""
+    paths: dict[str, Any] = {}
+    for resource in _admin_resources(resources):
+        admin = resource.admin
+        assert admin is not None
+        base = f"{ADMIN_PREFIX}/{admin.path}"
+        noun = admin.summary or resource.noun.lower()
+        listing = _record_list(resource)
+        operation = admin.path.replace("-", "_")
+        paths[base] = {
+            "post": _operation(
+                f"fake_add_{operation}",
+                f"Add a {noun}",
+                _ok(f"The {noun}", resource.stored, "201"),
+                description=admin.description,
+                requestBody=_json_body(admin.spec),
+            ),
+            "get": _operation(
+                f"fake_list_{operation}", f"Every {noun}", _ok("In matching order", listing)
+            ),
+            "delete": _operation(
+                f"fake_clear_{operation}", f"Remove every {noun}", _ok("Removed", listing)
+            ),
+        }
+        paths[base + "/{record_id}"] = {
+            "delete": _operation(
+                f"fake_delete_{operation}",
+                f"Remove one {noun}",
+                {
+                    **_ok("The remaining ones", listing),
+                    "404": error_response(f"No {noun} with that id"),
+                },
+                parameters=[
+                    {
+                        "name": "record_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+            )
+        }
+    return paths
+
+
+def admin_record_models(resources: Iterable[Resource]) -> tuple[type[BaseModel], ...]:
+    """The component models of those paths."""
+    models: list[type[BaseModel]] = []
+    for resource in _admin_resources(resources):
+        assert resource.admin is not None
+        models += [resource.admin.spec, resource.stored, _record_list(resource)]
+    return tuple(models)

@@ -19,7 +19,13 @@ from pydantic import ValidationError as PydanticValidationError
 
 from ...errors import RequestValidationError
 
-__all__ = ["Parameters", "creation_parameters", "parameter_errors", "require_parameters"]
+__all__ = [
+    "Parameters",
+    "creation_parameters",
+    "parameter_errors",
+    "request_parameters",
+    "require_parameters",
+]
 
 Parameters = tuple[tuple[str, str, bool], ...]
 """A parameter schema: each parameter's name, type and whether it is required."""
@@ -32,6 +38,13 @@ def creation_parameters(template: bytes) -> Parameters | None:
     """The creation parameters of the template whose stored JSON is ``template``; ``None`` when
     it has no schema (anything goes)."""
     return _parameters(template, "model_creation_parameters_schema")
+
+
+def request_parameters(template: bytes) -> Parameters | None:
+    """The request parameters of the template whose stored JSON is ``template`` (the values
+    inference calls bind in ``model_request_parameters.bindings``); ``None`` when it has no
+    schema (anything goes)."""
+    return _parameters(template, "model_request_parameters_schema")
 
 
 @functools.lru_cache(maxsize=1024)
