@@ -4,10 +4,10 @@ keeps of every call it answered."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Dict, List
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_serializer
 
 from ..models.inference import (
     ChatCompletionRequest,
@@ -97,3 +97,14 @@ class UsageRecord(BaseModel):
     operation: str = Field(description="The operation that answered it (create_completion, ...).")
     prompt_tokens: int = Field(ge=0)
     response_tokens: int = Field(ge=0)
+
+    @field_serializer("created_at")
+    def _created_at_in_utc(self, value: datetime) -> str:
+        # As every record writes it: UTC with an explicit offset (a state document's records
+        # are written again as they came).
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        try:
+            return value.astimezone(UTC).isoformat()
+        except OverflowError:
+            return value.isoformat()
