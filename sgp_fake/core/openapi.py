@@ -81,11 +81,17 @@ _BODY_ERRORS = {
 
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
     params = []
     for name, field_schema in schema["properties"].items():
         prop = dict(field_schema)
         description = prop.pop("description", None)
-        param: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": prop}
+        param: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": prop,
+        }
         if description:
             param["description"] = description
         params.append(param)

@@ -230,6 +230,7 @@ class FaultSpec(BaseModel):
         None,
         description="Only requests one of whose prompts this Python regular expression is "
         "found in (re.search).",
+        json_schema_extra={"format": "regex"},
     )
 
     @field_validator("prompt_regex")

@@ -28,6 +28,30 @@ CONTENT_FIELDS = ("text", "texts", "embedding", "dimensions", "scores", "execute
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
+_CONTENT_TYPES = {
+    "text": "string",
+    "texts": "array",
+    "embedding": "array",
+    "dimensions": "integer",
+    "scores": "array",
+    "execute": "object",
+}
+
+
+def _given(*names: str) -> dict[str, Any]:
+    # A field set to null counts as absent, as it does for the validator.
+    return {
+        "required": list(names),
+        "properties": {name: {"type": _CONTENT_TYPES[name]} for name in names},
+    }
+
+
+_GIVES_CONTENT: dict[str, Any] = {
+    "anyOf": [_given(name) for name in CONTENT_FIELDS],
+    "not": _given("text", "texts"),
+}
+"""What the validator demands, in the JSON Schema: content, and not both text and texts."""
+
 
 class _Rule(BaseModel):
     """The matchers and the content of a rule (see the module docstring)."""
@@ -53,6 +77,7 @@ class _Rule(BaseModel):
         None,
         description="Only calls one of whose prompts this Python regular expression is found "
         "in (re.search), as prompt says.",
+        json_schema_extra={"format": "regex"},
     )
     text: Optional[str] = Field(
         None,
@@ -105,13 +130,7 @@ class ResponseSpec(_Rule):
     ``fake.respond()`` takes. It gives content (one of text, texts, embedding, dimensions,
     scores, execute; not both text and texts); its matchers all apply (none: every call)."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "anyOf": [{"required": [name]} for name in CONTENT_FIELDS],
-            "not": {"required": ["text", "texts"]},
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_GIVES_CONTENT)
 
     _content = model_validator(mode="after")(_gives_content)
 
@@ -119,6 +138,8 @@ class ResponseSpec(_Rule):
 class ScriptedResponse(_Rule):
     """A scripted response as the fake keeps it (``GET /_fake/responses``, the state
     document): the rule, its id, and how many answers it gave."""
+
+    model_config = ConfigDict(json_schema_extra=_GIVES_CONTENT)
 
     id: str = Field(description="Use it to remove the rule: DELETE /_fake/responses/{id}.")
     account_id: str = Field(
