@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
@@ -223,27 +224,40 @@ def _race(
     base_url: str, transport: httpx.BaseTransport | None, graph: dict[str, tuple[str, str]]
 ) -> list[int]:
     """Threads calling every route while another deletes the deployments one by one (and one
-    model, whose deployment goes with it). Every answer is checked; their statuses returned."""
+    model, whose deployment goes with it): the deletes start once every route has answered,
+    and the calls go on until some come after the last delete. Every answer is checked; their
+    statuses returned."""
     seen: list[int] = []
+    answered = threading.Barrier(len(graph) + 1)
+    deleted = threading.Event()
     with httpx.Client(base_url=base_url, transport=transport, timeout=TIMEOUT,
                       headers={"x-api-key": "k"}) as client:  # fmt: skip
 
         def call(route: str) -> None:
             model_id, deployment_id = graph[route]
-            for _ in range(15):
+            after = 0
+            for number in range(10_000):
                 answer = client.post(_url(route, model_id, deployment_id), json=BODIES[route])
                 _check_answer(route, answer)
                 seen.append(answer.status_code)
+                if number == 0:
+                    answered.wait(TIMEOUT)
+                if deleted.is_set():
+                    after += 1
+                    if after == 3:
+                        return
 
         def delete() -> None:
+            answered.wait(TIMEOUT)
             for route, (model_id, deployment_id) in graph.items():
                 if route == "embeddings":
                     assert client.delete(f"/v4/models/{model_id}").status_code == 200
                     continue
                 url = f"/v4/models/{model_id}/deployments/{deployment_id}"
                 assert client.delete(url).status_code == 200
+            deleted.set()
 
-        with ThreadPoolExecutor(6) as pool:
+        with ThreadPoolExecutor(len(graph) + 1) as pool:
             futures = [pool.submit(call, route) for route in graph]
             futures.append(pool.submit(delete))
             for future in futures:
@@ -262,7 +276,31 @@ def test_inference_racing_deployment_deletes_answers_or_404s(where: str) -> None
     finally:
         if server is not None:
             server.stop()
-    assert set(seen) <= {200, 404}
-    assert 404 in seen  # the deletes did land in between
+    assert set(seen) == {200, 404}  # answered before the deletes, 404 after
     assert len(fake.tables["deployments"]) == 0
     assert len(fake.tables["usage"]) == 0  # gone with their deployments, none written after
+
+
+@pytest.mark.parametrize("route", ["completions", "chat-completions", "execute"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_prompt_utf8_cannot_carry_is_a_400_and_counts_nothing(route: str, stream: bool) -> None:
+    # JSON can carry a lone surrogate ("\ud800"), UTF-8 cannot: the answer would echo it.
+    fake, graph = _graph(False, False)
+    model_id, deployment_id = graph[route]
+    body = copy.deepcopy(BODIES[route])
+    if route == "execute":
+        body["prompts"] = ["\ud800"]
+    else:
+        body["prompt"] = "a \ud800"
+    body["stream"] = stream
+    with fake.client() as client:
+        answer = client.post(
+            _url(route, model_id, deployment_id),
+            content=json.dumps(body).encode(),  # ensure_ascii: "\ud800" escaped
+            headers={"content-type": "application/json"},
+        )
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"detail": "There was an error parsing the body"},
+    )
+    assert len(fake.tables["usage"]) == 0

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sgp_fake import FakeSettings, Identity, SGPFake
 from sgp_fake.factories import OMIT, seed_deployment
 from sgp_fake.inference import completion_text
+from sgp_fake.resources.inference.schemas import UsageRecord
 from sgp_fake.serve import ServerProcess
 
 TIMEOUT = 30.0
@@ -123,6 +124,16 @@ def test_the_state_document_carries_rules_and_usage(
     assert refused.status_code == 422
     where = [error["loc"] for error in refused.json()["detail"]]
     assert ["body", "usage", 0, "model_deployment_id"] in where
+
+
+def test_a_usage_record_is_written_as_its_model_writes_it(admin_fake: SGPFake) -> None:
+    deployment = chat_deployment(admin_fake)["deployment"]
+    with admin_fake.client() as client:
+        say(client, deployment["id"], "naïve café")
+    (record,) = admin_fake.usage.all()
+    model = UsageRecord.model_validate_json(record.body)
+    assert record.body == model.model_dump_json(exclude_none=True).encode()
+    assert (model.prompt_tokens, model.model_deployment_id) == (2, deployment["id"])
 
 
 def test_usage_goes_with_its_deployment_and_its_account(admin_fake: SGPFake) -> None:

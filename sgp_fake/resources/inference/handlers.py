@@ -17,14 +17,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from typing import Any, Iterator, NamedTuple, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
-from ...core.answers import Answer, Reply, json_bytes, ok, sse, stream
+from ...core.answers import Answer, Reply, json_bytes, ok, stream
 from ...core.call import RESPONSE_SCOPE_KEY, Call
 from ...core.facts import Facts
 from ...core.table import Record
-from ...errors import BadRequest, NotFound, RequestValidationError
+from ...errors import BadRequest, BodyParseError, NotFound, RequestValidationError
 from ..model_templates.parameters import parameter_errors, request_parameters
 from ..models.handlers import template_of
 from ..responses import KIND as RESPONSES
@@ -35,6 +36,7 @@ from .schemas import (
     CompletionRequest,
     EmbeddingRequest,
     ExecuteRequest,
+    ParameterBindings,
     RerankingRequest,
     UsageQuery,
 )
@@ -58,6 +60,13 @@ _CHAT = "CHAT_COMPLETION"
 _BINDINGS = ("body", "model_request_parameters", "bindings")
 
 
+@functools.lru_cache(maxsize=4096)
+def _data(body: bytes) -> Mapping[str, Any]:
+    """A record's JSON decoded, once per version of it (read only)."""
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
 class Target(NamedTuple):
     """The deployment a call reaches, and its model."""
 
@@ -65,7 +74,7 @@ class Target(NamedTuple):
     model: Record
     name: str
     """The deployment's name."""
-    model_data: dict[str, Any]
+    model_data: Mapping[str, Any]
 
     @property
     def model_name(self) -> str:
@@ -93,8 +102,13 @@ def _deployment(call: Call, deployment_id: str, model: Record | None = None) -> 
     identity = call.identity()
     tables = call.backend.tables
     found = tables[DEPLOYMENTS].get(deployment_id)
-    visible = found is not None and identity.may_use(found.account_id)
-    if not visible or (model is not None and found is not None and found.parent != model.id):
+    if (
+        found is not None
+        and identity.may_use(found.account_id)
+        and (model is None or found.parent == model.id)
+    ):
+        return found  # type: ignore[no-any-return]
+    if found is None:
         named = tables[MODELS].get(deployment_id)
         if model is None and named is not None and identity.may_use(named.account_id):
             ids = [d.id for d in tables[DEPLOYMENTS].children(named.id)]
@@ -108,8 +122,8 @@ def _deployment(call: Call, deployment_id: str, model: Record | None = None) -> 
     return call.find(deployment_id, DEPLOYMENTS, parent=model.id, account=model.account_id)
 
 
-def _ready(deployment: Record) -> dict[str, Any]:
-    data = deployment.as_dict()
+def _ready(deployment: Record) -> Mapping[str, Any]:
+    data = _data(deployment.body)
     status = data.get("status")
     if status != READY:
         raise BadRequest(
@@ -132,7 +146,7 @@ def _target(
             account=deployment.account_id,
             fit=None if fit is None else {"model_type": fit},
         )
-    model_data = model.as_dict()
+    model_data = _data(model.body)
     model_type = model_data["model_type"]
     if served and model_type not in served:
         raise BadRequest(
@@ -142,8 +156,9 @@ def _target(
     return Target(deployment, model, str(data.get("name", "")), model_data)
 
 
-def _check_bindings(call: Call, target: Target) -> None:
-    """``model_request_parameters.bindings`` against the template's request schema (422)."""
+def _check_bindings(call: Call, target: Target, given: ParameterBindings | None) -> None:
+    """``model_request_parameters.bindings`` (``given``, as validated) against the template's
+    request schema (422)."""
     template_id = target.model_data.get("model_template_id")
     if template_id is None:
         return
@@ -151,12 +166,13 @@ def _check_bindings(call: Call, target: Target) -> None:
     parameters = request_parameters(template.body)
     if parameters is None:
         return
+    if not parameter_errors(parameters, None if given is None else given.bindings, _BINDINGS):
+        return
+    # The errors show the values as sent: the body's own model has made numbers floats.
     body = json.loads(call.raw_body)  # validated already: a JSON object
-    given = body.get("model_request_parameters")
-    values = given.get("bindings") if isinstance(given, dict) else None
-    errors = parameter_errors(parameters, values, _BINDINGS)
-    if errors:
-        raise RequestValidationError(errors)
+    sent = body.get("model_request_parameters")
+    values = sent.get("bindings") if isinstance(sent, dict) else None
+    raise RequestValidationError(parameter_errors(parameters, values, _BINDINGS))
 
 
 def _script(
@@ -175,6 +191,14 @@ def _script(
 # -- completions and chat ----------------------------------------------------------------------
 
 
+def _as_read(message: Any) -> dict[str, Any]:
+    """A chat message as the fake reads it: its role (filled in) and content."""
+    content = message.content
+    if not isinstance(content, str):
+        content = [part.model_dump(mode="json", exclude_none=True) for part in content]
+    return {"role": message.role, "content": content}
+
+
 def _message_tokens(message: Any) -> int:
     content = message.content
     if isinstance(content, str):
@@ -190,36 +214,55 @@ def _complete(call: Call, *, chat: bool) -> Reply:
             call, _COMPLETING, _CHAT if chat else "COMPLETION", "chat completions" if chat
             else "completions",
         )  # fmt: skip
-        _check_bindings(call, target)
+        _check_bindings(call, target, request.model_request_parameters)
         # A model without chat completes the prompt alone, as the SDK documents.
         history = request.chat_history if chat and target.model_type == _CHAT else []  # type: ignore[attr-defined]
         scripted = _script(call, target, "text", (request.prompt,))
         if scripted is not None and scripted.text is not None:
             answer = scripted.text
         else:
-            messages = [m.model_dump(mode="json", exclude_none=True) for m in history]
+            messages = [_as_read(message) for message in history]
             answer = text.completion_text(target.model_name, request.prompt, messages)
         answer, cut = text.capped(answer, request.max_tokens)
         prompt_tokens = text.count_tokens(request.prompt) + sum(map(_message_tokens, history))
         response_tokens = text.count_tokens(answer)
+        finish = b'"finish_reason":"%s","prompt_tokens":%d,"response_tokens":%d' % (
+            b"length" if cut else b"stop",
+            prompt_tokens,
+            response_tokens,
+        )
+        # Written before the call counts: one that cannot be answered counts nothing.
+        if request.stream:
+            reply: Reply = stream(_events(request.prompt, answer, finish))
+        else:
+            reply = ok(_completion(request.prompt, [answer], finish))
         usage.record(call, target.deployment, target.model.id, prompt_tokens, response_tokens)
-    finish = {
-        "finish_reason": "length" if cut else "stop",
-        "prompt_tokens": prompt_tokens,
-        "response_tokens": response_tokens,
-    }
-    if request.stream:
-        return stream(sse(_chunks(request.prompt, answer, finish)))
-    return ok(json_bytes({"completions": [[request.prompt, [answer]]], **finish}))
+    return reply
 
 
-def _chunks(prompt: str, answer: str, finish: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The events of a streamed completion: a delta each, the last with the finish reason and
-    the token counts."""
-    pieces = text.deltas(answer)
-    for delta in pieces[:-1]:
-        yield {"completions": [[prompt, [delta]]]}
-    yield {"completions": [[prompt, [pieces[-1]]]], **finish}
+def _encoded(content: Any) -> bytes:
+    """``content`` as JSON; 400 for a string UTF-8 cannot carry (a lone surrogate of the
+    request, echoed), as the body would have been refused."""
+    try:
+        return json_bytes(content)
+    except UnicodeEncodeError as exc:
+        raise BodyParseError() from exc
+
+
+def _completion(prompt: str, texts: list[str], finish: bytes) -> bytes:
+    """``{"completions": [[prompt, texts]], <finish>}``."""
+    return b'{"completions":[[%s,%s]],%s}' % (_encoded(prompt), _encoded(texts), finish)
+
+
+def _events(prompt: str, answer: str, finish: bytes) -> list[bytes]:
+    """The events of a streamed completion, written at once: a delta each, the last with the
+    finish reason and the token counts (as ``sse`` writes events: JSON strings hold no line
+    break)."""
+    head = b'data: {"completions":[[%s,[' % _encoded(prompt)
+    pieces = [_encoded(delta) for delta in text.deltas(answer)]
+    events = [b"%s%s]]]}\n\n" % (head, piece) for piece in pieces[:-1]]
+    events.append(b"%s%s]]],%s}\n\n" % (head, pieces[-1], finish))
+    return events
 
 
 def completions(call: Call) -> Reply:
@@ -243,7 +286,7 @@ def embeddings(call: Call) -> Answer:
     request = call.body(EmbeddingRequest)
     with call.transaction():
         target = _target(call, ("EMBEDDING",), "EMBEDDING", "embeddings")
-        _check_bindings(call, target)
+        _check_bindings(call, target, request.model_request_parameters)
         vectors = []
         for item in request.texts:
             scripted = _script(call, target, "embedding", (item,))
@@ -263,7 +306,7 @@ def rerankings(call: Call) -> Answer:
     request = call.body(RerankingRequest)
     with call.transaction():
         target = _target(call, ("RERANKING",), "RERANKING", "rerankings")
-        _check_bindings(call, target)
+        _check_bindings(call, target, request.model_request_parameters)
         scores = [text.rerank_score(request.query, chunk) for chunk in request.chunks]
         scripted = _script(call, target, "scores", (request.query,))
         if scripted is not None:
@@ -313,8 +356,9 @@ def execute(call: Call) -> Answer:
                 completions.append([prompt, [completion]])
             answer = {"completions": completions}
             response_tokens = sum(text.count_tokens(c[1][0]) for c in completions)
+        body = _encoded(answer)
         usage.record(call, target.deployment, model.id, prompt_tokens, response_tokens)
-    return ok(json_bytes(answer))
+    return ok(body)
 
 
 # -- usage statistics --------------------------------------------------------------------------
@@ -356,7 +400,7 @@ def about(call: Call) -> Facts:
         facts["deployment"] = (deployment_id,)
         deployment = tables[DEPLOYMENTS].stored(deployment_id)
         if deployment is not None:
-            data = deployment.as_dict()
+            data = _data(deployment.body)
             facts["deployment"] = (deployment_id, str(data.get("name")))
             model_id = model_id or data.get("model_instance_id")
     if model_id is not None:

@@ -16,6 +16,7 @@ from ..models.inference import (
     EmbeddingRequest,
     EmbeddingResponse,
     ExecuteRequest,
+    ParameterBindings,
     RerankingRequest,
     RerankingResponse,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "ExecuteAnswer",
     "ExecuteRequest",
     "ModelUsage",
+    "ParameterBindings",
     "RerankingRequest",
     "RerankingResponse",
     "UsagePoint",

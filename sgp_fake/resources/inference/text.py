@@ -18,6 +18,7 @@ whatever the fake's seed (hashes are BLAKE2b, never Python's ``hash`` or ``rando
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -83,7 +84,22 @@ def completion_text(
     """The default completion of ``prompt`` by the model named ``model_name``, after
     ``chat_history`` (the messages as the fake reads them: dicts with ``role`` and ``content``,
     ``role`` filled in; ``None`` or empty for a plain completion)."""
-    data = _stream(_key("completion", model_name, prompt, list(chat_history or ())))
+    history = tuple(
+        (message.get("role"), _content_key(message.get("content")))
+        for message in chat_history or ()
+    )
+    return _completion(model_name, prompt, history)
+
+
+def _content_key(content: Any) -> Any:
+    return content if isinstance(content, str) else _key(content).decode()
+
+
+@functools.lru_cache(maxsize=1024)
+def _completion(model_name: str, prompt: str, history: tuple[tuple[Any, Any], ...]) -> str:
+    # Tests call the same model with the same prompt again and again: computed once.
+    messages = [{"role": role, "content": content} for role, content in history]
+    data = _stream(_key("completion", model_name, prompt, messages))
     count = 8 + next(data) % 25
     words = [_WORDS[(next(data) << 8 | next(data)) % len(_WORDS)] for _ in range(count)]
     comma = next(data) % count
@@ -101,6 +117,8 @@ def capped(text: str, max_tokens: int | None) -> tuple[str, bool]:
     limit = max(max_tokens, 0)
     if limit == 0:
         return "", count_tokens(text) > 0
+    if count_tokens(text) <= limit:
+        return text, False
     for index, match in enumerate(_TOKEN.finditer(text)):
         if index == limit:
             return text[: match.start()].rstrip(), True
