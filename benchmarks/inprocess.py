@@ -4,6 +4,10 @@ Three ways a test suite talks to the fake in process: an ``httpx.Client`` on the
 an ``httpx.AsyncClient`` on the async transport, and the official SDK wired to the sync
 transport. Each is measured against the bare Starlette app behind the very same transport and
 client, so the ratio is what the fake's own work costs on top of a minimal Starlette service.
+
+Then a chat completion of a deployment, whole and streamed (every chunk read), against the
+Starlette+pydantic chat reference answering the same bytes (see ``chat.py``), through the sync
+transport and the official SDK.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ import time
 from typing import Any, Callable
 
 import httpx
+from chat import CHAT_BODY, CHAT_BODY_BYTES, STREAM_BODY_BYTES, answers, chat_deployment
 from common import API_KEY, FULL_BODY, FULL_BODY_BYTES, Ratio, Section, alternate, ratios, timed
-from references import bare_app, constant_answer, pydantic_app
+from references import bare_app, chat_app, constant_answer, pydantic_app
 from starlette.types import ASGIApp
 
 from sgp_fake import AsyncFakeTransport, FakeTransport, SGPFake
@@ -110,7 +115,80 @@ def run(quick: bool) -> Section:
             )
         )
     section.lines.append(f"Templates stored by the fake during this section: {len(fake.store)}.")
+    inference_rows(section, quick)
     return section
+
+
+def _chat_runner(app: ASGIApp, path: str, stream: bool) -> Callable[[], object]:
+    client = httpx.Client(transport=FakeTransport(app), base_url=BASE_URL, headers=HEADERS)
+    body = STREAM_BODY_BYTES if stream else CHAT_BODY_BYTES
+
+    def chat() -> object:
+        if not stream:
+            response = client.post(path, content=body)
+            assert response.status_code == 200, response.text
+            return response
+        with client.stream("POST", path, content=body) as response:
+            assert response.status_code == 200
+            return sum(1 for _ in response.iter_raw())
+
+    return chat
+
+
+def _sdk_chat_runner(app: ASGIApp, path: str, stream: bool) -> Callable[[], object]:
+    from scale_gp import SGPClient
+
+    sdk = SGPClient(
+        api_key=API_KEY,
+        base_url=BASE_URL,
+        http_client=httpx.Client(transport=FakeTransport(app)),
+        max_retries=0,
+    )
+    deployment_id = path.split("/")[3]
+
+    def chat() -> object:
+        answer = sdk.models.chat_completions.create(deployment_id, stream=stream, **CHAT_BODY)
+        return list(answer) if stream else answer  # type: ignore[call-overload]
+
+    return chat
+
+
+def inference_rows(section: Section, quick: bool) -> None:
+    """A chat completion, whole and streamed: the fake against the chat reference."""
+    reps = 5 if quick else 11
+    n = 200 if quick else 1000
+    fake = SGPFake()
+    path = chat_deployment(fake)
+    answer, events = answers(fake, path, API_KEY)
+    reference = chat_app(answer, events, constant_answer(FULL_BODY_BYTES))
+    section.lines.append(
+        f"Chat completion: a {len(answer)}-byte answer, or {len(events)} events when streamed "
+        f"({sum(map(len, events))} bytes); the reference validates the body with the same "
+        f"request model and answers the same bytes. {reps} repetitions of {n} calls each."
+    )
+    rows: list[tuple[str, Callable[[ASGIApp, bool], Callable[[], object]]]] = [
+        ("sync transport (httpx.Client)", lambda app, s: _chat_runner(app, path, s)),
+        ("official SDK (SGPClient, sync transport)", lambda app, s: _sdk_chat_runner(app, path, s)),
+    ]
+    for label, make in rows:
+        for stream in (False, True):
+            fake_run = _timer(make(fake.app, stream), n)
+            ref_run = _timer(make(reference, stream), n)
+            fake_run()  # warm-up
+            ref_run()
+            fake_t, ref_t = alternate(fake_run, ref_run, reps)
+            what = "streamed chat completion" if stream else "chat completion"
+            section.add(
+                Ratio(
+                    section.title,
+                    f"{what}, {label}: fake / pydantic chat app",
+                    ratios(fake_t, ref_t),
+                    note=_abs(fake_t, ref_t),
+                )
+            )
+    section.lines.append(
+        f"Usage records kept by the fake during the chat rows: {len(fake.tables['usage'])}."
+    )
 
 
 def _timer(fn: Callable[[], object], n: int) -> Callable[[], float]:

@@ -4,6 +4,10 @@ Each server runs in its own process; wrk POSTs the full create body at 1 and 32 
 Servers of a comparison run one after the other, alternating which goes first, each in a fresh
 process per repetition (so the fake's store starts empty every time), and the ratios pair
 neighbouring runs.
+
+Then a chat completion, whole and streamed: wrk POSTs the chat body of ``chat.py`` to a
+deployment the fake is seeded with (``--seed-file``), against the chat reference answering the
+same bytes.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import os
 import shutil
 import statistics
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from common import API_KEY, CACHE, FULL_BODY_BYTES, Ratio, Section, fmt, ratios
 from servers import (
+    HERE,
     ServerSpec,
     ensure_node_tools,
     free_port,
@@ -94,16 +100,26 @@ def ensure_wrk() -> str | None:
     return None if shutil.which("wrk") else "wrk not found after apt-get install"
 
 
-def _script() -> str:
+def _script(name: str = "create", content: bytes = FULL_BODY_BYTES) -> str:
+    """A wrk script that POSTs ``content`` (written to the cache folder as ``name``)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    body = CACHE / "create-body.json"
-    body.write_bytes(FULL_BODY_BYTES)
-    script = CACHE / "create.lua"
+    body = CACHE / f"{name}-body.json"
+    body.write_bytes(content)
+    script = CACHE / f"{name}.lua"
     script.write_text(LUA % {"body": body, "key": API_KEY})
     return str(script)
 
 
-def wrk(port: int, connections: int, seconds: float) -> WrkResult:
+CREATE_PATH = "/v4/model-templates"
+
+
+def wrk(
+    port: int,
+    connections: int,
+    seconds: float,
+    script: str | None = None,
+    path: str = CREATE_PATH,
+) -> WrkResult:
     """Run wrk against ``port``; one thread per connection up to two (the machine's cores)."""
     threads = min(2, connections)
     out = subprocess.run(
@@ -118,8 +134,8 @@ def wrk(port: int, connections: int, seconds: float) -> WrkResult:
             "--timeout",
             "10s",
             "-s",
-            _script(),
-            f"http://127.0.0.1:{port}/v4/model-templates",
+            script or _script(),
+            f"http://127.0.0.1:{port}{path}",
         ],
         check=True,
         capture_output=True,
@@ -137,17 +153,22 @@ def wrk(port: int, connections: int, seconds: float) -> WrkResult:
     )
 
 
-def measure(
-    spec_of: Callable[[int], ServerSpec], connections: int, seconds: float, warmup: float
+def measure(  # noqa: PLR0917 - the run's parts, then what it POSTs
+    spec_of: Callable[[int], ServerSpec],
+    connections: int,
+    seconds: float,
+    warmup: float,
+    script: str | None = None,
+    path: str = CREATE_PATH,
 ) -> WrkResult:
     """One repetition: a fresh server process, a warm-up, then the measured wrk run."""
     port = free_port()
     spec = spec_of(port)
     with running(spec):
         if warmup:
-            wrk(port, connections, warmup)
+            wrk(port, connections, warmup, script, path)
         before = minor_faults(spec.pid)
-        result = wrk(port, connections, seconds)
+        result = wrk(port, connections, seconds, script, path)
         after = minor_faults(spec.pid)
         if before is not None and after is not None and result.requests:
             result.faults_per_request = (after - before) / result.requests
@@ -166,8 +187,12 @@ def compare(
     seconds: float,
     warmup: float,
     targets: dict[str, tuple[float, str]] | None = None,
+    script: str | None = None,
+    path: str = CREATE_PATH,
+    what: str = "",
 ) -> list[WrkResult]:
-    """Alternate fresh servers ``a`` and ``b`` under wrk; add their ratios to ``section``.
+    """Alternate fresh servers ``a`` and ``b`` under wrk; add their ratios to ``section``
+    (``script`` and ``path``: what wrk POSTs, the create body by default; ``what`` names it).
 
     Returns ``a``'s results."""
     targets = targets or {}
@@ -178,8 +203,8 @@ def compare(
         if rep % 2:
             order.reverse()
         for spec_of, results in order:
-            results.append(measure(spec_of, connections, seconds, warmup))
-    label = f"{connections} conn: {a_name} / {b_name}"
+            results.append(measure(spec_of, connections, seconds, warmup, script, path))
+    label = f"{what}{connections} conn: {a_name} / {b_name}"
     rps = ratios([r.rps for r in results_a], [r.rps for r in results_b])
     p50 = ratios([r.p50_ms for r in results_a], [r.p50_ms for r in results_b])
     p99 = ratios([r.p99_ms for r in results_a], [r.p99_ms for r in results_b])
@@ -358,6 +383,8 @@ def run(quick: bool) -> Section:
             "what it is sent."
         )
 
+    inference_rows(section, quick)
+
     reason = ensure_node_tools()
     if reason:
         section.lines.append(f"Prism and Steady not measured: {reason}.")
@@ -378,6 +405,62 @@ def run(quick: bool) -> Section:
         except (RuntimeError, subprocess.SubprocessError) as exc:
             section.lines.append(f"{name} not measured: {exc}")
     return section
+
+
+def inference_rows(section: Section, quick: bool) -> None:
+    """A chat completion, whole and streamed, over loopback: the fake as installed (seeded
+    with a chat deployment) against the chat reference answering the same bytes."""
+    from chat import CHAT_BODY_BYTES, STREAM_BODY_BYTES, answers, chat_deployment, seed_document
+
+    from sgp_fake import SGPFake
+
+    reps = 3 if quick else 5
+    seconds = 2.0 if quick else 4.0
+    fake = SGPFake()
+    path = chat_deployment(fake)
+    answer, events = answers(fake, path, API_KEY)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    seed = CACHE / "chat-seed.json"
+    seed.write_text(json.dumps(seed_document(fake)))
+    answers_file = CACHE / "chat-answers.json"
+    answers_file.write_text(
+        json.dumps({"json": answer.decode(), "events": [e.decode() for e in events]})
+    )
+
+    def fake_spec(port: int) -> ServerSpec:
+        return installed_spec(port, ["--seed-file", str(seed)])
+
+    def chat_reference(port: int) -> ServerSpec:
+        return ServerSpec(
+            "chat reference",
+            [sys.executable, str(HERE / "references.py"), "chat", "--port", str(port),
+             "--answers", str(answers_file)],
+            port,
+        )  # fmt: skip
+
+    section.lines.append(
+        f"Chat completion: wrk POSTs a chat body to a deployment the fake is seeded with "
+        f"(`--seed-file`): a {len(answer)}-byte answer, or {len(events)} Server-Sent Events; "
+        "the chat reference validates the body with the same request model and answers the "
+        f"same bytes. {reps} repetitions of {seconds:g} s per server and connection count."
+    )
+    timing = {"reps": reps, "seconds": seconds, "warmup": 1.0}
+    for stream, body in ((False, CHAT_BODY_BYTES), (True, STREAM_BODY_BYTES)):
+        name = "chat-stream" if stream else "chat"
+        what = "streamed chat completion, " if stream else "chat completion, "
+        for conns in (1, 32):
+            compare(
+                section,
+                a_name="fake",
+                a=fake_spec,
+                b_name="pydantic chat ref",
+                b=chat_reference,
+                connections=conns,
+                script=_script(name, body),
+                path=path,
+                what=what,
+                **timing,
+            )
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use

@@ -5,9 +5,16 @@
 * ``pydantic``: the same, plus validation of the full request model
   (``ModelTemplateRequest.model_validate(await request.json())``), as a typical hand-written
   Starlette or FastAPI-style service would do it.
+* ``chat``: a chat-completions route that validates its body with the fake's own request model
+  (``ChatCompletionRequest``) and answers the same bytes the fake answers: the JSON, or with
+  ``stream: true`` the same Server-Sent Events, one chunk each (Starlette's
+  ``StreamingResponse`` over an async generator). It serves the ``pydantic`` create route too,
+  which servers are probed with until they answer.
 
 Run ``python benchmarks/references.py {bare,pydantic} --port N`` to serve one with uvicorn in
-its fastest configuration (httptools and uvloop when installed).
+its fastest configuration (httptools and uvloop when installed);
+``python benchmarks/references.py chat --port N --answers FILE`` takes the chat answers from a
+JSON file ``{"json": "...", "events": ["...", ...]}``.
 
 The request model is loaded from its files (``sgp_fake/resources/model_templates/schemas.py``
 and the two it imports) on its own, without importing the ``sgp_fake`` package, so that a
@@ -26,7 +33,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 # The answer of the references: a stored full template, as the fake would answer it (same size,
@@ -115,11 +122,54 @@ def pydantic_app(answer: bytes) -> Starlette:
     )
 
 
+CHAT_PATH = "/v4/models/{model_deployment_id}/chat-completions"
+
+
+def _standalone_inference() -> ModuleType:
+    """The fake's inference request models (``resources/models/inference.py``, which imports
+    pydantic only), loaded on their own."""
+    name = "_sgp_fake_inference_reference"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec("sgp_fake")
+    assert spec is not None
+    assert spec.submodule_search_locations
+    path = Path(next(iter(spec.submodule_search_locations))) / "resources/models/inference.py"
+    file_spec = importlib.util.spec_from_file_location(name, path)
+    assert file_spec is not None
+    assert file_spec.loader is not None
+    module = importlib.util.module_from_spec(file_spec)
+    sys.modules[name] = module
+    file_spec.loader.exec_module(module)
+    return module
+
+
+def chat_app(answer: bytes, events: list[bytes], create_answer: bytes) -> Starlette:
+    """A chat-completions route answering ``answer`` (JSON) or, for ``stream: true``, the
+    ``events`` one chunk each; and the ``pydantic`` create route (``create_answer``)."""
+    model: Any = _standalone_inference().ChatCompletionRequest
+    templates = pydantic_app(create_answer)
+
+    async def chat(request: Request) -> Response:
+        body = model.model_validate(await request.json())
+        if body.stream:
+
+            async def chunks() -> Any:
+                for event in events:
+                    yield event
+
+            return StreamingResponse(chunks(), media_type="text/event-stream")
+        return Response(answer, media_type="application/json")
+
+    return Starlette(routes=[Route(CHAT_PATH, chat, methods=["POST"]), *templates.routes])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("app", choices=["bare", "pydantic"])
+    parser.add_argument("app", choices=["bare", "pydantic", "chat"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--answers", help="the chat answers (chat only)")
     args = parser.parse_args()
 
     import uvicorn
@@ -128,7 +178,13 @@ def main() -> None:
     from common import FULL_BODY_BYTES
 
     answer = constant_answer(FULL_BODY_BYTES)
-    app = bare_app(answer) if args.app == "bare" else pydantic_app(answer)
+    app: Starlette
+    if args.app == "chat":
+        answers = json.loads(Path(args.answers).read_text())
+        events = [event.encode() for event in answers["events"]]
+        app = chat_app(answers["json"].encode(), events, answer)
+    else:
+        app = bare_app(answer) if args.app == "bare" else pydantic_app(answer)
     uvicorn.run(
         app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="off"
     )

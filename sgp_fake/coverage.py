@@ -67,6 +67,7 @@ class ObservedJournal(Journal):
         timed_out: bool = False,
         operation: str | None = None,
         duration: float = 0.0,
+        response: str | None = None,
     ) -> None:
         """Journal an exchange, as :meth:`Journal.record_asgi`, and count it in the coverage."""
         super().record_asgi(
@@ -82,5 +83,6 @@ class ObservedJournal(Journal):
             timed_out,
             operation,
             duration,
+            response,
         )
         self.coverage.record((operation, method, path, query, body, status, response_body))

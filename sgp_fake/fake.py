@@ -190,6 +190,27 @@ class SGPFake:
             raise KeyError(f"{kind!r} records have no managed status")
         return transitions.force(kind, record_id, status)
 
+    def respond(self, **rule: Any) -> dict[str, Any]:
+        """Script what deployed models answer: add a rule, tried after those added before, and
+        return it as stored (its ``id`` names it in the journal's ``response``).
+
+        Matchers (all optional, all must hold): ``deployment`` and ``model`` (an id or a name),
+        ``account_id``, ``prompt`` (a substring) and ``prompt_regex``. Content (one at least):
+        ``text``, or ``texts`` for successive calls (the last repeats), ``embedding`` or
+        ``dimensions``, ``scores``, ``execute``. ``fake.responses`` is the table of rules
+        (``.rules()``, ``.remove(id)``, ``.clear()``); a reset empties it. ``ValueError`` for a
+        rule that is not one.
+
+        >>> fake = SGPFake()
+        >>> fake.respond(model="llama", texts=["Hi!", "Bye!"])["id"]
+        'response_1'
+        """
+        table = self._state.tables.get("responses")
+        if table is None:
+            raise KeyError("this fake serves no scripted responses")
+        added: dict[str, Any] = table.add(**rule)  # type: ignore[attr-defined]
+        return added
+
     @property
     def journal(self) -> Journal:
         """Every request received, with its answer."""

@@ -62,7 +62,7 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
 
 
 class _Target:
-    __slots__ = ("origin", "prefix")
+    __slots__ = ("origin", "prefix", "raw_prefix")
 
     def __init__(self, base_url: str | httpx.URL) -> None:
         url = httpx.URL(base_url)
@@ -70,6 +70,7 @@ class _Target:
             raise ValueError(f"not an absolute URL: {base_url!r}")
         self.origin = _origin(url)
         self.prefix = url.path.rstrip("/")
+        self.raw_prefix = url.raw_path.split(b"?", 1)[0].rstrip(b"/")
 
     @property
     def key(self) -> tuple[tuple[str, str, int | None], str]:
@@ -85,6 +86,14 @@ class _Target:
         if path == self.prefix or path.startswith(self.prefix + "/"):
             return path[len(self.prefix) :] or "/"
         return None
+
+    def raw_path_of(self, url: httpx.URL) -> bytes:
+        """The request's raw (percent-encoded) path below this base URL, which
+        :meth:`path_of` found it is below."""
+        raw = url.raw_path.split(b"?", 1)[0]
+        if self.raw_prefix and raw.startswith(self.raw_prefix):
+            return raw[len(self.raw_prefix) :] or b"/"
+        return raw
 
 
 # The patched methods are installed once per start and dispatch to the innermost active
@@ -172,9 +181,8 @@ class Interceptor:
         except ValueError:
             return self._targets
 
-    def path_for(self, request: httpx.Request) -> str | None:
-        """The fake's path for ``request``, or ``None`` when its host is not intercepted."""
-        found: str | None = None
+    def _target_for(self, request: httpx.Request) -> tuple[_Target, str] | None:
+        found: tuple[_Target, str] | None = None
         longest = -1
         # The most specific base URL wins whatever the order they were given in: an added
         # ``https://api.egp.scale.com/sgp`` must not be shadowed by the default host's root.
@@ -182,30 +190,40 @@ class Interceptor:
             if len(target.prefix) > longest:
                 path = target.path_of(request.url)
                 if path is not None:
-                    found, longest = path, len(target.prefix)
+                    found, longest = (target, path), len(target.prefix)
         return found
 
-    def can_serve(self, method: str, path: str) -> bool:
-        """Whether the fake has an SGP route for ``method path`` (admin routes excluded)."""
+    def path_for(self, request: httpx.Request) -> str | None:
+        """The fake's path for ``request``, or ``None`` when its host is not intercepted."""
+        found = self._target_for(request)
+        return None if found is None else found[1]
+
+    def can_serve(self, method: str, path: str, raw_path: bytes | None = None) -> bool:
+        """Whether the fake has an SGP route for ``method path`` (admin routes excluded);
+        ``raw_path``, the path as sent, for routes that match it (a name with ``%2F``)."""
         if path.startswith(ADMIN_PREFIX):
             return False
-        return self.fake.app.operations.serves(method, path)
+        return self.fake.app.operations.serves(method, path, raw_path)
 
     def _route(self, request: httpx.Request) -> httpx.Request | None:
         """The request to hand to the fake, ``None`` to let it through; or fail loudly."""
-        path = self.path_for(request)
-        if path is None:
+        found = self._target_for(request)
+        if found is None:
             return None
-        if not self.can_serve(request.method, path):
+        target, path = found
+        raw_path = target.raw_path_of(request.url)
+        if not self.can_serve(request.method, path, raw_path):
             self.unhandled.append(request)
             self.on_unhandled(request)
         self.handled += 1
         if path == request.url.path:
             return request
-        # The base URL has a path prefix: the fake serves the routes below it.
+        # The base URL has a path prefix: the fake serves the routes below it, the path as
+        # sent (an encoded '/' stays encoded).
+        query = request.url.query
         return httpx.Request(
             request.method,
-            request.url.copy_with(path=path),
+            request.url.copy_with(raw_path=raw_path + (b"?" + query if query else b"")),
             headers=request.headers,
             content=request.read(),
             extensions=request.extensions,

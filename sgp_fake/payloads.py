@@ -22,6 +22,11 @@ its template's schema: :func:`unknown_creation_parameter`,
 :func:`missing_creation_parameter` and :func:`wrong_creation_parameter_type` break them, the 422
 written out from the template's ``model_creation_parameters_schema``
 (:func:`creation_parameter_payloads` gives one of each).
+
+The inference routes' bodies break the same way (:func:`invalid_inference_payloads`, by route),
+and their ``model_request_parameters.bindings`` against the template's
+``model_request_parameters_schema``: :func:`unknown_binding`, :func:`missing_binding`,
+:func:`wrong_binding_type`, or one of each with :func:`binding_payloads`.
 """
 
 from __future__ import annotations
@@ -39,11 +44,20 @@ from pydantic import BaseModel
 
 from .models import ModelTemplateRequest
 from .resources.deployments.schemas import ModelDeploymentRequest
+from .resources.models.inference import (
+    ChatCompletionRequest,
+    CompletionRequest,
+    EmbeddingRequest,
+    RerankingRequest,
+)
 from .resources.models.schemas import ModelInstanceRequest
 
 __all__ = [
     "DEPLOYMENTS_PATH",
+    "INFERENCE_PATHS",
+    "INFERENCE_ROUTES",
     "INVALID_DEPLOYMENT_PAYLOAD_NAMES",
+    "INVALID_INFERENCE_PAYLOAD_NAMES",
     "INVALID_MODEL_PAYLOAD_NAMES",
     "INVALID_PAYLOAD_NAMES",
     "MODELS_PATH",
@@ -51,18 +65,23 @@ __all__ = [
     "Path",
     "bad_enum",
     "bad_parameter_type",
+    "binding_payloads",
     "creation_parameter_payloads",
     "empty_body",
     "invalid_deployment_payloads",
+    "invalid_inference_payloads",
     "invalid_model_payloads",
     "invalid_payloads",
     "malformed_json",
     "missing",
+    "missing_binding",
     "missing_creation_parameter",
     "not_an_object",
     "text_content_type",
     "truncated_json",
+    "unknown_binding",
     "unknown_creation_parameter",
+    "wrong_binding_type",
     "wrong_creation_parameter_type",
     "wrong_type",
 ]
@@ -77,6 +96,19 @@ MODELS_PATH: Final = "/v4/models"
 DEPLOYMENTS_PATH: Final = "/v4/models/{model_instance_id}/deployments"
 """Where deployment bodies are created: fill in the model's id (``InvalidPayload.post``'s
 ``model_instance_id``)."""
+INFERENCE_ROUTES: Final = ("completions", "chat-completions", "embeddings", "rerankings")
+"""The inference routes of a deployment, by the last segment of their path."""
+INFERENCE_PATHS: Final[dict[str, str]] = {
+    route: f"/v4/models/{{model_deployment_id}}/{route}" for route in INFERENCE_ROUTES
+}
+"""Where each inference route's bodies go: fill in the deployment's id
+(``InvalidPayload.post``'s ``model_deployment_id``)."""
+_INFERENCE_MODELS: Final[dict[str, type[BaseModel]]] = {
+    "completions": CompletionRequest,
+    "chat-completions": ChatCompletionRequest,
+    "embeddings": EmbeddingRequest,
+    "rerankings": RerankingRequest,
+}
 _MODEL_ATTRIBUTES_MSG: Final = "Input should be a valid dictionary or object to extract fields from"
 
 
@@ -123,11 +155,19 @@ class InvalidPayload:
             "headers": {"content-type": self.content_type, **self.headers},
         }
 
-    def url(self, path: str | None = None, model_instance_id: str | None = None) -> str:
-        """The path to send to: ``path``, else :attr:`path` with the model's id filled in."""
+    def url(
+        self,
+        path: str | None = None,
+        model_instance_id: str | None = None,
+        model_deployment_id: str | None = None,
+    ) -> str:
+        """The path to send to: ``path``, else :attr:`path` with the model's (or the
+        deployment's) id filled in."""
         target = path or self.path
         if model_instance_id is not None:
             target = target.replace("{model_instance_id}", model_instance_id)
+        if model_deployment_id is not None:
+            target = target.replace("{model_deployment_id}", model_deployment_id)
         return target
 
     def post(
@@ -136,10 +176,13 @@ class InvalidPayload:
         path: str | None = None,
         *,
         model_instance_id: str | None = None,
+        model_deployment_id: str | None = None,
     ) -> httpx.Response:
         """Send this payload with ``client`` (base URL and API key already set) to ``path``
-        (default: :attr:`path`, with ``model_instance_id`` for a deployment's)."""
-        return client.post(self.url(path, model_instance_id), **self.request_kwargs())
+        (default: :attr:`path`, with ``model_instance_id`` for a deployment's,
+        ``model_deployment_id`` for an inference route's)."""
+        url = self.url(path, model_instance_id, model_deployment_id)
+        return client.post(url, **self.request_kwargs())
 
     async def apost(
         self,
@@ -147,9 +190,11 @@ class InvalidPayload:
         path: str | None = None,
         *,
         model_instance_id: str | None = None,
+        model_deployment_id: str | None = None,
     ) -> httpx.Response:
         """Send this payload with an async ``client``."""
-        return await client.post(self.url(path, model_instance_id), **self.request_kwargs())
+        url = self.url(path, model_instance_id, model_deployment_id)
+        return await client.post(url, **self.request_kwargs())
 
 
 # -- paths and the types they lead to ---------------------------------------------------------
@@ -373,6 +418,7 @@ def _bool_error(path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
 _PATHS: Final[dict[type[BaseModel], str]] = {
     ModelInstanceRequest: MODELS_PATH,
     ModelDeploymentRequest: DEPLOYMENTS_PATH,
+    **{model: INFERENCE_PATHS[route] for route, model in _INFERENCE_MODELS.items()},
 }
 
 
@@ -837,10 +883,12 @@ _PARAMETER_TYPES: Final[dict[str, Any]] = {"str": str, "int": int, "float": floa
 _CREATION: Final = "model_creation_parameters"
 
 
-def _schema_parameters(template: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
-    schema = template.get("model_creation_parameters_schema")
+def _schema_parameters(
+    template: Mapping[str, Any], schema_key: str = "model_creation_parameters_schema"
+) -> list[tuple[str, str, bool]]:
+    schema = template.get(schema_key)
     if schema is None:
-        raise ValueError("the template has no model_creation_parameters_schema: it takes anything")
+        raise ValueError(f"the template has no {schema_key}: it takes anything")
     found: dict[str, tuple[str, str, bool]] = {}
     for parameter in schema.get("parameters", ()):
         found.setdefault(
@@ -1021,5 +1069,274 @@ def creation_parameter_payloads(
             wrong_creation_parameter_type(
                 body, template, first, _WRONG_VALUES[type_], model=model, base=base
             )
+        )
+    return {variant.name: variant for variant in variants}
+
+
+# -- inference bodies ---------------------------------------------------------------------------
+
+
+def invalid_inference_payloads(
+    route: str = "completions", body: dict[str, Any] | None = None, *, seed: int | str = 0
+) -> dict[str, InvalidPayload]:
+    """One invalid body of every kind for an inference route (one of :data:`INFERENCE_ROUTES`),
+    by name (:data:`INVALID_INFERENCE_PAYLOAD_NAMES`). They are refused before the deployment
+    is looked up, so any deployment id will do: ``payload.post(client,
+    model_deployment_id=...)``.
+
+    ``body`` must carry ``model_request_parameters.bindings`` (the default, from
+    :class:`~sgp_fake.factories.InferenceFactory`, does).
+    """
+    model = _INFERENCE_MODELS.get(route)
+    if model is None:
+        raise ValueError(f"route must be one of {', '.join(INFERENCE_ROUTES)}")
+    if body is None:
+        from .factories import InferenceFactory
+
+        factory = InferenceFactory(seed, optional="all")
+        template = {"model_request_parameters_schema": {"parameters": [
+            {"name": "temperature", "type": "float", "description": "", "required": True},
+        ]}}  # fmt: skip
+        body = {
+            "completions": factory.completion,
+            "chat-completions": factory.chat,
+            "embeddings": factory.embedding,
+            "rerankings": factory.reranking,
+        }[route](template=template)
+    m = model
+    own: list[InvalidPayload] = {
+        "completions": lambda: [
+            missing(body, "prompt", name="missing_prompt", model=m),
+            wrong_type(body, "prompt", ["Hello"], name="wrong_type_prompt", model=m),
+            wrong_type(body, "max_tokens", "many", name="wrong_type_max_tokens", model=m),
+            bad_enum(body, "reasoning_effort", "extreme", name="bad_reasoning_effort", model=m),
+            wrong_type(body, "stream", "later", name="wrong_type_stream", model=m),
+        ],
+        "chat-completions": lambda: [
+            missing(body, "prompt", name="missing_prompt", model=m),
+            missing(body, "chat_history", name="missing_chat_history", model=m),
+            wrong_type(
+                body, "chat_history", "hello", name="chat_history_not_a_list", model=m
+            ),
+            wrong_type(body, "max_tokens", "many", name="wrong_type_max_tokens", model=m),
+            wrong_type(body, "stream", "later", name="wrong_type_stream", model=m),
+        ],
+        "embeddings": lambda: [
+            missing(body, "texts", name="missing_texts", model=m),
+            wrong_type(body, "texts", "one text", name="texts_not_a_list", model=m),
+            wrong_type(body, "texts.0", 42, name="wrong_type_text", model=m),
+        ],
+        "rerankings": lambda: [
+            missing(body, "query", name="missing_query", model=m),
+            missing(body, "chunks", name="missing_chunks", model=m),
+            wrong_type(body, "query", ["how"], name="wrong_type_query", model=m),
+            wrong_type(body, "chunks", "one chunk", name="chunks_not_a_list", model=m),
+        ],
+    }[route]()
+    variants = [
+        *own,
+        wrong_type(
+            body,
+            "model_request_parameters.bindings",
+            "temperature=0.2",
+            name="bindings_not_an_object",
+            model=m,
+        ),
+        missing(body, "model_request_parameters.bindings", name="missing_bindings", model=m),
+        malformed_json(body, model=m),
+        truncated_json(body, model=m),
+        empty_body(model=m),
+        not_an_object(body, model=m),
+        text_content_type(body, model=m),
+    ]
+    return {variant.name: variant for variant in variants}
+
+
+_COMMON_INFERENCE_NAMES: Final = (
+    "bindings_not_an_object",
+    "missing_bindings",
+    "malformed_json",
+    "truncated_json",
+    "empty_body",
+    "not_an_object",
+    "text_content_type",
+)
+INVALID_INFERENCE_PAYLOAD_NAMES: Final[dict[str, tuple[str, ...]]] = {
+    "completions": (
+        "missing_prompt",
+        "wrong_type_prompt",
+        "wrong_type_max_tokens",
+        "bad_reasoning_effort",
+        "wrong_type_stream",
+        *_COMMON_INFERENCE_NAMES,
+    ),
+    "chat-completions": (
+        "missing_prompt",
+        "missing_chat_history",
+        "chat_history_not_a_list",
+        "wrong_type_max_tokens",
+        "wrong_type_stream",
+        *_COMMON_INFERENCE_NAMES,
+    ),
+    "embeddings": (
+        "missing_texts",
+        "texts_not_a_list",
+        "wrong_type_text",
+        *_COMMON_INFERENCE_NAMES,
+    ),
+    "rerankings": (
+        "missing_query",
+        "missing_chunks",
+        "wrong_type_query",
+        "chunks_not_a_list",
+        *_COMMON_INFERENCE_NAMES,
+    ),
+}
+"""The names :func:`invalid_inference_payloads` returns for each route, in order."""
+
+
+# -- bindings, against a template's request schema ----------------------------------------------
+
+_REQUEST_SCHEMA: Final = "model_request_parameters_schema"
+_BINDINGS: Final = ("model_request_parameters", "bindings")
+
+
+def _bindings_of(body: dict[str, Any]) -> dict[str, Any]:
+    given = body.get("model_request_parameters")
+    bindings = given.get("bindings") if isinstance(given, dict) else None
+    return dict(bindings or {})
+
+
+def _binding_payload(  # noqa: PLR0917 - the payload's parts, in InvalidPayload's order
+    name: str,
+    description: str,
+    body: dict[str, Any],
+    values: dict[str, Any],
+    errors: list[dict[str, Any]],
+    model: type[BaseModel],
+) -> InvalidPayload:
+    broken = copy.deepcopy(body)
+    broken["model_request_parameters"] = {
+        **(broken.get("model_request_parameters") or {}),
+        "bindings": values,
+    }
+    return _json_payload(name, description, broken, errors, model)
+
+
+def _binding_fits(template: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """``ValueError`` unless ``values`` fit the template's request schema."""
+    parameters = _schema_parameters(template, _REQUEST_SCHEMA)
+    names = {n for n, _, _ in parameters}
+    for parameter, type_, required in parameters:
+        if required and parameter not in values:
+            raise ValueError(f"the body lacks the required binding {parameter!r}")
+        if parameter in values:
+            try:
+                _parameter_type_error(type_, (), values[parameter])
+            except ValueError:
+                continue
+            raise ValueError(f"the body's binding {parameter!r} is not a valid {type_}")
+    unknown = set(values) - names
+    if unknown:
+        raise ValueError(f"the body binds parameters the template does not list: {sorted(unknown)}")
+
+
+def unknown_binding(
+    body: dict[str, Any],
+    template: Mapping[str, Any],
+    parameter: str = "temprature",
+    value: Any = 0.7,
+    *,
+    model: type[BaseModel] = CompletionRequest,
+    name: str = "unknown_binding",
+) -> InvalidPayload:
+    """``body`` binding a request parameter the template's schema does not list (a typo).
+
+    ``body`` (of the route of ``model``) must fit the schema otherwise.
+    """
+    known = {n for n, _, _ in _schema_parameters(template, _REQUEST_SCHEMA)}
+    if parameter in known:
+        raise ValueError(f"{parameter!r} is a request parameter of the template")
+    _binding_fits(template, _bindings_of(body))
+    values = {**_bindings_of(body), parameter: value}
+    path = (*_BINDINGS, parameter)
+    errors = [_error("extra_forbidden", path, "Extra inputs are not permitted", value)]
+    return _binding_payload(name, f"{_dotted(path)} is no request parameter of the template",
+                            body, values, errors, model)  # fmt: skip
+
+
+def missing_binding(
+    body: dict[str, Any],
+    template: Mapping[str, Any],
+    parameter: str | None = None,
+    *,
+    model: type[BaseModel] = CompletionRequest,
+    name: str = "missing_binding",
+) -> InvalidPayload:
+    """``body`` without a required binding (the template's first required one, by default)."""
+    required = [
+        n for n, _, is_required in _schema_parameters(template, _REQUEST_SCHEMA) if is_required
+    ]
+    if not required:
+        raise ValueError("the template requires no request parameter")
+    parameter = parameter or required[0]
+    if parameter not in required:
+        raise ValueError(f"{parameter!r} is not a required request parameter of the template")
+    _binding_fits(template, _bindings_of(body))
+    values = {k: v for k, v in _bindings_of(body).items() if k != parameter}
+    path = (*_BINDINGS, parameter)
+    errors = [_error("missing", path, "Field required", values)]
+    return _binding_payload(name, f"required {_dotted(path)} left out",
+                            body, values, errors, model)  # fmt: skip
+
+
+def wrong_binding_type(
+    body: dict[str, Any],
+    template: Mapping[str, Any],
+    parameter: str,
+    value: Any,
+    *,
+    model: type[BaseModel] = CompletionRequest,
+    name: str = "wrong_binding_type",
+) -> InvalidPayload:
+    """``body`` binding ``value`` to a request parameter of another type.
+
+    The value must be one the route's body takes (a string, a number or a boolean: the body
+    is refused for anything else before bindings are checked); ``ValueError`` when it is valid
+    for the parameter (``"4"`` for an ``int``: pydantic's lax mode takes it).
+    """
+    types_ = {n: t for n, t, _ in _schema_parameters(template, _REQUEST_SCHEMA)}
+    if parameter not in types_:
+        raise ValueError(f"{parameter!r} is no request parameter of the template")
+    if not isinstance(value, (str, int, float)):  # bool is an int
+        raise ValueError("a binding is a string, a number or a boolean")
+    path = (*_BINDINGS, parameter)
+    errors = [_parameter_type_error(types_[parameter], path, value)]
+    _binding_fits(template, _bindings_of(body))
+    values = {**_bindings_of(body), parameter: value}
+    return _binding_payload(name, f"{_dotted(path)} set to {json.dumps(value)}",
+                            body, values, errors, model)  # fmt: skip
+
+
+def binding_payloads(
+    body: dict[str, Any],
+    template: Mapping[str, Any],
+    *,
+    model: type[BaseModel] = CompletionRequest,
+) -> dict[str, InvalidPayload]:
+    """One body per way bindings break against ``template``, by name: an unknown parameter, a
+    required one left out (when the schema requires one the body binds), and one of the wrong
+    type (the schema's first parameter). ``model`` is the route's body
+    (``ChatCompletionRequest`` ...), which says where the payloads are sent."""
+    variants = [unknown_binding(body, template, model=model)]
+    given = set(_bindings_of(body))
+    parameters = _schema_parameters(template, _REQUEST_SCHEMA)
+    required = [n for n, _, is_required in parameters if is_required and n in given]
+    if required:
+        variants.append(missing_binding(body, template, required[0], model=model))
+    if parameters:
+        first, type_, _ = parameters[0]
+        variants.append(
+            wrong_binding_type(body, template, first, _WRONG_VALUES[type_], model=model)
         )
     return {variant.name: variant for variant in variants}

@@ -11,8 +11,9 @@ Installing ``sgp-fake`` is enough: no conftest code is needed. Each test that as
 * ``sgp_factory``: a seeded :class:`~sgp_fake.factories.TemplateFactory`.
 
 Configure a test with ``@pytest.mark.sgp_fake(api_keys=..., api_key=..., strict=..., seed=...,
-max_body_size=..., journal_limit=..., intercept_defaults=..., deployment_ready_after=...)`` or
-by overriding ``sgp_fake_settings``, ``sgp_fake_seed`` or ``sgp_fake_base_urls`` in a conftest.
+max_body_size=..., journal_limit=..., intercept_defaults=..., deployment_ready_after=...,
+responses=...)`` or by overriding ``sgp_fake_settings``, ``sgp_fake_seed``,
+``sgp_fake_base_urls`` or ``sgp_fake_responses`` in a conftest.
 The clients send the marker's ``api_key``, else the first configured key, else
 :data:`~sgp_fake.DEFAULT_API_KEY`.
 
@@ -58,6 +59,7 @@ _MARKER_KWARGS = frozenset(
         "journal_limit",
         "intercept_defaults",
         "deployment_ready_after",
+        "responses",
     }
 )
 _OPTIONS_KEY = pytest.StashKey[dict[str, Any]]()
@@ -92,12 +94,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(api_keys=None, api_key=None, strict=False, seed=None, max_body_size=None, "
-        "journal_limit=None, intercept_defaults=True, deployment_ready_after=0): configure this "
-        "test's sgp_fake: API keys (mapping of key to Identity, user id or Identity fields), the "
-        "key its clients send, strict validation, deterministic mode with a seed, the body size "
-        "limit, the journal's length, whether sgp_fake_intercept also intercepts the real "
-        "service's URL and $SGP_CLIENT_BASE_URL (False: only sgp_fake_base_urls), and how many "
-        "seconds of the fake's clock a deployment made with wait_for_ready=False stays PENDING.",
+        "journal_limit=None, intercept_defaults=True, deployment_ready_after=0, responses=()): "
+        "configure this test's sgp_fake: API keys (mapping of key to Identity, user id or "
+        "Identity fields), the key its clients send, strict validation, deterministic mode with "
+        "a seed, the body size limit, the journal's length, whether sgp_fake_intercept also "
+        "intercepts the real service's URL and $SGP_CLIENT_BASE_URL (False: only "
+        "sgp_fake_base_urls), how many seconds of the fake's clock a deployment made with "
+        "wait_for_ready=False stays PENDING, and scripted responses (dicts of SGPFake.respond's "
+        "arguments), tried before those of the sgp_fake_responses fixture.",
     )
 
 
@@ -106,7 +110,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return None if seed is None else f"sgp-fake: deterministic mode, seed {seed!r}"
 
 
-_CONFIGURATION_FIXTURES = ("sgp_fake_settings", "sgp_fake_seed")
+_CONFIGURATION_FIXTURES = ("sgp_fake_settings", "sgp_fake_seed", "sgp_fake_responses")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -339,6 +343,18 @@ def sgp_fake_settings(request: pytest.FixtureRequest) -> FakeSettings:
     return _default_settings(request)
 
 
+def _no_responses(request: pytest.FixtureRequest) -> list[Mapping[str, Any]]:
+    return []
+
+
+@pytest.fixture
+def sgp_fake_responses(request: pytest.FixtureRequest) -> list[Mapping[str, Any]]:
+    """Scripted responses every test's fake starts with (dicts of ``SGPFake.respond``'s
+    arguments); none by default. Override it in a conftest for a directory; a test's marker
+    ``responses`` are tried before these."""
+    return _no_responses(request)
+
+
 @pytest.fixture
 def sgp_fake_base_urls() -> list[str]:
     """Base URLs ``sgp_fake_intercept`` routes to the fake in addition to the real service's
@@ -379,6 +395,13 @@ def sgp_fake(request: pytest.FixtureRequest) -> SGPFake:
         kwargs["journal_limit"] = options["journal_limit"]
     fake = SGPFake(sgp_fake_settings, **kwargs)
     fake.faults.default_retry_after_ms = 1
+    responses = options.get("responses") or ()
+    configured = _configuration(request, "sgp_fake_responses", _no_responses)
+    for rule in (*responses, *configured):
+        try:
+            fake.respond(**rule)
+        except (TypeError, ValueError) as exc:
+            raise pytest.UsageError(f"sgp-fake: not a scripted response: {rule!r}: {exc}") from exc
     return fake
 
 

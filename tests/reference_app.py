@@ -17,6 +17,12 @@ from fastapi import FastAPI, Query
 
 from sgp_fake.models import ModelTemplateRequest, ModelTemplateResponse
 from sgp_fake.resources.deployments.schemas import ModelDeploymentRequest
+from sgp_fake.resources.models.inference import (
+    ChatCompletionRequest,
+    CompletionRequest,
+    EmbeddingRequest,
+    RerankingRequest,
+)
 from sgp_fake.resources.models.schemas import ModelInstanceRequest
 
 reference = FastAPI()
@@ -53,6 +59,26 @@ def create_model(body: ModelInstanceRequest) -> dict[str, Any]:
 
 @reference.post("/v4/models/{model_instance_id}/deployments")
 def create_deployment(model_instance_id: str, body: ModelDeploymentRequest) -> dict[str, Any]:
+    return {}
+
+
+@reference.post("/v4/models/{model_deployment_id}/completions")
+def completions(model_deployment_id: str, body: CompletionRequest) -> dict[str, Any]:
+    return {}
+
+
+@reference.post("/v4/models/{model_deployment_id}/chat-completions")
+def chat_completions(model_deployment_id: str, body: ChatCompletionRequest) -> dict[str, Any]:
+    return {}
+
+
+@reference.post("/v4/models/{model_deployment_id}/embeddings")
+def embeddings(model_deployment_id: str, body: EmbeddingRequest) -> dict[str, Any]:
+    return {}
+
+
+@reference.post("/v4/models/{model_deployment_id}/rerankings")
+def rerankings(model_deployment_id: str, body: RerankingRequest) -> dict[str, Any]:
     return {}
 
 

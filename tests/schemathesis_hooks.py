@@ -2,14 +2,16 @@
 
 Three things the document cannot say for itself:
 
-* A fault rule or a rate limit set through the admin API shapes the answers of later requests,
-  by design (a 503, a 429, a broken connection). Each is removed right after the call that set
-  it, so that it never reaches another operation's checks; a rate limit is first tried on one
-  request, which must be answered (200 or 429, never an error).
+* A fault rule, a rate limit or a scripted response set through the admin API shapes the
+  answers of later requests, by design (a 503, a 429, a broken connection, a scripted text).
+  Each is removed right after the call that set it, so that it never reaches another
+  operation's checks; a rate limit is first tried on one request, which must be answered (200
+  or 429, never an error).
 * ``PUT /_fake/state`` wants unique ids, and references that name a record of the document
-  in the same account (a model's template, a deployment's model), which JSON Schema cannot
-  express: generated documents get unique ids, and references that name nothing are removed
-  (a model's template) or pointed at a record of the document (a deployment's model).
+  in the same account (a model's template, a deployment's model, a usage record's
+  deployment), which JSON Schema cannot express: generated documents get unique ids, and
+  references that name nothing are removed (a model's template) or pointed at a record of the
+  document (a deployment's model, a usage record's deployment; dropped when there is none).
 * ``same_status_as_fastapi`` replaces ``negative_data_rejection`` (see the configuration).
 """
 
@@ -27,6 +29,7 @@ from tests.reference_app import assert_same_status
 _UNDO = {
     ("POST", "/_fake/faults"): "/_fake/faults",
     ("PUT", "/_fake/rate-limit"): "/_fake/rate-limit",
+    ("POST", "/_fake/responses"): "/_fake/responses",
 }
 
 
@@ -52,7 +55,7 @@ def _records(body: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 
 def _unique_ids(body: dict[str, Any]) -> None:
-    for kind in ("model_templates", "models", "deployments"):
+    for kind in ("model_templates", "models", "deployments", "usage", "responses"):
         seen: set[str] = set()
         for number, record in enumerate(_records(body, kind)):
             record_id = record["id"]
@@ -60,6 +63,25 @@ def _unique_ids(body: dict[str, Any]) -> None:
                 # Still a valid id: under the length limit, no '/', not a dot segment.
                 record_id = record["id"] = f"{record_id[:1000]}~{number}"
             seen.add(record_id)
+
+
+def _point_at(body: dict[str, Any], kind: str, field: str, targets: dict[str, Any]) -> None:
+    """Keep the records of ``kind`` whose ``field`` names one of ``targets`` (id -> account)
+    in their account; point the others at the first target, or drop them if there is none."""
+    records = body.get(kind)
+    if not isinstance(records, list):
+        return
+    kept = []
+    for record in records:
+        owner = record.get(field) if isinstance(record, dict) else None
+        if not isinstance(owner, str) or targets.get(owner, object()) == record.get("account_id"):
+            kept.append(record)
+        elif targets:
+            target_id, account_id = next(iter(targets.items()))
+            record[field] = target_id
+            record["account_id"] = account_id
+            kept.append(record)
+    body[kind] = kept
 
 
 def _whole_references(body: dict[str, Any]) -> None:
@@ -71,22 +93,9 @@ def _whole_references(body: dict[str, Any]) -> None:
         if template not in templates or templates[template] != model.get("account_id"):
             del model["model_template_id"]
     models = {m["id"]: m.get("account_id") for m in _records(body, "models")}
-    deployments = body.get("deployments")
-    if not isinstance(deployments, list):
-        return
-    kept = []
-    for deployment in deployments:
-        owner = deployment.get("model_instance_id") if isinstance(deployment, dict) else None
-        if not isinstance(owner, str) or models.get(owner, object()) == deployment.get(
-            "account_id"
-        ):
-            kept.append(deployment)
-        elif models:
-            model_id, account_id = next(iter(models.items()))
-            deployment["model_instance_id"] = model_id
-            deployment["account_id"] = account_id
-            kept.append(deployment)
-    body["deployments"] = kept
+    _point_at(body, "deployments", "model_instance_id", models)
+    deployments = {d["id"]: d.get("account_id") for d in _records(body, "deployments")}
+    _point_at(body, "usage", "model_deployment_id", deployments)
 
 
 @schemathesis.hook

@@ -45,6 +45,20 @@ class Api:
             return self.loop.run_until_complete(result)
         return result
 
+    def chunks(self, method: str, /, *args: Any, **kwargs: Any) -> list[Any]:
+        """Every chunk of a streamed answer (``stream=True``), read through the SDK's decoder."""
+        result = self._method(method)(*args, stream=True, **kwargs)
+        if self.loop is None:
+            with result as stream:
+                return list(stream)
+
+        async def collect() -> list[Any]:
+            stream = await result
+            async with stream:
+                return [chunk async for chunk in stream]
+
+        return self.loop.run_until_complete(collect())
+
     def every(self, method: str, /, *args: Any, **kwargs: Any) -> list[Any]:
         """Every item of a list method, through the SDK's auto-pagination."""
         pages = self._method(method)(*args, **kwargs)

@@ -58,7 +58,14 @@ def template(template_id: str, account_id: str = "acct_1", **extra: Any) -> dict
 
 def state(**kinds: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """A whole state document: a list for every kind the fake serves, empty unless given."""
-    return {"model_templates": [], "models": [], "deployments": [], **kinds}
+    return {
+        "model_templates": [],
+        "models": [],
+        "deployments": [],
+        "usage": [],
+        "responses": [],
+        **kinds,
+    }
 
 
 def create(client: httpx.Client, **overrides: Any) -> dict[str, Any]:
@@ -408,10 +415,11 @@ def test_every_admin_route_refuses_unknown_query_parameters(
     admin_fake.rate_limiter.configure(RateLimit(1, 5))
     before = admin.get("/_fake/state").json(), admin.get("/_fake/faults").json()
     operations = admin_operations(admin_fake)
-    assert len(operations) == 18
+    assert len(operations) == 22  # 18, and the four of /_fake/responses
     bodies = {
         "/_fake/state": {"model_templates": []},
         "/_fake/faults": {"status": 503},
+        "/_fake/responses": {"text": "Hello"},
         "/_fake/rate-limit": {"rate": 2, "burst": 2},
         "/_fake/clock": {"advance": 1},
         "/_fake/status": {"kind": "deployments", "id": "d", "status": "READY"},
@@ -420,7 +428,7 @@ def test_every_admin_route_refuses_unknown_query_parameters(
     known = {("POST", "/_fake/reset"): "account_id", ("GET", "/_fake/requests"): "limit"}
     params = {"account_id": "acct_1", "limit": "1", "colour": "red"}
     for method, route in operations:
-        path = route.replace("{fault_id}", "fault_1")
+        path = route.replace("{fault_id}", "fault_1").replace("{record_id}", "response_1")
         body = bodies.get(path) if method in ("PUT", "POST") else None
         answer = admin.request(method, path, params=params, json=body)
         assert answer.status_code == 422, (method, path, answer.text)
@@ -667,7 +675,7 @@ def test_openapi_documents_every_admin_route(admin_fake: SGPFake, admin: httpx.C
     }
     served = set(admin_operations(admin_fake))
     assert documented == served
-    assert len(served) == 18
+    assert len(served) == 22  # 18, and the four of /_fake/responses
     schemas = document["components"]["schemas"]
 
     def refs(node: Any) -> Iterator[str]:
@@ -696,6 +704,7 @@ def test_every_admin_route_answers_exactly_the_statuses_it_documents() -> None:
         "/_fake/faults": {"path": "/nowhere", "status": 503},
         "/_fake/rate-limit": {"rate": 2, "burst": 2},
         "/_fake/clock": {"advance": 1},
+        "/_fake/responses": {"model": "llama", "texts": ["Hi", "Bye"]},
     }
     unreadable = [
         b"\xff",  # not UTF-8
@@ -719,6 +728,9 @@ def test_every_admin_route_answers_exactly_the_statuses_it_documents() -> None:
             if "{fault_id}" in route:
                 rule = admin.post("/_fake/faults", json={"status": 500}).json()
                 path = route.replace("{fault_id}", rule["id"])
+            if "{record_id}" in route:
+                rule = admin.post("/_fake/responses", json={"text": "Hi"}).json()
+                path = route.replace("{record_id}", rule["id"])
             if route == "/_fake/status":
                 # a deployment of this fake (200), seeded after the reset; the other has none (404)
                 deployment = seed_deployment(fake, seed=1).deployment
@@ -728,7 +740,7 @@ def test_every_admin_route_answers_exactly_the_statuses_it_documents() -> None:
                 (admin, path, body),
                 (admin, path + "?colour=red", body),
                 (no_coverage, path, body),
-                (admin, "/_fake/faults/fault_unknown" if "{" in route else path, body),
+                (admin, route.replace("{fault_id}", "x").replace("{record_id}", "x"), body),
             ]
             token = {"authorization": "Bearer t0ken"}
             attempts += [

@@ -131,10 +131,10 @@ def test_off_by_default(fake: SGPFake) -> None:
 
 # -- generated-style SDK test modules against the standalone server ----------------------------
 
-# As SDK generators (Stainless) emit them for the models and deployments resources (execute,
-# inference and usage come with their routes): placeholder ids, every parameter, the SDK's own
-# types checked, each sync test with the loose and strict clients, each async one also over
-# aiohttp.
+# As SDK generators (Stainless) emit them for the models and deployments resources, inference
+# and usage statistics: placeholder ids, every parameter, the SDK's own types checked, each sync
+# test with the loose and strict clients, each async one also over aiohttp; the streaming
+# overloads open the stream and close it unread.
 GENERATED_CONFTEST = """
 import os
 
@@ -173,12 +173,22 @@ async def async_client(request):
 """
 
 _HEADER = """
+from datetime import datetime
 from typing import Any, cast
 
 import pytest
 from scale_gp.pagination import AsyncPageResponse, SyncPageResponse
-from scale_gp.types import GenericDeleteResponse, ModelInstance, ModelInstanceWithViews
+from scale_gp.types import (
+    EmbeddingResponse,
+    GenericDeleteResponse,
+    ModelInstance,
+    ModelInstanceWithViews,
+    RerankingResponse,
+)
 from scale_gp.types.models import ModelDeployment
+from scale_gp.types.shared import CompletionResponse, ModelUsage
+
+DATE = datetime.fromisoformat("2019-12-27T18:11:19.117+00:00")
 
 SYNC = pytest.mark.parametrize("client", [False, True], indirect=True, ids=["loose", "strict"])
 ASYNC = pytest.mark.parametrize(
@@ -193,7 +203,22 @@ def assert_matches_type(type_, value, path):
     assert isinstance(value, type_), path
 """
 
-# name: (call, arguments, expected type, sync only suffix)
+_COMPLETION = 'model_deployment_id="model_deployment_id", prompt="prompt"'
+_CHAT = (
+    'model_deployment_id="model_deployment_id", chat_history=[{"content": "string", '
+    '"role": "user"}], prompt="prompt"'
+)
+_BINDINGS = 'model_request_parameters={"bindings": {"foo": "string"}}'
+# Every parameter, as the generated tests send them: zeros for the numbers.
+_SAMPLING = (
+    ', chat_template="chat_template", chat_template_kwargs={"foo": "bar"}, '
+    "frequency_penalty=0, logprobs=True, max_tokens=0, " + _BINDINGS + ", presence_penalty=0, "
+    'reasoning_effort="low", stop_sequences=["string"], temperature=0, top_k=0, '
+    "top_logprobs=0, top_p=0"
+)
+_USAGE = "chunks=0, end_date=DATE, start_date=DATE"
+
+# name: (call, arguments, expected type); "Stream": the SSE overload (stream=True)
 _CALLS = {
     "models": [
         ("create", "models.create", 'account_id="account_id", model_type="COMPLETION", '
@@ -255,8 +280,63 @@ _CALLS = {
         ("list_all", "models.deployments.list_all", "", "Page[ModelDeployment]"),
         ("list_all_with_all_params", "models.deployments.list_all", 'account_id="account_id", '
          'limit=1, page=1, sort_by=["model_creation_parameters:asc"]', "Page[ModelDeployment]"),
+        ("execute", "models.deployments.execute", 'model_deployment_id="model_deployment_id", '
+         'model_instance_id="model_instance_id"', "object"),
+        ("execute_with_all_params", "models.deployments.execute", 'model_deployment_id='
+         '"model_deployment_id", model_instance_id="model_instance_id", stream=True', "object"),
+    ],
+    "completions": [
+        ("create_overload_1", "models.completions.create", _COMPLETION, "CompletionResponse"),
+        ("create_with_all_params_overload_1", "models.completions.create",
+         _COMPLETION + _SAMPLING + ", stream=False", "CompletionResponse"),
+        ("create_overload_2", "models.completions.create", _COMPLETION + ", stream=True",
+         "Stream"),
+        ("create_with_all_params_overload_2", "models.completions.create",
+         _COMPLETION + _SAMPLING + ", stream=True", "Stream"),
+    ],
+    "chat_completions": [
+        ("create_overload_1", "models.chat_completions.create", _CHAT, "CompletionResponse"),
+        ("create_with_all_params_overload_1", "models.chat_completions.create",
+         _CHAT + _SAMPLING + ", stream=False", "CompletionResponse"),
+        ("create_overload_2", "models.chat_completions.create", _CHAT + ", stream=True",
+         "Stream"),
+        ("create_with_all_params_overload_2", "models.chat_completions.create",
+         _CHAT + _SAMPLING + ", stream=True", "Stream"),
+    ],
+    "embeddings": [
+        ("create", "models.embeddings.create", 'model_deployment_id="model_deployment_id", '
+         'texts=["string"]', "EmbeddingResponse"),
+        ("create_with_all_params", "models.embeddings.create", 'model_deployment_id='
+         '"model_deployment_id", texts=["string"], ' + _BINDINGS, "EmbeddingResponse"),
+    ],
+    "rerankings": [
+        ("create", "models.rerankings.create", 'model_deployment_id="model_deployment_id", '
+         'chunks=["string"], query="query"', "RerankingResponse"),
+        ("create_with_all_params", "models.rerankings.create", 'model_deployment_id='
+         '"model_deployment_id", chunks=["string"], query="query", instruction="instruction", '
+         + _BINDINGS, "RerankingResponse"),
+    ],
+    "usage_statistics": [
+        ("retrieve", "models.usage_statistics.retrieve", 'model_name="model_name", ' + _USAGE,
+         "ModelUsage"),
+    ],
+    "deployments_usage_statistics": [
+        ("retrieve", "models.deployments.usage_statistics.retrieve",
+         'model_deployment_id="model_deployment_id", ' + _USAGE, "ModelUsage"),
     ],
 }  # fmt: skip
+
+# Where each resource's methods are.
+_OWNERS = {
+    "models": "models",
+    "deployments": "models.deployments",
+    "completions": "models.completions",
+    "chat_completions": "models.chat_completions",
+    "embeddings": "models.embeddings",
+    "rerankings": "models.rerankings",
+    "usage_statistics": "models.usage_statistics",
+    "deployments_usage_statistics": "models.deployments.usage_statistics",
+}
 
 # The calls without an id the SDK refuses client-side (never reaching a server).
 _EMPTY_IDS = {
@@ -274,7 +354,21 @@ _EMPTY_IDS = {
         ("list", 'model_instance_id=""'),
         ("delete", 'deployment_id="deployment_id", model_instance_id=""'),
         ("delete", 'deployment_id="", model_instance_id="model_instance_id"'),
+        ("execute", 'model_deployment_id="model_deployment_id", model_instance_id=""'),
+        ("execute", 'model_deployment_id="", model_instance_id="model_instance_id"'),
     ],
+    "completions": [
+        ("create", 'model_deployment_id="", prompt="prompt"'),
+        ("create", 'model_deployment_id="", prompt="prompt", stream=True'),
+    ],
+    "chat_completions": [
+        ("create", 'model_deployment_id="", chat_history=[], prompt="prompt"'),
+        ("create", 'model_deployment_id="", chat_history=[], prompt="prompt", stream=True'),
+    ],
+    "embeddings": [("create", 'model_deployment_id="", texts=["string"]')],
+    "rerankings": [("create", 'model_deployment_id="", chunks=["string"], query="query"')],
+    "usage_statistics": [("retrieve", 'model_name="", ' + _USAGE)],
+    "deployments_usage_statistics": [("retrieve", 'model_deployment_id="", ' + _USAGE)],
 }
 
 
@@ -294,13 +388,17 @@ def _generated_module(resource: str) -> tuple[str, int]:
             owner, _, verb = method.rpartition(".")
             raw = f"{owner}.with_raw_response.{verb}"
             streaming = f"{owner}.with_streaming_response.{verb}"
+            if type_name == "Stream":
+                lines.append(_stream_tests(name, method, raw, streaming, arguments, client, aw))
+                functions += 1 if "with_all_params" in name else 3
+                continue
             lines.append(
                 f"{mark}    {prefix}def test_method_{name}(self, {client}) -> None:\n"
                 f"        result = {aw}{client}.{method}({arguments})\n"
                 f"        assert_matches_type({expected}, result, path=['response'])\n\n"
             )
             functions += 1
-            if name.endswith("with_all_params"):
+            if "with_all_params" in name:
                 continue
             lines.append(
                 f"{mark}    {prefix}def test_raw_response_{name}(self, {client}) -> None:\n"
@@ -320,7 +418,7 @@ def _generated_module(resource: str) -> tuple[str, int]:
             )
             functions += 2
         for number, (verb, arguments) in enumerate(_EMPTY_IDS[resource]):
-            owner = "models" if resource == "models" else "models.deployments"
+            owner = _OWNERS[resource]
             lines.append(
                 f"{mark}    {prefix}def test_path_params_{verb}_{number}(self, {client}) -> "
                 "None:\n"
@@ -332,12 +430,42 @@ def _generated_module(resource: str) -> tuple[str, int]:
     return textwrap.dedent("".join(lines)), functions // 2 * 5
 
 
+def _stream_tests(  # noqa: PLR0917 - the parts of the calls, as the generator has them
+    name: str, method: str, raw: str, streaming: str, arguments: str, client: str, aw: str
+) -> str:
+    """The tests of a streaming overload: the stream is opened and closed, never read."""
+    mark = "    @pytest.mark.asyncio\n" if aw else ""
+    prefix = "async " if aw else ""
+    close = "await stream.response.aclose()" if aw else "stream.response.close()"
+    code = (
+        f"{mark}    {prefix}def test_method_{name}(self, {client}) -> None:\n"
+        f"        stream = {aw}{client}.{method}({arguments})\n"
+        f"        {close}\n\n"
+    )
+    if "with_all_params" in name:
+        return code
+    return code + (
+        f"{mark}    {prefix}def test_raw_response_{name}(self, {client}) -> None:\n"
+        f"        response = {aw}{client}.{raw}({arguments})\n"
+        "        assert response.http_request.headers.get('X-Stainless-Lang') == 'python'\n"
+        f"        stream = {aw}response.parse()\n"
+        f"        {aw}stream.close()\n\n"
+        f"{mark}    {prefix}def test_streaming_response_{name}(self, {client}) -> None:\n"
+        f"        {prefix}with {client}.{streaming}({arguments}) as response:\n"
+        "            assert not response.is_closed\n"
+        "            assert response.http_request.headers.get('X-Stainless-Lang') == 'python'\n"
+        f"            stream = {aw}response.parse()\n"
+        f"            {aw}stream.close()\n"
+        "        assert cast(Any, response.is_closed) is True\n\n"
+    )
+
+
 @pytest.fixture(scope="module")
 def generated_suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     folder = tmp_path_factory.mktemp("generated")
     (folder / "conftest.py").write_text(textwrap.dedent(GENERATED_CONFTEST))
     total = 0
-    for resource in ("models", "deployments"):
+    for resource in _CALLS:
         module, count = _generated_module(resource)
         (folder / f"test_{resource}.py").write_text(module)
         total += count
@@ -362,7 +490,9 @@ def test_generated_sdk_suites_pass_in_contract_mode(
         result.assert_outcomes(passed=total)
         coverage = httpx.get(server.url + "/_fake/coverage", timeout=TIMEOUT).json()
         state = httpx.get(server.url + "/_fake/state", timeout=TIMEOUT).json()
-    assert total == 5 * (22 + 30)  # generated functions, each sync and async
+    # generated functions, each sync and async: models, deployments (execute too), completions,
+    # chat completions, embeddings, rerankings and the two usage statistics
+    assert total == 5 * (22 + 36 + 10 + 10 + 5 + 5 + 4 + 4)
     operations = coverage["operations"]
     for name in (
         "create_model",
@@ -376,6 +506,17 @@ def test_generated_sdk_suites_pass_in_contract_mode(
         assert operations[name]["unknown_fields_sent"] == [], name  # --strict refused none
         assert set(operations[name]["status_codes"]) == {"200"}, name
         assert operations[name]["request_fields"]["never_sent"] == [], name
+    for name in (
+        "create_completion",
+        "create_chat_completion",
+        "create_embedding",
+        "create_reranking",
+        "execute_model_deployment",
+        "get_model_usage_statistics",
+        "get_model_deployment_usage_statistics",
+    ):
+        assert operations[name]["unknown_fields_sent"] == [], name
+        assert set(operations[name]["status_codes"]) == {"200"}, name
     # only the models created without a template (built in) were stored, with their deployment
     assert {m.get("model_template_id") for m in state["models"]} == {None}
     assert len(state["deployments"]) == len(state["models"]) > 0

@@ -268,6 +268,8 @@ def _stored_graph(account: str = "acct_1") -> dict[str, Any]:
         "model_templates": [result.template],
         "models": [r.as_dict() for r in seeded.tables["models"].all()],
         "deployments": [result.deployment],
+        "usage": [],
+        "responses": [],
     }
 
 

@@ -43,6 +43,7 @@ def test_every_subsection_has_an_example() -> None:
         "Faults, retries and timeouts",
         "Factories",
         "Models and deployments",
+        "Calling deployed models",
         "Deterministic mode",
         "Example payloads",
     } <= titles

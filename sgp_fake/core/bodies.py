@@ -115,9 +115,12 @@ def validate_body(
     body: bytes,
     content_type: str | None,
     *,
-    extra: Literal["ignore", "forbid"] = "ignore",
+    extra: Literal["ignore", "forbid"] | None = "ignore",
 ) -> M:
-    """Validate a request body into ``model`` or raise the error a FastAPI service answers."""
+    """Validate a request body into ``model`` or raise the error a FastAPI service answers.
+
+    ``extra`` overrides how the model treats unknown fields; ``None`` keeps its own setting.
+    """
     json_body = body and is_json_content_type(content_type)
     if json_body and b"NaN" not in body and b"Infinity" not in body:
         try:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BODY_SCOPE_KEY",
     "CONTRACT_ACCOUNT_ID",
+    "RESPONSE_SCOPE_KEY",
     "Backend",
     "Call",
     "contract_account",
@@ -45,6 +46,9 @@ __all__ = [
 
 BODY_SCOPE_KEY = "sgp_fake.body"
 """Where the gateway leaves the request body in the ASGI scope."""
+RESPONSE_SCOPE_KEY = "sgp_fake.response"
+"""Where a handler names the scripted response that gave its answer (:meth:`Call.answered_by`),
+for the journal."""
 
 CONTRACT_ACCOUNT_ID = "account_id"
 """Account of a made-up record when the caller selected none and may use every account.
@@ -170,14 +174,21 @@ class Call:
         """How unknown fields are treated: refused in strict mode, else ignored."""
         return "forbid" if self.backend.settings.strict else "ignore"
 
-    def body(self, model: type[M] | None = None) -> M:
+    def body(
+        self, model: type[M] | None = None, *, free_form: bool = False
+    ) -> M:
         """The body validated into ``model`` (the operation's body model by default), or the
-        exact 400/422 a FastAPI service answers."""
+        exact 400/422 a FastAPI service answers.
+
+        ``free_form``: the body is free-form (``model`` keeps the fields it does not declare),
+        so strict mode does not refuse them.
+        """
         target = model or self.op.body
         if target is None:
             raise TypeError(f"operation {self.op.name} declares no body model")
+        extra = None if free_form else self.extra
         return validate_body(  # type: ignore[return-value]
-            target, self.raw_body, self.header(b"content-type"), extra=self.extra
+            target, self.raw_body, self.header(b"content-type"), extra=extra
         )
 
     def fast_body(
@@ -198,6 +209,11 @@ class Call:
         return validate_query(  # type: ignore[return-value]
             target, self.scope.get("query_string", b""), extra=self.extra
         )
+
+    def answered_by(self, rule_id: str) -> None:
+        """Say that the rule ``rule_id`` (a scripted response) gave this request's answer: the
+        journal names it (``JournalEntry.response``)."""
+        self.scope[RESPONSE_SCOPE_KEY] = rule_id  # type: ignore[index]
 
     def table(self, kind: str | None = None) -> Table[Any]:
         """The table of ``kind`` (this operation's by default)."""

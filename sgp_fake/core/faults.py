@@ -1,7 +1,9 @@
 """Fault rules: make chosen requests fail, slow down or lose their connection.
 
-A rule matches a method, a path pattern and optionally an account, and fires for the next
-``times`` matching requests (``None``: every one). A firing rule adds its latency, then either
+A rule matches a method, a path pattern and optionally an account, and what the request is
+about (its deployment or model, by id or name, and its prompt, by substring or regular
+expression; see :mod:`sgp_fake.core.facts`), and fires for the next ``times`` matching requests
+(``None``: every one). A firing rule adds its latency, then either
 answers its status/headers/body, breaks the connection, or (latency only) lets the request through.
 A cut rule (``after`` and ``cut``) instead lets the request be handled and cuts its streamed
 answer after ``after`` chunks; it fires only for answers that stream, so it is tried once the
@@ -18,6 +20,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from .facts import Facts, LazyFacts, compile_pattern, facts_match
 
 __all__ = [
     "FIRED_AT_KEPT",
@@ -62,9 +66,12 @@ MAX_LATENCY = 86_400.0
 class FaultRule:
     """One fault; see the module docstring. ``path`` is a glob (``*`` matches anything).
 
-    ``retry_after_ms`` adds a ``retry-after-ms`` header to the answer of a status rule, unless
-    ``headers`` has one. ``after`` and ``cut`` (set together) make a cut rule: the next matching
-    answer that streams is cut after ``after`` chunks (or at its end, if shorter), by ``cut``;
+    ``deployment``, ``model``, ``prompt`` and ``prompt_regex`` match what the request is about
+    (see :func:`~sgp_fake.core.facts.facts_match`): only operations that declare it (the
+    inference routes) are about a deployment, a model or a prompt, so such a rule never fires
+    for another. ``retry_after_ms`` adds a ``retry-after-ms`` header to the answer of a status
+    rule, unless ``headers`` has one. ``after`` and ``cut`` (set together) make a cut rule: the
+    next matching answer that streams is cut after ``after`` chunks (or at its end), by ``cut``;
     ``body`` is then the data of the ``error`` event. ``hits`` counts the requests it fired for
     and ``fired_at`` keeps when (Unix times, the latest :data:`FIRED_AT_KEPT`).
     """
@@ -81,6 +88,10 @@ class FaultRule:
     retry_after_ms: int | None = None
     after: int | None = None
     cut: CutKind | None = None
+    deployment: str | None = None
+    model: str | None = None
+    prompt: str | None = None
+    prompt_regex: str | None = None
     id: str = field(default_factory=lambda: f"fault_{next(_ids)}")
     hits: int = 0
     fired_at: list[float] = field(default_factory=list)
@@ -106,6 +117,18 @@ class FaultRule:
                 raise ValueError("after must not be negative")
             if self.status is not None or self.connection is not None:
                 raise ValueError("a stream cut answers no status and breaks no connection first")
+        if self.prompt_regex is not None:
+            compile_pattern(self.prompt_regex)  # ValueError when it is not one
+
+    @property
+    def needs_facts(self) -> bool:
+        """Whether the rule matches what a request is about (its deployment, model, prompt)."""
+        return not (
+            self.deployment is None
+            and self.model is None
+            and self.prompt is None
+            and self.prompt_regex is None
+        )
 
     @property
     def spent(self) -> bool:
@@ -126,13 +149,30 @@ class FaultRule:
         if len(self.fired_at) > FIRED_AT_KEPT:
             del self.fired_at[0]
 
-    def matches(self, method: str, path: str, account_id: str | None) -> bool:
-        """Whether this rule applies to a request (ignoring how many times it has left)."""
+    def matches(
+        self, method: str, path: str, account_id: str | None, facts: Facts | None = None
+    ) -> bool:
+        """Whether this rule applies to a request (ignoring how many times it has left);
+        ``facts``: what the request is about (none when not given)."""
+        if not self._matches_request(method, path, account_id):
+            return False
+        return not self.needs_facts or self._matches_facts(facts or {})
+
+    def _matches_request(self, method: str, path: str, account_id: str | None) -> bool:
         if self.method not in ("*", method):
             return False
         if self.path not in ("*", path) and not fnmatch.fnmatchcase(path, self.path):
             return False
         return self.account_id is None or self.account_id == account_id
+
+    def _matches_facts(self, facts: Facts) -> bool:
+        return facts_match(
+            facts,
+            deployment=self.deployment,
+            model=self.model,
+            prompt=self.prompt,
+            prompt_regex=self.prompt_regex,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view, as ``GET /_fake/faults`` lists it."""
@@ -150,6 +190,10 @@ class FaultRule:
             "retry_after_ms": self.retry_after_ms,
             "after": self.after,
             "cut": self.cut,
+            "deployment": self.deployment,
+            "model": self.model,
+            "prompt": self.prompt,
+            "prompt_regex": self.prompt_regex,
             "hits": self.hits,
             "spent": self.spent,
             "fired_at": list(self.fired_at),
@@ -213,25 +257,51 @@ class FaultRules:
         """Whether some rule can still fire."""
         return bool(self._live)
 
-    def take(self, method: str, path: str, account_id: str | None) -> FaultRule | None:
+    def take(
+        self,
+        method: str,
+        path: str,
+        account_id: str | None,
+        facts: LazyFacts | None = None,
+    ) -> FaultRule | None:
         """The first live rule matching a request, counted as fired; cut rules wait for
-        :meth:`take_cut`."""
-        return self._take(method, path, account_id, cut=False)
+        :meth:`take_cut`. ``facts`` (what the request is about) are computed only if a rule
+        that matches its method, path and account needs them."""
+        return self._take(method, path, account_id, facts, cut=False)
 
-    def take_cut(self, method: str, path: str, account_id: str | None) -> FaultRule | None:
+    def take_cut(
+        self,
+        method: str,
+        path: str,
+        account_id: str | None,
+        facts: LazyFacts | None = None,
+    ) -> FaultRule | None:
         """The first live cut rule matching a request whose answer streams, counted as fired."""
-        return self._take(method, path, account_id, cut=True)
+        return self._take(method, path, account_id, facts, cut=True)
 
     def _take(
-        self, method: str, path: str, account_id: str | None, *, cut: bool
+        self,
+        method: str,
+        path: str,
+        account_id: str | None,
+        facts: LazyFacts | None,
+        *,
+        cut: bool,
     ) -> FaultRule | None:
         if not self._live:
             return None
         with self._lock:
             for index, rule in enumerate(self._live):
-                if (rule.cut is not None) is cut and rule.matches(method, path, account_id):
-                    rule._fire()
-                    if rule.spent:
-                        del self._live[index]
-                    return rule
+                if (rule.cut is not None) is not cut or not rule._matches_request(
+                    method, path, account_id
+                ):
+                    continue
+                if rule.needs_facts and (
+                    facts is None or not rule._matches_facts(facts.get())
+                ):
+                    continue
+                rule._fire()
+                if rule.spent:
+                    del self._live[index]
+                return rule
         return None

@@ -32,14 +32,15 @@ from starlette.types import Message, Receive, Scope, Send
 from ..errors import BodyParseError, FakeHTTPError, PayloadTooLarge
 from .answers import RawHeaders, Reply, error_answer, json_answer, json_bytes, sse_event
 from .bodies import render_errors
-from .call import BODY_SCOPE_KEY, Call, header
+from .call import BODY_SCOPE_KEY, RESPONSE_SCOPE_KEY, Call, header
 from .call import Backend as CallBackend
+from .facts import Facts, LazyFacts
 from .faults import ConnectionFault, FaultRule, FaultRules
 from .journal import RATE_LIMIT_RULE, Journal
 from .operations import Operation
 from .query import request_account
 from .ratelimit import RateLimiter
-from .routing import ADMIN_PREFIX, Router
+from .routing import ADMIN_PREFIX, Router, match_template, raw_segments
 
 if TYPE_CHECKING:
     # Only served apps have a policy: in-process fakes never load the module.
@@ -264,11 +265,18 @@ class FakeApp:
 
     @functools.cached_property
     def routes(self) -> list[BaseRoute]:
-        """The Starlette routes: every operation's, then the extra routes."""
+        """The Starlette routes: the raw-path operations' on their raw paths, every
+        operation's, then the extra routes."""
+        ops = self.operations.operations
         return [
             *(
+                _RawPathRoute(op.path, self._starlette_endpoint(op), methods=[op.method])
+                for op in ops
+                if op.raw_path
+            ),
+            *(
                 Route(op.path, self._starlette_endpoint(op), methods=[op.method], name=op.name)
-                for op in self.operations.operations
+                for op in ops
             ),
             *self._extra(),
         ]
@@ -291,9 +299,10 @@ class FakeApp:
         async def starlette_endpoint(request: Request) -> Response:
             scope = request.scope
             scope[OPERATION_SCOPE_KEY] = op.name
-            status, headers, body = _handle(op, Call(backend, op, scope, scope["path_params"]))
+            call = Call(backend, op, scope, scope["path_params"])
+            status, headers, body = _handle(op, call)
             if not isinstance(body, bytes):
-                return _StreamedResponse(self, status, headers, body)
+                return _StreamedResponse(self, status, headers, body, _facts_of(op, call))
             response = Response(body, status)
             response.raw_headers = headers
             return response
@@ -304,7 +313,7 @@ class FakeApp:
         """The operation a request exactly matches, with its path parameters, or ``None``."""
         if scope.get("root_path"):
             return None  # mounted below a prefix: leave it to Starlette
-        return self.operations.match(scope["method"], scope["path"])
+        return self.operations.match(scope["method"], scope["path"], scope.get("raw_path"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -331,7 +340,11 @@ class FakeApp:
             await self.router(scope, _replay(body, receive), send)
             return
 
-        match = None if scope.get("root_path") else self.operations.match(scope["method"], path)
+        match = (
+            None
+            if scope.get("root_path")
+            else self.operations.match(scope["method"], path, scope.get("raw_path"))
+        )
         if match is not None and not (
             backend.settings.latency or backend.faults or backend.rate_limiter.limit is not None
         ):
@@ -364,8 +377,11 @@ class FakeApp:
             latency = backend.settings.latency
             if latency:
                 await self._wait(scope, latency, deadline)
+            facts = None if match is None else self._facts(match, scope)
             fault = (
-                backend.faults.take(scope["method"], scope["path"], _account_of(scope, body))
+                backend.faults.take(
+                    scope["method"], scope["path"], _account_of(scope, body), facts
+                )
                 if backend.faults
                 else None
             )
@@ -390,7 +406,7 @@ class FakeApp:
             op, params = match
             (status, headers, answer), error = _call(op, Call(backend, op, scope, params))
             if not isinstance(answer, bytes):
-                await self._stream(scope, capture, status, headers, answer)
+                await self._stream(scope, capture, status, headers, answer, facts)
                 return
             await capture({"type": "http.response.start", "status": status, "headers": headers})
             await capture({"type": "http.response.body", "body": answer})
@@ -399,6 +415,12 @@ class FakeApp:
         finally:
             exchange.record()
 
+    def _facts(self, match: tuple[Operation, dict[str, str]], scope: Scope) -> LazyFacts | None:
+        op, params = match
+        if op.about is None:
+            return None
+        return _facts_of(op, Call(self.backend, op, scope, params))
+
     async def _answer_directly(
         self, match: tuple[Operation, dict[str, str]], scope: Scope, body: bytes, send: Send
     ) -> None:
@@ -406,11 +428,14 @@ class FakeApp:
         # journaled without the wrapper the general path needs.
         started = time.perf_counter()
         op, params = match
-        (status, headers, answer), error = _call(op, Call(self.backend, op, scope, params))
+        call = Call(self.backend, op, scope, params)
+        (status, headers, answer), error = _call(op, call)
         if not isinstance(answer, bytes):
             exchange = _JournaledExchange(self, scope, body, send, op.name, started=started)
             try:
-                await self._stream(scope, exchange.send, status, headers, answer)
+                await self._stream(
+                    scope, exchange.send, status, headers, answer, _facts_of(op, call)
+                )
             finally:
                 exchange.record()
             return
@@ -420,10 +445,17 @@ class FakeApp:
         if error is not None:
             raise error
 
-    async def _stream(
-        self, scope: Scope, send: Send, status: int, headers: RawHeaders, chunks: Iterator[bytes]
+    async def _stream(  # noqa: PLR0917 - the answer's parts, then what it is about
+        self,
+        scope: Scope,
+        send: Send,
+        status: int,
+        headers: RawHeaders,
+        chunks: Iterator[bytes],
+        facts: LazyFacts | None = None,
     ) -> None:
-        """Send a streamed answer a chunk at a time, as each is produced; a cut rule cuts it.
+        """Send a streamed answer a chunk at a time, as each is produced; a cut rule cuts it
+        (``facts``: what the request is about, for cut rules that match it).
 
         Each chunk goes as its own message, so a server writes it at once and an in-process
         transport hands it to the client before the next is produced. An error the chunks raise
@@ -434,7 +466,7 @@ class FakeApp:
         cut = None
         if backend.faults and scope.get(_RULE_SCOPE_KEY) is None:
             cut = backend.faults.take_cut(
-                scope["method"], scope["path"], _account_of(scope, scope[BODY_SCOPE_KEY])
+                scope["method"], scope["path"], _account_of(scope, scope[BODY_SCOPE_KEY]), facts
             )
             if cut is not None:
                 scope[_RULE_SCOPE_KEY] = cut.id
@@ -491,6 +523,7 @@ class FakeApp:
                 timed_out,
                 operation,
                 time.perf_counter() - started,
+                scope.get(RESPONSE_SCOPE_KEY),
             )
         coverage = backend.coverage
         if coverage is not None:
@@ -580,7 +613,7 @@ class FakeApp:
         the ``GET`` operation of its path (Starlette answers it without a body)."""
         if scope["method"] != "HEAD" or scope.get("root_path"):
             return None
-        match = self.operations.match("GET", scope["path"])
+        match = self.operations.match("GET", scope["path"], scope.get("raw_path"))
         return None if match is None else match[0]
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
@@ -631,6 +664,19 @@ def _account_of(scope: Scope, body: bytes) -> str | None:
     )
 
 
+def _facts_of(op: Operation, call: Call) -> LazyFacts | None:
+    """What the request is about, computed when a rule first needs it (``None`` when its
+    operation declares nothing)."""
+    about = op.about
+    if about is None:
+        return None
+
+    def compute() -> Facts:
+        return about(call)
+
+    return LazyFacts(compute)
+
+
 def _fault_response(rule: FaultRule) -> Response:
     status = rule.status or 500
     headers = rule.answer_headers()
@@ -655,13 +701,50 @@ class _StreamedResponse(Response):
     sends it (Starlette's own ``StreamingResponse`` would read the chunks in a thread)."""
 
     def __init__(
-        self, app: FakeApp, status: int, headers: RawHeaders, chunks: Iterator[bytes]
+        self,
+        app: FakeApp,
+        status: int,
+        headers: RawHeaders,
+        chunks: Iterator[bytes],
+        facts: LazyFacts | None = None,
     ) -> None:
         self.status_code = status
         self.raw_headers = headers
         self.background = None
         self._app = app
         self._chunks = chunks
+        self._facts = facts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._app._stream(scope, send, self.status_code, self.raw_headers, self._chunks)
+        await self._app._stream(
+            scope, send, self.status_code, self.raw_headers, self._chunks, self._facts
+        )
+
+
+class _RawPathRoute(Route):
+    """A raw-path operation's route on its raw path (see ``Operation.raw_path``): placed before
+    every other route, it matches only a path whose raw form holds a ``%``, each raw segment
+    decoded on its own, so a parameter may hold a ``/`` sent as ``%2F``; the operation's own
+    route, in its place, matches the decoded path as any route does. Starlette then picks what
+    the direct dispatch picks."""
+
+    def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self._segments = path.split("/")
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        raw_path = scope.get("raw_path")
+        if scope["type"] != "http" or scope.get("root_path") or not raw_path:
+            return Match.NONE, {}
+        if b"%" not in raw_path:
+            return Match.NONE, {}
+        params = match_template(self._segments, raw_segments(raw_path))
+        if params is None:
+            return Match.NONE, {}
+        child = {
+            "endpoint": self.endpoint,
+            "path_params": {**scope.get("path_params", {}), **params},
+        }
+        if self.methods and scope["method"] not in self.methods:
+            return Match.PARTIAL, child
+        return Match.FULL, child

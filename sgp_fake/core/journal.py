@@ -2,6 +2,7 @@
 
 Each entry also says which operation served it (``create_model_template``; ``None`` for a path
 no operation serves), which rule answered it instead (a fault rule's id, or ``rate-limit``),
+which scripted response gave its content (an inference route's),
 when it arrived, how long it took and which account it was for. Recording costs next to nothing:
 the raw ASGI parts are kept as they came, and decoded when an entry is read.
 """
@@ -47,6 +48,7 @@ _Row = tuple[
     "str | None",
     float,
     float,
+    "str | None",
 ]
 # Where each field sits in a row.
 _METHOD, _PATH, _STATUS, _OPERATION = 0, 1, 5, 10
@@ -74,6 +76,7 @@ def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
     timed_out: bool,
     operation: str | None,
     duration: float,
+    response: str | None = None,
 ) -> _Row:
     return (
         method,
@@ -89,6 +92,7 @@ def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
         operation,
         time.time() - duration,
         duration,
+        response,
     )
 
 
@@ -118,6 +122,7 @@ class JournalEntry:
         "_operation",
         "_path",
         "_query",
+        "_response",
         "_response_body",
         "_response_headers",
         "_rule",
@@ -145,6 +150,7 @@ class JournalEntry:
         timestamp: float = 0.0,
         duration: float = 0.0,
         rule: str | None = None,
+        response: str | None = None,
     ) -> None:
         self._sequence = sequence
         self._method = method
@@ -163,6 +169,7 @@ class JournalEntry:
         self._operation = operation
         self._timestamp = timestamp
         self._duration = duration
+        self._response = response
 
     def _as_row(self) -> _Row:
         return (
@@ -179,6 +186,7 @@ class JournalEntry:
             self._operation,
             self._timestamp,
             self._duration,
+            self._response,
         )
 
     @classmethod
@@ -200,6 +208,7 @@ class JournalEntry:
             entry._operation,
             entry._timestamp,
             entry._duration,
+            entry._response,
         ) = row
         return entry
 
@@ -272,8 +281,15 @@ class JournalEntry:
 
     @property
     def rule(self) -> str | None:
-        """What answered instead of the operation: a fault rule's id, or ``rate-limit``."""
-        return self._rule
+        """What answered instead of the operation's own answer: a fault rule's id, or
+        ``rate-limit``; else the scripted response that gave the content (:attr:`response`)."""
+        return self._rule if self._rule is not None else self._response
+
+    @property
+    def response(self) -> str | None:
+        """The id of the scripted response that gave the answer's content, if one did (an
+        inference route's; see ``SGPFake.responses``)."""
+        return self._response
 
     @property
     def operation(self) -> str | None:
@@ -373,6 +389,7 @@ class JournalEntry:
             ),
             "fault": self.fault,
             "rule": self.rule,
+            "response": self.response,
             "timed_out": self.timed_out,
             "operation": self.operation,
             "timestamp": self.timestamp,
@@ -420,14 +437,16 @@ class Journal:
         timed_out: bool = False,
         operation: str | None = None,
         duration: float = 0.0,
+        response: str | None = None,
     ) -> None:
         """Append an exchange given as raw ASGI parts: the query string and header lists as
         the server passed them, decoded only when the entry is read.
 
         ``fault`` names the rule that answered (a fault's id, or :data:`RATE_LIMIT_RULE`),
         ``operation`` the operation that served the request, ``duration`` how long it took (the
-        entry's timestamp is now less that). The app journals every request this way, without
-        building a :class:`JournalEntry`: most entries are never read.
+        entry's timestamp is now less that), ``response`` the scripted response that gave its
+        content. The app journals every request this way, without building a
+        :class:`JournalEntry`: most entries are never read.
         """
         row = _asgi_row(
             method,
@@ -442,6 +461,7 @@ class Journal:
             timed_out,
             operation,
             duration,
+            response,
         )
         with self._lock:
             self._entries.append(row)

@@ -81,11 +81,17 @@ _BODY_ERRORS = {
 
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
     params = []
     for name, field_schema in schema["properties"].items():
         prop = dict(field_schema)
         description = prop.pop("description", None)
-        param: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": prop}
+        param: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": prop,
+        }
         if description:
             param["description"] = description
         params.append(param)
@@ -96,6 +102,23 @@ def _path_parameter(name: str) -> dict[str, Any]:
     title = " ".join(word.capitalize() for word in name.split("_"))
     schema = {"type": "string", "title": title}
     return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _event_stream(model: type[BaseModel]) -> dict[str, Any]:
+    """A Server-Sent Events body of ``model`` chunks, as a streamed answer sends it."""
+    return {
+        "type": "string",
+        "description": f"Server-Sent Events, with stream: true: one event per chunk, its data "
+        f"a {model.__name__} (JSON), each event ended by a blank line; no [DONE] sentinel. An "
+        "'event: error' event (a fault rule's cut) ends a stream early.",
+    }
+
+
+def _answer_content(op: Operation, model: type[BaseModel]) -> dict[str, Any]:
+    content = _json_content(model)
+    if op.streams:
+        content["text/event-stream"] = {"schema": _event_stream(model)}
+    return content
 
 
 def _operation(op: Operation) -> dict[str, Any]:
@@ -112,7 +135,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         doc["requestBody"] = {"required": True, "content": _json_content(op.body)}
     ok: dict[str, Any] = {"description": "Successful Response"}
     if op.response is not None:
-        ok["content"] = _json_content(op.response)
+        ok["content"] = _answer_content(op, op.response)
     elif op.meta:
         ok = {
             "description": op.description or "Successful Response",

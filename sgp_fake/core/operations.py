@@ -19,9 +19,12 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     from .answers import Reply
     from .call import Call
+    from .facts import Facts
     from .table import Record, Table
 
 __all__ = [
+    "About",
+    "AdminRecords",
     "Handler",
     "Lifecycle",
     "MadeUp",
@@ -40,6 +43,12 @@ Handler = Callable[["Call"], "Reply"]
 MadeUp = Callable[["Call", str, str], bytes]
 """Contract mode's record for an unknown id: ``made_up(call, record_id, account_id)`` gives its
 JSON, the same for the same request (the call gives the caller and the path's other ids)."""
+
+About = Callable[["Call"], "Facts"]
+"""What a request is about, for rules that match more than its method, path and account:
+``about(call)`` gives its facts (see :mod:`sgp_fake.core.facts`). Called only when a rule needs
+them, before the handler, on a request that may be invalid: it reads what it can, and raises
+nothing it can avoid (an error counts as no facts)."""
 
 Render = Callable[["Call", "Record"], bytes]
 """How a resource answers with a record: ``render(call, record)`` gives the JSON every read
@@ -67,6 +76,14 @@ class Operation:
     * ``meta`` routes (``/openapi.json``) need no API key and skip the rate limit and coverage.
     * ``verb`` says which standard operation it is (``create``, ``list``, ``get``, ``update``,
       ``delete``; see :func:`~sgp_fake.core.crud.crud`), empty for any other.
+    * ``raw_path``: its parameters match the raw, percent-encoded path, each segment decoded on
+      its own, so a value may hold a ``/`` sent as ``%2F`` (a model name such as
+      ``meta-llama/Llama-3``). Such an operation is tried first on a path with an encoded
+      ``/``; on any other its segments are the decoded path's.
+    * ``about`` gives the facts rules match beyond method, path and account (see
+      :data:`About`).
+    * ``streams``: its 200 may be Server-Sent Events (``text/event-stream``), as the document
+      says.
     """
 
     name: str
@@ -84,6 +101,9 @@ class Operation:
     verb: str = ""
     kind: str = ""
     tag: str = ""
+    raw_path: bool = False
+    about: About | None = None
+    streams: bool = False
     parameters: tuple[str, ...] = field(init=False)
     """The path's parameter names, in order."""
 
@@ -126,6 +146,22 @@ class Lifecycle:
     statuses: tuple[str, ...] = ("PENDING", "READY", "FAILED")
 
 
+@dataclass(frozen=True, slots=True)
+class AdminRecords:
+    """Records a test sets through the admin API rather than the SGP routes (scripted
+    responses), at ``/_fake/<path>``: ``POST`` adds one from a body validated into ``spec``
+    (unknown fields refused), ``GET`` lists them (``{"<path>": [...]}``, oldest first),
+    ``DELETE`` removes them all and ``DELETE /_fake/<path>/{id}`` one. ``add(table, spec)``
+    stores one and returns it.
+    """
+
+    path: str
+    spec: type[BaseModel]
+    add: Callable[[Table[Any], Any], Record]
+    summary: str = ""
+    description: str = ""
+
+
 @dataclass(frozen=True, eq=False)
 class Resource:
     """One kind of record and the operations on it; see ``sgp_fake.resources``.
@@ -149,6 +185,8 @@ class Resource:
       derived from other records); ``None``: the stored JSON is the answer.
     * ``lifecycle``: the record has a status that moves with the fake's clock.
     * ``plural`` names several records in errors (``noun`` lower-cased plus ``s`` by default).
+    * ``admin``: the records are set through the admin API (see :class:`AdminRecords`); such a
+      kind may serve no SGP route at all.
     """
 
     kind: str
@@ -166,6 +204,7 @@ class Resource:
     render: Render | None = None
     lifecycle: Lifecycle | None = None
     plural: str = ""
+    admin: AdminRecords | None = None
 
     def __post_init__(self) -> None:
         if not self.plural:
@@ -180,11 +219,16 @@ class Resource:
     @property
     def collection(self) -> str:
         """The path records are listed and created at: the path of its item routes without
-        their last segment (``/v4/model-templates``)."""
+        their last segment (``/v4/model-templates``); for a kind the admin API sets and no SGP
+        route serves, its admin path (``/_fake/responses``)."""
         for op in self.operations:
             if op.path.endswith("}"):
                 return op.path.rsplit("/", 1)[0]
-        return self.operations[0].path
+        if self.operations:
+            return self.operations[0].path
+        if self.admin is not None:
+            return f"/_fake/{self.admin.path}"
+        raise ValueError(f"the {self.kind} resource serves no route")
 
     def new_table(self, **kwargs: Any) -> Table[Record]:
         """A new, empty table for this kind."""

@@ -4,15 +4,22 @@ The gateway asks :meth:`Router.match` first: exact matches only, found with dict
 (static paths in one dict; parametrised paths grouped by shape, keyed by their static segments).
 Anything it does not match goes to the Starlette routes built from the same table, which answer
 404, 405 with ``allow``, redirects and ``HEAD`` exactly as a Starlette (and FastAPI) app does.
+
+A parameter matches one segment of the percent-decoded path, as Starlette's ``{name}`` does,
+except for the operations declared with ``raw_path``: on a path whose raw form has a
+percent-encoded ``/``, they are tried first, each segment of the raw path decoded on its own
+(:func:`raw_segments`), so ``/v4/models/meta-llama%2FLlama-3/usage-statistics`` names the model
+``meta-llama/Llama-3``. Only a request whose raw path holds a ``%`` pays for that check.
 """
 
 from __future__ import annotations
 
 from typing import Iterable
+from urllib.parse import unquote
 
 from .operations import Operation
 
-__all__ = ["ADMIN_PREFIX", "DASHBOARD_PREFIX", "Match", "Router"]
+__all__ = ["ADMIN_PREFIX", "DASHBOARD_PREFIX", "Match", "Router", "match_template", "raw_segments"]
 
 ADMIN_PREFIX = "/_fake"
 """Reserved path prefix of the admin API; never an operation's."""
@@ -35,6 +42,28 @@ class _Shape:
         self.routes: dict[tuple[str, ...], tuple[int, Operation, tuple[str, ...]]] = {}
 
 
+def raw_segments(raw_path: bytes) -> list[str]:
+    """A raw (percent-encoded) path split on ``/``, each segment decoded on its own (UTF-8, as
+    a server decodes the path)."""
+    return [unquote(segment) for segment in raw_path.decode("latin-1").split("/")]
+
+
+def match_template(template: list[str], segments: list[str]) -> dict[str, str] | None:
+    """The parameters of a path template (split on ``/``) that ``segments`` match, each a
+    non-empty segment; else ``None``."""
+    if len(template) != len(segments):
+        return None
+    params: dict[str, str] = {}
+    for part, segment in zip(template, segments, strict=True):
+        if part.startswith("{"):
+            if not segment:
+                return None
+            params[part[1:-1]] = segment
+        elif part != segment:
+            return None
+    return params
+
+
 class Router:
     """Finds the operation of a request by method and path; built once per app."""
 
@@ -42,6 +71,8 @@ class Router:
         self.operations: tuple[Operation, ...] = tuple(operations)
         self._static: dict[tuple[str, str], Operation] = {}
         self._shapes: dict[tuple[str, int], list[_Shape]] = {}
+        # The raw-path operations, by method and segment count, matched on the raw path.
+        self._raw: dict[str, dict[int, list[_Shape]]] = {}
         seen: set[tuple[str, str]] = set()
         for order, op in enumerate(self.operations):
             if (op.method, op.path) in seen:
@@ -63,6 +94,15 @@ class Router:
             key = tuple(segments[i] for i in static)
             names = tuple(segments[i][1:-1] for i in params)
             shape.routes.setdefault(key, (order, op, names))
+            if op.raw_path:
+                raw = self._raw.setdefault(op.method, {}).setdefault(len(segments), [])
+                raw_shape = next(
+                    (s for s in raw if (s.static, s.params) == (static, params)), None
+                )
+                if raw_shape is None:
+                    raw_shape = _Shape(static, params)
+                    raw.append(raw_shape)
+                raw_shape.routes.setdefault(key, (order, op, names))
         # Starlette tries routes in order, the matcher static paths first: they agree only if no
         # static path is shadowed by a parametrised route declared before it.
         for (method, path), op in self._static.items():
@@ -70,21 +110,39 @@ class Router:
             if found is not None and self.operations.index(found[0]) < self.operations.index(op):
                 raise ValueError(f"{method} {path} is shadowed by {found[0].path}, declared first")
 
-    def match(self, method: str, path: str) -> Match | None:
+    def match(self, method: str, path: str, raw_path: bytes | None = None) -> Match | None:
         """The operation ``method path`` exactly matches, with its parameters; else ``None``.
 
-        A parameter matches one non-empty segment, as Starlette's ``{name}`` does.
+        A parameter matches one non-empty segment, as Starlette's ``{name}`` does; that of a
+        raw-path operation one segment of ``raw_path`` (the path as sent, percent-encoded), when
+        given.
         """
         op = self._static.get((method, path))
         if op is not None:
             return op, {}
+        raw = self._raw.get(method)
+        if raw is not None and raw_path is not None and b"%" in raw_path:
+            found = self.match_raw(method, raw_path)
+            if found is not None:
+                return found
         return self._match_shapes(method, path)
+
+    def match_raw(self, method: str, raw_path: bytes) -> Match | None:
+        """The raw-path operation ``method raw_path`` matches, its parameters decoded segment
+        by segment; else ``None``."""
+        shapes = self._raw.get(method, {}).get(raw_path.count(b"/") + 1)
+        if not shapes:
+            return None
+        return self._best(shapes, raw_segments(raw_path))
 
     def _match_shapes(self, method: str, path: str) -> Match | None:
         shapes = self._shapes.get((method, path.count("/") + 1))
         if not shapes:
             return None
-        segments = path.split("/")
+        return self._best(shapes, path.split("/"))
+
+    @staticmethod
+    def _best(shapes: list[_Shape], segments: list[str]) -> Match | None:
         best: tuple[int, Operation, tuple[str, ...], _Shape] | None = None
         for shape in shapes:
             found = shape.routes.get(tuple([segments[i] for i in shape.static]))
@@ -97,8 +155,8 @@ class Router:
         _, op, names, shape = best
         return op, {name: segments[i] for name, i in zip(names, shape.params, strict=True)}
 
-    def serves(self, method: str, path: str) -> bool:
+    def serves(self, method: str, path: str, raw_path: bytes | None = None) -> bool:
         """Whether some operation serves ``method path`` (``HEAD`` counts for ``GET``)."""
-        if self.match(method, path) is not None:
+        if self.match(method, path, raw_path) is not None:
             return True
-        return method == "HEAD" and self.match("GET", path) is not None
+        return method == "HEAD" and self.match("GET", path, raw_path) is not None

@@ -22,6 +22,7 @@ from typing import (
     Awaitable,
     Callable,
     Dict,
+    Iterable,
     List,
     Literal,
     Mapping,
@@ -29,7 +30,15 @@ from typing import (
     Protocol,
 )
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticSerializationError
 from starlette.requests import Request
@@ -39,6 +48,7 @@ from starlette.routing import BaseRoute, Route
 from ..clock import MAX_ADVANCE, FakeClock
 from ..core.bodies import validate_body
 from ..core.call import BODY_SCOPE_KEY
+from ..core.facts import compile_pattern
 from ..core.faults import MAX_LATENCY, FaultRule, FaultRules
 from ..core.gateway import ADMIN_PREFIX, json_response
 from ..core.journal import Journal, JournalEntry
@@ -78,6 +88,9 @@ __all__ = [
     "ResourceList",
     "ResourceView",
     "admin_openapi",
+    "admin_record_models",
+    "admin_record_paths",
+    "admin_record_routes",
     "admin_routes",
     "dangling_references",
     "state_document",
@@ -202,6 +215,35 @@ class FaultSpec(BaseModel):
         "closed before the end of the body) or 'error' (an SSE 'event: error' event whose "
         "data is body, then the end of the stream).",
     )
+    deployment: Optional[str] = Field(
+        None,
+        description="Only requests about this model deployment, by id or name (the inference "
+        "routes, execute and usage statistics).",
+    )
+    model: Optional[str] = Field(
+        None,
+        description="Only requests about a deployment of this model, by id or name (or, for "
+        "usage statistics by model name, that name).",
+    )
+    prompt: Optional[str] = Field(
+        None,
+        description="Only requests whose prompt holds this text: a completion's prompt, a "
+        "chat's new message (its prompt), an execution's prompts, the texts to embed, a "
+        "reranking's query.",
+    )
+    prompt_regex: Optional[str] = Field(
+        None,
+        description="Only requests one of whose prompts this Python regular expression is "
+        "found in (re.search).",
+        json_schema_extra={"format": "regex"},
+    )
+
+    @field_validator("prompt_regex")
+    @classmethod
+    def _compiles(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None:
+            compile_pattern(value)
+        return value
 
     @model_validator(mode="after")
     def _does_something(self) -> FaultSpec:
@@ -490,7 +532,11 @@ class RequestView(BaseModel):
     )
     fault: Optional[str] = Field(description="Id of the fault rule that fired, if any.")
     rule: Optional[str] = Field(
-        description="What answered instead of the operation: a fault rule's id, or 'rate-limit'."
+        description="What answered instead of the operation's own answer: a fault rule's id, "
+        "or 'rate-limit'; else the scripted response that gave the content."
+    )
+    response: Optional[str] = Field(
+        description="Id of the scripted response that gave the answer's content, if any."
     )
     timed_out: bool = Field(
         description="The client's read timeout passed before the answer (in-process clients "
@@ -548,6 +594,7 @@ def _summary(entry: JournalEntry) -> dict[str, Any]:
         "status": entry.status,
         "fault": entry.fault,
         "rule": entry.rule,
+        "response": entry.response,
         "timed_out": entry.timed_out,
         "operation": entry.operation,
         "timestamp": entry.timestamp,
@@ -851,6 +898,7 @@ def admin_routes(
             Route(p + path, _checking_query(endpoint, params), methods=[method])
             for path, endpoint, method, params in table
         ),
+        *admin_record_routes(backend),
         *dashboard_routes(openapi or admin_openapi(tuple(backend.resources.values()))),
     ]
 
@@ -1142,7 +1190,9 @@ def _admin_document(resources: tuple[Resource, ...], description: str) -> bytes:
     StatusSpec = status_spec(resources)
     document = build_openapi(
         [*operations(resources), meta_operation(lambda: b"")],
-        extra_paths=_with_access(admin_paths(StateDocument, StatusSpec)),
+        extra_paths=_with_access(
+            {**admin_paths(StateDocument, StatusSpec), **admin_record_paths(resources)}
+        ),
         description=description,
         extra_models=(
             StateDocument,
@@ -1159,6 +1209,7 @@ def _admin_document(resources: tuple[Resource, ...], description: str) -> bytes:
             ClockAdvance,
             ClockState,
             *(() if StatusSpec is None else (StatusSpec, StatusView)),
+            *admin_record_models(resources),
         ),
     )
     document["components"]["securitySchemes"][_TOKEN_SCHEME] = {
@@ -1217,3 +1268,138 @@ def _refuse_unknown_fields(schemas: dict[str, Any], root: str, own: set[str]) ->
                 refer(value)
 
     strict(root)
+
+
+# -- records set through the admin API (scripted responses) ------------------------------------
+#
+# A resource that declares ``admin`` (see sgp_fake.core.operations.AdminRecords) is served at
+# /_fake/<path>: POST adds one, GET lists them, DELETE removes them all, DELETE .../{id} one.
+
+
+@functools.lru_cache(maxsize=16)
+def _record_list(resource: Resource) -> type[BaseModel]:
+    """The body of ``GET /_fake/<path>``: ``{"<path>": [...]}``."""
+    assert resource.admin is not None
+    name = "".join(word.capitalize() for word in resource.noun.split()) + "List"
+    fields: dict[str, Any] = {resource.admin.path: (List[resource.stored], ...)}  # type: ignore[name-defined]
+    model: type[BaseModel] = create_model(
+        name,
+        __doc__=f"Body of GET /_fake/{resource.admin.path}: every {resource.noun.lower()}, "
+        "in matching order.",
+        **fields,
+    )
+    return model
+
+
+def _admin_resources(resources: Iterable[Resource]) -> list[Resource]:
+    return [resource for resource in resources if resource.admin is not None]
+
+
+def admin_record_routes(backend: AdminBackend) -> list[BaseRoute]:
+    """The routes of the kinds set through the admin API, bound to ``backend``."""
+    routes: list[BaseRoute] = []
+    for resource in _admin_resources(backend.resources.values()):
+        records = _AdminRecords(backend, resource)
+        base = f"{ADMIN_PREFIX}/{records.path}"
+        for path, endpoint, method in (
+            (base, records.add, "POST"),
+            (base, records.list, "GET"),
+            (base, records.clear, "DELETE"),
+            (base + "/{record_id}", records.remove, "DELETE"),
+        ):
+            routes.append(Route(path, _checking_query(endpoint, _NoParams), methods=[method]))
+    return routes
+
+
+class _AdminRecords:
+    def __init__(self, backend: AdminBackend, resource: Resource) -> None:
+        assert resource.admin is not None
+        self.backend = backend
+        self.resource = resource
+        self.spec = resource.admin
+        self.path = resource.admin.path
+
+    def _table(self) -> Table[Any]:
+        return self.backend.tables[self.resource.kind]
+
+    def _listed(self) -> Response:
+        bodies = b",".join(record.body for record in self._table().all())
+        return Response(
+            b'{"%s":[%s]}' % (self.path.encode(), bodies), media_type="application/json"
+        )
+
+    async def add(self, request: Request) -> Response:
+        spec = _body(self.spec.spec, request)
+        try:
+            record = self.spec.add(self._table(), spec)
+        except PydanticSerializationError as exc:
+            raise BodyParseError() from exc  # a lone surrogate: JSON carries it, UTF-8 cannot
+        return Response(record.body, status_code=201, media_type="application/json")
+
+    async def list(self, request: Request) -> Response:
+        return self._listed()
+
+    async def clear(self, request: Request) -> Response:
+        self._table().clear()
+        return self._listed()
+
+    async def remove(self, request: Request) -> Response:
+        record_id = request.path_params["record_id"]
+        if self._table().delete(record_id) is None:
+            raise NotFound(f"{self.resource.noun} {record_id} not found")
+        return self._listed()
+
+
+def admin_record_paths(resources: Iterable[Resource]) -> dict[str, Any]:
+    """The OpenAPI path items of the kinds set through the admin API."""
+    paths: dict[str, Any] = {}
+    for resource in _admin_resources(resources):
+        admin = resource.admin
+        assert admin is not None
+        base = f"{ADMIN_PREFIX}/{admin.path}"
+        noun = admin.summary or resource.noun.lower()
+        listing = _record_list(resource)
+        operation = admin.path.replace("-", "_")
+        paths[base] = {
+            "post": _operation(
+                f"fake_add_{operation}",
+                f"Add a {noun}",
+                _ok(f"The {noun}", resource.stored, "201"),
+                description=admin.description,
+                requestBody=_json_body(admin.spec),
+            ),
+            "get": _operation(
+                f"fake_list_{operation}", f"Every {noun}", _ok("In matching order", listing)
+            ),
+            "delete": _operation(
+                f"fake_clear_{operation}", f"Remove every {noun}", _ok("Removed", listing)
+            ),
+        }
+        paths[base + "/{record_id}"] = {
+            "delete": _operation(
+                f"fake_delete_{operation}",
+                f"Remove one {noun}",
+                {
+                    **_ok("The remaining ones", listing),
+                    "404": error_response(f"No {noun} with that id"),
+                },
+                parameters=[
+                    {
+                        "name": "record_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+            )
+        }
+    return paths
+
+
+def admin_record_models(resources: Iterable[Resource]) -> tuple[type[BaseModel], ...]:
+    """The component models of those paths."""
+    models: list[type[BaseModel]] = []
+    for resource in _admin_resources(resources):
+        assert resource.admin is not None
+        models += [resource.admin.spec, resource.stored, _record_list(resource)]
+    return tuple(models)

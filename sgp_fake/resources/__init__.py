@@ -10,9 +10,15 @@ per-account reset and persistence all follow from the declaration.
 from __future__ import annotations
 
 from ..core.operations import Resource
-from . import deployments, model_templates, models
+from . import deployments, inference, model_templates, models, responses
 
 __all__ = ["REGISTRY"]
 
-REGISTRY: tuple[Resource, ...] = (model_templates.RESOURCE, models.RESOURCE, deployments.RESOURCE)
+REGISTRY: tuple[Resource, ...] = (
+    model_templates.RESOURCE,
+    models.RESOURCE,
+    deployments.RESOURCE,
+    inference.RESOURCE,
+    responses.RESOURCE,
+)
 """Every resource, in the order the OpenAPI document and the state document list them."""

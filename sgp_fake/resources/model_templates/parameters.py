@@ -20,7 +20,13 @@ from pydantic import ValidationError as PydanticValidationError
 from ...errors import RequestValidationError
 from ..common import cache_small
 
-__all__ = ["Parameters", "creation_parameters", "parameter_errors", "require_parameters"]
+__all__ = [
+    "Parameters",
+    "creation_parameters",
+    "parameter_errors",
+    "request_parameters",
+    "require_parameters",
+]
 
 Parameters = tuple[tuple[str, str, bool], ...]
 """A parameter schema: each parameter's name, type and whether it is required."""
@@ -38,6 +44,18 @@ def creation_parameters(template: bytes) -> Parameters | None:
 @cache_small(maxsize=1024)
 def _creation_parameters(template: bytes) -> Parameters | None:
     return _parameters(template, "model_creation_parameters_schema")
+
+
+def request_parameters(template: bytes) -> Parameters | None:
+    """The request parameters of the template whose stored JSON is ``template`` (the values
+    inference calls bind in ``model_request_parameters.bindings``); ``None`` when it has no
+    schema (anything goes)."""
+    return _request_parameters(template)
+
+
+@cache_small(maxsize=1024)
+def _request_parameters(template: bytes) -> Parameters | None:
+    return _parameters(template, "model_request_parameters_schema")
 
 
 def _parameters(template: bytes, field: str) -> Parameters | None:

@@ -1,0 +1,86 @@
+"""What a request is about, beyond its method, path and account: facts a rule can match.
+
+An operation may declare ``about`` (see :class:`~sgp_fake.core.operations.Operation`): a
+function of the request that gives named facts, each a tuple of strings. The inference routes
+give ``deployment`` (the deployment's id, and its name when it exists), ``model`` (its model's
+id and name) and ``prompt`` (the texts the request is about: a prompt, the texts to embed, a
+reranking's query). Fault rules (:mod:`sgp_fake.core.faults`) and scripted responses match them
+through :func:`facts_match`: a deployment or a model by id or name, a prompt by substring or by
+regular expression (searched, as :func:`re.search` does).
+
+Facts cost a lookup or two and a parse of the body, so they are computed only when a rule needs
+them (:class:`LazyFacts`): requests meet no such rule pay nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Callable, Mapping
+
+__all__ = ["Facts", "LazyFacts", "compile_pattern", "facts_match"]
+
+Facts = Mapping[str, tuple[str, ...]]
+"""Named facts of a request: ``{"deployment": (id, name), "prompt": (text, ...)}``."""
+
+NO_FACTS: Facts = {}
+
+
+@functools.lru_cache(maxsize=256)
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled (once); ``ValueError`` when it is not a valid regular expression."""
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+
+
+def facts_match(
+    facts: Facts,
+    *,
+    deployment: str | None = None,
+    model: str | None = None,
+    prompt: str | None = None,
+    prompt_regex: str | None = None,
+) -> bool:
+    """Whether ``facts`` satisfy every matcher given (``None``: any value).
+
+    ``deployment`` and ``model`` equal one of the fact's values (an id or a name); ``prompt``
+    is a substring of one of the prompts, and ``prompt_regex`` is found in one of them. A
+    request with no such fact matches no matcher of it.
+    """
+    if deployment is not None and deployment not in facts.get("deployment", ()):
+        return False
+    if model is not None and model not in facts.get("model", ()):
+        return False
+    if prompt is not None and not any(prompt in text for text in facts.get("prompt", ())):
+        return False
+    if prompt_regex is not None:
+        search = compile_pattern(prompt_regex).search
+        if not any(search(text) for text in facts.get("prompt", ())):
+            return False
+    return True
+
+
+class LazyFacts:
+    """A request's facts, computed on first use and then kept (``compute`` must not raise;
+    whatever it raises counts as no facts)."""
+
+    __slots__ = ("_compute", "_facts")
+
+    def __init__(self, compute: Callable[[], Facts] | None) -> None:
+        self._compute = compute
+        self._facts: Facts | None = None
+
+    def get(self) -> Facts:
+        """The facts (empty when the request's operation declares none)."""
+        facts = self._facts
+        if facts is None:
+            facts = NO_FACTS
+            if self._compute is not None:
+                try:
+                    facts = self._compute()
+                except Exception:  # a request its operation cannot read is about nothing
+                    facts = NO_FACTS
+            self._facts = facts
+        return facts

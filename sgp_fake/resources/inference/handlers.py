@@ -1,0 +1,434 @@
+"""What the inference routes do: find the deployment, check it can serve, answer, count.
+
+* The ``{model_deployment_id}`` of a route names a deployment the caller may see (404; a model's
+  id there is a 404 that says so and lists the model's deployments). It must be ``READY``
+  (400 naming its status), and its model of a type the route serves (400): completions and
+  chat a ``COMPLETION`` or ``CHAT_COMPLETION`` model (chat on a ``COMPLETION`` model is a plain
+  completion of the prompt, the history ignored), embeddings an ``EMBEDDING`` model, rerankings
+  a ``RERANKING`` model. Execute takes any model, through the model's own path.
+* ``model_request_parameters.bindings`` must fit the model's template's
+  ``model_request_parameters_schema`` (422 at ``["body", "model_request_parameters",
+  "bindings", NAME]``), as creation parameters fit the creation schema.
+* The content is a scripted response's, else the default of :mod:`.text`; every answer counts
+  its tokens in a usage record of the deployment (see :mod:`.usage`).
+* In contract mode an unknown deployment is made up ``READY``, of a made-up model of the type
+  the route serves.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Mapping, NamedTuple, Sequence
+
+from ...core.answers import Answer, Reply, json_bytes, ok, stream
+from ...core.call import RESPONSE_SCOPE_KEY, Call
+from ...core.facts import Facts
+from ...core.table import Record
+from ...errors import BadRequest, BodyParseError, NotFound, RequestValidationError
+from ..model_templates.parameters import parameter_errors, request_parameters
+from ..models.handlers import template_of
+from ..responses import KIND as RESPONSES
+from ..responses.table import Content, ResponseTable, Scripted
+from . import text, usage
+from .schemas import (
+    ChatCompletionRequest,
+    CompletionRequest,
+    EmbeddingRequest,
+    ExecuteRequest,
+    ParameterBindings,
+    RerankingRequest,
+    UsageQuery,
+)
+
+__all__ = [
+    "about",
+    "chat_completions",
+    "completions",
+    "deployment_usage",
+    "embeddings",
+    "execute",
+    "model_usage",
+    "rerankings",
+]
+
+DEPLOYMENTS = "deployments"
+MODELS = "models"
+READY = "READY"
+_COMPLETING = ("COMPLETION", "CHAT_COMPLETION")
+_CHAT = "CHAT_COMPLETION"
+_BINDINGS = ("body", "model_request_parameters", "bindings")
+
+
+@functools.lru_cache(maxsize=4096)
+def _data(body: bytes) -> Mapping[str, Any]:
+    """A record's JSON decoded, once per version of it (read only)."""
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
+class Target(NamedTuple):
+    """The deployment a call reaches, and its model."""
+
+    deployment: Record
+    model: Record
+    name: str
+    """The deployment's name."""
+    model_data: Mapping[str, Any]
+
+    @property
+    def model_name(self) -> str:
+        return str(self.model_data["name"])
+
+    @property
+    def model_type(self) -> str:
+        return str(self.model_data["model_type"])
+
+    def facts(self, prompts: Sequence[str]) -> Facts:
+        """What a call to it is about, for scripted responses."""
+        return {
+            "deployment": (self.deployment.id, self.name),
+            "model": (self.model.id, self.model_name),
+            "prompt": tuple(prompts),
+        }
+
+
+# -- finding the deployment ------------------------------------------------------------------
+
+
+def _deployment(call: Call, deployment_id: str, model: Record | None = None) -> Record:
+    """The deployment ``deployment_id`` the caller may see (of ``model`` when given): 404, one
+    that names a model's id where a deployment's belongs; made up in contract mode."""
+    identity = call.identity()
+    tables = call.backend.tables
+    found = tables[DEPLOYMENTS].get(deployment_id)
+    if (
+        found is not None
+        and identity.may_use(found.account_id)
+        and (model is None or found.parent == model.id)
+    ):
+        return found  # type: ignore[no-any-return]
+    if found is None:
+        named = tables[MODELS].get(deployment_id)
+        if model is None and named is not None and identity.may_use(named.account_id):
+            ids = [d.id for d in tables[DEPLOYMENTS].children(named.id)]
+            which = f"its deployments are {', '.join(ids)}" if ids else "it has no deployment"
+            noun = call.backend.resources[DEPLOYMENTS].noun
+            raise NotFound(
+                f"{noun} {deployment_id} not found: {deployment_id} is a model id, and {which}"
+            )
+    if model is None:
+        return call.find(deployment_id, DEPLOYMENTS)
+    return call.find(deployment_id, DEPLOYMENTS, parent=model.id, account=model.account_id)
+
+
+def _ready(deployment: Record) -> Mapping[str, Any]:
+    data = _data(deployment.body)
+    status = data.get("status")
+    if status != READY:
+        raise BadRequest(
+            f"Model deployment {deployment.id} is {status}, not {READY}: it serves no requests"
+        )
+    return data
+
+
+def _target(
+    call: Call, served: Sequence[str], fit: str | None, what: str, model: Record | None = None
+) -> Target:
+    """The deployment of the path, ready, and its model of a type in ``served`` (any when
+    empty); a made-up model is of type ``fit``."""
+    deployment = _deployment(call, call.params["model_deployment_id"], model)
+    data = _ready(deployment)
+    if model is None:
+        model = call.find(
+            data["model_instance_id"],
+            MODELS,
+            account=deployment.account_id,
+            fit=None if fit is None else {"model_type": fit},
+        )
+    model_data = _data(model.body)
+    model_type = model_data["model_type"]
+    if served and model_type not in served:
+        raise BadRequest(
+            f"Model deployment {deployment.id} serves a {model_type} model; {what} need "
+            f"{' or '.join(served)}"
+        )
+    return Target(deployment, model, str(data.get("name", "")), model_data)
+
+
+def _check_bindings(call: Call, target: Target, given: ParameterBindings | None) -> None:
+    """``model_request_parameters.bindings`` (``given``, as validated) against the template's
+    request schema (422)."""
+    template_id = target.model_data.get("model_template_id")
+    if template_id is None:
+        return
+    template = template_of(call, template_id, target.model.account_id, target.model_type)
+    parameters = request_parameters(template.body)
+    if parameters is None:
+        return
+    if not parameter_errors(parameters, None if given is None else given.bindings, _BINDINGS):
+        return
+    # The errors show the values as sent: the body's own model has made numbers floats.
+    body = json.loads(call.raw_body)  # validated already: a JSON object
+    sent = body.get("model_request_parameters")
+    values = sent.get("bindings") if isinstance(sent, dict) else None
+    raise RequestValidationError(parameter_errors(parameters, values, _BINDINGS))
+
+
+def _script(
+    call: Call, target: Target, content: Content, prompts: Sequence[str]
+) -> Scripted | None:
+    """The scripted response that gives this call's ``content``, if one does (counted)."""
+    table = call.backend.tables.get(RESPONSES)
+    if not isinstance(table, ResponseTable) or not len(table):
+        return None
+    scripted = table.take(content, target.facts(prompts), target.deployment.account_id)
+    if scripted is not None and call.scope.get(RESPONSE_SCOPE_KEY) is None:
+        call.answered_by(scripted.id)
+    return scripted
+
+
+# -- completions and chat ----------------------------------------------------------------------
+
+
+def _as_read(message: Any) -> dict[str, Any]:
+    """A chat message as the fake reads it: its role (filled in) and content."""
+    content = message.content
+    if not isinstance(content, str):
+        content = [part.model_dump(mode="json", exclude_none=True) for part in content]
+    return {"role": message.role, "content": content}
+
+
+def _message_tokens(message: Any) -> int:
+    content = message.content
+    if isinstance(content, str):
+        return text.count_tokens(content)
+    return sum(text.count_tokens(part.text) for part in content if hasattr(part, "text"))
+
+
+def _complete(call: Call, *, chat: bool) -> Reply:
+    call.identity()
+    request: CompletionRequest = call.body(ChatCompletionRequest if chat else CompletionRequest)
+    with call.transaction():
+        target = _target(
+            call, _COMPLETING, _CHAT if chat else "COMPLETION", "chat completions" if chat
+            else "completions",
+        )  # fmt: skip
+        _check_bindings(call, target, request.model_request_parameters)
+        # A model without chat completes the prompt alone, as the SDK documents.
+        history = request.chat_history if chat and target.model_type == _CHAT else []  # type: ignore[attr-defined]
+        scripted = _script(call, target, "text", (request.prompt,))
+        if scripted is not None and scripted.text is not None:
+            answer = scripted.text
+        else:
+            messages = [_as_read(message) for message in history]
+            answer = text.completion_text(target.model_name, request.prompt, messages)
+        answer, cut = text.capped(answer, request.max_tokens)
+        prompt_tokens = text.count_tokens(request.prompt) + sum(map(_message_tokens, history))
+        response_tokens = text.count_tokens(answer)
+        finish = b'"finish_reason":"%s","prompt_tokens":%d,"response_tokens":%d' % (
+            b"length" if cut else b"stop",
+            prompt_tokens,
+            response_tokens,
+        )
+        # Written before the call counts: one that cannot be answered counts nothing.
+        if request.stream:
+            reply: Reply = stream(_events(request.prompt, answer, finish))
+        else:
+            reply = ok(_completion(request.prompt, [answer], finish))
+        usage.record(call, target.deployment, target.model.id, prompt_tokens, response_tokens)
+    return reply
+
+
+def _encoded(content: Any) -> bytes:
+    """``content`` as JSON; 400 for a string UTF-8 cannot carry (a lone surrogate of the
+    request, echoed), as the body would have been refused."""
+    try:
+        return json_bytes(content)
+    except UnicodeEncodeError as exc:
+        raise BodyParseError() from exc
+
+
+def _completion(prompt: str, texts: list[str], finish: bytes) -> bytes:
+    """``{"completions": [[prompt, texts]], <finish>}``."""
+    return b'{"completions":[[%s,%s]],%s}' % (_encoded(prompt), _encoded(texts), finish)
+
+
+def _events(prompt: str, answer: str, finish: bytes) -> list[bytes]:
+    """The events of a streamed completion, written at once: a delta each, the last with the
+    finish reason and the token counts (as ``sse`` writes events: JSON strings hold no line
+    break)."""
+    head = b'data: {"completions":[[%s,[' % _encoded(prompt)
+    pieces = [_encoded(delta) for delta in text.deltas(answer)]
+    events = [b"%s%s]]]}\n\n" % (head, piece) for piece in pieces[:-1]]
+    events.append(b"%s%s]]],%s}\n\n" % (head, pieces[-1], finish))
+    return events
+
+
+def completions(call: Call) -> Reply:
+    """``POST /v4/models/{model_deployment_id}/completions``: JSON, or SSE for
+    ``stream: true``."""
+    return _complete(call, chat=False)
+
+
+def chat_completions(call: Call) -> Reply:
+    """``POST /v4/models/{model_deployment_id}/chat-completions``: JSON, or SSE for
+    ``stream: true``."""
+    return _complete(call, chat=True)
+
+
+# -- embeddings and rerankings ---------------------------------------------------------------
+
+
+def embeddings(call: Call) -> Answer:
+    """``POST /v4/models/{model_deployment_id}/embeddings``: a unit vector per text."""
+    call.identity()
+    request = call.body(EmbeddingRequest)
+    with call.transaction():
+        target = _target(call, ("EMBEDDING",), "EMBEDDING", "embeddings")
+        _check_bindings(call, target, request.model_request_parameters)
+        vectors = []
+        for item in request.texts:
+            scripted = _script(call, target, "embedding", (item,))
+            rule = {} if scripted is None else scripted.rule
+            vector = rule.get("embedding")
+            if vector is None:
+                vector = text.embedding(item, rule.get("dimensions", text.DEFAULT_DIMENSIONS))
+            vectors.append(vector)
+        used = sum(text.count_tokens(item) for item in request.texts)
+        usage.record(call, target.deployment, target.model.id, used, 0)
+    return ok(json_bytes({"embeddings": vectors, "tokens_used": used}))
+
+
+def rerankings(call: Call) -> Answer:
+    """``POST /v4/models/{model_deployment_id}/rerankings``: a score per chunk."""
+    call.identity()
+    request = call.body(RerankingRequest)
+    with call.transaction():
+        target = _target(call, ("RERANKING",), "RERANKING", "rerankings")
+        _check_bindings(call, target, request.model_request_parameters)
+        scores = [text.rerank_score(request.query, chunk) for chunk in request.chunks]
+        scripted = _script(call, target, "scores", (request.query,))
+        if scripted is not None:
+            given = scripted.rule["scores"][: len(scores)]
+            scores[: len(given)] = given
+        used = text.count_tokens(request.query) + sum(map(text.count_tokens, request.chunks))
+        usage.record(call, target.deployment, target.model.id, used, 0)
+    return ok(json_bytes({"chunk_scores": scores, "tokens_used": used}))
+
+
+# -- execute -----------------------------------------------------------------------------------
+
+
+def _prompts(request: ExecuteRequest) -> list[str]:
+    """The prompts of a free-form execution body: ``prompts`` (a list; an item that is not a
+    string is its JSON text), else ``prompt`` (a string)."""
+    extra = request.model_extra or {}
+    prompts = extra.get("prompts")
+    if isinstance(prompts, list):
+        return [p if isinstance(p, str) else json.dumps(p, ensure_ascii=False) for p in prompts]
+    prompt = extra.get("prompt")
+    return [prompt] if isinstance(prompt, str) else []
+
+
+def execute(call: Call) -> Answer:
+    """``POST /v4/models/{model_instance_id}/deployments/{model_deployment_id}/execute``: a
+    free-form body, never refused for its unknown fields, and never streamed."""
+    call.identity()
+    request = call.body(ExecuteRequest, free_form=True)
+    prompts = _prompts(request)
+    with call.transaction():
+        model = call.find(call.params["model_instance_id"], MODELS)
+        target = _target(call, (), None, "executions", model)
+        whole = _script(call, target, "execute", prompts)
+        prompt_tokens = sum(map(text.count_tokens, prompts))
+        if whole is not None:
+            answer: dict[str, Any] = whole.rule["execute"]
+            response_tokens = text.count_tokens(json.dumps(answer, ensure_ascii=False))
+        else:
+            completions = []
+            for prompt in prompts:
+                scripted = _script(call, target, "text", (prompt,))
+                if scripted is not None and scripted.text is not None:
+                    completion = scripted.text
+                else:
+                    completion = text.completion_text(target.model_name, prompt)
+                completions.append([prompt, [completion]])
+            answer = {"completions": completions}
+            response_tokens = sum(text.count_tokens(c[1][0]) for c in completions)
+        body = _encoded(answer)
+        usage.record(call, target.deployment, model.id, prompt_tokens, response_tokens)
+    return ok(body)
+
+
+# -- usage statistics --------------------------------------------------------------------------
+
+
+def deployment_usage(call: Call) -> Answer:
+    """``GET /v4/model-deployments/{model_deployment_id}/usage-statistics``."""
+    query = call.query(UsageQuery)
+    deployment = _deployment(call, call.params["model_deployment_id"])
+    return ok(usage.answer(query, usage.of_deployment(call, deployment)))
+
+
+def model_usage(call: Call) -> Answer:
+    """``GET /v4/models/{model_name}/usage-statistics``: summed over the caller's models of
+    that name (``x-selected-account-id``: of that account)."""
+    query = call.query(UsageQuery)
+    name = call.params["model_name"]
+    models = [
+        model
+        for model in call.table(MODELS).records(call.accounts(None))
+        if usage.name_of(model) == name
+    ]
+    if not models and not call.settings.contract:
+        raise NotFound(f"No model named {name} is visible to the caller")
+    return ok(usage.answer(query, usage.of_models(call, models)))
+
+
+# -- what a request is about, for fault rules --------------------------------------------------
+
+
+def about(call: Call) -> Facts:
+    """The deployment (id and name), model (id and name) and prompts a request is about, read
+    from the records and the body as they are (the request may be invalid)."""
+    tables = call.backend.tables
+    facts: dict[str, tuple[str, ...]] = {}
+    model_id = call.params.get("model_instance_id")
+    deployment_id = call.params.get("model_deployment_id")
+    if deployment_id is not None:
+        facts["deployment"] = (deployment_id,)
+        deployment = tables[DEPLOYMENTS].stored(deployment_id)
+        if deployment is not None:
+            data = _data(deployment.body)
+            facts["deployment"] = (deployment_id, str(data.get("name")))
+            model_id = model_id or data.get("model_instance_id")
+    if model_id is not None:
+        facts["model"] = (model_id,)
+        model = tables[MODELS].stored(model_id)
+        if model is not None:
+            facts["model"] = (model_id, usage.name_of(model))
+    name = call.params.get("model_name")
+    if name is not None:
+        facts["model"] = (name,)
+    if call.raw_body:
+        facts["prompt"] = _body_prompts(call.raw_body)
+    return facts
+
+
+def _body_prompts(raw: bytes) -> tuple[str, ...]:
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        return ()
+    if not isinstance(body, dict):
+        return ()
+    found: list[str] = []
+    for key in ("prompt", "query"):
+        if isinstance(body.get(key), str):
+            found.append(body[key])
+    for key in ("prompts", "texts"):
+        items = body.get(key)
+        if isinstance(items, list):
+            found.extend(item for item in items if isinstance(item, str))
+    return tuple(found)

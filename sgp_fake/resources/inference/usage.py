@@ -1,0 +1,169 @@
+"""Usage statistics: every answered call is a usage record of its deployment, summed on read.
+
+A call counts once it is answered (a streamed one in full, even if a fault cuts it): a record
+of the ``usage`` kind, child of the deployment, with the time (the fake's ``created_at``
+clock), the prompt and response tokens. Records go with their deployment, and resets, the
+state document and state files cover them as every other record.
+
+A statistics request cuts the range from ``start_date`` to ``end_date`` (both included; naive
+dates are UTC) into ``chunks`` parts of equal length (to the microsecond), each a point dated at
+its start with the tokens of the calls in it; the answer's ``start_date`` and ``end_date`` are
+the first and last points' dates. ``chunks`` of 0 or less, or an end not after the start,
+answers no point and the requested dates.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any, Iterable, Sequence
+
+from pydantic_core import to_json
+
+from ...clock import created_at_json, utc_isoformat
+from ...core.answers import json_bytes
+from ...core.call import Call
+from ...core.table import Record
+from ...errors import RequestValidationError
+from .schemas import UsageQuery
+
+__all__ = ["KIND", "answer", "name_of", "of_deployment", "of_models", "record"]
+
+KIND = "usage"
+DEPLOYMENTS = "deployments"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _micros(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def _date(micros: int) -> str:
+    return utc_isoformat(_EPOCH + timedelta(microseconds=micros))
+
+
+@functools.lru_cache(maxsize=65536)
+def _parsed(body: bytes) -> tuple[int, int, int]:
+    """A usage record's time (microseconds since the epoch) and tokens."""
+    data = json.loads(body)
+    at = datetime.fromisoformat(data["created_at"])
+    return _micros(at), data["prompt_tokens"], data["response_tokens"]
+
+
+@functools.lru_cache(maxsize=4096)
+def _name(body: bytes) -> str:
+    return str(json.loads(body)["name"])
+
+
+def name_of(model: Record) -> str:
+    """A model's name."""
+    return _name(model.body)
+
+
+def record(
+    call: Call, deployment: Record, model_id: str, prompt_tokens: int, response_tokens: int
+) -> None:
+    """Count one answered call of ``deployment`` (call it under the fake's lock: a deployment
+    deleted meanwhile counts nothing). A made-up deployment (contract mode) counts nothing."""
+    if deployment.seq == 0 or call.backend.tables[DEPLOYMENTS].stored(deployment.id) is None:
+        return
+    table = call.table(KIND)
+    with table.lock:
+        record_id = table.new_id()
+        # As UsageRecord writes it, field by field (a test checks the two agree).
+        body = b"".join(
+            (
+                b'{"id":',
+                to_json(record_id),
+                b',"account_id":',
+                to_json(deployment.account_id),
+                b',"created_at":',
+                created_at_json(table.clock),
+                b',"model_deployment_id":',
+                to_json(deployment.id),
+                b',"model_instance_id":',
+                to_json(model_id),
+                b',"operation":',
+                to_json(call.op.name),
+                b',"prompt_tokens":%d,"response_tokens":%d}' % (prompt_tokens, response_tokens),
+            )
+        )
+        table.insert(record_id, deployment.account_id, body, deployment.id)
+
+
+def of_deployment(call: Call, deployment: Record) -> list[Record]:
+    """The usage records of a deployment (none for a made-up one)."""
+    if deployment.seq == 0:
+        return []
+    records: list[Record] = call.table(KIND).children(deployment.id)
+    return records
+
+
+def of_models(call: Call, models: Iterable[Record]) -> list[Record]:
+    """The usage records of every deployment of ``models``."""
+    deployments = call.table(DEPLOYMENTS)
+    usage = call.table(KIND)
+    return [
+        entry
+        for model in models
+        for deployment in deployments.children(model.id)
+        for entry in usage.children(deployment.id)
+    ]
+
+
+def _bounds(query: UsageQuery) -> tuple[int, int]:
+    bounds = []
+    for name in ("start_date", "end_date"):
+        value: datetime = getattr(query, name)
+        micros = _micros(value)
+        try:
+            _date(micros)
+        except OverflowError:  # a date at the edge of the calendar, moved to UTC
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "value_error",
+                        "loc": ["query", name],
+                        "msg": "Value error, the date is out of range in UTC",
+                        "input": value.isoformat(),
+                        "ctx": {"error": "the date is out of range in UTC"},
+                    }
+                ]
+            ) from None
+        bounds.append(micros)
+    return bounds[0], bounds[1]
+
+
+def answer(query: UsageQuery, records: Sequence[Record]) -> bytes:
+    """The usage statistics of ``records`` over the query's range (see the module
+    docstring), as JSON."""
+    start, end = _bounds(query)
+    chunks = query.chunks
+    span = end - start
+    if chunks <= 0 or span <= 0:
+        return json_bytes({"data": [], "start_date": _date(start), "end_date": _date(end)})
+    starts = [start + span * index // chunks for index in range(chunks)]
+    prompt = [0] * chunks
+    response = [0] * chunks
+    for entry in records:
+        at, prompt_tokens, response_tokens = _parsed(entry.body)
+        if start <= at <= end:
+            index = bisect.bisect_right(starts, at) - 1
+            prompt[index] += prompt_tokens
+            response[index] += response_tokens
+    data: list[dict[str, Any]] = [
+        {
+            "date": _date(at),
+            "prompt_tokens": p,
+            "response_tokens": r,
+            "summary_tokens": p + r,
+        }
+        for at, p, r in zip(starts, prompt, response, strict=True)
+    ]
+    return json_bytes({"data": data, "start_date": data[0]["date"], "end_date": data[-1]["date"]})
