@@ -247,3 +247,23 @@ def test_rules_for_an_account_answer_only_its_deployments() -> None:
     with fake.client(api_key="k") as client:
         assert say(client, theirs["id"]) == "for acct_2"
         assert say(client, mine["id"]) != "for acct_2"
+
+
+def test_caches_keep_no_large_record_or_prompt_alive() -> None:
+    # Caches outlive every fake: a megabyte model card or prompt must not be held by one.
+    from sgp_fake.resources.inference import handlers, text
+
+    big = b'{"model_card": "%s"}' % (b"x" * 100_000)
+    small = b'{"model_card": "x"}'
+    before = handlers._data.cache_info().currsize  # type: ignore[attr-defined]
+    assert handlers._data(big)["model_card"] == "x" * 100_000
+    assert handlers._data.cache_info().currsize == before  # type: ignore[attr-defined]
+    handlers._data(small)
+    assert handlers._data.cache_info().currsize >= 1  # type: ignore[attr-defined]
+    long_prompt = "word " * 5000
+    before = text._completion.cache_info().currsize
+    first = completion_text("m", long_prompt)
+    assert text._completion.cache_info().currsize == before
+    assert completion_text("m", long_prompt) == first
+    completion_text("m", "a short prompt for the cache test")
+    assert text._completion.cache_info().currsize >= 1

@@ -80,6 +80,8 @@ def cache_small(maxsize: int) -> Callable[[Callable[[bytes], T]], Callable[[byte
         def call(body: bytes) -> T:
             return cached(body) if len(body) <= _SMALL else function(body)
 
+        call.cache_info = cached.cache_info  # type: ignore[attr-defined]  # as lru_cache has it
+
         return call
 
     return decorate

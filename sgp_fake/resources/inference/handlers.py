@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any, Mapping, NamedTuple, Sequence
 
@@ -26,6 +25,7 @@ from ...core.call import RESPONSE_SCOPE_KEY, Call
 from ...core.facts import Facts
 from ...core.table import Record
 from ...errors import BadRequest, BodyParseError, NotFound, RequestValidationError
+from ..common import cache_small
 from ..model_templates.parameters import parameter_errors, request_parameters
 from ..models.handlers import template_of
 from ..responses import KIND as RESPONSES
@@ -60,7 +60,7 @@ _CHAT = "CHAT_COMPLETION"
 _BINDINGS = ("body", "model_request_parameters", "bindings")
 
 
-@functools.lru_cache(maxsize=4096)
+@cache_small(maxsize=4096)
 def _data(body: bytes) -> Mapping[str, Any]:
     """A record's JSON decoded, once per version of it (read only)."""
     data: dict[str, Any] = json.loads(body)

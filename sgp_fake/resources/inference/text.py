@@ -88,7 +88,14 @@ def completion_text(
         (message.get("role"), _content_key(message.get("content")))
         for message in chat_history or ()
     )
+    if len(prompt) + sum(len(str(content)) for _, content in history) > _CACHED_TEXT:
+        # A key is held while cached: a long conversation is computed each time instead.
+        return _completion.__wrapped__(model_name, prompt, history)
     return _completion(model_name, prompt, history)
+
+
+_CACHED_TEXT = 8192
+"""The longest prompt and history (in characters) whose completion is cached."""
 
 
 def _content_key(content: Any) -> Any:

@@ -27,6 +27,7 @@ from ...core.answers import json_bytes
 from ...core.call import Call
 from ...core.table import Record
 from ...errors import RequestValidationError
+from ..common import cache_small
 from .schemas import UsageQuery
 
 __all__ = ["KIND", "answer", "name_of", "of_deployment", "of_models", "record"]
@@ -56,7 +57,7 @@ def _parsed(body: bytes) -> tuple[int, int, int]:
     return _micros(at), data["prompt_tokens"], data["response_tokens"]
 
 
-@functools.lru_cache(maxsize=4096)
+@cache_small(maxsize=4096)
 def _name(body: bytes) -> str:
     return str(json.loads(body)["name"])
 

@@ -10,7 +10,6 @@ get their own step of a sequence.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 from typing import Any, Literal, NamedTuple
@@ -19,6 +18,7 @@ from pydantic import BaseModel
 
 from ...core.facts import Facts, facts_match
 from ...core.table import Record, Table
+from ..common import cache_small
 from .schemas import ANY_ACCOUNT, ResponseSpec, ScriptedResponse
 
 __all__ = ["Content", "ResponseTable", "Scripted"]
@@ -45,7 +45,7 @@ class Scripted(NamedTuple):
     text: str | None
 
 
-@functools.lru_cache(maxsize=1024)
+@cache_small(maxsize=1024)
 def _parsed(body: bytes) -> dict[str, Any]:
     rule: dict[str, Any] = json.loads(body)
     return rule
