@@ -330,6 +330,9 @@ def test_bindings_fit_the_templates_request_schema(api: Api) -> None:
     fine = {"bindings": {"temperature": "0.5", "top_k": 4}}  # coerced, as creation parameters
     assert api("models.completions.create", deployment.id, prompt="a",
                model_request_parameters=fine).finish_reason == "stop"  # fmt: skip
+    big = {"bindings": {"temperature": 0.5, "top_k": 10**20}}  # an int, however large
+    assert api("models.completions.create", deployment.id, prompt="a",
+               model_request_parameters=big).finish_reason == "stop"  # fmt: skip
     # a built-in model has no template: any binding goes
     _, built_in = deploy(api, "COMPLETION", "gpt", built_in=True)
     assert api("models.completions.create", built_in.id, prompt="a",

@@ -267,3 +267,54 @@ def test_caches_keep_no_large_record_or_prompt_alive() -> None:
     assert completion_text("m", long_prompt) == first
     completion_text("m", "a short prompt for the cache test")
     assert text._completion.cache_info().currsize >= 1
+
+
+def test_a_regex_too_large_to_compile_is_refused_as_a_bad_value(admin_fake: SGPFake) -> None:
+    huge = "a{99999999999}"  # re raises OverflowError, not re.error
+    with pytest.raises(ValidationError):
+        admin_fake.respond(prompt_regex=huge, text="x")
+    with admin_fake.client(api_key=None) as admin:
+        rules = (("/_fake/responses", {"text": "x"}), ("/_fake/faults", {"status": 503}))
+        for route, rule in rules:
+            answer = admin.post(route, json={**rule, "prompt_regex": huge})
+            assert answer.status_code == 422, (route, answer.text)
+            assert answer.json()["detail"][0]["loc"] == ["body", "prompt_regex"]
+
+
+def test_a_call_refused_for_its_prompt_takes_no_step_of_a_script(
+    admin_fake: SGPFake, client: httpx.Client
+) -> None:
+    deployment = chat_deployment(admin_fake)["deployment"]
+    rule = admin_fake.respond(texts=["first", "second"])
+    json_type = {"content-type": "application/json"}
+    # JSON carries a lone surrogate, UTF-8 cannot: the answer could not echo it.
+    path = f"/v4/models/{deployment['id']}/completions"
+    refused = client.post(path, content=b'{"prompt": "a \\ud800"}', headers=json_type)
+    assert refused.status_code == 400
+    execute = f"/v4/models/{deployment['model_instance_id']}/deployments/{deployment['id']}/execute"
+    refused = client.post(execute, content=b'{"prompts": ["x", "\\udc00"]}', headers=json_type)
+    assert refused.status_code == 400
+    assert admin_fake.responses.rules()[0]["hits"] == 0
+    assert say(client, deployment["id"]) == "first"
+    assert admin_fake.responses.rules() == [{**rule, "hits": 1}]
+
+
+def test_a_stream_is_written_as_the_client_reads_it(
+    admin_fake: SGPFake, client: httpx.Client
+) -> None:
+    # Every event repeats the prompt: 2,000 deltas of a 200 KB prompt are 400 MB in all.
+    import tracemalloc
+
+    deployment = chat_deployment(admin_fake)["deployment"]
+    admin_fake.respond(text=" ".join(["word"] * 2000))
+    body = {"prompt": "p" * 200_000, "stream": True}
+    tracemalloc.start()
+    try:
+        path = f"/v4/models/{deployment['id']}/completions"
+        with client.stream("POST", path, json=body) as answer:
+            first = next(answer.iter_raw())
+            _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert first.startswith(b'data: {"completions":[["ppp')
+    assert peak < 40_000_000, peak  # a few events' worth, not the whole stream

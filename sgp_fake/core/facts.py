@@ -33,6 +33,8 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
         return re.compile(pattern)
     except re.error as exc:
         raise ValueError(f"not a valid regular expression: {exc}") from None
+    except (OverflowError, RecursionError) as exc:  # a{99999999999}, thousands of nested groups
+        raise ValueError(f"not a valid regular expression: {exc}") from None
 
 
 def facts_match(

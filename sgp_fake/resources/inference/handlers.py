@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Iterator, Mapping, NamedTuple, Sequence
 
 from ...core.answers import Answer, Reply, json_bytes, ok, stream
 from ...core.call import RESPONSE_SCOPE_KEY, Call
@@ -157,8 +157,11 @@ def _target(
 
 
 def _check_bindings(call: Call, target: Target, given: ParameterBindings | None) -> None:
-    """``model_request_parameters.bindings`` (``given``, as validated) against the template's
-    request schema (422)."""
+    """``model_request_parameters.bindings`` against the template's request schema (422).
+
+    ``given`` (as the body's model validated it) only says whether there is anything to
+    check; the values checked are those sent: the body's model has made numbers floats (an
+    integer too large for a float's exact range would no longer be one)."""
     template_id = target.model_data.get("model_template_id")
     if template_id is None:
         return
@@ -166,13 +169,13 @@ def _check_bindings(call: Call, target: Target, given: ParameterBindings | None)
     parameters = request_parameters(template.body)
     if parameters is None:
         return
-    if not parameter_errors(parameters, None if given is None else given.bindings, _BINDINGS):
-        return
-    # The errors show the values as sent: the body's own model has made numbers floats.
-    body = json.loads(call.raw_body)  # validated already: a JSON object
-    sent = body.get("model_request_parameters")
-    values = sent.get("bindings") if isinstance(sent, dict) else None
-    raise RequestValidationError(parameter_errors(parameters, values, _BINDINGS))
+    values = None
+    if given is not None:
+        body = json.loads(call.raw_body)  # validated already: a JSON object
+        values = body["model_request_parameters"]["bindings"]
+    errors = parameter_errors(parameters, values, _BINDINGS)
+    if errors:
+        raise RequestValidationError(errors)
 
 
 def _script(
@@ -217,6 +220,8 @@ def _complete(call: Call, *, chat: bool) -> Reply:
         _check_bindings(call, target, request.model_request_parameters)
         # A model without chat completes the prompt alone, as the SDK documents.
         history = request.chat_history if chat and target.model_type == _CHAT else []  # type: ignore[attr-defined]
+        # Before a script is taken: a call refused for its prompt uses up no step of one.
+        prompt = _encoded(request.prompt)
         scripted = _script(call, target, "text", (request.prompt,))
         if scripted is not None and scripted.text is not None:
             answer = scripted.text
@@ -233,9 +238,9 @@ def _complete(call: Call, *, chat: bool) -> Reply:
         )
         # Written before the call counts: one that cannot be answered counts nothing.
         if request.stream:
-            reply: Reply = stream(_events(request.prompt, answer, finish))
+            reply: Reply = stream(_events(prompt, answer, finish))
         else:
-            reply = ok(_completion(request.prompt, [answer], finish))
+            reply = ok(b'{"completions":[[%s,%s]],%s}' % (prompt, _encoded([answer]), finish))
         usage.record(call, target.deployment, target.model.id, prompt_tokens, response_tokens)
     return reply
 
@@ -249,20 +254,17 @@ def _encoded(content: Any) -> bytes:
         raise BodyParseError() from exc
 
 
-def _completion(prompt: str, texts: list[str], finish: bytes) -> bytes:
-    """``{"completions": [[prompt, texts]], <finish>}``."""
-    return b'{"completions":[[%s,%s]],%s}' % (_encoded(prompt), _encoded(texts), finish)
-
-
-def _events(prompt: str, answer: str, finish: bytes) -> list[bytes]:
-    """The events of a streamed completion, written at once: a delta each, the last with the
-    finish reason and the token counts (as ``sse`` writes events: JSON strings hold no line
-    break)."""
-    head = b'data: {"completions":[[%s,[' % _encoded(prompt)
-    pieces = [_encoded(delta) for delta in text.deltas(answer)]
-    events = [b"%s%s]]]}\n\n" % (head, piece) for piece in pieces[:-1]]
-    events.append(b"%s%s]]],%s}\n\n" % (head, pieces[-1], finish))
-    return events
+def _events(prompt: bytes, answer: str, finish: bytes) -> Iterator[bytes]:
+    """The events of a streamed completion of ``prompt`` (as JSON), each written when the client
+    is ready for it (every event repeats the prompt: a long prompt times many deltas is never
+    held at once): a delta each, the last with the finish reason and the token counts (as
+    ``sse`` writes events: JSON strings hold no line break)."""
+    head = b'data: {"completions":[[%s,[' % prompt
+    pieces = text.deltas(answer)
+    last = len(pieces) - 1
+    for index, delta in enumerate(pieces):
+        end = b"]]],%s}\n\n" % finish if index == last else b"]]]}\n\n"
+        yield b"%s%s%s" % (head, json_bytes(delta), end)
 
 
 def completions(call: Call) -> Reply:
@@ -337,6 +339,8 @@ def execute(call: Call) -> Answer:
     call.identity()
     request = call.body(ExecuteRequest, free_form=True)
     prompts = _prompts(request)
+    # Before a script is taken: a call refused for its prompts uses up no step of one.
+    _encoded(prompts)
     with call.transaction():
         model = call.find(call.params["model_instance_id"], MODELS)
         target = _target(call, (), None, "executions", model)
