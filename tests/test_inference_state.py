@@ -156,7 +156,9 @@ def test_rules_and_usage_survive_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     fake = SGPFake(state_file=path)
     deployment = chat_deployment(fake)["deployment"]
+    first = fake.respond(text="removed before the restart")
     fake.respond(texts=["before", "after"])
+    assert fake.responses.remove(first["id"])
     with fake.client() as client:
         assert say(client, deployment["id"]) == "before"
     fake.close()
@@ -166,7 +168,8 @@ def test_rules_and_usage_survive_a_restart(tmp_path: Path) -> None:
         assert len(again.usage) == 1
         with again.client() as client:
             assert say(client, deployment["id"]) == "after"  # the conversation goes on
-        assert again.respond(text="new")["id"] == "response_2"
+        # Numbered on after the highest rule held: response_1 was someone else's.
+        assert again.respond(text="new")["id"] == "response_3"
     finally:
         again.close()
 

@@ -10,7 +10,6 @@ get their own step of a sequence.
 
 from __future__ import annotations
 
-import itertools
 import json
 from typing import Any, Literal, NamedTuple
 
@@ -64,6 +63,12 @@ def _matches(rule: dict[str, Any], facts: Facts, account_id: str) -> bool:
     )
 
 
+def _number(rule_id: str) -> int:
+    """N of an id ``response_N`` (0 for an id of another shape, set by a state document)."""
+    _, _, digits = rule_id.rpartition("_")
+    return int(digits) if digits.isdigit() and len(digits) < 19 else 0
+
+
 class ResponseTable(Table[Record]):
     """The ``responses`` table, with the writes scripted responses need."""
 
@@ -71,7 +76,7 @@ class ResponseTable(Table[Record]):
         self, kind: str = "responses", schema: type[BaseModel] = ScriptedResponse, **kwargs: Any
     ) -> None:
         super().__init__(kind, schema, **kwargs)
-        self._numbers = itertools.count(1)
+        self._next = 1
 
     def add(self, spec: ResponseSpec | None = None, /, **fields: Any) -> dict[str, Any]:
         """Add a rule (a :class:`ResponseSpec`, or its fields); return it as stored.
@@ -86,15 +91,15 @@ class ResponseTable(Table[Record]):
         return self.add_record(spec).as_dict()
 
     def add_record(self, spec: ResponseSpec) -> Record:
-        """Store the rule ``spec`` under a new id (``response_N``, never reused by this table);
-        return it."""
+        """Store the rule ``spec`` under a new id (``response_N``, N above every number this
+        table has given or holds: rules loaded from a state file or document count); return it."""
         data = spec.model_dump(exclude_none=True)
         account = data.pop("account_id", None) or ANY_ACCOUNT
         with self.lock:
-            rule_id = f"response_{next(self._numbers)}"
-            while rule_id in self:  # loaded from a state file or document
-                rule_id = f"response_{next(self._numbers)}"
-            return self.put({**data, "id": rule_id, "account_id": account})
+            held = (_number(record.id) for record in self.all())
+            number = max(self._next, max(held, default=0) + 1)
+            self._next = number + 1
+            return self.put({**data, "id": f"response_{number}", "account_id": account})
 
     def rules(self) -> list[dict[str, Any]]:
         """Every rule, in matching order, as stored."""
