@@ -321,3 +321,27 @@ def test_a_stream_is_written_as_the_client_reads_it(
         tracemalloc.stop()
     assert first.startswith(b'data: {"completions":[["ppp')
     assert peak < 40_000_000, peak  # a few events' worth, not the whole stream
+
+
+def test_optional_request_parameters_may_be_left_out(admin_fake: SGPFake) -> None:
+    optional = {"name": "top_k", "type": "int", "description": "", "required": False}
+    seeded = seed_deployment(
+        admin_fake,
+        account_id="acct_1",
+        seed=3,
+        template={
+            "model_type": "COMPLETION",
+            "model_request_parameters_schema": {"parameters": [optional]},
+        },
+    )
+    path = f"/v4/models/{seeded.deployment['id']}/completions"
+    with admin_fake.client() as client:
+        assert client.post(path, json={"prompt": "a"}).status_code == 200
+        bound = {"prompt": "a", "model_request_parameters": {"bindings": {"top_k": 3}}}
+        assert client.post(path, json=bound).status_code == 200
+        typo = {"prompt": "a", "model_request_parameters": {"bindings": {"topk": 3}}}
+        refused = client.post(path, json=typo)
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == [
+        "body", "model_request_parameters", "bindings", "topk"
+    ]

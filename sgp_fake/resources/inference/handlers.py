@@ -159,9 +159,10 @@ def _target(
 def _check_bindings(call: Call, target: Target, given: ParameterBindings | None) -> None:
     """``model_request_parameters.bindings`` against the template's request schema (422).
 
-    ``given`` (as the body's model validated it) only says whether there is anything to
-    check; the values checked are those sent: the body's model has made numbers floats (an
-    integer too large for a float's exact range would no longer be one)."""
+    ``given`` is the bindings as the body's model validated them, with every number made a
+    float: what passes as a float passes as sent, so only a call they fail is checked again,
+    with the values as sent (an integer beyond a float's exact range is still an integer), and
+    the errors show those."""
     template_id = target.model_data.get("model_template_id")
     if template_id is None:
         return
@@ -169,11 +170,15 @@ def _check_bindings(call: Call, target: Target, given: ParameterBindings | None)
     parameters = request_parameters(template.body)
     if parameters is None:
         return
-    values = None
-    if given is not None:
-        body = json.loads(call.raw_body)  # validated already: a JSON object
-        values = body["model_request_parameters"]["bindings"]
-    errors = parameter_errors(parameters, values, _BINDINGS)
+    if given is None:
+        errors = parameter_errors(parameters, None, _BINDINGS)
+        if errors:
+            raise RequestValidationError(errors)
+        return
+    if not parameter_errors(parameters, given.bindings, _BINDINGS):
+        return
+    body = json.loads(call.raw_body)  # validated already: a JSON object
+    errors = parameter_errors(parameters, body["model_request_parameters"]["bindings"], _BINDINGS)
     if errors:
         raise RequestValidationError(errors)
 

@@ -61,6 +61,14 @@ def tokens(text: str) -> list[str]:
 
 def count_tokens(text: str) -> int:
     """How many tokens ``text`` has."""
+    if len(text) > _CACHED_TEXT:
+        return len(_TOKEN.findall(text))
+    return _count_tokens(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _count_tokens(text: str) -> int:
+    # A conversation's history is counted again on every turn: each message once.
     return len(_TOKEN.findall(text))
 
 
