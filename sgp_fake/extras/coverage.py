@@ -227,14 +227,23 @@ class Coverage:
     def __init__(self, operations: Iterable[Operation]) -> None:
         operations = list(operations)
         self._lock = threading.Lock()
-        self._operations = {
-            op.name: _operation(op, documented_statuses(op)) for op in operations if not op.meta
-        }
+        self._table = [op for op in operations if not op.meta]
+        self._built: dict[str, _Operation] | None = None
         self._meta = {op.name for op in operations if op.meta}
-        self._tallies = {name: _Tally() for name in self._operations}
+        self._tallies = {op.name: _Tally() for op in self._table}
         self._requests = 0
         self._unmatched: Counter[str] = Counter()
         self._queue: deque[Exchange] = deque()
+
+    @property
+    def _operations(self) -> dict[str, _Operation]:
+        # Built when first needed, by the first batch or report: each operation's schema
+        # walked from its JSON Schema is most of a server's start-up otherwise.
+        built = self._built
+        if built is None:
+            built = {op.name: _operation(op, documented_statuses(op)) for op in self._table}
+            self._built = built
+        return built
 
     def record(self, exchange: Exchange) -> None:
         """Queue one request and its answer (cheap: analysed later, in a batch)."""
@@ -247,7 +256,7 @@ class Coverage:
         """Forget everything observed so far."""
         with self._lock:
             self._queue.clear()
-            self._tallies = {name: _Tally() for name in self._operations}
+            self._tallies = {op.name: _Tally() for op in self._table}
             self._requests = 0
             self._unmatched.clear()
 
