@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+from datetime import UTC, datetime
 from typing import Callable, TypeVar
 
 from pydantic import BaseModel
@@ -18,6 +19,7 @@ __all__ = [
     "ModelType",
     "ValidationError",
     "cache_small",
+    "utc_created_at",
 ]
 
 
@@ -85,3 +87,15 @@ def cache_small(maxsize: int) -> Callable[[Callable[[bytes], T]], Callable[[byte
         return call
 
     return decorate
+
+
+def utc_created_at(value: datetime) -> str:
+    """A record's ``created_at`` as every record writes it: UTC with an explicit offset
+    (``+00:00``), a naive time taken to be UTC; a valid date-time UTC cannot hold (year 1 ahead
+    of it, 9999 behind) as given."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC).isoformat()
+    except OverflowError:
+        return value.isoformat()

@@ -8,12 +8,12 @@ apart by ``vendor`` (``LAUNCH`` when left out, as the SDK reads it). Its ``statu
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_serializer
 
-from ..common import GPUType, IdentifierTypeEnum
+from ..common import GPUType, IdentifierTypeEnum, utc_created_at
 
 __all__ = [
     "DEPLOYMENT_STATUSES",
@@ -146,12 +146,7 @@ class ModelDeployment(_DeploymentFields):
 
     @field_serializer("created_at")
     def _created_at_in_utc(self, value: datetime) -> str:
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        try:
-            return value.astimezone(UTC).isoformat()
-        except OverflowError:
-            return value.isoformat()
+        return utc_created_at(value)
 
 
 class PaginatedModelDeployments(BaseModel):

@@ -4,11 +4,12 @@ keeps of every call it answered."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Dict, List
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_serializer
 
+from ..common import utc_created_at
 from ..models.inference import (
     ChatCompletionRequest,
     CompletionRequest,
@@ -102,11 +103,5 @@ class UsageRecord(BaseModel):
 
     @field_serializer("created_at")
     def _created_at_in_utc(self, value: datetime) -> str:
-        # As every record writes it: UTC with an explicit offset (a state document's records
-        # are written again as they came).
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        try:
-            return value.astimezone(UTC).isoformat()
-        except OverflowError:
-            return value.isoformat()
+        # As every record writes it (a state document's records are written again as they came).
+        return utc_created_at(value)

@@ -17,7 +17,7 @@ FastAPI service produces. Nullability is deliberate, field by field:
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Dict, List, Literal, Optional, Union
 
 from pydantic import (
@@ -28,7 +28,7 @@ from pydantic import (
     model_serializer,
 )
 
-from ..common import GPUType, IdentifierTypeEnum, ModelType
+from ..common import GPUType, IdentifierTypeEnum, ModelType, utc_created_at
 
 __all__ = [
     "CreateModelEndpointConfig",
@@ -222,14 +222,7 @@ class ModelTemplateResponse(_ModelTemplateFields):
 
     @field_serializer("created_at")
     def _created_at_in_utc(self, value: datetime) -> str:
-        # Always UTC with an explicit offset ("+00:00"); a naive time is taken to be UTC.
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        try:
-            return value.astimezone(UTC).isoformat()
-        except OverflowError:
-            # Valid date-times UTC cannot hold (year 1 ahead of it, 9999 behind): as given.
-            return value.isoformat()
+        return utc_created_at(value)
 
 
 class PaginatedModelTemplates(BaseModel):

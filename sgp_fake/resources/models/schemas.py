@@ -13,12 +13,12 @@ pydantic's error for its type: the SDK never sends one, and no update clears a f
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
-from ..common import IdentifierTypeEnum, ModelType
+from ..common import IdentifierTypeEnum, ModelType, utc_created_at
 from ..deployments.schemas import ModelDeployment
 
 __all__ = [
@@ -122,16 +122,6 @@ class ModelInstancePatch(_ModelFields):
     model_type: ModelType = None  # type: ignore[assignment]
 
 
-def _utc(value: datetime) -> str:
-    # Always UTC with an explicit offset ("+00:00"); a naive time is taken to be UTC.
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC).isoformat()
-    except OverflowError:
-        return value.isoformat()
-
-
 class ModelInstanceRecord(_ModelFields):
     """A stored model: what ``GET /_fake/state`` lists (the answers add the derived fields)."""
 
@@ -145,7 +135,7 @@ class ModelInstanceRecord(_ModelFields):
 
     @field_serializer("created_at")
     def _created_at_in_utc(self, value: datetime) -> str:
-        return _utc(value)
+        return utc_created_at(value)
 
 
 class ModelInstance(ModelInstanceRecord):
