@@ -149,7 +149,7 @@ _RSS_SCRIPT = """
 import json, sys
 from common import body_for
 from sgp_fake import SGPFake
-from sgp_fake.app import SYNC_SCOPE_KEY
+from sgp_fake.core.scope import SYNC_SCOPE_KEY
 from sgp_fake.transport import _run_without_loop
 
 def rss():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .app import DESCRIPTION
+from .app import description
 from .extras.admin import *  # noqa: F403
 from .extras.admin import MAX_ID_LENGTH, admin_openapi, state_document
 from .extras.admin import __all__ as _all
@@ -31,4 +31,4 @@ StateTemplate = _template_list.__args__[0]
 
 def admin_openapi_bytes() -> bytes:
     """``/openapi.json`` of a fake with the admin API: the SGP routes and the admin routes."""
-    return admin_openapi(REGISTRY, DESCRIPTION)()
+    return admin_openapi(REGISTRY, description())()

@@ -11,39 +11,22 @@ from typing import Callable, Iterable
 
 from starlette.routing import BaseRoute
 
-from .core.call import BODY_SCOPE_KEY
-from .core.gateway import (
-    ADMIN_PREFIX,
-    OPERATION_SCOPE_KEY,
-    READ_TIMEOUT_SCOPE_KEY,
-    SYNC_SCOPE_KEY,
-    TIMED_OUT_SCOPE_KEY,
-    Backend,
-    FakeApp,
-    json_response,
-)
+from .core.gateway import Backend, FakeApp
 from .core.openapi import build_openapi, document_bytes, meta_operation
 from .core.operations import Resource, operations
 from .core.routing import Router
 
-__all__ = [
-    "ADMIN_PREFIX",
-    "BODY_SCOPE_KEY",
-    "DESCRIPTION",
-    "OPERATION_SCOPE_KEY",
-    "READ_TIMEOUT_SCOPE_KEY",
-    "SYNC_SCOPE_KEY",
-    "TIMED_OUT_SCOPE_KEY",
-    "Backend",
-    "FakeApp",
-    "create_app",
-    "json_response",
-    "openapi_bytes",
-    "operations",
-]
+__all__ = ["create_app", "description", "openapi_bytes"]
 
-DESCRIPTION = "A fake of the SGP API (model templates, models, model deployments), for tests."
-"""The document's description."""
+
+@functools.cache
+def description() -> str:
+    """The OpenAPI document's description: the parts of the SGP API the fake serves, named by
+    the tags of the registry's operations, so a new resource is named with no edit here."""
+    from .resources import REGISTRY
+
+    tags = dict.fromkeys(op.tag.lower() for op in operations(REGISTRY) if not op.meta)
+    return f"A fake of the SGP API ({', '.join(tags)}), for tests."
 
 
 @functools.lru_cache(maxsize=16)
@@ -54,7 +37,7 @@ def openapi_bytes(resources: tuple[Resource, ...] | None = None) -> bytes:
 
         resources = REGISTRY
     ops = [*operations(resources), meta_operation(lambda: b"")]
-    return document_bytes(build_openapi(ops, description=DESCRIPTION))
+    return document_bytes(build_openapi(ops, description=description()))
 
 
 @functools.lru_cache(maxsize=16)

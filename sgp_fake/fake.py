@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 
-from .app import FakeApp, create_app
+from .app import create_app
 from .clock import Clock, FakeClock, IdGenerator
 from .core.faults import FaultRules
+from .core.gateway import FakeApp
 from .core.journal import DEFAULT_JOURNAL_LIMIT, Journal
 from .core.ratelimit import RateLimiter
 from .core.table import Table
@@ -126,11 +127,11 @@ class SGPFake:
         # The app serves the state, not this object: it does not point back here, so a fake
         # and its app are freed as soon as they are dropped, not at the next garbage collection.
         if self._admin if admin is None else admin:
-            from .app import DESCRIPTION
+            from .app import description
             from .extras.admin import admin_openapi, admin_routes
 
             state = self._state
-            openapi = admin_openapi(tuple(state.resources.values()), DESCRIPTION)
+            openapi = admin_openapi(tuple(state.resources.values()), description())
             return create_app(
                 state, extra_routes=lambda: admin_routes(state, openapi), openapi=openapi
             )
@@ -268,7 +269,7 @@ class SGPFake:
             print(sgp_fake.dashboard())
             breakpoint()
         """
-        from .core.access import DASHBOARD_PREFIX
+        from .core.routing import DASHBOARD_PREFIX
 
         server = self._dashboard
         if server is None:

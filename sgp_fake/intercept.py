@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn
 
 import httpx
 
-from .core.gateway import ADMIN_PREFIX
+from .core.routing import ADMIN_PREFIX
 from .fake import DEFAULT_BASE_URL
 from .transport import AsyncFakeTransport, FakeTransport
 

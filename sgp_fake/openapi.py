@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .app import DESCRIPTION, openapi_bytes
+from .app import description, openapi_bytes
 from .core import openapi as _openapi
 from .core.openapi import REF_TEMPLATE, SECURITY, error_response, meta_operation, schema_ref
 from .core.operations import operations
@@ -32,4 +32,4 @@ def build_openapi(
 ) -> dict[str, Any]:
     """The OpenAPI document of the registry's routes, plus ``extra_paths`` and their models."""
     ops = [*operations(REGISTRY), meta_operation(lambda: b"")]
-    return _openapi.build_openapi(ops, extra_paths, extra_models, description=DESCRIPTION)
+    return _openapi.build_openapi(ops, extra_paths, extra_models, description=description())

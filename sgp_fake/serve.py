@@ -28,9 +28,10 @@ import uvicorn
 import uvicorn.config
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .core.access import ADMIN_TOKEN_ENV, DASHBOARD_PREFIX, AccessPolicy, check_token
+from .core.access import ADMIN_TOKEN_ENV, AccessPolicy, check_token
 from .core.faults import ConnectionFault
 from .core.journal import DEFAULT_JOURNAL_LIMIT
+from .core.routing import DASHBOARD_PREFIX
 from .fake import SGPFake
 from .server import with_socket_faults
 from .settings import FakeSettings, Identity

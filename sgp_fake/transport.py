@@ -29,7 +29,7 @@ import httpx
 from starlette.types import ASGIApp, Message, Scope
 
 from .core.faults import ConnectionFault
-from .core.gateway import READ_TIMEOUT_SCOPE_KEY, SYNC_SCOPE_KEY, TIMED_OUT_SCOPE_KEY
+from .core.scope import READ_TIMEOUT_SCOPE_KEY, SYNC_SCOPE_KEY, TIMED_OUT_SCOPE_KEY
 
 __all__ = ["AsyncFakeTransport", "FakeTransport"]
 

@@ -22,14 +22,13 @@ import pytest
 from sgp_fake import LiveServer, SGPFake
 from sgp_fake.access import (
     ADMIN_TOKEN_ENV,
-    DASHBOARD_PREFIX,
     LOOPBACK_HOSTS,
     AccessPolicy,
     check_token,
     is_loopback,
     serve_with,
 )
-from sgp_fake.app import ADMIN_PREFIX
+from sgp_fake.core.routing import ADMIN_PREFIX, DASHBOARD_PREFIX
 from sgp_fake.faults import FaultRule
 from sgp_fake.openapi import openapi_bytes
 from sgp_fake.serve import ADMIN_TOKEN_PREFIX, DASHBOARD_LINE_PREFIX, READY_PREFIX, ServerProcess

@@ -22,7 +22,7 @@ BEFORE = {
     "admin": "AdminBackend FaultList FaultSpec FaultView MAX_TEMPLATE_ID_LENGTH RateLimitSpec "
     "RateLimitState RequestLog RequestView ResetResult StateDocument StateTemplate "
     "admin_openapi_bytes admin_routes",
-    "app": "ADMIN_PREFIX Backend FakeApp create_app json_response",
+    "app": "create_app",
     "cli": "DEFAULT_PORT build_parser load_api_keys main parse_api_key",
     "contract": "CONTRACT_ACCOUNT_ID contract_account contract_template",
     "coverage": "Coverage CoverageReport EnumCoverage FieldCoverage ObservedJournal "

@@ -20,7 +20,7 @@ import jsonschema
 import pytest
 
 from sgp_fake import SGPFake
-from sgp_fake.access import DASHBOARD_PREFIX
+from sgp_fake.core.routing import DASHBOARD_PREFIX
 from sgp_fake.extras.dashboard import ASSETS, CONTENT_SECURITY_POLICY
 
 from .conftest import minimal_body

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from sgp_fake import FakeSettings, LiveServer, SGPFake
-from sgp_fake.access import DASHBOARD_PREFIX
+from sgp_fake.core.routing import DASHBOARD_PREFIX
 from sgp_fake.deterministic import StepClock
 from sgp_fake.serve import ServerProcess
 

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sgp_fake import FakeSettings, SGPFake
-from sgp_fake.app import SYNC_SCOPE_KEY
+from sgp_fake.core.scope import SYNC_SCOPE_KEY
 from sgp_fake.transport import _run_without_loop
 
 from .conftest import minimal_body

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sgp_fake import FakeSettings, Identity, SGPFake, seeded_ids
-from sgp_fake.app import BODY_SCOPE_KEY, SYNC_SCOPE_KEY
 from sgp_fake.core.operations import Resource
+from sgp_fake.core.scope import BODY_SCOPE_KEY, SYNC_SCOPE_KEY
 from sgp_fake.resources import REGISTRY
 from sgp_fake.transport import _run_without_loop
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from sgp_fake import FakeSettings, LiveServer, SGPFake
-from sgp_fake.app import SYNC_SCOPE_KEY
+from sgp_fake.core.scope import SYNC_SCOPE_KEY
 from sgp_fake.settings import DEFAULT_MAX_BODY_SIZE
 from sgp_fake.transport import _run_without_loop
 

@@ -25,30 +25,40 @@ from typing import (
 )
 
 from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
 
-from ..errors import BadRequest, NotAuthenticated, NotFound, PermissionDenied
-from .bodies import is_json_content_type, validate_body, validate_query
+from ..errors import (
+    BadRequest,
+    BodyParseError,
+    FakeHTTPError,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+)
+from .answers import Reply, error_answer, json_answer
+from .bodies import is_json_content_type, render_errors, validate_body, validate_query
+from .facts import Facts, LazyFacts
+from .scope import BODY_SCOPE_KEY, RESPONSE_SCOPE_KEY
 from .table import Record, Table
 
 if TYPE_CHECKING:
     from ..settings import FakeSettings, Identity
     from .operations import Operation, Resource
 
+# BODY_SCOPE_KEY and RESPONSE_SCOPE_KEY live in core/scope.py; they stay importable from here
+# for the resources that still name them through this module.
 __all__ = [
     "BODY_SCOPE_KEY",
     "CONTRACT_ACCOUNT_ID",
     "RESPONSE_SCOPE_KEY",
     "Backend",
     "Call",
+    "call_operation",
     "contract_account",
+    "facts_of",
+    "handle",
     "header",
 ]
-
-BODY_SCOPE_KEY = "sgp_fake.body"
-"""Where the gateway leaves the request body in the ASGI scope."""
-RESPONSE_SCOPE_KEY = "sgp_fake.response"
-"""Where a handler names the scripted response that gave its answer (:meth:`Call.answered_by`),
-for the journal."""
 
 CONTRACT_ACCOUNT_ID = "account_id"
 """Account of a made-up record when the caller selected none and may use every account.
@@ -355,6 +365,49 @@ class Call:
                     )
                 for user in users:
                     self._doom(resource.kind, user.id, doomed)
+
+
+# -- invoking an operation with a Call --------------------------------------------------------
+
+
+def handle(op: Operation, call: Call) -> Reply:
+    """An operation's answer: the caller authenticated first (401/403 before anything else,
+    whatever the handler does), and a string UTF-8 cannot carry refused (400), never a 500."""
+    if not op.meta:
+        call.identity()
+    try:
+        return op.handler(call)
+    except PydanticSerializationError as exc:
+        # Strings JSON can carry but UTF-8 cannot (lone surrogates), met writing a record.
+        raise BodyParseError() from exc
+
+
+def call_operation(op: Operation, call: Call) -> tuple[Reply, Exception | None]:
+    """Call an operation: its answer, and the unexpected error to raise once sent.
+
+    Handlers are called without the Starlette router and its middleware, answering exactly as
+    they would there: FakeHTTPError as its envelope; anything else as a 500, then raised on to
+    the server, as ServerErrorMiddleware does.
+    """
+    try:
+        return handle(op, call), None
+    except FakeHTTPError as exc:
+        return error_answer(exc), None
+    except Exception as exc:
+        return json_answer(render_errors("Internal Server Error"), 500), exc
+
+
+def facts_of(op: Operation, call: Call) -> LazyFacts | None:
+    """What the request is about, computed when a rule first needs it (``None`` when its
+    operation declares nothing)."""
+    about = op.about
+    if about is None:
+        return None
+
+    def compute() -> Facts:
+        return about(call)
+
+    return LazyFacts(compute)
 
 
 def _merged(data: dict[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:

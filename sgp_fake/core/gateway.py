@@ -6,8 +6,10 @@ to the operation the request matches, and records request and answer in the jour
 contract coverage, when recorded). Operations are found by the compiled matcher of
 :mod:`sgp_fake.core.routing` and called directly, with no Starlette request or response on the
 way; anything the matcher does not match exactly (unknown routes, wrong methods, redirects,
-``HEAD``, the admin API) goes through Starlette routes built from the same table. Errors of
-every kind are answered as FastAPI answers them: ``{"detail": ...}`` JSON.
+``HEAD``, the admin API) goes through Starlette routes built from the same table
+(:mod:`sgp_fake.core.fallback`). Errors of every kind are answered as FastAPI answers them:
+``{"detail": ...}`` JSON. What the transports, this app and a handler tell each other travels in
+the ASGI scope, under the keys of :mod:`sgp_fake.core.scope`.
 
 A streamed answer (:func:`~sgp_fake.core.answers.stream`) is sent a chunk at a time, each as
 its own ``http.response.body`` message with ``more_body``, then an empty last one; the journal
@@ -19,58 +21,41 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Protocol
 
-from pydantic_core import PydanticSerializationError
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute
 from starlette.types import Message, Receive, Scope, Send
 
-from ..errors import BodyParseError, FakeHTTPError, PayloadTooLarge
-from .answers import RawHeaders, Reply, error_answer, json_answer, json_bytes, sse_event
-from .bodies import render_errors
-from .call import BODY_SCOPE_KEY, RESPONSE_SCOPE_KEY, Call, header
+from ..errors import FakeHTTPError, PayloadTooLarge
+from .answers import RawHeaders, sse_event
 from .call import Backend as CallBackend
-from .facts import Facts, LazyFacts
+from .call import Call, call_operation, facts_of, header
+from .facts import LazyFacts
+from .fallback import detail_response, fallback_router, fallback_routes, fault_response
 from .faults import ConnectionFault, FaultRule, FaultRules
 from .journal import RATE_LIMIT_RULE, Journal
 from .operations import Operation
 from .query import request_account
 from .ratelimit import RateLimiter
-from .routing import ADMIN_PREFIX, Router, match_template, raw_segments
+from .routing import ADMIN_PREFIX, Router
+from .scope import (
+    BODY_SCOPE_KEY,
+    DEADLINE_SCOPE_KEY,
+    OPERATION_SCOPE_KEY,
+    READ_TIMEOUT_SCOPE_KEY,
+    RESPONSE_SCOPE_KEY,
+    RULE_SCOPE_KEY,
+    SYNC_SCOPE_KEY,
+    TIMED_OUT_SCOPE_KEY,
+)
 
 if TYPE_CHECKING:
     # Only served apps have a policy: in-process fakes never load the module.
     from .access import AccessPolicy
 
-__all__ = [
-    "ADMIN_PREFIX",
-    "OPERATION_SCOPE_KEY",
-    "READ_TIMEOUT_SCOPE_KEY",
-    "SYNC_SCOPE_KEY",
-    "TIMED_OUT_SCOPE_KEY",
-    "Backend",
-    "FakeApp",
-    "Recorder",
-    "json_response",
-]
-
-SYNC_SCOPE_KEY = "sgp_fake.sync"
-"""Set by the sync in-process transport: the app must not wait on an event loop."""
-READ_TIMEOUT_SCOPE_KEY = "sgp_fake.read_timeout"
-"""Set by the in-process transports: seconds the client waits for the answer (httpx's read
-timeout), when it has one."""
-TIMED_OUT_SCOPE_KEY = "sgp_fake.timed_out"
-"""Set by the app when a latency outlasted the client's read timeout: the client gave up."""
-OPERATION_SCOPE_KEY = "sgp_fake.operation"
-"""The name of the operation serving a request, for requests the Starlette routes serve."""
-_RULE_SCOPE_KEY = "sgp_fake.rule"
-"""The id of the fault rule a request met, once one fired (a request meets one at most)."""
-_DEADLINE_SCOPE_KEY = "sgp_fake.deadline"
-"""When the client stops waiting for the answer to start (``time.monotonic()``), if it does."""
+__all__ = ["Backend", "FakeApp", "Recorder"]
 
 
 class Recorder(Protocol):
@@ -93,72 +78,6 @@ class Backend(CallBackend, Protocol):
     def rate_limiter(self) -> RateLimiter: ...
     @property
     def coverage(self) -> Recorder | None: ...
-
-
-def json_response(
-    content: Any, status_code: int = 200, headers: dict[str, str] | None = None
-) -> Response:
-    """A JSON response serialised as Starlette's JSONResponse does (compact, UTF-8)."""
-    return Response(json_bytes(content), status_code, headers, media_type="application/json")
-
-
-def _error_response(
-    status_code: int, detail: Any, headers: dict[str, str] | None = None
-) -> Response:
-    return Response(render_errors(detail), status_code, headers, media_type="application/json")
-
-
-async def _fake_http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, FakeHTTPError)
-    return _error_response(exc.status_code, exc.detail, exc.headers)
-
-
-async def _starlette_http_error(request: Request, exc: Exception) -> Response:
-    # Unknown routes (404) and wrong methods (405), as FastAPI answers them.
-    assert isinstance(exc, HTTPException)
-    headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
-    if exc.status_code == 405:
-        # Starlette names only the first route that matched the path, in set order; list every
-        # method the path serves, in a stable order.
-        methods = {
-            method
-            for route in request.app.routes
-            if route.matches(request.scope)[0] != Match.NONE
-            for method in (getattr(route, "methods", None) or ())
-        }
-        headers["allow"] = ", ".join(sorted(methods))
-    return _error_response(exc.status_code, exc.detail, headers)
-
-
-async def _internal_error(request: Request, exc: Exception) -> Response:
-    return _error_response(500, "Internal Server Error")
-
-
-def _handle(op: Operation, call: Call) -> Reply:
-    """An operation's answer: the caller authenticated first (401/403 before anything else,
-    whatever the handler does), and a string UTF-8 cannot carry refused (400), never a 500."""
-    if not op.meta:
-        call.identity()
-    try:
-        return op.handler(call)
-    except PydanticSerializationError as exc:
-        # Strings JSON can carry but UTF-8 cannot (lone surrogates), met writing a record.
-        raise BodyParseError() from exc
-
-
-def _call(op: Operation, call: Call) -> tuple[Reply, Exception | None]:
-    """Call an operation: its answer, and the unexpected error to raise once sent.
-
-    Handlers are called without the Starlette router and its middleware, answering exactly as
-    they would there: FakeHTTPError as its envelope; anything else as a 500, then raised on to
-    the server, as ServerErrorMiddleware does.
-    """
-    try:
-        return _handle(op, call), None
-    except FakeHTTPError as exc:
-        return error_answer(exc), None
-    except Exception as exc:
-        return json_answer(render_errors("Internal Server Error"), 500), exc
 
 
 class _JournaledExchange:
@@ -226,7 +145,7 @@ class _JournaledExchange:
             self._headers,
             b"".join(self._chunks),
             self._started,
-            self.rule or scope.get(_RULE_SCOPE_KEY),
+            self.rule or scope.get(RULE_SCOPE_KEY),
             bool(scope.get(TIMED_OUT_SCOPE_KEY)),
         )
 
@@ -251,7 +170,7 @@ class FakeApp:
         self.access = access
         # Starlette compiles each route's path when it is built, about half the cost of a new
         # fake; operations are called directly, so the Starlette routes are built on first need.
-        self._extra: Callable[[], list[BaseRoute]] = (
+        self.extra_routes: Callable[[], list[BaseRoute]] = (
             extra_routes if callable(extra_routes) else lambda: list(extra_routes)
         )
 
@@ -261,53 +180,17 @@ class FakeApp:
         Same fake, same routes; this app is unchanged, so in-process clients of the fake (which
         send the client's own ``Host``) keep working while the twin serves a socket.
         """
-        return FakeApp(self.backend, self.operations, self._extra, access)
+        return FakeApp(self.backend, self.operations, self.extra_routes, access)
 
     @functools.cached_property
     def routes(self) -> list[BaseRoute]:
-        """The Starlette routes: the raw-path operations' on their raw paths, every
-        operation's, then the extra routes."""
-        ops = self.operations.operations
-        return [
-            *(
-                _RawPathRoute(op.path, self._starlette_endpoint(op), methods=[op.method])
-                for op in ops
-                if op.raw_path
-            ),
-            *(
-                Route(op.path, self._starlette_endpoint(op), methods=[op.method], name=op.name)
-                for op in ops
-            ),
-            *self._extra(),
-        ]
+        """The Starlette routes (see :func:`~sgp_fake.core.fallback.fallback_routes`)."""
+        return fallback_routes(self)
 
     @functools.cached_property
     def router(self) -> Starlette:
         """The Starlette app that serves whatever the direct dispatch does not."""
-        return Starlette(
-            routes=self.routes,
-            exception_handlers={
-                FakeHTTPError: _fake_http_error,
-                HTTPException: _starlette_http_error,
-                Exception: _internal_error,
-            },
-        )
-
-    def _starlette_endpoint(self, op: Operation) -> Callable[[Request], Awaitable[Response]]:
-        backend = self.backend
-
-        async def starlette_endpoint(request: Request) -> Response:
-            scope = request.scope
-            scope[OPERATION_SCOPE_KEY] = op.name
-            call = Call(backend, op, scope, scope["path_params"])
-            status, headers, body = _handle(op, call)
-            if not isinstance(body, bytes):
-                return _StreamedResponse(self, status, headers, body, _facts_of(op, call))
-            response = Response(body, status)
-            response.raw_headers = headers
-            return response
-
-        return starlette_endpoint
+        return fallback_router(self.routes)
 
     def match(self, scope: Scope) -> tuple[Operation, dict[str, str]] | None:
         """The operation a request exactly matches, with its path parameters, or ``None``."""
@@ -372,7 +255,7 @@ class FakeApp:
         timeout: float | None = scope.get(READ_TIMEOUT_SCOPE_KEY)
         deadline = None
         if timeout is not None:
-            deadline = scope[_DEADLINE_SCOPE_KEY] = time.monotonic() + timeout
+            deadline = scope[DEADLINE_SCOPE_KEY] = time.monotonic() + timeout
         try:
             latency = backend.settings.latency
             if latency:
@@ -386,13 +269,13 @@ class FakeApp:
                 else None
             )
             if fault is not None:
-                exchange.rule = scope[_RULE_SCOPE_KEY] = fault.id
+                exchange.rule = scope[RULE_SCOPE_KEY] = fault.id
                 if fault.latency:
                     await self._wait(scope, fault.latency, deadline)
                 if fault.connection is not None:
                     raise ConnectionFault(fault.connection)
                 if fault.status is not None:
-                    await _fault_response(fault)(scope, receive, capture)
+                    await fault_response(fault)(scope, receive, capture)
                     return
             if reached is None or not reached.meta:
                 limited = self._rate_limited(scope)
@@ -404,7 +287,7 @@ class FakeApp:
                 await self._route(scope, body, receive, capture)
                 return
             op, params = match
-            (status, headers, answer), error = _call(op, Call(backend, op, scope, params))
+            (status, headers, answer), error = call_operation(op, Call(backend, op, scope, params))
             if not isinstance(answer, bytes):
                 await self._stream(scope, capture, status, headers, answer, facts)
                 return
@@ -419,7 +302,7 @@ class FakeApp:
         op, params = match
         if op.about is None:
             return None
-        return _facts_of(op, Call(self.backend, op, scope, params))
+        return facts_of(op, Call(self.backend, op, scope, params))
 
     async def _answer_directly(
         self, match: tuple[Operation, dict[str, str]], scope: Scope, body: bytes, send: Send
@@ -429,12 +312,12 @@ class FakeApp:
         started = time.perf_counter()
         op, params = match
         call = Call(self.backend, op, scope, params)
-        (status, headers, answer), error = _call(op, call)
+        (status, headers, answer), error = call_operation(op, call)
         if not isinstance(answer, bytes):
             exchange = _JournaledExchange(self, scope, body, send, op.name, started=started)
             try:
                 await self._stream(
-                    scope, exchange.send, status, headers, answer, _facts_of(op, call)
+                    scope, exchange.send, status, headers, answer, facts_of(op, call)
                 )
             finally:
                 exchange.record()
@@ -464,14 +347,14 @@ class FakeApp:
         """
         backend = self.backend
         cut = None
-        if backend.faults and scope.get(_RULE_SCOPE_KEY) is None:
+        if backend.faults and scope.get(RULE_SCOPE_KEY) is None:
             cut = backend.faults.take_cut(
                 scope["method"], scope["path"], _account_of(scope, scope[BODY_SCOPE_KEY]), facts
             )
             if cut is not None:
-                scope[_RULE_SCOPE_KEY] = cut.id
+                scope[RULE_SCOPE_KEY] = cut.id
                 if cut.latency:
-                    await self._wait(scope, cut.latency, scope.get(_DEADLINE_SCOPE_KEY))
+                    await self._wait(scope, cut.latency, scope.get(DEADLINE_SCOPE_KEY))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         try:
             left = None if cut is None else cut.after
@@ -559,7 +442,7 @@ class FakeApp:
         verdict = limiter.check(api_key)
         if verdict is None or verdict.allowed:
             return None
-        return _error_response(429, "Rate limit exceeded", verdict.headers)
+        return detail_response(429, "Rate limit exceeded", verdict.headers)
 
     async def _wait(self, scope: Scope, seconds: float, deadline: float | None) -> None:
         """Wait out a latency, as a server would before answering.
@@ -594,7 +477,7 @@ class FakeApp:
         try:
             body = await self._read_body(scope, receive)
         except FakeHTTPError as exc:
-            response = _error_response(exc.status_code, exc.detail, exc.headers)
+            response = detail_response(exc.status_code, exc.detail, exc.headers)
             if journal:
                 send = _JournaledExchange(self, scope, b"", send, self._operation(scope)).send
             await response(scope, receive, send)
@@ -664,87 +547,9 @@ def _account_of(scope: Scope, body: bytes) -> str | None:
     )
 
 
-def _facts_of(op: Operation, call: Call) -> LazyFacts | None:
-    """What the request is about, computed when a rule first needs it (``None`` when its
-    operation declares nothing)."""
-    about = op.about
-    if about is None:
-        return None
-
-    def compute() -> Facts:
-        return about(call)
-
-    return LazyFacts(compute)
-
-
-def _fault_response(rule: FaultRule) -> Response:
-    status = rule.status or 500
-    headers = rule.answer_headers()
-    if rule.body is None:
-        return _error_response(status, f"Fault injected by sgp-fake ({rule.id})", headers)
-    if isinstance(rule.body, (bytes, str)):
-        raw = rule.body.encode() if isinstance(rule.body, str) else rule.body
-        return Response(raw, status, headers, media_type="application/json")
-    return json_response(rule.body, status, headers)
-
-
 def _cut_event(rule: FaultRule) -> bytes:
     """The ``event: error`` event a cut rule ends a stream with: its body, or FastAPI's
     ``{"detail": ...}`` naming the rule."""
     if rule.body is None:
         return sse_event({"detail": f"Fault injected by sgp-fake ({rule.id})"}, "error")
     return sse_event(rule.body, "error")
-
-
-class _StreamedResponse(Response):
-    """A streamed answer where a Starlette route serves the operation; sent as the gateway
-    sends it (Starlette's own ``StreamingResponse`` would read the chunks in a thread)."""
-
-    def __init__(
-        self,
-        app: FakeApp,
-        status: int,
-        headers: RawHeaders,
-        chunks: Iterator[bytes],
-        facts: LazyFacts | None = None,
-    ) -> None:
-        self.status_code = status
-        self.raw_headers = headers
-        self.background = None
-        self._app = app
-        self._chunks = chunks
-        self._facts = facts
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._app._stream(
-            scope, send, self.status_code, self.raw_headers, self._chunks, self._facts
-        )
-
-
-class _RawPathRoute(Route):
-    """A raw-path operation's route on its raw path (see ``Operation.raw_path``): placed before
-    every other route, it matches only a path whose raw form holds a ``%``, each raw segment
-    decoded on its own, so a parameter may hold a ``/`` sent as ``%2F``; the operation's own
-    route, in its place, matches the decoded path as any route does. Starlette then picks what
-    the direct dispatch picks."""
-
-    def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
-        super().__init__(path, endpoint, **kwargs)
-        self._segments = path.split("/")
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        raw_path = scope.get("raw_path")
-        if scope["type"] != "http" or scope.get("root_path") or not raw_path:
-            return Match.NONE, {}
-        if b"%" not in raw_path:
-            return Match.NONE, {}
-        params = match_template(self._segments, raw_segments(raw_path))
-        if params is None:
-            return Match.NONE, {}
-        child = {
-            "endpoint": self.endpoint,
-            "path_params": {**scope.get("path_params", {}), **params},
-        }
-        if self.methods and scope["method"] not in self.methods:
-            return Match.PARTIAL, child
-        return Match.FULL, child

@@ -14,12 +14,24 @@ percent-encoded ``/``, they are tried first, each segment of the raw path decode
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 from urllib.parse import unquote
+
+from starlette.routing import Match as StarletteMatch
+from starlette.routing import Route
+from starlette.types import Scope
 
 from .operations import Operation
 
-__all__ = ["ADMIN_PREFIX", "DASHBOARD_PREFIX", "Match", "Router", "match_template", "raw_segments"]
+__all__ = [
+    "ADMIN_PREFIX",
+    "DASHBOARD_PREFIX",
+    "Match",
+    "RawPathRoute",
+    "Router",
+    "match_template",
+    "raw_segments",
+]
 
 ADMIN_PREFIX = "/_fake"
 """Reserved path prefix of the admin API; never an operation's."""
@@ -160,3 +172,32 @@ class Router:
         if self.match(method, path, raw_path) is not None:
             return True
         return method == "HEAD" and self.match("GET", path, raw_path) is not None
+
+
+class RawPathRoute(Route):
+    """A raw-path operation's route on its raw path (see ``Operation.raw_path``): placed before
+    every other route, it matches only a path whose raw form holds a ``%``, each raw segment
+    decoded on its own, so a parameter may hold a ``/`` sent as ``%2F``; the operation's own
+    route, in its place, matches the decoded path as any route does. Starlette then picks what
+    the direct dispatch picks."""
+
+    def __init__(self, path: str, endpoint: Any, **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self._segments = path.split("/")
+
+    def matches(self, scope: Scope) -> tuple[StarletteMatch, Scope]:
+        raw_path = scope.get("raw_path")
+        if scope["type"] != "http" or scope.get("root_path") or not raw_path:
+            return StarletteMatch.NONE, {}
+        if b"%" not in raw_path:
+            return StarletteMatch.NONE, {}
+        params = match_template(self._segments, raw_segments(raw_path))
+        if params is None:
+            return StarletteMatch.NONE, {}
+        child = {
+            "endpoint": self.endpoint,
+            "path_params": {**scope.get("path_params", {}), **params},
+        }
+        if self.methods and scope["method"] not in self.methods:
+            return StarletteMatch.PARTIAL, child
+        return StarletteMatch.FULL, child

@@ -1,0 +1,165 @@
+"""The Starlette app behind the gateway: what the direct dispatch does not answer.
+
+The gateway (:mod:`sgp_fake.core.gateway`) calls an operation directly when the compiled
+matcher matches a request exactly. Everything else goes to a Starlette app built here from the
+same operation table: unknown routes (404), wrong methods (405 with ``allow``), redirects,
+``HEAD``, a request mounted below a prefix, and the extra routes (the admin API). It answers
+errors of every kind as FastAPI does, ``{"detail": ...}`` JSON, and sends a streamed answer as
+the gateway sends it. The Starlette routes are built on first need, as most fakes never use them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Receive, Scope, Send
+
+from ..errors import FakeHTTPError
+from .answers import RawHeaders, json_bytes
+from .bodies import render_errors
+from .call import Call, facts_of, handle
+from .facts import LazyFacts
+from .faults import FaultRule
+from .operations import Operation
+from .routing import RawPathRoute
+from .scope import OPERATION_SCOPE_KEY
+
+if TYPE_CHECKING:
+    from .gateway import FakeApp
+
+__all__ = [
+    "detail_response",
+    "fallback_router",
+    "fallback_routes",
+    "fault_response",
+    "json_response",
+]
+
+
+def json_response(
+    content: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON response serialised as Starlette's JSONResponse does (compact, UTF-8)."""
+    return Response(json_bytes(content), status_code, headers, media_type="application/json")
+
+
+def detail_response(
+    status_code: int, detail: Any, headers: dict[str, str] | None = None
+) -> Response:
+    """An error answered as FastAPI answers it: ``{"detail": ...}``."""
+    return Response(render_errors(detail), status_code, headers, media_type="application/json")
+
+
+def fault_response(rule: FaultRule) -> Response:
+    """What a fault rule with a status answers: its body, else ``{"detail": ...}`` naming it."""
+    status = rule.status or 500
+    headers = rule.answer_headers()
+    if rule.body is None:
+        return detail_response(status, f"Fault injected by sgp-fake ({rule.id})", headers)
+    if isinstance(rule.body, (bytes, str)):
+        raw = rule.body.encode() if isinstance(rule.body, str) else rule.body
+        return Response(raw, status, headers, media_type="application/json")
+    return json_response(rule.body, status, headers)
+
+
+def fallback_routes(app: FakeApp) -> list[BaseRoute]:
+    """The Starlette routes of ``app``: the raw-path operations' on their raw paths, every
+    operation's, then the extra routes."""
+    ops = app.operations.operations
+    return [
+        *(
+            RawPathRoute(op.path, _starlette_endpoint(app, op), methods=[op.method])
+            for op in ops
+            if op.raw_path
+        ),
+        *(
+            Route(op.path, _starlette_endpoint(app, op), methods=[op.method], name=op.name)
+            for op in ops
+        ),
+        *app.extra_routes(),
+    ]
+
+
+def fallback_router(routes: list[BaseRoute]) -> Starlette:
+    """The Starlette app serving ``routes``, with FastAPI's error answers."""
+    return Starlette(
+        routes=routes,
+        exception_handlers={
+            FakeHTTPError: _fake_http_error,
+            HTTPException: _starlette_http_error,
+            Exception: _internal_error,
+        },
+    )
+
+
+async def _fake_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FakeHTTPError)
+    return detail_response(exc.status_code, exc.detail, exc.headers)
+
+
+async def _starlette_http_error(request: Request, exc: Exception) -> Response:
+    # Unknown routes (404) and wrong methods (405), as FastAPI answers them.
+    assert isinstance(exc, HTTPException)
+    headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+    if exc.status_code == 405:
+        # Starlette names only the first route that matched the path, in set order; list every
+        # method the path serves, in a stable order.
+        methods = {
+            method
+            for route in request.app.routes
+            if route.matches(request.scope)[0] != Match.NONE
+            for method in (getattr(route, "methods", None) or ())
+        }
+        headers["allow"] = ", ".join(sorted(methods))
+    return detail_response(exc.status_code, exc.detail, headers)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return detail_response(500, "Internal Server Error")
+
+
+def _starlette_endpoint(app: FakeApp, op: Operation) -> Callable[[Request], Awaitable[Response]]:
+    backend = app.backend
+
+    async def starlette_endpoint(request: Request) -> Response:
+        scope = request.scope
+        scope[OPERATION_SCOPE_KEY] = op.name
+        call = Call(backend, op, scope, scope["path_params"])
+        status, headers, body = handle(op, call)
+        if not isinstance(body, bytes):
+            return _StreamedResponse(app, status, headers, body, facts_of(op, call))
+        response = Response(body, status)
+        response.raw_headers = headers
+        return response
+
+    return starlette_endpoint
+
+
+class _StreamedResponse(Response):
+    """A streamed answer where a Starlette route serves the operation; sent as the gateway
+    sends it (Starlette's own ``StreamingResponse`` would read the chunks in a thread)."""
+
+    def __init__(
+        self,
+        app: FakeApp,
+        status: int,
+        headers: RawHeaders,
+        chunks: Iterator[bytes],
+        facts: LazyFacts | None = None,
+    ) -> None:
+        self.status_code = status
+        self.raw_headers = headers
+        self.background = None
+        self._app = app
+        self._chunks = chunks
+        self._facts = facts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app._stream(
+            scope, send, self.status_code, self.raw_headers, self._chunks, self._facts
+        )

@@ -1,0 +1,199 @@
+"""The state document: every record the fake holds, by kind (``GET`` and ``PUT /_fake/state``).
+
+:func:`state_document` builds its model from the resources served, so nothing here names one;
+:func:`dangling_references` finds what a document refers to but does not hold, and
+:func:`replace_state` loads a valid document as one change. :class:`AdminBackend` is what the
+admin API needs of a fake.
+"""
+
+from __future__ import annotations
+
+import functools
+from contextlib import AbstractContextManager
+from typing import Annotated, Any, Callable, List, Mapping, Protocol
+
+from pydantic import AfterValidator, BaseModel, Field, create_model, model_validator
+
+from ...clock import FakeClock
+from ...core.faults import FaultRules
+from ...core.journal import Journal
+from ...core.operations import Resource
+from ...core.ratelimit import RateLimiter
+from ...core.table import Table
+from ..coverage import Coverage
+from ..transitions import Transitions
+from .schemas import FORBID
+
+
+class AdminBackend(Protocol):
+    """What the admin API needs of a fake (see ``sgp_fake.state.FakeState``)."""
+
+    @property
+    def tables(self) -> Mapping[str, Table[Any]]: ...
+    @property
+    def resources(self) -> Mapping[str, Resource]: ...
+    @property
+    def journal(self) -> Journal: ...
+    @property
+    def faults(self) -> FaultRules: ...
+    @property
+    def rate_limiter(self) -> RateLimiter: ...
+    @property
+    def coverage(self) -> Coverage | None: ...
+    @property
+    def clock(self) -> FakeClock: ...
+    @property
+    def transitions(self) -> Transitions | None: ...
+
+    def reset(self, account_id: str | None = None) -> int: ...
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+
+MAX_ID_LENGTH = 1024
+"""The longest id ``PUT /_fake/state`` takes: percent-encoded (up to 12 bytes a character), its
+URL stays under the 16 KiB a server such as uvicorn reads for a request head."""
+
+
+def _reachable(resource: Resource) -> Callable[[str], str]:
+    """The check that an id can be reached at ``<collection>/{id}``."""
+    noun = resource.noun.lower()
+    collection = resource.collection
+
+    def reachable_id(record_id: str) -> str:
+        # The route matches one path segment of the percent-decoded path, so an id may hold any
+        # character a client can percent-encode (the official SDK does), except '/'.
+        if not record_id:
+            raise ValueError(f"a {noun} id cannot be empty: GET {collection}/ is the list")
+        if "/" in record_id:
+            raise ValueError(f"a {noun} id cannot contain '/': it must be one path segment")
+        if record_id in (".", ".."):
+            raise ValueError(
+                f"a {noun} id cannot be '.' or '..': clients remove such path segments"
+            )
+        if len(record_id) > MAX_ID_LENGTH:
+            raise ValueError(
+                f"a {noun} id has at most {MAX_ID_LENGTH} characters, so that a URL can carry it"
+            )
+        try:
+            record_id.encode()
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"a {noun} id must be text UTF-8 can encode, as URLs carry it"
+            ) from None
+        return record_id
+
+    return reachable_id
+
+
+def _state_record(resource: Resource) -> type[BaseModel]:
+    """``resource``'s stored record, with an id a route can reach."""
+    name = "State" + "".join(word.capitalize() for word in resource.noun.split())
+    collection = resource.collection
+    model: type[BaseModel] = create_model(
+        name,
+        __base__=resource.stored,
+        __doc__=f"A {resource.noun.lower()} of /_fake/state: as the API answers it, with an id "
+        "a route can reach.",
+        id=(
+            Annotated[str, AfterValidator(_reachable(resource))],
+            Field(
+                description=f"Unique, opaque identifier, reached at {collection}/{{id}} "
+                "(percent-encoded): not empty, no '/', not '.' or '..'.",
+                json_schema_extra={
+                    "minLength": 1,
+                    "maxLength": MAX_ID_LENGTH,
+                    "pattern": "^[^/]+$",
+                    "not": {"enum": [".", ".."]},
+                },
+            ),
+        ),
+    )
+    return model
+
+
+def _unique_ids(document: BaseModel) -> BaseModel:
+    for kind, records in document:
+        seen: set[str] = set()
+        for record in records:
+            if record.id in seen:
+                raise ValueError(f"duplicate {kind} id {record.id!r}")
+            seen.add(record.id)
+    return document
+
+
+@functools.lru_cache(maxsize=16)
+def state_document(resources: tuple[Resource, ...]) -> type[BaseModel]:
+    """The model of ``GET`` and ``PUT /_fake/state`` for these resources: a list per kind.
+
+    A kind left out of a document is an empty list, so a document of one kind (``{"model_templates":
+    [...]}``) stays valid however many resources the fake serves.
+    """
+    fields: dict[str, Any] = {
+        resource.kind: (
+            List[_state_record(resource)],  # type: ignore[misc]
+            Field(
+                default_factory=list,
+                description=f"Every {resource.noun.lower()}, oldest first; no two with the "
+                "same id.",
+            ),
+        )
+        for resource in resources
+    }
+    model: type[BaseModel] = create_model(
+        "StateDocument",
+        __config__=FORBID,
+        __doc__="Every record the fake holds, by kind: body of GET and PUT /_fake/state.",
+        __validators__={"_unique_ids": model_validator(mode="after")(_unique_ids)},  # type: ignore[dict-item]
+        **fields,
+    )
+    return model
+
+
+def dangling_references(
+    resources: Mapping[str, Resource], document: BaseModel
+) -> list[dict[str, Any]]:
+    """What a state document's references name that the document does not hold, as the 422
+    errors of ``PUT /_fake/state`` (``loc`` ``["body", kind, index, field]``); empty when every
+    reference names a record of the document, in the same account where it must."""
+    accounts = {
+        kind: {record.id: record.account_id for record in records} for kind, records in document
+    }
+    errors: list[dict[str, Any]] = []
+    for kind, records in document:
+        resource = resources[kind]
+        for index, record in enumerate(records):
+            for ref in resource.references:
+                value = getattr(record, ref.field, None)
+                if not isinstance(value, str):
+                    continue
+                noun = resources[ref.kind].noun.lower() if ref.kind in resources else ref.kind
+                owner = accounts.get(ref.kind, {}).get(value)
+                if owner is None:
+                    problem = f"no {noun} {value!r} in the document"
+                elif ref.same_account and owner != record.account_id:
+                    problem = (
+                        f"{noun} {value!r} belongs to account {owner!r}, not {record.account_id!r}"
+                    )
+                else:
+                    continue
+                errors.append(
+                    {
+                        "type": "value_error",
+                        "loc": ["body", kind, index, ref.field],
+                        "msg": f"Value error, {problem}",
+                        "input": value,
+                        "ctx": {"error": problem},
+                    }
+                )
+    return errors
+
+
+def replace_state(backend: AdminBackend, document: BaseModel) -> None:
+    """Replace every table with the document's records, as one change: every record is
+    written out first, so one that cannot be changes nothing."""
+    tables = backend.tables
+    rows = {kind: tables[kind].prepare(records) for kind, records in document}
+    with backend.transaction():
+        for kind, table_rows in rows.items():
+            tables[kind].load(table_rows)
