@@ -35,6 +35,13 @@ from .schemas import (
 )
 from .state import AdminBackend, dangling_references, replace_state, state_document
 
+__all__ = [
+    "Admin",
+    "Endpoint",
+    "checking_query",
+    "read_body",
+]
+
 
 def _query(model: type[BaseModel], request: Request) -> Any:
     try:
@@ -46,6 +53,7 @@ def _query(model: type[BaseModel], request: Request) -> Any:
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+"""A Starlette endpoint."""
 
 
 def checking_query(endpoint: Endpoint, params: type[BaseModel]) -> Endpoint:
@@ -59,6 +67,7 @@ def checking_query(endpoint: Endpoint, params: type[BaseModel]) -> Endpoint:
 
 
 def read_body(model: type[BaseModel], request: Request) -> Any:
+    """The request body validated into ``model``, unknown fields refused at every level (422)."""
     # Any content type is read as JSON: the admin API is driven by curl and shell scripts.
     try:
         # Unknown fields are refused at every level: a typo must not pass for a default.
@@ -81,6 +90,8 @@ def _plain(error: dict[str, Any]) -> dict[str, Any]:
 
 
 class Admin:
+    """The admin routes' endpoints, bound to one fake."""
+
     def __init__(self, backend: AdminBackend) -> None:
         self.backend = backend
         self.document = state_document(tuple(backend.resources.values()))

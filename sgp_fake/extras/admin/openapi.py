@@ -47,6 +47,13 @@ from .schemas import (
 )
 from .state import state_document
 
+__all__ = [
+    "admin_openapi",
+    "admin_paths",
+    "admin_record_models",
+    "admin_record_paths",
+]
+
 _TAG = ["sgp-fake admin"]
 
 

@@ -22,6 +22,12 @@ from .handlers import checking_query, read_body
 from .schemas import NoParams
 from .state import AdminBackend
 
+__all__ = [
+    "AdminRecords",
+    "admin_kinds",
+    "admin_record_routes",
+]
+
 
 def admin_kinds(resources: Iterable[Resource]) -> list[Resource]:
     """The resources set through the admin API (those that declare ``admin``)."""
@@ -45,6 +51,8 @@ def admin_record_routes(backend: AdminBackend) -> list[BaseRoute]:
 
 
 class AdminRecords:
+    """The endpoints of one kind set through the admin API, bound to one fake."""
+
     def __init__(self, backend: AdminBackend, resource: Resource) -> None:
         assert resource.admin is not None
         self.backend = backend

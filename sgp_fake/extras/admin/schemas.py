@@ -19,6 +19,30 @@ from ...core.faults import MAX_LATENCY
 from ...core.operations import Resource
 from ...core.ratelimit import MAX_BURST, MIN_RATE
 
+__all__ = [
+    "FORBID",
+    "ClockAdvance",
+    "ClockState",
+    "FaultList",
+    "FaultSpec",
+    "FaultView",
+    "NoParams",
+    "RateLimitSpec",
+    "RateLimitState",
+    "RequestLog",
+    "RequestSummary",
+    "RequestSummaryLog",
+    "RequestView",
+    "RequestsParams",
+    "ResetParams",
+    "ResetResult",
+    "ResourceList",
+    "ResourceView",
+    "StatusView",
+    "record_list",
+    "status_spec",
+]
+
 FORBID = ConfigDict(extra="forbid")
 """The config of every admin body: unknown fields are refused."""
 
@@ -366,10 +390,14 @@ class ResourceList(BaseModel):
 
 
 class NoParams(BaseModel):
+    """The query of a route that takes no parameter: any one is refused."""
+
     model_config = FORBID
 
 
 class ResetParams(BaseModel):
+    """The query of ``POST /_fake/reset``."""
+
     model_config = FORBID
 
     account_id: Optional[str] = Field(
@@ -378,6 +406,8 @@ class ResetParams(BaseModel):
 
 
 class RequestsParams(BaseModel):
+    """The query of ``GET /_fake/requests``."""
+
     model_config = FORBID
 
     limit: Optional[int] = Field(

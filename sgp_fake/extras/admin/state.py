@@ -24,6 +24,14 @@ from ..coverage import Coverage
 from ..transitions import Transitions
 from .schemas import FORBID
 
+__all__ = [
+    "MAX_ID_LENGTH",
+    "AdminBackend",
+    "dangling_references",
+    "replace_state",
+    "state_document",
+]
+
 
 class AdminBackend(Protocol):
     """What the admin API needs of a fake (see ``sgp_fake.state.FakeState``)."""
