@@ -29,6 +29,7 @@ RESOURCE_FACING_CORE = {
     "sgp_fake.core.envelopes",
     "sgp_fake.core.facts",
     "sgp_fake.core.operations",
+    "sgp_fake.core.scope",
     "sgp_fake.core.table",
     "sgp_fake.core.twin",
 }

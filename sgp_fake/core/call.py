@@ -7,6 +7,9 @@ made-up records, 404), changes and deletes them (atomically; deletes follow the 
 references: cascades, and 400 for a record still in use), renders them as the API answers them
 and reaches its table. Contract mode, strict mode and the account rules live here, once, so
 resource code never implements them.
+
+:func:`call_operation` calls an operation's handler with its :class:`Call`, as the gateway and
+its Starlette fallback (:mod:`sgp_fake.core.fallback`) both do.
 """
 
 from __future__ import annotations
