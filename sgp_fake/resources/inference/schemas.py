@@ -10,7 +10,7 @@ from typing import Any, Dict, List
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_serializer
 
 from ..common import utc_created_at
-from ..models.inference import (
+from ..models.call_bodies import (
     ChatCompletionRequest,
     CompletionRequest,
     CompletionResponse,

@@ -26,7 +26,7 @@ from ...core.table import Record, Table
 from ...errors import BadRequest, NotFound
 from ..common import cache_small
 from ..model_templates.parameters import creation_parameters, require_parameters
-from .inference import model_schemas
+from .call_bodies import model_schemas
 from .schemas import (
     ModelInstanceListParams,
     ModelInstancePatch,
