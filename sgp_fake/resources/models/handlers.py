@@ -41,6 +41,7 @@ __all__ = [
     "create",
     "get",
     "list_models",
+    "name_of",
     "render",
     "render_model",
     "update",
@@ -59,6 +60,16 @@ def _keys(body: bytes) -> tuple[str, str | None]:
     """A stored model's ``model_type`` and ``model_template_id``."""
     data = json.loads(body)
     return data["model_type"], data.get("model_template_id")
+
+
+@cache_small(maxsize=4096)
+def _name(body: bytes) -> str:
+    return str(json.loads(body)["name"])
+
+
+def name_of(model: Record) -> str:
+    """A model's name."""
+    return _name(model.body)
 
 
 def render_model(
