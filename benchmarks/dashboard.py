@@ -85,7 +85,7 @@ def run(quick: bool) -> Section:
     import httpx
     from playwright.sync_api import sync_playwright
 
-    from sgp_fake.serve import ServerProcess
+    from sgp_fake.cli.process import ServerProcess
 
     reps = 5 if quick else 11
     with (

@@ -128,10 +128,10 @@ CHAT_PATH = "/v4/models/{model_deployment_id}/chat-completions"
 
 
 def _inference_models() -> ModuleType:
-    """The fake's inference request models (``resources/models/inference.py``). Imported with
+    """The fake's inference request models (``resources/models/call_bodies.py``). Imported with
     the package (the module shares helpers with it): a one-off cost at start-up, which the
     measured requests do not pay."""
-    return importlib.import_module("sgp_fake.resources.models.inference")
+    return importlib.import_module("sgp_fake.resources.models.call_bodies")
 
 
 def chat_app(answer: bytes, events: list[bytes], create_answer: bytes) -> Starlette:

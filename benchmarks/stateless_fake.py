@@ -13,8 +13,8 @@ import argparse
 import sys
 from typing import Any
 
+from sgp_fake.cli.serve import serve
 from sgp_fake.core.table import Table
-from sgp_fake.serve import serve
 
 
 def _keep_nothing(

@@ -5,46 +5,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from .clock import seeded_ids
-    from .core.faults import ConnectionFault, FaultRule
-    from .core.journal import Journal, JournalEntry
-    from .core.ratelimit import RateLimit
-    from .errors import FakeHTTPError
-    from .fake import DEFAULT_API_KEY, DEFAULT_BASE_URL, SGPFake
-    from .resources.model_templates.store import ModelTemplateStore, StoredTemplate
-    from .server import LiveServer
-    from .settings import DEFAULT_IDENTITY, FakeSettings, Identity
-    from .transport import AsyncFakeTransport, FakeTransport
-
-__all__ = [
-    "DEFAULT_API_KEY",
-    "DEFAULT_BASE_URL",
-    "DEFAULT_IDENTITY",
-    "AsyncFakeTransport",
-    "ConnectionFault",
-    "FakeHTTPError",
-    "FakeSettings",
-    "FakeTransport",
-    "FaultRule",
-    "Identity",
-    "Journal",
-    "JournalEntry",
-    "LiveServer",
-    "ModelTemplateStore",
-    "RateLimit",
-    "SGPFake",
-    "StoredTemplate",
-    "seeded_ids",
-]
-
 __version__ = "0.1.0"
 
 # Where each public name lives. Nothing is imported until a name is used: the pytest plugin
 # (sgp_fake.plugin) is loaded by every pytest session where sgp-fake is installed, and with it
 # this package; importing the fake eagerly (pydantic's models, Starlette) cost each of those
 # sessions about 0.13 s even when no test used a fixture. Likewise the standalone server never
-# needs httpx (the transports), and in-process tests never need uvicorn (LiveServer).
+# needs httpx (the transports), in-process tests never need uvicorn (LiveServer), and a suite
+# that starts servers as child processes (ServerProcess) needs neither.
 _HOMES = {
     "FakeHTTPError": "errors",
     "DEFAULT_API_KEY": "fake",
@@ -55,7 +23,8 @@ _HOMES = {
     "Journal": "core.journal",
     "JournalEntry": "core.journal",
     "RateLimit": "core.ratelimit",
-    "LiveServer": "server",
+    "LiveServer": "live_server",
+    "ServerProcess": "cli.process",
     "DEFAULT_IDENTITY": "settings",
     "FakeSettings": "settings",
     "Identity": "settings",
@@ -65,6 +34,31 @@ _HOMES = {
     "AsyncFakeTransport": "transport",
     "FakeTransport": "transport",
 }
+
+# One list of the public names, not two to keep in step; type checkers read the "as" imports
+# below, which is what a literal __all__ would give them.
+__all__ = sorted(_HOMES)  # noqa: PLE0605
+
+if TYPE_CHECKING:  # the same names for type checkers ("as" marks each a re-export)
+    from .cli.process import ServerProcess as ServerProcess
+    from .clock import seeded_ids as seeded_ids
+    from .core.faults import ConnectionFault as ConnectionFault
+    from .core.faults import FaultRule as FaultRule
+    from .core.journal import Journal as Journal
+    from .core.journal import JournalEntry as JournalEntry
+    from .core.ratelimit import RateLimit as RateLimit
+    from .errors import FakeHTTPError as FakeHTTPError
+    from .fake import DEFAULT_API_KEY as DEFAULT_API_KEY
+    from .fake import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+    from .fake import SGPFake as SGPFake
+    from .live_server import LiveServer as LiveServer
+    from .resources.model_templates.store import ModelTemplateStore as ModelTemplateStore
+    from .resources.model_templates.store import StoredTemplate as StoredTemplate
+    from .settings import DEFAULT_IDENTITY as DEFAULT_IDENTITY
+    from .settings import FakeSettings as FakeSettings
+    from .settings import Identity as Identity
+    from .transport import AsyncFakeTransport as AsyncFakeTransport
+    from .transport import FakeTransport as FakeTransport
 
 
 def __getattr__(name: str) -> Any:

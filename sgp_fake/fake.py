@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from .core.operations import Resource
     from .core.table import Record
     from .extras.coverage import Coverage
+    from .live_server import LiveServer
     from .resources.model_templates.store import ModelTemplateStore
-    from .server import LiveServer
     from .transport import AsyncFakeTransport, FakeTransport
 
 __all__ = ["DEFAULT_API_KEY", "DEFAULT_BASE_URL", "SGPFake"]
@@ -273,7 +273,7 @@ class SGPFake:
 
         server = self._dashboard
         if server is None:
-            from .server import LiveServer
+            from .live_server import LiveServer
 
             server = LiveServer(self._build_app(admin=True), host=host, port=port).start()
             self._dashboard = server

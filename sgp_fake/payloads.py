@@ -44,7 +44,7 @@ from pydantic import BaseModel
 
 from .models import ModelTemplateRequest
 from .resources.deployments.schemas import ModelDeploymentRequest
-from .resources.models.inference import (
+from .resources.models.call_bodies import (
     ChatCompletionRequest,
     CompletionRequest,
     EmbeddingRequest,

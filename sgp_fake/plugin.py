@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .factories import TemplateFactory
     from .fake import SGPFake
     from .intercept import Interceptor
-    from .server import LiveServer
+    from .live_server import LiveServer
     from .settings import FakeSettings, Identity
     from .store import ModelTemplateStore
 
@@ -552,7 +552,7 @@ class LiveFake:
 @pytest.fixture(scope="session")
 def sgp_fake_live_server() -> Iterator[_SharedServer]:
     """The test run's loopback server (uvicorn in a thread, free port); use ``sgp_fake_server``."""
-    from .server import LiveServer
+    from .live_server import LiveServer
 
     current = _CurrentFake()
     server = LiveServer(current).start()

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from sgp_fake import SGPFake
-from sgp_fake.serve import ServerProcess
+from sgp_fake.cli.process import ServerProcess
 
 # httpx imports httpcore on first use and keeps a map of httpcore's exception classes. The
 # plugin tests run pytest in process (pytester), which afterwards removes every module first

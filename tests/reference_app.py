@@ -17,7 +17,7 @@ from fastapi import FastAPI, Query
 
 from sgp_fake.models import ModelTemplateRequest, ModelTemplateResponse
 from sgp_fake.resources.deployments.schemas import ModelDeploymentRequest
-from sgp_fake.resources.models.inference import (
+from sgp_fake.resources.models.call_bodies import (
     ChatCompletionRequest,
     CompletionRequest,
     EmbeddingRequest,

@@ -29,9 +29,14 @@ from sgp_fake.access import (
     serve_with,
 )
 from sgp_fake.core.routing import ADMIN_PREFIX, DASHBOARD_PREFIX
+from sgp_fake.cli.process import (
+    ADMIN_TOKEN_PREFIX,
+    DASHBOARD_LINE_PREFIX,
+    READY_PREFIX,
+    ServerProcess,
+)
 from sgp_fake.faults import FaultRule
 from sgp_fake.openapi import openapi_bytes
-from sgp_fake.serve import ADMIN_TOKEN_PREFIX, DASHBOARD_LINE_PREFIX, READY_PREFIX, ServerProcess
 from sgp_fake.transport import FakeTransport
 
 from .conftest import minimal_body

@@ -19,9 +19,9 @@ import httpx
 import pytest
 from packaging.requirements import Requirement
 
-from sgp_fake.cli import build_parser, load_api_keys, parse_api_key
-from sgp_fake.serve import DASHBOARD_LINE_PREFIX, READY_PREFIX, ServerProcess
-from sgp_fake.settings import DEFAULT_IDENTITY, Identity
+from sgp_fake.cli import build_parser
+from sgp_fake.cli.process import DASHBOARD_LINE_PREFIX, READY_PREFIX, ServerProcess
+from sgp_fake.settings import DEFAULT_IDENTITY, Identity, load_api_keys, parse_api_key
 
 from .conftest import minimal_body
 
@@ -490,7 +490,7 @@ def test_bad_seed_file_is_a_one_line_error(tmp_path: Path, content: str, message
 
 @pytest.mark.parametrize(("flags", "keeps"), [([], True), (["--no-admin"], False)])
 def test_only_a_server_with_the_admin_api_keeps_a_journal(flags: list[str], keeps: bool) -> None:
-    from sgp_fake.serve import build_fake
+    from sgp_fake.cli.serve import build_fake
 
     fake = build_fake(build_parser().parse_args(["serve", *flags]))
     try:

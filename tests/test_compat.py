@@ -23,7 +23,9 @@ BEFORE = {
     "RateLimitState RequestLog RequestView ResetResult StateDocument StateTemplate "
     "admin_openapi_bytes admin_routes",
     "app": "create_app",
-    "cli": "DEFAULT_PORT build_parser load_api_keys main parse_api_key",
+    "cli": "DEFAULT_PORT build_parser main",
+    "cli.process": "ADMIN_TOKEN_PREFIX READY_PREFIX ServerProcess",
+    "cli.serve": "SetupError build_fake serve",
     "contract": "CONTRACT_ACCOUNT_ID contract_account contract_template",
     "coverage": "Coverage CoverageReport EnumCoverage FieldCoverage ObservedJournal "
     "OperationCoverage",
@@ -51,9 +53,9 @@ BEFORE = {
     "persistence": "APPLICATION_ID DurableModelTemplateStore SCHEMA_VERSION StateFileError",
     "query": "ACCOUNT_PARAM ParsedQuery account_of parse_query",
     "ratelimit": "MAX_BURST MIN_RATE RateLimit RateLimitVerdict RateLimiter",
-    "serve": "ADMIN_TOKEN_PREFIX READY_PREFIX ServerProcess SetupError build_fake serve",
-    "server": "LiveServer with_socket_faults",
-    "settings": "DEFAULT_IDENTITY DEFAULT_MAX_BODY_SIZE FakeSettings Identity",
+    "live_server": "LiveServer with_socket_faults",
+    "settings": "DEFAULT_IDENTITY DEFAULT_MAX_BODY_SIZE FakeSettings Identity load_api_keys "
+    "parse_api_key",
     "store": "Clock IdGenerator ModelTemplateStore StoredTemplate random_ids seeded_ids utc_now",
     "transport": "AsyncFakeTransport FakeTransport",
     "validation": "decode_json_body is_json_content_type render_errors validate_body",

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from sgp_fake import FakeSettings, Identity, SGPFake
+from sgp_fake.cli.process import ServerProcess
 from sgp_fake.contract import CONTRACT_ACCOUNT_ID
 from sgp_fake.models import ModelTemplateResponse
-from sgp_fake.serve import ServerProcess
 
 from .conftest import minimal_body
 

@@ -284,7 +284,7 @@ def test_a_fake_loads_no_server_until_its_dashboard_is_asked_for() -> None:
     code = (
         "import sys; from sgp_fake import SGPFake;"
         "fake = SGPFake(); fake.client().get('/v4/model-templates');"
-        "print('uvicorn' in sys.modules, 'sgp_fake.server' in sys.modules);"
+        "print('uvicorn' in sys.modules, 'sgp_fake.live_server' in sys.modules);"
         "url = fake.dashboard(); print('uvicorn' in sys.modules); fake.close()"
     )
     result = subprocess.run(

@@ -21,8 +21,8 @@ import pytest
 
 from sgp_fake import FakeSettings, LiveServer, SGPFake
 from sgp_fake.core.routing import DASHBOARD_PREFIX
+from sgp_fake.cli.process import ServerProcess
 from sgp_fake.deterministic import StepClock
-from sgp_fake.serve import ServerProcess
 
 from .browser import launch, why_no_browser
 from .conftest import minimal_body

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from sgp_fake import FaultRule, LiveServer, SGPFake
+from sgp_fake.cli.process import ServerProcess
 from sgp_fake.faults import FIRED_AT_KEPT, MAX_LATENCY
-from sgp_fake.serve import ServerProcess
 
 from .conftest import minimal_body
 

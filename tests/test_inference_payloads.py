@@ -20,7 +20,7 @@ from sgp_fake.payloads import (
     unknown_binding,
     wrong_binding_type,
 )
-from sgp_fake.resources.models.inference import (
+from sgp_fake.resources.models.call_bodies import (
     ChatCompletionRequest,
     CompletionRequest,
     EmbeddingRequest,

@@ -14,10 +14,10 @@ import pytest
 from pydantic import ValidationError
 
 from sgp_fake import FakeSettings, Identity, SGPFake
+from sgp_fake.cli.process import ServerProcess
 from sgp_fake.factories import OMIT, seed_deployment
 from sgp_fake.inference import completion_text
-from sgp_fake.resources.inference.schemas import UsageRecord
-from sgp_fake.serve import ServerProcess
+from sgp_fake.resources.usage.schemas import UsageRecord
 
 TIMEOUT = 30.0
 

@@ -18,7 +18,7 @@ def test_the_server_does_not_import_httpx() -> None:
     # httpx (with the CLI extras it pulls in when installed) was a third of `sgp-fake serve`'s
     # start-up; the server never needs it, and the in-process transports load it on use.
     code = (
-        "import sys, sgp_fake.serve, sgp_fake.cli;"
+        "import sys, sgp_fake.cli.serve, sgp_fake.cli;"
         "print('httpx' in sys.modules);"
         "from sgp_fake import FakeTransport, SGPFake;"
         "client = SGPFake().client();"

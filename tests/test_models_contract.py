@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from sgp_fake import FakeSettings, Identity, SGPFake
-from sgp_fake.serve import ServerProcess
+from sgp_fake.cli.process import ServerProcess
 
 from .conftest import minimal_body
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from sgp_fake import LiveServer, SGPFake
-from sgp_fake.serve import ServerProcess
+from sgp_fake.cli.process import ServerProcess
 
 from .conftest import minimal_body
 

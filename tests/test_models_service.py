@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from sgp_fake import FakeSettings, Identity, RateLimit, SGPFake
+from sgp_fake.cli.process import ServerProcess
 from sgp_fake.factories import ModelFactory, seed_deployment
-from sgp_fake.serve import ServerProcess
 
 from .conftest import minimal_body
 

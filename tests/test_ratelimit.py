@@ -12,8 +12,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from sgp_fake import SGPFake
+from sgp_fake.cli.process import ServerProcess
 from sgp_fake.ratelimit import MAX_BURST, MIN_RATE, RateLimit, RateLimiter
-from sgp_fake.serve import ServerProcess
 
 scale_gp = pytest.importorskip("scale_gp")
 

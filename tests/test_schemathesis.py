@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection
 
 from sgp_fake import FakeSettings, Identity, SGPFake
-from sgp_fake.serve import ServerProcess
+from sgp_fake.cli.process import ServerProcess
 
 from .reference_app import assert_same_status
 

@@ -10,7 +10,7 @@ per-account reset and persistence all follow from the declaration.
 from __future__ import annotations
 
 from ..core.operations import Resource
-from . import deployments, inference, model_templates, models, responses
+from . import deployments, model_templates, models, responses, usage
 
 __all__ = ["REGISTRY"]
 
@@ -18,7 +18,7 @@ REGISTRY: tuple[Resource, ...] = (
     model_templates.RESOURCE,
     models.RESOURCE,
     deployments.RESOURCE,
-    inference.RESOURCE,
+    usage.RESOURCE,  # with the inference routes (resources/inference/), which write its records
     responses.RESOURCE,
 )
 """Every resource, in the order the OpenAPI document and the state document list them."""

@@ -9,24 +9,42 @@
   that changes ``vendor_configuration`` goes through the same again.
 * A built-in model's one deployment cannot be updated or deleted, and no other can be made
   under it (400).
+* The routes that name a deployment by ``{model_deployment_id}`` alone (inference, usage
+  statistics) find it with :func:`find_deployment`: one the caller may see (404; a model's id
+  there is a 404 that says so and lists the model's deployments). Fault rules match what they
+  are about (:func:`about`: the deployment, its model, the prompts of the body).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 
 from ...core.answers import Answer, ok
 from ...core.bodies import require_finite
 from ...core.call import Call
 from ...core.crud import DELETED, page_body, select
+from ...core.facts import Facts
 from ...core.table import Record
-from ...errors import BadRequest
+from ...errors import BadRequest, NotFound
+from ..common import cache_small
 from ..model_templates.parameters import creation_parameters, require_parameters
-from ..models.handlers import template_of
+from ..models.handlers import name_of, template_of
 from .schemas import DeploymentListParams, ModelDeploymentPatch, ModelDeploymentRequest
 
-__all__ = ["create", "delete", "get", "list_all", "list_deployments", "update"]
+__all__ = [
+    "NOT_FOUND",
+    "about",
+    "create",
+    "delete",
+    "find_deployment",
+    "get",
+    "list_all",
+    "list_deployments",
+    "update",
+]
 
+DEPLOYMENTS = "deployments"
 MODELS = "models"
 
 
@@ -148,3 +166,91 @@ def list_all(call: Call) -> Answer:
     """``GET /v4/model-deployments``: the deployments of every model of the caller's
     accounts (or of ``account_id``)."""
     return _page(call, None)
+
+
+# -- for the routes that call a deployment (inference) or read what it served (usage) ---------
+
+
+NOT_FOUND = (
+    "No deployment with that id is visible to the caller (for a model's id, the detail says so "
+    "and lists its deployments)"
+)
+"""The 404 of a route whose deployment :func:`find_deployment` finds, as documented."""
+
+
+@cache_small(maxsize=4096)
+def _data(body: bytes) -> Mapping[str, Any]:
+    """A record's JSON decoded, once per version of it (read only)."""
+    data: dict[str, Any] = json.loads(body)
+    return data
+
+
+def find_deployment(call: Call, deployment_id: str, model: Record | None = None) -> Record:
+    """The deployment ``deployment_id`` the caller may see (of ``model`` when given): 404, one
+    that names a model's id where a deployment's belongs; made up in contract mode."""
+    identity = call.identity()
+    tables = call.backend.tables
+    found = tables[DEPLOYMENTS].get(deployment_id)
+    if (
+        found is not None
+        and identity.may_use(found.account_id)
+        and (model is None or found.parent == model.id)
+    ):
+        return found  # type: ignore[no-any-return]
+    if found is None:
+        named = tables[MODELS].get(deployment_id)
+        if model is None and named is not None and identity.may_use(named.account_id):
+            ids = [d.id for d in tables[DEPLOYMENTS].children(named.id)]
+            which = f"its deployments are {', '.join(ids)}" if ids else "it has no deployment"
+            noun = call.backend.resources[DEPLOYMENTS].noun
+            raise NotFound(
+                f"{noun} {deployment_id} not found: {deployment_id} is a model id, and {which}"
+            )
+    if model is None:
+        return call.find(deployment_id, DEPLOYMENTS)
+    return call.find(deployment_id, DEPLOYMENTS, parent=model.id, account=model.account_id)
+
+
+def about(call: Call) -> Facts:
+    """The deployment (id and name), model (id and name) and prompts a request is about, read
+    from the records and the body as they are (the request may be invalid)."""
+    tables = call.backend.tables
+    facts: dict[str, tuple[str, ...]] = {}
+    model_id = call.params.get("model_instance_id")
+    deployment_id = call.params.get("model_deployment_id")
+    if deployment_id is not None:
+        facts["deployment"] = (deployment_id,)
+        deployment = tables[DEPLOYMENTS].stored(deployment_id)
+        if deployment is not None:
+            data = _data(deployment.body)
+            facts["deployment"] = (deployment_id, str(data.get("name")))
+            model_id = model_id or data.get("model_instance_id")
+    if model_id is not None:
+        facts["model"] = (model_id,)
+        model = tables[MODELS].stored(model_id)
+        if model is not None:
+            facts["model"] = (model_id, name_of(model))
+    name = call.params.get("model_name")
+    if name is not None:
+        facts["model"] = (name,)
+    if call.raw_body:
+        facts["prompt"] = _body_prompts(call.raw_body)
+    return facts
+
+
+def _body_prompts(raw: bytes) -> tuple[str, ...]:
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        return ()
+    if not isinstance(body, dict):
+        return ()
+    found: list[str] = []
+    for key in ("prompt", "query"):
+        if isinstance(body.get(key), str):
+            found.append(body[key])
+    for key in ("prompts", "texts"):
+        items = body.get(key)
+        if isinstance(items, list):
+            found.extend(item for item in items if isinstance(item, str))
+    return tuple(found)

@@ -1,8 +1,8 @@
-"""Calling deployed models: completions, chat completions, embeddings, rerankings, execute,
-and the usage statistics of what they served.
+"""Calling deployed models: completions, chat completions, embeddings, rerankings, execute.
 
-The resource's records are usage records (the ``usage`` kind, each the tokens of one answered
-call, child of its deployment); its operations are the inference routes, which read
+The inference routes keep no records of their own: each answered call writes a usage record
+(the ``usage`` kind, child of its deployment), so :mod:`sgp_fake.resources.usage` serves
+:data:`OPERATIONS` as operations of that kind, before its statistics routes. They read
 deployments, models, templates and scripted responses (:mod:`sgp_fake.resources.responses`).
 See :mod:`.handlers` for what they check and :mod:`.text` for the default answers.
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...core.operations import Operation, Reference, Resource
+from ...core.operations import Operation
+from ..deployments.handlers import NOT_FOUND, about
 from . import handlers
 from .schemas import (
     ChatCompletionRequest,
@@ -21,23 +22,14 @@ from .schemas import (
     EmbeddingResponse,
     ExecuteAnswer,
     ExecuteRequest,
-    ModelUsage,
     RerankingRequest,
     RerankingResponse,
-    UsageQuery,
-    UsageRecord,
 )
-from .usage import KIND
 
-__all__ = ["KIND", "RESOURCE"]
+__all__ = ["OPERATIONS", "TAG"]
 
-_INFERENCE = "Model Inference"
-_USAGE = "Usage Statistics"
+TAG = "Model Inference"
 
-_NOT_FOUND = (
-    "No deployment with that id is visible to the caller (for a model's id, the detail says so "
-    "and lists its deployments)"
-)
 _NOT_SERVING = "The deployment is not READY, or its model is not of a type the route serves"
 
 
@@ -48,15 +40,15 @@ def _route(name: str, suffix: str, summary: str, **kwargs: Any) -> Operation:
         "POST",
         f"/v4/models/{{model_deployment_id}}/{suffix}",
         summary=summary,
-        tag=_INFERENCE,
-        not_found=_NOT_FOUND,
+        tag=TAG,
+        not_found=NOT_FOUND,
         errors={"400": _NOT_SERVING},
-        about=handlers.about,
+        about=about,
         **kwargs,
     )
 
 
-OPERATIONS = (
+OPERATIONS: tuple[Operation, ...] = (
     _route(
         "create_completion",
         "completions",
@@ -110,50 +102,10 @@ OPERATIONS = (
         "stream: true. Unknown fields are never refused, not even in strict mode.",
         body=ExecuteRequest,
         response=ExecuteAnswer,
-        tag=_INFERENCE,
+        tag=TAG,
         not_found="No model with that id, or no deployment with that id under it, is visible",
         errors={"400": "The deployment is not READY"},
-        about=handlers.about,
-    ),
-    Operation(
-        "get_model_deployment_usage_statistics",
-        "GET",
-        "/v4/model-deployments/{model_deployment_id}/usage-statistics",
-        handlers.deployment_usage,
-        summary="Get Model Deployment Usage Statistics",
-        description="The tokens the deployment served, in chunks points of equal length from "
-        "start_date to end_date.",
-        query=UsageQuery,
-        response=ModelUsage,
-        tag=_USAGE,
-        not_found=_NOT_FOUND,
-        about=handlers.about,
-    ),
-    Operation(
-        "get_model_usage_statistics",
-        "GET",
-        "/v4/models/{model_name}/usage-statistics",
-        handlers.model_usage,
-        summary="Get Model Usage Statistics",
-        description="The tokens every deployment of the caller's models of that name served "
-        "(the name as one path segment: meta-llama/Llama-3 sent as meta-llama%2FLlama-3), in "
-        "chunks points of equal length from start_date to end_date.",
-        query=UsageQuery,
-        response=ModelUsage,
-        tag=_USAGE,
-        not_found="No model of that name is visible to the caller",
-        raw_path=True,
-        about=handlers.about,
+        about=about,
     ),
 )
-
-RESOURCE = Resource(
-    kind=KIND,
-    stored=UsageRecord,
-    noun="Usage record",
-    tag=_INFERENCE,
-    operations=OPERATIONS,
-    parent_field="model_deployment_id",
-    references=(Reference("model_deployment_id", "deployments", on_delete="cascade"),),
-    example={"prompt": "Hello"},
-)
+"""The inference routes, in the order the OpenAPI document lists them."""

@@ -10,7 +10,7 @@
   ``model_request_parameters_schema`` (422 at ``["body", "model_request_parameters",
   "bindings", NAME]``), as creation parameters fit the creation schema.
 * The content is a scripted response's, else the default of :mod:`.text`; every answer counts
-  its tokens in a usage record of the deployment (see :mod:`.usage`).
+  its tokens in a usage record of the deployment (see :mod:`sgp_fake.resources.usage`).
 * In contract mode an unknown deployment is made up ``READY``, of a made-up model of the type
   the route serves.
 """
@@ -20,17 +20,21 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator, Mapping, NamedTuple, Sequence
 
+from pydantic_core import to_json
+
+from ...clock import created_at_json
 from ...core.answers import Answer, Reply, json_bytes, ok, stream
 from ...core.call import RESPONSE_SCOPE_KEY, Call
 from ...core.facts import Facts
 from ...core.table import Record
-from ...errors import BadRequest, BodyParseError, NotFound, RequestValidationError
+from ...errors import BadRequest, BodyParseError, RequestValidationError
 from ..common import cache_small
+from ..deployments.handlers import find_deployment
 from ..model_templates.parameters import parameter_errors, request_parameters
 from ..models.handlers import template_of
 from ..responses import KIND as RESPONSES
 from ..responses.table import Content, ResponseTable, Scripted
-from . import text, usage
+from . import text
 from .schemas import (
     ChatCompletionRequest,
     CompletionRequest,
@@ -38,22 +42,21 @@ from .schemas import (
     ExecuteRequest,
     ParameterBindings,
     RerankingRequest,
-    UsageQuery,
 )
 
 __all__ = [
-    "about",
     "chat_completions",
     "completions",
-    "deployment_usage",
     "embeddings",
     "execute",
-    "model_usage",
     "rerankings",
 ]
 
 DEPLOYMENTS = "deployments"
 MODELS = "models"
+USAGE = "usage"
+"""The kind of the records each answered call writes (:mod:`sgp_fake.resources.usage`, which
+serves these routes as that kind's operations: importing it here would be a circle)."""
 READY = "READY"
 _COMPLETING = ("COMPLETION", "CHAT_COMPLETION")
 _CHAT = "CHAT_COMPLETION"
@@ -96,32 +99,6 @@ class Target(NamedTuple):
 # -- finding the deployment ------------------------------------------------------------------
 
 
-def _deployment(call: Call, deployment_id: str, model: Record | None = None) -> Record:
-    """The deployment ``deployment_id`` the caller may see (of ``model`` when given): 404, one
-    that names a model's id where a deployment's belongs; made up in contract mode."""
-    identity = call.identity()
-    tables = call.backend.tables
-    found = tables[DEPLOYMENTS].get(deployment_id)
-    if (
-        found is not None
-        and identity.may_use(found.account_id)
-        and (model is None or found.parent == model.id)
-    ):
-        return found  # type: ignore[no-any-return]
-    if found is None:
-        named = tables[MODELS].get(deployment_id)
-        if model is None and named is not None and identity.may_use(named.account_id):
-            ids = [d.id for d in tables[DEPLOYMENTS].children(named.id)]
-            which = f"its deployments are {', '.join(ids)}" if ids else "it has no deployment"
-            noun = call.backend.resources[DEPLOYMENTS].noun
-            raise NotFound(
-                f"{noun} {deployment_id} not found: {deployment_id} is a model id, and {which}"
-            )
-    if model is None:
-        return call.find(deployment_id, DEPLOYMENTS)
-    return call.find(deployment_id, DEPLOYMENTS, parent=model.id, account=model.account_id)
-
-
 def _ready(deployment: Record) -> Mapping[str, Any]:
     data = _data(deployment.body)
     status = data.get("status")
@@ -137,7 +114,7 @@ def _target(
 ) -> Target:
     """The deployment of the path, ready, and its model of a type in ``served`` (any when
     empty); a made-up model is of type ``fit``."""
-    deployment = _deployment(call, call.params["model_deployment_id"], model)
+    deployment = find_deployment(call, call.params["model_deployment_id"], model)
     data = _ready(deployment)
     if model is None:
         model = call.find(
@@ -196,6 +173,41 @@ def _script(
     return scripted
 
 
+# -- counting what was served -----------------------------------------------------------------
+
+
+def _count(
+    call: Call, deployment: Record, model_id: str, prompt_tokens: int, response_tokens: int
+) -> None:
+    """Count one answered call of ``deployment`` in a usage record (see
+    :mod:`sgp_fake.resources.usage`; call it under the fake's lock: a deployment deleted
+    meanwhile counts nothing). A made-up deployment (contract mode) counts nothing."""
+    if deployment.seq == 0 or call.backend.tables[DEPLOYMENTS].stored(deployment.id) is None:
+        return
+    table = call.table(USAGE)
+    with table.lock:
+        record_id = table.new_id()
+        # As UsageRecord writes it, field by field (a test checks the two agree).
+        body = b"".join(
+            (
+                b'{"id":',
+                to_json(record_id),
+                b',"account_id":',
+                to_json(deployment.account_id),
+                b',"created_at":',
+                created_at_json(table.clock),
+                b',"model_deployment_id":',
+                to_json(deployment.id),
+                b',"model_instance_id":',
+                to_json(model_id),
+                b',"operation":',
+                to_json(call.op.name),
+                b',"prompt_tokens":%d,"response_tokens":%d}' % (prompt_tokens, response_tokens),
+            )
+        )
+        table.insert(record_id, deployment.account_id, body, deployment.id)
+
+
 # -- completions and chat ----------------------------------------------------------------------
 
 
@@ -246,7 +258,7 @@ def _complete(call: Call, *, chat: bool) -> Reply:
             reply: Reply = stream(_events(prompt, answer, finish))
         else:
             reply = ok(b'{"completions":[[%s,%s]],%s}' % (prompt, _encoded([answer]), finish))
-        usage.record(call, target.deployment, target.model.id, prompt_tokens, response_tokens)
+        _count(call, target.deployment, target.model.id, prompt_tokens, response_tokens)
     return reply
 
 
@@ -303,7 +315,7 @@ def embeddings(call: Call) -> Answer:
                 vector = text.embedding(item, rule.get("dimensions", text.DEFAULT_DIMENSIONS))
             vectors.append(vector)
         used = sum(text.count_tokens(item) for item in request.texts)
-        usage.record(call, target.deployment, target.model.id, used, 0)
+        _count(call, target.deployment, target.model.id, used, 0)
     return ok(json_bytes({"embeddings": vectors, "tokens_used": used}))
 
 
@@ -320,7 +332,7 @@ def rerankings(call: Call) -> Answer:
             given = scripted.rule["scores"][: len(scores)]
             scores[: len(given)] = given
         used = text.count_tokens(request.query) + sum(map(text.count_tokens, request.chunks))
-        usage.record(call, target.deployment, target.model.id, used, 0)
+        _count(call, target.deployment, target.model.id, used, 0)
     return ok(json_bytes({"chunk_scores": scores, "tokens_used": used}))
 
 
@@ -366,78 +378,5 @@ def execute(call: Call) -> Answer:
             answer = {"completions": completions}
             response_tokens = sum(text.count_tokens(c[1][0]) for c in completions)
         body = _encoded(answer)
-        usage.record(call, target.deployment, model.id, prompt_tokens, response_tokens)
+        _count(call, target.deployment, model.id, prompt_tokens, response_tokens)
     return ok(body)
-
-
-# -- usage statistics --------------------------------------------------------------------------
-
-
-def deployment_usage(call: Call) -> Answer:
-    """``GET /v4/model-deployments/{model_deployment_id}/usage-statistics``."""
-    query = call.query(UsageQuery)
-    deployment = _deployment(call, call.params["model_deployment_id"])
-    return ok(usage.answer(query, usage.of_deployment(call, deployment)))
-
-
-def model_usage(call: Call) -> Answer:
-    """``GET /v4/models/{model_name}/usage-statistics``: summed over the caller's models of
-    that name (``x-selected-account-id``: of that account)."""
-    query = call.query(UsageQuery)
-    name = call.params["model_name"]
-    models = [
-        model
-        for model in call.table(MODELS).records(call.accounts(None))
-        if usage.name_of(model) == name
-    ]
-    if not models and not call.settings.contract:
-        raise NotFound(f"No model named {name} is visible to the caller")
-    return ok(usage.answer(query, usage.of_models(call, models)))
-
-
-# -- what a request is about, for fault rules --------------------------------------------------
-
-
-def about(call: Call) -> Facts:
-    """The deployment (id and name), model (id and name) and prompts a request is about, read
-    from the records and the body as they are (the request may be invalid)."""
-    tables = call.backend.tables
-    facts: dict[str, tuple[str, ...]] = {}
-    model_id = call.params.get("model_instance_id")
-    deployment_id = call.params.get("model_deployment_id")
-    if deployment_id is not None:
-        facts["deployment"] = (deployment_id,)
-        deployment = tables[DEPLOYMENTS].stored(deployment_id)
-        if deployment is not None:
-            data = _data(deployment.body)
-            facts["deployment"] = (deployment_id, str(data.get("name")))
-            model_id = model_id or data.get("model_instance_id")
-    if model_id is not None:
-        facts["model"] = (model_id,)
-        model = tables[MODELS].stored(model_id)
-        if model is not None:
-            facts["model"] = (model_id, usage.name_of(model))
-    name = call.params.get("model_name")
-    if name is not None:
-        facts["model"] = (name,)
-    if call.raw_body:
-        facts["prompt"] = _body_prompts(call.raw_body)
-    return facts
-
-
-def _body_prompts(raw: bytes) -> tuple[str, ...]:
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):
-        return ()
-    if not isinstance(body, dict):
-        return ()
-    found: list[str] = []
-    for key in ("prompt", "query"):
-        if isinstance(body.get(key), str):
-            found.append(body[key])
-    for key in ("prompts", "texts"):
-        items = body.get(key)
-        if isinstance(items, list):
-            found.extend(item for item in items if isinstance(item, str))
-    return tuple(found)

@@ -26,7 +26,7 @@ from ...core.table import Record, Table
 from ...errors import BadRequest, NotFound
 from ..common import cache_small
 from ..model_templates.parameters import creation_parameters, require_parameters
-from .inference import model_schemas
+from .call_bodies import model_schemas
 from .schemas import (
     ModelInstanceListParams,
     ModelInstancePatch,
@@ -41,6 +41,7 @@ __all__ = [
     "create",
     "get",
     "list_models",
+    "name_of",
     "render",
     "render_model",
     "update",
@@ -59,6 +60,16 @@ def _keys(body: bytes) -> tuple[str, str | None]:
     """A stored model's ``model_type`` and ``model_template_id``."""
     data = json.loads(body)
     return data["model_type"], data.get("model_template_id")
+
+
+@cache_small(maxsize=4096)
+def _name(body: bytes) -> str:
+    return str(json.loads(body)["name"])
+
+
+def name_of(model: Record) -> str:
+    """A model's name."""
+    return _name(model.body)
 
 
 def render_model(

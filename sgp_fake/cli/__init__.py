@@ -1,16 +1,19 @@
-"""``sgp-fake``: run the fake as a standalone server."""
+"""``sgp-fake``: run the fake as a standalone server.
+
+This package holds the command line (its parser and :func:`main`, light to import);
+:mod:`.serve` the server it runs and :mod:`.process` :class:`~.process.ServerProcess`, which
+runs it in a child process (``python -m sgp_fake.cli``).
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
-from .settings import DEFAULT_IDENTITY, Identity
+from ..settings import Identity, parse_api_key
 
-__all__ = ["DEFAULT_PORT", "build_parser", "load_api_keys", "main", "parse_api_key"]
+__all__ = ["DEFAULT_PORT", "build_parser", "main"]
 
 DEFAULT_PORT = 8000
 """The port generated SDK test suites expect their mock server on (Prism's default)."""
@@ -59,73 +62,6 @@ Examples:
 """
 
 
-def parse_api_key(spec: str) -> tuple[str, Identity]:
-    """Parse ``KEY[=USER[:TYPE[:ACCOUNT,...]]]`` into the key and its identity."""
-    key, sep, rest = spec.partition("=")
-    if not key:
-        raise ValueError(f"{spec!r}: the key is empty")
-    if not sep:
-        return key, DEFAULT_IDENTITY
-    parts = rest.split(":", 2)
-    user = parts[0]
-    if not user:
-        raise ValueError(f"{spec!r}: the user id is empty")
-    identity_type: Literal["user", "service_account"]
-    kind = parts[1] if len(parts) > 1 and parts[1] else "user"
-    if kind == "user":
-        identity_type = "user"
-    elif kind == "service_account":
-        identity_type = "service_account"
-    else:
-        raise ValueError(f"{spec!r}: the type must be 'user' or 'service_account'")
-    accounts: frozenset[str] | None = None
-    if len(parts) > 2:
-        accounts = frozenset(a.strip() for a in parts[2].split(",") if a.strip())
-        if not accounts:
-            raise ValueError(f"{spec!r}: the account list is empty")
-    return key, Identity(user, identity_type, accounts)
-
-
-def _identity_from_json(key: str, value: Any) -> Identity:
-    if not isinstance(value, dict):
-        raise ValueError(f"key {key!r}: expected an object with user_id")
-    unknown = set(value) - {"user_id", "identity_type", "accounts"}
-    if unknown:
-        raise ValueError(f"key {key!r}: unknown field(s) {', '.join(sorted(unknown))}")
-    user = value.get("user_id", DEFAULT_IDENTITY.user_id)
-    identity_type = value.get("identity_type", "user")
-    accounts = value.get("accounts")
-    if not isinstance(user, str) or not user:
-        raise ValueError(f"key {key!r}: user_id must be a non-empty string")
-    if accounts is not None and (
-        not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts)
-    ):
-        raise ValueError(f"key {key!r}: accounts must be a list of strings or null")
-    return Identity(user, identity_type, None if accounts is None else frozenset(accounts))
-
-
-def load_api_keys(path: str | Path) -> dict[str, Identity]:
-    """Read a keys file (see ``sgp-fake serve --help``)."""
-    text = Path(path).read_text(encoding="utf-8")
-    if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise ValueError(f"not valid JSON: {exc}") from None
-        return {key: _identity_from_json(key, value) for key, value in data.items()}
-    keys: dict[str, Identity] = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        try:
-            key, identity = parse_api_key(line)
-        except ValueError as exc:
-            raise ValueError(f"line {number}: {exc}") from None
-        keys[key] = identity
-    return keys
-
-
 def _api_key(spec: str) -> tuple[str, Identity]:
     try:
         return parse_api_key(spec)
@@ -134,7 +70,7 @@ def _api_key(spec: str) -> tuple[str, Identity]:
 
 
 def _admin_token(value: str) -> str:
-    from .core.access import check_token
+    from ..core.access import check_token
 
     try:
         return check_token(value)
@@ -296,7 +232,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .serve import serve
 
     return serve(args)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,9 +1,10 @@
 """Usage statistics: every answered call is a usage record of its deployment, summed on read.
 
-A call counts once it is answered (a streamed one in full, even if a fault cuts it): a record
-of the ``usage`` kind, child of the deployment, with the time (the fake's ``created_at``
-clock), the prompt and response tokens. Records go with their deployment, and resets, the
-state document and state files cover them as every other record.
+A call counts once it is answered (a streamed one in full, even if a fault cuts it): the
+inference routes write a record of the ``usage`` kind (see
+:mod:`sgp_fake.resources.inference.handlers`), child of the deployment, with the time (the
+fake's ``created_at`` clock), the prompt and response tokens. Records go with their deployment,
+and resets, the state document and state files cover them as every other record.
 
 A statistics request cuts the range from ``start_date`` to ``end_date`` (both included; naive
 dates are UTC) into ``chunks`` parts of equal length (to the microsecond), each a point dated at
@@ -20,17 +21,14 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any, Iterable, Sequence
 
-from pydantic_core import to_json
-
-from ...clock import created_at_json, utc_isoformat
+from ...clock import utc_isoformat
 from ...core.answers import json_bytes
 from ...core.call import Call
 from ...core.table import Record
 from ...errors import RequestValidationError
-from ..common import cache_small
 from .schemas import UsageQuery
 
-__all__ = ["KIND", "answer", "name_of", "of_deployment", "of_models", "record"]
+__all__ = ["KIND", "answer", "of_deployment", "of_models"]
 
 KIND = "usage"
 DEPLOYMENTS = "deployments"
@@ -55,47 +53,6 @@ def _parsed(body: bytes) -> tuple[int, int, int]:
     data = json.loads(body)
     at = datetime.fromisoformat(data["created_at"])
     return _micros(at), data["prompt_tokens"], data["response_tokens"]
-
-
-@cache_small(maxsize=4096)
-def _name(body: bytes) -> str:
-    return str(json.loads(body)["name"])
-
-
-def name_of(model: Record) -> str:
-    """A model's name."""
-    return _name(model.body)
-
-
-def record(
-    call: Call, deployment: Record, model_id: str, prompt_tokens: int, response_tokens: int
-) -> None:
-    """Count one answered call of ``deployment`` (call it under the fake's lock: a deployment
-    deleted meanwhile counts nothing). A made-up deployment (contract mode) counts nothing."""
-    if deployment.seq == 0 or call.backend.tables[DEPLOYMENTS].stored(deployment.id) is None:
-        return
-    table = call.table(KIND)
-    with table.lock:
-        record_id = table.new_id()
-        # As UsageRecord writes it, field by field (a test checks the two agree).
-        body = b"".join(
-            (
-                b'{"id":',
-                to_json(record_id),
-                b',"account_id":',
-                to_json(deployment.account_id),
-                b',"created_at":',
-                created_at_json(table.clock),
-                b',"model_deployment_id":',
-                to_json(deployment.id),
-                b',"model_instance_id":',
-                to_json(model_id),
-                b',"operation":',
-                to_json(call.op.name),
-                b',"prompt_tokens":%d,"response_tokens":%d}' % (prompt_tokens, response_tokens),
-            )
-        )
-        table.insert(record_id, deployment.account_id, body, deployment.id)
 
 
 def of_deployment(call: Call, deployment: Record) -> list[Record]:
