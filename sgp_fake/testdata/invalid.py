@@ -343,6 +343,7 @@ def truncated_json(
 
 def empty_body(*, operation: Target, name: str = "empty_body") -> InvalidPayload:
     """No body at all."""
+    body_model(operation)  # an operation that takes no body has no such payload
     return InvalidPayload(
         path=operation.path,
         name=name,
