@@ -12,3 +12,5 @@ Nothing here imports the rest of the package: a resource's ``factory.py`` and ``
 import these, and the public faces (``sgp_fake.factories``, ``sgp_fake.payloads``) re-export
 both.
 """
+
+__all__: list[str] = []

@@ -65,7 +65,7 @@ def invalid_inference_payloads(
     model_deployment_id=...)``.
 
     ``body`` must carry ``model_request_parameters.bindings`` (the default, from
-    :class:`~sgp_fake.factories.InferenceFactory`, does).
+    :class:`~.factory.InferenceFactory`, does).
     """
     operation = ROUTES.get(route)
     if operation is None:
