@@ -1,11 +1,13 @@
 """The package's layers: what may import what (checked on the source, lazy imports included).
 
-* ``errors``, ``settings`` and ``clock`` import nothing of the package beyond each other.
+* ``errors``, ``settings`` and ``clock`` import nothing of the package beyond each other;
+  ``testdata`` (the test-data engines) imports nothing of the package at all.
 * ``core`` knows no resource and no extra: it takes the operation table as data.
 * ``extras`` (admin, coverage, persistence) build on the core and never import a resource.
 * A resource imports the core's resource-facing modules, the shared contract types and other
   resources' schemas; never an extra, nor the request machinery (gateway, journal, faults, rate
-  limit, routing).
+  limit, routing). It may build on ``testdata``, but its request-path modules import it (and
+  the shared ``catalogue``) only lazily: Faker stays off the request path.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import sgp_fake
 
 PACKAGE = Path(sgp_fake.__file__).parent
 BASE = {"sgp_fake.errors", "sgp_fake.settings", "sgp_fake.clock"}
-# The Faker plumbing and the invalid-payload engine resource factories build on.
-SHARED = {"sgp_fake.factories", "sgp_fake.payloads"}
+TESTDATA = "sgp_fake.testdata"
+# A resource's test data, never imported by a request: the only modules of a resource that
+# import the test-data engines (and the shared catalogue) at module level.
+TEST_DATA_MODULES = {"factory", "invalid", "examples"}
 RESOURCE_FACING_CORE = {
     "sgp_fake.core.answers",
     "sgp_fake.core.bodies",
@@ -42,12 +46,13 @@ def _module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def _imports(path: Path) -> set[str]:
-    """Every module of the package ``path`` imports, at any depth of its code."""
+def _imports(path: Path, tree: ast.AST | None = None) -> set[str]:
+    """Every module of the package ``path`` imports, at any depth of its code (of ``tree``,
+    when given: a part of it)."""
     name = _module_name(path)
     package = name if path.stem == "__init__" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(tree or ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -69,6 +74,8 @@ def _modules(folder: str) -> list[Path]:
 
 
 def _allowed(importer: str, imported: str) -> bool:  # noqa: PLR0911 - one rule a branch
+    if importer.startswith(TESTDATA):
+        return imported.startswith(TESTDATA)
     if imported in BASE:
         return True
     if importer in BASE:
@@ -80,7 +87,7 @@ def _allowed(importer: str, imported: str) -> bool:  # noqa: PLR0911 - one rule 
     if importer.startswith("sgp_fake.resources."):
         if imported.startswith("sgp_fake.core"):
             return imported in RESOURCE_FACING_CORE or imported == "sgp_fake.core"
-        if imported in SHARED:
+        if imported.startswith(TESTDATA):
             return True
         return imported.startswith("sgp_fake.resources") and imported != "sgp_fake.resources"
     return True
@@ -90,6 +97,7 @@ LAYERED = [
     *_modules("core"),
     *_modules("extras"),
     *_modules("resources"),
+    *_modules("testdata"),
     *(PACKAGE / f"{name}.py" for name in ("errors", "settings", "clock")),
 ]
 
@@ -111,3 +119,47 @@ def test_the_rule_catches_a_core_module_importing_a_resource(tmp_path: Path) -> 
     assert not _allowed("sgp_fake.resources.model_templates", "sgp_fake.core.gateway")
     assert not _allowed("sgp_fake.errors", "sgp_fake.core.table")
     assert _allowed("sgp_fake.resources.model_templates", "sgp_fake.core.call")
+    assert not _allowed("sgp_fake.testdata.invalid", "sgp_fake.resources.models")
+    assert not _allowed("sgp_fake.testdata.faker", "sgp_fake.errors")
+    assert not _allowed("sgp_fake.resources.models.factory", "sgp_fake.factories")
+    assert not _allowed("sgp_fake.resources.models.invalid", "sgp_fake.payloads")
+    assert _allowed("sgp_fake.resources.models.invalid", "sgp_fake.testdata.invalid")
+
+
+def _module_level_imports(path: Path) -> set[str]:
+    """The modules of the package ``path`` imports when it is imported: its top-level
+    statements, not function bodies nor ``if TYPE_CHECKING:`` blocks."""
+    tree = ast.parse(path.read_text(), str(path))
+    top: list[ast.stmt] = []
+    pending = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.If):
+            if "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            pending += [*node.body, *node.orelse]
+        elif isinstance(node, ast.Try):
+            pending += [*node.body, *node.orelse, *node.finalbody]
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            top.append(node)
+    stripped = ast.Module(body=top, type_ignores=[])
+    return _imports(path, stripped)
+
+
+REQUEST_PATH = [
+    p for p in _modules("resources") if p.stem not in TEST_DATA_MODULES and p.stem != "catalogue"
+]
+
+
+@pytest.mark.parametrize("path", REQUEST_PATH, ids=_module_name)
+def test_the_request_path_loads_no_test_data(path: Path) -> None:
+    # Faker is loaded when contract mode first makes a record up, or by a test: never to serve.
+    eager = _module_level_imports(path)
+    wrong = sorted(
+        m
+        for m in eager
+        if m.startswith(TESTDATA)
+        or m == "sgp_fake.resources.catalogue"
+        or m.rpartition(".")[2] in TEST_DATA_MODULES
+    )
+    assert not wrong, f"{_module_name(path)} imports {wrong} at module level"

@@ -1,0 +1,289 @@
+"""Test data for any resource, read from its declaration alone: valid bodies and records built
+from its schemas, and invalid bodies with the exact 422 each earns.
+
+A resource that writes no ``factory.py`` or ``invalid.py`` still gets both:
+
+>>> factory = SchemaFactory(resource, seed=1)              # doctest: +SKIP
+>>> client.post(resource.collection, json=factory.request())  # doctest: +SKIP
+>>> invalid_payloads_for(resource)["missing_name"].post(client)  # doctest: +SKIP
+
+The body model and the path come from the resource's create operation; a resource with none
+is refused (``ValueError``), never answered with another resource's route.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from datetime import UTC, datetime, timedelta
+from typing import Any, Iterable, Literal, Mapping, Protocol, Union
+
+from pydantic import BaseModel
+
+from .faker import (
+    OptionalSections,
+    check_optional,
+    deep_merge,
+    new_faker,
+    new_seed,
+    override_paths,
+    prune,
+)
+from .invalid import (
+    InvalidPayload,
+    Target,
+    bad_enum,
+    body_model,
+    empty_body,
+    malformed_json,
+    missing,
+    not_an_object,
+    text_content_type,
+    truncated_json,
+    wrong_type,
+)
+
+__all__ = [
+    "DeclaredOperation",
+    "DeclaredResource",
+    "SchemaFactory",
+    "create_operation",
+    "invalid_payloads_for",
+]
+
+
+class DeclaredOperation(Target, Protocol):
+    """What the engine reads of an operation: its path, body model and standard verb."""
+
+    @property
+    def verb(self) -> str:
+        """``create``, ``list`` ... or empty."""
+        ...
+
+
+class DeclaredResource(Protocol):
+    """What the engine reads of a resource: its kind, stored schema and operations."""
+
+    @property
+    def kind(self) -> str:
+        """The resource's kind (``widgets``)."""
+        ...
+
+    @property
+    def stored(self) -> type[BaseModel]:
+        """The full record, as the API answers it."""
+        ...
+
+    @property
+    def operations(self) -> Iterable[DeclaredOperation]:
+        """The resource's routes."""
+        ...
+
+
+def create_operation(resource: DeclaredResource) -> DeclaredOperation:
+    """The resource's create operation (its ``verb`` is ``create``); ``ValueError`` when it
+    declares none, or one that takes no body."""
+    for op in resource.operations:
+        if op.verb == "create":
+            body_model(op)
+            return op
+    raise ValueError(f"the {resource.kind} resource declares no create operation")
+
+
+def _strip_optional(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0]
+    return annotation
+
+
+def _bounds(metadata: Iterable[Any], low: float, high: float) -> tuple[float, float]:
+    for item in metadata:
+        low = max(low, getattr(item, "ge", None) or low, (getattr(item, "gt", None) or low - 1) + 1)
+        high = min(
+            high, getattr(item, "le", None) or high, (getattr(item, "lt", None) or high + 1) - 1
+        )
+    return low, high
+
+
+class SchemaFactory:
+    """Valid create bodies and stored records of a resource, from its schemas.
+
+    Values follow each field's type (and ``ge``/``le`` bounds); a field named ``account_id``
+    gets :attr:`account_id`, ``id`` and other ``*_id`` fields a UUID. ``optional`` chooses the
+    optional fields as the resource factories do; ``overrides`` merge deeply last (see
+    :func:`~sgp_fake.testdata.faker.deep_merge`). The same seed gives the same outputs.
+    """
+
+    def __init__(
+        self,
+        resource: DeclaredResource,
+        seed: int | str | None = None,
+        *,
+        account_id: str | None = None,
+        optional: OptionalSections = "random",
+    ) -> None:
+        check_optional(optional)
+        self.resource = resource
+        self.seed: int | str = new_seed(seed)
+        self.faker: Any = new_faker(f"{resource.kind}:{self.seed}")
+        self._rng = self.faker.random
+        self.optional: OptionalSections = optional
+        self.account_id = account_id or str(self.faker.hexify("^" * 24))
+
+    def __repr__(self) -> str:
+        return f"SchemaFactory({self.resource.kind!r}, seed={self.seed!r})"
+
+    @property
+    def operation(self) -> DeclaredOperation:
+        """The create operation the bodies are for."""
+        return create_operation(self.resource)
+
+    def value(  # noqa: PLR0911 - one type a branch
+        self, annotation: Any, name: str = "", metadata: Iterable[Any] = ()
+    ) -> Any:
+        """A valid JSON value for ``annotation`` (a field called ``name``)."""
+        annotation = _strip_optional(annotation)
+        origin = typing.get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return self._model(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+            return self._rng.choice([m.value for m in annotation])
+        if origin is Literal:
+            return self._rng.choice(typing.get_args(annotation))
+        if origin is typing.Annotated:
+            return self.value(typing.get_args(annotation)[0], name, metadata)
+        if origin in (list, tuple, set, frozenset):
+            return [self.value(typing.get_args(annotation)[0], name)]
+        if origin is dict:
+            return {str(self.faker.word()): self.value(typing.get_args(annotation)[1])}
+        return self._scalar(annotation, name, metadata)
+
+    def _scalar(  # noqa: PLR0911 - one type a branch
+        self, annotation: Any, name: str, metadata: Iterable[Any]
+    ) -> Any:
+        if annotation is bool:
+            return self._rng.random() < 0.5
+        if annotation is int:
+            low, high = _bounds(metadata, 0, 100)
+            return self._rng.randint(int(low), int(high))
+        if annotation is float:
+            low, high = _bounds(metadata, 0.0, 1.0)
+            return round(low + (high - low) * self._rng.random(), 3)
+        if annotation is datetime:
+            start = datetime(2023, 1, 1, tzinfo=UTC)
+            moment = start + timedelta(seconds=self._rng.randrange(3 * 365 * 24 * 3600))
+            return moment.isoformat()
+        if annotation is str:
+            if name == "account_id":
+                return self.account_id
+            if name == "id" or name.endswith("_id"):
+                return str(self.faker.uuid4())
+            return str(self.faker.word())
+        if annotation is Any or annotation is object:
+            return str(self.faker.word())
+        raise TypeError(f"no value made for {annotation!r} (field {name!r})")
+
+    def _model(self, model: type[BaseModel]) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for field_name, info in model.model_fields.items():
+            key = info.alias or field_name
+            data[key] = self.value(info.annotation, key, info.metadata)
+        return data
+
+    def _body(
+        self,
+        model: type[BaseModel],
+        optional: OptionalSections | None,
+        overrides: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        mode = self.optional if optional is None else optional
+        check_optional(mode)
+        body = self._model(model)
+        prune(body, model, mode, override_paths(overrides), self._rng, {})
+        return deep_merge(body, overrides) if overrides else body
+
+    def request(
+        self, *, optional: OptionalSections | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        """A create body, valid for the resource's create operation."""
+        return self._body(body_model(self.operation), optional, overrides)
+
+    def record(
+        self, *, optional: OptionalSections | None = None, **overrides: Any
+    ) -> dict[str, Any]:
+        """A stored record (``resource.stored``), as the API answers it: for ``PUT
+        /_fake/state`` or a table's ``put``."""
+        stored = self.resource.stored
+        data = self._body(stored, optional, overrides)
+        return stored.model_validate(data).model_dump(mode="json", exclude_none=True, by_alias=True)
+
+
+# A value of another type for each scalar, as the resource catalogues use them.
+_WRONG: dict[Any, Any] = {
+    str: 42,
+    int: "lots",
+    float: "high",
+    bool: "maybe",
+    list: "one",
+    dict: "one",
+}
+
+
+def _wrong_value(annotation: Any) -> Any:
+    annotation = _strip_optional(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "one"
+    return _WRONG.get(typing.get_origin(annotation) or annotation)
+
+
+def invalid_payloads_for(
+    resource: DeclaredResource, body: dict[str, Any] | None = None, *, seed: int | str = 0
+) -> dict[str, InvalidPayload]:
+    """One invalid create body of every kind the resource's schema allows, by name: each
+    required field left out (``missing_<field>``), each field of the wrong type
+    (``wrong_type_<field>``) or outside its choices (``bad_<field>``), then malformed JSON, cut-off
+    JSON, no body, an array, and JSON sent as text. Each is sent to the create operation's path.
+
+    ``body`` defaults to :class:`SchemaFactory`'s ``request(optional="all")``.
+    """
+    op = create_operation(resource)
+    model = body_model(op)
+    if body is None:
+        body = SchemaFactory(resource, seed).request(optional="all")
+    variants: list[InvalidPayload] = []
+    for field_name, info in model.model_fields.items():
+        key = info.alias or field_name
+        if info.is_required() and key in body:
+            variants.append(missing(body, key, name=f"missing_{key}", operation=op))
+    for field_name, info in model.model_fields.items():
+        key = info.alias or field_name
+        if key not in body:
+            continue
+        annotation = _strip_optional(info.annotation)
+        is_choice = typing.get_origin(annotation) is Literal or (
+            isinstance(annotation, type) and issubclass(annotation, enum.Enum)
+        )
+        try:
+            if is_choice:
+                variants.append(
+                    bad_enum(body, key, "not-a-choice", name=f"bad_{key}", operation=op)
+                )
+            else:
+                value = _wrong_value(annotation)
+                if value is None:
+                    continue
+                variants.append(
+                    wrong_type(body, key, value, name=f"wrong_type_{key}", operation=op)
+                )
+        except ValueError:
+            continue  # a value pydantic takes there, or an error not predicted: no variant
+    variants += [
+        malformed_json(body, operation=op),
+        truncated_json(body, operation=op),
+        empty_body(operation=op),
+        not_an_object(body, operation=op),
+        text_content_type(body, operation=op),
+    ]
+    return {variant.name: variant for variant in variants}
