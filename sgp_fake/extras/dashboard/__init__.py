@@ -3,8 +3,8 @@
 The page is static HTML, CSS and plain JavaScript (ES modules, no build step) shipped in this
 package (``static/``); it holds no state of its own and reads and changes the fake only through
 the admin API, with the admin token it finds in ``#token=`` of its URL (see
-:mod:`sgp_fake.core.access`, which lets the page itself load without the token). It is served with the admin routes, so ``--no-admin``
-turns it off with the rest of ``/_fake``.
+:mod:`sgp_fake.core.access`, which lets the page itself load without the token). It is served
+with the admin routes, so ``--no-admin`` turns it off with the rest of ``/_fake``.
 
 Only the files listed in :data:`ASSETS` are served, looked up by name: a path that names
 anything else (``..``, an encoded slash, another file of the package) is a 404 and never
