@@ -28,6 +28,8 @@ from .dashboard_resources import LINKED
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = resources.files("sgp_fake.extras.dashboard").joinpath("static")
+_SCRIPTS = [name for name in ASSETS if name.endswith(".js")]
+"""The page's ES modules, app.js first."""
 
 
 @pytest.fixture
@@ -78,6 +80,8 @@ def test_the_page_loads_nothing_from_elsewhere() -> None:
         f"{DASHBOARD_PREFIX}/icon.svg",
         f"{DASHBOARD_PREFIX}/style.css",
         f"{DASHBOARD_PREFIX}/app.js",
+        # The modules app.js imports, fetched with it rather than one import level at a time.
+        *(f"{DASHBOARD_PREFIX}/{name}" for name in _SCRIPTS if name != "app.js"),
         f"{DASHBOARD_PREFIX}/icon.svg",
     ]
 
@@ -89,8 +93,6 @@ def test_the_page_never_turns_values_into_markup() -> None:
         for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
             assert sink not in script, (name, sink)
 
-
-_SCRIPTS = [name for name, media_type in ASSETS.items() if name.endswith(".js")]
 
 # A static import of a sibling module, the only form the page uses: `import { a, b } from
 # "./x.js";` at the start of a line (a list may span lines).
@@ -111,6 +113,7 @@ def test_every_module_the_page_imports_is_served_and_listed(admin: httpx.Client)
     page = STATIC.joinpath("index.html").read_text()
     entries = re.findall(r'<script type="module" src="/_fake/ui/([^"]+)"></script>', page)
     assert entries == ["app.js"]
+    preloaded = re.findall(r'<link rel="modulepreload" href="/_fake/ui/([^"]+)">', page)
     assert "<script" not in re.sub(r'<script type="module" src="[^"]+"></script>', "", page)
     graph: dict[str, list[str]] = {}
     waiting = list(entries)
@@ -128,6 +131,7 @@ def test_every_module_the_page_imports_is_served_and_listed(admin: httpx.Client)
         waiting.extend(graph[name])
     # Every module listed is one the page loads, and no other file of the folder is served.
     assert sorted(graph) == sorted(_SCRIPTS)
+    assert sorted(preloaded) == sorted(set(graph) - {"app.js"})
     assert admin.get(f"{DASHBOARD_PREFIX}/unlisted.js").status_code == 404
     # No cycle: each module imports only modules below it (app.js, at the top, is imported by
     # none; what needs its start() is handed it).
