@@ -28,6 +28,8 @@ from .dashboard_resources import LINKED
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = resources.files("sgp_fake.extras.dashboard").joinpath("static")
+_SCRIPTS = [name for name in ASSETS if name.endswith(".js")]
+"""The page's ES modules, app.js first."""
 
 
 @pytest.fixture
@@ -78,15 +80,73 @@ def test_the_page_loads_nothing_from_elsewhere() -> None:
         f"{DASHBOARD_PREFIX}/icon.svg",
         f"{DASHBOARD_PREFIX}/style.css",
         f"{DASHBOARD_PREFIX}/app.js",
+        # The modules app.js imports, fetched with it rather than one import level at a time.
+        *(f"{DASHBOARD_PREFIX}/{name}" for name in _SCRIPTS if name != "app.js"),
         f"{DASHBOARD_PREFIX}/icon.svg",
     ]
 
 
 def test_the_page_never_turns_values_into_markup() -> None:
     # Bodies are attacker-controlled: the page builds its DOM from text nodes and attributes.
-    script = STATIC.joinpath("app.js").read_text()
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
-        assert sink not in script, sink
+    for name in _SCRIPTS:
+        script = STATIC.joinpath(name).read_text()
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+            assert sink not in script, (name, sink)
+
+
+# A static import of a sibling module, the only form the page uses: `import { a, b } from
+# "./x.js";` at the start of a line (a list may span lines).
+_IMPORT = re.compile(r"""^import\s*\{[^}]*\}\s*from\s*"\./([a-z]+\.js)";$""", re.M)
+
+
+def _imports(name: str) -> list[str]:
+    """The modules ``name`` imports; fails on any import this test could not follow."""
+    script = STATIC.joinpath(name).read_text()
+    found = _IMPORT.findall(script)
+    # Every other mention of `import` would be a module the graph below does not see: a
+    # dynamic import(), a bare specifier, an import of another form.
+    assert len(re.findall(r"\bimport\b", script)) == len(found), name
+    return found
+
+
+def test_every_module_the_page_imports_is_served_and_listed(admin: httpx.Client) -> None:
+    page = STATIC.joinpath("index.html").read_text()
+    entries = re.findall(r'<script type="module" src="/_fake/ui/([^"]+)"></script>', page)
+    assert entries == ["app.js"]
+    preloaded = re.findall(r'<link rel="modulepreload" href="/_fake/ui/([^"]+)">', page)
+    assert "<script" not in re.sub(r'<script type="module" src="[^"]+"></script>', "", page)
+    graph: dict[str, list[str]] = {}
+    waiting = list(entries)
+    while waiting:
+        name = waiting.pop()
+        if name in graph:
+            continue
+        answer = admin.get(f"{DASHBOARD_PREFIX}/{name}")
+        assert answer.status_code == 200, name
+        # Browsers refuse a module served as anything but JavaScript (nosniff).
+        assert answer.headers["content-type"] == "text/javascript; charset=utf-8", name
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["cache-control"] == "no-cache"
+        graph[name] = _imports(name)
+        waiting.extend(graph[name])
+    # Every module listed is one the page loads, and no other file of the folder is served.
+    assert sorted(graph) == sorted(_SCRIPTS)
+    assert sorted(preloaded) == sorted(set(graph) - {"app.js"})
+    assert admin.get(f"{DASHBOARD_PREFIX}/unlisted.js").status_code == 404
+    # No cycle: each module imports only modules below it (app.js, at the top, is imported by
+    # none; what needs its start() is handed it).
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, " -> ".join((*path, name))
+        if name in done:
+            return
+        for imported in graph[name]:
+            visit(imported, (*path, name))
+        done.add(name)
+
+    visit("app.js", ())
+    assert not any("app.js" in imported for imported in graph.values())
 
 
 def _raw_get(fake: SGPFake, path: str, raw_path: bytes) -> tuple[int, bytes]:

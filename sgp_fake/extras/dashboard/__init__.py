@@ -1,10 +1,10 @@
 """The dashboard: a page in the browser over the admin API, served at ``/_fake/ui``.
 
-The page is static HTML, CSS and plain JavaScript shipped in this package (``static/``); it
-holds no state of its own and reads and changes the fake only through the admin API, with the
-admin token it finds in ``#token=`` of its URL (see :mod:`sgp_fake.core.access`, which lets the
-page itself load without the token). It is served with the admin routes, so ``--no-admin``
-turns it off with the rest of ``/_fake``.
+The page is static HTML, CSS and plain JavaScript (ES modules, no build step) shipped in this
+package (``static/``); it holds no state of its own and reads and changes the fake only through
+the admin API, with the admin token it finds in ``#token=`` of its URL (see
+:mod:`sgp_fake.core.access`, which lets the page itself load without the token). It is served
+with the admin routes, so ``--no-admin`` turns it off with the rest of ``/_fake``.
 
 Only the files listed in :data:`ASSETS` are served, looked up by name: a path that names
 anything else (``..``, an encoded slash, another file of the package) is a 404 and never
@@ -28,13 +28,27 @@ from ...errors import NotFound
 
 __all__ = ["ASSETS", "CONTENT_SECURITY_POLICY", "asset", "dashboard_routes"]
 
+_SCRIPT: Final = "text/javascript; charset=utf-8"
+
 ASSETS: Final = {
     "index.html": "text/html; charset=utf-8",
-    "app.js": "text/javascript; charset=utf-8",
+    # ES modules (no build step): app.js starts the page and imports the rest.
+    "app.js": _SCRIPT,
+    "page.js": _SCRIPT,
+    "api.js": _SCRIPT,
+    "dom.js": _SCRIPT,
+    "requests.js": _SCRIPT,
+    "records.js": _SCRIPT,
+    "faults.js": _SCRIPT,
+    "coverage.js": _SCRIPT,
+    "features.js": _SCRIPT,
+    "models.js": _SCRIPT,
+    "usage.js": _SCRIPT,
     "style.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }
-"""Every file the dashboard serves, with its content type."""
+"""Every file the dashboard serves, with its content type: the page, its script's modules (one
+per view, and ``page.js``, ``api.js``, ``dom.js`` they share), its style and its icon."""
 
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "

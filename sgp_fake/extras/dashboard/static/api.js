@@ -1,0 +1,123 @@
+// The admin-API client: every call the page makes, the curl line of each action, the
+// confirmation an action that removes something asks for, and the fake's resources.
+import { $, h } from "./dom.js";
+import { ADMIN, app, saveHash, setLive } from "./page.js";
+
+function shellQuote(text) {
+  return "'" + String(text).replace(/'/g, "'\\''") + "'";
+}
+
+export function curlLine(method, path, body, options) {
+  const parts = ["curl"];
+  if (method !== "GET") parts.push("-X", method);
+  // Secrets stay out of the line: the shell fills them in.
+  if (options && options.apiKey) parts.push("-H", '"x-api-key: $SGP_API_KEY"');
+  else if (app.token) parts.push("-H", '"Authorization: Bearer $SGP_FAKE_ADMIN_TOKEN"');
+  if (options && options.file) parts.push("--data-binary", "@" + options.file);
+  else if (body !== undefined) parts.push("-d", shellQuote(JSON.stringify(body)));
+  parts.push(shellQuote(location.origin + path));
+  return parts.join(" ");
+}
+
+export async function call(method, path, body, options) {
+  const headers = {};
+  if (options && options.apiKey) headers["x-api-key"] = options.apiKey;
+  else if (app.token) headers.Authorization = "Bearer " + app.token;
+  const init = { method, headers, cache: "no-store" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = options && options.raw !== undefined ? options.raw : JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (error) {
+    setLive(false, "the fake does not answer");
+    throw error;
+  }
+  const text = await response.text();
+  let data = text;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch (error) {
+    // not JSON: keep the text
+  }
+  if (response.status === 401 && path.startsWith(ADMIN)) askForToken(data);
+  return { status: response.status, ok: response.ok, data };
+}
+
+// An action: one admin call, shown with its curl line.
+export async function act(method, path, body, options) {
+  $("lastcall").textContent = curlLine(method, path, body, options);
+  return call(method, path, body, options);
+}
+
+export function confirmAction(title, text, curl) {
+  const dialog = $("confirm");
+  $("confirm-title").textContent = title;
+  $("confirm-text").textContent = text;
+  $("confirm-curl").textContent = curl;
+  return new Promise((resolve) => {
+    const done = (answer) => {
+      dialog.removeEventListener("close", onClose);
+      if (dialog.open) dialog.close();
+      resolve(answer);
+    };
+    const onClose = () => done(false);
+    $("confirm-ok").onclick = () => done(true);
+    $("confirm-cancel").onclick = () => done(false);
+    dialog.addEventListener("close", onClose);
+    dialog.showModal();
+  });
+}
+
+// Handed in by app.js (its start()): importing app.js here would make a cycle.
+let restart = () => {};
+
+export function onToken(start) {
+  restart = start;
+}
+
+function askForToken(data) {
+  const banner = $("banner");
+  if (!banner.hidden) return;
+  const input = h("input", {
+    type: "password",
+    id: "token-input",
+    autocomplete: "off",
+    "aria-label": "Admin token",
+  });
+  const detail = data && typeof data === "object" && data.detail ? String(data.detail) : "";
+  banner.replaceChildren(
+    h("span", { text: "This server's admin API needs its token (" + detail + ")." }),
+    h(
+      "form",
+      {
+        onsubmit: (event) => {
+          event.preventDefault();
+          app.token = input.value.trim() || null;
+          banner.hidden = true;
+          saveHash();
+          restart();
+        },
+      },
+      input,
+      h("button", { type: "submit", text: "Use token" }),
+    ),
+  );
+  banner.hidden = false;
+}
+
+// -- the fake's resources (GET /_fake/resources), read once -----------------------------------
+
+export async function loadResources() {
+  if (app.resources) return app.resources;
+  const answer = await call("GET", `${ADMIN}/resources`);
+  app.resources = answer.ok ? answer.data.resources : [];
+  return app.resources;
+}
+
+export function nounOf(kind) {
+  const resource = (app.resources || []).find((r) => r.kind === kind);
+  return resource ? resource.noun : kind;
+}

@@ -1,0 +1,51 @@
+// What the fake offers beyond the admin core, found in its OpenAPI document rather than in
+// resource names: the clock, forcing a status, scripted answers, usage routes.
+import { ADMIN, app } from "./page.js";
+
+function resolve(schema) {
+  let node = schema;
+  for (let i = 0; node && node.$ref && i < 10; i++) {
+    node = node.$ref.split("/").slice(1).reduce((at, key) => (at ? at[key] : undefined), app.openapi);
+  }
+  return node || {};
+}
+
+function enumOf(schema) {
+  const node = resolve(schema);
+  if (Array.isArray(node.enum)) return node.enum;
+  if (node.const !== undefined) return [node.const];
+  for (const branch of node.anyOf || node.oneOf || []) {
+    const values = enumOf(branch);
+    if (values.length) return values;
+  }
+  return [];
+}
+
+export function detectFeatures(openapi) {
+  app.openapi = openapi;
+  const paths = (openapi && openapi.paths) || {};
+  const has = (path, method) => Boolean(paths[path] && paths[path][method]);
+  const features = { clock: false, status: null, responses: null, usage: [] };
+  features.clock = has(`${ADMIN}/clock`, "post");
+  const force = paths[`${ADMIN}/status`] && paths[`${ADMIN}/status`].post;
+  if (force) {
+    const content = force.requestBody && force.requestBody.content && force.requestBody.content["application/json"];
+    const props = resolve(content && content.schema).properties || {};
+    features.status = { kinds: enumOf(props.kind), statuses: enumOf(props.status) };
+  }
+  if (has(`${ADMIN}/responses`, "get")) {
+    const item = new RegExp(`^${ADMIN}/responses/\\{[^}/]+\\}$`);
+    const one = Object.keys(paths).find((p) => item.test(p) && paths[p].delete);
+    features.responses = { add: has(`${ADMIN}/responses`, "post"), clear: has(`${ADMIN}/responses`, "delete"), remove: one || null };
+  }
+  for (const [path, item] of Object.entries(paths)) {
+    const match = /^(.*)\/\{([^}]+)\}\/usage-statistics$/.exec(path);
+    if (match && item.get) features.usage.push({ path, collection: match[1], param: match[2] });
+  }
+  app.features = features;
+}
+
+export function hasModelFeatures() {
+  const f = app.features;
+  return Boolean(f.clock || f.status || f.responses || f.usage.length);
+}
