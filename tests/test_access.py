@@ -28,13 +28,13 @@ from sgp_fake.access import (
     is_loopback,
     serve_with,
 )
-from sgp_fake.core.routing import ADMIN_PREFIX, DASHBOARD_PREFIX
 from sgp_fake.cli.process import (
     ADMIN_TOKEN_PREFIX,
     DASHBOARD_LINE_PREFIX,
     READY_PREFIX,
     ServerProcess,
 )
+from sgp_fake.core.routing import ADMIN_PREFIX, DASHBOARD_PREFIX
 from sgp_fake.faults import FaultRule
 from sgp_fake.openapi import openapi_bytes
 from sgp_fake.transport import FakeTransport

@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from sgp_fake import FakeSettings, LiveServer, SGPFake
-from sgp_fake.core.routing import DASHBOARD_PREFIX
 from sgp_fake.cli.process import ServerProcess
+from sgp_fake.core.routing import DASHBOARD_PREFIX
 from sgp_fake.deterministic import StepClock
 
 from .browser import launch, why_no_browser

@@ -30,7 +30,7 @@ from ...testdata.invalid import (
     wrong_type,
 )
 from ..model_templates.invalid import WRONG_VALUES, schema_parameters
-from . import RESOURCE
+from . import OPERATIONS
 from .factory import InferenceFactory
 
 __all__ = [
@@ -47,7 +47,7 @@ __all__ = [
 _DEPLOYMENT_ROUTE: Final = "/v4/models/{model_deployment_id}/"
 ROUTES: Final[dict[str, Operation]] = {
     op.path.removeprefix(_DEPLOYMENT_ROUTE): op
-    for op in RESOURCE.operations
+    for op in OPERATIONS
     if op.path.startswith(_DEPLOYMENT_ROUTE) and op.body is not None
 }
 """The inference routes of a deployment, by the last segment of their path."""
