@@ -151,7 +151,10 @@ def test_mutated_inference_bodies_never_get_a_5xx(
     assert all(record.parent in deployments for record in usage)
 
 
-names = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=10)
+# "." and ".." are dot segments: the client removes them, so the URL no longer names the route.
+names = st.text(
+    st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=10
+).filter(lambda name: name not in {".", ".."})
 dates = st.one_of(
     st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
     st.datetimes().map(lambda d: d.isoformat()),
