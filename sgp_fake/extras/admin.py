@@ -233,8 +233,8 @@ class FaultSpec(BaseModel):
     )
     prompt_regex: Optional[str] = Field(
         None,
-        description="Only requests one of whose prompts this Python regular expression is "
-        "found in (re.search).",
+        description="Only requests one of whose prompts this regular expression (RE2: no "
+        "backreferences or lookaround) is found in.",
         json_schema_extra={"format": "regex"},
     )
 

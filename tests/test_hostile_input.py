@@ -1,0 +1,98 @@
+"""Hostile input: rules and request bodies that once stalled or broke the fake."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from sgp_fake import LiveServer, SGPFake
+from sgp_fake.factories import OMIT, seed_deployment
+
+TIMEOUT = 30.0
+EVIL = "(a+)+$"  # backtracks exponentially in Python's re on "aaa...a!"
+
+
+def _deployment(fake: SGPFake) -> str:
+    seeded = seed_deployment(
+        fake,
+        template={"model_type": "COMPLETION", "model_request_parameters_schema": OMIT},
+    )
+    return str(seeded.deployment["id"])
+
+
+# -- defect 1: a rule's regular expression cannot stall the server ------------------------------
+
+
+@pytest.mark.parametrize("kind", ["responses", "faults"])
+def test_a_backtracking_pattern_stalls_no_other_request(kind: str) -> None:
+    fake = SGPFake(admin=True)
+    deployment = _deployment(fake)
+    rule: dict[str, Any] = {"prompt_regex": EVIL}
+    rule.update({"text": "x"} if kind == "responses" else {"status": 503, "times": None})
+    with (
+        LiveServer(fake.app) as server,
+        httpx.Client(
+            base_url=server.url, headers={"x-api-key": "k"}, timeout=TIMEOUT
+        ) as http,
+    ):
+        assert http.post(f"/_fake/{kind}", json=rule).status_code == 201
+        answers: list[int] = []
+
+        def hostile() -> None:
+            with httpx.Client(
+                base_url=server.url, headers={"x-api-key": "k"}, timeout=TIMEOUT
+            ) as other:
+                for _ in range(3):
+                    answer = other.post(
+                        f"/v4/models/{deployment}/completions", json={"prompt": "a" * 29 + "!"}
+                    )
+                    answers.append(answer.status_code)
+
+        thread = threading.Thread(target=hostile, daemon=True)
+        start = time.monotonic()
+        thread.start()
+        unrelated = http.get("/v4/model-templates")
+        elapsed = time.monotonic() - start
+        thread.join(TIMEOUT)
+        assert unrelated.status_code == 200
+        assert elapsed < 5.0, f"an unrelated request waited {elapsed:.1f} s"
+        assert answers == [200, 200, 200]  # "a"*29+"!" does not end in a's: no match
+
+
+def test_a_pattern_re2_cannot_match_in_linear_time_is_refused_in_process() -> None:
+    fake = SGPFake(admin=True)
+    for pattern in (r"(a)\1", r"a(?=b)", r"(?<!x)a"):
+        with pytest.raises(ValueError, match="no backreferences and no lookaround"):
+            fake.respond(prompt_regex=pattern, text="x")
+        with pytest.raises(ValueError, match="no backreferences and no lookaround"):
+            fake.faults.add(prompt_regex=pattern, status=503)
+    assert fake.faults.list() == []
+
+
+@pytest.mark.parametrize(
+    ("route", "rule"), [("/_fake/responses", {"text": "x"}), ("/_fake/faults", {"status": 503})]
+)
+def test_a_pattern_re2_cannot_match_in_linear_time_is_a_422(route: str, rule: Any) -> None:
+    fake = SGPFake(admin=True)
+    with fake.client(api_key=None) as admin:
+        answer = admin.post(route, json={**rule, "prompt_regex": r"(\w+) \1"})
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["detail"][0]
+    assert error["loc"] == ["body", "prompt_regex"]
+    assert "backreferences" in error["msg"]
+
+
+def test_a_linear_pattern_still_matches() -> None:
+    fake = SGPFake(admin=True)
+    deployment = _deployment(fake)
+    fake.respond(prompt_regex=r"(?i)^refund\b", text="Refunds take 5 days.")
+    fake.faults.add(prompt_regex=r"\d{3}-\d{4}$", status=503)
+    with fake.client() as client:
+        url = f"/v4/models/{deployment}/completions"
+        answer = client.post(url, json={"prompt": "REFUND please"})
+        assert answer.json()["completions"][0][1][0] == "Refunds take 5 days."
+        assert client.post(url, json={"prompt": "call 555-1234"}).status_code == 503
