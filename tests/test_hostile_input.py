@@ -96,3 +96,39 @@ def test_a_linear_pattern_still_matches() -> None:
         answer = client.post(url, json={"prompt": "REFUND please"})
         assert answer.json()["completions"][0][1][0] == "Refunds take 5 days."
         assert client.post(url, json={"prompt": "call 555-1234"}).status_code == 503
+
+
+# -- defect 2: the journal shows every request it kept ------------------------------------------
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "NaN", "Infinity", "-Infinity"])
+def test_the_journal_lists_a_request_whose_body_holds_no_finite_number(number: str) -> None:
+    fake = SGPFake(admin=True)
+    deployment = _deployment(fake)
+    raw = '{"prompt": "hi", "temperature": ' + number + "}"
+    with fake.client() as client:
+        client.post(
+            f"/v4/models/{deployment}/completions",
+            content=raw,
+            headers={"content-type": "application/json"},
+        )
+        client.get("/v4/model-templates")
+    with fake.client(api_key=None) as admin:
+        answer = admin.get("/_fake/requests")
+        assert answer.status_code == 200, answer.text
+        kept = answer.json()["requests"]
+    assert [entry["method"] for entry in kept] == ["POST", "GET"]
+    assert kept[0]["body"] == raw  # shown as sent: its raw text
+    assert isinstance(kept[0]["response_body"], (dict, str))
+    assert fake.journal.entries()[0].body == raw.encode()
+
+
+def test_the_journal_still_decodes_a_finite_json_body() -> None:
+    fake = SGPFake(admin=True)
+    with fake.client() as client:
+        client.get("/v4/model-templates", params={"limit": 1})
+        client.post("/v4/model-templates", content=b"null")
+    with fake.client(api_key=None) as admin:
+        kept = admin.get("/_fake/requests").json()["requests"]
+    assert isinstance(kept[0]["response_body"], dict)
+    assert kept[1]["body"] == "null"  # as before: a null body is shown as its text
