@@ -132,3 +132,59 @@ def test_the_journal_still_decodes_a_finite_json_body() -> None:
         kept = admin.get("/_fake/requests").json()["requests"]
     assert isinstance(kept[0]["response_body"], dict)
     assert kept[1]["body"] == "null"  # as before: a null body is shown as its text
+
+
+# -- defects 4 and 5: a fault rule does something, and what it answers can be sent ---------------
+
+UNSENDABLE: list[tuple[dict[str, Any], str]] = [
+    ({}, "a fault needs a status, a connection fault, a latency or a cut"),
+    ({"times": None}, "a fault needs a status"),
+    ({"status": 101}, "status 101 cannot carry"),
+    ({"status": 199}, "status 199 cannot carry"),
+    ({"status": 204}, "status 204 cannot carry"),
+    ({"status": 304}, "status 304 cannot carry"),
+    ({"status": 503, "headers": {"x-a": "1\r\nx-b: 2"}}, "CR, LF or NUL"),
+    ({"status": 503, "headers": {"x-a": "1\n"}}, "CR, LF or NUL"),
+    ({"status": 503, "headers": {"x-a\r\nx-b": "1"}}, "not an HTTP token"),
+    ({"status": 503, "headers": {"x a": "1"}}, "not an HTTP token"),
+    ({"status": 503, "headers": {"x-a": "😀"}}, "HTTP cannot carry"),
+    ({"status": 503, "headers": {"content-length": "5"}}, "content-length '5' contradicts"),
+    ({"status": 503, "body": "abc", "headers": {"Content-Length": "4"}}, "it must be 3"),
+    ({"status": 503, "headers": {"transfer-encoding": "chunked"}}, "transfer-encoding"),
+]
+
+
+@pytest.mark.parametrize(("rule", "message"), UNSENDABLE)
+def test_a_fault_that_cannot_be_sent_is_refused_in_process(
+    rule: dict[str, Any], message: str
+) -> None:
+    fake = SGPFake()
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        fake.faults.add(path="/v4/model-templates", **rule)
+    assert fake.faults.list() == []
+
+
+@pytest.mark.parametrize(("rule", "message"), UNSENDABLE)
+def test_a_fault_that_cannot_be_sent_is_a_422(rule: dict[str, Any], message: str) -> None:
+    fake = SGPFake(admin=True)
+    with fake.client(api_key=None) as admin:
+        answer = admin.post("/_fake/faults", json={"path": "/v4/model-templates", **rule})
+        assert answer.status_code == 422, answer.text
+        assert message in answer.json()["detail"][0]["msg"]
+        assert admin.get("/_fake/faults").json() == {"faults": []}
+
+
+def test_a_fault_with_a_matching_content_length_is_sent() -> None:
+    fake = SGPFake()
+    fake.faults.add(
+        path="/v4/model-templates", status=503, body="busy", headers={"content-length": "4"}
+    )
+    fake.faults.add(path="/v4/model-templates", status=299, headers={"x-why": "é"})
+    with (
+        LiveServer(fake.app) as server,
+        httpx.Client(base_url=server.url, headers={"x-api-key": "k"}, timeout=TIMEOUT) as http,
+    ):
+        answer = http.get("/v4/model-templates")
+        assert (answer.status_code, answer.content) == (503, b"busy")
+        answer = http.get("/v4/model-templates")
+        assert (answer.status_code, answer.headers["x-why"]) == (299, "é")

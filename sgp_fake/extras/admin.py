@@ -49,7 +49,7 @@ from ..clock import MAX_ADVANCE, FakeClock
 from ..core.bodies import validate_body
 from ..core.call import BODY_SCOPE_KEY
 from ..core.facts import compile_pattern
-from ..core.faults import MAX_LATENCY, FaultRule, FaultRules
+from ..core.faults import MAX_LATENCY, FaultRule, FaultRules, check_fault
 from ..core.gateway import ADMIN_PREFIX, json_response
 from ..core.journal import Journal, JournalEntry
 from ..core.openapi import (
@@ -247,15 +247,7 @@ class FaultSpec(BaseModel):
 
     @model_validator(mode="after")
     def _does_something(self) -> FaultSpec:
-        answers, breaks = self.status is not None, self.connection is not None
-        if not (answers or breaks or self.cut is not None or self.latency):
-            raise ValueError("a fault needs a status, a connection fault, a latency or a cut")
-        if answers and breaks:
-            raise ValueError("a fault answers a status or breaks the connection, not both")
-        if self.cut is not None and (answers or breaks):
-            raise ValueError("a stream cut comes with no status and no connection fault")
-        if (self.after is None) != (self.cut is None):
-            raise ValueError("a stream cut needs both after (a number of chunks) and cut")
+        check_fault(self)  # the in-process check: does something, and can be sent
         return self
 
 
