@@ -188,3 +188,27 @@ def test_a_fault_with_a_matching_content_length_is_sent() -> None:
         assert (answer.status_code, answer.content) == (503, b"busy")
         answer = http.get("/v4/model-templates")
         assert (answer.status_code, answer.headers["x-why"]) == (299, "é")
+
+
+# -- defect 11: "an" before a vowel ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model_type", "route", "body", "phrase"),
+    [
+        ("EMBEDDING", "completions", {"prompt": "a"}, "serves an EMBEDDING model"),
+        ("AGENT", "embeddings", {"texts": ["a"]}, "serves an AGENT model"),
+        ("COMPLETION", "embeddings", {"texts": ["a"]}, "serves a COMPLETION model"),
+    ],
+)
+def test_a_model_type_takes_its_article(
+    model_type: str, route: str, body: dict[str, Any], phrase: str
+) -> None:
+    fake = SGPFake()
+    seeded = seed_deployment(
+        fake, template={"model_type": model_type, "model_request_parameters_schema": OMIT}
+    )
+    with fake.client() as client:
+        answer = client.post(f"/v4/models/{seeded.deployment['id']}/{route}", json=body)
+    assert answer.status_code == 400, answer.text
+    assert phrase in answer.json()["detail"]
