@@ -74,7 +74,7 @@ def now_json() -> bytes:
 
 def created_at_json(clock: Clock) -> bytes:
     """The JSON string of the clock's next reading, as a response model serialises it."""
-    if clock is utc_now:
+    if clock is utc_now or (isinstance(clock, FakeClock) and clock.is_wall_clock):
         return now_json()
     return to_json(utc_isoformat(clock()))
 
@@ -124,14 +124,42 @@ class FakeClock:
 
     __slots__ = ("_lock", "_offset", "_source")
 
-    def __init__(self, source: Callable[[], float] = time.time) -> None:
+    def __init__(self, source: Callable[[], float] | None = None) -> None:
+        # None: time.time looked up at each reading, so freezegun and time-machine, which
+        # replace it while a test runs, move this clock too.
         self._source = source
         self._offset = 0.0
         self._lock = threading.Lock()
 
     def now(self) -> float:
         """The fake's time, in seconds since the epoch."""
-        return self._source() + self._offset
+        source = self._source
+        return (time.time() if source is None else source()) + self._offset
+
+    def __call__(self) -> datetime:
+        """The fake's time as a UTC datetime: a :data:`Clock`, so records are dated by it."""
+        return datetime.fromtimestamp(self.now(), UTC)
+
+    @property
+    def is_wall_clock(self) -> bool:
+        """Whether the clock reads the system's time unmoved (its readings can be cached)."""
+        return self._source is None and not self._offset
+
+    def set(self, when: datetime | float) -> float:
+        """Make the clock read ``when`` (an aware datetime, or seconds since the epoch) now,
+        and go on from there; return :meth:`now`. Unlike :meth:`advance` it may go back."""
+        if isinstance(when, datetime):
+            if when.tzinfo is None:
+                raise ValueError("when must be timezone-aware (e.g. tzinfo=UTC)")
+            target = when.timestamp()
+        elif isinstance(when, (int, float)) and math.isfinite(when):
+            target = float(when)
+        else:
+            raise ValueError("when must be a datetime or a finite number of seconds")
+        with self._lock:
+            source = self._source
+            self._offset = target - (time.time() if source is None else source())
+        return self.now()
 
     @property
     def offset(self) -> float:

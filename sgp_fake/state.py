@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, ContextManager, Mapping, Sequence
 
-from .clock import Clock, FakeClock, IdGenerator, random_ids, utc_now
+from .clock import Clock, FakeClock, IdGenerator, random_ids
 from .core.faults import FaultRules
 from .core.journal import Journal
 from .core.ratelimit import RateLimiter
@@ -62,15 +62,17 @@ class FakeState:
         self._guard = Guard()
         self.resources: Mapping[str, Resource] = {r.kind: r for r in resources}
         ids = id_generator or random_ids()
+        # One clock dates the records (created_at, usage) and moves the statuses, unless a
+        # clock of their own is given (deterministic mode's seeded StepClock).
+        self.clock = FakeClock()
         self.tables: Mapping[str, Table[Any]] = {
             r.kind: r.new_table(
                 guard=self._guard,
-                clock=clock or utc_now,
+                clock=clock or self.clock,
                 id_generator=ids,
             )
             for r in resources
         }
-        self.clock = FakeClock()
         self.transitions: Transitions | None = None
         if any(r.lifecycle is not None for r in resources):
             from .extras.transitions import Transitions

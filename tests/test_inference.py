@@ -256,7 +256,8 @@ def test_a_route_serves_the_model_types_it_fits(
     _, deployment = deploy(api, model_type, request_schema=False)
     with pytest.raises(scale_gp.BadRequestError) as refused:
         api(method, deployment.id, **arguments)
-    assert f"serves a {model_type} model" in refused.value.body["detail"]
+    article = "an" if model_type[0] in "AEIOU" else "a"
+    assert f"serves {article} {model_type} model" in refused.value.body["detail"]
 
 
 @pytest.mark.sgp_fake(deployment_ready_after=600)

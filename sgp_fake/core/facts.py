@@ -8,6 +8,11 @@ reranking's query). Fault rules (:mod:`sgp_fake.core.faults`) and scripted respo
 through :func:`facts_match`: a deployment or a model by id or name, a prompt by substring or by
 regular expression (searched, as :func:`re.search` does).
 
+Regular expressions run on RE2 (google-re2), whose matching takes time linear in the text: a
+pattern such as ``(a+)+$`` cannot make one request stall the event loop (and every other
+request) as Python's backtracking :mod:`re` would. RE2 has no backreferences and no lookaround;
+a pattern that uses them is refused (``ValueError``, a 422 over HTTP) with RE2's reason.
+
 Facts cost a lookup or two and a parse of the body, so they are computed only when a rule needs
 them (:class:`LazyFacts`): requests meet no such rule pay nothing.
 """
@@ -16,7 +21,9 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
+
+import re2  # type: ignore[import-untyped]
 
 __all__ = ["Facts", "LazyFacts", "compile_pattern", "facts_match"]
 
@@ -26,14 +33,33 @@ Facts = Mapping[str, tuple[str, ...]]
 NO_FACTS: Facts = {}
 
 
+_OPTIONS = re2.Options()
+_OPTIONS.log_errors = False  # the reason goes into the ValueError, not to stderr
+
+
 @functools.lru_cache(maxsize=256)
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """``pattern`` compiled (once); ``ValueError`` when it is not a valid regular expression."""
+def compile_pattern(pattern: str) -> Any:
+    """``pattern`` compiled by RE2 (once); ``ValueError`` when RE2 cannot take it: not a
+    regular expression, or one that needs backtracking (backreferences, lookaround)."""
     try:
-        return re.compile(pattern)
+        # Python's syntax first (never matched with): RE2 reads some patterns re refuses as
+        # literals (a{99999999999}), and a rule means what it would mean in Python.
+        re.compile(pattern)
     except re.error as exc:
         raise ValueError(f"not a valid regular expression: {exc}") from None
     except (OverflowError, RecursionError) as exc:  # a{99999999999}, thousands of nested groups
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    try:
+        return re2.compile(pattern, options=_OPTIONS)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise ValueError(
+            f"not a regular expression RE2 accepts ({reason}): RE2 matches in time linear in "
+            "the text, so it has no backreferences and no lookaround"
+        ) from None
+    except (OverflowError, RecursionError, TypeError) as exc:
         raise ValueError(f"not a valid regular expression: {exc}") from None
 
 

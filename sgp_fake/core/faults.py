@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .answers import json_bytes
 from .facts import Facts, LazyFacts, compile_pattern, facts_match
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "CutKind",
     "FaultRule",
     "FaultRules",
+    "check_fault",
 ]
 
 ConnectionFaultKind = Literal["reset", "empty", "close"]
@@ -60,6 +63,73 @@ _RETRY_AFTER_HEADERS = frozenset({"retry-after", "retry-after-ms"})
 
 MAX_LATENCY = 86_400.0
 """The longest latency a rule may add, in seconds (a day): longer would never end a test."""
+
+
+# A header name is an HTTP token (RFC 9110, 5.1); anything else is refused by the server's
+# HTTP writer when the answer is sent.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_NO_BODY_STATUSES = (204, 304)
+
+
+def check_fault(rule: Any) -> None:
+    """``ValueError`` unless ``rule`` (a :class:`FaultRule`, or the admin API's rule body: any
+    object with its fields) does something, and what it answers can be sent over HTTP.
+
+    The one check of both paths, so a rule refused over HTTP (422) is refused in process too.
+    A rule answers a status, breaks the connection, adds latency or cuts a stream (at least
+    one; a status or a connection fault, not both). Its status is a final one that carries a
+    body: 200 to 599, but not 204 or 304 (the fault's answer always has a body). Its header
+    names are HTTP tokens and its values have no CR, LF or NUL and are Latin-1 (what HTTP/1.1
+    carries); a ``content-length`` is only accepted with a ``body`` and when it is that body's
+    length, and ``transfer-encoding`` never (the server frames the answer). Its body, when not
+    text or bytes, is JSON with finite numbers.
+    """
+    answers, breaks = rule.status is not None, rule.connection is not None
+    if not (answers or breaks or rule.cut is not None or rule.latency):
+        raise ValueError("a fault needs a status, a connection fault, a latency or a cut")
+    if answers and breaks:
+        raise ValueError("a fault answers a status or breaks the connection, not both")
+    if rule.cut is not None and (answers or breaks):
+        raise ValueError("a stream cut comes with no status and no connection fault")
+    if (rule.after is None) != (rule.cut is None):
+        raise ValueError("a stream cut needs both after (a number of chunks) and cut")
+    status = rule.status
+    if status is not None and (not 200 <= status <= 599 or status in _NO_BODY_STATUSES):
+        raise ValueError(
+            f"status {status} cannot carry a fault's answer: give a status from 200 to 599, "
+            "other than 204 and 304"
+        )
+    body = _body_bytes(rule.body)
+    for name, value in rule.headers.items():
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(f"header name {name!r} is not an HTTP token")
+        if any(c in value for c in "\r\n\x00"):
+            raise ValueError(f"header {name!r} has a CR, LF or NUL in its value")
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(f"header {name!r} has a character HTTP cannot carry") from None
+        lowered = name.lower()
+        if lowered == "transfer-encoding":
+            raise ValueError("a fault sets no transfer-encoding: the server frames its answer")
+        if lowered == "content-length" and (body is None or value.strip() != str(len(body))):
+            must = "given with a body" if body is None else f"{len(body)}, its body's length"
+            raise ValueError(f"content-length {value!r} contradicts the answer: it must be {must}")
+
+
+def _body_bytes(body: Any) -> bytes | None:
+    """A fault's answer body as sent (``None``: the default one); ``ValueError`` when it
+    cannot be sent."""
+    if body is None:
+        return None
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode()
+    try:
+        return json_bytes(body)
+    except (TypeError, ValueError, RecursionError):
+        raise ValueError("body must be JSON with finite numbers, a string or bytes") from None
 
 
 @dataclass
@@ -119,6 +189,7 @@ class FaultRule:
                 raise ValueError("a stream cut answers no status and breaks no connection first")
         if self.prompt_regex is not None:
             compile_pattern(self.prompt_regex)  # ValueError when it is not one
+        check_fault(self)
 
     @property
     def needs_facts(self) -> bool:

@@ -63,6 +63,31 @@ def _maybe_json(data: bytes) -> Any:
         return None
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):  # 1e999: valid JSON, no finite float
+        raise ValueError(f"{text} overflows a float")
+    return number
+
+
+def _json_view(data: bytes) -> Any:
+    """A body as the journal's JSON shows it: decoded when it is JSON whose numbers are all
+    finite floats; otherwise (not JSON, ``1e999``, ``NaN``) its raw text, so that the listing
+    of every entry is valid JSON and the body is shown as it was sent."""
+    if data:
+        try:
+            decoded = json.loads(data, parse_float=_finite_float, parse_constant=_no_constant)
+        except (ValueError, RecursionError):
+            decoded = None
+        if decoded is not None:  # a JSON null body is shown as its text, "null"
+            return decoded
+    return data.decode("utf-8", "replace")
+
+
 def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
     method: str,
     path: str,
@@ -379,14 +404,10 @@ class JournalEntry:
             "path": self.path,
             "query": self.query,
             "headers": self.headers,
-            "body": self.json if self.json is not None else self.body.decode("utf-8", "replace"),
+            "body": _json_view(self.body),
             "status": self.status,
             "response_headers": self.response_headers,
-            "response_body": (
-                self.response_json
-                if self.response_json is not None
-                else self.response_body.decode("utf-8", "replace")
-            ),
+            "response_body": _json_view(self.response_body),
             "fault": self.fault,
             "rule": self.rule,
             "response": self.response,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from ...clock import MAX_ADVANCE
 from ...core.facts import compile_pattern
-from ...core.faults import MAX_LATENCY
+from ...core.faults import MAX_LATENCY, check_fault
 from ...core.operations import Resource
 from ...core.ratelimit import MAX_BURST, MIN_RATE
 
@@ -152,8 +152,8 @@ class FaultSpec(BaseModel):
     )
     prompt_regex: Optional[str] = Field(
         None,
-        description="Only requests one of whose prompts this Python regular expression is "
-        "found in (re.search).",
+        description="Only requests one of whose prompts this regular expression (RE2: no "
+        "backreferences or lookaround) is found in.",
         json_schema_extra={"format": "regex"},
     )
 
@@ -166,15 +166,7 @@ class FaultSpec(BaseModel):
 
     @model_validator(mode="after")
     def _does_something(self) -> FaultSpec:
-        answers, breaks = self.status is not None, self.connection is not None
-        if not (answers or breaks or self.cut is not None or self.latency):
-            raise ValueError("a fault needs a status, a connection fault, a latency or a cut")
-        if answers and breaks:
-            raise ValueError("a fault answers a status or breaks the connection, not both")
-        if self.cut is not None and (answers or breaks):
-            raise ValueError("a stream cut comes with no status and no connection fault")
-        if (self.after is None) != (self.cut is None):
-            raise ValueError("a stream cut needs both after (a number of chunks) and cut")
+        check_fault(self)  # the in-process check: does something, and can be sent
         return self
 
 

@@ -127,10 +127,16 @@ def _target(
     model_type = model_data["model_type"]
     if served and model_type not in served:
         raise BadRequest(
-            f"Model deployment {deployment.id} serves a {model_type} model; {what} need "
+            f"Model deployment {deployment.id} serves {_a(model_type)} model; {what} need "
             f"{' or '.join(served)}"
         )
     return Target(deployment, model, str(data.get("name", "")), model_data)
+
+
+def _a(word: str) -> str:
+    """``word`` after its article, chosen by its first letter: "an EMBEDDING", "a COMPLETION"
+    (right for every model type)."""
+    return f"{'an' if word[:1].upper() in 'AEIOU' else 'a'} {word}"
 
 
 def _check_bindings(call: Call, target: Target, given: ParameterBindings | None) -> None:

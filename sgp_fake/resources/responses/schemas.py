@@ -75,8 +75,8 @@ class _Rule(BaseModel):
     )
     prompt_regex: Optional[str] = Field(
         None,
-        description="Only calls one of whose prompts this Python regular expression is found "
-        "in (re.search), as prompt says.",
+        description="Only calls one of whose prompts this regular expression (RE2: no "
+        "backreferences or lookaround) is found in, as prompt says.",
         json_schema_extra={"format": "regex"},
     )
     text: Optional[str] = Field(
