@@ -12,8 +12,9 @@ Installing ``sgp-fake`` is enough: no conftest code is needed. Each test that as
 
 Configure a test with ``@pytest.mark.sgp_fake(api_keys=..., api_key=..., strict=..., seed=...,
 max_body_size=..., journal_limit=..., intercept_defaults=..., deployment_ready_after=...,
-gateway_models=..., gateway_builtin_models=..., responses=...)`` or by overriding ``sgp_fake_settings``, ``sgp_fake_seed``,
-``sgp_fake_base_urls`` or ``sgp_fake_responses`` in a conftest.
+gateway_models=..., gateway_builtin_models=..., responses=...)`` or by overriding
+``sgp_fake_settings``, ``sgp_fake_seed``, ``sgp_fake_base_urls`` or ``sgp_fake_responses`` in a
+conftest.
 The clients send the marker's ``api_key``, else the first configured key, else
 :data:`~sgp_fake.DEFAULT_API_KEY`.
 

@@ -46,7 +46,7 @@ _MAX_CHOICES = 128
 _DONE = b"event: done\ndata: [DONE]\n\n"
 
 
-# -- who and which account ---------------------------------------------------------------------
+# -- who and which account ------------------------------------------------------------------------
 
 
 def _account(call: Call) -> str | None:
@@ -141,7 +141,7 @@ def _record_usage(
         table.insert(record_id, account, body)
 
 
-# -- the conversation ----------------------------------------------------------------------------
+# -- the conversation -----------------------------------------------------------------------------
 
 
 def _content_text(content: Any) -> str:
@@ -220,7 +220,7 @@ def _script(
     return scripted
 
 
-# -- chat ------------------------------------------------------------------------------------------
+# -- chat -----------------------------------------------------------------------------------------
 
 
 class _Choice:
@@ -382,7 +382,7 @@ def _chat_events(
     yield _DONE
 
 
-# -- text completions ------------------------------------------------------------------------------
+# -- text completions -----------------------------------------------------------------------------
 
 
 def completions(call: Call) -> Reply:
@@ -467,7 +467,7 @@ def _completion_events(
     yield _DONE
 
 
-# -- the catalog -----------------------------------------------------------------------------------
+# -- the catalog ----------------------------------------------------------------------------------
 
 
 def models(call: Call) -> Reply:
@@ -502,7 +502,7 @@ def models(call: Call) -> Reply:
     return ok(json_bytes(body))
 
 
-# -- what a request is about, for fault rules --------------------------------------------------------
+# -- what a request is about, for fault rules -----------------------------------------------------
 
 
 def about(call: Call) -> Facts:

@@ -35,10 +35,10 @@ class _Walker:
         node: Any = self.root
         if not ref.startswith("#"):
             return {}
-        for part in ref.lstrip("#").split("/"):
-            if not part:
+        for raw in ref.lstrip("#").split("/"):
+            if not raw:
                 continue
-            part = part.replace("~1", "/").replace("~0", "~")
+            part = raw.replace("~1", "/").replace("~0", "~")
             node = node.get(part, {}) if isinstance(node, Mapping) else {}
         return node if isinstance(node, Mapping) else {}
 
@@ -55,8 +55,8 @@ class _Walker:
             merged = {k: v for k, v in schema.items() if k != "allOf"}
             for part in schema["allOf"]:
                 if isinstance(part, Mapping):
-                    part = self.ref(str(part["$ref"])) if "$ref" in part else part
-                    for key, item in part.items():
+                    resolved = self.ref(str(part["$ref"])) if "$ref" in part else part
+                    for key, item in resolved.items():
                         if key == "properties" and isinstance(merged.get(key), Mapping):
                             merged[key] = {**merged[key], **item}
                         elif key == "required":
@@ -100,7 +100,7 @@ class _Walker:
             if isinstance(items, list):  # a tuple schema
                 return [self.value(s, f"{path}[{i}]", depth + 1) for i, s in enumerate(items)]
             return [self.value(items, f"{path}[{i}]", depth + 1) for i in range(count)]
-        if kind == "integer" or kind == "number":
+        if kind in {"integer", "number"}:
             return self.numeric(schema, path, kind == "integer")
         if kind == "boolean":
             return self.number(path, 2) == 1
