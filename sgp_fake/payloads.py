@@ -1115,7 +1115,9 @@ def invalid_inference_payloads(
         "chat-completions": lambda: [
             missing(body, "prompt", name="missing_prompt", model=m),
             missing(body, "chat_history", name="missing_chat_history", model=m),
-            wrong_type(body, "chat_history", "hello", name="chat_history_not_a_list", model=m),
+            wrong_type(
+                body, "chat_history", "hello", name="chat_history_not_a_list", model=m
+            ),
             wrong_type(body, "max_tokens", "many", name="wrong_type_max_tokens", model=m),
             wrong_type(body, "stream", "later", name="wrong_type_stream", model=m),
         ],

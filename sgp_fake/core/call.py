@@ -175,7 +175,9 @@ class Call:
         """How unknown fields are treated: refused in strict mode, else ignored."""
         return "forbid" if self.backend.settings.strict else "ignore"
 
-    def body(self, model: type[M] | None = None, *, free_form: bool = False) -> M:
+    def body(
+        self, model: type[M] | None = None, *, free_form: bool = False
+    ) -> M:
         """The body validated into ``model`` (the operation's body model by default), or the
         exact 400/422 a FastAPI service answers.
 

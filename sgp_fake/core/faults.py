@@ -298,7 +298,9 @@ class FaultRules:
                     method, path, account_id
                 ):
                     continue
-                if rule.needs_facts and (facts is None or not rule._matches_facts(facts.get())):
+                if rule.needs_facts and (
+                    facts is None or not rule._matches_facts(facts.get())
+                ):
                     continue
                 rule._fire()
                 if rule.spent:

@@ -379,7 +379,9 @@ class FakeApp:
                 await self._wait(scope, latency, deadline)
             facts = None if match is None else self._facts(match, scope)
             fault = (
-                backend.faults.take(scope["method"], scope["path"], _account_of(scope, body), facts)
+                backend.faults.take(
+                    scope["method"], scope["path"], _account_of(scope, body), facts
+                )
                 if backend.faults
                 else None
             )

@@ -96,7 +96,9 @@ class Router:
             shape.routes.setdefault(key, (order, op, names))
             if op.raw_path:
                 raw = self._raw.setdefault(op.method, {}).setdefault(len(segments), [])
-                raw_shape = next((s for s in raw if (s.static, s.params) == (static, params)), None)
+                raw_shape = next(
+                    (s for s in raw if (s.static, s.params) == (static, params)), None
+                )
                 if raw_shape is None:
                     raw_shape = _Shape(static, params)
                     raw.append(raw_shape)

@@ -86,7 +86,9 @@ def _key(*parts: Any) -> bytes:
     )
 
 
-def completion_text(model_name: str, prompt: str, chat_history: Sequence[Any] | None = None) -> str:
+def completion_text(
+    model_name: str, prompt: str, chat_history: Sequence[Any] | None = None
+) -> str:
     """The default completion of ``prompt`` by the model named ``model_name``, after
     ``chat_history`` (the messages as the fake reads them: dicts with ``role`` and ``content``,
     ``role`` filled in; ``None`` or empty for a plain completion)."""
