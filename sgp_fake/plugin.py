@@ -12,8 +12,9 @@ Installing ``sgp-fake`` is enough: no conftest code is needed. Each test that as
 
 Configure a test with ``@pytest.mark.sgp_fake(api_keys=..., api_key=..., strict=..., seed=...,
 max_body_size=..., journal_limit=..., intercept_defaults=..., deployment_ready_after=...,
-responses=...)`` or by overriding ``sgp_fake_settings``, ``sgp_fake_seed``,
-``sgp_fake_base_urls`` or ``sgp_fake_responses`` in a conftest.
+gateway_models=..., gateway_builtin_models=..., responses=...)`` or by overriding
+``sgp_fake_settings``, ``sgp_fake_seed``, ``sgp_fake_base_urls`` or ``sgp_fake_responses`` in a
+conftest.
 The clients send the marker's ``api_key``, else the first configured key, else
 :data:`~sgp_fake.DEFAULT_API_KEY`.
 
@@ -59,6 +60,8 @@ _MARKER_KWARGS = frozenset(
         "journal_limit",
         "intercept_defaults",
         "deployment_ready_after",
+        "gateway_models",
+        "gateway_builtin_models",
         "responses",
     }
 )
@@ -94,13 +97,16 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(api_keys=None, api_key=None, strict=False, seed=None, max_body_size=None, "
-        "journal_limit=None, intercept_defaults=True, deployment_ready_after=0, responses=()): "
+        "journal_limit=None, intercept_defaults=True, deployment_ready_after=0, gateway_models=(), "
+        "gateway_builtin_models=True, responses=()): "
         "configure this test's sgp_fake: API keys (mapping of key to Identity, user id or "
         "Identity fields), the key its clients send, strict validation, deterministic mode with "
         "a seed, the body size limit, the journal's length, whether sgp_fake_intercept also "
         "intercepts the real service's URL and $SGP_CLIENT_BASE_URL (False: only "
         "sgp_fake_base_urls), how many seconds of the fake's clock a deployment made with "
-        "wait_for_ready=False stays PENDING, and scripted responses (dicts of SGPFake.respond's "
+        "wait_for_ready=False stays PENDING, the vendor/name models the OpenAI-style gateway "
+        "serves beside (or, with gateway_builtin_models=False, instead of) its catalog, and "
+        "scripted responses (dicts of SGPFake.respond's "
         "arguments), tried before those of the sgp_fake_responses fixture.",
     )
 
@@ -283,6 +289,15 @@ def _default_settings(request: pytest.FixtureRequest) -> FakeSettings:
         settings.max_body_size = int(options["max_body_size"])
     if options.get("deployment_ready_after") is not None:
         settings.deployment_ready_after = float(options["deployment_ready_after"])
+    if options.get("gateway_models") is not None:
+        from .resources.gateway.catalog import check_name
+
+        try:
+            settings.gateway_models = tuple(map(check_name, options["gateway_models"]))
+        except ValueError as exc:
+            raise pytest.UsageError(f"sgp-fake: gateway_models: {exc}") from None
+    if "gateway_builtin_models" in options:
+        settings.gateway_builtin_models = bool(options["gateway_builtin_models"])
     node.stash[_SETTINGS_KEY] = settings
     return settings
 

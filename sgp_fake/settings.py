@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, Sequence
 
 __all__ = [
     "DEFAULT_IDENTITY",
@@ -132,6 +132,10 @@ class FakeSettings:
     * ``deployment_ready_after``: seconds of the fake's clock a model deployment created (or
       reconfigured) with ``wait_for_ready: false`` stays ``PENDING`` before it is ``READY``;
       0 (the default) makes it ``READY`` from the next request on.
+    * ``gateway_models``: ``vendor/name`` models the OpenAI-style gateway
+      (``/v5/chat/completions``, ``/v5/completions``, ``/v4/beta/...``) serves beside its
+      built-in catalog; ``gateway_builtin_models=False`` leaves only these (a test that wants
+      every other name refused).
     """
 
     api_keys: Mapping[str, Identity] | None = None
@@ -140,6 +144,16 @@ class FakeSettings:
     contract: bool = False
     latency: float = 0.0
     deployment_ready_after: float = 0.0
+    gateway_models: Sequence[str] = ()
+    gateway_builtin_models: bool = True
+
+    def __post_init__(self) -> None:
+        if isinstance(self.gateway_models, str):
+            raise TypeError("gateway_models is a sequence of vendor/name strings, not a string")
+        for name in self.gateway_models:
+            vendor, slash, rest = name.partition("/")
+            if not (vendor and slash and rest):
+                raise ValueError(f"gateway model {name!r} is not vendor/name")
 
     def identity_for(self, api_key: str | None) -> Identity | None:
         """The identity an API key maps to, or ``None`` when the key is refused."""

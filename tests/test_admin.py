@@ -21,6 +21,7 @@ from sgp_fake.core.routing import ADMIN_PREFIX, DASHBOARD_PREFIX
 from sgp_fake.factories import TemplateFactory, seed_deployment
 from sgp_fake.faults import FaultRule
 from sgp_fake.ratelimit import RateLimit
+from sgp_fake.resources import REGISTRY
 
 from .conftest import minimal_body
 
@@ -58,14 +59,7 @@ def template(template_id: str, account_id: str = "acct_1", **extra: Any) -> dict
 
 def state(**kinds: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """A whole state document: a list for every kind the fake serves, empty unless given."""
-    return {
-        "model_templates": [],
-        "models": [],
-        "deployments": [],
-        "usage": [],
-        "responses": [],
-        **kinds,
-    }
+    return {**{resource.kind: [] for resource in REGISTRY}, **kinds}
 
 
 def create(client: httpx.Client, **overrides: Any) -> dict[str, Any]:

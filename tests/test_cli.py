@@ -92,7 +92,7 @@ def test_help_explains_every_flag() -> None:
     expected = {
         "--host", "--port", "--api-key", "--api-keys-file", "--state-file", "--seed-file",
         "--strict", "--contract", "--latency", "--log-level", "--no-admin", "--admin-token",
-        "--deployment-ready-after", "--help",
+        "--deployment-ready-after", "--gateway-model", "--no-builtin-models", "--help",
     }  # fmt: skip
     assert {option for option, _ in flags} == expected
     for option, help_text in flags:

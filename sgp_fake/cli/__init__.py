@@ -85,6 +85,15 @@ def _port(value: str) -> int:
     return port
 
 
+def _gateway_model(value: str) -> str:
+    from .resources.gateway.catalog import check_name
+
+    try:
+        return check_name(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _seconds(value: str) -> float:
     seconds = float(value)
     if not seconds >= 0 or seconds == float("inf"):
@@ -203,6 +212,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="a model deployment created or reconfigured with wait_for_ready false stays "
         "PENDING this many seconds of the fake's clock, then is READY (default: %(default)s: "
         "READY from the next request on; POST /_fake/clock moves the clock)",
+    )
+    behaviour.add_argument(
+        "--gateway-model",
+        dest="gateway_models",
+        action="append",
+        type=_gateway_model,
+        default=[],
+        metavar="VENDOR/NAME",
+        help="the OpenAI-style gateway (/v5/chat/completions, ...) also serves this model "
+        "(repeatable; its built-in catalog of hosted models, such as openai/gpt-4o-mini, is "
+        "served too unless --no-builtin-models)",
+    )
+    behaviour.add_argument(
+        "--no-builtin-models",
+        dest="gateway_builtin_models",
+        action="store_false",
+        help="the gateway serves only the --gateway-model models (and /v5/models records)",
     )
     behaviour.add_argument(
         "--no-admin",

@@ -276,6 +276,8 @@ def build_fake(args: argparse.Namespace) -> SGPFake:
         contract=args.contract,
         latency=args.latency,
         deployment_ready_after=args.deployment_ready_after,
+        gateway_models=tuple(getattr(args, "gateway_models", ())),
+        gateway_builtin_models=getattr(args, "gateway_builtin_models", True),
     )
     try:
         fake = SGPFake(

@@ -144,10 +144,11 @@ class Call:
     # -- who -----------------------------------------------------------------------------------
 
     def identity(self) -> Identity:
-        """The caller, from ``x-api-key`` (401); checks ``x-selected-account-id`` (403)."""
+        """The caller, from ``x-api-key``, else ``Authorization: Bearer`` (as the ``openai``
+        client sends its key) (401); checks ``x-selected-account-id`` (403)."""
         identity = self._identity
         if identity is None:
-            api_key = self.header(b"x-api-key")
+            api_key = self.header(b"x-api-key") or _bearer(self.header(b"authorization"))
             found = self.backend.settings.identity_for(api_key)
             if found is None:
                 raise NotAuthenticated("Not authenticated" if not api_key else "Invalid API key")
@@ -368,6 +369,14 @@ class Call:
                     )
                 for user in users:
                     self._doom(resource.kind, user.id, doomed)
+
+
+def _bearer(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, if that is what it is."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
 
 
 # -- invoking an operation with a Call --------------------------------------------------------

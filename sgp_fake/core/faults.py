@@ -36,9 +36,11 @@ __all__ = [
 ]
 
 ConnectionFaultKind = Literal["reset", "empty", "close"]
-CutKind = Literal["reset", "close", "error"]
-"""How a cut rule ends a stream: a connection reset, the connection closed, or an SSE
-``event: error`` event that ends the stream normally."""
+CutKind = Literal["reset", "close", "error", "truncate", "malformed"]
+"""How a cut rule ends a stream: a connection reset, the connection closed, an SSE
+``event: error`` event that ends the stream normally, the stream ended normally with nothing
+more (``truncate``: no finish reason, no end marker), or one event whose data is not JSON
+(``malformed``) that ends it normally."""
 
 
 class ConnectionFault(Exception):
@@ -181,8 +183,8 @@ class FaultRule:
         if (self.after is None) != (self.cut is None):
             raise ValueError("a stream cut needs both after (a number of chunks) and cut")
         if self.cut is not None:
-            if self.cut not in ("reset", "close", "error"):
-                raise ValueError("cut must be 'reset', 'close' or 'error'")
+            if self.cut not in ("reset", "close", "error", "truncate", "malformed"):
+                raise ValueError("cut must be 'reset', 'close', 'error', 'truncate' or 'malformed'")
             if self.after is not None and self.after < 0:
                 raise ValueError("after must not be negative")
             if self.status is not None or self.connection is not None:

@@ -367,11 +367,9 @@ class FakeApp:
                     if left is not None:
                         left -= 1
             if cut is not None:
-                if cut.cut == "error":
-                    event = _cut_event(cut)
+                event = _cut_ending(cut)
+                if event:
                     await send({"type": "http.response.body", "body": event, "more_body": True})
-                elif cut.cut is not None:
-                    raise ConnectionFault(cut.cut)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
@@ -545,6 +543,23 @@ def _account_of(scope: Scope, body: bytes) -> str | None:
     return request_account(
         scope["method"], scope.get("query_string", b""), lambda name: header(scope, name), body
     )
+
+
+_MALFORMED_EVENT = b'data: {"id": "sgp-fake malformed chunk", \n\n'
+"""The event a ``malformed`` cut ends a stream with: its data is not JSON."""
+
+
+def _cut_ending(rule: FaultRule) -> bytes:
+    """What a cut rule ends a stream with (nothing for ``truncate``: it ends normally, and what
+    would have followed, a finish reason or an end marker, never comes); raises
+    :class:`ConnectionFault` for a cut that breaks the connection."""
+    if rule.cut == "error":
+        return _cut_event(rule)
+    if rule.cut == "malformed":
+        return _MALFORMED_EVENT
+    if rule.cut in ("reset", "close"):
+        raise ConnectionFault(rule.cut)
+    return b""
 
 
 def _cut_event(rule: FaultRule) -> bytes:

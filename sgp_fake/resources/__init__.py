@@ -10,7 +10,7 @@ per-account reset and persistence all follow from the declaration.
 from __future__ import annotations
 
 from ..core.operations import Resource
-from . import deployments, model_templates, models, responses, usage
+from . import deployments, gateway, model_templates, models, responses, usage
 
 __all__ = ["REGISTRY"]
 
@@ -20,5 +20,6 @@ REGISTRY: tuple[Resource, ...] = (
     deployments.RESOURCE,
     usage.RESOURCE,  # with the inference routes (resources/inference/), which write its records
     responses.RESOURCE,
+    gateway.RESOURCE,
 )
 """Every resource, in the order the OpenAPI document and the state document list them."""

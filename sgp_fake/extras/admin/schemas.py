@@ -128,11 +128,13 @@ class FaultSpec(BaseModel):
         "by cut. A cut rule fires only for answers that stream: the request is handled, and "
         "the answer starts (status and headers) before it is cut.",
     )
-    cut: Optional[Literal["reset", "close", "error"]] = Field(
+    cut: Optional[Literal["reset", "close", "error", "truncate", "malformed"]] = Field(
         None,
         description="How after cuts the stream: 'reset' (TCP RST), 'close' (the connection "
-        "closed before the end of the body) or 'error' (an SSE 'event: error' event whose "
-        "data is body, then the end of the stream).",
+        "closed before the end of the body), 'error' (an SSE 'event: error' event whose "
+        "data is body, then the end of the stream), 'truncate' (the end of the stream: no "
+        "finish reason, no end marker) or 'malformed' (an event whose data is not JSON, then "
+        "the end of the stream).",
     )
     deployment: Optional[str] = Field(
         None,

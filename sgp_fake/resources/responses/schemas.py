@@ -23,7 +23,7 @@ ANY_ACCOUNT = "*"
 MAX_DIMENSIONS = 4096
 """The longest default embedding a rule may ask for."""
 
-CONTENT_FIELDS = ("text", "texts", "embedding", "dimensions", "scores", "execute")
+CONTENT_FIELDS = ("text", "texts", "embedding", "dimensions", "scores", "execute", "tool_calls")
 """The fields that give a rule's content; it needs one at least."""
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -35,6 +35,7 @@ _CONTENT_TYPES = {
     "dimensions": "integer",
     "scores": "array",
     "execute": "object",
+    "tool_calls": "array",
 }
 
 
@@ -51,6 +52,17 @@ _GIVES_CONTENT: dict[str, Any] = {
     "not": _given("text", "texts"),
 }
 """What the validator demands, in the JSON Schema: content, and not both text and texts."""
+
+
+class ToolCallSpec(BaseModel):
+    """A tool call a scripted gateway answer makes (``tool_calls``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="The function to call.")
+    arguments: Dict[str, Any] = Field(
+        default_factory=dict, description="Its arguments, sent as a JSON document."
+    )
 
 
 class _Rule(BaseModel):
@@ -107,6 +119,25 @@ class _Rule(BaseModel):
     )
     execute: Optional[Dict[str, Any]] = Field(
         None, description="The answer of an execution, a JSON object, as it is."
+    )
+
+    tool_calls: Optional[List[ToolCallSpec]] = Field(
+        None,
+        min_length=1,
+        description="Gateway chat only (/v5/chat/completions, /v4/beta/chat/completions): the "
+        "answer calls these tools (finish_reason tool_calls, ids call_...), with text as its "
+        "content if given.",
+    )
+    tool_result: Optional[bool] = Field(
+        None,
+        description="Gateway chat only: true matches a conversation whose last message is a "
+        "tool result (role tool), false one whose last message is not.",
+    )
+    turn: Optional[int] = Field(
+        None,
+        ge=0,
+        description="Gateway chat only: matches a conversation with this many assistant "
+        "messages already in it.",
     )
 
     @field_validator("prompt_regex")

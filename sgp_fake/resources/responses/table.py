@@ -22,16 +22,17 @@ from .schemas import ANY_ACCOUNT, ResponseSpec, ScriptedResponse
 
 __all__ = ["Content", "ResponseTable", "Scripted"]
 
-Content = Literal["text", "embedding", "scores", "execute"]
+Content = Literal["text", "embedding", "scores", "execute", "chat"]
 """What a route asks of a rule: completions, chat and execute a ``text`` (execute may take the
 whole ``execute`` answer instead), embeddings an ``embedding`` (or a dimension), rerankings
-``scores``."""
+``scores``, the gateway's chat a ``chat`` (text, texts or tool calls)."""
 
 _GIVES: dict[str, tuple[str, ...]] = {
     "text": ("text", "texts"),
     "embedding": ("embedding", "dimensions"),
     "scores": ("scores",),
     "execute": ("execute",),
+    "chat": ("text", "texts", "tool_calls"),
 }
 
 
@@ -53,6 +54,14 @@ def _parsed(body: bytes) -> dict[str, Any]:
 def _matches(rule: dict[str, Any], facts: Facts, account_id: str) -> bool:
     account = rule.get("account_id", ANY_ACCOUNT)
     if account not in (ANY_ACCOUNT, account_id):
+        return False
+    # The gateway's conversation matchers: a call without such facts (a deployment's) has no
+    # tool result and no turn.
+    tool_result = rule.get("tool_result")
+    if tool_result is not None and tool_result != (facts.get("tool_result") == ("true",)):
+        return False
+    turn = rule.get("turn")
+    if turn is not None and facts.get("turn") != (str(turn),):
         return False
     return facts_match(
         facts,
@@ -137,5 +146,5 @@ class ResponseTable(Table[Record]):
                             {**rule, "hits": hits + 1}, ensure_ascii=False, separators=(",", ":")
                         ).encode(),
                     )
-                return Scripted(record.id, rule, text if content == "text" else None)
+                return Scripted(record.id, rule, text if content in ("text", "chat") else None)
         return None

@@ -1,0 +1,119 @@
+"""The OpenAI-style inference gateway: ``/v5/chat/completions``, ``/v5/completions``, their
+``/v4/beta`` twins (one implementation each: the same request and chunk shapes) and the
+catalog ``/v5/chat/completions/models``.
+
+``model`` is ``vendor/name``: a model of the fake's catalog (:mod:`.catalog`: well-known
+hosted models, plus ``FakeSettings.gateway_models``) or a ready ``/v5/models`` record of the
+caller's account. Answers are deterministic, scripted responses apply (matchers ``model``,
+``prompt``, ``tool_result``, ``turn``; content ``text``, ``texts``, ``tool_calls``), and each
+answered call is counted in a usage record of the caller's account (the ``gateway_usage``
+kind). See :mod:`.handlers` for what the fake decides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...core.operations import Operation, Resource
+from . import handlers
+from .schemas import (
+    CatalogPage,
+    CatalogQuery,
+    ChatCompletion,
+    ChatRequest,
+    Completion,
+    GatewayUsage,
+    TextCompletionRequest,
+)
+
+__all__ = ["RESOURCE"]
+
+_TAG = "Inference Gateway"
+_MODEL_ERRORS = {
+    "400": "The model is not vendor/name, or is a /v5/models record that is not ready; n is "
+    "not from 1 to 128",
+    "404": "No model of that vendor/name in the fake's catalog or the account's /v5/models "
+    "(the message says how to add it)",
+    "422": "A /v5 route without x-selected-account-id; a message without a known role",
+}
+
+_CHAT = (
+    "The OpenAI Chat Completions parameters (unknown ones accepted); model is vendor/name. "
+    "A chat.completion, or with stream: true Server-Sent Events of chat.completion.chunk "
+    "(a role chunk, a chunk per token or tool call, a finish chunk per choice, the usage "
+    "chunk with stream_options.include_usage) ended by 'event: done' / 'data: [DONE]'."
+)
+_TEXT = (
+    "A text_completion of the prompt (or of each prompt of a list); with stream: true, "
+    "Server-Sent Events of text_completion, one per token, finish_reason null before each "
+    "choice's last, ended by 'event: done' / 'data: [DONE]'."
+)
+
+
+def _route(name: str, path: str, summary: str, **kwargs: Any) -> Operation:
+    return Operation(
+        name, "POST", path, summary=summary, tag=_TAG, errors=_MODEL_ERRORS, about=handlers.about,
+        streams=True, **kwargs,
+    )  # fmt: skip
+
+
+OPERATIONS = (
+    _route(
+        "create_gateway_chat_completion",
+        "/v5/chat/completions",
+        "Create Chat Completion",
+        handler=handlers.chat_completions,
+        body=ChatRequest,
+        response=ChatCompletion,
+        description=_CHAT,
+    ),
+    _route(
+        "create_beta_chat_completion",
+        "/v4/beta/chat/completions",
+        "Create Chat Completion (v4 beta)",
+        handler=handlers.chat_completions,
+        body=ChatRequest,
+        response=ChatCompletion,
+        description=_CHAT + " The same as /v5/chat/completions; x-selected-account-id optional.",
+    ),
+    Operation(
+        "list_gateway_chat_models",
+        "GET",
+        "/v5/chat/completions/models",
+        handlers.models,
+        summary="List Chat Completion Models",
+        description="The chat models the caller can call: the fake's catalog and the "
+        "account's ready /v5/models records, by vendor then name (never paged).",
+        query=CatalogQuery,
+        response=CatalogPage,
+        tag=_TAG,
+        errors={"422": "No x-selected-account-id"},
+    ),
+    _route(
+        "create_gateway_completion",
+        "/v5/completions",
+        "Create Completion",
+        handler=handlers.completions,
+        body=TextCompletionRequest,
+        response=Completion,
+        description=_TEXT,
+    ),
+    _route(
+        "create_beta_completion",
+        "/v4/beta/completions",
+        "Create Completion (v4 beta)",
+        handler=handlers.completions,
+        body=TextCompletionRequest,
+        response=Completion,
+        description=_TEXT + " The same as /v5/completions; x-selected-account-id optional.",
+    ),
+)
+
+RESOURCE = Resource(
+    kind=handlers.KIND,
+    stored=GatewayUsage,
+    noun="Gateway usage record",
+    tag=_TAG,
+    operations=OPERATIONS,
+    example={"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]},
+)

@@ -1,0 +1,168 @@
+"""Which models the gateway serves: ``model="vendor/name"`` resolved.
+
+A name is callable when it is
+
+* in the fake's catalog: the built-in hosted models (:data:`BUILT_IN`, from the names the
+  ``scale-gp`` SDK lists, under their vendors) unless ``FakeSettings.gateway_builtin_models``
+  is false, plus ``FakeSettings.gateway_models``; or
+* a ``/v5/models`` record of the caller's account whose ``model_vendor`` and ``name`` make the
+  ``vendor/name`` (:func:`v5_model_status`: the hook that reads them when the fake serves that
+  kind), and that is ``ready``.
+
+Anything else is refused (:func:`resolve`) with a message that names the model and, for an
+unknown name, says how to add it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Iterable, NamedTuple
+
+from ...errors import BadRequest, NotFound
+from .schemas import VENDORS
+
+if TYPE_CHECKING:
+    from ...core.call import Call
+    from ...settings import FakeSettings
+
+__all__ = [
+    "BUILT_IN",
+    "V5_MODELS",
+    "Entry",
+    "catalog",
+    "check_name",
+    "resolve",
+    "v5_model_entries",
+    "v5_model_status",
+]
+
+V5_MODELS = "v5_models"
+"""The kind of the caller's ``/v5/models`` records, when the fake serves it."""
+
+_CHAT = "chat_completion"
+
+BUILT_IN: tuple[tuple[str, str, str], ...] = (
+    *(
+        ("openai", name, _CHAT)
+        for name in (
+            "gpt-4o", "gpt-4o-mini", "gpt-4o-2024-08-06", "gpt-4.1", "gpt-4.1-mini",
+            "gpt-4.1-nano", "gpt-5", "gpt-5-mini", "gpt-4", "gpt-4-0613", "gpt-4-32k",
+            "gpt-4-32k-0613", "gpt-3.5-turbo", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-16k",
+            "gpt-3.5-turbo-16k-0613", "o1", "o1-mini", "o3-mini", "gpt-oss-120b", "gpt-oss-20b",
+        )
+    ),
+    ("openai", "gpt-3.5-turbo-instruct", "completion"),
+    *(
+        ("anthropic", name, _CHAT)
+        for name in (
+            "claude-3-opus-20240229", "claude-3-sonnet-20240229", "claude-3-haiku-20240307",
+            "claude-3-5-sonnet-20240620", "claude-3-5-sonnet-20241022",
+        )
+    ),
+    *(
+        ("gemini", name, _CHAT)
+        for name in (
+            "gemini-pro", "gemini-1.5-pro-001", "gemini-1.5-pro-002",
+            "gemini-1.5-pro-preview-0409", "gemini-1.5-pro-preview-0514",
+        )
+    ),
+    *(
+        ("llmengine", name, _CHAT)
+        for name in (
+            "llama-2-7b-chat", "llama-2-13b-chat", "llama-2-70b-chat", "llama-3-8b-instruct",
+            "llama-3-70b-instruct", "llama-3-1-8b-instruct", "llama-3-1-70b-instruct",
+            "llama-3-2-1b-instruct", "llama-3-2-3b-instruct", "llama-3-3-70b-instruct",
+            "mixtral-8x7b-instruct", "mixtral-8x22b-instruct",
+        )
+    ),
+)  # fmt: skip
+"""The hosted models every fake serves by default: (vendor, name, model type)."""
+
+
+class Entry(NamedTuple):
+    """A callable model."""
+
+    vendor: str
+    name: str
+    model_type: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.vendor}/{self.name}"
+
+
+def check_name(full_name: str) -> str:
+    """``full_name`` if it is ``vendor/name`` with a known vendor, else ``ValueError``."""
+    vendor, slash, name = full_name.partition("/")
+    if not slash or not name:
+        raise ValueError(f"{full_name!r} is not vendor/name (for example openai/gpt-4o-mini)")
+    if vendor not in VENDORS:
+        raise ValueError(f"{full_name!r}: unknown vendor {vendor!r} (one of {', '.join(VENDORS)})")
+    return full_name
+
+
+def catalog(settings: FakeSettings) -> list[Entry]:
+    """The fake's catalog: built-in models (unless turned off), then the added names."""
+    entries: dict[str, Entry] = {}
+    if settings.gateway_builtin_models:
+        for vendor, name, model_type in BUILT_IN:
+            entries[f"{vendor}/{name}"] = Entry(vendor, name, model_type)
+    for full_name in settings.gateway_models:
+        vendor, _, name = full_name.partition("/")
+        entries.setdefault(full_name, Entry(vendor, name, _CHAT))
+    return list(entries.values())
+
+
+def _v5_records(call: Call, account_id: str | None) -> Iterable[dict[str, object]]:
+    table = call.backend.tables.get(V5_MODELS)
+    if table is None or account_id is None:
+        return ()
+    return (json.loads(record.body) for record in table.records((account_id,)))
+
+
+def v5_model_status(call: Call, vendor: str, name: str, account_id: str | None) -> str | None:
+    """The status of the caller's ``/v5/models`` record ``vendor/name`` in ``account_id``, or
+    ``None`` when there is none (or the fake serves no ``/v5/models``).
+
+    The hook for managed models: a record's ``model_vendor`` and ``name`` make the string a
+    caller passes as ``model``; only a ``ready`` one can be called."""
+    for data in _v5_records(call, account_id):
+        if data.get("model_vendor") == vendor and data.get("name") == name:
+            return str(data.get("status", "ready"))
+    return None
+
+
+def v5_model_entries(call: Call, account_id: str | None) -> list[Entry]:
+    """The caller's ``ready`` ``/v5/models`` records, as callable models."""
+    return [
+        Entry(str(data["model_vendor"]), str(data["name"]), str(data.get("model_type", _CHAT)))
+        for data in _v5_records(call, account_id)
+        if data.get("status", "ready") == "ready" and "model_vendor" in data and "name" in data
+    ]
+
+
+def resolve(call: Call, model: str, account_id: str | None) -> str:
+    """The model a request names, checked: ``model`` itself when it can be called; 400 for a
+    name that is not ``vendor/name`` or a managed model that is not ready, 404 for an unknown
+    one. In contract mode every name is callable (the SDKs' generated tests send ``model``)."""
+    settings = call.settings
+    if settings.contract:
+        return model
+    vendor, slash, name = model.partition("/")
+    if not slash or not vendor or not name:
+        raise BadRequest(
+            f"Model {model!r} is not vendor/name: name the vendor, for example "
+            f"openai/{model or 'gpt-4o-mini'}"
+        )
+    if any(entry.full_name == model for entry in catalog(settings)):
+        return model
+    status = v5_model_status(call, vendor, name, account_id)
+    if status is not None:
+        if status != "ready":
+            raise BadRequest(f"Model {model} is {status}, not ready: it serves no requests yet")
+        return model
+    raise NotFound(
+        f"Model {model} is not available: it is neither in the fake's catalog nor a /v5/models "
+        f"record of the account. Add it with FakeSettings(gateway_models=[{model!r}]), the "
+        f"marker's gateway_models=[{model!r}], or sgp-fake serve --gateway-model {model}"
+    )

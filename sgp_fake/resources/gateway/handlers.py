@@ -1,0 +1,529 @@
+"""What the OpenAI-style gateway answers.
+
+* The caller: ``x-api-key`` (or ``Authorization: Bearer``, as the ``openai`` client sends its
+  key), as on every route; the ``/v5`` routes also need ``x-selected-account-id`` (422, as
+  FastAPI answers a missing required header: the v5 SDK always sends it), the ``/v4/beta`` ones
+  take it when given.
+* The model: ``vendor/name``, resolved by :func:`.catalog.resolve` (404 unknown, 400 not ready
+  or not ``vendor/name``; anything goes in contract mode).
+* The content: a scripted response's (matchers ``model``, ``prompt``: the last user message,
+  ``tool_result``, ``turn``; content ``text``, ``texts``, ``tool_calls``), else with
+  ``response_format`` ``json_schema`` a document valid against the schema
+  (:mod:`.structured`), with ``json_object`` ``{"answer": <text>}``, else the deterministic
+  text of :mod:`sgp_fake.resources.inference.text` (choice ``i > 0`` of ``n``: the text of the
+  model named ``<model>#<i>``). Then ``stop`` cuts it before the first stop sequence, and
+  ``max_tokens`` / ``max_completion_tokens`` to that many tokens (``finish_reason: "length"``).
+* Streams: a first chunk per choice with the role, one chunk per token (deltas that join to
+  exactly the text) or per tool call (its id and name, then its arguments), a last chunk per
+  choice with the finish reason and an empty delta, the usage chunk (``choices: []``) with
+  ``stream_options.include_usage``, then ``event: done`` / ``data: [DONE]``: the SGP SDKs
+  skip a named event, ``openai`` stops at ``[DONE]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Iterator, Mapping, Sequence
+
+from ...clock import created_at_json
+from ...core.answers import Reply, json_bytes, ok, sse_event, stream
+from ...core.call import RESPONSE_SCOPE_KEY, Call
+from ...core.facts import Facts
+from ...errors import BadRequest, BodyParseError, RequestValidationError
+from ..inference import text
+from ..responses import KIND as RESPONSES
+from ..responses.table import ResponseTable, Scripted
+from . import catalog
+from .schemas import CatalogQuery, ChatRequest, TextCompletionRequest
+from .structured import instance
+
+__all__ = ["KIND", "about", "chat_completions", "completions", "models"]
+
+KIND = "gateway_usage"
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+_MAX_CHOICES = 128
+_DONE = b"event: done\ndata: [DONE]\n\n"
+
+
+# -- who and which account ------------------------------------------------------------------------
+
+
+def _account(call: Call) -> str | None:
+    """The account of the call: the selected one (required on ``/v5``), else the caller's
+    only account, else none (a rule for every account still matches)."""
+    selected = call.selected_account
+    if selected:
+        return selected
+    if call.op.path.startswith("/v5/"):
+        raise RequestValidationError(
+            [
+                {
+                    "type": "missing",
+                    "loc": ["header", "x-selected-account-id"],
+                    "msg": "Field required",
+                    "input": None,
+                }
+            ]
+        )
+    accounts = call.identity().accounts
+    return next(iter(accounts)) if accounts is not None and len(accounts) == 1 else None
+
+
+def _choices(n: int | None, contract: bool) -> int:
+    if n is None:
+        return 1
+    if contract:  # the generated tests send n=0
+        return min(max(n, 1), _MAX_CHOICES)
+    if not 1 <= n <= _MAX_CHOICES:
+        raise BadRequest(f"n must be from 1 to {_MAX_CHOICES}, not {n}")
+    return n
+
+
+def _stops(stop: str | list[str] | None) -> list[str]:
+    if stop is None:
+        return []
+    return [s for s in ([stop] if isinstance(stop, str) else stop) if s]
+
+
+def _limit(*values: int | None) -> int | None:
+    given = [v for v in values if v is not None]
+    return min(given) if given else None
+
+
+def _finish(answer: str, stops: Sequence[str], max_tokens: int | None) -> tuple[str, str]:
+    """The text after ``stop`` and the token limit, and its finish reason."""
+    cut = min((i for i in (answer.find(s) for s in stops) if i >= 0), default=-1)
+    if cut >= 0:
+        answer = answer[:cut]
+    answer, capped = text.capped(answer, max_tokens)
+    return answer, "length" if capped else "stop"
+
+
+def _hash(*parts: Any) -> str:
+    raw = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+def _created(call: Call) -> int:
+    """Now on the fake's clock, in Unix seconds (``created``)."""
+    return int(call.table(KIND).clock().timestamp())
+
+
+def _usage_json(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+
+
+def _record_usage(
+    call: Call, account: str | None, model: str, prompt_tokens: int, completion_tokens: int
+) -> None:
+    """Count one answered call for its account (a call without one counts nothing)."""
+    if account is None:
+        return
+    table = call.table(KIND)
+    with table.lock:
+        record_id = table.new_id()
+        body = json_bytes(
+            {
+                "id": record_id,
+                "account_id": account,
+                "created_at": json.loads(created_at_json(table.clock)),
+                "model": model,
+                "operation": call.op.name,
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+            }
+        )
+        table.insert(record_id, account, body)
+
+
+# -- the conversation -----------------------------------------------------------------------------
+
+
+def _content_text(content: Any) -> str:
+    """A message's text: its string, or its text parts joined."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(part.get("text", "")) for part in content if isinstance(part, Mapping))
+    return ""
+
+
+class _Conversation:
+    """What the fake reads of a chat's messages."""
+
+    def __init__(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        self.prompt = ""
+        last_user = -1
+        for index, message in enumerate(messages):
+            if message.get("role") == "user":
+                last_user = index
+        if last_user >= 0:
+            self.prompt = _content_text(messages[last_user].get("content"))
+        self.history = [
+            {"role": m.get("role"), "content": _history_content(m)}
+            for i, m in enumerate(messages)
+            if i != last_user
+        ]
+        self.tool_result = bool(messages) and messages[-1].get("role") in ("tool", "function")
+        self.turn = sum(1 for m in messages if m.get("role") == "assistant")
+        self.tokens = sum(text.count_tokens(_content_text(m.get("content"))) for m in messages)
+
+    def facts(self, model: str) -> Facts:
+        return {
+            "model": (model,),
+            "prompt": (self.prompt,),
+            "tool_result": ("true" if self.tool_result else "false",),
+            "turn": (str(self.turn),),
+        }
+
+
+def _history_content(message: Mapping[str, Any]) -> Any:
+    # Tool calls and results shape the next turn's default text too.
+    content = _content_text(message.get("content"))
+    calls = message.get("tool_calls")
+    return content if not calls else [content, calls]
+
+
+def _check_messages(messages: Sequence[Mapping[str, Any]], contract: bool) -> None:
+    if contract:  # the generated tests send [{"foo": "bar"}]
+        return
+    if not messages:
+        raise BadRequest("messages must hold one message at least")
+    errors = [
+        {
+            "type": "literal_error",
+            "loc": ["body", "messages", index, "role"],
+            "msg": f"Input should be {', '.join(sorted(_ROLES))}",
+            "input": message.get("role"),
+        }
+        for index, message in enumerate(messages)
+        if message.get("role") not in _ROLES
+    ]
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def _script(
+    call: Call, facts: Facts, account: str | None, content: Any = "chat"
+) -> Scripted | None:
+    table = call.backend.tables.get(RESPONSES)
+    if not isinstance(table, ResponseTable) or not len(table):
+        return None
+    scripted = table.take(content, facts, account or "*")
+    if scripted is not None and call.scope.get(RESPONSE_SCOPE_KEY) is None:
+        call.answered_by(scripted.id)
+    return scripted
+
+
+# -- chat -----------------------------------------------------------------------------------------
+
+
+class _Choice:
+    __slots__ = ("finish", "index", "text", "tool_calls")
+
+    def __init__(
+        self, index: int, content: str | None, finish: str, tool_calls: list[dict[str, Any]]
+    ) -> None:
+        self.index = index
+        self.text = content
+        self.finish = finish
+        self.tool_calls = tool_calls
+
+    def message(self) -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": self.text}
+        if self.tool_calls:
+            message["tool_calls"] = self.tool_calls
+        return message
+
+    def deltas(self) -> Iterator[dict[str, Any]]:
+        yield {"role": "assistant", "content": ""}
+        if self.text:
+            for piece in text.deltas(self.text):
+                yield {"content": piece}
+        for position, call in enumerate(self.tool_calls):
+            function = call["function"]
+            yield {
+                "tool_calls": [
+                    {
+                        "index": position,
+                        "id": call["id"],
+                        "type": "function",
+                        "function": {"name": function["name"], "arguments": ""},
+                    }
+                ]
+            }
+            for piece in text.deltas(function["arguments"]):
+                yield {"tool_calls": [{"index": position, "function": {"arguments": piece}}]}
+
+
+def _default_text(request: ChatRequest, model: str, conversation: _Conversation, index: int) -> str:
+    name = model if index == 0 else f"{model}#{index}"
+    fmt = request.response_format or {}
+    kind = fmt.get("type")
+    if kind == "json_schema":
+        spec = fmt.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, Mapping) else None
+        if isinstance(schema, Mapping):
+            seed = _hash(name, conversation.prompt, conversation.history)
+            return json.dumps(instance(schema, seed), ensure_ascii=False)
+    answer = text.completion_text(name, conversation.prompt, conversation.history)
+    if kind == "json_object":
+        return json.dumps({"answer": answer}, ensure_ascii=False)
+    return answer
+
+
+def _tool_calls(rule: Mapping[str, Any], seed: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"call_{_hash(seed, position)}",
+            "type": "function",
+            "function": {
+                "name": spec["name"],
+                "arguments": json.dumps(spec.get("arguments", {}), ensure_ascii=False),
+            },
+        }
+        for position, spec in enumerate(rule.get("tool_calls") or ())
+    ]
+
+
+def chat_completions(call: Call) -> Reply:
+    """``POST /v5/chat/completions`` and ``POST /v4/beta/chat/completions``: a
+    ``chat.completion``, or with ``stream: true`` Server-Sent Events of
+    ``chat.completion.chunk``."""
+    account = _account(call)
+    request = call.body(ChatRequest, free_form=True)
+    contract = call.settings.contract
+    _check_messages(request.messages, contract)
+    n = _choices(request.n, contract)
+    stops = _stops(request.stop)
+    max_tokens = _limit(request.max_tokens, request.max_completion_tokens)
+    conversation = _Conversation(request.messages)
+    with call.transaction():
+        model = catalog.resolve(call, request.model, account)
+        completion_id = "chatcmpl-" + _hash(model, request.messages, n, account)
+        scripted = _script(call, conversation.facts(model), account)
+        choices = []
+        for index in range(n):
+            tool_calls: list[dict[str, Any]] = []
+            if scripted is not None:
+                content = scripted.text
+                tool_calls = _tool_calls(scripted.rule, f"{completion_id}/{index}")
+            else:
+                content = _default_text(request, model, conversation, index)
+            finish = "stop"
+            if content is not None:
+                content, finish = _finish(content, stops, max_tokens)
+            if tool_calls:
+                finish = "tool_calls"
+            choices.append(_Choice(index, content, finish, tool_calls))
+        completion_tokens = sum(
+            text.count_tokens(choice.text or "")
+            + sum(text.count_tokens(c["function"]["arguments"]) for c in choice.tool_calls)
+            for choice in choices
+        )
+        usage = _usage_json(conversation.tokens, completion_tokens)
+        head = {"id": completion_id, "created": _created(call), "model": request.model}
+        try:
+            if request.stream:
+                include = bool((request.stream_options or {}).get("include_usage"))
+                reply: Reply = stream(_chat_events(head, choices, usage if include else None))
+            else:
+                reply = ok(
+                    json_bytes(
+                        {
+                            "id": completion_id,
+                            "object": "chat.completion",
+                            "created": head["created"],
+                            "model": request.model,
+                            "choices": [
+                                {
+                                    "index": c.index,
+                                    "message": c.message(),
+                                    "finish_reason": c.finish,
+                                }
+                                for c in choices
+                            ],
+                            "usage": usage,
+                        }
+                    )
+                )
+        except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
+            raise BodyParseError() from exc
+        _record_usage(call, account, model, conversation.tokens, completion_tokens)
+    return reply
+
+
+def _chat_events(
+    head: Mapping[str, Any], choices: Sequence[_Choice], usage: Mapping[str, int] | None
+) -> Iterator[bytes]:
+    base = {"id": head["id"], "object": "chat.completion.chunk", "created": head["created"],
+            "model": head["model"]}  # fmt: skip
+    for choice in choices:
+        for delta in choice.deltas():
+            yield sse_event(
+                {
+                    **base,
+                    "choices": [{"index": choice.index, "delta": delta, "finish_reason": None}],
+                }
+            )
+        yield sse_event(
+            {
+                **base,
+                "choices": [{"index": choice.index, "delta": {}, "finish_reason": choice.finish}],
+            }
+        )
+    if usage is not None:
+        yield sse_event({**base, "choices": [], "usage": usage})
+    yield _DONE
+
+
+# -- text completions -----------------------------------------------------------------------------
+
+
+def completions(call: Call) -> Reply:
+    """``POST /v5/completions`` and ``POST /v4/beta/completions``: a ``text_completion``, or
+    with ``stream: true`` Server-Sent Events of it (one per token; ``finish_reason`` null
+    before each choice's last)."""
+    account = _account(call)
+    request = call.body(TextCompletionRequest, free_form=True)
+    contract = call.settings.contract
+    n = _choices(request.n, contract)
+    stops = _stops(request.stop)
+    prompts = [request.prompt] if isinstance(request.prompt, str) else list(request.prompt)
+    if not prompts:
+        prompts = [""]
+    with call.transaction():
+        model = catalog.resolve(call, request.model, account)
+        completion_id = "cmpl-" + _hash(model, prompts, n, account)
+        choices: list[tuple[int, str, str]] = []
+        prompt_tokens = 0
+        for prompt in prompts:
+            prompt_tokens += text.count_tokens(prompt)
+            facts: Facts = {"model": (model,), "prompt": (prompt,)}
+            scripted = _script(call, facts, account, "text")
+            for index in range(n):
+                if scripted is not None and scripted.text is not None:
+                    answer = scripted.text
+                else:
+                    name = model if index == 0 else f"{model}#{index}"
+                    answer = text.completion_text(name, prompt)
+                answer, finish = _finish(answer, stops, request.max_tokens)
+                if request.echo:
+                    answer = prompt + answer
+                choices.append((len(choices), answer, finish))
+        completion_tokens = sum(text.count_tokens(answer) for _, answer, _ in choices)
+        usage = _usage_json(prompt_tokens, completion_tokens)
+        head = {"id": completion_id, "object": "text_completion", "created": _created(call),
+                "model": request.model}  # fmt: skip
+        try:
+            if request.stream:
+                include = bool((request.stream_options or {}).get("include_usage"))
+                reply: Reply = stream(_completion_events(head, choices, usage if include else None))
+            else:
+                body = {
+                    **head,
+                    "choices": [
+                        {"index": i, "text": t, "finish_reason": f, "logprobs": None}
+                        for i, t, f in choices
+                    ],
+                    "usage": usage,
+                }
+                reply = ok(json_bytes(body))
+        except UnicodeEncodeError as exc:
+            raise BodyParseError() from exc
+        _record_usage(call, account, model, prompt_tokens, completion_tokens)
+    return reply
+
+
+def _completion_events(
+    head: Mapping[str, Any],
+    choices: Sequence[tuple[int, str, str]],
+    usage: Mapping[str, int] | None,
+) -> Iterator[bytes]:
+    for index, answer, finish in choices:
+        pieces = text.deltas(answer)
+        last = len(pieces) - 1
+        for position, piece in enumerate(pieces):
+            yield sse_event(
+                {
+                    **head,
+                    "choices": [
+                        {
+                            "index": index,
+                            "text": piece,
+                            "finish_reason": finish if position == last else None,
+                            "logprobs": None,
+                        }
+                    ],
+                }
+            )
+    if usage is not None:
+        yield sse_event({**head, "choices": [], "usage": usage})
+    yield _DONE
+
+
+# -- the catalog ----------------------------------------------------------------------------------
+
+
+def models(call: Call) -> Reply:
+    """``GET /v5/chat/completions/models``: the chat models the caller can call: the fake's
+    catalog and the caller's ready ``/v5/models`` records, by vendor then name."""
+    account = _account(call)
+    query = call.query(CatalogQuery)
+    entries = {e.full_name: e for e in catalog.catalog(call.settings)}
+    for entry in catalog.v5_model_entries(call, account):
+        entries.setdefault(entry.full_name, entry)
+    items = sorted(
+        (e for e in entries.values() if e.model_type == "chat_completion"),
+        key=lambda e: (e.vendor, e.name),
+        reverse=query.sort_order == "desc",
+    )
+    if query.model_vendor is not None:
+        items = [e for e in items if e.vendor == query.model_vendor]
+    if query.limit is not None and query.limit >= 0:
+        items = items[: query.limit]
+    body = {
+        "object": "list",
+        "items": [
+            {
+                "model_name": e.name,
+                "model_vendor": e.vendor,
+                "model_type": e.model_type,
+                "model_availability": "available",
+            }
+            for e in items
+        ],
+    }
+    return ok(json_bytes(body))
+
+
+# -- what a request is about, for fault rules -----------------------------------------------------
+
+
+def about(call: Call) -> Facts:
+    """The model (``vendor/name`` as asked) and prompt (the last user message, or the
+    prompts) of a gateway request, read from the body as it is."""
+    try:
+        body = json.loads(call.raw_body)
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    facts: dict[str, tuple[str, ...]] = {}
+    if isinstance(body.get("model"), str):
+        facts["model"] = (body["model"],)
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        good = [m for m in messages if isinstance(m, dict)]
+        facts["prompt"] = (_Conversation(good).prompt,)
+    prompt = body.get("prompt")
+    if isinstance(prompt, str):
+        facts["prompt"] = (prompt,)
+    elif isinstance(prompt, list):
+        facts["prompt"] = tuple(p for p in prompt if isinstance(p, str))
+    return facts

@@ -1,0 +1,410 @@
+"""The OpenAI-style gateway through the three clients that call it: ``scale_gp_beta`` (v5),
+``scale_gp``'s ``beta`` namespace (v4) and the plain ``openai`` client, in process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from sgp_fake import SGPFake
+from sgp_fake.core.faults import FaultRule
+from sgp_fake.settings import FakeSettings
+
+scale_gp_beta = pytest.importorskip("scale_gp_beta")
+scale_gp = pytest.importorskip("scale_gp")
+openai = pytest.importorskip("openai")
+
+BASE = "https://api.egp.scale.com"
+ACCOUNT = "acct_1"
+MODEL = "openai/gpt-4o-mini"
+HELLO = [{"role": "user", "content": "Hello"}]
+
+
+def v5(fake: SGPFake, strict: bool = True) -> Any:
+    return scale_gp_beta.SGPClient(
+        api_key="key",
+        account_id=ACCOUNT,
+        base_url=BASE,
+        http_client=httpx.Client(transport=fake.transport()),
+        _strict_response_validation=strict,
+        max_retries=0,
+    )
+
+
+def v4(fake: SGPFake) -> Any:
+    return scale_gp.SGPClient(
+        api_key="key",
+        base_url=BASE,
+        http_client=httpx.Client(transport=fake.transport()),
+        _strict_response_validation=True,
+        max_retries=0,
+    )
+
+
+def plain(fake: SGPFake) -> Any:
+    # What a team points at SGP: its key as the OpenAI key (sent as Authorization: Bearer).
+    return openai.OpenAI(
+        api_key="key",
+        base_url=f"{BASE}/v5",
+        default_headers={"x-selected-account-id": ACCOUNT},
+        http_client=httpx.Client(transport=fake.transport()),
+        max_retries=0,
+    )
+
+
+def chat(client: Any, **kwargs: Any) -> Any:
+    kwargs.setdefault("model", MODEL)
+    kwargs.setdefault("messages", HELLO)
+    if isinstance(client, scale_gp.SGPClient):
+        return client.beta.chat.completions.create(**kwargs)
+    return client.chat.completions.create(**kwargs)
+
+
+CLIENTS = {"v5": v5, "v4-beta": v4, "openai": plain}
+
+
+@pytest.fixture
+def fake() -> SGPFake:
+    return SGPFake()
+
+
+# -- chat, JSON and streamed ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", CLIENTS.values(), ids=CLIENTS.keys())
+def test_chat_answers_the_same_text_streamed_and_whole(fake: SGPFake, make: Any) -> None:
+    client = make(fake)
+    whole = chat(client)
+    assert whole.choices[0].finish_reason == "stop"
+    answer = whole.choices[0].message.content
+    assert answer
+    assert answer == chat(make(SGPFake())).choices[0].message.content
+    assert whole.usage.prompt_tokens == 1
+    assert whole.usage.total_tokens == whole.usage.prompt_tokens + whole.usage.completion_tokens
+    chunks = list(chat(client, stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == answer
+    assert [c.choices[0].finish_reason for c in chunks][-1] == "stop"
+    assert all(c.usage is None for c in chunks)
+    assert whole.model == MODEL
+
+
+@pytest.mark.parametrize("make", CLIENTS.values(), ids=CLIENTS.keys())
+def test_include_usage_adds_a_last_chunk_without_choices(fake: SGPFake, make: Any) -> None:
+    client = make(fake)
+    whole = chat(client)
+    chunks = list(chat(client, stream=True, stream_options={"include_usage": True}))
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage.completion_tokens == whole.usage.completion_tokens
+
+
+def test_the_stream_ends_with_a_named_done_event(fake: SGPFake) -> None:
+    with fake.client(headers={"x-selected-account-id": ACCOUNT}) as http:
+        raw = http.post(
+            "/v5/chat/completions", json={"model": MODEL, "messages": HELLO, "stream": True}
+        )
+    assert raw.headers["content-type"].startswith("text/event-stream")
+    assert raw.text.endswith("\n\nevent: done\ndata: [DONE]\n\n")
+
+
+def test_n_stop_and_max_tokens(fake: SGPFake) -> None:
+    client = v5(fake)
+    one = chat(client).choices[0].message.content
+    three = chat(client, n=3)
+    assert [c.index for c in three.choices] == [0, 1, 2]
+    assert three.choices[0].message.content == one
+    assert three.choices[1].message.content != one
+    capped = chat(client, max_tokens=3).choices[0]
+    assert capped.finish_reason == "length"
+    assert capped.message.content == " ".join(one.split()[:3]).rstrip(",")
+    word = one.split()[2]
+    stopped = chat(client, stop=[f" {word}"]).choices[0]
+    assert stopped.finish_reason == "stop"
+    assert stopped.message.content == one[: one.index(f" {word}")]
+    streamed = list(chat(client, n=2, stream=True))
+    for index in (0, 1):
+        text = "".join(
+            c.choices[0].delta.content or ""
+            for c in streamed
+            if c.choices and c.choices[0].index == index
+        )
+        assert text == three.choices[index].message.content
+
+
+def test_json_schema_answers_a_valid_document(fake: SGPFake) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = {
+        "type": "object",
+        "properties": {
+            "city": {"type": "string"},
+            "unit": {"enum": ["c", "f"]},
+            "days": {"type": "array", "items": {"$ref": "#/$defs/Day"}, "minItems": 2},
+            "ok": {"type": "boolean"},
+            "note": {"anyOf": [{"type": "null"}, {"type": "string", "maxLength": 4}]},
+        },
+        "required": ["city", "unit", "days"],
+        "additionalProperties": False,
+        "$defs": {
+            "Day": {
+                "type": "object",
+                "properties": {"t": {"type": "integer", "minimum": -5, "maximum": 5}},
+                "required": ["t"],
+            }
+        },
+    }
+    fmt = {"type": "json_schema", "json_schema": {"name": "W", "schema": schema}}
+    client = v5(fake)
+    content = chat(client, response_format=fmt).choices[0].message.content
+    jsonschema.validate(json.loads(content), schema)
+    assert content == chat(client, response_format=fmt).choices[0].message.content
+    streamed = "".join(
+        c.choices[0].delta.content or ""
+        for c in chat(client, response_format=fmt, stream=True)
+        if c.choices
+    )
+    assert streamed == content
+
+
+def test_the_v4_sdk_sends_a_pydantic_schema(fake: SGPFake) -> None:
+    from pydantic import BaseModel
+
+    class Weather(BaseModel):
+        city: str
+        degrees: int
+
+    answer = chat(v4(fake), response_format=Weather)
+    Weather.model_validate_json(answer.choices[0].message.content)
+
+
+# -- which model ----------------------------------------------------------------------------------
+
+
+def test_an_unknown_model_is_a_404_that_says_how_to_add_it(fake: SGPFake) -> None:
+    with pytest.raises(scale_gp_beta.NotFoundError) as caught:
+        chat(v5(fake), model="openai/gpt-9")
+    assert "openai/gpt-9" in str(caught.value)
+    assert "gateway_models" in str(caught.value)
+    with pytest.raises(openai.NotFoundError):
+        chat(plain(fake), model="openai/gpt-9")
+    with pytest.raises(scale_gp_beta.BadRequestError):
+        chat(v5(fake), model="gpt-4o")
+
+
+def test_settings_add_and_replace_models() -> None:
+    fake = SGPFake(FakeSettings(gateway_models=("openai/my-tuned",)))
+    assert chat(v5(fake), model="openai/my-tuned").choices
+    names = [(m.api_model_vendor, m.name) for m in v5(fake).chat.completions.models().items]
+    assert ("openai", "my-tuned") in names
+    assert ("openai", "gpt-4o") in names
+    only = SGPFake(FakeSettings(gateway_models=("xai/grok-x",), gateway_builtin_models=False))
+    listed = v5(only).chat.completions.models(model_vendor="xai").items
+    assert [(m.api_model_vendor, m.name) for m in listed] == [("xai", "grok-x")]
+    with pytest.raises(scale_gp_beta.NotFoundError):
+        chat(v5(only))
+    with pytest.raises(ValueError, match="vendor/name"):
+        FakeSettings(gateway_models=("gpt-4o",))
+
+
+@pytest.mark.sgp_fake(gateway_models=["anthropic/claude-next"], gateway_builtin_models=False)
+def test_the_marker_sets_the_catalog(sgp_fake: SGPFake) -> None:
+    assert chat(v5(sgp_fake), model="anthropic/claude-next").choices
+    with pytest.raises(scale_gp_beta.NotFoundError):
+        chat(v5(sgp_fake))
+
+
+def test_the_cli_flags_set_the_catalog() -> None:
+    from sgp_fake.cli import build_parser
+    from sgp_fake.serve import build_fake
+
+    args = build_parser().parse_args(
+        ["serve", "--gateway-model", "openai/x-1", "--no-builtin-models"]
+    )
+    fake = build_fake(args)
+    try:
+        assert tuple(fake.settings.gateway_models) == ("openai/x-1",)
+        assert fake.settings.gateway_builtin_models is False
+    finally:
+        fake.close()
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--gateway-model", "nobody/x"])
+
+
+def test_v5_needs_the_account_header_and_keys_are_checked(fake: SGPFake) -> None:
+    with fake.client() as http:
+        missing = http.post("/v5/chat/completions", json={"model": MODEL, "messages": HELLO})
+        beta = http.post("/v4/beta/chat/completions", json={"model": MODEL, "messages": HELLO})
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["loc"] == ["header", "x-selected-account-id"]
+    assert beta.status_code == 200
+    with fake.client(api_key=None, headers={"x-selected-account-id": ACCOUNT}) as http:
+        anonymous = http.post("/v5/chat/completions", json={"model": MODEL, "messages": HELLO})
+    assert anonymous.status_code == 401
+
+
+def test_a_foreign_account_is_refused() -> None:
+    from sgp_fake.settings import Identity
+
+    fake = SGPFake(FakeSettings(api_keys={"key": Identity("u", accounts=frozenset({"mine"}))}))
+    with pytest.raises(scale_gp_beta.PermissionDeniedError):
+        chat(v5(fake))
+
+
+# -- completions ----------------------------------------------------------------------------------
+
+
+def test_completions_through_every_client(fake: SGPFake) -> None:
+    answer = v5(fake).completions.create(model=MODEL, prompt="Once upon")
+    text = answer.choices[0].text
+    assert answer.choices[0].finish_reason == "stop"
+    assert text
+    assert v4(fake).beta.completions.create(model=MODEL, prompt="Once upon").choices[0].text == text
+    assert plain(fake).completions.create(model=MODEL, prompt="Once upon").choices[0].text == text
+    for client in (v5(fake, strict=False), plain(fake)):
+        chunks = list(client.completions.create(model=MODEL, prompt="Once upon", stream=True))
+        assert "".join(c.choices[0].text for c in chunks) == text
+        assert chunks[-1].choices[0].finish_reason == "stop"
+    capped = plain(fake).completions.create(model=MODEL, prompt="Once upon", max_tokens=2)
+    assert capped.choices[0].finish_reason == "length"
+
+
+# -- scripted answers: an agent's tool-call loop --------------------------------------------------
+
+
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+]
+
+
+@pytest.mark.parametrize("make", CLIENTS.values(), ids=CLIENTS.keys())
+def test_a_tool_call_loop_scripted_end_to_end(fake: SGPFake, make: Any) -> None:
+    fake.respond(
+        model=MODEL, turn=0, tool_calls=[{"name": "get_weather", "arguments": {"city": "Paris"}}]
+    )
+    fake.respond(model=MODEL, tool_result=True, text="It is sunny in Paris.")
+    client = make(fake)
+    messages: list[dict[str, Any]] = [{"role": "user", "content": "Weather in Paris?"}]
+    first = chat(client, messages=messages, tools=TOOLS)
+    choice = first.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.content is None
+    (call,) = choice.message.tool_calls
+    assert call.id.startswith("call_")
+    assert call.type == "function"
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Paris"}
+    messages += [
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": call.function.arguments},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": call.id, "content": "sunny"},
+    ]
+    second = chat(client, messages=messages, tools=TOOLS)
+    assert second.choices[0].finish_reason == "stop"
+    assert second.choices[0].message.content == "It is sunny in Paris."
+    # The same loop streamed: tool-call deltas with their index, then the answer.
+    chunks = list(chat(client, messages=messages[:1], tools=TOOLS, stream=True))
+    calls = [d for c in chunks if c.choices for d in (c.choices[0].delta.tool_calls or ())]
+    assert all(d.index == 0 for d in calls)
+    assert calls[0].id == call.id
+    assert calls[0].function.name == "get_weather"
+    assert "".join(d.function.arguments or "" for d in calls) == call.function.arguments
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"
+
+
+def test_scripted_texts_and_prompt_matchers(fake: SGPFake) -> None:
+    fake.respond(model=MODEL, prompt="joke", texts=["One.", "Two."])
+    client = v5(fake)
+    ask = [{"role": "user", "content": "Tell a joke"}]
+    assert chat(client, messages=ask).choices[0].message.content == "One."
+    assert chat(client, messages=ask).choices[0].message.content == "Two."
+    assert chat(client).choices[0].message.content not in ("One.", "Two.")
+    assert chat(client, messages=ask, model="openai/gpt-4o").choices[0].message.content != "Two."
+    assert fake.journal.calls("create_gateway_chat_completion")
+
+
+# -- faults ---------------------------------------------------------------------------------------
+
+
+def test_faults_apply_to_the_gateway(fake: SGPFake) -> None:
+    fake.faults.add(FaultRule(path="/v5/chat/completions", status=503, model=MODEL))
+    with pytest.raises(scale_gp_beta.InternalServerError):
+        chat(v5(fake))
+    assert chat(v5(fake)).choices
+
+
+def test_truncate_ends_the_stream_cleanly_without_a_finish_reason(fake: SGPFake) -> None:
+    fake.faults.add(FaultRule(path="/v5/chat/completions", after=3, cut="truncate"))
+    chunks = list(chat(v5(fake), stream=True))
+    assert len(chunks) == 3
+    assert all(c.choices[0].finish_reason is None for c in chunks)
+
+
+def test_malformed_breaks_every_decoder(fake: SGPFake) -> None:
+    for client in (v5(fake), plain(fake)):
+        fake.faults.add(FaultRule(path="/v5/chat/completions", after=2, cut="malformed"))
+        with pytest.raises(json.JSONDecodeError):
+            list(chat(client, stream=True))
+
+
+# -- async ----------------------------------------------------------------------------------------
+
+
+def test_async_clients() -> None:
+    fake = SGPFake()
+
+    async def run() -> tuple[str, str, str, str]:
+        v5a = scale_gp_beta.AsyncSGPClient(
+            api_key="key",
+            account_id=ACCOUNT,
+            base_url=BASE,
+            http_client=httpx.AsyncClient(transport=fake.async_transport()),
+        )
+        oa = openai.AsyncOpenAI(
+            api_key="key",
+            base_url=f"{BASE}/v5",
+            default_headers={"x-selected-account-id": ACCOUNT},
+            http_client=httpx.AsyncClient(transport=fake.async_transport()),
+        )
+        whole = await v5a.chat.completions.create(model=MODEL, messages=HELLO)
+        stream = await v5a.chat.completions.create(model=MODEL, messages=HELLO, stream=True)
+        streamed = "".join([c.choices[0].delta.content or "" async for c in stream])
+        plain_whole = await oa.chat.completions.create(model=MODEL, messages=HELLO)
+        plain_stream = await oa.chat.completions.create(model=MODEL, messages=HELLO, stream=True)
+        plain_streamed = "".join([c.choices[0].delta.content or "" async for c in plain_stream])
+        return (
+            whole.choices[0].message.content,
+            streamed,
+            plain_whole.choices[0].message.content,
+            plain_streamed,
+        )
+
+    results = asyncio.run(run())
+    assert len(set(results)) == 1
+
+
+# -- contract mode --------------------------------------------------------------------------------
+
+
+def test_contract_mode_takes_the_generated_tests_values() -> None:
+    fake = SGPFake(FakeSettings(contract=True))
+    answer = chat(v5(fake), model="model", messages=[{"foo": "bar"}], n=0, max_tokens=0)
+    assert answer.choices[0].finish_reason == "length"
+    with pytest.raises(scale_gp_beta.UnprocessableEntityError):
+        chat(v5(SGPFake()), messages=[{"foo": "bar"}])
