@@ -217,7 +217,7 @@ def test_the_marker_sets_the_catalog(sgp_fake: SGPFake) -> None:
 
 def test_the_cli_flags_set_the_catalog() -> None:
     from sgp_fake.cli import build_parser
-    from sgp_fake.serve import build_fake
+    from sgp_fake.cli.serve import build_fake
 
     args = build_parser().parse_args(
         ["serve", "--gateway-model", "openai/x-1", "--no-builtin-models"]

@@ -86,7 +86,7 @@ def _port(value: str) -> int:
 
 
 def _gateway_model(value: str) -> str:
-    from .resources.gateway.catalog import check_name
+    from ..resources.gateway.catalog import check_name
 
     try:
         return check_name(value)
