@@ -99,10 +99,21 @@ def test_openai_agents_ids_are_accepted(fake: SGPFake, traces: Traces) -> None:
             headers={"x-selected-account-id": "acct_1"},
             json={
                 "items": [
-                    {"id": "root", "name": "wf", "trace_id": trace_id, "type": "AGENT_WORKFLOW",
-                     "start_timestamp": "2024-01-01T00:00:00+00:00"},
-                    {"id": span_id, "parent_id": "root", "name": "gen", "trace_id": trace_id,
-                     "type": "COMPLETION", "start_timestamp": "2024-01-01T00:00:01+00:00"},
+                    {
+                        "id": "root",
+                        "name": "wf",
+                        "trace_id": trace_id,
+                        "type": "AGENT_WORKFLOW",
+                        "start_timestamp": "2024-01-01T00:00:00+00:00",
+                    },
+                    {
+                        "id": span_id,
+                        "parent_id": "root",
+                        "name": "gen",
+                        "trace_id": trace_id,
+                        "type": "COMPLETION",
+                        "start_timestamp": "2024-01-01T00:00:01+00:00",
+                    },
                 ]
             },
         )
