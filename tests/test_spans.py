@@ -11,16 +11,16 @@ import pytest
 
 pytest.importorskip("scale_gp_beta")
 
-from scale_gp_beta import SGPClient  # noqa: E402
-from scale_gp_beta import (  # noqa: E402
+from scale_gp_beta import (
     BadRequestError,
     ConflictError,
     NotFoundError,
+    SGPClient,
     UnprocessableEntityError,
 )
 
-from sgp_fake import SGPFake  # noqa: E402
-from sgp_fake.settings import FakeSettings  # noqa: E402
+from sgp_fake import SGPFake
+from sgp_fake.settings import FakeSettings
 
 T0 = "2024-01-01T00:00:00+00:00"
 
@@ -52,15 +52,17 @@ def test_create_get_update() -> None:
     fake = SGPFake()
     client = sdk(fake)
     created = client.spans.create(name="root", trace_id="t1", start_timestamp=T0, input={"q": 1})
-    assert created.account_id == "acct_1" and created.id  # generated
-    with pytest.warns(DeprecationWarning):
+    assert created.account_id == "acct_1"
+    assert created.id
+    with pytest.warns(DeprecationWarning, match="deprecated"):
         got = client.spans.retrieve(created.id)
     assert got.input == {"q": 1}
     updated = client.spans.update(created.id, status="ERROR", end_timestamp="2024-01-01T00:00:02Z")
-    assert updated.status == "ERROR" and updated.name == "root"
+    assert updated.status == "ERROR"
+    assert updated.name == "root"
     with pytest.raises(UnprocessableEntityError):
         client.spans.update(created.id, end_timestamp="2023-01-01T00:00:00Z")
-    with pytest.raises(NotFoundError), pytest.warns(DeprecationWarning):
+    with pytest.raises(NotFoundError), pytest.warns(DeprecationWarning, match="deprecated"):
         client.spans.retrieve("nope")
 
 
@@ -86,7 +88,8 @@ def test_upsert_sent_twice_is_one_and_completed_wins() -> None:
     client = sdk(fake)
     done = span("s", end_timestamp="2024-01-01T00:00:01Z", output={"a": 1})
     answer = client.spans.upsert_batch(items=[span("s"), done, span("s")])
-    assert len(answer.items) == 1 and answer.items[0].output == {"a": 1}
+    assert len(answer.items) == 1
+    assert answer.items[0].output == {"a": 1}
     client.spans.upsert_batch(items=[span("s", name="again")])  # in progress: not replacing
     assert fake.traces.get("t1").root.output == {"a": 1}
     client.spans.upsert_batch(items=[{**done, "name": "renamed"}])  # completed: the later wins
@@ -138,7 +141,8 @@ def test_assessments_crud_and_rules() -> None:
     client = sdk(fake)
     client.spans.batch(items=[span("r"), span("c", parent="r")])
     rating = client.span_assessments.create(assessment_type="rating", trace_id="t1", rating=5)
-    assert rating.span_id == "r" and rating.created_by  # the trace's root
+    assert rating.span_id == "r"
+    assert rating.created_by
     got = client.span_assessments.retrieve(rating.assessment_id)
     assert got.rating == 5
     changed = client.span_assessments.update(rating.assessment_id, rating=3, comment="ok")
@@ -184,7 +188,7 @@ def test_contract_mode_takes_the_generated_tests_values() -> None:
             obs_span_id="obs_span_id",
             end_timestamp="2019-12-27T18:11:19.117Z",
         )
-    with pytest.warns(DeprecationWarning):
+    with pytest.warns(DeprecationWarning, match="deprecated"):
         assert client.spans.retrieve("span_id").id == "span_id"
     client.span_assessments.create(assessment_type="comment", trace_id="trace_id")
     client.span_assessments.create(
@@ -218,7 +222,8 @@ def test_journal_and_coverage_name_the_operations() -> None:
     assert len(fake.journal.calls("upsert_batch_spans")) == 1
     assert fake.coverage is not None
     report = fake.coverage.report()
-    assert "upsert_batch_spans" in str(report) and "search_spans" in str(report)
+    assert "upsert_batch_spans" in str(report)
+    assert "search_spans" in str(report)
 
 
 def test_state_document_and_state_file(tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("scale_gp_beta")
 
-from scale_gp_beta.lib import tracing  # noqa: E402
+from scale_gp_beta.lib import tracing
 
-from sgp_fake import SGPFake  # noqa: E402
-from sgp_fake.extras.traces import Traces, init_tracing  # noqa: E402
+from sgp_fake import SGPFake
+from sgp_fake.extras.traces import Traces, init_tracing
 
 
 @pytest.fixture
@@ -30,9 +30,12 @@ def _agent_run() -> str:
     with tracing.create_trace("agent", input={"question": "weather?"}) as trace:
         with tracing.create_span("plan", span_type="CUSTOM", input={"step": 1}) as plan:
             plan.output = {"tool": "weather"}
-        with tracing.create_span("tool", span_type="CODE_EXECUTION"):
-            with tracing.create_span("http", span_type="EXTERNAL_ENDPOINT"):
-                pass
+        # nested: http inside tool
+        with (
+            tracing.create_span("tool", span_type="CODE_EXECUTION"),
+            tracing.create_span("http", span_type="EXTERNAL_ENDPOINT"),
+        ):
+            pass
         with pytest.raises(RuntimeError), tracing.create_span("answer", span_type="COMPLETION"):
             raise RuntimeError("model down")
     return trace.trace_id
@@ -43,15 +46,19 @@ def test_traced_run_arrives_as_a_tree(fake: SGPFake, traces: Traces) -> None:
     tracing.flush_queue()
     trace = fake.traces.get(trace_id)
     trace.assert_shape(("agent", ["plan", ("tool", ["http"]), "answer"]))
-    assert trace.root.type == "TRACER" and trace.root.input == {"question": "weather?"}
+    assert trace.root.type == "TRACER"
+    assert trace.root.input == {"question": "weather?"}
     assert trace.find("plan").output == {"tool": "weather"}
     assert [s.name for s in trace.errors()] == ["answer"]
     failed = trace.find("answer")
-    assert failed.status == "ERROR" and failed.error_type == "RuntimeError"
+    assert failed.status == "ERROR"
+    assert failed.error_type == "RuntimeError"
     assert failed.error_message == "model down"
     assert all(s.duration_ms is not None and s.duration_ms >= 0 for s in trace.walk())
-    assert len(trace) == 5 and len(fake.spans) == 5  # each span sent twice: stored once
-    assert traces.last() is not None and traces.last().trace_id == trace_id
+    assert len(trace) == 5
+    assert len(fake.spans) == 5
+    assert traces.last() is not None
+    assert traces.last().trace_id == trace_id
     assert traces.named("agent")[0].trace_id == trace_id
     assert "answer [COMPLETION, ERROR" in trace.pretty()
 
@@ -135,5 +142,6 @@ def test_admin_serves_the_trees() -> None:
     ]
     root: dict[str, Any] = tree["roots"][0]
     assert [c["name"] for c in root["children"]] == ["plan", "tool", "answer"]
-    assert root["children"][2]["error"] is True and root["duration_ms"] >= 0
+    assert root["children"][2]["error"] is True
+    assert root["duration_ms"] >= 0
     assert missing.status_code == 404
