@@ -64,6 +64,8 @@ def state(**kinds: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         "deployments": [],
         "usage": [],
         "responses": [],
+        "spans": [],
+        "span_assessments": [],
         **kinds,
     }
 

@@ -128,12 +128,15 @@ def test_openai_agents_ids_are_accepted(fake: SGPFake, traces: Traces) -> None:
     traces.get(trace_id).assert_shape(("wf", ["gen"]))
 
 
-def test_admin_serves_the_trees() -> None:
-    fake = SGPFake(admin=True)
-    traces = init_tracing(fake, max_retries=0)
+def test_trace_routes_serve_the_trees(fake: SGPFake, traces: Traces) -> None:
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from sgp_fake.extras.traces import trace_routes
+
     trace_id = _agent_run()
     traces.flush()
-    with fake.client() as http:
+    with TestClient(Starlette(routes=trace_routes(fake.tables, "/_fake"))) as http:
         listed = http.get("/_fake/traces").json()["traces"]
         tree = http.get(f"/_fake/traces/{trace_id}").json()
         missing = http.get("/_fake/traces/nope")

@@ -68,7 +68,6 @@ from ..core.table import Table
 from ..errors import BodyParseError, NotFound, RequestValidationError
 from .coverage import Coverage, CoverageReport
 from .dashboard import dashboard_routes
-from .traces import trace_routes
 from .transitions import Transitions
 
 __all__ = [
@@ -900,7 +899,6 @@ def admin_routes(
             for path, endpoint, method, params in table
         ),
         *admin_record_routes(backend),
-        *trace_routes(backend.tables, p),
         *dashboard_routes(openapi or admin_openapi(tuple(backend.resources.values()))),
     ]
 
