@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .core.operations import Resource
     from .core.table import Record
     from .extras.coverage import Coverage
+    from .extras.traces import Traces
     from .live_server import LiveServer
     from .resources.model_templates.store import ModelTemplateStore
     from .transport import AsyncFakeTransport, FakeTransport
@@ -165,6 +166,14 @@ class SGPFake:
             raise AttributeError(
                 f"{type(self).__name__!r} object has no attribute {name!r}"
             ) from None
+
+    @property
+    def traces(self) -> Traces:
+        """The spans received, as trees: ``fake.traces.last().assert_shape(...)``,
+        ``.get(trace_id)``, ``.named(name)``, ``.errors()`` (see ``sgp_fake.extras.traces``)."""
+        from .extras.traces import Traces
+
+        return Traces(self._state.tables)
 
     @property
     def store(self) -> ModelTemplateStore:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from .core.faults import FaultRules
     from .core.journal import Journal
+    from .extras.traces import Traces
     from .factories import TemplateFactory
     from .fake import SGPFake
     from .intercept import Interceptor
@@ -450,6 +451,21 @@ def sgp_client(request: pytest.FixtureRequest, sgp_fake: SGPFake) -> Iterator[SG
     client = sgp_fake.sdk_client(api_key=_api_key(request, sgp_fake))
     yield client
     client.close()
+
+
+@pytest.fixture
+def sgp_traces(request: pytest.FixtureRequest, sgp_fake: SGPFake) -> Iterator[Traces]:
+    """``scale_gp_beta.lib.tracing`` sending to ``sgp_fake`` in process, and the traces it
+    received as trees (flushed before every read): ``sgp_traces.last().assert_shape(...)``.
+
+    Skips when ``scale-gp-beta`` is not installed.
+    """
+    pytest.importorskip("scale_gp_beta", reason="the tracing library needs scale-gp-beta")
+    from .extras.traces import init_tracing
+
+    traces = init_tracing(sgp_fake, api_key=_api_key(request, sgp_fake))
+    yield traces
+    traces.flush()  # what the test left queued goes to its own fake, not the next test's
 
 
 @pytest.fixture

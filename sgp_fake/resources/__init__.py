@@ -10,7 +10,16 @@ per-account reset and persistence all follow from the declaration.
 from __future__ import annotations
 
 from ..core.operations import Resource
-from . import deployments, gateway, model_templates, models, responses, usage
+from . import (
+    deployments,
+    gateway,
+    model_templates,
+    models,
+    responses,
+    span_assessments,
+    spans,
+    usage,
+)
 
 __all__ = ["REGISTRY"]
 
@@ -21,5 +30,7 @@ REGISTRY: tuple[Resource, ...] = (
     usage.RESOURCE,  # with the inference routes (resources/inference/), which write its records
     responses.RESOURCE,
     gateway.RESOURCE,
+    spans.RESOURCE,
+    span_assessments.RESOURCE,
 )
 """Every resource, in the order the OpenAPI document and the state document list them."""

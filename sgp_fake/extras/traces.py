@@ -1,0 +1,477 @@
+"""Traces as trees: what a test reads of the spans the fake received, without HTTP.
+
+Generic over records: any table whose stored schema has ``id``, ``trace_id``, ``parent_id``
+and ``start_timestamp`` fields holds spans (the v5 spans do). A trace is the spans of one
+``trace_id`` in one account; its roots are the spans without a parent in it, each node's
+children are in start order. ``fake.traces`` (:class:`Traces`) finds traces by id, by root
+name or the last one; :meth:`SpanNode.assert_shape`, :meth:`SpanNode.find` and
+:meth:`SpanNode.errors` make the common assertions one line. :func:`trace_routes` serves the
+same trees at ``GET /_fake/traces`` and ``GET /_fake/traces/{trace_id}`` for other languages.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, Union
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import BaseRoute
+
+    from ..core.table import Record, Table
+
+__all__ = [
+    "Shape",
+    "SpanNode",
+    "Trace",
+    "Traces",
+    "build",
+    "init_tracing",
+    "span_kinds",
+    "trace_routes",
+]
+
+SPAN_FIELDS = frozenset({"id", "trace_id", "parent_id", "start_timestamp"})
+"""The fields that make a record a span."""
+
+Shape = Union[str, tuple[str, Sequence["Shape"]]]
+"""A tree's names: a leaf's name, or ``(name, [children's shapes])``."""
+
+
+def span_kinds(tables: Mapping[str, Table[Any]]) -> list[str]:
+    """The kinds whose records are spans (see the module docstring)."""
+    return [kind for kind, table in tables.items() if set(table.schema.model_fields) >= SPAN_FIELDS]
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+@dataclass(eq=False)
+class SpanNode:
+    """One span and its children (in start order)."""
+
+    data: dict[str, Any]
+    seq: int = 0
+    children: list[SpanNode] = field(default_factory=list)
+
+    # -- what the span says ----------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        """The span's id."""
+        return str(self.data["id"])
+
+    @property
+    def name(self) -> str:
+        """The span's name."""
+        return str(self.data.get("name", ""))
+
+    @property
+    def type(self) -> str | None:
+        """The span's type (``TRACER``, ``COMPLETION``...)."""
+        return self.data.get("type")
+
+    @property
+    def status(self) -> str | None:
+        """``SUCCESS``, ``ERROR``, ``CANCELED`` or ``None``."""
+        return self.data.get("status")
+
+    @property
+    def parent_id(self) -> str | None:
+        """The parent's id, ``None`` for a root."""
+        return self.data.get("parent_id")
+
+    @property
+    def input(self) -> dict[str, Any]:
+        """The span's input (``{}`` when it has none)."""
+        return dict(self.data.get("input") or {})
+
+    @property
+    def output(self) -> dict[str, Any]:
+        """The span's output (``{}`` when it has none)."""
+        return dict(self.data.get("output") or {})
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The span's metadata (``{}`` when it has none)."""
+        return dict(self.data.get("metadata") or {})
+
+    @property
+    def start(self) -> datetime | None:
+        """When it started."""
+        return _time(self.data.get("start_timestamp"))
+
+    @property
+    def end(self) -> datetime | None:
+        """When it ended; ``None`` while in progress."""
+        return _time(self.data.get("end_timestamp"))
+
+    @property
+    def duration_ms(self) -> float | None:
+        """How long it took, in milliseconds; ``None`` while in progress."""
+        start, end = self.start, self.end
+        return None if start is None or end is None else (end - start).total_seconds() * 1000
+
+    @property
+    def is_error(self) -> bool:
+        """Whether it failed: status ``ERROR``, or the tracing library's ``error`` metadata."""
+        return self.status == "ERROR" or self.metadata.get("error") is True
+
+    @property
+    def error_type(self) -> str | None:
+        """The exception class the tracing library recorded (``metadata.error_type``)."""
+        return self.metadata.get("error_type")
+
+    @property
+    def error_message(self) -> str | None:
+        """The exception message the tracing library recorded (``metadata.error_message``)."""
+        return self.metadata.get("error_message")
+
+    # -- the tree --------------------------------------------------------------------------
+
+    def walk(self) -> Iterator[SpanNode]:
+        """This span and every descendant, depth first, children in start order."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def names(self) -> list[str]:
+        """The names of :meth:`walk`, in its order."""
+        return [node.name for node in self.walk()]
+
+    def find_all(self, name: str) -> list[SpanNode]:
+        """Every span of this tree named ``name``, in :meth:`walk` order."""
+        return [node for node in self.walk() if node.name == name]
+
+    def find(self, name: str) -> SpanNode:
+        """The first span of this tree named ``name``; ``AssertionError`` (listing the names
+        there are) when none is."""
+        found = self.find_all(name)
+        if not found:
+            raise AssertionError(f"no span named {name!r}; the tree:\n{self.pretty()}")
+        return found[0]
+
+    def errors(self) -> list[SpanNode]:
+        """The spans of this tree that failed (:attr:`is_error`), in :meth:`walk` order."""
+        return [node for node in self.walk() if node.is_error]
+
+    def shape(self) -> Shape:
+        """The tree's names: ``name`` for a leaf, ``(name, [children's shapes])`` otherwise."""
+        if not self.children:
+            return self.name
+        return (self.name, [child.shape() for child in self.children])
+
+    def assert_shape(self, expected: Shape) -> None:
+        """``AssertionError`` (showing the tree) unless :meth:`shape` is ``expected`` (lists
+        and tuples alike)."""
+        if _normal(self.shape()) != _normal(expected):
+            raise AssertionError(
+                f"the tree's shape is {self.shape()!r}, not {expected!r}:\n{self.pretty()}"
+            )
+
+    def pretty(self, indent: int = 0) -> str:
+        """The tree as indented text: name, type, status (errors marked) and duration."""
+        took = self.duration_ms
+        timing = "in progress" if took is None else f"{took:.1f} ms"
+        mark = (
+            f" !! {self.error_type or 'ERROR'}: {self.error_message or ''}" if self.is_error else ""
+        )
+        line = (
+            f"{'  ' * indent}{self.name} [{self.type or '-'}, {self.status or '-'}, {timing}]{mark}"
+        )
+        return "\n".join([line, *(child.pretty(indent + 1) for child in self.children)])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The tree as JSON-ready data: the span's fields, ``duration_ms``, ``error`` and
+        ``children``."""
+        return {
+            **self.data,
+            "duration_ms": self.duration_ms,
+            "error": self.is_error,
+            "children": [child.to_dict() for child in self.children],
+        }
+
+
+def _normal(shape: Any) -> Any:
+    if isinstance(shape, str):
+        return shape
+    name, children = shape
+    return (name, [_normal(child) for child in children])
+
+
+@dataclass(eq=False)
+class Trace:
+    """The spans of one trace of one account, as trees."""
+
+    trace_id: str
+    account_id: str
+    roots: list[SpanNode]
+    spans: list[SpanNode]
+
+    @property
+    def root(self) -> SpanNode:
+        """The trace's root span (the first to start when it has several)."""
+        if not self.roots:
+            raise AssertionError(f"trace {self.trace_id} has no span")
+        return self.roots[0]
+
+    @property
+    def name(self) -> str:
+        """The root's name."""
+        return self.root.name
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def walk(self) -> Iterator[SpanNode]:
+        """Every span, root by root, depth first."""
+        for root in self.roots:
+            yield from root.walk()
+
+    def names(self) -> list[str]:
+        """The names of :meth:`walk`, in its order."""
+        return [node.name for node in self.walk()]
+
+    def find_all(self, name: str) -> list[SpanNode]:
+        """Every span named ``name``."""
+        return [node for node in self.walk() if node.name == name]
+
+    def find(self, name: str) -> SpanNode:
+        """The first span named ``name`` (``AssertionError`` when none is)."""
+        found = self.find_all(name)
+        if not found:
+            raise AssertionError(
+                f"no span named {name!r} in trace {self.trace_id}:\n{self.pretty()}"
+            )
+        return found[0]
+
+    def errors(self) -> list[SpanNode]:
+        """The spans that failed."""
+        return [node for node in self.walk() if node.is_error]
+
+    def shape(self) -> Shape:
+        """The root's shape (see :meth:`SpanNode.shape`)."""
+        return self.root.shape()
+
+    def assert_shape(self, expected: Shape) -> None:
+        """``AssertionError`` unless the trace has one root and its shape is ``expected``."""
+        if len(self.roots) != 1:
+            raise AssertionError(
+                f"trace {self.trace_id} has {len(self.roots)} roots:\n{self.pretty()}"
+            )
+        self.root.assert_shape(expected)
+
+    def pretty(self) -> str:
+        """Every root's tree as indented text."""
+        return "\n".join(root.pretty() for root in self.roots)
+
+    def summary(self) -> dict[str, Any]:
+        """What ``GET /_fake/traces`` lists of it."""
+        root = self.roots[0] if self.roots else None
+        return {
+            "trace_id": self.trace_id,
+            "account_id": self.account_id,
+            "name": None if root is None else root.name,
+            "status": None if root is None else root.status,
+            "start_timestamp": None if root is None else root.data.get("start_timestamp"),
+            "duration_ms": None if root is None else root.duration_ms,
+            "span_count": len(self.spans),
+            "error_count": len(self.errors()),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The trace as JSON-ready data: :meth:`summary` and its ``roots`` as trees."""
+        return {**self.summary(), "roots": [root.to_dict() for root in self.roots]}
+
+
+def _start_key(node: SpanNode) -> tuple[Any, ...]:
+    start = node.start
+    return (start is None, start or datetime.min.replace(tzinfo=UTC), node.seq)
+
+
+def build(trace_id: str, account_id: str, records: Sequence[Record]) -> Trace:
+    """The trace of ``records`` (spans of one trace and account)."""
+    nodes = [SpanNode(json.loads(record.body), record.seq) for record in records]
+    by_id: dict[str, SpanNode] = {}
+    for node in nodes:
+        by_id.setdefault(node.id, node)
+    roots: list[SpanNode] = []
+    for node in nodes:
+        parent = by_id.get(node.parent_id) if node.parent_id is not None else None
+        if parent is None or parent is node:
+            roots.append(node)
+        else:
+            parent.children.append(node)
+    for node in nodes:
+        node.children.sort(key=_start_key)
+    roots.sort(key=_start_key)
+    return Trace(trace_id, account_id, roots, sorted(nodes, key=_start_key))
+
+
+class Traces:
+    """The traces a fake holds (``fake.traces``), read as trees when asked for.
+
+    ``flush`` (the tracing library's ``flush_queue``, see :func:`init_tracing`) is called
+    before every read, so what was traced has arrived when it is read.
+    """
+
+    def __init__(
+        self, tables: Mapping[str, Table[Any]], flush: Callable[[], None] | None = None
+    ) -> None:
+        self._tables = tables
+        self._flush = flush
+
+    def flush(self) -> None:
+        """Deliver what the tracing library still queues (nothing without ``flush``)."""
+        if self._flush is not None:
+            self._flush()
+
+    def _records(self, trace_id: str | None = None) -> list[Record]:
+        self.flush()
+        found: list[Record] = []
+        for kind in span_kinds(self._tables):
+            table = self._tables[kind]
+            found.extend(
+                table.all() if trace_id is None else table.referencing("trace_id", trace_id)
+            )
+        return found
+
+    def all(self, account_id: str | None = None) -> list[Trace]:
+        """Every trace (of ``account_id`` when given), the one whose root started first
+        first."""
+        groups: dict[tuple[str, str], list[Record]] = {}
+        for record in self._records():
+            if account_id is None or record.account_id == account_id:
+                trace_id = json.loads(record.body)["trace_id"]
+                groups.setdefault((record.account_id, trace_id), []).append(record)
+        traces = [build(tid, account, records) for (account, tid), records in groups.items()]
+        traces.sort(key=lambda t: _start_key(t.roots[0]))
+        return traces
+
+    def __iter__(self) -> Iterator[Trace]:
+        return iter(self.all())
+
+    def __len__(self) -> int:
+        return len(self.all())
+
+    def get(self, trace_id: str, account_id: str | None = None) -> Trace:
+        """The trace ``trace_id`` (``KeyError`` when no span has it; ``ValueError`` when
+        several accounts have one and ``account_id`` says not which)."""
+        records = self._records(trace_id)
+        if account_id is not None:
+            records = [r for r in records if r.account_id == account_id]
+        accounts = {r.account_id for r in records}
+        if not records:
+            raise KeyError(f"no span of trace {trace_id!r}")
+        if len(accounts) > 1:
+            raise ValueError(
+                f"trace {trace_id!r} is in accounts {sorted(accounts)}: pass account_id"
+            )
+        return build(trace_id, records[0].account_id, records)
+
+    def __getitem__(self, trace_id: str) -> Trace:
+        return self.get(trace_id)
+
+    def named(self, name: str, account_id: str | None = None) -> list[Trace]:
+        """The traces whose root is named ``name``, first started first."""
+        return [t for t in self.all(account_id) if t.roots and t.root.name == name]
+
+    def last(self, name: str | None = None, account_id: str | None = None) -> Trace:
+        """The trace whose root started last (named ``name`` when given); ``AssertionError``
+        when there is none."""
+        traces = self.all(account_id) if name is None else self.named(name, account_id)
+        if not traces:
+            what = "no trace" if name is None else f"no trace named {name!r}"
+            raise AssertionError(f"{what} was received")
+        return traces[-1]
+
+    def errors(self, account_id: str | None = None) -> list[SpanNode]:
+        """Every span that failed, trace by trace."""
+        return [node for trace in self.all(account_id) for node in trace.errors()]
+
+    def spans(self, account_id: str | None = None) -> list[SpanNode]:
+        """Every span, trace by trace, each trace's in start order."""
+        return [node for trace in self.all(account_id) for node in trace.spans]
+
+
+def init_tracing(
+    fake: Any,
+    account_id: str = "acct_1",
+    api_key: str = "test-api-key",
+    *,
+    retry_backoff: float = 0.001,
+    **client_kwargs: Any,
+) -> Traces:
+    """Point ``scale_gp_beta.lib.tracing`` at ``fake`` (an ``SGPFake``) in process, and give its
+    traces, flushed before every read.
+
+    The library keeps one queue per process: this registers a v5 ``SGPClient`` on the fake's
+    in-process transport with ``tracing.init(client=...)``, after delivering what was still
+    queued (to where it was headed), and makes the exporter's sleeps between its four attempts
+    ``retry_backoff`` seconds instead of 0.4, 0.8 and 1.6. ``client_kwargs`` go to the client
+    (``max_retries=0`` makes each attempt one request).
+    """
+    import httpx
+    from scale_gp_beta import SGPClient
+    from scale_gp_beta.lib import tracing
+    from scale_gp_beta.lib.tracing.trace_queue_manager import tracing_queue_manager
+
+    client_kwargs.setdefault("base_url", "http://sgp-fake.test")
+    client = SGPClient(
+        api_key=api_key,
+        account_id=account_id,
+        http_client=httpx.Client(transport=fake.transport()),
+        **client_kwargs,
+    )
+    tracing.flush_queue()
+    tracing.init(client=client)
+    manager = tracing_queue_manager()
+    manager.register_client(client)  # init() keeps the first client it was given otherwise
+    exporter = getattr(manager, "_exporter", None)
+    if exporter is not None:
+        exporter.backoff = retry_backoff
+    return Traces(fake.tables, flush=tracing.flush_queue)
+
+
+def trace_routes(tables: Mapping[str, Table[Any]], prefix: str) -> list[BaseRoute]:
+    """``GET {prefix}/traces`` (summaries; ``?account_id=``, ``?name=``) and ``GET
+    {prefix}/traces/{trace_id}`` (the tree; ``?account_id=``; 404 when no span has it)."""
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    traces = Traces(tables)
+
+    def answer(content: Any, status: int = 200) -> Response:
+        body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+        return Response(body, status, media_type="application/json")
+
+    async def list_traces(request: Request) -> Response:
+        account = request.query_params.get("account_id")
+        name = request.query_params.get("name")
+        found = traces.all(account) if name is None else traces.named(name, account)
+        return answer({"traces": [trace.summary() for trace in found]})
+
+    async def get_trace(request: Request) -> Response:
+        trace_id = request.path_params["trace_id"]
+        try:
+            trace = traces.get(trace_id, request.query_params.get("account_id"))
+        except KeyError:
+            return answer({"detail": f"No span of trace {trace_id} was received"}, 404)
+        except ValueError as exc:
+            return answer({"detail": str(exc)}, 400)
+        return answer(trace.to_dict())
+
+    return [
+        Route(f"{prefix}/traces", list_traces, methods=["GET"]),
+        Route(f"{prefix}/traces/{{trace_id:path}}", get_trace, methods=["GET"]),
+    ]

@@ -1,0 +1,249 @@
+"""/v5/spans and /v5/span-assessments through the v5 SDK in process, and as records like any
+other (journal, coverage, state document, state files, per-account reset, contract mode)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+pytest.importorskip("scale_gp_beta")
+
+from scale_gp_beta import (
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    SGPClient,
+    UnprocessableEntityError,
+)
+
+from sgp_fake import SGPFake
+from sgp_fake.settings import FakeSettings
+
+T0 = "2024-01-01T00:00:00+00:00"
+
+
+def sdk(fake: SGPFake, account: str = "acct_1", **kwargs: Any) -> SGPClient:
+    return SGPClient(
+        api_key="k",
+        account_id=account,
+        base_url="http://sgp.test",
+        http_client=httpx.Client(transport=fake.transport()),
+        max_retries=0,
+        **kwargs,
+    )
+
+
+def span(span_id: str, trace: str = "t1", parent: str | None = None, **extra: Any) -> Any:
+    item: dict[str, Any] = {
+        "id": span_id,
+        "trace_id": trace,
+        "name": span_id,
+        "start_timestamp": T0,
+    }
+    if parent is not None:
+        item["parent_id"] = parent
+    return {**item, **extra}
+
+
+def test_create_get_update() -> None:
+    fake = SGPFake()
+    client = sdk(fake)
+    created = client.spans.create(name="root", trace_id="t1", start_timestamp=T0, input={"q": 1})
+    assert created.account_id == "acct_1"
+    assert created.id
+    with pytest.warns(DeprecationWarning, match="deprecated"):
+        got = client.spans.retrieve(created.id)
+    assert got.input == {"q": 1}
+    updated = client.spans.update(created.id, status="ERROR", end_timestamp="2024-01-01T00:00:02Z")
+    assert updated.status == "ERROR"
+    assert updated.name == "root"
+    with pytest.raises(UnprocessableEntityError):
+        client.spans.update(created.id, end_timestamp="2023-01-01T00:00:00Z")
+    with pytest.raises(NotFoundError), pytest.warns(DeprecationWarning, match="deprecated"):
+        client.spans.retrieve("nope")
+
+
+def test_insert_refuses_what_exists_and_bad_graphs() -> None:
+    fake = SGPFake()
+    client = sdk(fake)
+    client.spans.batch(items=[span("r"), span("c", parent="r")])
+    with pytest.raises(ConflictError):
+        client.spans.create(**span("r"))
+    with pytest.raises(ConflictError):  # a parent of another trace only
+        client.spans.batch(items=[span("x", trace="t2", parent="r")])
+    with pytest.raises(ConflictError):  # a cycle
+        client.spans.upsert_batch(items=[span("a", parent="b"), span("b", parent="a")])
+    with pytest.raises(UnprocessableEntityError):
+        client.spans.create(**span("late", end_timestamp="2023-01-01T00:00:00Z"))
+    with pytest.raises(UnprocessableEntityError):
+        client.spans.batch(items=[span(f"s{i}") for i in range(1001)])
+    assert len(fake.spans) == 2  # nothing of a refused batch was written
+
+
+def test_upsert_sent_twice_is_one_and_completed_wins() -> None:
+    fake = SGPFake()
+    client = sdk(fake)
+    done = span("s", end_timestamp="2024-01-01T00:00:01Z", output={"a": 1})
+    answer = client.spans.upsert_batch(items=[span("s"), done, span("s")])
+    assert len(answer.items) == 1
+    assert answer.items[0].output == {"a": 1}
+    client.spans.upsert_batch(items=[span("s", name="again")])  # in progress: not replacing
+    assert fake.traces.get("t1").root.output == {"a": 1}
+    client.spans.upsert_batch(items=[{**done, "name": "renamed"}])  # completed: the later wins
+    assert fake.traces.get("t1").root.name == "renamed"
+    assert len(fake.spans) == 1
+
+
+def test_search_filters_window_sort_and_pages() -> None:
+    fake = SGPFake()
+    client = sdk(fake)
+    items = [
+        span(
+            f"s{i}",
+            trace="t1" if i < 4 else "t2",
+            start_timestamp=f"2024-01-01T00:00:0{i}Z",
+            end_timestamp=f"2024-01-01T00:00:0{i}.{i}Z",
+            status="ERROR" if i == 2 else "SUCCESS",
+            metadata={"env": "prod" if i % 2 else "dev"},
+        )
+        for i in range(6)
+    ]
+    client.spans.upsert_batch(items=items)
+    ids = [s.id for s in client.spans.search(sort_order="asc", limit=2)]
+    assert ids == [f"s{i}" for i in range(6)]  # three pages, in start order
+    assert [s.id for s in client.spans.search(trace_ids=["t2"])] == ["s5", "s4"]  # newest first
+    assert [s.id for s in client.spans.search(statuses=["ERROR"])] == ["s2"]
+    assert {s.id for s in client.spans.search(extra_metadata={"env": "prod"})} == {"s1", "s3", "s5"}
+    window = client.spans.search(from_ts="2024-01-01T00:00:01Z", to_ts="2024-01-01T00:00:02Z")
+    assert {s.id for s in window} == {"s1", "s2"}
+    longest = client.spans.search(sort_by="duration_ms", limit=1).items
+    assert longest[0].id == "s5"
+    assert [s.id for s in client.spans.search(search_texts=["s3"])] == ["s3"]
+    with pytest.raises(UnprocessableEntityError):
+        client.spans.search(from_ts="2024-01-02T00:00:00Z", to_ts="2024-01-01T00:00:00Z")
+
+
+def test_spans_belong_to_the_callers_account() -> None:
+    fake = SGPFake()
+    sdk(fake, "acct_1").spans.create(**span("same"))
+    sdk(fake, "acct_2").spans.create(**span("same"))  # the same id in another account
+    assert len(fake.spans) == 2
+    assert [s.account_id for s in sdk(fake, "acct_2").spans.search()] == ["acct_2"]
+    assert fake.reset("acct_1") == 1
+    assert [t.account_id for t in fake.traces] == ["acct_2"]
+
+
+def test_assessments_crud_and_rules() -> None:
+    fake = SGPFake()
+    client = sdk(fake)
+    client.spans.batch(items=[span("r"), span("c", parent="r")])
+    rating = client.span_assessments.create(assessment_type="rating", trace_id="t1", rating=5)
+    assert rating.span_id == "r"
+    assert rating.created_by
+    got = client.span_assessments.retrieve(rating.assessment_id)
+    assert got.rating == 5
+    changed = client.span_assessments.update(rating.assessment_id, rating=3, comment="ok")
+    assert (changed.rating, changed.comment) == (3, "ok")
+    client.span_assessments.create(
+        assessment_type="overwrite", trace_id="t1", span_id="c", overwrite={"output": {}}
+    )
+    assert [a.assessment_type for a in client.span_assessments.list(trace_id="t1")] == [
+        "rating",
+        "overwrite",
+    ]
+    assert len(client.span_assessments.list(span_id="c", assessment_type="overwrite").items) == 1
+    for bad in (
+        {"assessment_type": "rating", "rating": 6},
+        {"assessment_type": "comment"},
+        {"assessment_type": "approval", "approval": "approved", "rating": 1},
+    ):
+        with pytest.raises(UnprocessableEntityError):
+            client.span_assessments.create(trace_id="t1", **bad)
+    with pytest.raises(ConflictError):
+        client.span_assessments.create(
+            assessment_type="overwrite", trace_id="t1", span_id="c", overwrite={}
+        )
+    with pytest.raises(NotFoundError):
+        client.span_assessments.create(assessment_type="comment", trace_id="nope", comment="x")
+    with pytest.raises(BadRequestError):
+        client.span_assessments.list()
+    assert client.span_assessments.delete(rating.assessment_id).deleted
+    with pytest.raises(NotFoundError):
+        client.span_assessments.retrieve(rating.assessment_id)
+    assert [s.id for s in client.spans.search(assessment_types=["overwrite"])] == ["c"]
+
+
+def test_contract_mode_takes_the_generated_tests_values() -> None:
+    fake = SGPFake(settings=FakeSettings(contract=True))
+    client = sdk(fake, "My Account ID")
+    for _ in range(2):
+        client.spans.create(
+            name="name",
+            start_timestamp="2019-12-27T18:11:19.117Z",
+            trace_id="trace_id",
+            id="id",
+            obs_span_id="obs_span_id",
+            end_timestamp="2019-12-27T18:11:19.117Z",
+        )
+    with pytest.warns(DeprecationWarning, match="deprecated"):
+        assert client.spans.retrieve("span_id").id == "span_id"
+    client.span_assessments.create(assessment_type="comment", trace_id="trace_id")
+    client.span_assessments.create(
+        assessment_type="comment",
+        trace_id="trace_id",
+        rating=0,
+        approval="approved",
+        overwrite={},
+        rubric={},
+    )
+    assert client.span_assessments.list().items is not None
+    assert client.span_assessments.retrieve("span_assessment_id").assessment_id == (
+        "span_assessment_id"
+    )
+    page = client.spans.search(
+        starting_after="starting_after",
+        ending_before="ending_before",
+        sort_by="sort_by",
+        from_ts=T0,
+        to_ts=T0,
+        trace_ids=["string"],
+    )
+    assert page.items == []
+
+
+def test_journal_and_coverage_name_the_operations() -> None:
+    fake = SGPFake(coverage=True)
+    client = sdk(fake)
+    client.spans.upsert_batch(items=[span("r")])
+    client.spans.search()
+    assert len(fake.journal.calls("upsert_batch_spans")) == 1
+    assert fake.coverage is not None
+    report = fake.coverage.report()
+    assert "upsert_batch_spans" in str(report)
+    assert "search_spans" in str(report)
+
+
+def test_state_document_and_state_file(tmp_path: Path) -> None:
+    fake = SGPFake(admin=True)
+    client = sdk(fake)
+    client.spans.batch(items=[span("r"), span("c", parent="r")])
+    client.span_assessments.create(assessment_type="comment", trace_id="t1", comment="hi")
+    with fake.client() as http:
+        state = http.get("/_fake/state").json()
+        assert [s["id"] for s in state["spans"]] == ["r", "c"]
+        assert len(state["span_assessments"]) == 1
+        assert http.post("/_fake/reset").status_code == 200
+        assert len(fake.spans) == 0
+        assert http.put("/_fake/state", json=state).status_code == 200
+    fake.traces.get("t1").assert_shape(("r", ["c"]))
+
+    path = tmp_path / "state.sqlite"
+    durable = SGPFake(state_file=path)
+    sdk(durable).spans.upsert_batch(items=[span("r"), span("c", parent="r")])
+    durable.close()
+    again = SGPFake(state_file=path)
+    again.traces.get("t1").assert_shape(("r", ["c"]))
+    again.close()

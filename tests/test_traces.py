@@ -1,0 +1,150 @@
+"""The tracing library end to end, and traces read as trees (in process and over /_fake)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+
+pytest.importorskip("scale_gp_beta")
+
+from scale_gp_beta.lib import tracing
+
+from sgp_fake import SGPFake
+from sgp_fake.extras.traces import Traces, init_tracing
+
+
+@pytest.fixture
+def fake() -> SGPFake:
+    return SGPFake()
+
+
+@pytest.fixture
+def traces(fake: SGPFake) -> Iterator[Traces]:
+    traced = init_tracing(fake, max_retries=0)
+    yield traced
+    traced.flush()
+
+
+def _agent_run() -> str:
+    with tracing.create_trace("agent", input={"question": "weather?"}) as trace:
+        with tracing.create_span("plan", span_type="CUSTOM", input={"step": 1}) as plan:
+            plan.output = {"tool": "weather"}
+        # nested: http inside tool
+        with (
+            tracing.create_span("tool", span_type="CODE_EXECUTION"),
+            tracing.create_span("http", span_type="EXTERNAL_ENDPOINT"),
+        ):
+            pass
+        with pytest.raises(RuntimeError), tracing.create_span("answer", span_type="COMPLETION"):
+            raise RuntimeError("model down")
+    return trace.trace_id
+
+
+def test_traced_run_arrives_as_a_tree(fake: SGPFake, traces: Traces) -> None:
+    trace_id = _agent_run()
+    tracing.flush_queue()
+    trace = fake.traces.get(trace_id)
+    trace.assert_shape(("agent", ["plan", ("tool", ["http"]), "answer"]))
+    assert trace.root.type == "TRACER"
+    assert trace.root.input == {"question": "weather?"}
+    assert trace.find("plan").output == {"tool": "weather"}
+    assert [s.name for s in trace.errors()] == ["answer"]
+    failed = trace.find("answer")
+    assert failed.status == "ERROR"
+    assert failed.error_type == "RuntimeError"
+    assert failed.error_message == "model down"
+    assert all(s.duration_ms is not None and s.duration_ms >= 0 for s in trace.walk())
+    assert len(trace) == 5
+    assert len(fake.spans) == 5
+    assert traces.last() is not None
+    assert traces.last().trace_id == trace_id
+    assert traces.named("agent")[0].trace_id == trace_id
+    assert "answer [COMPLETION, ERROR" in trace.pretty()
+
+
+def test_the_fixture_flushes_before_reading(sgp_traces: Traces) -> None:
+    _agent_run()
+    assert sgp_traces.last().names() == ["agent", "plan", "tool", "http", "answer"]
+    assert [s.name for s in sgp_traces.errors()] == ["answer"]
+
+
+def test_find_and_shape_say_what_the_tree_is(traces: Traces) -> None:
+    _agent_run()
+    trace = traces.last()
+    with pytest.raises(AssertionError, match="no span named 'nope'"):
+        trace.find("nope")
+    with pytest.raises(AssertionError, match="shape"):
+        trace.assert_shape(("agent", ["plan"]))
+    with pytest.raises(AssertionError, match="no trace named"):
+        traces.last("other")
+
+
+def test_a_500_once_loses_nothing(fake: SGPFake, traces: Traces) -> None:
+    fake.faults.add(method="PUT", path="/v5/spans/batch", status=500, times=1)
+    _agent_run()
+    assert traces.last().names() == ["agent", "plan", "tool", "http", "answer"]
+    assert len(fake.journal.calls("upsert_batch_spans")) == 2
+
+
+def test_a_500_every_time_drops_the_batch(fake: SGPFake, traces: Traces) -> None:
+    fake.faults.add(method="PUT", path="/v5/spans/batch", status=500, times=None)
+    _agent_run()
+    traces.flush()
+    assert len(traces) == 0
+    assert len(fake.journal.calls("upsert_batch_spans")) == 4  # the library's four attempts
+
+
+def test_openai_agents_ids_are_accepted(fake: SGPFake, traces: Traces) -> None:
+    trace_id, span_id = "trace_" + "a" * 32, "span_" + "b" * 24
+    from sgp_fake.extras.traces import init_tracing as again
+
+    again(fake)  # the same process queue, another client: still this fake
+    with fake.client() as http:
+        answer = http.put(
+            "/v5/spans/batch",
+            headers={"x-selected-account-id": "acct_1"},
+            json={
+                "items": [
+                    {
+                        "id": "root",
+                        "name": "wf",
+                        "trace_id": trace_id,
+                        "type": "AGENT_WORKFLOW",
+                        "start_timestamp": "2024-01-01T00:00:00+00:00",
+                    },
+                    {
+                        "id": span_id,
+                        "parent_id": "root",
+                        "name": "gen",
+                        "trace_id": trace_id,
+                        "type": "COMPLETION",
+                        "start_timestamp": "2024-01-01T00:00:01+00:00",
+                    },
+                ]
+            },
+        )
+    assert answer.status_code == 200, answer.text
+    traces.get(trace_id).assert_shape(("wf", ["gen"]))
+
+
+def test_trace_routes_serve_the_trees(fake: SGPFake, traces: Traces) -> None:
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from sgp_fake.extras.traces import trace_routes
+
+    trace_id = _agent_run()
+    traces.flush()
+    with TestClient(Starlette(routes=trace_routes(fake.tables, "/_fake"))) as http:
+        listed = http.get("/_fake/traces").json()["traces"]
+        tree = http.get(f"/_fake/traces/{trace_id}").json()
+        missing = http.get("/_fake/traces/nope")
+    assert [(t["trace_id"], t["name"], t["span_count"], t["error_count"]) for t in listed] == [
+        (trace_id, "agent", 5, 1)
+    ]
+    root: dict[str, Any] = tree["roots"][0]
+    assert [c["name"] for c in root["children"]] == ["plan", "tool", "answer"]
+    assert root["children"][2]["error"] is True
+    assert root["duration_ms"] >= 0
+    assert missing.status_code == 404
