@@ -10,7 +10,7 @@ per-account reset and persistence all follow from the declaration.
 from __future__ import annotations
 
 from ..core.operations import Resource
-from . import deployments, inference, model_templates, models, responses
+from . import deployments, inference, model_templates, models, responses, v5_models
 
 __all__ = ["REGISTRY"]
 
@@ -20,5 +20,6 @@ REGISTRY: tuple[Resource, ...] = (
     deployments.RESOURCE,
     inference.RESOURCE,
     responses.RESOURCE,
+    v5_models.RESOURCE,
 )
 """Every resource, in the order the OpenAPI document and the state document list them."""
