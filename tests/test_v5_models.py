@@ -78,11 +78,13 @@ def test_create_retrieve_update_delete(fake: SGPFake, client: Any) -> None:
         "generic",
     )
     assert model.status == "deploying"
-    assert model.api_model_availability == "unavailable" and model.status_reason
+    assert model.api_model_availability == "unavailable"
+    assert model.status_reason
     assert model.vendor_configuration.infra.gpus == 1
     fetched = client.models.retrieve(model.id)
     assert fetched.status == "ready"  # deployment_ready_after is 0: ready from the next read
-    assert fetched.api_model_availability == "available" and fetched.status_reason is None
+    assert fetched.api_model_availability == "available"
+    assert fetched.status_reason is None
 
     updated = client.models.update(model.id, model={"model_metadata": {"team": "search"}})
     assert (updated.metadata, updated.status) == ({"team": "search"}, "ready")
@@ -135,8 +137,12 @@ def test_names_are_unique_per_vendor_and_account(fake: SGPFake, client: Any) -> 
     with sdk(fake, "acct_2") as elsewhere:
         assert elsewhere.models.create(model=HOSTED).id != first.id
     again = client.models.create(
-        model={**HOSTED, "model_type": "completion", "model_metadata": {"a": 1},
-               "on_conflict": "update"}  # fmt: skip
+        model={
+            **HOSTED,
+            "model_type": "completion",
+            "model_metadata": {"a": 1},
+            "on_conflict": "update",
+        }
     )
     assert (again.id, again.api_model_type, again.metadata) == (first.id, "completion", {"a": 1})
 
@@ -180,7 +186,7 @@ def test_status_moves_with_the_clock_and_can_be_forced(fake: SGPFake, client: An
     assert (failed.status, failed.status_reason) == ("failed", "The deployment failed")
     fake.force_status("v5_models", model.id, "deployment_timeout")
     assert client.models.retrieve(model.id).status == "deployment_timeout"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a status"):
         fake.force_status("v5_models", model.id, "READY")  # statuses are lower case
     # a new configuration deploys again, for the whole delay
     redeployed = client.models.update(
@@ -239,12 +245,10 @@ def test_keys_and_accounts() -> None:
     fake = SGPFake(
         FakeSettings(api_keys={"alice": Identity("alice", accounts=frozenset({"acct_1"}))})
     )
-    with sdk(fake, "acct_2", api_key="alice") as foreign:
-        with pytest.raises(beta.PermissionDeniedError):
-            foreign.models.list()
-    with sdk(fake, "acct_1", api_key="wrong") as stranger:
-        with pytest.raises(beta.AuthenticationError):
-            stranger.models.list()
+    with sdk(fake, "acct_2", api_key="alice") as foreign, pytest.raises(beta.PermissionDeniedError):
+        foreign.models.list()
+    with sdk(fake, "acct_1", api_key="wrong") as stranger, pytest.raises(beta.AuthenticationError):
+        stranger.models.list()
     answer = raw(fake, "GET", "/v5/models", headers={"x-api-key": "alice",
                                                       "x-selected-account-id": ""})  # fmt: skip
     assert answer.status_code == 422
@@ -336,7 +340,8 @@ def test_find_by_name_for_the_gateway(fake: SGPFake, client: Any) -> None:
         return Call(fake.state, op, scope, {})
 
     found = find_by_name(call("acct_1"), "openai", "gpt-4o-mini")
-    assert found is not None and found.id == hosted.id
+    assert found is not None
+    assert found.id == hosted.id
     assert model_name(found) == "openai/gpt-4o-mini"
     assert find_by_name(call("acct_2"), "openai", "gpt-4o-mini") is None
     assert find_by_name(call("acct_1"), "azure", "gpt-4o-mini") is None
@@ -345,7 +350,8 @@ def test_find_by_name_for_the_gateway(fake: SGPFake, client: Any) -> None:
     assert [r.id for r in callable_models(call("acct_1"))] == [hosted.id]
     fake.clock.advance(10)
     ready = ready_by_name(call("acct_1"), "launch", "my-launch")
-    assert ready is not None and ready.id == launch.id
+    assert ready is not None
+    assert ready.id == launch.id
 
 
 # -- what the registry gives -------------------------------------------------------------------
