@@ -64,6 +64,7 @@ def state(**kinds: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         "deployments": [],
         "usage": [],
         "responses": [],
+        "v5_models": [],
         **kinds,
     }
 

@@ -270,6 +270,7 @@ def _stored_graph(account: str = "acct_1") -> dict[str, Any]:
         "deployments": [result.deployment],
         "usage": [],
         "responses": [],
+        "v5_models": [],
     }
 
 
