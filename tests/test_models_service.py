@@ -16,6 +16,7 @@ import pytest
 from sgp_fake import FakeSettings, Identity, RateLimit, SGPFake
 from sgp_fake.cli.process import ServerProcess
 from sgp_fake.factories import ModelFactory, seed_deployment
+from sgp_fake.resources import REGISTRY
 
 from .conftest import minimal_body
 
@@ -265,11 +266,10 @@ def _stored_graph(account: str = "acct_1") -> dict[str, Any]:
     seeded = SGPFake()
     result = seed_deployment(seeded, account_id=account, seed=account)
     return {
+        **{resource.kind: [] for resource in REGISTRY},
         "model_templates": [result.template],
         "models": [r.as_dict() for r in seeded.tables["models"].all()],
         "deployments": [result.deployment],
-        "usage": [],
-        "responses": [],
     }
 
 

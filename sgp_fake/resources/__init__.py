@@ -19,6 +19,7 @@ from . import (
     span_assessments,
     spans,
     usage,
+    v5_models,
 )
 
 __all__ = ["REGISTRY"]
@@ -29,6 +30,7 @@ REGISTRY: tuple[Resource, ...] = (
     deployments.RESOURCE,
     usage.RESOURCE,  # with the inference routes (resources/inference/), which write its records
     responses.RESOURCE,
+    v5_models.RESOURCE,
     gateway.RESOURCE,
     spans.RESOURCE,
     span_assessments.RESOURCE,
