@@ -95,7 +95,9 @@ def test_the_fixtures_skip_with_a_reason_without_the_sdk(pytester: pytest.Pytest
     )
     result = pytester.runpytest("-p", "no:randomly", "-p", "no:schemathesis", "-rs")
     result.assert_outcomes(skipped=2)
-    result.stdout.fnmatch_lines(["*scale-gp-beta (the v5 SDK) is not installed: pip install sgp-fake*"])
+    result.stdout.fnmatch_lines(
+        ["*scale-gp-beta (the v5 SDK) is not installed: pip install sgp-fake*"]
+    )
 
 
 @pytest.mark.parametrize("base_url", SGP_HOSTS)

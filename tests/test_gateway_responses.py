@@ -52,7 +52,8 @@ def test_the_same_text_as_json_to_the_sdk_and_as_events_to_openai(fake: SGPFake)
     whole = sdk.responses.create(model=MODEL, input="Hello")
     assert (whole.object, whole.status, whole.model) == ("response", "completed", MODEL)
     text = _text(whole)
-    assert text and whole.usage.output_tokens > 0
+    assert text
+    assert whole.usage.output_tokens > 0
     # stream=True: the v5 SDK reads one JSON body, and gets the completed response
     assert _text(sdk.responses.create(model=MODEL, input="Hello", stream=True)) == text
     # the chat route says the same for the same conversation
@@ -76,7 +77,8 @@ def test_the_same_text_as_json_to_the_sdk_and_as_events_to_openai(fake: SGPFake)
     ]
     assert [e.sequence_number for e in events] == list(range(len(events)))
     deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
-    assert len(deltas) > 1 and "".join(deltas) == text
+    assert len(deltas) > 1
+    assert "".join(deltas) == text
     assert events[-1].response.output_text == text
 
 
@@ -132,8 +134,12 @@ def test_a_scripted_tool_call_loop(fake: SGPFake) -> None:
         model=MODEL,
         input=[
             {"role": "user", "content": "Find x"},
-            {"type": "function_call", "call_id": call.call_id, "name": "lookup",
-             "arguments": call.arguments},  # fmt: skip
+            {
+                "type": "function_call",
+                "call_id": call.call_id,
+                "name": "lookup",
+                "arguments": call.arguments,
+            },
             {"type": "function_call_output", "call_id": call.call_id, "output": "x=1"},
         ],
     )
@@ -154,7 +160,7 @@ def test_async_clients(fake: SGPFake) -> None:
             http_client=httpx.AsyncClient(transport=fake.async_transport()),
             max_retries=0,
         )
-        whole = await sdk.responses.create(model=MODEL, input="Hi")
+        whole = await sdk.responses.create(model=MODEL, input="Hi", stream=True)  # JSON
         stream = await client.responses.create(model=MODEL, input="Hi", stream=True)
         joined = "".join([e.delta async for e in stream if e.type == "response.output_text.delta"])
         await sdk.close()

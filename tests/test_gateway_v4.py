@@ -33,7 +33,8 @@ def test_chat_by_name_says_what_the_beta_route_says(fake: SGPFake) -> None:
     beta = client.beta.chat.completions.create(model="openai/gpt-4o-mini", messages=HELLO)
     assert answer.chat_completion.message.content == beta.choices[0].message.content
     usage = answer.token_usage
-    assert usage.total == usage.prompt + usage.completion and usage.completion > 0
+    assert usage.total == usage.prompt + usage.completion
+    assert usage.completion > 0
 
 
 def test_model_parameters_travel_as_topk_topp_and_cut_the_text(fake: SGPFake) -> None:

@@ -118,7 +118,8 @@ OPERATIONS = (
         description="The OpenAI Responses API (openai models only). A response object; with "
         "stream: true the Responses events (response.created ... response.completed, each a "
         "named event, ended by closing the stream), except for the scale-gp-beta SDK "
-        "(User-Agent SGPClient/...), which reads one JSON body: it gets the response object. "
+        "(User-Agent SGPClient/... or AsyncSGPClient/...), which reads one JSON body: it "
+        "gets the response object. "
         "Accept: text/event-stream asks for the events from any client.",
     ),
     Operation(

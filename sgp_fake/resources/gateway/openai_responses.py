@@ -7,8 +7,9 @@ What the fake decides:
   ``response.in_progress``, ``response.output_item.added``, ``response.content_part.added``,
   ``response.output_text.delta`` ..., ``response.completed``), each a named event, ended by
   closing the connection (as OpenAI does: no ``[DONE]``) -- **except** for the ``scale-gp-beta``
-  SDK (``User-Agent: SGPClient/...``), which sends ``stream: true`` but declares no stream type
-  for this route and reads one JSON body: it gets the completed ``response`` object.
+  SDK (``User-Agent: SGPClient/...`` or ``AsyncSGPClient/...``), which sends ``stream: true``
+  but declares no stream type for this route and reads one JSON body: it gets the completed
+  ``response`` object.
   ``Accept: text/event-stream`` asks for the events whoever the client is. Both clients send
   ``Accept: application/json``, so the client is told apart by its ``User-Agent``.
 * **Which model.** As on every gateway route (:func:`.catalog.resolve`), and only an ``openai``
@@ -82,6 +83,10 @@ class OpenAIResponse(BaseModel):
     usage: Mapping[str, Any]
 
 
+_SGP_SDK_AGENTS = ("SGPClient/", "AsyncSGPClient/")
+"""How the ``scale-gp-beta`` clients' ``User-Agent`` starts."""
+
+
 # -- what is asked --------------------------------------------------------------------------------
 
 
@@ -122,7 +127,8 @@ def _wants_events(call: Call, request: ResponseRequest) -> bool:
         return False
     if "text/event-stream" in (call.header(b"accept") or ""):
         return True
-    return not (call.header(b"user-agent") or "").startswith("SGPClient/")
+    # "SGPClient/Python 0.7.0", "AsyncSGPClient/Python 0.7.0": the class name, then the version.
+    return not (call.header(b"user-agent") or "").startswith(_SGP_SDK_AGENTS)
 
 
 def _tool_choice(value: Any) -> Any:
