@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     # is the slowest import of the package (a third of the server's start-up).
     import httpx
     from scale_gp import AsyncSGPClient, SGPClient
+    from scale_gp_beta import AsyncSGPClient as AsyncSGPBetaClient
+    from scale_gp_beta import SGPClient as SGPBetaClient
 
     from .core.operations import Resource
     from .core.table import Record
@@ -30,12 +32,14 @@ if TYPE_CHECKING:
     from .resources.model_templates.store import ModelTemplateStore
     from .transport import AsyncFakeTransport, FakeTransport
 
-__all__ = ["DEFAULT_API_KEY", "DEFAULT_BASE_URL", "SGPFake"]
+__all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_API_KEY", "DEFAULT_BASE_URL", "SGPFake"]
 
 DEFAULT_BASE_URL = "https://api.egp.scale.com"
 """The real service's base URL; in-process clients use it so URLs look as in production."""
 DEFAULT_API_KEY = "sgp-fake-key"
 """The API key in-process clients send unless told otherwise."""
+DEFAULT_ACCOUNT_ID = "acct_1"
+"""The account the v5 SDK clients select by default (``scale_gp_beta`` requires one)."""
 
 
 _BASE_URLS: dict[str, httpx.URL] = {}
@@ -354,6 +358,40 @@ class SGPFake:
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)
         return SGPClient(
             api_key=api_key, http_client=httpx.Client(transport=self.transport()), **kwargs
+        )
+
+    def beta_client(
+        self, api_key: str = DEFAULT_API_KEY, account_id: str = DEFAULT_ACCOUNT_ID, **kwargs: Any
+    ) -> SGPBetaClient:
+        """The v5 SDK's ``scale_gp_beta.SGPClient`` wired to this fake in process (every
+        ``/v5`` call selects ``account_id``).
+
+        Needs ``scale-gp-beta`` (``pip install sgp-fake[sdk]``).
+        """
+        import httpx
+        from scale_gp_beta import SGPClient as SGPBetaClient
+
+        kwargs.setdefault("base_url", DEFAULT_BASE_URL)
+        return SGPBetaClient(
+            api_key=api_key,
+            account_id=account_id,
+            http_client=httpx.Client(transport=self.transport()),
+            **kwargs,
+        )
+
+    def async_beta_client(
+        self, api_key: str = DEFAULT_API_KEY, account_id: str = DEFAULT_ACCOUNT_ID, **kwargs: Any
+    ) -> AsyncSGPBetaClient:
+        """The v5 SDK's ``scale_gp_beta.AsyncSGPClient`` wired to this fake in process."""
+        import httpx
+        from scale_gp_beta import AsyncSGPClient as AsyncSGPBetaClient
+
+        kwargs.setdefault("base_url", DEFAULT_BASE_URL)
+        return AsyncSGPBetaClient(
+            api_key=api_key,
+            account_id=account_id,
+            http_client=httpx.AsyncClient(transport=self.async_transport()),
+            **kwargs,
         )
 
     def async_sdk_client(self, api_key: str = DEFAULT_API_KEY, **kwargs: Any) -> AsyncSGPClient:

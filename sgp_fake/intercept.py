@@ -1,7 +1,8 @@
 """Send httpx requests meant for the real SGP service to a fake, in process.
 
 Code under test often builds its own client (``SGPClient()``, ``httpx.Client(base_url=...)``)
-against ``https://api.egp.scale.com`` or ``$SGP_CLIENT_BASE_URL``. While an :class:`Interceptor`
+against ``https://api.egp.scale.com``, another of the SDKs' documented hosts
+(:data:`SGP_HOSTS`) or ``$SGP_CLIENT_BASE_URL``. While an :class:`Interceptor`
 is active, every request that ``httpx.HTTPTransport`` / ``httpx.AsyncHTTPTransport`` would send
 to one of those base URLs, or to a base URL given to it, is answered by the fake instead, with no
 socket; requests to any other host go out untouched. A request to an intercepted host that the
@@ -35,9 +36,21 @@ from .transport import AsyncFakeTransport, FakeTransport
 if TYPE_CHECKING:
     from .fake import SGPFake
 
-__all__ = ["BASE_URL_ENV", "Interceptor", "UnhandledRequest"]
+__all__ = ["BASE_URL_ENV", "SGP_HOSTS", "Interceptor", "UnhandledRequest"]
 
 BASE_URL_ENV = "SGP_CLIENT_BASE_URL"
+
+SGP_HOSTS = (
+    DEFAULT_BASE_URL,
+    "https://api.sgp.scale.com",
+    "https://api.staging-sgp.scale.com",
+    "https://api.dev-sgp.scale.com",
+)
+"""The real service's base URLs the SDKs document: ``scale-gp-beta``'s environments
+``production`` (the default of both SDKs), ``production-multitenant``, ``staging`` and
+``development``. Its ``local`` environment (``http://127.0.0.1:5003/public``, ``scale-gp``'s
+``development``) is left out: a loopback port may be a server the test runs on purpose; pass
+it in ``base_urls`` to intercept it."""
 """The environment variable the official SDK reads its base URL from."""
 
 
@@ -106,10 +119,10 @@ class Interceptor:
     """Route httpx traffic for SGP base URLs to ``fake`` while active.
 
     * ``base_urls``: base URLs to intercept in addition to the real service's
-      (:data:`~sgp_fake.DEFAULT_BASE_URL`) and ``$SGP_CLIENT_BASE_URL``; giving the real
-      service's URL again changes nothing.
-    * ``include_default=False``: do not intercept the real service's URL (unless it is in
-      ``base_urls``); requests to it go to the network.
+      (:data:`SGP_HOSTS`, :data:`~sgp_fake.DEFAULT_BASE_URL` first) and
+      ``$SGP_CLIENT_BASE_URL``; giving one of the real service's URLs again changes nothing.
+    * ``include_default=False``: do not intercept the real service's URLs (unless they are in
+      ``base_urls``); requests to them go to the network.
     * ``include_env=False``: do not intercept ``$SGP_CLIENT_BASE_URL``. When it is intercepted
       it is read at each request, so setting it inside the test works.
     * ``on_unhandled``: called with a request to an intercepted host that the fake has no route
@@ -135,7 +148,8 @@ class Interceptor:
         self.fake = fake
         self._targets: list[_Target] = []
         if include_default:
-            self.add_base_url(DEFAULT_BASE_URL)
+            for url in SGP_HOSTS:
+                self.add_base_url(url)
         for url in base_urls:
             self.add_base_url(url)
         if not self._targets and not include_env:

@@ -6,6 +6,8 @@ Installing ``sgp-fake`` is enough: no conftest code is needed. Each test that as
 * ``sgp_fake``: the :class:`~sgp_fake.SGPFake` of this test.
 * ``sgp_fake_client`` / ``sgp_fake_async_client``: ``httpx`` clients to it, in process.
 * ``sgp_client`` / ``sgp_async_client``: the official ``scale_gp`` SDK clients, in process.
+* ``sgp_beta_client`` / ``sgp_async_beta_client``: the v5 SDK (``scale_gp_beta``) clients, in
+  process, selecting the caller's account.
 * ``sgp_fake_server``: the same fake behind a real loopback socket (one server per test run).
 * ``sgp_fake_intercept``: code that builds its own client for the real base URL reaches it.
 * ``sgp_factory``: a seeded :class:`~sgp_fake.factories.TemplateFactory`.
@@ -32,6 +34,8 @@ import pytest
 if TYPE_CHECKING:
     import httpx
     from scale_gp import AsyncSGPClient, SGPClient
+    from scale_gp_beta import AsyncSGPClient as AsyncSGPBetaClient
+    from scale_gp_beta import SGPClient as SGPBetaClient
     from starlette.types import Receive, Scope, Send
 
     from .core.faults import FaultRules
@@ -44,12 +48,14 @@ if TYPE_CHECKING:
     from .settings import FakeSettings, Identity
     from .store import ModelTemplateStore
 
-__all__ = ["MARKER", "SDK_MISSING", "LiveFake"]
+__all__ = ["BETA_SDK_MISSING", "MARKER", "SDK_MISSING", "LiveFake"]
 
 MARKER = "sgp_fake"
 """Name of the marker that configures a test's fake."""
 SDK_MISSING = "scale-gp is not installed: pip install sgp-fake[sdk]"
 """Why the SDK fixtures skip when ``scale_gp`` cannot be imported."""
+BETA_SDK_MISSING = "scale-gp-beta (the v5 SDK) is not installed: pip install sgp-fake[sdk]"
+"""Why the v5 SDK fixtures skip when ``scale_gp_beta`` cannot be imported."""
 
 _MARKER_KWARGS = frozenset(
     {
@@ -261,6 +267,22 @@ def _require_sdk() -> None:
         pytest.skip(SDK_MISSING)
 
 
+def _require_beta_sdk() -> None:
+    try:
+        import scale_gp_beta  # noqa: F401
+    except ImportError:
+        pytest.skip(BETA_SDK_MISSING)
+
+
+def _account_id(sgp_fake: SGPFake, api_key: str) -> str:
+    """The account a v5 client selects: the key's first account, else the default one."""
+    from .fake import DEFAULT_ACCOUNT_ID
+
+    identity = sgp_fake.settings.identity_for(api_key)
+    accounts = identity.accounts if identity is not None else None
+    return min(accounts) if accounts else DEFAULT_ACCOUNT_ID
+
+
 # -- configuration fixtures (override them in a conftest) -------------------------------------
 
 
@@ -451,6 +473,37 @@ def sgp_client(request: pytest.FixtureRequest, sgp_fake: SGPFake) -> Iterator[SG
     client = sgp_fake.sdk_client(api_key=_api_key(request, sgp_fake))
     yield client
     client.close()
+
+
+@pytest.fixture
+def sgp_beta_client(request: pytest.FixtureRequest, sgp_fake: SGPFake) -> Iterator[SGPBetaClient]:
+    """The v5 SDK's ``scale_gp_beta.SGPClient``, in process to ``sgp_fake``, selecting the
+    key's first account (else ``acct_1``).
+
+    Skips when ``scale-gp-beta`` is not installed (``pip install sgp-fake[sdk]``).
+    """
+    _require_beta_sdk()
+    api_key = _api_key(request, sgp_fake)
+    client = sgp_fake.beta_client(api_key=api_key, account_id=_account_id(sgp_fake, api_key))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def sgp_async_beta_client(
+    request: pytest.FixtureRequest, sgp_fake: SGPFake
+) -> Iterator[AsyncSGPBetaClient]:
+    """The v5 SDK's ``scale_gp_beta.AsyncSGPClient``, in process to ``sgp_fake``.
+
+    Skips when ``scale-gp-beta`` is not installed (``pip install sgp-fake[sdk]``).
+    """
+    _require_beta_sdk()
+    api_key = _api_key(request, sgp_fake)
+    client = sgp_fake.async_beta_client(
+        api_key=api_key, account_id=_account_id(sgp_fake, api_key)
+    )
+    yield client
+    _finish(client.close())
 
 
 @pytest.fixture

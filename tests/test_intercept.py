@@ -224,7 +224,13 @@ def test_added_base_urls_add_to_the_default_host_and_the_env(
 
 def test_a_list_that_repeats_the_default_host_keeps_it_once() -> None:
     interceptor = Interceptor(SGPFake(), [ADDED, DEFAULT_BASE_URL, f"{DEFAULT_BASE_URL}/"])
-    assert interceptor.base_urls == ["https://api.egp.scale.com:443", "https://sgp.corp.example:443"]
+    assert interceptor.base_urls == [
+        "https://api.egp.scale.com:443",
+        "https://api.sgp.scale.com:443",
+        "https://api.staging-sgp.scale.com:443",
+        "https://api.dev-sgp.scale.com:443",
+        "https://sgp.corp.example:443",
+    ]
 
 
 def test_the_longest_base_url_on_a_host_wins_whatever_the_order(no_network: NetworkGuard) -> None:

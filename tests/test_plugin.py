@@ -58,6 +58,8 @@ def test_fixtures_and_marker_are_registered_and_documented(pytester: pytest.Pyte
         "sgp_fake_async_client",
         "sgp_client",
         "sgp_async_client",
+        "sgp_beta_client",
+        "sgp_async_beta_client",
         "sgp_fake_server",
         "sgp_fake_intercept",
         "sgp_factory",

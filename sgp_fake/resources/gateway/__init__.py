@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.operations import Operation, Resource
-from . import handlers
+from . import generic, handlers, openai_responses, v4
 from .schemas import (
     CatalogPage,
     CatalogQuery,
@@ -51,9 +51,10 @@ _TEXT = (
 
 
 def _route(name: str, path: str, summary: str, **kwargs: Any) -> Operation:
+    kwargs.setdefault("errors", _MODEL_ERRORS)
     return Operation(
-        name, "POST", path, summary=summary, tag=_TAG, errors=_MODEL_ERRORS, about=handlers.about,
-        streams=True, **kwargs,
+        name, "POST", path, summary=summary, tag=_TAG, about=handlers.about, streams=True,
+        **kwargs,
     )  # fmt: skip
 
 
@@ -106,6 +107,59 @@ OPERATIONS = (
         body=TextCompletionRequest,
         response=Completion,
         description=_TEXT + " The same as /v5/completions; x-selected-account-id optional.",
+    ),
+    _route(
+        "create_gateway_response",
+        "/v5/responses",
+        "Create Response",
+        handler=openai_responses.responses,
+        body=openai_responses.ResponseRequest,
+        response=openai_responses.OpenAIResponse,
+        description="The OpenAI Responses API (openai models only). A response object; with "
+        "stream: true the Responses events (response.created ... response.completed, each a "
+        "named event, ended by closing the stream), except for the scale-gp-beta SDK "
+        "(User-Agent SGPClient/... or AsyncSGPClient/...), which reads one JSON body: it "
+        "gets the response object. "
+        "Accept: text/event-stream asks for the events from any client.",
+    ),
+    Operation(
+        "create_gateway_inference",
+        "POST",
+        "/v5/inference",
+        generic.inference,
+        summary="Create Generic Inference",
+        description="Generic inference: args (messages, or prompt, or input; max_tokens) "
+        "passed to the vendor. Always one JSON generic_inference object.",
+        body=generic.InferenceRequest,
+        response=generic.InferenceResponse,
+        tag=_TAG,
+        errors=_MODEL_ERRORS,
+        about=handlers.about,
+    ),
+    _route(
+        "create_v4_chat_completion",
+        "/v4/chat-completions",
+        "Create Chat Completion (v4, model by name)",
+        handler=v4.chat_completions,
+        body=v4.V4ChatRequest,
+        response=v4.ChatCompletionsResponse,
+        description="A chat completion of a model named by its name alone (gpt-4o); "
+        "model_parameters' top_k and top_p travel as topK and topP; memory_strategy last_k "
+        "keeps the last k messages. With stream: true, Server-Sent Events of "
+        "{completions: [[prompt, [delta]]]}, the last with finish_reason and token counts.",
+        errors={**_MODEL_ERRORS, "403": "account_id names an account the caller may not use"},
+    ),
+    _route(
+        "create_v4_completion",
+        "/v4/completions",
+        "Create Completion (v4, model by name)",
+        handler=v4.completions,
+        body=v4.V4CompletionRequest,
+        response=v4.CompletionsResponse,
+        description="A completion of prompt by a model named by its name alone (gpt-4o). "
+        "With stream: true, Server-Sent Events of {completions: [[prompt, [delta]]]}, the "
+        "last with finish_reason and token counts.",
+        errors={**_MODEL_ERRORS, "403": "account_id names an account the caller may not use"},
     ),
 )
 

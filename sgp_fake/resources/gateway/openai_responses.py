@@ -1,0 +1,272 @@
+"""``POST /v5/responses``: the OpenAI Responses API of the gateway.
+
+What the fake decides:
+
+* **JSON or Server-Sent Events.** Without ``stream`` the answer is one ``response`` object.
+  With ``stream: true`` the answer is the Responses event stream (``response.created``,
+  ``response.in_progress``, ``response.output_item.added``, ``response.content_part.added``,
+  ``response.output_text.delta`` ..., ``response.completed``), each a named event, ended by
+  closing the connection (as OpenAI does: no ``[DONE]``) -- **except** for the ``scale-gp-beta``
+  SDK (``User-Agent: SGPClient/...`` or ``AsyncSGPClient/...``), which sends ``stream: true``
+  but declares no stream type for this route and reads one JSON body: it gets the completed
+  ``response`` object.
+  ``Accept: text/event-stream`` asks for the events whoever the client is. Both clients send
+  ``Accept: application/json``, so the client is told apart by its ``User-Agent``.
+* **Which model.** As on every gateway route (:func:`.catalog.resolve`), and only an ``openai``
+  model (400 "unsupported vendor" for another vendor, as the route's docstring says), except in
+  contract mode.
+* **The conversation.** ``input`` (a string: one user message; or items: messages, with
+  ``function_call`` items as the assistant's tool calls and ``function_call_output`` items as
+  tool results) after ``instructions`` (a system message): the same text as the chat route for
+  the same conversation, and the same scripted responses (matchers ``model``, ``prompt``,
+  ``tool_result``, ``turn``; content ``text``, ``texts``, ``tool_calls``: answered as
+  ``function_call`` output items).
+* ``max_output_tokens`` cuts the text (``status: "incomplete"``, ``incomplete_details.reason:
+  "max_output_tokens"``). ``previous_response_id`` and ``store`` are echoed, not acted on: the
+  fake keeps no responses (send the whole conversation as ``input``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, List, Mapping, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...core.answers import Reply, json_bytes, ok, sse_event, stream
+from ...core.call import Call
+from ...errors import BadRequest, BodyParseError
+from ..inference import text
+from . import catalog
+from .handlers import _account, _Conversation, _created, _hash, _record_usage, _script
+
+__all__ = ["OpenAIResponse", "ResponseRequest", "responses"]
+
+
+class ResponseRequest(BaseModel):
+    """Body of ``POST /v5/responses``: the OpenAI Responses parameters (those the fake reads
+    are typed; others are kept)."""
+
+    model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+    model: str = Field(description="The model as vendor/name: an openai one.")
+    input: Union[str, List[Any]] = Field(description="A user message, or input items.")
+    instructions: Optional[str] = Field(None, description="A system message before the input.")
+    max_output_tokens: Optional[int] = None
+    stream: Optional[bool] = Field(
+        None,
+        description="Server-Sent Events of the Responses API; the scale-gp-beta SDK, which "
+        "reads only JSON here, gets the completed response object.",
+    )
+    tools: Optional[List[Any]] = None
+    tool_choice: Optional[Union[str, Mapping[str, Any]]] = None
+    parallel_tool_calls: Optional[bool] = None
+    previous_response_id: Optional[str] = Field(None, description="Echoed; nothing is kept.")
+    temperature: Optional[float] = None
+    top_p: Optional[float] = None
+    metadata: Optional[Mapping[str, Any]] = None
+
+
+class OpenAIResponse(BaseModel):
+    """The answer of ``POST /v5/responses``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    object: str = "response"
+    created_at: float
+    status: str
+    model: str
+    output: List[Any]
+    parallel_tool_calls: bool
+    tool_choice: Union[str, Mapping[str, Any]]
+    tools: List[Any]
+    usage: Mapping[str, Any]
+
+
+_SGP_SDK_AGENTS = ("SGPClient/", "AsyncSGPClient/")
+"""How the ``scale-gp-beta`` clients' ``User-Agent`` starts."""
+
+
+# -- what is asked --------------------------------------------------------------------------------
+
+
+def _messages(request: ResponseRequest) -> list[dict[str, Any]]:
+    """The input as chat messages (what the chat route reads)."""
+    messages: list[dict[str, Any]] = []
+    if request.instructions:
+        messages.append({"role": "system", "content": request.instructions})
+    if isinstance(request.input, str):
+        messages.append({"role": "user", "content": request.input})
+        return messages
+    for item in request.input:
+        if not isinstance(item, Mapping):
+            continue
+        kind = item.get("type")
+        if kind == "function_call":
+            function = {"name": item.get("name"), "arguments": item.get("arguments")}
+            call = {"id": item.get("call_id"), "type": "function", "function": function}
+            messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        elif kind == "function_call_output":
+            messages.append({"role": "tool", "content": _text(item.get("output"))})
+        elif "role" in item:
+            messages.append({"role": item["role"], "content": _text(item.get("content"))})
+    return messages
+
+
+def _text(content: Any) -> str:
+    # input_text / output_text parts carry "text"; a tool output may be any JSON.
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
+    return "" if content is None else json_bytes(content).decode()
+
+
+def _wants_events(call: Call, request: ResponseRequest) -> bool:
+    if not request.stream:
+        return False
+    if "text/event-stream" in (call.header(b"accept") or ""):
+        return True
+    # "SGPClient/Python 0.7.0", "AsyncSGPClient/Python 0.7.0": the class name, then the version.
+    return not (call.header(b"user-agent") or "").startswith(_SGP_SDK_AGENTS)
+
+
+def _tool_choice(value: Any) -> Any:
+    if value in ("none", "auto", "required") or (isinstance(value, Mapping) and "type" in value):
+        return value
+    return "auto"
+
+
+# -- the answer -----------------------------------------------------------------------------------
+
+
+def responses(call: Call) -> Reply:
+    """``POST /v5/responses``: a ``response`` object, or the Responses event stream (see the
+    module docstring for who gets which)."""
+    account = _account(call)
+    request = call.body(ResponseRequest, free_form=True)
+    contract = call.settings.contract
+    messages = _messages(request)
+    conversation = _Conversation(messages)
+    with call.transaction():
+        model = catalog.resolve(call, request.model, account)
+        if not contract and not model.startswith("openai/"):
+            raise BadRequest(
+                f"Model {model}: unsupported vendor {model.partition('/')[0]!r} for "
+                "/v5/responses (only openai models serve the Responses API)"
+            )
+        response_id = "resp_" + _hash(model, messages, account)
+        scripted = _script(call, conversation.facts(model), account)
+        output: list[dict[str, Any]] = []
+        content: str | None
+        if scripted is not None:
+            content = scripted.text
+            for position, spec in enumerate(scripted.rule.get("tool_calls") or ()):
+                seed = f"{response_id}/{position}"
+                output.append(
+                    {
+                        "type": "function_call",
+                        "id": "fc_" + _hash(seed),
+                        "call_id": "call_" + _hash(seed, 0),
+                        "name": spec["name"],
+                        "arguments": json_bytes(spec.get("arguments", {})).decode(),
+                        "status": "completed",
+                    }
+                )
+        else:
+            content = text.completion_text(model, conversation.prompt, conversation.history)
+        capped = False
+        if content is not None:
+            content, capped = text.capped(content, request.max_output_tokens)
+            message = {
+                "type": "message",
+                "id": "msg_" + _hash(response_id),
+                "role": "assistant",
+                "status": "incomplete" if capped else "completed",
+                "content": [{"type": "output_text", "text": content, "annotations": []}],
+            }
+            output.insert(0, message)
+        output_tokens = sum(
+            text.count_tokens(content or "") if item["type"] == "message"
+            else text.count_tokens(item["arguments"])
+            for item in output
+        )  # fmt: skip
+        body: dict[str, Any] = {
+            "id": response_id,
+            "object": "response",
+            "created_at": _created(call),
+            "status": "incomplete" if capped else "completed",
+            "error": None,
+            "incomplete_details": {"reason": "max_output_tokens"} if capped else None,
+            "instructions": request.instructions,
+            "max_output_tokens": request.max_output_tokens,
+            "model": request.model,
+            "output": output,
+            "parallel_tool_calls": (
+                True if request.parallel_tool_calls is None else request.parallel_tool_calls
+            ),
+            "previous_response_id": request.previous_response_id,
+            "temperature": request.temperature,
+            "text": {"format": {"type": "text"}},
+            "tool_choice": _tool_choice(request.tool_choice),
+            "tools": [t for t in request.tools or () if isinstance(t, Mapping) and "type" in t],
+            "top_p": request.top_p,
+            "truncation": "disabled",
+            "metadata": dict(request.metadata or {}),
+            "usage": {
+                "input_tokens": conversation.tokens,
+                "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+                "output_tokens": output_tokens,
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": conversation.tokens + output_tokens,
+            },
+        }
+        try:
+            reply: Reply = (
+                stream(_events(body)) if _wants_events(call, request) else ok(json_bytes(body))
+            )
+        except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
+            raise BodyParseError() from exc
+        _record_usage(call, account, model, conversation.tokens, output_tokens)
+    return reply
+
+
+def _events(body: Mapping[str, Any]) -> Iterator[bytes]:
+    """The Responses event stream of the answer ``body``: the item events, then
+    ``response.completed`` (or ``response.incomplete``); each event named by its type."""
+    sequence = iter(range(1 << 62))
+
+    def event(kind: str, **fields: Any) -> bytes:
+        return sse_event({"type": kind, "sequence_number": next(sequence), **fields}, kind)
+
+    started = {**body, "status": "in_progress", "output": [], "usage": None,
+               "incomplete_details": None}  # fmt: skip
+    yield event("response.created", response=started)
+    yield event("response.in_progress", response=started)
+    for index, item in enumerate(body["output"]):
+        yield from _item_events(event, index, item)
+    final = "response.incomplete" if body["status"] == "incomplete" else "response.completed"
+    yield event(final, response=body)
+
+
+def _item_events(event: Any, index: int, item: Mapping[str, Any]) -> Iterator[bytes]:
+    if item["type"] == "function_call":
+        yield event("response.output_item.added", output_index=index,
+                    item={**item, "arguments": "", "status": "in_progress"})  # fmt: skip
+        for piece in text.deltas(item["arguments"]):
+            yield event("response.function_call_arguments.delta", item_id=item["id"],
+                        output_index=index, delta=piece)  # fmt: skip
+        yield event("response.function_call_arguments.done", item_id=item["id"],
+                    output_index=index, name=item["name"], arguments=item["arguments"])  # fmt: skip
+        yield event("response.output_item.done", output_index=index, item=item)
+        return
+    where = {"item_id": item["id"], "output_index": index, "content_index": 0}
+    part: Mapping[str, Any] = item["content"][0]
+    yield event("response.output_item.added", output_index=index,
+                item={**item, "status": "in_progress", "content": []})  # fmt: skip
+    yield event("response.content_part.added", **where, part={**part, "text": ""})
+    for piece in text.deltas(part["text"]):
+        yield event("response.output_text.delta", **where, delta=piece, logprobs=[])
+    yield event("response.output_text.done", **where, text=part["text"], logprobs=[])
+    yield event("response.content_part.done", **where, part=part)
+    yield event("response.output_item.done", output_index=index, item=item)

@@ -1,0 +1,280 @@
+"""The top-level v4 ``POST /v4/chat-completions`` and ``POST /v4/completions``: a model by its
+name alone (``gpt-4o``), the v4 shapes (``chat_completion`` / ``completion`` with
+``token_usage``), ``model_parameters`` with ``topK`` / ``topP`` on the wire.
+
+What the fake decides:
+
+* **Which model.** A name of the fake's catalog (``gpt-4o`` is ``openai/gpt-4o``: the first
+  vendor with that name) or of the account's ready ``/v5/models`` records; ``vendor/name``
+  works too. An unknown name is a 404 that says how to add it. Contract mode takes any name.
+  These routes and ``/v5`` share one catalog and one usage count (``gateway_usage``); v4
+  models and deployments (``/v4/models``) are not reachable by name here.
+* **The account.** The body's ``account_id`` (403 for one the caller may not use), else
+  ``x-selected-account-id``, else the caller's only account; the usage counts there.
+* **The conversation.** ``instructions`` is a system message before ``messages``;
+  ``memory_strategy`` ``last_k`` keeps the last ``k`` messages (``k`` >= 1); a message
+  without ``role`` is a user message. The text is the chat route's for the same
+  conversation; scripted responses apply (matchers ``model``: ``vendor/name``, ``prompt``).
+* ``model_parameters.max_tokens`` cuts the text (``finish_reason: "length"``),
+  ``stop_sequences`` cut it before the first one.
+* **Streams** (``stream: true``): Server-Sent Events of ``{"completions": [[prompt,
+  [delta]]]}``, the last one with ``finish_reason``, ``prompt_tokens`` and
+  ``response_tokens`` (as the deployments' inference routes stream), ended by closing the
+  connection (the v4 SDK fails on ``data: [DONE]``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, List, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...core.answers import Reply, json_bytes, ok, sse_event, stream
+from ...core.call import Call
+from ...errors import BadRequest, BodyParseError, NotFound, RequestValidationError
+from ..inference import text
+from . import catalog
+from .handlers import _account, _Conversation, _finish, _record_usage, _script, _stops
+
+__all__ = [
+    "ChatCompletionsResponse",
+    "CompletionsResponse",
+    "V4ChatRequest",
+    "V4CompletionRequest",
+    "chat_completions",
+    "completions",
+]
+
+_ROLES = ("user", "assistant", "system")
+
+
+class ModelParameters(BaseModel):
+    """``model_parameters``: ``top_k`` and ``top_p`` travel as ``topK`` and ``topP``."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    max_tokens: Optional[int] = None
+    stop_sequences: Optional[List[str]] = None
+    temperature: Optional[float] = None
+    top_k: Optional[int] = Field(None, alias="topK")
+    top_p: Optional[float] = Field(None, alias="topP")
+    frequency_penalty: Optional[float] = None
+    presence_penalty: Optional[float] = None
+    reasoning_effort: Optional[str] = None
+
+
+class MemoryStrategyParams(BaseModel):
+    k: int = Field(description="How many of the last messages the model sees.")
+
+
+class MemoryStrategy(BaseModel):
+    name: Literal["last_k"] = "last_k"
+    params: MemoryStrategyParams
+
+
+class V4ChatRequest(BaseModel):
+    """Body of ``POST /v4/chat-completions``."""
+
+    model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+    model: str = Field(description="A model name, for example gpt-4o (or vendor/name).")
+    messages: List[Dict[str, Any]] = Field(description="{role?: user|assistant|system, content}")
+    account_id: Optional[str] = None
+    chat_template: Optional[str] = None
+    instructions: Optional[str] = None
+    memory_strategy: Optional[MemoryStrategy] = None
+    model_parameters: Optional[ModelParameters] = None
+    stream: Optional[bool] = None
+
+
+class V4CompletionRequest(BaseModel):
+    """Body of ``POST /v4/completions``."""
+
+    model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+    model: str = Field(description="A model name, for example gpt-4o (or vendor/name).")
+    prompt: str
+    account_id: Optional[str] = None
+    images: Optional[List[Dict[str, Any]]] = None
+    model_parameters: Optional[ModelParameters] = None
+    stream: Optional[bool] = None
+
+
+class TokenUsage(BaseModel):
+    total: int
+    prompt: int
+    completion: int
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class V4ChatCompletion(BaseModel):
+    message: AssistantMessage
+    finish_reason: Literal["stop", "length"]
+
+
+class ChatCompletionsResponse(BaseModel):
+    """The answer of ``POST /v4/chat-completions`` (``stream`` false)."""
+
+    chat_completion: V4ChatCompletion
+    token_usage: TokenUsage
+
+
+class V4Completion(BaseModel):
+    text: str
+    finish_reason: Literal["stop", "length"]
+
+
+class CompletionsResponse(BaseModel):
+    """The answer of ``POST /v4/completions`` (``stream`` false)."""
+
+    completion: V4Completion
+    token_usage: TokenUsage
+
+
+# -- which model and account ----------------------------------------------------------------------
+
+
+def _model(call: Call, name: str, account: str | None) -> str:
+    """``vendor/name`` of a model named by its name alone (or as ``vendor/name``)."""
+    if call.settings.contract:
+        return name
+    if "/" in name:
+        return catalog.resolve(call, name, account)
+    entries = [*catalog.catalog(call.settings), *catalog.v5_model_entries(call, account)]
+    for entry in entries:
+        if entry.name == name:
+            return entry.full_name
+    raise NotFound(
+        f"Model {name} is not available: it is neither in the fake's catalog nor a /v5/models "
+        f"record of the account. Add it under its vendor, for example "
+        f"FakeSettings(gateway_models=['openai/{name}']), the marker's gateway_models or "
+        f"sgp-fake serve --gateway-model openai/{name}"
+    )
+
+
+def _body_account(call: Call, account_id: str | None) -> str | None:
+    if account_id is None or call.settings.contract:
+        return _account(call)
+    call.require_account(account_id)
+    return account_id
+
+
+def _cut(answer: str, parameters: ModelParameters | None) -> tuple[str, str]:
+    parameters = parameters or ModelParameters()
+    return _finish(answer, _stops(parameters.stop_sequences), parameters.max_tokens)
+
+
+def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
+    return {"prompt": prompt_tokens, "completion": completion_tokens,
+            "total": prompt_tokens + completion_tokens}  # fmt: skip
+
+
+def _events(prompt: str, answer: str, finish: str, prompt_tokens: int) -> Iterator[bytes]:
+    pieces = text.deltas(answer) or [""]
+    last = len(pieces) - 1
+    for index, piece in enumerate(pieces):
+        chunk: dict[str, Any] = {"completions": [[prompt, [piece]]]}
+        if index == last:
+            chunk.update(finish_reason=finish, prompt_tokens=prompt_tokens,
+                         response_tokens=text.count_tokens(answer))  # fmt: skip
+        yield sse_event(chunk)
+
+
+def _check_messages(messages: List[Dict[str, Any]]) -> None:
+    if not messages:
+        raise BadRequest("messages must hold one message at least")
+    errors = [
+        {
+            "type": "literal_error",
+            "loc": ["body", "messages", index, "role"],
+            "msg": "Input should be 'user', 'assistant' or 'system'",
+            "input": message.get("role"),
+        }
+        for index, message in enumerate(messages)
+        if message.get("role", "user") not in _ROLES or "content" not in message
+    ]
+    if errors:
+        raise RequestValidationError(errors)
+
+
+def _reply(payload: dict[str, Any], events: Iterator[bytes] | None) -> Reply:
+    try:
+        return stream(events) if events is not None else ok(json_bytes(payload))
+    except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
+        raise BodyParseError() from exc
+
+
+# -- the routes -----------------------------------------------------------------------------------
+
+
+def chat_completions(call: Call) -> Reply:
+    """``POST /v4/chat-completions``: ``{chat_completion, token_usage}``, or with ``stream:
+    true`` Server-Sent Events of ``{completions: [[prompt, [delta]]]}``."""
+    request = call.body(V4ChatRequest, free_form=True)
+    contract = call.settings.contract
+    if not contract:
+        _check_messages(request.messages)
+    account = _body_account(call, request.account_id)
+    messages = [{**m, "role": m.get("role", "user")} for m in request.messages]
+    if request.memory_strategy is not None:
+        k = request.memory_strategy.params.k
+        if k < 1 and not contract:
+            raise BadRequest(f"memory_strategy last_k needs k >= 1, not {k}")
+        messages = messages[-max(k, 1) :]
+    if request.instructions:
+        messages.insert(0, {"role": "system", "content": request.instructions})
+    conversation = _Conversation(messages)
+    with call.transaction():
+        model = _model(call, request.model, account)
+        scripted = _script(call, conversation.facts(model), account, "text")
+        if scripted is not None and scripted.text is not None:
+            answer = scripted.text
+        else:
+            answer = text.completion_text(model, conversation.prompt, conversation.history)
+        answer, finish = _cut(answer, request.model_parameters)
+        completion_tokens = text.count_tokens(answer)
+        payload = {
+            "chat_completion": {
+                "message": {"role": "assistant", "content": answer},
+                "finish_reason": finish,
+            },
+            "token_usage": _usage(conversation.tokens, completion_tokens),
+        }
+        events = None
+        if request.stream:
+            events = _events(conversation.prompt, answer, finish, conversation.tokens)
+        reply = _reply(payload, events)
+        _record_usage(call, account, model, conversation.tokens, completion_tokens)
+    return reply
+
+
+def completions(call: Call) -> Reply:
+    """``POST /v4/completions``: ``{completion, token_usage}``, or with ``stream: true``
+    Server-Sent Events of ``{completions: [[prompt, [delta]]]}``."""
+    request = call.body(V4CompletionRequest, free_form=True)
+    account = _body_account(call, request.account_id)
+    prompt_tokens = text.count_tokens(request.prompt)
+    with call.transaction():
+        model = _model(call, request.model, account)
+        facts = {"model": (model,), "prompt": (request.prompt,)}
+        scripted = _script(call, facts, account, "text")
+        if scripted is not None and scripted.text is not None:
+            answer = scripted.text
+        else:
+            answer = text.completion_text(model, request.prompt)
+        answer, finish = _cut(answer, request.model_parameters)
+        completion_tokens = text.count_tokens(answer)
+        payload = {
+            "completion": {"text": answer, "finish_reason": finish},
+            "token_usage": _usage(prompt_tokens, completion_tokens),
+        }
+        events = None
+        if request.stream:
+            events = _events(request.prompt, answer, finish, prompt_tokens)
+        reply = _reply(payload, events)
+        _record_usage(call, account, model, prompt_tokens, completion_tokens)
+    return reply

@@ -1,0 +1,208 @@
+"""``POST /v5/responses`` and ``POST /v5/inference`` through the clients that call them: the v5
+SDK (``scale_gp_beta``, JSON only) and the plain ``openai`` client (Responses events)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from sgp_fake import SGPFake
+
+scale_gp_beta = pytest.importorskip("scale_gp_beta")
+openai = pytest.importorskip("openai")
+
+BASE = "https://api.egp.scale.com"
+ACCOUNT = "acct_1"
+MODEL = "openai/gpt-4o-mini"
+
+
+@pytest.fixture
+def fake() -> SGPFake:
+    return SGPFake()
+
+
+def v5(fake: SGPFake, strict: bool = True) -> Any:
+    return fake.beta_client(
+        api_key="key", account_id=ACCOUNT, _strict_response_validation=strict, max_retries=0
+    )
+
+
+def plain(fake: SGPFake) -> Any:
+    return openai.OpenAI(
+        api_key="key",
+        base_url=f"{BASE}/v5",
+        default_headers={"x-selected-account-id": ACCOUNT},
+        http_client=httpx.Client(transport=fake.transport()),
+        _strict_response_validation=True,
+        max_retries=0,
+    )
+
+
+def _text(response: Any) -> str:
+    (message,) = [item for item in response.output if item.type == "message"]
+    return str(message.content[0].text)
+
+
+def test_the_same_text_as_json_to_the_sdk_and_as_events_to_openai(fake: SGPFake) -> None:
+    sdk = v5(fake)
+    whole = sdk.responses.create(model=MODEL, input="Hello")
+    assert (whole.object, whole.status, whole.model) == ("response", "completed", MODEL)
+    text = _text(whole)
+    assert text
+    assert whole.usage.output_tokens > 0
+    # stream=True: the v5 SDK reads one JSON body, and gets the completed response
+    assert _text(sdk.responses.create(model=MODEL, input="Hello", stream=True)) == text
+    # the chat route says the same for the same conversation
+    chat = sdk.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hello"}])
+    assert chat.choices[0].message.content == text
+    client = plain(fake)
+    assert client.responses.create(model=MODEL, input="Hello").output_text == text
+    events = list(client.responses.create(model=MODEL, input="Hello", stream=True))
+    kinds = [event.type for event in events]
+    assert kinds[:4] == [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+    ]
+    assert kinds[-4:] == [
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
+    assert len(deltas) > 1
+    assert "".join(deltas) == text
+    assert events[-1].response.output_text == text
+
+
+def test_accept_event_stream_asks_any_client_for_events(fake: SGPFake) -> None:
+    with fake.client(api_key="key") as client:
+        body = {"model": MODEL, "input": "Hi", "stream": True}
+        headers = {"x-selected-account-id": ACCOUNT, "user-agent": "SGPClient/Python 0.7.0"}
+        json_reply = client.post("/v5/responses", json=body, headers=headers)
+        assert json_reply.headers["content-type"] == "application/json"
+        events = client.post(
+            "/v5/responses", json=body, headers={**headers, "accept": "text/event-stream"}
+        )
+    assert events.headers["content-type"].startswith("text/event-stream")
+    assert events.text.startswith("event: response.created\ndata: ")
+    assert "[DONE]" not in events.text  # the stream ends by closing, as OpenAI's does
+
+
+def test_instructions_items_and_max_output_tokens(fake: SGPFake) -> None:
+    sdk = v5(fake)
+    items = [
+        {"role": "user", "content": [{"type": "input_text", "text": "Hello"}]},
+    ]
+    by_items = sdk.responses.create(model=MODEL, input=items)
+    assert _text(by_items) == _text(sdk.responses.create(model=MODEL, input="Hello"))
+    told = sdk.responses.create(model=MODEL, input="Hello", instructions="Be brief")
+    assert _text(told) != _text(by_items)  # the system message is part of the conversation
+    cut = sdk.responses.create(model=MODEL, input="Hello", max_output_tokens=2)
+    assert cut.status == "incomplete"
+    assert cut.incomplete_details.reason == "max_output_tokens"
+    assert cut.usage.output_tokens == 2
+
+
+def test_another_vendor_is_refused_and_an_unknown_model_says_how_to_add_it(
+    fake: SGPFake,
+) -> None:
+    sdk = v5(fake)
+    with pytest.raises(scale_gp_beta.BadRequestError, match="unsupported vendor 'anthropic'"):
+        sdk.responses.create(model="anthropic/claude-3-5-sonnet-20241022", input="Hi")
+    with pytest.raises(scale_gp_beta.NotFoundError, match="gateway_models"):
+        sdk.responses.create(model="openai/gpt-nope", input="Hi")
+
+
+def test_a_scripted_tool_call_loop(fake: SGPFake) -> None:
+    fake.respond(model=MODEL, turn=0, tool_calls=[{"name": "lookup", "arguments": {"q": "x"}}])
+    fake.respond(model=MODEL, tool_result=True, text="Found it.")
+    client = plain(fake)
+    first = client.responses.create(model=MODEL, input="Find x")
+    (call,) = first.output
+    assert (call.type, call.name) == ("function_call", "lookup")
+    assert json.loads(call.arguments) == {"q": "x"}
+    assert call.call_id.startswith("call_")
+    second = client.responses.create(
+        model=MODEL,
+        input=[
+            {"role": "user", "content": "Find x"},
+            {
+                "type": "function_call",
+                "call_id": call.call_id,
+                "name": "lookup",
+                "arguments": call.arguments,
+            },
+            {"type": "function_call_output", "call_id": call.call_id, "output": "x=1"},
+        ],
+    )
+    assert second.output_text == "Found it."
+    # streamed (the first rule again): the arguments as deltas that join to the whole
+    events = list(client.responses.create(model=MODEL, input="Find y", stream=True))
+    deltas = [e.delta for e in events if e.type == "response.function_call_arguments.delta"]
+    assert json.loads("".join(deltas)) == {"q": "x"}
+
+
+def test_async_clients(fake: SGPFake) -> None:
+    async def go() -> tuple[str, str]:
+        sdk = fake.async_beta_client(api_key="key", account_id=ACCOUNT, max_retries=0)
+        client = openai.AsyncOpenAI(
+            api_key="key",
+            base_url=f"{BASE}/v5",
+            default_headers={"x-selected-account-id": ACCOUNT},
+            http_client=httpx.AsyncClient(transport=fake.async_transport()),
+            max_retries=0,
+        )
+        whole = await sdk.responses.create(model=MODEL, input="Hi", stream=True)  # JSON
+        stream = await client.responses.create(model=MODEL, input="Hi", stream=True)
+        joined = "".join([e.delta async for e in stream if e.type == "response.output_text.delta"])
+        await sdk.close()
+        await client.close()
+        return _text(whole), joined
+
+    whole, joined = asyncio.run(go())
+    assert whole == joined
+
+
+# -- /v5/inference ---------------------------------------------------------------------------------
+
+
+def test_inference_answers_json_for_chat_prompt_and_input_args(fake: SGPFake) -> None:
+    sdk = v5(fake)
+    chat = sdk.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "Hi"}])
+    expected = chat.choices[0].message.content
+    for args in (
+        {"messages": [{"role": "user", "content": "Hi"}]},
+        {"input": "Hi"},
+    ):
+        answer = sdk.inference.create(model=MODEL, args=args)
+        assert answer.object == "generic_inference"
+        assert answer.response["text"] == expected
+        assert answer.response["usage"]["completion_tokens"] > 0
+    cut = sdk.inference.create(
+        model=MODEL, args={"prompt": "Hi", "max_tokens": 1, "stream": True}
+    )  # args.stream changes nothing: the SDK reads only JSON here
+    assert cut.response["finish_reason"] == "length"
+    fake.respond(model=MODEL, prompt="weather", text="Sunny.")
+    scripted = sdk.inference.create(model=MODEL, args={"prompt": "the weather"})
+    assert scripted.response["text"] == "Sunny."
+    with pytest.raises(scale_gp_beta.NotFoundError):
+        sdk.inference.create(model="openai/unknown-model", args={"prompt": "Hi"})
+
+
+def test_calls_count_in_the_accounts_usage(fake: SGPFake) -> None:
+    sdk = v5(fake)
+    sdk.responses.create(model=MODEL, input="Hi")
+    sdk.inference.create(model=MODEL, args={"input": "Hi"})
+    usage = [json.loads(record.body) for record in fake.tables["gateway_usage"].all()]
+    assert [(u["operation"], u["account_id"]) for u in usage] == [
+        ("create_gateway_response", ACCOUNT),
+        ("create_gateway_inference", ACCOUNT),
+    ]
