@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from sgp_fake.cli.process import ServerProcess
 
 pytest.importorskip("scale_gp_beta")
