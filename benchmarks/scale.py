@@ -26,7 +26,7 @@ import httpx
 from common import API_KEY, Ratio, Section, body_for, fmt, ratios
 
 from sgp_fake import SGPFake
-from sgp_fake.models import ModelTemplateRequest
+from sgp_fake.resources.model_templates.schemas import ModelTemplateRequest
 from sgp_fake.settings import DEFAULT_IDENTITY
 
 SIZES = (1_000, 10_000, 100_000)

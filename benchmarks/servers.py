@@ -157,7 +157,7 @@ def ensure_node_tools() -> str | None:
 
 def openapi_file() -> Path:
     """The fake's own /openapi.json, written to the cache folder for the node mock servers."""
-    from sgp_fake.openapi import openapi_bytes
+    from sgp_fake.app import openapi_bytes
 
     path = CACHE / "sgp-fake-openapi.json"
     path.parent.mkdir(parents=True, exist_ok=True)

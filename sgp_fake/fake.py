@@ -91,9 +91,9 @@ class SGPFake:
     ) -> None:
         """Options beyond ``settings``:
 
-        * ``admin``: serve the admin API under ``/_fake`` (see :mod:`sgp_fake.admin`).
+        * ``admin``: serve the admin API under ``/_fake`` (see :mod:`sgp_fake.extras.admin`).
         * ``coverage``: record contract coverage in :attr:`coverage` (see
-          :mod:`sgp_fake.coverage`).
+          :mod:`sgp_fake.extras.coverage`).
         * ``state_file``: keep every record in this SQLite file, durable before each answer
           (see :mod:`sgp_fake.extras.persistence`); call :meth:`close` when done.
         * ``resources``: the resources served (:data:`sgp_fake.resources.REGISTRY` by default).

@@ -80,7 +80,7 @@ class _ThreadServer(uvicorn.Server):
 class LiveServer:
     """Serve an ASGI app on ``host:port`` (port 0 picks a free one) from a daemon thread.
 
-    The socket is guarded as ``sgp-fake serve`` guards it (see :mod:`sgp_fake.access`): bound
+    The socket is guarded as ``sgp-fake serve`` guards it (see :mod:`sgp_fake.core.access`): bound
     to loopback (the default), requests must name a loopback host in ``Host`` and admin writes
     must not come from another browser origin; bound beyond loopback, ``/_fake`` needs
     ``Authorization: Bearer`` :attr:`admin_token` (``admin_token``, else one generated). A token

@@ -45,8 +45,8 @@ if TYPE_CHECKING:
     from .fake import SGPFake
     from .intercept import Interceptor
     from .live_server import LiveServer
+    from .resources.model_templates.store import ModelTemplateStore
     from .settings import FakeSettings, Identity
-    from .store import ModelTemplateStore
 
 __all__ = ["BETA_SDK_MISSING", "MARKER", "SDK_MISSING", "LiveFake"]
 

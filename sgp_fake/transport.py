@@ -8,7 +8,7 @@ transport says so instead of hanging.
 
 :class:`AsyncFakeTransport` awaits the app on the caller's loop.
 
-Both turn a :class:`~sgp_fake.faults.ConnectionFault` into the httpx error a real socket would
+Both turn a :class:`~sgp_fake.core.faults.ConnectionFault` into the httpx error a real socket would
 give, and honour the client's read timeout as a socket does: when a latency (a fault's or the
 settings') outlasts it, the client gets ``httpx.ReadTimeout`` at its deadline, while the fake
 still handles the request, as a server does once a request has reached it.

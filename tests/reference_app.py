@@ -15,8 +15,8 @@ from typing import Any, Optional
 import httpx
 from fastapi import FastAPI, Query
 
-from sgp_fake.models import ModelTemplateRequest, ModelTemplateResponse
 from sgp_fake.resources.deployments.schemas import ModelDeploymentRequest
+from sgp_fake.resources.model_templates.schemas import ModelTemplateRequest, ModelTemplateResponse
 from sgp_fake.resources.models.call_bodies import (
     ChatCompletionRequest,
     CompletionRequest,

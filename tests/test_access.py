@@ -1,4 +1,4 @@
-"""Who may reach a served fake: Host, Origin and the admin token (sgp_fake.access).
+"""Who may reach a served fake: Host, Origin and the admin token (sgp_fake.core.access).
 
 What a browser page and a CI script meet, over the real command and LiveServer; the policy's
 rules in detail through a fake's own front door, in process; and in-process clients of a served
@@ -20,7 +20,14 @@ import httpx
 import pytest
 
 from sgp_fake import LiveServer, SGPFake
-from sgp_fake.access import (
+from sgp_fake.app import openapi_bytes
+from sgp_fake.cli.process import (
+    ADMIN_TOKEN_PREFIX,
+    DASHBOARD_LINE_PREFIX,
+    READY_PREFIX,
+    ServerProcess,
+)
+from sgp_fake.core.access import (
     ADMIN_TOKEN_ENV,
     LOOPBACK_HOSTS,
     AccessPolicy,
@@ -28,15 +35,8 @@ from sgp_fake.access import (
     is_loopback,
     serve_with,
 )
-from sgp_fake.cli.process import (
-    ADMIN_TOKEN_PREFIX,
-    DASHBOARD_LINE_PREFIX,
-    READY_PREFIX,
-    ServerProcess,
-)
+from sgp_fake.core.faults import FaultRule
 from sgp_fake.core.routing import ADMIN_PREFIX, DASHBOARD_PREFIX
-from sgp_fake.faults import FaultRule
-from sgp_fake.openapi import openapi_bytes
 from sgp_fake.transport import FakeTransport
 
 from .conftest import minimal_body

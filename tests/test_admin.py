@@ -14,13 +14,14 @@ from hypothesis import strategies as st
 from pydantic_core import PydanticSerializationError
 
 from sgp_fake import FakeSettings, FakeTransport, LiveServer, SGPFake
-from sgp_fake.access import AccessPolicy
-from sgp_fake.admin import MAX_TEMPLATE_ID_LENGTH, FaultSpec
 from sgp_fake.cli.process import ServerProcess
+from sgp_fake.core.access import AccessPolicy
+from sgp_fake.core.faults import FaultRule
+from sgp_fake.core.ratelimit import RateLimit
 from sgp_fake.core.routing import ADMIN_PREFIX, DASHBOARD_PREFIX
+from sgp_fake.extras.admin import MAX_ID_LENGTH as MAX_TEMPLATE_ID_LENGTH
+from sgp_fake.extras.admin import FaultSpec
 from sgp_fake.factories import TemplateFactory, seed_deployment
-from sgp_fake.faults import FaultRule
-from sgp_fake.ratelimit import RateLimit
 from sgp_fake.resources import REGISTRY
 
 from .conftest import minimal_body

@@ -11,8 +11,8 @@ import pytest
 
 from sgp_fake import FakeSettings, Identity, SGPFake
 from sgp_fake.cli.process import ServerProcess
-from sgp_fake.contract import CONTRACT_ACCOUNT_ID
-from sgp_fake.models import ModelTemplateResponse
+from sgp_fake.core.call import CONTRACT_ACCOUNT_ID
+from sgp_fake.resources.model_templates.schemas import ModelTemplateResponse
 
 from .conftest import minimal_body
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from sgp_fake import SGPFake
-from sgp_fake.coverage import MAX_LISTED
+from sgp_fake.extras.coverage import MAX_LISTED
 
 from .conftest import minimal_body
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from sgp_fake import SGPFake, models
+from sgp_fake import SGPFake
 from sgp_fake.examples import (
     FULL_REQUEST,
     MINIMAL_REQUEST,
@@ -21,6 +21,9 @@ from sgp_fake.examples import (
     same_except_volatile,
     volatile_paths,
 )
+from sgp_fake.resources import common
+from sgp_fake.resources.model_templates import schemas
+from sgp_fake.resources.model_templates.schemas import ModelTemplateRequest
 
 from .reference_app import call_reference
 from .test_factories import assert_valid
@@ -60,7 +63,10 @@ def test_the_manifest_lists_every_file() -> None:
 def test_each_file_follows_its_model_and_the_contract(name: str) -> None:
     entry = FILES[name]
     doc = load(name)
-    model: type[BaseModel] = getattr(models, entry["schema"])
+    # The schema a file names is the template resource's or one the resources share.
+    model: type[BaseModel] = getattr(schemas, entry["schema"], None) or getattr(
+        common, entry["schema"]
+    )
     if entry["kind"] == "invalid":
         model.model_validate(doc["response"]["body"])
         assert_valid(entry["schema"], doc["response"]["body"])
@@ -88,8 +94,8 @@ def fields(model: type[BaseModel], doc: dict[str, Any]) -> None:
 
 def test_the_full_request_sets_every_field_and_the_minimal_only_the_required() -> None:
     assert load("create-request.full.json") == FULL_REQUEST
-    fields(models.ModelTemplateRequest, FULL_REQUEST)
-    required = {n for n, f in models.ModelTemplateRequest.model_fields.items() if f.is_required()}
+    fields(ModelTemplateRequest, FULL_REQUEST)
+    required = {n for n, f in ModelTemplateRequest.model_fields.items() if f.is_required()}
     assert set(MINIMAL_REQUEST) == required
     assert set(MINIMAL_REQUEST["vendor_configuration"]["bundle_config"]) == {
         "registry",

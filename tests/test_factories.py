@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from sgp_fake import SGPFake
 from sgp_fake.factories import OMIT, TemplateFactory, deep_merge, seed_templates
-from sgp_fake.models import (
+from sgp_fake.resources.model_templates.schemas import (
     CreateModelEndpointConfig,
     FineTuningBundleConfiguration,
     LaunchVendorConfiguration,

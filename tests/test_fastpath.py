@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from pydantic_core import PydanticSerializationError
 
-from sgp_fake.models import ModelTemplateRequest
 from sgp_fake.resources import model_templates
+from sgp_fake.resources.model_templates.schemas import ModelTemplateRequest
 
 from .conftest import minimal_body
 from .test_fuzz import FULL_BODY, corrupted_bytes, fuzz_settings, mutated_bodies

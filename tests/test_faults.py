@@ -11,7 +11,7 @@ import pytest
 
 from sgp_fake import FaultRule, LiveServer, SGPFake
 from sgp_fake.cli.process import ServerProcess
-from sgp_fake.faults import FIRED_AT_KEPT, MAX_LATENCY
+from sgp_fake.core.faults import FIRED_AT_KEPT, MAX_LATENCY
 
 from .conftest import minimal_body
 

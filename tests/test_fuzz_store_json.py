@@ -16,17 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sgp_fake import Identity
-from sgp_fake.models import (
-    GPUType,
-    IdentifierTypeEnum,
+from sgp_fake.clock import random_ids
+from sgp_fake.resources.common import GPUType, IdentifierTypeEnum, ModelType
+from sgp_fake.resources.model_templates.schemas import (
     LaunchEndpointProtocol,
     ModelEndpointType,
     ModelTemplateRequest,
     ModelTemplateResponse,
-    ModelType,
     TrainingDatasetORMSchemaTypeEnum,
 )
-from sgp_fake.store import ModelTemplateStore, random_ids
+from sgp_fake.resources.model_templates.store import ModelTemplateStore
 
 EXAMPLES = 60 if os.environ.get("SGP_FAKE_FUZZ") != "long" else 2000
 

@@ -1,18 +1,31 @@
-"""The package's layers: what may import what (checked on the source, lazy imports included).
+"""The package's layers: what may import what (checked on the source of every module of the
+package, the top level included, lazy imports included).
 
-* ``errors``, ``settings`` and ``clock`` import nothing of the package beyond each other;
-  ``testdata`` (the test-data engines) imports nothing of the package at all.
+From the ground up:
+
+* the ground: ``errors``, ``settings`` and ``clock`` import nothing of the package beyond each
+  other; ``testdata`` (the test-data engines) imports nothing of the package at all.
 * ``core`` knows no resource and no extra: it takes the operation table as data.
-* ``extras`` (admin, coverage, persistence) build on the core and never import a resource.
+* ``extras`` (admin, coverage, persistence, traces ...) build on the core and never import a
+  resource.
 * A resource imports the core's resource-facing modules, the shared contract types and other
-  resources' schemas; never an extra, nor the request machinery (gateway, journal, faults, rate
-  limit, routing). It may build on ``testdata``, but its request-path modules import it (and
-  the shared ``catalogue``) only lazily: Faker stays off the request path.
+  resources' modules, never the registry, an extra, nor the request machinery (gateway,
+  journal, faults, rate limit, routing). It may build on ``testdata``, but its request-path
+  modules import it (and the shared ``catalogue``) only lazily: Faker stays off the request
+  path.
+* The assembly, ``state`` and ``app``, puts the core, the extras and the registry together; it
+  imports no face and no test data.
+* The faces and entry points (every other top-level module: ``fake``, ``plugin``,
+  ``factories`` ...) may import all of the above; nothing below the top level imports one.
+* ``cli`` is the outermost entry point: only the package root names it (lazily).
+* Between the top-level units (a module, or a folder as a whole) there is no import cycle but a
+  type-only one.
 """
 
 from __future__ import annotations
 
 import ast
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -20,12 +33,33 @@ import pytest
 import sgp_fake
 
 PACKAGE = Path(sgp_fake.__file__).parent
-BASE = {"sgp_fake.errors", "sgp_fake.settings", "sgp_fake.clock"}
+ROOT = "sgp_fake"
+GROUND = {"errors", "settings", "clock"}
+BASE = {f"{ROOT}.{name}" for name in GROUND}
 TESTDATA = "sgp_fake.testdata"
+# Put the core, the extras and the resources together: below every face.
+ASSEMBLY = {"state", "app"}
+# Entry points and public faces: what users import. Nothing below the top level imports one, so
+# a face can import anything beneath it without closing a circle. A new top-level module must
+# be placed in one of these three sets (see test_every_top_level_module_has_a_place).
+FACES = {
+    "deterministic",
+    "examples",
+    "factories",
+    "fake",
+    "inference",
+    "intercept",
+    "live_server",
+    "payloads",
+    "plugin",
+    "transport",
+}
+CLI = "cli"
 # A resource's test data, never imported by a request: the only modules of a resource that
 # import the test-data engines (and the shared catalogue) at module level.
 TEST_DATA_MODULES = {"factory", "invalid", "examples"}
 RESOURCE_FACING_CORE = {
+    "sgp_fake.core",
     "sgp_fake.core.answers",
     "sgp_fake.core.bodies",
     "sgp_fake.core.call",
@@ -73,57 +107,162 @@ def _modules(folder: str) -> list[Path]:
     return sorted((PACKAGE / folder).rglob("*.py")) if folder else []
 
 
+def _unit(module: str) -> str:
+    """The top-level unit of ``module``: its top-level module or folder (the root: ``sgp_fake``)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ROOT
+
+
 def _allowed(importer: str, imported: str) -> bool:  # noqa: PLR0911 - one rule a branch
-    if importer.startswith(TESTDATA):
-        return imported.startswith(TESTDATA)
-    if imported in BASE:
+    source, target = _unit(importer), _unit(imported)
+    if source == "testdata":
+        return target == "testdata"
+    if source in GROUND:
+        return target in GROUND
+    if target in GROUND:
         return True
-    if importer in BASE:
-        return False
-    if importer.startswith("sgp_fake.core"):
-        return imported.startswith("sgp_fake.core")
-    if importer.startswith("sgp_fake.extras"):
-        return imported.startswith(("sgp_fake.core", "sgp_fake.extras"))
-    if importer.startswith("sgp_fake.resources."):
-        if imported.startswith("sgp_fake.core"):
-            return imported in RESOURCE_FACING_CORE or imported == "sgp_fake.core"
-        if imported.startswith(TESTDATA):
-            return True
-        return imported.startswith("sgp_fake.resources") and imported != "sgp_fake.resources"
-    return True
+    if source == "core":
+        return target == "core"
+    if source == "extras":
+        return target in {"core", "extras"}
+    if source == "resources":
+        if target == "core":
+            return imported in RESOURCE_FACING_CORE
+        # Other resources' modules, never the registry that lists them all.
+        return target == "testdata" or (target == "resources" and imported != "sgp_fake.resources")
+    if source in ASSEMBLY:
+        return target in {"core", "extras", "resources", *ASSEMBLY}
+    if source in FACES:
+        return target not in {CLI, ROOT}
+    if source == CLI:
+        return target != ROOT
+    return source == ROOT  # the package root maps public names to their homes
 
 
-LAYERED = [
-    *_modules("core"),
-    *_modules("extras"),
-    *_modules("resources"),
-    *_modules("testdata"),
-    *(PACKAGE / f"{name}.py" for name in ("errors", "settings", "clock")),
-]
+EVERY_MODULE = sorted(PACKAGE.rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", LAYERED, ids=_module_name)
+@pytest.mark.parametrize("path", EVERY_MODULE, ids=_module_name)
 def test_imports_follow_the_layers(path: Path) -> None:
     importer = _module_name(path)
-    if importer == "sgp_fake.resources":
-        return  # the registry: it lists every resource
     wrong = sorted(m for m in _imports(path) if not _allowed(importer, m))
     assert not wrong, f"{importer} may not import {wrong}"
 
 
-def test_the_rule_catches_a_core_module_importing_a_resource(tmp_path: Path) -> None:
-    # The checker itself: a planted import of a resource from the core is refused.
+def test_every_top_level_module_has_a_place() -> None:
+    # A new top-level module is placed on purpose: the ground, the assembly or a face.
+    top = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
+    assert top == GROUND | ASSEMBLY | FACES
+    assert len(top) == len(GROUND) + len(ASSEMBLY) + len(FACES)  # in one place each
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert folders == {"core", "extras", "resources", "testdata", CLI}
+
+
+def test_the_rule_catches_an_import_against_the_layers() -> None:
+    # The checker itself: one planted import against each rule is refused.
     assert not _allowed("sgp_fake.core.gateway", "sgp_fake.resources.model_templates")
+    assert not _allowed("sgp_fake.core.gateway", "sgp_fake.extras.coverage")
+    assert not _allowed("sgp_fake.core.gateway", "sgp_fake.testdata.faker")
     assert not _allowed("sgp_fake.extras.admin", "sgp_fake.resources")
+    assert not _allowed("sgp_fake.extras.traces", "sgp_fake.resources.spans.table")
     assert not _allowed("sgp_fake.resources.model_templates.handlers", "sgp_fake.extras.admin")
     assert not _allowed("sgp_fake.resources.model_templates", "sgp_fake.core.gateway")
+    assert not _allowed("sgp_fake.resources.usage", "sgp_fake.resources")
     assert not _allowed("sgp_fake.errors", "sgp_fake.core.table")
+    assert not _allowed("sgp_fake.settings", "sgp_fake.testdata")
+    assert _allowed("sgp_fake.settings", "sgp_fake.errors")
     assert _allowed("sgp_fake.resources.model_templates", "sgp_fake.core.call")
+    assert _allowed("sgp_fake.resources", "sgp_fake.resources.usage")
     assert not _allowed("sgp_fake.testdata.invalid", "sgp_fake.resources.models")
     assert not _allowed("sgp_fake.testdata.faker", "sgp_fake.errors")
+    assert _allowed("sgp_fake.resources.models.invalid", "sgp_fake.testdata.invalid")
+    # Nothing below the top level imports a face, the assembly or the package root.
     assert not _allowed("sgp_fake.resources.models.factory", "sgp_fake.factories")
     assert not _allowed("sgp_fake.resources.models.invalid", "sgp_fake.payloads")
-    assert _allowed("sgp_fake.resources.models.invalid", "sgp_fake.testdata.invalid")
+    assert not _allowed("sgp_fake.resources.gateway.handlers", "sgp_fake.inference")
+    assert not _allowed("sgp_fake.extras.admin.state", "sgp_fake.state")
+    assert not _allowed("sgp_fake.core.call", "sgp_fake")
+    # The assembly imports no face and no test data.
+    assert not _allowed("sgp_fake.state", "sgp_fake.fake")
+    assert not _allowed("sgp_fake.app", "sgp_fake.testdata.faker")
+    assert _allowed("sgp_fake.fake", "sgp_fake.state")
+    # Only the package root names the CLI.
+    assert not _allowed("sgp_fake.plugin", "sgp_fake.cli.process")
+    assert not _allowed("sgp_fake.extras.admin", "sgp_fake.cli")
+    assert _allowed("sgp_fake.cli.serve", "sgp_fake.fake")
+    assert _allowed("sgp_fake", "sgp_fake.cli.process")
+
+
+def _without_type_checking(tree: ast.AST) -> ast.AST:
+    """``tree`` without its ``if TYPE_CHECKING:`` blocks (their ``else:`` kept), at any depth."""
+
+    class Strip(ast.NodeTransformer):
+        def visit_If(self, node: ast.If) -> ast.AST | list[ast.stmt]:
+            if "TYPE_CHECKING" in ast.unparse(node.test):
+                return [self.visit(n) for n in node.orelse]
+            self.generic_visit(node)
+            return node
+
+    return Strip().visit(tree)
+
+
+def _unit_graph() -> dict[str, set[str]]:
+    """Which top-level unit imports which, lazy imports included, type-only ones not."""
+    graph: dict[str, set[str]] = defaultdict(set)
+    for path in EVERY_MODULE:
+        importer = _module_name(path)
+        tree = _without_type_checking(ast.parse(path.read_text(), str(path)))
+        for imported in _imports(path, tree):
+            if _unit(imported) != _unit(importer):
+                graph[_unit(importer)].add(_unit(imported))
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of ``graph`` with more than one node (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component: list[str] = []
+            while not component or component[-1] != node:
+                component.append(stack.pop())
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycle_between_top_level_units() -> None:
+    assert _cycles(_unit_graph()) == []
+
+
+def test_the_cycle_check_finds_a_planted_cycle() -> None:
+    graph = {"fake": {"live_server", "state"}, "live_server": {"core"}, "state": {"core"}}
+    assert _cycles(graph) == []
+    graph["live_server"].add("fake")
+    assert _cycles(graph) == [["fake", "live_server"]]
+
+
+def test_type_only_imports_are_left_out_of_the_unit_graph() -> None:
+    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import sgp_fake.fake\n"
+    tree = _without_type_checking(ast.parse(source))
+    assert "sgp_fake.fake" not in _imports(PACKAGE / "live_server.py", tree)
+    assert "sgp_fake.fake" in _imports(PACKAGE / "live_server.py", ast.parse(source))
 
 
 def _module_level_imports(path: Path) -> set[str]:

@@ -17,9 +17,9 @@ import pytest
 from sgp_fake import SGPFake
 from sgp_fake.cli.process import READY_PREFIX, ServerProcess
 from sgp_fake.extras.persistence import APPLICATION_ID, SCHEMA_VERSION, StateFileError
-from sgp_fake.models import ModelTemplateRequest
+from sgp_fake.resources.model_templates.schemas import ModelTemplateRequest
+from sgp_fake.resources.model_templates.store import ModelTemplateStore
 from sgp_fake.settings import DEFAULT_IDENTITY
-from sgp_fake.store import ModelTemplateStore
 
 from .conftest import minimal_body
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from sgp_fake import SGPFake
 from sgp_fake.cli.process import ServerProcess
-from sgp_fake.ratelimit import MAX_BURST, MIN_RATE, RateLimit, RateLimiter
+from sgp_fake.core.ratelimit import MAX_BURST, MIN_RATE, RateLimit, RateLimiter
 
 scale_gp = pytest.importorskip("scale_gp")
 

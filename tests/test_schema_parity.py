@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pydantic.json_schema import models_json_schema
 
-from sgp_fake.models import HTTPValidationError, ModelTemplateRequest, ModelTemplateResponse
+from sgp_fake.resources.common import HTTPValidationError
+from sgp_fake.resources.model_templates.schemas import ModelTemplateRequest, ModelTemplateResponse
 
 NULL = {"type": "null"}
 

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from sgp_fake import DEFAULT_IDENTITY, SGPFake
-from sgp_fake.models import ModelTemplateRequest, ModelTemplateResponse
-from sgp_fake.store import ModelTemplateStore
+from sgp_fake.resources.model_templates.schemas import ModelTemplateRequest, ModelTemplateResponse
+from sgp_fake.resources.model_templates.store import ModelTemplateStore
 
 from .conftest import minimal_body
 

@@ -351,7 +351,7 @@ def serve(args: argparse.Namespace) -> int:
     except SetupError as exc:
         print(f"sgp-fake: error: {exc}", file=sys.stderr, flush=True)
         return 1
-    # Host, Origin and admin token (sgp_fake.access); beyond loopback without a token given,
+    # Host, Origin and admin token (sgp_fake.core.access); beyond loopback without a token given,
     # one is generated, and printed after the ready line.
     access = AccessPolicy.for_bind(args.host, token, admin=args.admin)
     request_log: _RequestLog | None = None

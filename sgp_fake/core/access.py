@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ADMIN_TOKEN_ENV",
-    "DASHBOARD_PREFIX",
     "LOOPBACK_HOSTS",
     "AccessPolicy",
     "AccessRefused",

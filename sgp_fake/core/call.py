@@ -48,12 +48,8 @@ if TYPE_CHECKING:
     from ..settings import FakeSettings, Identity
     from .operations import Operation, Resource
 
-# BODY_SCOPE_KEY and RESPONSE_SCOPE_KEY live in core/scope.py; they stay importable from here
-# for the resources that still name them through this module.
 __all__ = [
-    "BODY_SCOPE_KEY",
     "CONTRACT_ACCOUNT_ID",
-    "RESPONSE_SCOPE_KEY",
     "Backend",
     "Call",
     "call_operation",

@@ -155,7 +155,7 @@ class FakeApp:
 
     ``router`` holds the operations (the meta route ``/openapi.json`` among them),
     ``extra_routes`` the Starlette routes served beside them (the admin API), ``access`` what a
-    server enforces through this app (see :mod:`sgp_fake.access`; ``None`` in process).
+    server enforces through this app (see :mod:`sgp_fake.core.access`; ``None`` in process).
     """
 
     def __init__(

@@ -312,7 +312,7 @@ _CROSS_ORIGIN = {
 
 
 def _with_access(paths: dict[str, Any]) -> dict[str, Any]:
-    """``paths`` with what the access policy answers (sgp_fake.access) on every operation."""
+    """``paths`` with what the access policy answers (sgp_fake.core.access) on every operation."""
     guarded: dict[str, Any] = {}
     for path, item in paths.items():
         guarded[path] = {}

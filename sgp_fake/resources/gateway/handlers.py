@@ -28,8 +28,9 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from ...clock import created_at_json
 from ...core.answers import Reply, json_bytes, ok, sse_event, stream
-from ...core.call import RESPONSE_SCOPE_KEY, Call
+from ...core.call import Call
 from ...core.facts import Facts
+from ...core.scope import RESPONSE_SCOPE_KEY
 from ...errors import BadRequest, BodyParseError, RequestValidationError
 from ..inference import text
 from ..responses import KIND as RESPONSES

@@ -24,8 +24,9 @@ from pydantic_core import to_json
 
 from ...clock import created_at_json
 from ...core.answers import Answer, Reply, json_bytes, ok, stream
-from ...core.call import RESPONSE_SCOPE_KEY, Call
+from ...core.call import Call
 from ...core.facts import Facts
+from ...core.scope import RESPONSE_SCOPE_KEY
 from ...core.table import Record
 from ...errors import BadRequest, BodyParseError, RequestValidationError
 from ..common import cache_small
