@@ -242,3 +242,19 @@ def test_the_rate_limiter_gives_each_token_once_under_contention() -> None:
     finally:
         sys.setswitchinterval(interval)
     assert sum(allowed) == 2000
+
+
+def test_generated_text_takes_an_before_a_vowel_sound() -> None:
+    """Defect 11: "a {name}" written before a vowel sound in generated text."""
+    from sgp_fake.core.openapi import indefinite
+
+    assert [indefinite(w) for w in ("ExecuteChunk", "AgentChunk", "Usage record", "Unknown",
+                                    "Model", "SSEChunk", "URLChunk", "HTTPError", "Span")] == [
+        "an ExecuteChunk", "an AgentChunk", "a Usage record", "an Unknown", "a Model",
+        "an SSEChunk", "a URLChunk", "an HTTPError", "a Span",
+    ]  # fmt: skip
+    fake = SGPFake(admin=True)
+    with fake.client() as client:
+        document = client.get("/openapi.json").text
+    wrong = re.findall(r"\b[aA] (?:[AEIOaeio]\w*|U[bcdfghjklmnpqrstvwxyz]{2}\w*)", document)
+    assert wrong == []

@@ -20,6 +20,7 @@ from ...core.openapi import (
     build_openapi,
     document_bytes,
     error_response,
+    indefinite,
     meta_operation,
     schema_ref,
 )
@@ -435,7 +436,7 @@ def admin_record_paths(resources: Iterable[Resource]) -> dict[str, Any]:
         paths[base] = {
             "post": _operation(
                 f"fake_add_{operation}",
-                f"Add a {noun}",
+                f"Add {indefinite(noun)}",
                 _ok(f"The {noun}", resource.stored, "201"),
                 description=admin.description,
                 requestBody=_json_body(admin.spec),
