@@ -22,6 +22,7 @@ from pydantic_core import to_json
 __all__ = [
     "MAX_ADVANCE",
     "Clock",
+    "ClockWarning",
     "FakeClock",
     "IdGenerator",
     "created_at_json",
@@ -105,30 +106,61 @@ def seeded_ids(seed: int | str) -> IdGenerator:
     return next_id
 
 
+class ClockWarning(UserWarning):
+    """A request read a time range where the fake's clock dated nothing it holds: most often a
+    service asking for "the last 24 hours" by the wall clock of a fake whose clock is elsewhere
+    (deterministic mode's stands in 2024). Set the clock (``fake.clock.set``) or travel there
+    (time-machine, freezegun)."""
+
+
 MAX_ADVANCE = 10.0**9
 """The most one :meth:`FakeClock.advance` moves the clock: about 31 years."""
 
 
 class FakeClock:
-    """The time a fake's records change with: the wall clock plus what tests added.
+    """The one time of a fake: records are dated by it and statuses move with it.
 
-    :meth:`now` reads it (seconds since the epoch) and never moves it; :meth:`advance` moves it
-    forward, so a test reaches the future at once instead of waiting for it. Thread-safe.
+    By default it is the wall clock plus what tests added. :meth:`now` reads it (seconds since
+    the epoch) and never moves it; :meth:`advance` moves it forward and :meth:`set` puts it at
+    any instant, so a test reaches the future at once instead of waiting for it. Thread-safe.
+
+    With ``start`` it stands still at that instant instead of following the wall clock, and with
+    ``step`` every record it dates (each call of the clock) moves it that many seconds on:
+    deterministic mode's clock (see :mod:`sgp_fake.deterministic`).
 
     >>> clock = FakeClock(source=lambda: 100.0)
     >>> clock.advance(60)
     160.0
     >>> clock.now(), clock.offset
     (160.0, 60.0)
+    >>> stepping = FakeClock(start=datetime(2024, 1, 1, tzinfo=UTC), step=1)
+    >>> stepping().isoformat(), stepping().isoformat(), stepping.now()
+    ('2024-01-01T00:00:00+00:00', '2024-01-01T00:00:01+00:00', 1704067202.0)
     """
 
-    __slots__ = ("_lock", "_offset", "_source")
+    __slots__ = ("_lock", "_offset", "_source", "_step")
 
-    def __init__(self, source: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        source: Callable[[], float] | None = None,
+        *,
+        start: datetime | None = None,
+        step: float = 0.0,
+    ) -> None:
+        if start is not None:
+            if source is not None:
+                raise ValueError("give source or start, not both")
+            if start.tzinfo is None:
+                raise ValueError("start must be timezone-aware (e.g. tzinfo=UTC)")
+            fixed = start.timestamp()
+            source = lambda: fixed  # noqa: E731 - a clock that stands still at start
+        if not (isinstance(step, (int, float)) and math.isfinite(step) and step >= 0):
+            raise ValueError("step must be a finite number of seconds, not negative")
         # None: time.time looked up at each reading, so freezegun and time-machine, which
         # replace it while a test runs, move this clock too.
         self._source = source
         self._offset = 0.0
+        self._step = float(step)
         self._lock = threading.Lock()
 
     def now(self) -> float:
@@ -137,13 +169,26 @@ class FakeClock:
         return (time.time() if source is None else source()) + self._offset
 
     def __call__(self) -> datetime:
-        """The fake's time as a UTC datetime: a :data:`Clock`, so records are dated by it."""
-        return datetime.fromtimestamp(self.now(), UTC)
+        """The fake's time as a UTC datetime: a :data:`Clock`, so records are dated by it.
+
+        A stepping clock moves ``step`` seconds after each such reading; concurrent readers
+        each get a distinct instant."""
+        if not self._step:
+            return datetime.fromtimestamp(self.now(), UTC)
+        with self._lock:
+            now = self.now()
+            self._offset += self._step
+        return datetime.fromtimestamp(now, UTC)
+
+    @property
+    def step(self) -> float:
+        """Seconds each dated record moves the clock on (0: it moves only with time)."""
+        return self._step
 
     @property
     def is_wall_clock(self) -> bool:
         """Whether the clock reads the system's time unmoved (its readings can be cached)."""
-        return self._source is None and not self._offset
+        return self._source is None and not self._offset and not self._step
 
     def set(self, when: datetime | float) -> float:
         """Make the clock read ``when`` (an aware datetime, or seconds since the epoch) now,
@@ -163,7 +208,7 @@ class FakeClock:
 
     @property
     def offset(self) -> float:
-        """How many seconds :meth:`advance` added in all."""
+        """How many seconds the clock was moved in all (:meth:`advance`, :meth:`set`, steps)."""
         return self._offset
 
     def advance(self, seconds: float) -> float:
@@ -177,4 +222,4 @@ class FakeClock:
         return self.now()
 
     def __repr__(self) -> str:
-        return f"FakeClock(offset={self._offset!r})"
+        return f"FakeClock(offset={self._offset!r}, step={self._step!r})"

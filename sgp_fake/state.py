@@ -62,9 +62,11 @@ class FakeState:
         self._guard = Guard()
         self.resources: Mapping[str, Resource] = {r.kind: r for r in resources}
         ids = id_generator or random_ids()
-        # One clock dates the records (created_at, usage) and moves the statuses, unless a
-        # clock of their own is given (deterministic mode's seeded StepClock).
-        self.clock = FakeClock()
+        # One clock dates the records (created_at, usage) and the journal's entries and moves
+        # the statuses: a FakeClock given (deterministic mode's) becomes it. A plain Clock given
+        # dates the records only.
+        self.clock = clock if isinstance(clock, FakeClock) else FakeClock()
+        journal.clock = self.clock.now
         self.tables: Mapping[str, Table[Any]] = {
             r.kind: r.new_table(
                 guard=self._guard,
@@ -88,7 +90,13 @@ class FakeState:
         self.tables = tables
 
     def set_clock(self, clock: Clock) -> None:
-        """Use ``clock`` for the creation time of new records of every kind."""
+        """Use ``clock`` for the creation time of new records of every kind; a
+        :class:`~sgp_fake.clock.FakeClock` becomes the fake's one clock (journal, statuses)."""
+        if isinstance(clock, FakeClock):
+            self.clock = clock
+            self.journal.clock = clock.now
+            if self.transitions is not None:
+                self.transitions.clock = clock
         for table in self.tables.values():
             table.set_clock(clock)
 

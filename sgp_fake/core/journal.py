@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from itertools import chain, islice
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from .query import request_account
 
@@ -102,6 +102,7 @@ def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
     operation: str | None,
     duration: float,
     response: str | None = None,
+    now: float = 0.0,
 ) -> _Row:
     return (
         method,
@@ -115,7 +116,7 @@ def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
         rule,
         timed_out,
         operation,
-        time.time() - duration,
+        now - duration,
         duration,
         response,
     )
@@ -428,7 +429,14 @@ class Journal:
     :meth:`entries_after`.
     """
 
-    def __init__(self, limit: int | None = DEFAULT_JOURNAL_LIMIT) -> None:
+    def __init__(
+        self,
+        limit: int | None = DEFAULT_JOURNAL_LIMIT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        #: Where entries' times come from (seconds since the epoch): a fake sets its own
+        #: clock's ``now``, so the journal and the records tell the same time.
+        self.clock = clock
         self._lock = threading.Lock()
         self._entries: deque[_Row] = deque(maxlen=limit)
         # How many entries were ever recorded: the newest kept entry has this number, and the
@@ -483,6 +491,7 @@ class Journal:
             operation,
             duration,
             response,
+            self.clock(),
         )
         with self._lock:
             self._entries.append(row)

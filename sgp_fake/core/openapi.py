@@ -11,6 +11,7 @@ through ``extra_paths``.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from pydantic import BaseModel
@@ -31,6 +32,7 @@ __all__ = [
     "document_bytes",
     "documented_statuses",
     "error_response",
+    "indefinite",
     "meta_operation",
     "schema_ref",
 ]
@@ -104,13 +106,36 @@ def _path_parameter(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
+# "U" sounds as "you" before a consonant and a vowel ("a Usage", "a Unit") but not in "Un-",
+# "Up-", "Ult-"...; acronyms are read letter by letter ("an SSE", "an HTTP", "a URL").
+_VOWEL_LETTERS = "AEIO"
+_VOWEL_SOUND_LETTERS = "AEFHILMNORSX"
+_YOU = re.compile(r"[Uu](?:[bcdfgklmnprstvz][aeiouy]|ni)")
+
+
+def indefinite(word: str) -> str:
+    """``word`` after its indefinite article, chosen by the sound it starts with.
+
+    >>> [indefinite(w) for w in ("Execution", "Usage record", "Update", "SSEChunk", "Model")]
+    ['an Execution', 'a Usage record', 'an Update', 'an SSEChunk', 'a Model']
+    """
+    first = word[:1]
+    if len(word) > 1 and word[:2].isupper() and word[:2].isalpha():
+        vowel = first in _VOWEL_SOUND_LETTERS
+    elif first.upper() == "U":
+        vowel = not _YOU.match(word)
+    else:
+        vowel = first.upper() in _VOWEL_LETTERS
+    return f"{'an' if vowel else 'a'} {word}"
+
+
 def _event_stream(model: type[BaseModel]) -> dict[str, Any]:
     """A Server-Sent Events body of ``model`` chunks, as a streamed answer sends it."""
     return {
         "type": "string",
         "description": f"Server-Sent Events, with stream: true: one event per chunk, its data "
-        f"a {model.__name__} (JSON), each event ended by a blank line; no [DONE] sentinel. An "
-        "'event: error' event (a fault rule's cut) ends a stream early.",
+        f"{indefinite(model.__name__)} (JSON), each event ended by a blank line; no [DONE] "
+        "sentinel. An 'event: error' event (a fault rule's cut) ends a stream early.",
     }
 
 

@@ -204,7 +204,11 @@ class Admin:
 
     async def advance_clock(self, request: Request) -> Response:
         spec: ClockAdvance = read_body(ClockAdvance, request)
-        self.backend.clock.advance(spec.advance)
+        instant = spec.instant
+        if instant is not None:
+            self.backend.clock.set(instant)
+        elif spec.advance is not None:
+            self.backend.clock.advance(spec.advance)
         return self._clock()
 
     async def force_status(self, request: Request) -> Response:

@@ -20,6 +20,7 @@ from ...core.openapi import (
     build_openapi,
     document_bytes,
     error_response,
+    indefinite,
     meta_operation,
     schema_ref,
 )
@@ -255,10 +256,13 @@ def admin_paths(
             "get": _operation("fake_get_clock", "The fake's clock", _ok("Now", ClockState)),
             "post": _operation(
                 "fake_advance_clock",
-                "Move the fake's clock forward",
+                "Move the fake's clock forward, or set it",
                 _ok("Now", ClockState),
-                description="Statuses waiting for the clock (a PENDING deployment) change at "
-                "the first read after their time; reading never moves the clock.",
+                description="`{\"advance\": seconds}` moves the clock forward, `{\"set\": "
+                "instant}` makes it read that instant (ISO 8601 or seconds since the epoch) and "
+                "go on from there. The one clock dates records, usage and journal entries; "
+                "statuses waiting for it (a PENDING deployment) change at the first read after "
+                "their time; reading never moves the clock.",
                 requestBody=_json_body(ClockAdvance),
             ),
         },
@@ -432,7 +436,7 @@ def admin_record_paths(resources: Iterable[Resource]) -> dict[str, Any]:
         paths[base] = {
             "post": _operation(
                 f"fake_add_{operation}",
-                f"Add a {noun}",
+                f"Add {indefinite(noun)}",
                 _ok(f"The {noun}", resource.stored, "201"),
                 description=admin.description,
                 requestBody=_json_body(admin.spec),

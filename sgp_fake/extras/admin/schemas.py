@@ -9,6 +9,7 @@ cached.
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 from typing import Any, Dict, List, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
@@ -214,18 +215,50 @@ class RateLimitState(BaseModel):
     rate_limit: Optional[RateLimitSpec]
 
 
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 class ClockAdvance(BaseModel):
-    """Body of ``POST /_fake/clock``."""
+    """Body of ``POST /_fake/clock``: ``advance`` or ``set``, exactly one."""
 
     model_config = FORBID
 
-    advance: float = Field(
+    advance: Optional[float] = Field(
+        default=None,
         ge=0,
         le=MAX_ADVANCE,
         allow_inf_nan=False,
         description="Seconds to move the fake's clock forward: statuses that wait for it (a "
         "PENDING deployment) change at the first read after their time.",
     )
+    set_to: Optional[datetime] = Field(
+        default=None,
+        alias="set",
+        description="The instant the fake's clock reads from now on (ISO 8601, naive: UTC, or "
+        "seconds since the epoch); it may go back. Records, usage and journal entries are "
+        "dated by it from then on.",
+        json_schema_extra={"examples": ["2030-05-01T12:00:00Z"]},
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ClockAdvance:
+        if (self.advance is None) == (self.set_to is None):
+            raise ValueError("give advance or set, exactly one")
+        instant = self.instant
+        # Records are dated from the clock: an instant near the calendar's ends would make
+        # every later date overflow.
+        if instant is not None and not _EARLIEST <= instant <= _LATEST:
+            raise ValueError("set must be from 1970-01-01 to 9000-01-01 (UTC)")
+        return self
+
+    @property
+    def instant(self) -> Optional[datetime]:
+        """``set`` as an aware datetime (naive is UTC), if given."""
+        value = self.set_to
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
 
 
 class ClockState(BaseModel):

@@ -18,10 +18,12 @@ from __future__ import annotations
 import bisect
 import functools
 import json
+import logging
+import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Any, Iterable, Sequence
 
-from ...clock import utc_isoformat
+from ...clock import ClockWarning, utc_isoformat
 from ...core.answers import json_bytes
 from ...core.call import Call
 from ...core.table import Record
@@ -33,6 +35,7 @@ __all__ = ["KIND", "answer", "of_deployment", "of_models"]
 KIND = "usage"
 DEPLOYMENTS = "deployments"
 
+_LOG = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -98,6 +101,19 @@ def _bounds(query: UsageQuery) -> tuple[int, int]:
     return bounds[0], bounds[1]
 
 
+def _warn_outside(start: int, end: int, outside: list[int]) -> None:
+    # Zeros where calls were made are most often a range read by another clock than the fake's
+    # (deterministic mode's stands in 2024): say so rather than let a test read them silently.
+    message = (
+        f"usage statistics from {_date(start)} to {_date(end)} count none of the "
+        f"{len(outside)} usage records, dated {_date(min(outside))} to {_date(max(outside))} "
+        "by the fake's clock: set it (fake.clock.set, POST /_fake/clock {\"set\": ...}) or "
+        "ask for its time range"
+    )
+    _LOG.warning("%s", message)
+    warnings.warn(message, ClockWarning, stacklevel=2)
+
+
 def answer(query: UsageQuery, records: Sequence[Record]) -> bytes:
     """The usage statistics of ``records`` over the query's range (see the module
     docstring), as JSON."""
@@ -109,12 +125,17 @@ def answer(query: UsageQuery, records: Sequence[Record]) -> bytes:
     starts = [start + span * index // chunks for index in range(chunks)]
     prompt = [0] * chunks
     response = [0] * chunks
+    outside: list[int] = []
     for entry in records:
         at, prompt_tokens, response_tokens = _parsed(entry.body)
         if start <= at <= end:
             index = bisect.bisect_right(starts, at) - 1
             prompt[index] += prompt_tokens
             response[index] += response_tokens
+        else:
+            outside.append(at)
+    if outside and len(outside) == len(records):
+        _warn_outside(start, end, outside)
     data: list[dict[str, Any]] = [
         {
             "date": _date(at),
