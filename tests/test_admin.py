@@ -496,9 +496,7 @@ def test_fault_added_over_http_is_the_python_rule(admin_fake: SGPFake, admin: ht
     assert {k: view[k] for k in spec} == spec
 
 
-def test_a_cut_added_over_http_is_the_python_rule(
-    admin_fake: SGPFake, admin: httpx.Client
-) -> None:
+def test_a_cut_added_over_http_is_the_python_rule(admin_fake: SGPFake, admin: httpx.Client) -> None:
     spec = {"path": "/v4/models/*", "after": 2, "cut": "error", "body": {"detail": "down"}}
     view = admin.post("/_fake/faults", json=spec).json()
     (rule,) = admin_fake.faults.list()
@@ -726,9 +724,7 @@ def test_every_admin_route_answers_exactly_the_statuses_it_documents() -> None:
     with (
         fake.client(api_key=None) as admin,
         SGPFake(small, admin=True).client(api_key=None) as no_coverage,
-        httpx.Client(
-            transport=FakeTransport(guarded), base_url="http://127.0.0.1:8000"
-        ) as server,
+        httpx.Client(transport=FakeTransport(guarded), base_url="http://127.0.0.1:8000") as server,
     ):
         document = admin.get("/openapi.json").json()
         for method, route in admin_operations(fake):

@@ -191,4 +191,3 @@ def trace_paths(operation: Any, param: Any, ok: Any) -> dict[str, Any]:
 def trace_models() -> tuple[type[BaseModel], ...]:
     """The component models of those paths."""
     return (TraceList, TraceTree)
-
