@@ -50,7 +50,7 @@ export async function renderTraces(main) {
     ),
     h(
       "div",
-      { class: "split" },
+      { class: "split trace-split" },
       h("div", { id: "traces-list", class: "scroll" }),
       h("section", { id: "trace", class: "detail", "aria-live": "polite" }, h("p", { class: "muted", text: "Choose a trace to see it as a tree." })),
     ),
@@ -174,8 +174,8 @@ function node(span, frame) {
   const line = h(
     "div",
     { class: "span" },
-    h("span", { class: "name", text: span.name }),
-    h("span", { class: "muted mono", text: span.type || "" }),
+    h("span", { class: "name", text: span.name, title: span.name }),
+    h("span", { class: "muted mono", text: span.type || "", title: span.type || null }),
     h("span", { class: span.error ? "status trace-bad" : "status", text: span.error ? `✖ ${status || "ERROR"}` : status }),
     h("span", { class: "took mono", text: took(span.duration_ms) }),
     bar(span, frame),
