@@ -34,6 +34,7 @@ SECTIONS = [
     "scale",
     "persistence",
     "dashboard",
+    "spans",
 ]
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
 

@@ -482,7 +482,7 @@ def test_openapi_documents_the_admin_security_and_refusals() -> None:
         if path.startswith(ADMIN_PREFIX)
         for method, operation in item.items()
     ]
-    assert len(operations) == 22  # 18, and the four of /_fake/responses
+    assert len(operations) == 24  # 18, the four of /_fake/responses, the two of /_fake/traces
     for method, operation in operations:
         assert operation["security"] == [{"AdminToken": []}, {}]
         responses = operation["responses"]

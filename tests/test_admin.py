@@ -410,7 +410,7 @@ def test_every_admin_route_refuses_unknown_query_parameters(
     admin_fake.rate_limiter.configure(RateLimit(1, 5))
     before = admin.get("/_fake/state").json(), admin.get("/_fake/faults").json()
     operations = admin_operations(admin_fake)
-    assert len(operations) == 22  # 18, and the four of /_fake/responses
+    assert len(operations) == 24  # 18, the four of /_fake/responses, the two of /_fake/traces
     bodies = {
         "/_fake/state": {"model_templates": []},
         "/_fake/faults": {"status": 503},
@@ -420,7 +420,12 @@ def test_every_admin_route_refuses_unknown_query_parameters(
         "/_fake/status": {"kind": "deployments", "id": "d", "status": "READY"},
     }
     # each route's own parameters, valid; the others are unknown to it
-    known = {("POST", "/_fake/reset"): "account_id", ("GET", "/_fake/requests"): "limit"}
+    known = {
+        ("POST", "/_fake/reset"): "account_id",
+        ("GET", "/_fake/requests"): "limit",
+        ("GET", "/_fake/traces"): "account_id",
+        ("GET", "/_fake/traces/{trace_id}"): "account_id",
+    }
     params = {"account_id": "acct_1", "limit": "1", "colour": "red"}
     for method, route in operations:
         path = route.replace("{fault_id}", "fault_1").replace("{record_id}", "response_1")
@@ -492,9 +497,7 @@ def test_fault_added_over_http_is_the_python_rule(admin_fake: SGPFake, admin: ht
     assert {k: view[k] for k in spec} == spec
 
 
-def test_a_cut_added_over_http_is_the_python_rule(
-    admin_fake: SGPFake, admin: httpx.Client
-) -> None:
+def test_a_cut_added_over_http_is_the_python_rule(admin_fake: SGPFake, admin: httpx.Client) -> None:
     spec = {"path": "/v4/models/*", "after": 2, "cut": "error", "body": {"detail": "down"}}
     view = admin.post("/_fake/faults", json=spec).json()
     (rule,) = admin_fake.faults.list()
@@ -670,7 +673,7 @@ def test_openapi_documents_every_admin_route(admin_fake: SGPFake, admin: httpx.C
     }
     served = set(admin_operations(admin_fake))
     assert documented == served
-    assert len(served) == 22  # 18, and the four of /_fake/responses
+    assert len(served) == 24  # 18, the four of /_fake/responses, the two of /_fake/traces
     schemas = document["components"]["schemas"]
 
     def refs(node: Any) -> Iterator[str]:
@@ -689,6 +692,15 @@ def test_openapi_documents_every_admin_route(admin_fake: SGPFake, admin: httpx.C
     assert set(schemas["FaultSpec"]["properties"]) == set(FaultSpec.model_fields)
     # SGP operations are unchanged next to the admin ones
     assert "/v4/model-templates" in document["paths"]
+
+
+SPAN_HEADERS = {"x-api-key": "test-api-key", "x-selected-account-id": "acct_1"}
+
+
+def _placeholders(route: str, value: str) -> str:
+    for name in ("{fault_id}", "{record_id}", "{trace_id}"):
+        route = route.replace(name, value)
+    return route
 
 
 def test_every_admin_route_answers_exactly_the_statuses_it_documents() -> None:
@@ -713,9 +725,7 @@ def test_every_admin_route_answers_exactly_the_statuses_it_documents() -> None:
     with (
         fake.client(api_key=None) as admin,
         SGPFake(small, admin=True).client(api_key=None) as no_coverage,
-        httpx.Client(
-            transport=FakeTransport(guarded), base_url="http://127.0.0.1:8000"
-        ) as server,
+        httpx.Client(transport=FakeTransport(guarded), base_url="http://127.0.0.1:8000") as server,
     ):
         document = admin.get("/openapi.json").json()
         for method, route in admin_operations(fake):
@@ -726,6 +736,11 @@ def test_every_admin_route_answers_exactly_the_statuses_it_documents() -> None:
             if "{record_id}" in route:
                 rule = admin.post("/_fake/responses", json={"text": "Hi"}).json()
                 path = route.replace("{record_id}", rule["id"])
+            if "{trace_id}" in route:
+                # a trace of this fake (200); "x" has no span (404)
+                span = {"name": "root", "trace_id": "trace-1", "start_timestamp": "2024-01-02"}
+                admin.put("/v5/spans/batch", json={"items": [span]}, headers=SPAN_HEADERS)
+                path = route.replace("{trace_id}", "trace-1")
             if route == "/_fake/status":
                 # a deployment of this fake (200), seeded after the reset; the other has none (404)
                 deployment = seed_deployment(fake, seed=1).deployment
@@ -735,7 +750,7 @@ def test_every_admin_route_answers_exactly_the_statuses_it_documents() -> None:
                 (admin, path, body),
                 (admin, path + "?colour=red", body),
                 (no_coverage, path, body),
-                (admin, route.replace("{fault_id}", "x").replace("{record_id}", "x"), body),
+                (admin, _placeholders(route, "x"), body),
             ]
             token = {"authorization": "Bearer t0ken"}
             attempts += [

@@ -190,6 +190,8 @@ def test_contract_mode_takes_the_generated_tests_values() -> None:
         )
     with pytest.warns(DeprecationWarning, match="deprecated"):
         assert client.spans.retrieve("span_id").id == "span_id"
+    ended = client.spans.update("span_id", end_timestamp="2019-12-27T18:11:19.117Z")
+    assert ended.end_timestamp == ended.start_timestamp  # made up: it started no later
     client.span_assessments.create(assessment_type="comment", trace_id="trace_id")
     client.span_assessments.create(
         assessment_type="comment",

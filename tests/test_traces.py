@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 
@@ -126,25 +126,3 @@ def test_openai_agents_ids_are_accepted(fake: SGPFake, traces: Traces) -> None:
         )
     assert answer.status_code == 200, answer.text
     traces.get(trace_id).assert_shape(("wf", ["gen"]))
-
-
-def test_trace_routes_serve_the_trees(fake: SGPFake, traces: Traces) -> None:
-    from starlette.applications import Starlette
-    from starlette.testclient import TestClient
-
-    from sgp_fake.extras.traces import trace_routes
-
-    trace_id = _agent_run()
-    traces.flush()
-    with TestClient(Starlette(routes=trace_routes(fake.tables, "/_fake"))) as http:
-        listed = http.get("/_fake/traces").json()["traces"]
-        tree = http.get(f"/_fake/traces/{trace_id}").json()
-        missing = http.get("/_fake/traces/nope")
-    assert [(t["trace_id"], t["name"], t["span_count"], t["error_count"]) for t in listed] == [
-        (trace_id, "agent", 5, 1)
-    ]
-    root: dict[str, Any] = tree["roots"][0]
-    assert [c["name"] for c in root["children"]] == ["plan", "tool", "answer"]
-    assert root["children"][2]["error"] is True
-    assert root["duration_ms"] >= 0
-    assert missing.status_code == 404

@@ -5,8 +5,9 @@ and ``start_timestamp`` fields holds spans (the v5 spans do). A trace is the spa
 ``trace_id`` in one account; its roots are the spans without a parent in it, each node's
 children are in start order. ``fake.traces`` (:class:`Traces`) finds traces by id, by root
 name or the last one; :meth:`SpanNode.assert_shape`, :meth:`SpanNode.find` and
-:meth:`SpanNode.errors` make the common assertions one line. :func:`trace_routes` serves the
-same trees at ``GET /_fake/traces`` and ``GET /_fake/traces/{trace_id}`` for other languages.
+:meth:`SpanNode.errors` make the common assertions one line. The admin API serves the same
+trees at ``GET /_fake/traces`` and ``GET /_fake/traces/{trace_id}`` for other languages
+(:mod:`sgp_fake.extras.admin.traces`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, Union
 
 if TYPE_CHECKING:
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import BaseRoute
-
     from ..core.table import Record, Table
 
 __all__ = [
@@ -31,7 +28,6 @@ __all__ = [
     "build",
     "init_tracing",
     "span_kinds",
-    "trace_routes",
 ]
 
 SPAN_FIELDS = frozenset({"id", "trace_id", "parent_id", "start_timestamp"})
@@ -441,37 +437,3 @@ def init_tracing(
     if exporter is not None:
         exporter.backoff = retry_backoff
     return Traces(fake.tables, flush=tracing.flush_queue)
-
-
-def trace_routes(tables: Mapping[str, Table[Any]], prefix: str) -> list[BaseRoute]:
-    """``GET {prefix}/traces`` (summaries; ``?account_id=``, ``?name=``) and ``GET
-    {prefix}/traces/{trace_id}`` (the tree; ``?account_id=``; 404 when no span has it)."""
-    from starlette.responses import Response
-    from starlette.routing import Route
-
-    traces = Traces(tables)
-
-    def answer(content: Any, status: int = 200) -> Response:
-        body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
-        return Response(body, status, media_type="application/json")
-
-    async def list_traces(request: Request) -> Response:
-        account = request.query_params.get("account_id")
-        name = request.query_params.get("name")
-        found = traces.all(account) if name is None else traces.named(name, account)
-        return answer({"traces": [trace.summary() for trace in found]})
-
-    async def get_trace(request: Request) -> Response:
-        trace_id = request.path_params["trace_id"]
-        try:
-            trace = traces.get(trace_id, request.query_params.get("account_id"))
-        except KeyError:
-            return answer({"detail": f"No span of trace {trace_id} was received"}, 404)
-        except ValueError as exc:
-            return answer({"detail": str(exc)}, 400)
-        return answer(trace.to_dict())
-
-    return [
-        Route(f"{prefix}/traces", list_traces, methods=["GET"]),
-        Route(f"{prefix}/traces/{{trace_id:path}}", get_trace, methods=["GET"]),
-    ]

@@ -12,7 +12,8 @@ route does not define, answer 422 exactly as the SGP routes do, and change nothi
 
 The parts, as getmoto/moto's ``moto_api`` splits its own: :mod:`.schemas` (the bodies),
 :mod:`.state` (the state document), :mod:`.handlers` (the endpoints), :mod:`.records` (the routes
-of records set through the admin API), :mod:`.openapi` (the document); this module holds the
+of records set through the admin API), :mod:`.traces` (the spans received, as trees),
+:mod:`.openapi` (the document); this module holds the
 route table and the names other modules import.
 """
 
@@ -49,6 +50,7 @@ from .schemas import (
     status_spec,
 )
 from .state import MAX_ID_LENGTH, AdminBackend, dangling_references, replace_state, state_document
+from .traces import TraceEndpoints, TraceParams, TracesParams, serves_traces
 
 __all__ = [
     "MAX_ID_LENGTH",
@@ -108,6 +110,10 @@ def admin_routes(
     ]
     if admin.status_spec is not None:
         table.append(("/status", admin.force_status, "POST", NoParams))
+    if serves_traces(backend.resources.values()):
+        traces = TraceEndpoints(backend)
+        table.append(("/traces", traces.list_traces, "GET", TracesParams))
+        table.append(("/traces/{trace_id}", traces.get_trace, "GET", TraceParams))
     return [
         *(
             Route(p + path, checking_query(endpoint, params), methods=[method])

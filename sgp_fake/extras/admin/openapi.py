@@ -47,6 +47,7 @@ from .schemas import (
     status_spec,
 )
 from .state import state_document
+from .traces import serves_traces, trace_models, trace_paths
 
 __all__ = [
     "admin_openapi",
@@ -284,6 +285,10 @@ def admin_paths(
     return paths
 
 
+def _trace_paths(resources: tuple[Resource, ...]) -> dict[str, Any]:
+    return trace_paths(_operation, _param, _ok) if serves_traces(resources) else {}
+
+
 _TOKEN_SCHEME = "AdminToken"
 
 
@@ -344,7 +349,11 @@ def _admin_document(resources: tuple[Resource, ...], description: str) -> bytes:
     document = build_openapi(
         [*operations(resources), meta_operation(lambda: b"")],
         extra_paths=_with_access(
-            {**admin_paths(StateDocument, StatusSpec), **admin_record_paths(resources)}
+            {
+                **admin_paths(StateDocument, StatusSpec),
+                **_trace_paths(resources),
+                **admin_record_paths(resources),
+            }
         ),
         description=description,
         extra_models=(
@@ -363,6 +372,7 @@ def _admin_document(resources: tuple[Resource, ...], description: str) -> bytes:
             ClockState,
             *(() if StatusSpec is None else (StatusSpec, StatusView)),
             *admin_record_models(resources),
+            *(trace_models() if serves_traces(resources) else ()),
         ),
     )
     document["components"]["securitySchemes"][_TOKEN_SCHEME] = {

@@ -44,6 +44,7 @@ ASSETS: Final = {
     "features.js": _SCRIPT,
     "models.js": _SCRIPT,
     "usage.js": _SCRIPT,
+    "traces.js": _SCRIPT,
     "style.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }

@@ -14,6 +14,7 @@ import { renderState } from "./records.js";
 import { refreshFaults, renderFaults } from "./faults.js";
 import { refreshModels, renderModels } from "./models.js";
 import { renderCoverage } from "./coverage.js";
+import { refreshTraces, renderTraces } from "./traces.js";
 import { detectFeatures, hasModelFeatures } from "./features.js";
 
 const POLL_MS = 1000;
@@ -23,6 +24,7 @@ defineViews([
   { id: "state", label: "State", render: renderState },
   { id: "faults", label: "Faults & rate limit", render: renderFaults },
   { id: "models", label: "Models at work", render: renderModels, when: () => hasModelFeatures() },
+  { id: "traces", label: "Traces", render: renderTraces },
   { id: "coverage", label: "Coverage", render: renderCoverage },
 ]);
 
@@ -47,6 +49,7 @@ async function poll() {
   // Re-rendered in place: records left open stay open.
   else if (writes && app.view === "state") renderState($("main"));
   else if (writes && app.view === "models") refreshModels();
+  else if (writes && app.view === "traces") refreshTraces();
 }
 
 function schedule() {
