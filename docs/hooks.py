@@ -64,7 +64,12 @@ def _parser_section(parser: argparse.ArgumentParser, title: str, level: int) -> 
         subparsers += [a for a in group._group_actions if isinstance(a, argparse._SubParsersAction)]
         if not actions:
             continue
-        lines += [f"**{group.title}**", "", "| flag | default | what it does |", "| --- | --- | --- |"]
+        lines += [
+            f"**{group.title}**",
+            "",
+            "| flag | default | what it does |",
+            "| --- | --- | --- |",
+        ]
         for action in actions:
             default = action.default
             shown = "" if default in (None, argparse.SUPPRESS, False) else f"`{default}`"
@@ -150,19 +155,19 @@ def admin_markdown() -> str:
             lines += ["**Parameters**", "", "| name | in | required | schema | description |"]
             lines.append("| --- | --- | --- | --- | --- |")
             for param in op["parameters"]:
+                required = "yes" if param.get("required") else "no"
+                schema = _schema_text(param.get("schema"))
+                described = _cell(param.get("description", ""))
                 lines.append(
-                    f"| `{param['name']}` | {param['in']} | {'yes' if param.get('required') else 'no'}"
-                    f" | {_schema_text(param.get('schema'))} | {_cell(param.get('description', ''))} |"
+                    f"| `{param['name']}` | {param['in']} | {required} | {schema} | {described} |"
                 )
             lines.append("")
         body = op.get("requestBody")
         if body:
             for media, content in body.get("content", {}).items():
                 required = "required" if body.get("required") else "optional"
-                lines += [
-                    f"**Request body** ({required}, `{media}`): {_schema_text(content.get('schema'))}",
-                    "",
-                ]
+                schema = _schema_text(content.get("schema"))
+                lines += [f"**Request body** ({required}, `{media}`): {schema}", ""]
         lines += ["**Answers**", "", "| status | description | body |", "| --- | --- | --- |"]
         for status, answer in op.get("responses", {}).items():
             content = answer.get("content", {})
@@ -230,7 +235,8 @@ def fixtures() -> list[tuple[str, str, str]]:
             definition = getattr(value, "_pytestfixturefunction", None)
         if definition is None:
             continue
-        function = getattr(value, "_get_wrapped_function", lambda: value)()
+        unwrap = getattr(value, "_get_wrapped_function", None)
+        function = unwrap() if unwrap is not None else value
         scope = definition.scope if isinstance(definition.scope, str) else "function"
         found.append((definition.name or name, scope, inspect.getdoc(function) or ""))
     return found
@@ -291,7 +297,9 @@ def _error_classes(trees: dict[Path, ast.Module]) -> dict[str, int]:
             for node in ast.walk(tree):
                 if not isinstance(node, ast.ClassDef) or node.name in classes:
                     continue
-                bases = [b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases]
+                bases = [
+                    b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases
+                ]
                 inherited = [classes[b] for b in bases if b in classes]
                 if not inherited:
                     continue
@@ -347,41 +355,42 @@ def _called(node: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
 
 
+def _messages(node: ast.AST, classes: dict[str, int]) -> Iterator[tuple[str, ast.expr, int]]:
+    """(error type or ``detail``, message expression, line) of the messages one node gives:
+    an error class's ``default_detail``, an error raised with a message, a ``{"detail": ...}``."""
+    if isinstance(node, ast.ClassDef) and node.name in classes:
+        for item in node.body:
+            named = "default_detail" in ast.unparse(item)
+            if isinstance(item, ast.AnnAssign | ast.Assign) and item.value is not None and named:
+                yield f"{node.name} (default)", item.value, item.lineno
+    elif isinstance(node, ast.Call) and _called(node) in classes:
+        for arg in [*node.args[:1], *(kw.value for kw in node.keywords if kw.arg == "detail")]:
+            yield _called(node), arg, node.lineno
+    elif isinstance(node, ast.Dict):
+        for key, value in zip(node.keys, node.values, strict=True):
+            if isinstance(key, ast.Constant) and key.value == "detail":
+                yield "detail", value, node.lineno
+
+
 def error_messages() -> dict[str, list[tuple[str, int | None, str]]]:
     """Module -> (error type or ``detail``, status, template) of every message in the package,
     in the order of the source, each once."""
     package = ROOT / "sgp_fake"
-    trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in sorted(package.rglob("*.py"))}
+    trees = {
+        path: ast.parse(path.read_text(encoding="utf-8")) for path in sorted(package.rglob("*.py"))
+    }
     classes = _error_classes(trees)
     found: dict[str, list[tuple[str, int | None, str]]] = {}
     for path, tree in trees.items():
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
-        entries: list[tuple[str, str, int]] = []
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ClassDef) and node.name in classes:
-                for item in node.body:
-                    if (
-                        isinstance(item, ast.AnnAssign | ast.Assign)
-                        and item.value is not None
-                        and "default_detail" in ast.unparse(item)
-                    ):
-                        text = _template(item.value)
-                        if text is not None:
-                            entries.append((f"{node.name} (default)", text, item.lineno))
-            elif isinstance(node, ast.Call) and _called(node) in classes:
-                args = list(node.args[:1]) + [kw.value for kw in node.keywords if kw.arg == "detail"]
-                for arg in args:
-                    text = _template(arg)
-                    if text is not None:
-                        entries.append((_called(node), text, node.lineno))
-            elif isinstance(node, ast.Dict):
-                for key, value in zip(node.keys, node.values, strict=True):
-                    if isinstance(key, ast.Constant) and key.value == "detail":
-                        text = _template(value)
-                        if text is not None:
-                            entries.append(("detail", text, node.lineno))
+        entries = sorted(
+            (line, kind, text)
+            for node in ast.walk(tree)
+            for kind, expr, line in _messages(node, classes)
+            if (text := _template(expr)) is not None
+        )
         unique: dict[tuple[str, str], int] = {}
-        for kind, text, line in sorted(entries, key=lambda entry: entry[2]):
+        for line, kind, text in entries:
             unique.setdefault((kind, text), line)
         if unique:
             found[module] = [
