@@ -68,6 +68,7 @@ class ObservedJournal(Journal):
         operation: str | None = None,
         duration: float = 0.0,
         response: str | None = None,
+        raw_path: bytes | None = None,
     ) -> None:
         """Journal an exchange, as :meth:`Journal.record_asgi`, and count it in the coverage."""
         super().record_asgi(
@@ -84,5 +85,6 @@ class ObservedJournal(Journal):
             operation,
             duration,
             response,
+            raw_path,
         )
         self.coverage.record((operation, method, path, query, body, status, response_body))

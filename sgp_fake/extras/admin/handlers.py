@@ -240,6 +240,7 @@ def _summary(entry: JournalEntry) -> dict[str, Any]:
         "sequence": entry.sequence,
         "method": entry.method,
         "path": entry.path,
+        "raw_path": entry.raw_path,
         "query": entry.query,
         "status": entry.status,
         "fault": entry.fault,
