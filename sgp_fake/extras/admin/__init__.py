@@ -48,7 +48,14 @@ from .schemas import (
     ResourceView,
     status_spec,
 )
-from .state import MAX_ID_LENGTH, AdminBackend, dangling_references, replace_state, state_document
+from .state import (
+    MAX_ID_LENGTH,
+    AdminBackend,
+    dangling_references,
+    replace_state,
+    state_document,
+    state_errors,
+)
 
 __all__ = [
     "MAX_ID_LENGTH",
@@ -75,6 +82,7 @@ __all__ = [
     "dangling_references",
     "replace_state",
     "state_document",
+    "state_errors",
     "status_spec",
 ]
 
