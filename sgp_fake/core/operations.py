@@ -103,7 +103,8 @@ class Operation:
     * ``about`` gives the facts rules match beyond method, path and account (see
       :data:`About`).
     * ``streams``: its 200 may be Server-Sent Events (``text/event-stream``), as the document
-      says.
+      says: each event's data a ``response`` (``True``), or a chunk of another model (that
+      model: an OpenAI-style ``chat.completion.chunk``).
     """
 
     name: str
@@ -123,7 +124,7 @@ class Operation:
     tag: str = ""
     raw_path: bool = False
     about: About | None = None
-    streams: bool = False
+    streams: bool | type[BaseModel] = False
     parameters: tuple[str, ...] = field(init=False)
     """The path's parameter names, in order."""
 

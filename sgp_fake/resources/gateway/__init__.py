@@ -20,6 +20,7 @@ from .schemas import (
     CatalogPage,
     CatalogQuery,
     ChatCompletion,
+    ChatCompletionChunk,
     ChatRequest,
     Completion,
     GatewayUsage,
@@ -51,9 +52,10 @@ _TEXT = (
 
 
 def _route(name: str, path: str, summary: str, **kwargs: Any) -> Operation:
+    kwargs.setdefault("streams", True)
     return Operation(
         name, "POST", path, summary=summary, tag=_TAG, errors=_MODEL_ERRORS, about=handlers.about,
-        streams=True, **kwargs,
+        **kwargs,
     )  # fmt: skip
 
 
@@ -65,6 +67,7 @@ OPERATIONS = (
         handler=handlers.chat_completions,
         body=ChatRequest,
         response=ChatCompletion,
+        streams=ChatCompletionChunk,
         description=_CHAT,
     ),
     _route(
@@ -74,6 +77,7 @@ OPERATIONS = (
         handler=handlers.chat_completions,
         body=ChatRequest,
         response=ChatCompletion,
+        streams=ChatCompletionChunk,
         description=_CHAT + " The same as /v5/chat/completions; x-selected-account-id optional.",
     ),
     Operation(
