@@ -128,3 +128,30 @@ def test_an_encoded_slash_over_a_socket_is_a_404(fake: SGPFake) -> None:
         answer = client.get("/v4/models/%2F")
     assert answer.status_code == 404
     assert answer.json() == {"detail": "Not Found"}
+
+
+# -- defect 4 over a socket: rules that cannot be sent are a 422, and nothing breaks ----------
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"status": 101}, "status 101 cannot carry"),
+        ({"status": 503, "headers": {"x-a": "1\r\nx-b: 2"}}, "CR, LF or NUL"),
+        ({"status": 503, "headers": {"x-a": "1\r"}}, "CR, LF or NUL"),
+        ({"status": 503, "body": "busy", "headers": {"content-length": "99"}}, "it must be 4"),
+    ],
+)
+def test_an_unsendable_fault_is_a_422_over_a_socket(rule: dict[str, object], message: str) -> None:
+    fake = SGPFake(admin=True)
+    with (
+        LiveServer(fake.app) as server,
+        httpx.Client(base_url=server.url, headers={"x-api-key": "k"}, timeout=TIMEOUT) as http,
+    ):
+        answer = http.post("/_fake/faults", json={"path": "/v4/model-templates", **rule})
+        assert answer.status_code == 422, answer.text
+        [error] = answer.json()["detail"]
+        assert message in error["msg"]
+        assert http.get("/_fake/faults").json() == {"faults": []}
+        # the request such a rule would have met is answered as usual
+        assert http.get("/v4/model-templates").status_code == 200
