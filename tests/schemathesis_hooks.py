@@ -115,7 +115,8 @@ def _graph_rules(body: dict[str, Any]) -> None:
     kept = []
     for deployment in body.get("deployments") or []:
         model_id = deployment.get("model_instance_id") if isinstance(deployment, dict) else None
-        if model_id in built_in:
+        # Fields of a wrong type (a list, a number) stay: the document is refused for them.
+        if isinstance(model_id, str) and model_id in built_in:
             if model_id in deployed:
                 continue
             deployed.add(model_id)
@@ -127,12 +128,15 @@ def _graph_rules(body: dict[str, Any]) -> None:
             body["usage"] = [
                 u
                 for u in body["usage"]
-                if not isinstance(u, dict) or u.get("model_deployment_id") in deployments
+                if not isinstance(u, dict)
+                or not isinstance(u.get("model_deployment_id"), str)
+                or u["model_deployment_id"] in deployments
             ]
     model_of = {d["id"]: d.get("model_instance_id") for d in _records(body, "deployments")}
     for usage in _records(body, "usage"):
-        if usage.get("model_deployment_id") in model_of:
-            usage["model_instance_id"] = model_of[usage["model_deployment_id"]]
+        deployment_id = usage.get("model_deployment_id")
+        if isinstance(deployment_id, str) and deployment_id in model_of:
+            usage["model_instance_id"] = model_of[deployment_id]
 
 
 @schemathesis.hook
