@@ -57,7 +57,7 @@ def _records(body: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 
 def _unique_ids(body: dict[str, Any]) -> None:
-    for kind in ("model_templates", "models", "deployments", "usage", "responses"):
+    for kind in list(body):  # every kind of the document (new resources add kinds)
         seen: set[str] = set()
         for number, record in enumerate(_records(body, kind)):
             record_id = record["id"]
