@@ -11,7 +11,9 @@ Three things the document cannot say for itself:
   in the same account (a model's template, a deployment's model, a usage record's
   deployment), which JSON Schema cannot express: generated documents get unique ids, and
   references that name nothing are removed (a model's template) or pointed at a record of the
-  document (a deployment's model, a usage record's deployment; dropped when there is none).
+  document (a deployment's model, a usage record's deployment; dropped when there is none); and
+  the graph follows the API's own rules (a model of its template's type, one deployment for a
+  built-in model, a usage record of its deployment's model).
 * ``same_status_as_fastapi`` replaces ``negative_data_rejection`` (see the configuration).
 """
 
@@ -55,7 +57,7 @@ def _records(body: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 
 def _unique_ids(body: dict[str, Any]) -> None:
-    for kind in ("model_templates", "models", "deployments", "usage", "responses"):
+    for kind in list(body):  # every kind of the document (new resources add kinds)
         seen: set[str] = set()
         for number, record in enumerate(_records(body, kind)):
             record_id = record["id"]
@@ -96,6 +98,45 @@ def _whole_references(body: dict[str, Any]) -> None:
     _point_at(body, "deployments", "model_instance_id", models)
     deployments = {d["id"]: d.get("account_id") for d in _records(body, "deployments")}
     _point_at(body, "usage", "model_deployment_id", deployments)
+    _graph_rules(body)
+
+
+def _graph_rules(body: dict[str, Any]) -> None:
+    """What the API ensures beyond references (``Resource.check_state``): a model is of its
+    template's type, a built-in model has one deployment, a usage record names its
+    deployment's model."""
+    types = {t["id"]: t.get("model_type") for t in _records(body, "model_templates")}
+    for model in _records(body, "models"):
+        template = model.get("model_template_id")
+        if isinstance(template, str) and template in types:
+            model["model_type"] = types[template]
+    built_in = {m["id"] for m in _records(body, "models") if m.get("model_template_id") is None}
+    deployed: set[str] = set()
+    kept = []
+    for deployment in body.get("deployments") or []:
+        model_id = deployment.get("model_instance_id") if isinstance(deployment, dict) else None
+        # Fields of a wrong type (a list, a number) stay: the document is refused for them.
+        if isinstance(model_id, str) and model_id in built_in:
+            if model_id in deployed:
+                continue
+            deployed.add(model_id)
+        kept.append(deployment)
+    if isinstance(body.get("deployments"), list):
+        body["deployments"] = kept
+        deployments = {d["id"] for d in _records(body, "deployments")}
+        if isinstance(body.get("usage"), list):
+            body["usage"] = [
+                u
+                for u in body["usage"]
+                if not isinstance(u, dict)
+                or not isinstance(u.get("model_deployment_id"), str)
+                or u["model_deployment_id"] in deployments
+            ]
+    model_of = {d["id"]: d.get("model_instance_id") for d in _records(body, "deployments")}
+    for usage in _records(body, "usage"):
+        deployment_id = usage.get("model_deployment_id")
+        if isinstance(deployment_id, str) and deployment_id in model_of:
+            usage["model_instance_id"] = model_of[deployment_id]
 
 
 @schemathesis.hook

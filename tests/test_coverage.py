@@ -174,7 +174,7 @@ EXPECTED: dict[str, Any] = {
             "path": "/v4/model-templates",
             "calls": 4,
             "status_codes": {"200": 2, "422": 2},
-            "documented_status_codes_never_seen": ["400", "401", "403", "413"],
+            "documented_status_codes_never_seen": ["400", "401", "403", "413", "429"],
             "request_fields": {
                 "sent": CREATE_SENT,
                 "never_sent": [f for f in CREATE_FIELDS if f not in CREATE_SENT],
@@ -202,7 +202,7 @@ EXPECTED: dict[str, Any] = {
             "path": "/v4/model-templates",
             "calls": 3,
             "status_codes": {"200": 1, "401": 1, "422": 1},
-            "documented_status_codes_never_seen": ["403"],
+            "documented_status_codes_never_seen": ["403", "429"],
             "request_fields": {"sent": ["account_id", "limit", "page"], "never_sent": []},
             "unknown_fields_sent": ["sort"],
             "enum_values": {},
@@ -213,7 +213,7 @@ EXPECTED: dict[str, Any] = {
             "path": "/v4/model-templates/{model_template_id}",
             "calls": 3,
             "status_codes": {"200": 1, "404": 1, "none": 1},
-            "documented_status_codes_never_seen": ["401", "403"],
+            "documented_status_codes_never_seen": ["401", "403", "429"],
             "request_fields": {"sent": [], "never_sent": []},
             "unknown_fields_sent": [],
             "enum_values": {},
@@ -225,7 +225,7 @@ EXPECTED: dict[str, Any] = {
             "calls": 2,
             "status_codes": {"200": 1, "503": 1},
             # 400: a template that models still use is not deleted
-            "documented_status_codes_never_seen": ["400", "401", "403", "404"],
+            "documented_status_codes_never_seen": ["400", "401", "403", "404", "429"],
             "request_fields": {"sent": [], "never_sent": []},
             "unknown_fields_sent": [],
             "enum_values": {},
@@ -267,7 +267,7 @@ def test_report_over_the_admin_api_is_the_same_and_ignores_admin_traffic() -> No
     assert create["calls"] == 0
     assert create["request_fields"] == {"sent": [], "never_sent": CREATE_FIELDS}
     never_seen = create["documented_status_codes_never_seen"]
-    assert never_seen == ["200", "400", "401", "403", "413", "422"]
+    assert never_seen == ["200", "400", "401", "403", "413", "422", "429"]
 
 
 def test_listed_unknowns_are_capped() -> None:

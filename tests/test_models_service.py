@@ -254,6 +254,13 @@ def test_the_openapi_document_tells_every_status_the_routes_answer(keyed: SGPFak
                 if body is not None:
                     status = tiny.request(method, url, json={"name": "x" * 20}).status_code
                     answered[(method, route)].add(status)
+        # Any fake can be given a rate limit: every SGP route documents its 429.
+        limited = SGPFake()
+        limited.rate_limiter.configure(RateLimit(rate=0.001, burst=1))
+        with limited.client() as spent:
+            spent.get("/v4/models")  # the one token
+            for method, url, route, _ in attempts:
+                answered[(method, route)].add(spent.request(method, url).status_code)
         document = alice.get("/openapi.json").json()
     for (method, route), statuses in answered.items():
         documented = {int(s) for s in document["paths"][route][method.lower()]["responses"]}

@@ -225,7 +225,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _seed(fake: SGPFake, path: str) -> None:
-    from ..extras.admin import dangling_references, replace_state, state_document
+    from ..extras.admin import replace_state, state_document, state_errors
 
     state = fake.state
     StateDocument = state_document(tuple(state.resources.values()))
@@ -241,10 +241,10 @@ def _seed(fake: SGPFake, path: str) -> None:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(part) for part in first["loc"]) or "document"
         raise SetupError(f"seed file {path}: {where}: {first['msg']}") from None
-    dangling = dangling_references(state.resources, document)
-    if dangling:
-        where = ".".join(str(part) for part in dangling[0]["loc"][1:])
-        raise SetupError(f"seed file {path}: {where}: {dangling[0]['msg']}")
+    errors = state_errors(state.resources, document)
+    if errors:
+        where = ".".join(str(part) for part in errors[0]["loc"][1:])
+        raise SetupError(f"seed file {path}: {where}: {errors[0]['msg']}")
     try:
         replace_state(state, document)
     except pydantic_core.PydanticSerializationError:

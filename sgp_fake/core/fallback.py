@@ -6,6 +6,13 @@ same operation table: unknown routes (404), wrong methods (405 with ``allow``), 
 ``HEAD``, a request mounted below a prefix, and the extra routes (the admin API). It answers
 errors of every kind as FastAPI does, ``{"detail": ...}`` JSON, and sends a streamed answer as
 the gateway sends it. The Starlette routes are built on first need, as most fakes never use them.
+
+Redirects are Starlette's trailing-slash redirects (``GET /v4/models/`` answers 307 to
+``/v4/models``), narrowed so that none can lead a client somewhere it did not mean to go (see
+:func:`_redirect_or_not_found`): only ``GET`` and ``HEAD`` are redirected, so a client that
+follows redirects never turns ``DELETE /_fake/responses/`` into emptying the collection, and
+only a slash the client sent is taken away, so ``/v4/models/%2F`` (an id ``/``) is a 404, not
+the list.
 """
 
 from __future__ import annotations
@@ -13,9 +20,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator
 
 from starlette.applications import Starlette
+from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope, Send
 
@@ -86,8 +94,9 @@ def fallback_routes(app: FakeApp) -> list[BaseRoute]:
 
 
 def fallback_router(routes: list[BaseRoute]) -> Starlette:
-    """The Starlette app serving ``routes``, with FastAPI's error answers."""
-    return Starlette(
+    """The Starlette app serving ``routes``, with FastAPI's error answers and the safe
+    trailing-slash redirects of :func:`_redirect_or_not_found`."""
+    app = Starlette(
         routes=routes,
         exception_handlers={
             FakeHTTPError: _fake_http_error,
@@ -95,6 +104,66 @@ def fallback_router(routes: list[BaseRoute]) -> Starlette:
             Exception: _internal_error,
         },
     )
+    router = app.router
+    # Starlette redirects any method, on the decoded path: replaced by the narrower redirect,
+    # tried where Starlette tries its own (after every route missed).
+    router.redirect_slashes = False
+    not_found = router.not_found
+
+    async def redirect_or_not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        await _redirect_or_not_found(router.routes, not_found, scope, receive, send)
+
+    router.default = redirect_or_not_found
+    return app
+
+
+_REDIRECTED_METHODS = frozenset({"GET", "HEAD"})
+"""The methods a trailing-slash redirect is answered for: 307 keeps the method, and a client
+that follows it must never reach a route that changes anything."""
+
+
+async def _redirect_or_not_found(
+    routes: list[BaseRoute],
+    not_found: Callable[[Scope, Receive, Send], Awaitable[None]],
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+) -> None:
+    """Starlette's trailing-slash redirect (307 to the path with its trailing slashes taken
+    away, or one added), where it is safe; else ``not_found`` (404).
+
+    Safe means: a ``GET`` or ``HEAD`` (any other method answers 404, as FastAPI does with
+    ``redirect_slashes=False``: no redirect leads to a route that creates or deletes), and the
+    slashes taken away are ones the client sent, not a ``%2F`` ending a segment of the raw path
+    (``/v4/models/%2F`` names an id ``/``, which no route serves: 404).
+    """
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    # The path below the prefix the app is mounted at, as Starlette's routes match it.
+    route_path = path[len(root) :] if root and path.startswith(root) else path
+    if (
+        scope["type"] == "http"
+        and scope["method"] in _REDIRECTED_METHODS
+        and route_path != "/"
+        and _slashes_were_sent(scope)
+    ):
+        target = dict(scope)
+        target["path"] = path.rstrip("/") if route_path.endswith("/") else path + "/"
+        for route in routes:
+            match, _ = route.matches(target)
+            if match is not Match.NONE:
+                await RedirectResponse(url=str(URL(scope=target)))(scope, receive, send)
+                return
+    await not_found(scope, receive, send)
+
+
+def _slashes_were_sent(scope: Scope) -> bool:
+    """Whether the trailing slashes of the decoded path are slashes of the path as sent (its
+    raw path ends with as many), not an encoded ``/`` decoded."""
+    raw_path: bytes | None = scope.get("raw_path")
+    path: str = scope["path"]
+    trailing = len(path) - len(path.rstrip("/"))
+    return raw_path is None or raw_path.endswith(b"/" * trailing)
 
 
 async def _fake_http_error(request: Request, exc: Exception) -> Response:

@@ -1,6 +1,7 @@
 """Fault rules: make chosen requests fail, slow down or lose their connection.
 
-A rule matches a method, a path pattern and optionally an account, and what the request is
+A rule matches a method, a path pattern (matched against the path as sent, percent-encoded,
+and against the decoded path: either will do) and optionally an account, and what the request is
 about (its deployment or model, by id or name, and its prompt, by substring or regular
 expression; see :mod:`sgp_fake.core.facts`), and fires for the next ``times`` matching requests
 (``None``: every one). A firing rule adds its latency, then either
@@ -136,7 +137,11 @@ def _body_bytes(body: Any) -> bytes | None:
 
 @dataclass
 class FaultRule:
-    """One fault; see the module docstring. ``path`` is a glob (``*`` matches anything).
+    """One fault; see the module docstring. ``path`` is a glob (``*`` matches anything),
+    matched against the request's path as sent (percent-encoded:
+    ``/v4/models/meta-llama%2FLlama-3/usage-statistics``, as the SDK sends a name with ``/``)
+    and against the decoded path (``/v4/models/meta-llama/Llama-3/usage-statistics``); the
+    rule matches when either does.
 
     ``deployment``, ``model``, ``prompt`` and ``prompt_regex`` match what the request is about
     (see :func:`~sgp_fake.core.facts.facts_match`): only operations that declare it (the
@@ -223,20 +228,34 @@ class FaultRule:
             del self.fired_at[0]
 
     def matches(
-        self, method: str, path: str, account_id: str | None, facts: Facts | None = None
+        self,
+        method: str,
+        path: str,
+        account_id: str | None,
+        facts: Facts | None = None,
+        *,
+        raw_path: str | None = None,
     ) -> bool:
         """Whether this rule applies to a request (ignoring how many times it has left);
+        ``path`` is the decoded path, ``raw_path`` the path as sent when it differs;
         ``facts``: what the request is about (none when not given)."""
-        if not self._matches_request(method, path, account_id):
+        if not self._matches_request(method, path, account_id, raw_path):
             return False
         return not self.needs_facts or self._matches_facts(facts or {})
 
-    def _matches_request(self, method: str, path: str, account_id: str | None) -> bool:
+    def _matches_request(
+        self, method: str, path: str, account_id: str | None, raw_path: str | None = None
+    ) -> bool:
         if self.method not in ("*", method):
             return False
-        if self.path not in ("*", path) and not fnmatch.fnmatchcase(path, self.path):
+        if not (
+            self._matches_path(path) or (raw_path is not None and self._matches_path(raw_path))
+        ):
             return False
         return self.account_id is None or self.account_id == account_id
+
+    def _matches_path(self, path: str) -> bool:
+        return self.path in ("*", path) or fnmatch.fnmatchcase(path, self.path)
 
     def _matches_facts(self, facts: Facts) -> bool:
         return facts_match(
@@ -336,11 +355,14 @@ class FaultRules:
         path: str,
         account_id: str | None,
         facts: LazyFacts | None = None,
+        *,
+        raw_path: str | None = None,
     ) -> FaultRule | None:
         """The first live rule matching a request, counted as fired; cut rules wait for
-        :meth:`take_cut`. ``facts`` (what the request is about) are computed only if a rule
-        that matches its method, path and account needs them."""
-        return self._take(method, path, account_id, facts, cut=False)
+        :meth:`take_cut`. ``path`` is the decoded path, ``raw_path`` the path as sent when it
+        differs (a rule matches either). ``facts`` (what the request is about) are computed
+        only if a rule that matches its method, path and account needs them."""
+        return self._take(method, path, account_id, facts, raw_path, cut=False)
 
     def take_cut(
         self,
@@ -348,9 +370,11 @@ class FaultRules:
         path: str,
         account_id: str | None,
         facts: LazyFacts | None = None,
+        *,
+        raw_path: str | None = None,
     ) -> FaultRule | None:
         """The first live cut rule matching a request whose answer streams, counted as fired."""
-        return self._take(method, path, account_id, facts, cut=True)
+        return self._take(method, path, account_id, facts, raw_path, cut=True)
 
     def _take(
         self,
@@ -358,6 +382,7 @@ class FaultRules:
         path: str,
         account_id: str | None,
         facts: LazyFacts | None,
+        raw_path: str | None,
         *,
         cut: bool,
     ) -> FaultRule | None:
@@ -366,7 +391,7 @@ class FaultRules:
         with self._lock:
             for index, rule in enumerate(self._live):
                 if (rule.cut is not None) is not cut or not rule._matches_request(
-                    method, path, account_id
+                    method, path, account_id, raw_path
                 ):
                     continue
                 if rule.needs_facts and (

@@ -263,7 +263,11 @@ class FakeApp:
             facts = None if match is None else self._facts(match, scope)
             fault = (
                 backend.faults.take(
-                    scope["method"], scope["path"], _account_of(scope, body), facts
+                    scope["method"],
+                    scope["path"],
+                    _account_of(scope, body),
+                    facts,
+                    raw_path=_sent_path(scope),
                 )
                 if backend.faults
                 else None
@@ -349,7 +353,11 @@ class FakeApp:
         cut = None
         if backend.faults and scope.get(RULE_SCOPE_KEY) is None:
             cut = backend.faults.take_cut(
-                scope["method"], scope["path"], _account_of(scope, scope[BODY_SCOPE_KEY]), facts
+                scope["method"],
+                scope["path"],
+                _account_of(scope, scope[BODY_SCOPE_KEY]),
+                facts,
+                raw_path=_sent_path(scope),
             )
             if cut is not None:
                 scope[RULE_SCOPE_KEY] = cut.id
@@ -405,6 +413,7 @@ class FakeApp:
                 operation,
                 time.perf_counter() - started,
                 scope.get(RESPONSE_SCOPE_KEY),
+                scope.get("raw_path"),
             )
         coverage = backend.coverage
         if coverage is not None:
@@ -536,6 +545,15 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+def _sent_path(scope: Scope) -> str | None:
+    """The path as the client sent it (percent-encoded), when it differs from the decoded
+    path fault rules match too: only a raw path with a ``%`` can."""
+    raw_path: bytes | None = scope.get("raw_path")
+    if raw_path is None or b"%" not in raw_path:
+        return None
+    return raw_path.decode("latin-1")
 
 
 def _account_of(scope: Scope, body: bytes) -> str | None:

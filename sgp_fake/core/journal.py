@@ -1,10 +1,13 @@
 """The request journal: every request a fake received, in order, with what it answered.
 
-Each entry also says which operation served it (``create_model_template``; ``None`` for a path
-no operation serves), which rule answered it instead (a fault rule's id, or ``rate-limit``),
-which scripted response gave its content (an inference route's),
-when it arrived, how long it took and which account it was for. Recording costs next to nothing:
-the raw ASGI parts are kept as they came, and decoded when an entry is read.
+Each entry keeps the path decoded (:attr:`JournalEntry.path`, as routes match it) and as sent
+(:attr:`JournalEntry.raw_path`, percent-encoded: ``meta-llama%2FLlama-3`` stays one segment);
+a path filter finds an entry by either. Each entry also says which operation served it
+(``create_model_template``; ``None`` for a path no operation serves), which rule answered it
+instead (a fault rule's id, or ``rate-limit``), which scripted response gave its content (an
+inference route's), when it arrived, how long it took and which account it was for. Recording
+costs next to nothing: the raw ASGI parts are kept as they came, and decoded when an entry is
+read.
 """
 
 from __future__ import annotations
@@ -49,9 +52,11 @@ _Row = tuple[
     float,
     float,
     "str | None",
+    "bytes | str | None",
 ]
-# Where each field sits in a row.
-_METHOD, _PATH, _STATUS, _OPERATION = 0, 1, 5, 10
+# Where each field sits in a row. The raw path is kept only when it differs from the path (it
+# holds a percent escape): None means the path was sent as it reads.
+_METHOD, _PATH, _STATUS, _OPERATION, _RAW_PATH = 0, 1, 5, 10, 14
 
 
 def _maybe_json(data: bytes) -> Any:
@@ -103,6 +108,7 @@ def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
     duration: float,
     response: str | None = None,
     now: float = 0.0,
+    raw_path: bytes | None = None,
 ) -> _Row:
     return (
         method,
@@ -119,7 +125,16 @@ def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
         now - duration,
         duration,
         response,
+        raw_path if raw_path is not None and b"%" in raw_path else None,
     )
+
+
+def _sent_form(path: str) -> bytes | None:
+    """``path`` as a raw path would read (``None``: no raw path can, it is not Latin-1)."""
+    try:
+        return path.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
 
 
 def _decode_headers(flat: FlatHeaders) -> dict[str, str]:
@@ -148,6 +163,7 @@ class JournalEntry:
         "_operation",
         "_path",
         "_query",
+        "_raw_path",
         "_response",
         "_response_body",
         "_response_headers",
@@ -177,6 +193,7 @@ class JournalEntry:
         duration: float = 0.0,
         rule: str | None = None,
         response: str | None = None,
+        raw_path: str | None = None,
     ) -> None:
         self._sequence = sequence
         self._method = method
@@ -196,6 +213,7 @@ class JournalEntry:
         self._timestamp = timestamp
         self._duration = duration
         self._response = response
+        self._raw_path: bytes | str | None = None if raw_path == path else raw_path
 
     def _as_row(self) -> _Row:
         return (
@@ -213,6 +231,7 @@ class JournalEntry:
             self._timestamp,
             self._duration,
             self._response,
+            self._raw_path,
         )
 
     @classmethod
@@ -235,6 +254,7 @@ class JournalEntry:
             entry._timestamp,
             entry._duration,
             entry._response,
+            entry._raw_path,
         ) = row
         return entry
 
@@ -254,8 +274,21 @@ class JournalEntry:
 
     @property
     def path(self) -> str:
-        """The request path, without the query string."""
+        """The request path, without the query string, percent-decoded (as routes match it:
+        ``/v4/models/meta-llama/Llama-3/usage-statistics``)."""
         return self._path
+
+    @property
+    def raw_path(self) -> str:
+        """The request path as sent, percent-encoded, without the query string
+        (``/v4/models/meta-llama%2FLlama-3/usage-statistics``); :attr:`path` when it holds no
+        percent escape."""
+        raw = self._raw_path
+        if raw is None:
+            return self._path
+        if isinstance(raw, bytes):
+            raw = self._raw_path = raw.decode("latin-1")
+        return raw
 
     @property
     def query(self) -> str:
@@ -403,6 +436,7 @@ class JournalEntry:
             "sequence": self.sequence,
             "method": self.method,
             "path": self.path,
+            "raw_path": self.raw_path,
             "query": self.query,
             "headers": self.headers,
             "body": _json_view(self.body),
@@ -467,6 +501,7 @@ class Journal:
         operation: str | None = None,
         duration: float = 0.0,
         response: str | None = None,
+        raw_path: bytes | None = None,
     ) -> None:
         """Append an exchange given as raw ASGI parts: the query string and header lists as
         the server passed them, decoded only when the entry is read.
@@ -474,7 +509,8 @@ class Journal:
         ``fault`` names the rule that answered (a fault's id, or :data:`RATE_LIMIT_RULE`),
         ``operation`` the operation that served the request, ``duration`` how long it took (the
         entry's timestamp is now less that), ``response`` the scripted response that gave its
-        content. The app journals every request this way, without building a
+        content, ``raw_path`` the path as sent (the ASGI ``raw_path``). The app journals every
+        request this way, without building a
         :class:`JournalEntry`: most entries are never read.
         """
         row = _asgi_row(
@@ -492,6 +528,7 @@ class Journal:
             duration,
             response,
             self.clock(),
+            raw_path,
         )
         with self._lock:
             self._entries.append(row)
@@ -532,14 +569,20 @@ class Journal:
     def entries(
         self, method: str | None = None, path: str | None = None, status: int | None = None
     ) -> list[JournalEntry]:
-        """The entries, oldest first, optionally only those with this method, path or status."""
+        """The entries, oldest first, optionally only those with this method, path or status.
+
+        ``path`` is that of the request decoded (:attr:`JournalEntry.path`) or as sent
+        (:attr:`JournalEntry.raw_path`): ``/v4/models/meta-llama%2FLlama-3/usage-statistics``
+        finds the calls the SDK sent for the model ``meta-llama/Llama-3``.
+        """
         snapshot, first = self._numbered()
         wanted = None if method is None else method.upper()
+        sent = None if path is None else _sent_form(path)
         return [
             JournalEntry._from_row(row, sequence)
             for sequence, row in enumerate(snapshot, first)
             if (wanted is None or row[_METHOD] == wanted)
-            and (path is None or row[_PATH] == path)
+            and (path is None or row[_PATH] == path or _sent_as(row[_RAW_PATH], path, sent))
             and (status is None or row[_STATUS] == status)
         ]
 
@@ -556,7 +599,8 @@ class Journal:
         ]
 
     def count(self, method: str | None = None, path: str | None = None) -> int:
-        """How many entries match ``method`` and ``path``."""
+        """How many entries match ``method`` and ``path`` (decoded or as sent, as in
+        :meth:`entries`)."""
         return len(self.entries(method, path))
 
     def last(self, method: str | None = None, path: str | None = None) -> JournalEntry:
@@ -584,3 +628,10 @@ class Journal:
 
     def __getitem__(self, index: int) -> JournalEntry:
         return self.entries()[index]
+
+
+def _sent_as(raw: object, path: str, sent: bytes | None) -> bool:
+    """Whether a row's raw path (kept as the server gave it, or decoded once read) is ``path``."""
+    if raw is None:
+        return False
+    return raw == path if isinstance(raw, str) else raw == sent

@@ -4,7 +4,9 @@ Shaped as FastAPI would generate it for the same routes and models: component sc
 pydantic, ``HTTPValidationError`` for 422 answers, the ``x-api-key`` header as the security
 scheme. Each operation documents what its handler can answer: 200; 400 and 413 when it takes a
 body; 401 and 403 unless it is a meta route; 404 when its path names a record; 422 when it
-validates a body or a query; and whatever else it declares. Admin routes add their operations
+validates a body or a query; 429 unless it is a meta route (any fake can be given a rate
+limit); and whatever else it declares. A streamed answer's ``text/event-stream`` describes
+each event. Admin routes add their operations
 through ``extra_paths``.
 """
 
@@ -81,6 +83,12 @@ _BODY_ERRORS = {
 }
 
 
+_RATE_LIMITED = error_response(
+    "The rate limit is spent (any fake can be given one: PUT /_fake/rate-limit, or "
+    "fake.rate_limiter in process): retry after the retry-after header's seconds"
+)
+
+
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     schema = model.model_json_schema()
     required = set(schema.get("required", ()))
@@ -130,20 +138,54 @@ def indefinite(word: str) -> str:
 
 
 def _event_stream(model: type[BaseModel]) -> dict[str, Any]:
-    """A Server-Sent Events body of ``model`` chunks, as a streamed answer sends it."""
+    """One Server-Sent Event of a streamed answer of ``model`` chunks.
+
+    The ``schema`` of ``text/event-stream`` describes each event of the stream, as tools read
+    an OpenAPI 3.1 document (schemathesis among them; 3.2 moves this to ``itemSchema``): an
+    event is an object of its fields (``event``, ``data``, ``id``, ``retry``), and ``data`` is
+    JSON text whose content is described with JSON Schema's ``contentMediaType`` and
+    ``contentSchema``, so the whole document stays valid OpenAPI 3.1.
+    """
     return {
-        "type": "string",
-        "description": f"Server-Sent Events, with stream: true: one event per chunk, its data "
-        f"{indefinite(model.__name__)} (JSON), each event ended by a blank line; no [DONE] "
-        "sentinel. An 'event: error' event (a fault rule's cut) ends a stream early.",
+        "type": "object",
+        "title": f"{model.__name__} event",
+        "description": f"One Server-Sent Event, with stream: true: an unnamed event per chunk, "
+        f"its data {indefinite(model.__name__)} (JSON), each event ended by a blank line. A "
+        "named event carries other data: 'event: error' (a fault rule's cut) ends a stream early, and a "
+        "route that ends its streams with a marker says so ('event: done').",
+        "properties": {
+            "event": {"type": "string"},
+            "data": {"type": "string"},
+            "id": {"type": "string"},
+            "retry": {"type": "integer", "minimum": 0},
+        },
+        "required": ["data"],
+        "anyOf": [
+            {
+                "properties": {
+                    "event": {"const": "message"},
+                    "data": {
+                        "contentMediaType": "application/json",
+                        "contentSchema": schema_ref(model),
+                    },
+                }
+            },
+            {"properties": {"event": {"not": {"const": "message"}}}, "required": ["event"]},
+        ],
     }
 
 
 def _answer_content(op: Operation, model: type[BaseModel]) -> dict[str, Any]:
     content = _json_content(model)
     if op.streams:
-        content["text/event-stream"] = {"schema": _event_stream(model)}
+        content["text/event-stream"] = {"schema": _event_stream(_chunk_model(op, model))}
     return content
+
+
+def _chunk_model(op: Operation, model: type[BaseModel]) -> type[BaseModel]:
+    """The model of each event's data of ``op``'s streamed answer (``model``, its 200's, unless
+    the operation names another)."""
+    return op.streams if isinstance(op.streams, type) else model
 
 
 def _operation(op: Operation) -> dict[str, Any]:
@@ -172,6 +214,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         responses.update(_BODY_ERRORS)
     if not op.meta:
         responses.update(_AUTH_ERRORS)
+        responses["429"] = _RATE_LIMITED
     if op.not_found is not None:
         responses["404"] = error_response(op.not_found)
     for status, description in op.errors.items():
@@ -219,7 +262,8 @@ def operation_models(operations: Iterable[Operation]) -> list[type[BaseModel]]:
     """The component models these operations refer to, each once, in table order."""
     models: list[type[BaseModel]] = []
     for op in operations:
-        for model in (op.body, op.response):
+        chunk = op.streams if isinstance(op.streams, type) else None
+        for model in (op.body, op.response, chunk):
             if model is not None and model not in models:
                 models.append(model)
     return models

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Sequence
 
 from pydantic import BaseModel
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "About",
     "AdminRecords",
+    "CheckState",
     "Handler",
     "Lifecycle",
     "MadeUp",
@@ -32,6 +33,7 @@ __all__ = [
     "Reference",
     "Render",
     "Resource",
+    "StateProblem",
     "operations",
     "path_parameters",
 ]
@@ -53,6 +55,24 @@ nothing it can avoid (an error counts as no facts)."""
 Render = Callable[["Call", "Record"], bytes]
 """How a resource answers with a record: ``render(call, record)`` gives the JSON every read
 answers with, the stored record plus what is derived from the rest of the state."""
+
+
+
+@dataclass(frozen=True, slots=True)
+class StateProblem:
+    """Why a record of a state document is one the API could never have produced: ``index``
+    is the record's place in its kind's list, ``field`` the field at fault."""
+
+    index: int
+    field: str
+    problem: str
+
+
+CheckState = Callable[[Mapping[str, Sequence[Any]]], Iterable[StateProblem]]
+"""A kind's rules for a state document beyond its schema and references:
+``check_state(records)`` is given every kind's records of the document (pydantic models, by
+kind; a kind left out is an empty list) and yields the problems of its own kind's records. It
+runs once references are known to resolve, so a record a field names is in the document."""
 
 _PARAM = re.compile(r"{([^{}]+)}")
 
@@ -83,7 +103,8 @@ class Operation:
     * ``about`` gives the facts rules match beyond method, path and account (see
       :data:`About`).
     * ``streams``: its 200 may be Server-Sent Events (``text/event-stream``), as the document
-      says.
+      says: each event's data a ``response`` (``True``), or a chunk of another model (that
+      model: an OpenAI-style ``chat.completion.chunk``).
     """
 
     name: str
@@ -103,7 +124,7 @@ class Operation:
     tag: str = ""
     raw_path: bool = False
     about: About | None = None
-    streams: bool = False
+    streams: bool | type[BaseModel] = False
     parameters: tuple[str, ...] = field(init=False)
     """The path's parameter names, in order."""
 
@@ -187,6 +208,9 @@ class Resource:
     * ``plural`` names several records in errors (``noun`` lower-cased plus ``s`` by default).
     * ``admin``: the records are set through the admin API (see :class:`AdminRecords`); such a
       kind may serve no SGP route at all.
+    * ``check_state``: the rules a state document's records of this kind follow beyond their
+      schema, references and lifecycle statuses (see :data:`CheckState`): what the API's own
+      handlers ensure, such as a model's type being its template's.
     """
 
     kind: str
@@ -205,6 +229,7 @@ class Resource:
     lifecycle: Lifecycle | None = None
     plural: str = ""
     admin: AdminRecords | None = None
+    check_state: CheckState | None = None
 
     def __post_init__(self) -> None:
         if not self.plural:

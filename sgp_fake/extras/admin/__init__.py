@@ -49,7 +49,14 @@ from .schemas import (
     ResourceView,
     status_spec,
 )
-from .state import MAX_ID_LENGTH, AdminBackend, dangling_references, replace_state, state_document
+from .state import (
+    MAX_ID_LENGTH,
+    AdminBackend,
+    dangling_references,
+    replace_state,
+    state_document,
+    state_errors,
+)
 from .traces import TraceEndpoints, TraceParams, TracesParams, serves_traces
 
 __all__ = [
@@ -77,6 +84,7 @@ __all__ = [
     "dangling_references",
     "replace_state",
     "state_document",
+    "state_errors",
     "status_spec",
 ]
 

@@ -33,7 +33,7 @@ from .schemas import (
     ResetResult,
     status_spec,
 )
-from .state import AdminBackend, dangling_references, replace_state, state_document
+from .state import AdminBackend, replace_state, state_document, state_errors
 
 __all__ = [
     "Admin",
@@ -116,9 +116,9 @@ class Admin:
 
     async def put_state(self, request: Request) -> Response:
         document = read_body(self.document, request)
-        dangling = dangling_references(self.backend.resources, document)
-        if dangling:
-            raise RequestValidationError(dangling)
+        errors = state_errors(self.backend.resources, document)
+        if errors:
+            raise RequestValidationError(errors)
         try:
             replace_state(self.backend, document)
         except PydanticSerializationError as exc:
@@ -244,6 +244,7 @@ def _summary(entry: JournalEntry) -> dict[str, Any]:
         "sequence": entry.sequence,
         "method": entry.method,
         "path": entry.path,
+        "raw_path": entry.raw_path,
         "query": entry.query,
         "status": entry.status,
         "fault": entry.fault,

@@ -85,7 +85,10 @@ class FaultSpec(BaseModel):
 
     method: str = Field("*", description="HTTP method to match, or '*' for any.")
     path: str = Field(
-        "*", description="Path to match: exact, or a glob such as '/v4/model-templates/*'."
+        "*",
+        description="Path to match: exact, or a glob such as '/v4/model-templates/*'; matched "
+        "against the path as sent (percent-encoded, '/v4/models/meta-llama%2FLlama-3/"
+        "usage-statistics') and the decoded path: either will do.",
     )
     account_id: Optional[str] = Field(
         None,
@@ -325,7 +328,11 @@ class RequestView(BaseModel):
         "next; never reused, not even after DELETE /_fake/requests or a reset."
     )
     method: str
-    path: str
+    path: str = Field(description="The path, percent-decoded, as routes match it.")
+    raw_path: str = Field(
+        description="The path as sent, percent-encoded (a model name's '/' as %2F); the same "
+        "as path when it holds no percent escape."
+    )
     query: str = Field(description="The raw query string.")
     headers: Dict[str, str]
     body: Any = Field(description="The body, decoded from JSON, else as text.")

@@ -1,9 +1,11 @@
 """The state document: every record the fake holds, by kind (``GET`` and ``PUT /_fake/state``).
 
 :func:`state_document` builds its model from the resources served, so nothing here names one;
-:func:`dangling_references` finds what a document refers to but does not hold, and
-:func:`replace_state` loads a valid document as one change. :class:`AdminBackend` is what the
-admin API needs of a fake.
+:func:`dangling_references` finds what a document refers to but does not hold,
+:func:`state_errors` that and every record the API could never have produced (what a
+resource's own ``check_state`` refuses; the document's model refuses a status no lifecycle
+has), and :func:`replace_state` loads a valid document as one change. :class:`AdminBackend` is
+what the admin API needs of a fake.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "dangling_references",
     "replace_state",
     "state_document",
+    "state_errors",
 ]
 
 
@@ -94,8 +97,39 @@ def _reachable(resource: Resource) -> Callable[[str], str]:
     return reachable_id
 
 
+def _one_of(field: str, statuses: tuple[str, ...]) -> Callable[[str], str]:
+    """The check that a status is one its lifecycle has."""
+    allowed = ", ".join(statuses)
+
+    def lifecycle_status(status: str) -> str:
+        if status not in statuses:
+            raise ValueError(f"{field} {status!r} is not one of {allowed}")
+        return status
+
+    return lifecycle_status
+
+
+def _lifecycle_field(resource: Resource) -> dict[str, Any]:
+    """The status field of a kind whose status moves with the clock: one of its lifecycle's
+    statuses (documented as an enum), as the API only ever writes those."""
+    lifecycle = resource.lifecycle
+    if lifecycle is None:
+        return {}
+    stored = resource.stored.model_fields[lifecycle.field]
+    return {
+        lifecycle.field: (
+            Annotated[str, AfterValidator(_one_of(lifecycle.field, lifecycle.statuses))],
+            Field(
+                description=stored.description,
+                json_schema_extra={"enum": list(lifecycle.statuses)},
+            ),
+        )
+    }
+
+
 def _state_record(resource: Resource) -> type[BaseModel]:
-    """``resource``'s stored record, with an id a route can reach."""
+    """``resource``'s stored record, with an id a route can reach (and a status its lifecycle
+    has)."""
     name = "State" + "".join(word.capitalize() for word in resource.noun.split())
     collection = resource.collection
     model: type[BaseModel] = create_model(
@@ -116,6 +150,7 @@ def _state_record(resource: Resource) -> type[BaseModel]:
                 },
             ),
         ),
+        **_lifecycle_field(resource),
     )
     return model
 
@@ -185,16 +220,41 @@ def dangling_references(
                     )
                 else:
                     continue
-                errors.append(
-                    {
-                        "type": "value_error",
-                        "loc": ["body", kind, index, ref.field],
-                        "msg": f"Value error, {problem}",
-                        "input": value,
-                        "ctx": {"error": problem},
-                    }
-                )
+                errors.append(_error(kind, index, ref.field, value, problem))
     return errors
+
+
+def state_errors(resources: Mapping[str, Resource], document: BaseModel) -> list[dict[str, Any]]:
+    """Every reason to refuse a valid state document, as the 422 errors of ``PUT
+    /_fake/state`` (``loc`` ``["body", kind, index, field]``): its dangling references (see
+    :func:`dangling_references`); otherwise what each kind's ``check_state`` finds (the
+    document's model checks ids and lifecycle statuses). Empty when the API could have
+    produced the document."""
+    errors = dangling_references(resources, document)
+    if errors:
+        # The resources' rules read the records references name: only once they are there.
+        return errors
+    records: dict[str, list[Any]] = {kind: list(kind_records) for kind, kind_records in document}
+    for kind, kind_records in records.items():
+        resource = resources[kind]
+        if resource.check_state is not None:
+            for found in resource.check_state(records):
+                # The field as the document gave it (JSON: an enum as its value).
+                record = kind_records[found.index]
+                value = record.model_dump(mode="json", include={found.field}).get(found.field)
+                errors.append(_error(kind, found.index, found.field, value, found.problem))
+    return errors
+
+
+def _error(kind: str, index: int, field: str, value: Any, problem: str) -> dict[str, Any]:
+    """A 422 error naming a record's field, as pydantic's value errors read."""
+    return {
+        "type": "value_error",
+        "loc": ["body", kind, index, field],
+        "msg": f"Value error, {problem}",
+        "input": value,
+        "ctx": {"error": problem},
+    }
 
 
 def replace_state(backend: AdminBackend, document: BaseModel) -> None:

@@ -18,6 +18,7 @@ from .schemas import (
     ModelDeploymentRequest,
     PaginatedModelDeployments,
 )
+from .state import check_state
 
 __all__ = ["RESOURCE"]
 
@@ -95,4 +96,5 @@ RESOURCE = Resource(
     references=(Reference("model_instance_id", "models", on_delete="cascade"),),
     lifecycle=Lifecycle(delay="deployment_ready_after", statuses=DEPLOYMENT_STATUSES),
     example={"name": "gpt-4o-mini-prod", "account_id": "acct_1"},
+    check_state=check_state,
 )

@@ -20,6 +20,7 @@ from .schemas import (
     CatalogPage,
     CatalogQuery,
     ChatCompletion,
+    ChatCompletionChunk,
     ChatRequest,
     Completion,
     GatewayUsage,
@@ -52,8 +53,9 @@ _TEXT = (
 
 def _route(name: str, path: str, summary: str, **kwargs: Any) -> Operation:
     kwargs.setdefault("errors", _MODEL_ERRORS)
+    kwargs.setdefault("streams", True)
     return Operation(
-        name, "POST", path, summary=summary, tag=_TAG, about=handlers.about, streams=True,
+        name, "POST", path, summary=summary, tag=_TAG, about=handlers.about,
         **kwargs,
     )  # fmt: skip
 
@@ -66,6 +68,7 @@ OPERATIONS = (
         handler=handlers.chat_completions,
         body=ChatRequest,
         response=ChatCompletion,
+        streams=ChatCompletionChunk,
         description=_CHAT,
     ),
     _route(
@@ -75,6 +78,7 @@ OPERATIONS = (
         handler=handlers.chat_completions,
         body=ChatRequest,
         response=ChatCompletion,
+        streams=ChatCompletionChunk,
         description=_CHAT + " The same as /v5/chat/completions; x-selected-account-id optional.",
     ),
     Operation(

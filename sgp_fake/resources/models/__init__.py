@@ -19,6 +19,7 @@ from .schemas import (
     ModelInstanceWithViews,
     PaginatedModelInstanceWithViews,
 )
+from .state import check_state
 
 __all__ = ["RESOURCE"]
 
@@ -89,4 +90,5 @@ RESOURCE = Resource(
     references=(Reference("model_template_id", "model_templates", on_delete="restrict"),),
     render=handlers.render,
     example={"name": "gpt-4o-mini", "model_type": "CHAT_COMPLETION", "account_id": "acct_1"},
+    check_state=check_state,
 )

@@ -14,6 +14,7 @@ from ..inference import OPERATIONS as INFERENCE_ROUTES
 from . import handlers
 from .records import KIND
 from .schemas import ModelUsage, UsageQuery, UsageRecord
+from .state import check_state
 
 __all__ = ["KIND", "RESOURCE", "STATISTICS"]
 
@@ -63,5 +64,6 @@ RESOURCE = Resource(
     parent_field="model_deployment_id",
     references=(Reference("model_deployment_id", "deployments", on_delete="cascade"),),
     example={"prompt": "Hello"},
+    check_state=check_state,
 )
 """Usage records: one per answered inference call, summed by the statistics routes."""
