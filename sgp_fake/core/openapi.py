@@ -151,8 +151,8 @@ def _event_stream(model: type[BaseModel]) -> dict[str, Any]:
         "title": f"{model.__name__} event",
         "description": f"One Server-Sent Event, with stream: true: an unnamed event per chunk, "
         f"its data {indefinite(model.__name__)} (JSON), each event ended by a blank line. A "
-        "named event carries other data: 'event: error' (a fault rule's cut) ends a stream early, and a "
-        "route that ends its streams with a marker says so ('event: done').",
+        "named event carries other data: 'event: error' (a fault rule's cut) ends a stream "
+        "early, and a route that ends its streams with a marker says so ('event: done').",
         "properties": {
             "event": {"type": "string"},
             "data": {"type": "string"},
