@@ -41,6 +41,7 @@ from .query import request_account
 from .ratelimit import RateLimiter
 from .routing import ADMIN_PREFIX, Router
 from .scope import (
+    ACCOUNT_SCOPE_KEY,
     BODY_SCOPE_KEY,
     DEADLINE_SCOPE_KEY,
     OPERATION_SCOPE_KEY,
@@ -143,7 +144,7 @@ class _JournaledExchange:
             self._body,
             self._status,
             self._headers,
-            b"".join(self._chunks),
+            self._chunks,
             self._started,
             self.rule or scope.get(RULE_SCOPE_KEY),
             bool(scope.get(TIMED_OUT_SCOPE_KEY)),
@@ -263,7 +264,7 @@ class FakeApp:
             facts = None if match is None else self._facts(match, scope)
             fault = (
                 backend.faults.take(
-                    scope["method"], scope["path"], _account_of(scope, body), facts
+                    scope["method"], scope["path"], _account_of(scope, body), facts, body
                 )
                 if backend.faults
                 else None
@@ -348,8 +349,9 @@ class FakeApp:
         backend = self.backend
         cut = None
         if backend.faults and scope.get(RULE_SCOPE_KEY) is None:
+            body = scope[BODY_SCOPE_KEY]
             cut = backend.faults.take_cut(
-                scope["method"], scope["path"], _account_of(scope, scope[BODY_SCOPE_KEY]), facts
+                scope["method"], scope["path"], _account_of(scope, body), facts, body
             )
             if cut is not None:
                 scope[RULE_SCOPE_KEY] = cut.id
@@ -367,9 +369,7 @@ class FakeApp:
                     if left is not None:
                         left -= 1
             if cut is not None:
-                event = _cut_ending(cut)
-                if event:
-                    await send({"type": "http.response.body", "body": event, "more_body": True})
+                await self._stall_or_cut(scope, send, cut, chunks)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
@@ -383,11 +383,12 @@ class FakeApp:
         body: bytes,
         status: int | None,
         headers: list[tuple[bytes, bytes]],
-        response_body: bytes,
+        response_body: bytes | list[bytes],
         started: float,
         rule: str | None,
         timed_out: bool,
     ) -> None:
+        # A streamed answer comes as its chunks: the journal keeps them compactly.
         backend = self.backend
         journal = backend.journal
         if journal.recording:
@@ -405,9 +406,12 @@ class FakeApp:
                 operation,
                 time.perf_counter() - started,
                 scope.get(RESPONSE_SCOPE_KEY),
+                account=scope.get(ACCOUNT_SCOPE_KEY),
             )
         coverage = backend.coverage
         if coverage is not None:
+            if isinstance(response_body, list):
+                response_body = b"".join(response_body)
             coverage.record(
                 (
                     operation,
@@ -455,6 +459,32 @@ class FakeApp:
             if seconds > left:
                 scope[TIMED_OUT_SCOPE_KEY] = True
                 seconds = max(left, 0.0)
+        await self._sleep(scope, seconds)
+
+    async def _stall_or_cut(
+        self, scope: Scope, send: Send, rule: FaultRule, chunks: Iterator[bytes]
+    ) -> None:
+        """What a stream rule does once ``after`` chunks went: stall, then cut the stream, or
+        (a stall only) send the rest of it."""
+        if rule.stall_ms is not None:
+            await self._stall(scope, rule.stall_ms / 1000)
+        if rule.cut is not None:
+            event = _cut_ending(rule)
+            if event:
+                await send({"type": "http.response.body", "body": event, "more_body": True})
+            return
+        for chunk in chunks:
+            if chunk:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+    async def _stall(self, scope: Scope, seconds: float) -> None:
+        """Pause a streamed answer, as a server that stops writing does. An in-process client
+        whose read timeout is shorter gets ``httpx.ReadTimeout`` once it passed (the rest of
+        the answer never comes); over a socket the client's own timeout fires."""
+        timeout: float | None = scope.get(READ_TIMEOUT_SCOPE_KEY)
+        if timeout is not None and seconds > timeout:
+            await self._sleep(scope, timeout)
+            raise ConnectionFault("timeout")
         await self._sleep(scope, seconds)
 
     async def _sleep(self, scope: Scope, seconds: float) -> None:
