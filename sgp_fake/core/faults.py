@@ -402,6 +402,12 @@ def _index_key(rule: FaultRule) -> tuple[str, str]:
     return ("any", "")
 
 
+_Filed = list[tuple[int, FaultRule]]
+"""Live rules filed under one key, each with its place in the order rules were added."""
+_Candidates = list[_Filed]
+_Rules = list[FaultRule]
+
+
 class FaultRules:
     """The fault rules of one fake, first added first matched. Thread-safe.
 
@@ -416,7 +422,7 @@ class FaultRules:
         # The rules that can still fire, by where they are filed (see _index_key), each list
         # in the order they were added: what take() looks in, and what makes the app take its
         # slower path; spent rules are only listed.
-        self._live: dict[tuple[str, str], list[tuple[int, FaultRule]]] = {}
+        self._live: dict[tuple[str, str], _Filed] = {}
         self._live_count = 0
         self._by_fact = 0  # live rules filed under a deployment or a model
         self._order = itertools.count()
@@ -483,7 +489,7 @@ class FaultRules:
         with self._lock:
             return list(self._rules)
 
-    def unused(self) -> list[FaultRule]:
+    def unused(self) -> _Rules:
         """The rules that never fired, in the order they were added."""
         with self._lock:
             return [rule for rule in self._rules if rule.hits == 0]
@@ -518,7 +524,7 @@ class FaultRules:
         streams, counted as fired."""
         return self._take(method, path, account_id, facts, body, stream=True)
 
-    def _candidates(self, path: str, facts: LazyFacts) -> list[list[tuple[int, FaultRule]]]:
+    def _candidates(self, path: str, facts: LazyFacts) -> _Candidates:
         live = self._live
         found = [
             filed
@@ -551,7 +557,7 @@ class FaultRules:
         with self._lock:
             candidates = self._candidates(path, lazy)
             examined = 0
-            chosen = None
+            chosen: FaultRule | None = None
             # The candidates of every list, in the order the rules were added.
             for _, rule in heapq.merge(*candidates, key=lambda pair: pair[0]):
                 examined += 1

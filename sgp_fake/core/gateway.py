@@ -392,7 +392,7 @@ class FakeApp:
         backend = self.backend
         journal = backend.journal
         if journal.recording:
-            journal.record_asgi(
+            journal.record_exchange(
                 scope["method"],
                 scope["path"],
                 scope.get("query_string", b""),

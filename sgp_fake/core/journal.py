@@ -268,7 +268,7 @@ class JournalEntry:
         self._decoded: dict[str, str] | None = None
         self._body = body
         self._status = status
-        self._response_body = response_body
+        self._response_body: bytes | Packed = response_body
         self._response_headers: dict[str, str] | FlatHeaders = (
             {} if response_headers is None else response_headers
         )
@@ -541,6 +541,46 @@ class Journal:
         headers: RawHeaders,
         body: bytes,
         status: int | None,
+        response_body: bytes,
+        response_headers: RawHeaders,
+        fault: str | None = None,
+        timed_out: bool = False,
+        operation: str | None = None,
+        duration: float = 0.0,
+        response: str | None = None,
+    ) -> None:
+        """Append an exchange given as raw ASGI parts: the query string and header lists as
+        the server passed them, decoded only when the entry is read.
+
+        ``fault`` names the rule that answered (a fault's id, or :data:`RATE_LIMIT_RULE`),
+        ``operation`` the operation that served the request, ``duration`` how long it took (the
+        entry's timestamp is now less that), ``response`` the scripted response that gave its
+        content. Most entries are never read, so none is built.
+        """
+        self.record_exchange(
+            method,
+            path,
+            query,
+            headers,
+            body,
+            status,
+            response_body,
+            response_headers,
+            fault,
+            timed_out,
+            operation,
+            duration,
+            response,
+        )
+
+    def record_exchange(  # noqa: PLR0917 - the row's fields, in its order
+        self,
+        method: str,
+        path: str,
+        query: bytes,
+        headers: RawHeaders,
+        body: bytes,
+        status: int | None,
         response_body: bytes | list[bytes],
         response_headers: RawHeaders,
         fault: str | None = None,
@@ -551,17 +591,10 @@ class Journal:
         *,
         account: str | None = None,
     ) -> None:
-        """Append an exchange given as raw ASGI parts: the query string and header lists as
-        the server passed them, decoded only when the entry is read; ``response_body`` may be
-        a streamed answer's chunks (kept packed when large), ``account`` the account of the
-        record the path names (see :attr:`JournalEntry.account`).
-
-        ``fault`` names the rule that answered (a fault's id, or :data:`RATE_LIMIT_RULE`),
-        ``operation`` the operation that served the request, ``duration`` how long it took (the
-        entry's timestamp is now less that), ``response`` the scripted response that gave its
-        content. The app journals every request this way, without building a
-        :class:`JournalEntry`: most entries are never read.
-        """
+        """What the app journals every request with: :meth:`record_asgi`, where
+        ``response_body`` may be a streamed answer's chunks (kept packed when large) and
+        ``account`` is the account of the record the path names (see
+        :attr:`JournalEntry.account`)."""
         row = _asgi_row(
             method,
             path,
