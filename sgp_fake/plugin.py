@@ -12,7 +12,7 @@ Installing ``sgp-fake`` is enough: no conftest code is needed. Each test that as
 
 Configure a test with ``@pytest.mark.sgp_fake(api_keys=..., api_key=..., strict=..., seed=...,
 max_body_size=..., journal_limit=..., intercept_defaults=..., deployment_ready_after=...,
-gateway_models=..., gateway_builtin_models=..., responses=..., admin=...,
+gateway_models=..., gateway_builtin_models=..., responses=..., serve_admin=...,
 assert_all_used=...)`` or by overriding
 ``sgp_fake_settings``, ``sgp_fake_seed``, ``sgp_fake_base_urls`` or ``sgp_fake_responses`` in a
 conftest.
@@ -65,7 +65,7 @@ _MARKER_KWARGS = frozenset(
         "gateway_models",
         "gateway_builtin_models",
         "responses",
-        "admin",
+        "serve_admin",
         "assert_all_used",
     }
 )
@@ -102,7 +102,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(api_keys=None, api_key=None, strict=False, seed=None, max_body_size=None, "
         "journal_limit=None, intercept_defaults=True, deployment_ready_after=0, gateway_models=(), "
-        "gateway_builtin_models=True, responses=(), admin=False, assert_all_used=False): "
+        "gateway_builtin_models=True, responses=(), serve_admin=False, assert_all_used=False): "
         "configure this test's sgp_fake: API keys (mapping of key to Identity, user id or "
         "Identity fields), the key its clients send, strict validation, deterministic mode with "
         "a seed, the body size limit, the journal's length, whether sgp_fake_intercept also "
@@ -615,10 +615,10 @@ def sgp_fake_server(
 ) -> Iterator[LiveFake]:
     """This test's ``sgp_fake`` served over HTTP on 127.0.0.1, for code that opens its own
     connections or runs in a subprocess. The server starts once per test run (per xdist
-    worker); each test sees only its own, fresh fake. With the marker's ``admin=True`` it also
+    worker); each test sees only its own, fresh fake. With the marker's ``serve_admin=True`` it also
     serves the admin API under ``/_fake`` (scripted responses, faults, the journal), so a
     subprocess or a non-Python client can script the fake over HTTP."""
-    admin = bool(_options(request).get("admin", False))
+    admin = bool(_options(request).get("serve_admin", False))
     sgp_fake_live_server.current.app = sgp_fake._build_app(admin=True) if admin else sgp_fake.app
     try:
         yield LiveFake(sgp_fake, sgp_fake_live_server.url, _api_key(request, sgp_fake))
