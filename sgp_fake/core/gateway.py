@@ -271,6 +271,10 @@ class FakeApp:
             )
             if fault is not None:
                 exchange.rule = scope[RULE_SCOPE_KEY] = fault.id
+                if facts is not None:  # the handler, which would name it, may never run
+                    named = facts.get().get("account")
+                    if named:
+                        scope[ACCOUNT_SCOPE_KEY] = named[0]
                 if fault.latency:
                     await self._wait(scope, fault.latency, deadline)
                 if fault.connection is not None:
