@@ -245,30 +245,47 @@ def test_sgp_fake_server_serves_the_admin_api_on_request(pytester: pytest.Pytest
 # -- 8. the journal keeps large streams compactly ---------------------------------------------
 
 
-def test_the_journal_keeps_a_long_stream_compactly() -> None:
-    fake = SGPFake(admin=True)
+def _kept_after(fake: SGPFake, deployment: dict[str, Any], prompt: str) -> tuple[bytes, int]:
+    """A streamed completion's bytes, and how much memory stayed allocated once it was read."""
     client = fake.client()
-    deployment = deploy(client)
-    text = " ".join(f"word{i % 1000}" for i in range(150_000))  # about 0.9 MB
-    assert len(text) > 900_000
-    fake.respond(text=text)
     gc.collect()
     tracemalloc.start()
     try:
-        response = complete(client, deployment, stream=True, prompt="P" * 50_000)
+        response = complete(client, deployment, stream=True, prompt=prompt)
         sent = response.content
         del response
         gc.collect()
         kept, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert len(sent) > 10_000_000  # every event repeats the 50 kB prompt
-    # What stays (the journal's entry, the scripted rule's hits) is a small share of that.
-    assert kept - len(sent) < 3_000_000
-    entry = fake.journal.last()
-    assert entry.response_body == sent
+    return sent, kept - len(sent)
+
+
+def test_the_journal_keeps_a_long_stream_compactly() -> None:
+    fake = SGPFake(admin=True)
+    client = fake.client()
+    deployment = deploy(client)
+    fake.respond(text=" ".join(f"word{i % 1000}" for i in range(10_000)))
+    sent, kept = _kept_after(fake, deployment, "Tell me a long story")
+    assert len(sent) > 600_000
+    # What stays (the journal's entry, caches) is a small share of what was sent.
+    assert kept < len(sent) // 5
+    assert fake.journal.last().response_body == sent
     listed = client.get("/_fake/requests").json()["requests"][-1]["response_body"]
     assert listed == sent.decode()
+
+
+def test_a_long_prompt_repeated_by_every_event_is_kept_once() -> None:
+    fake = SGPFake()
+    client = fake.client()
+    deployment = deploy(client)
+    fake.respond(text=" ".join(f"w{i}" for i in range(300)))
+    # Longer than the window of zlib's matches: compression alone would keep every copy.
+    prompt = " ".join(str(i * 7919 % 100_003) for i in range(7_000))  # 40 kB, no runs
+    sent, kept = _kept_after(fake, deployment, prompt)
+    assert len(sent) > 10_000_000
+    assert kept < 200_000
+    assert fake.journal.last().response_body == sent
 
 
 def test_small_answers_are_kept_as_they_are() -> None:
