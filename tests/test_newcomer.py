@@ -29,9 +29,7 @@ def deploy(client: httpx.Client, account: str = "acct_1", name: str = "llama") -
 
 
 def complete(client: httpx.Client, deployment: dict[str, Any], **body: Any) -> httpx.Response:
-    return client.post(
-        f"/v4/models/{deployment['id']}/completions", json={"prompt": "Hi", **body}
-    )
+    return client.post(f"/v4/models/{deployment['id']}/completions", json={"prompt": "Hi", **body})
 
 
 def streamed_text(response: httpx.Response) -> str:
@@ -118,9 +116,12 @@ def test_a_fault_rule_matches_a_subset_of_the_json_body() -> None:
     fake.faults.clear()
     fake.faults.add(request_body={"max_tokens": 5, "model_request_parameters": {}}, status=429)
     assert complete(client, deployment, max_tokens=5).status_code == 200  # no parameters
-    assert complete(
-        client, deployment, max_tokens=5, model_request_parameters={"bindings": {"t": 1}}
-    ).status_code == 429
+    assert (
+        complete(
+            client, deployment, max_tokens=5, model_request_parameters={"bindings": {"t": 1}}
+        ).status_code
+        == 429
+    )
 
 
 def test_body_matching_is_typed_json() -> None:
@@ -162,8 +163,10 @@ def test_assert_all_used_names_each_unused_rule() -> None:
         fake.assert_all_used()
     message = str(raised.value)
     assert "2 rule(s) never used" in message
-    assert wrong.id in message and "/v4/models/nope/completions" in message
-    assert scripted["id"] in message and "no-such-deployment" in message
+    assert wrong.id in message
+    assert "/v4/models/nope/completions" in message
+    assert scripted["id"] in message
+    assert "no-such-deployment" in message
     assert used.id not in message
     fake.faults.remove(wrong.id)
     fake.responses.remove(scripted["id"])
@@ -318,7 +321,8 @@ def test_thousands_of_fault_rules_are_not_scanned() -> None:
     first = fake.faults.add(status=418)
     fake.faults.add(deployment=deployments[2]["id"], status=503)
     assert complete(client, deployments[2]).status_code == 418
-    assert first.hits == 1 and fake.faults.examined == 1
+    assert first.hits == 1
+    assert fake.faults.examined == 1
 
 
 def test_thousands_of_scripted_responses_are_not_scanned() -> None:

@@ -271,10 +271,7 @@ class FakeApp:
             )
             if fault is not None:
                 exchange.rule = scope[RULE_SCOPE_KEY] = fault.id
-                if facts is not None:  # the handler, which would name it, may never run
-                    named = facts.get().get("account")
-                    if named:
-                        scope[ACCOUNT_SCOPE_KEY] = named[0]
+                _name_account(scope, facts)
                 if fault.latency:
                     await self._wait(scope, fault.latency, deadline)
                 if fault.connection is not None:
@@ -570,6 +567,15 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+def _name_account(scope: Scope, facts: LazyFacts | None) -> None:
+    """Name, for the journal, the account of the record a request's path names (a fault
+    answered it: the handler, which would name it, never runs)."""
+    if facts is not None:
+        named = facts.get().get("account")
+        if named:
+            scope[ACCOUNT_SCOPE_KEY] = named[0]
 
 
 def _account_of(scope: Scope, body: bytes) -> str | None:
