@@ -45,6 +45,26 @@ DEFAULT_ACCOUNT_ID = "acct_1"
 _BASE_URLS: dict[str, httpx.URL] = {}
 
 
+_MATCHERS = (
+    "method",
+    "path",
+    "account_id",
+    "deployment",
+    "model",
+    "prompt",
+    "prompt_regex",
+    "request_body",
+    "tool_result",
+    "turn",
+)
+
+
+def _matchers(rule: Mapping[str, Any]) -> str:
+    """What a rule matches, as ``name=value`` pairs (those set; "every call" when none)."""
+    shown = [f"{name}={rule[name]!r}" for name in _MATCHERS if rule.get(name) not in (None, "*")]
+    return ", ".join(shown) or "every call"
+
+
 def _parsed_base_url(base_url: str) -> httpx.URL:
     """``base_url`` parsed once, with the trailing slash httpx's clients give it.
 
@@ -224,6 +244,27 @@ class SGPFake:
             raise KeyError("this fake serves no scripted responses")
         added: dict[str, Any] = table.add(**rule)  # type: ignore[attr-defined]
         return added
+
+    def unused_rules(self) -> list[str]:
+        """Every fault rule and scripted response that never fired or answered, each described
+        by its id and matchers, in the order they were added (faults first)."""
+        found = [
+            f"fault {rule.id} ({_matchers(rule.to_dict())})" for rule in self._state.faults.unused()
+        ]
+        table = self._state.tables.get("responses")
+        unused = getattr(table, "unused", None)
+        if unused is not None:
+            found.extend(f"response {rule['id']} ({_matchers(rule)})" for rule in unused())
+        return found
+
+    def assert_all_used(self) -> None:
+        """``AssertionError`` naming each fault rule and scripted response that never fired or
+        answered, as respx's ``assert_all_called``: a rule a test set up for nothing usually
+        matches nothing it sent (a wrong path, name or account). The pytest marker's
+        ``assert_all_used=True`` calls it at teardown."""
+        unused = self.unused_rules()
+        if unused:
+            raise AssertionError(f"{len(unused)} rule(s) never used: " + "; ".join(unused))
 
     @property
     def journal(self) -> Journal:

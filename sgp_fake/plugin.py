@@ -14,7 +14,8 @@ Installing ``sgp-fake`` is enough: no conftest code is needed. Each test that as
 
 Configure a test with ``@pytest.mark.sgp_fake(api_keys=..., api_key=..., strict=..., seed=...,
 max_body_size=..., journal_limit=..., intercept_defaults=..., deployment_ready_after=...,
-gateway_models=..., gateway_builtin_models=..., responses=...)`` or by overriding
+gateway_models=..., gateway_builtin_models=..., responses=..., serve_admin=...,
+assert_all_used=...)`` or by overriding
 ``sgp_fake_settings``, ``sgp_fake_seed``, ``sgp_fake_base_urls`` or ``sgp_fake_responses`` in a
 conftest.
 The clients send the marker's ``api_key``, else the first configured key, else
@@ -70,6 +71,8 @@ _MARKER_KWARGS = frozenset(
         "gateway_models",
         "gateway_builtin_models",
         "responses",
+        "serve_admin",
+        "assert_all_used",
     }
 )
 _OPTIONS_KEY = pytest.StashKey[dict[str, Any]]()
@@ -105,7 +108,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(api_keys=None, api_key=None, strict=False, seed=None, max_body_size=None, "
         "journal_limit=None, intercept_defaults=True, deployment_ready_after=0, gateway_models=(), "
-        "gateway_builtin_models=True, responses=()): "
+        "gateway_builtin_models=True, responses=(), serve_admin=False, assert_all_used=False): "
         "configure this test's sgp_fake: API keys (mapping of key to Identity, user id or "
         "Identity fields), the key its clients send, strict validation, deterministic mode with "
         "a seed, the body size limit, the journal's length, whether sgp_fake_intercept also "
@@ -114,7 +117,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "wait_for_ready=False stays PENDING, the vendor/name models the OpenAI-style gateway "
         "serves beside (or, with gateway_builtin_models=False, instead of) its catalog, and "
         "scripted responses (dicts of SGPFake.respond's "
-        "arguments), tried before those of the sgp_fake_responses fixture.",
+        "arguments), tried before those of the sgp_fake_responses fixture; whether "
+        "sgp_fake_server also serves the admin API under /_fake (for a subprocess or a "
+        "non-Python client to script answers over HTTP), and whether the test fails at teardown "
+        "when a fault rule or scripted response was never used.",
     )
 
 
@@ -405,13 +411,15 @@ def sgp_fake_base_urls() -> list[str]:
 
 
 @pytest.fixture
-def sgp_fake(request: pytest.FixtureRequest) -> SGPFake:
+def sgp_fake(request: pytest.FixtureRequest) -> Iterator[SGPFake]:
     """A fresh, empty fake for this test: ``.store``, ``.settings``, ``.journal``, ``.faults``.
 
     With a seed (see ``sgp_fake_seed``) ids and ``created_at`` are deterministic. Without one,
     under pytest-randomly, ids follow its seed. Status fault rules answer ``retry-after-ms: 1``
     unless they say otherwise (``faults.default_retry_after_ms``), so the SDK's retries after an
     injected error take a millisecond instead of its back-off of half a second and more.
+    With the marker's ``assert_all_used=True``, a test that passed fails at teardown if one of
+    its fault rules or scripted responses was never used (:meth:`SGPFake.assert_all_used`).
     """
     from .clock import seeded_ids
     from .fake import SGPFake
@@ -440,7 +448,15 @@ def sgp_fake(request: pytest.FixtureRequest) -> SGPFake:
             fake.respond(**rule)
         except (TypeError, ValueError) as exc:
             raise pytest.UsageError(f"sgp-fake: not a scripted response: {rule!r}: {exc}") from exc
-    return fake
+    yield fake
+    if options.get("assert_all_used") and not request.node.stash.get(_CALL_FAILED_KEY, False):
+        unused = fake.unused_rules()
+        if unused:
+            pytest.fail(
+                f"sgp-fake: {len(unused)} rule(s) never used (assert_all_used=True):\n"
+                + "\n".join(f"  {rule}" for rule in unused),
+                pytrace=False,
+            )
 
 
 @pytest.fixture
@@ -652,8 +668,11 @@ def sgp_fake_server(
 ) -> Iterator[LiveFake]:
     """This test's ``sgp_fake`` served over HTTP on 127.0.0.1, for code that opens its own
     connections or runs in a subprocess. The server starts once per test run (per xdist
-    worker); each test sees only its own, fresh fake."""
-    sgp_fake_live_server.current.app = sgp_fake.app
+    worker); each test sees only its own, fresh fake. With the marker's ``serve_admin=True`` it also
+    serves the admin API under ``/_fake`` (scripted responses, faults, the journal), so a
+    subprocess or a non-Python client can script the fake over HTTP."""
+    admin = bool(_options(request).get("serve_admin", False))
+    sgp_fake_live_server.current.app = sgp_fake._build_app(admin=True) if admin else sgp_fake.app
     try:
         yield LiveFake(sgp_fake, sgp_fake_live_server.url, _api_key(request, sgp_fake))
     finally:

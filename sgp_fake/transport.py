@@ -134,6 +134,8 @@ class _Exchange:
         return httpx.ReadTimeout("timed out", request=self.request)
 
     def connection_error(self, fault: ConnectionFault) -> httpx.TransportError:
+        if fault.kind == "timeout":  # a stream stalled past the client's read timeout
+            return self.timeout_error()
         if fault.kind == "reset":
             return httpx.ReadError("[Errno 104] Connection reset by peer", request=self.request)
         if self.status is not None:

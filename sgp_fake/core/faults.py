@@ -1,22 +1,37 @@
 """Fault rules: make chosen requests fail, slow down or lose their connection.
 
 A rule matches a method, a path pattern (matched against the path as sent, percent-encoded,
-and against the decoded path: either will do) and optionally an account, and what the request is
+and against the decoded path: either will do) and optionally an account, what the request is
 about (its deployment or model, by id or name, and its prompt, by substring or regular
-expression; see :mod:`sgp_fake.core.facts`), and fires for the next ``times`` matching requests
-(``None``: every one). A firing rule adds its latency, then either
-answers its status/headers/body, breaks the connection, or (latency only) lets the request through.
-A cut rule (``after`` and ``cut``) instead lets the request be handled and cuts its streamed
-answer after ``after`` chunks; it fires only for answers that stream, so it is tried once the
-request was handled, and only if no other rule fired for it (a request meets one rule at most).
+expression; see :mod:`sgp_fake.core.facts`) and its JSON body (``request_body``, a subset of
+it), and fires for the next ``times`` matching requests (``None``: every one). A firing rule
+adds its latency, then either answers its status/headers/body, breaks the connection, or
+(latency only) lets the request through.
+A stream rule (``after`` with ``cut`` and/or ``stall_ms``) instead lets the request be handled
+and, after ``after`` chunks of its streamed answer, pauses ``stall_ms`` and/or cuts it; it fires
+only for answers that stream, so it is tried once the request was handled, and only if no other
+rule fired for it (a request meets one rule at most).
 A spent rule stays listed, with its hits and when it fired, but never fires again. The same rules
 drive the in-process transports and the live server.
+
+``account_id`` means the account the call acts for: the account the request names (a create's
+body ``account_id``, else the query's, else ``x-selected-account-id``), or, when it names none,
+the account of the record its path names (an inference call's deployment): the same meaning as
+a scripted response's ``account_id`` and the journal's ``account``, so a rule can fail one
+tenant's chats.
+
+Live rules are indexed (by exact path, else by deployment, else by model), so a request is
+tried only against the rules that could match it: thousands of rules on different deployments
+cost a request a few dictionary lookups, not a scan (:attr:`FaultRules.examined` says how many
+rules the last request was tried against).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import heapq
 import itertools
+import json
 import re
 import threading
 import time
@@ -29,14 +44,16 @@ from .facts import Facts, LazyFacts, compile_pattern, facts_match
 __all__ = [
     "FIRED_AT_KEPT",
     "MAX_LATENCY",
+    "MAX_STALL_MS",
     "ConnectionFault",
     "CutKind",
     "FaultRule",
     "FaultRules",
+    "body_matches",
     "check_fault",
 ]
 
-ConnectionFaultKind = Literal["reset", "empty", "close"]
+ConnectionFaultKind = Literal["reset", "empty", "close", "timeout"]
 CutKind = Literal["reset", "close", "error", "truncate", "malformed"]
 """How a cut rule ends a stream: a connection reset, the connection closed, an SSE
 ``event: error`` event that ends the stream normally, the stream ended normally with nothing
@@ -50,6 +67,8 @@ class ConnectionFault(Exception):
     In-process transports turn it into the httpx error a real socket gives (``ReadError`` for a
     reset, ``RemoteProtocolError`` for a connection closed before the answer or its end).
     ``empty`` (a rule's ``connection``) and ``close`` (a cut) both close the connection.
+    ``timeout`` is a stall that outlasted an in-process client's read timeout: its transport
+    raises ``httpx.ReadTimeout`` (a server just waits, and the client's own timeout fires).
     """
 
     def __init__(self, kind: ConnectionFaultKind) -> None:
@@ -67,6 +86,9 @@ _RETRY_AFTER_HEADERS = frozenset({"retry-after", "retry-after-ms"})
 MAX_LATENCY = 86_400.0
 """The longest latency a rule may add, in seconds (a day): longer would never end a test."""
 
+MAX_STALL_MS = int(MAX_LATENCY * 1000)
+"""The longest stall of a stream rule, in milliseconds (a day)."""
+
 
 # A header name is an HTTP token (RFC 9110, 5.1); anything else is refused by the server's
 # HTTP writer when the answer is sent.
@@ -79,8 +101,9 @@ def check_fault(rule: Any) -> None:
     object with its fields) does something, and what it answers can be sent over HTTP.
 
     The one check of both paths, so a rule refused over HTTP (422) is refused in process too.
-    A rule answers a status, breaks the connection, adds latency or cuts a stream (at least
-    one; a status or a connection fault, not both). Its status is a final one that carries a
+    A rule answers a status, breaks the connection, adds latency, or cuts or stalls a stream
+    (at least one; a status or a connection fault, not both; a stream rule neither). Its
+    ``request_body`` (what it matches) is JSON. Its status is a final one that carries a
     body: 200 to 599, but not 204 or 304 (the fault's answer always has a body). Its header
     names are HTTP tokens and its values have no CR, LF or NUL and are Latin-1 (what HTTP/1.1
     carries); a ``content-length`` is only accepted with a ``body`` and when it is that body's
@@ -88,14 +111,13 @@ def check_fault(rule: Any) -> None:
     text or bytes, is JSON with finite numbers.
     """
     answers, breaks = rule.status is not None, rule.connection is not None
-    if not (answers or breaks or rule.cut is not None or rule.latency):
-        raise ValueError("a fault needs a status, a connection fault, a latency or a cut")
+    stall = getattr(rule, "stall_ms", None)
+    streams = rule.cut is not None or stall is not None
+    if not (answers or breaks or streams or rule.latency):
+        raise ValueError("a fault needs a status, a connection fault, a latency, a cut or a stall")
     if answers and breaks:
         raise ValueError("a fault answers a status or breaks the connection, not both")
-    if rule.cut is not None and (answers or breaks):
-        raise ValueError("a stream cut comes with no status and no connection fault")
-    if (rule.after is None) != (rule.cut is None):
-        raise ValueError("a stream cut needs both after (a number of chunks) and cut")
+    _check_stream_and_match(rule, streams and (answers or breaks), streams, stall)
     status = rule.status
     if status is not None and (not 200 <= status <= 599 or status in _NO_BODY_STATUSES):
         raise ValueError(
@@ -120,6 +142,25 @@ def check_fault(rule: Any) -> None:
             raise ValueError(f"content-length {value!r} contradicts the answer: it must be {must}")
 
 
+def _check_stream_and_match(rule: Any, clash: bool, streams: bool, stall: int | None) -> None:
+    """The stream rule's and the body matcher's part of :func:`check_fault`."""
+    if clash:
+        raise ValueError("a stream cut or stall comes with no status and no connection fault")
+    if (rule.after is None) == streams:
+        raise ValueError(
+            "a stream cut or stall needs after (a number of chunks), and after needs a cut "
+            "or a stall_ms"
+        )
+    if stall is not None and not 0 <= stall <= MAX_STALL_MS:
+        raise ValueError(f"stall_ms must be a number of milliseconds from 0 to {MAX_STALL_MS}")
+    matched = getattr(rule, "request_body", None)
+    if matched is not None:
+        try:
+            json_bytes(matched)
+        except (TypeError, ValueError, RecursionError):
+            raise ValueError("request_body must be JSON with finite numbers") from None
+
+
 def _body_bytes(body: Any) -> bytes | None:
     """A fault's answer body as sent (``None``: the default one); ``ValueError`` when it
     cannot be sent."""
@@ -137,20 +178,19 @@ def _body_bytes(body: Any) -> bytes | None:
 
 @dataclass
 class FaultRule:
-    """One fault; see the module docstring. ``path`` is a glob (``*`` matches anything),
-    matched against the request's path as sent (percent-encoded:
-    ``/v4/models/meta-llama%2FLlama-3/usage-statistics``, as the SDK sends a name with ``/``)
-    and against the decoded path (``/v4/models/meta-llama/Llama-3/usage-statistics``); the
-    rule matches when either does.
+    """One fault; see the module docstring. ``path`` is a glob (``*`` matches anything).
 
     ``deployment``, ``model``, ``prompt`` and ``prompt_regex`` match what the request is about
     (see :func:`~sgp_fake.core.facts.facts_match`): only operations that declare it (the
     inference routes) are about a deployment, a model or a prompt, so such a rule never fires
     for another. ``retry_after_ms`` adds a ``retry-after-ms`` header to the answer of a status
-    rule, unless ``headers`` has one. ``after`` and ``cut`` (set together) make a cut rule: the
-    next matching answer that streams is cut after ``after`` chunks (or at its end), by ``cut``;
-    ``body`` is then the data of the ``error`` event. ``hits`` counts the requests it fired for
-    and ``fired_at`` keeps when (Unix times, the latest :data:`FIRED_AT_KEPT`).
+    rule, unless ``headers`` has one. ``after`` with ``cut`` and/or ``stall_ms`` makes a stream
+    rule: the next matching answer that streams pauses ``stall_ms`` milliseconds after ``after``
+    chunks (0: before the first), then is cut there (or at its end) by ``cut``; ``body`` is then
+    the data of the ``error`` event. ``request_body`` matches requests whose JSON body holds it
+    (see :func:`body_matches`): ``{"stream": True}`` only streamed calls. ``hits`` counts the
+    requests it fired for and ``fired_at`` keeps
+    when (Unix times, the latest :data:`FIRED_AT_KEPT`).
     """
 
     method: str = "*"
@@ -169,6 +209,8 @@ class FaultRule:
     model: str | None = None
     prompt: str | None = None
     prompt_regex: str | None = None
+    request_body: Any = None
+    stall_ms: int | None = None
     id: str = field(default_factory=lambda: f"fault_{next(_ids)}")
     hits: int = 0
     fired_at: list[float] = field(default_factory=list)
@@ -185,15 +227,12 @@ class FaultRule:
             raise ValueError(f"latency must be a number of seconds from 0 to {MAX_LATENCY:g}")
         if self.retry_after_ms is not None and self.retry_after_ms < 0:
             raise ValueError("retry_after_ms must not be negative")
-        if (self.after is None) != (self.cut is None):
-            raise ValueError("a stream cut needs both after (a number of chunks) and cut")
-        if self.cut is not None:
-            if self.cut not in ("reset", "close", "error", "truncate", "malformed"):
-                raise ValueError("cut must be 'reset', 'close', 'error', 'truncate' or 'malformed'")
-            if self.after is not None and self.after < 0:
-                raise ValueError("after must not be negative")
-            if self.status is not None or self.connection is not None:
-                raise ValueError("a stream cut answers no status and breaks no connection first")
+        if self.cut is not None and self.cut not in (
+            "reset", "close", "error", "truncate", "malformed"
+        ):  # fmt: skip
+            raise ValueError("cut must be 'reset', 'close', 'error', 'truncate' or 'malformed'")
+        if self.after is not None and self.after < 0:
+            raise ValueError("after must not be negative")
         if self.prompt_regex is not None:
             compile_pattern(self.prompt_regex)  # ValueError when it is not one
         check_fault(self)
@@ -207,6 +246,12 @@ class FaultRule:
             and self.prompt is None
             and self.prompt_regex is None
         )
+
+    @property
+    def streams(self) -> bool:
+        """Whether the rule acts on a streamed answer (a cut or a stall): tried once the
+        request was handled, for answers that stream."""
+        return self.cut is not None or self.stall_ms is not None
 
     @property
     def spent(self) -> bool:
@@ -233,26 +278,40 @@ class FaultRule:
         path: str,
         account_id: str | None,
         facts: Facts | None = None,
+        body: bytes | None = None,
         *,
         raw_path: str | None = None,
     ) -> bool:
         """Whether this rule applies to a request (ignoring how many times it has left);
         ``path`` is the decoded path, ``raw_path`` the path as sent when it differs;
-        ``facts``: what the request is about (none when not given)."""
-        if not self._matches_request(method, path, account_id, raw_path):
-            return False
-        return not self.needs_facts or self._matches_facts(facts or {})
+        ``facts``: what the request is about (none when not given); ``body``: its raw body."""
+        lazy = LazyFacts(None) if facts is None else LazyFacts(lambda: facts)
+        return self._matches(
+            method, path, account_id, lazy, _Body(body or b""), raw_path=raw_path
+        )
 
-    def _matches_request(
-        self, method: str, path: str, account_id: str | None, raw_path: str | None = None
+    def _matches(
+        self,
+        method: str,
+        path: str,
+        account_id: str | None,
+        facts: LazyFacts,
+        body: _Body,
+        *,
+        raw_path: str | None = None,
     ) -> bool:
+        if not self._matches_request(method, path, raw_path):
+            return False
+        if self.account_id is not None and self.account_id != _acting_account(account_id, facts):
+            return False
+        if self.request_body is not None and not body_matches(self.request_body, body.get()):
+            return False
+        return not self.needs_facts or self._matches_facts(facts.get())
+
+    def _matches_request(self, method: str, path: str, raw_path: str | None = None) -> bool:
         if self.method not in ("*", method):
             return False
-        if not (
-            self._matches_path(path) or (raw_path is not None and self._matches_path(raw_path))
-        ):
-            return False
-        return self.account_id is None or self.account_id == account_id
+        return self._matches_path(path) or (raw_path is not None and self._matches_path(raw_path))
 
     def _matches_path(self, path: str) -> bool:
         return self.path in ("*", path) or fnmatch.fnmatchcase(path, self.path)
@@ -286,10 +345,83 @@ class FaultRule:
             "model": self.model,
             "prompt": self.prompt,
             "prompt_regex": self.prompt_regex,
+            "request_body": self.request_body,
+            "stall_ms": self.stall_ms,
             "hits": self.hits,
             "spent": self.spent,
             "fired_at": list(self.fired_at),
         }
+
+
+_NO_BODY = object()
+_GLOB = frozenset("*?[")
+
+
+class _Body:
+    """A request's body, decoded from JSON on first use (``_NO_BODY``: not a JSON document)."""
+
+    __slots__ = ("_decoded", "_raw")
+
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw
+        self._decoded: Any = None
+
+    def get(self) -> Any:
+        if self._decoded is None:
+            try:
+                self._decoded = json.loads(self._raw) if self._raw else _NO_BODY
+            except (ValueError, RecursionError):
+                self._decoded = _NO_BODY
+        return self._decoded
+
+
+def body_matches(pattern: Any, value: Any) -> bool:
+    """Whether the JSON ``value`` holds ``pattern``: an object holds each of the pattern's keys
+    with a value that holds the pattern's (a subset: other keys are ignored, at any depth);
+    anything else equals it, and of the same JSON type (``true`` is not ``1``). A list equals
+    the pattern's list item by item (each item held as above), as respx's ``json__`` and
+    WireMock's ``equalToJson`` with extra elements ignored do."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            key in value and body_matches(item, value[key]) for key, item in pattern.items()
+        )
+    if isinstance(pattern, list):
+        return (
+            isinstance(value, list)
+            and len(value) == len(pattern)
+            and all(body_matches(p, v) for p, v in zip(pattern, value, strict=True))
+        )
+    if isinstance(pattern, bool) or isinstance(value, bool):
+        return isinstance(pattern, bool) and isinstance(value, bool) and pattern is value
+    if isinstance(pattern, (int, float)) and isinstance(value, (int, float)):
+        return pattern == value
+    return type(pattern) is type(value) and bool(pattern == value)
+
+
+def _acting_account(account_id: str | None, facts: LazyFacts) -> str | None:
+    """The account a call acts for: the one it names, else its path's record's (a fact)."""
+    if account_id is not None:
+        return account_id
+    named = facts.get().get("account", ())
+    return named[0] if named else None
+
+
+def _index_key(rule: FaultRule) -> tuple[str, str]:
+    """Where a rule is filed: under its exact path, else its deployment, else its model, else
+    with the rules every request is tried against."""
+    if rule.path != "*" and not _GLOB.intersection(rule.path):
+        return ("path", rule.path)
+    if rule.deployment is not None:
+        return ("deployment", rule.deployment)
+    if rule.model is not None:
+        return ("model", rule.model)
+    return ("any", "")
+
+
+_Filed = list[tuple[int, FaultRule]]
+"""Live rules filed under one key, each with its place in the order rules were added."""
+_Candidates = list[_Filed]
+_Rules = list[FaultRule]
 
 
 class FaultRules:
@@ -303,9 +435,16 @@ class FaultRules:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
-        # The rules that can still fire, in order: what take() walks, and what makes the
-        # app take its slower path; spent rules are only listed.
-        self._live: list[FaultRule] = []
+        # The rules that can still fire, by where they are filed (see _index_key), each list
+        # in the order they were added: what take() looks in, and what makes the app take its
+        # slower path; spent rules are only listed.
+        self._live: dict[tuple[str, str], _Filed] = {}
+        self._live_count = 0
+        self._by_fact = 0  # live rules filed under a deployment or a model
+        self._order = itertools.count()
+        self.examined = 0
+        """How many rules the last :meth:`take` or :meth:`take_cut` tried a request against
+        (the index leaves out the rules that cannot match it)."""
         self.default_retry_after_ms: int | None = None
 
     def add(self, rule: FaultRule | None = None, **kwargs: Any) -> FaultRule:
@@ -323,31 +462,57 @@ class FaultRules:
         with self._lock:
             self._rules.append(rule)
             if not rule.spent:
-                self._live.append(rule)
+                key = _index_key(rule)
+                self._live.setdefault(key, []).append((next(self._order), rule))
+                self._live_count += 1
+                if key[0] in ("deployment", "model"):
+                    self._by_fact += 1
         return rule
+
+    def _unfile(self, rule: FaultRule) -> None:
+        key = _index_key(rule)
+        filed = self._live.get(key)
+        if filed is None:
+            return
+        for position, (_, held) in enumerate(filed):
+            if held is rule:
+                del filed[position]
+                self._live_count -= 1
+                if key[0] in ("deployment", "model"):
+                    self._by_fact -= 1
+                break
+        if not filed:
+            del self._live[key]
 
     def remove(self, rule_id: str) -> bool:
         """Remove one rule, spent or not; return whether it existed."""
         with self._lock:
-            before = len(self._rules)
-            self._rules = [r for r in self._rules if r.id != rule_id]
-            self._live = [r for r in self._live if r.id != rule_id]
-            return len(self._rules) != before
+            found = [r for r in self._rules if r.id == rule_id]
+            for rule in found:
+                self._rules.remove(rule)
+                self._unfile(rule)
+            return bool(found)
 
     def clear(self) -> None:
         """Remove every rule."""
         with self._lock:
             self._rules.clear()
             self._live.clear()
+            self._live_count = self._by_fact = 0
 
     def list(self) -> list[FaultRule]:
         """The rules, in matching order, spent ones included."""
         with self._lock:
             return list(self._rules)
 
+    def unused(self) -> _Rules:
+        """The rules that never fired, in the order they were added."""
+        with self._lock:
+            return [rule for rule in self._rules if rule.hits == 0]
+
     def __bool__(self) -> bool:
         """Whether some rule can still fire."""
-        return bool(self._live)
+        return self._live_count > 0
 
     def take(
         self,
@@ -355,14 +520,16 @@ class FaultRules:
         path: str,
         account_id: str | None,
         facts: LazyFacts | None = None,
+        body: bytes | None = None,
         *,
         raw_path: str | None = None,
     ) -> FaultRule | None:
-        """The first live rule matching a request, counted as fired; cut rules wait for
+        """The first live rule matching a request, counted as fired; stream rules wait for
         :meth:`take_cut`. ``path`` is the decoded path, ``raw_path`` the path as sent when it
         differs (a rule matches either). ``facts`` (what the request is about) are computed
-        only if a rule that matches its method, path and account needs them."""
-        return self._take(method, path, account_id, facts, raw_path, cut=False)
+        only if a rule that matches its method and path needs them, ``body`` (the raw request
+        body) is decoded only for a rule that matches it."""
+        return self._take(method, path, account_id, facts, body, raw_path=raw_path, stream=False)
 
     def take_cut(
         self,
@@ -370,11 +537,28 @@ class FaultRules:
         path: str,
         account_id: str | None,
         facts: LazyFacts | None = None,
+        body: bytes | None = None,
         *,
         raw_path: str | None = None,
     ) -> FaultRule | None:
-        """The first live cut rule matching a request whose answer streams, counted as fired."""
-        return self._take(method, path, account_id, facts, raw_path, cut=True)
+        """The first live stream rule (a cut or a stall) matching a request whose answer
+        streams, counted as fired."""
+        return self._take(method, path, account_id, facts, body, raw_path=raw_path, stream=True)
+
+    def _candidates(self, path: str, raw_path: str | None, facts: LazyFacts) -> _Candidates:
+        live = self._live
+        paths = [("path", path), ("any", "")]
+        if raw_path is not None and raw_path != path:
+            paths.append(("path", raw_path))
+        found = [filed for filed in map(live.get, paths) if filed is not None]
+        if self._by_fact:
+            known = facts.get()
+            for kind in ("deployment", "model"):
+                for value in dict.fromkeys(known.get(kind, ())):
+                    filed = live.get((kind, value))
+                    if filed is not None:
+                        found.append(filed)
+        return found
 
     def _take(
         self,
@@ -382,24 +566,32 @@ class FaultRules:
         path: str,
         account_id: str | None,
         facts: LazyFacts | None,
-        raw_path: str | None,
+        body: bytes | None,
         *,
-        cut: bool,
+        raw_path: str | None,
+        stream: bool,
     ) -> FaultRule | None:
-        if not self._live:
+        if not self._live_count:
             return None
+        lazy = facts if facts is not None else LazyFacts(None)
+        decoded = _Body(body or b"")
         with self._lock:
-            for index, rule in enumerate(self._live):
-                if (rule.cut is not None) is not cut or not rule._matches_request(
-                    method, path, account_id, raw_path
+            candidates = self._candidates(path, raw_path, lazy)
+            examined = 0
+            chosen: FaultRule | None = None
+            # The candidates of every list, in the order the rules were added.
+            for _, rule in heapq.merge(*candidates, key=lambda pair: pair[0]):
+                examined += 1
+                if rule.streams is not stream or not rule._matches(
+                    method, path, account_id, lazy, decoded, raw_path=raw_path
                 ):
                     continue
-                if rule.needs_facts and (
-                    facts is None or not rule._matches_facts(facts.get())
-                ):
-                    continue
-                rule._fire()
-                if rule.spent:
-                    del self._live[index]
-                return rule
-        return None
+                chosen = rule
+                break
+            self.examined = examined
+            if chosen is None:
+                return None
+            chosen._fire()
+            if chosen.spent:
+                self._unfile(chosen)
+            return chosen

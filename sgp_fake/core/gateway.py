@@ -41,6 +41,7 @@ from .query import request_account
 from .ratelimit import RateLimiter
 from .routing import ADMIN_PREFIX, Router
 from .scope import (
+    ACCOUNT_SCOPE_KEY,
     BODY_SCOPE_KEY,
     DEADLINE_SCOPE_KEY,
     OPERATION_SCOPE_KEY,
@@ -143,7 +144,7 @@ class _JournaledExchange:
             self._body,
             self._status,
             self._headers,
-            b"".join(self._chunks),
+            self._chunks,
             self._started,
             self.rule or scope.get(RULE_SCOPE_KEY),
             bool(scope.get(TIMED_OUT_SCOPE_KEY)),
@@ -267,6 +268,7 @@ class FakeApp:
                     scope["path"],
                     _account_of(scope, body),
                     facts,
+                    body,
                     raw_path=_sent_path(scope),
                 )
                 if backend.faults
@@ -274,6 +276,7 @@ class FakeApp:
             )
             if fault is not None:
                 exchange.rule = scope[RULE_SCOPE_KEY] = fault.id
+                _name_account(scope, facts)
                 if fault.latency:
                     await self._wait(scope, fault.latency, deadline)
                 if fault.connection is not None:
@@ -352,11 +355,13 @@ class FakeApp:
         backend = self.backend
         cut = None
         if backend.faults and scope.get(RULE_SCOPE_KEY) is None:
+            body = scope[BODY_SCOPE_KEY]
             cut = backend.faults.take_cut(
                 scope["method"],
                 scope["path"],
-                _account_of(scope, scope[BODY_SCOPE_KEY]),
+                _account_of(scope, body),
                 facts,
+                body,
                 raw_path=_sent_path(scope),
             )
             if cut is not None:
@@ -375,9 +380,7 @@ class FakeApp:
                     if left is not None:
                         left -= 1
             if cut is not None:
-                event = _cut_ending(cut)
-                if event:
-                    await send({"type": "http.response.body", "body": event, "more_body": True})
+                await self._stall_or_cut(scope, send, cut, chunks)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
@@ -391,15 +394,16 @@ class FakeApp:
         body: bytes,
         status: int | None,
         headers: list[tuple[bytes, bytes]],
-        response_body: bytes,
+        response_body: bytes | list[bytes],
         started: float,
         rule: str | None,
         timed_out: bool,
     ) -> None:
+        # A streamed answer comes as its chunks: the journal keeps them compactly.
         backend = self.backend
         journal = backend.journal
         if journal.recording:
-            journal.record_asgi(
+            journal.record_exchange(
                 scope["method"],
                 scope["path"],
                 scope.get("query_string", b""),
@@ -413,10 +417,13 @@ class FakeApp:
                 operation,
                 time.perf_counter() - started,
                 scope.get(RESPONSE_SCOPE_KEY),
-                scope.get("raw_path"),
+                account=scope.get(ACCOUNT_SCOPE_KEY),
+                raw_path=scope.get("raw_path"),
             )
         coverage = backend.coverage
         if coverage is not None:
+            if isinstance(response_body, list):
+                response_body = b"".join(response_body)
             coverage.record(
                 (
                     operation,
@@ -464,6 +471,32 @@ class FakeApp:
             if seconds > left:
                 scope[TIMED_OUT_SCOPE_KEY] = True
                 seconds = max(left, 0.0)
+        await self._sleep(scope, seconds)
+
+    async def _stall_or_cut(
+        self, scope: Scope, send: Send, rule: FaultRule, chunks: Iterator[bytes]
+    ) -> None:
+        """What a stream rule does once ``after`` chunks went: stall, then cut the stream, or
+        (a stall only) send the rest of it."""
+        if rule.stall_ms is not None:
+            await self._stall(scope, rule.stall_ms / 1000)
+        if rule.cut is not None:
+            event = _cut_ending(rule)
+            if event:
+                await send({"type": "http.response.body", "body": event, "more_body": True})
+            return
+        for chunk in chunks:
+            if chunk:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+    async def _stall(self, scope: Scope, seconds: float) -> None:
+        """Pause a streamed answer, as a server that stops writing does. An in-process client
+        whose read timeout is shorter gets ``httpx.ReadTimeout`` once it passed (the rest of
+        the answer never comes); over a socket the client's own timeout fires."""
+        timeout: float | None = scope.get(READ_TIMEOUT_SCOPE_KEY)
+        if timeout is not None and seconds > timeout:
+            await self._sleep(scope, timeout)
+            raise ConnectionFault("timeout")
         await self._sleep(scope, seconds)
 
     async def _sleep(self, scope: Scope, seconds: float) -> None:
@@ -554,6 +587,15 @@ def _sent_path(scope: Scope) -> str | None:
     if raw_path is None or b"%" not in raw_path:
         return None
     return raw_path.decode("latin-1")
+
+
+def _name_account(scope: Scope, facts: LazyFacts | None) -> None:
+    """Name, for the journal, the account of the record a request's path names (a fault
+    answered it: the handler, which would name it, never runs)."""
+    if facts is not None:
+        named = facts.get().get("account")
+        if named:
+            scope[ACCOUNT_SCOPE_KEY] = named[0]
 
 
 def _account_of(scope: Scope, body: bytes) -> str | None:

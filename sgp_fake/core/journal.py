@@ -8,6 +8,12 @@ instead (a fault rule's id, or ``rate-limit``), which scripted response gave its
 inference route's), when it arrived, how long it took and which account it was for. Recording
 costs next to nothing: the raw ASGI parts are kept as they came, and decoded when an entry is
 read.
+
+A large answer (:data:`PACK_ABOVE` bytes or more) is kept packed: a streamed one as its chunks,
+each stored as what differs from the chunk before (the events of a stream repeat their framing,
+often the prompt too), then compressed; any other compressed. A streamed answer of 0.9 MB of
+text (17.5 MB of events) keeps well under a megabyte. ``response_body`` and the admin API give
+the same bytes as sent, unpacked when read.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+import zlib
+from array import array
 from collections import deque
 from itertools import chain, islice
 from typing import Any, Callable, Iterator, Sequence
@@ -28,6 +36,9 @@ RATE_LIMIT_RULE = "rate-limit"
 
 DEFAULT_JOURNAL_LIMIT = 10_000
 """How many entries a journal keeps before dropping the oldest (``None`` keeps all)."""
+
+PACK_ABOVE = 64 * 1024
+"""The size from which an answer's body is kept packed (see the module docstring)."""
 
 RawHeaders = Sequence[tuple[bytes, bytes]]
 FlatHeaders = tuple[bytes, ...]
@@ -44,7 +55,7 @@ _Row = tuple[
     "dict[str, str] | FlatHeaders",
     bytes,
     "int | None",
-    bytes,
+    "bytes | Packed",
     "dict[str, str] | FlatHeaders",
     "str | None",
     bool,
@@ -53,7 +64,12 @@ _Row = tuple[
     float,
     "str | None",
     "bytes | str | None",
+    "str | None",
 ]
+Packed = tuple[bytes, bytes]
+"""A packed body: each chunk's shape (the lengths it shares with the chunk before at its start
+and at its end, and of the rest), and the rest of every chunk, both compressed. A tuple of
+bytes, so the garbage collector stops tracking the row as it does for the others."""
 # Where each field sits in a row. The raw path is kept only when it differs from the path (it
 # holds a percent escape): None means the path was sent as it reads.
 _METHOD, _PATH, _STATUS, _OPERATION, _RAW_PATH = 0, 1, 5, 10, 14
@@ -66,6 +82,69 @@ def _maybe_json(data: bytes) -> Any:
         return json.loads(data)
     except (ValueError, RecursionError):
         return None
+
+
+def _shared_start(a: bytes, b: bytes, guess: int) -> int:
+    """The length of the common start of ``a`` and ``b``; ``guess`` (the last chunk's) first,
+    so a stream whose events share their framing costs a comparison or two per chunk."""
+    most = min(len(a), len(b))
+    low = min(guess, most)
+    if a[:low] != b[:low]:
+        low, high = 0, low  # the answer is below the guess: search for it
+        while low < high:
+            middle = (low + high + 1) // 2
+            if a[:middle] == b[:middle]:
+                low = middle
+            else:
+                high = middle - 1
+        return low
+    while low < most and a[low] == b[low]:
+        low += 1
+    return low
+
+
+def _shared_end(a: bytes, b: bytes, most: int) -> int:
+    """The length of the common end of ``a`` and ``b``, at most ``most``."""
+    length = 0
+    while length < most and a[-1 - length] == b[-1 - length]:
+        length += 1
+    return length
+
+
+def _pack(chunks: Sequence[bytes]) -> bytes | Packed:
+    """An answer's body as the journal keeps it: as is when small, else packed."""
+    if sum(map(len, chunks)) < PACK_ABOVE:
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    shapes = array("I")
+    rest: list[bytes] = []
+    previous = b""
+    start = 0
+    for chunk in chunks:
+        start = _shared_start(previous, chunk, start)
+        end = _shared_end(previous, chunk, min(len(previous), len(chunk)) - start)
+        rest.append(chunk[start : len(chunk) - end])
+        shapes.extend((start, end, len(chunk) - start - end))
+        previous = chunk
+    return zlib.compress(shapes.tobytes(), 1), zlib.compress(b"".join(rest), 1)
+
+
+def _unpack(packed: bytes | Packed) -> bytes:
+    """The body as sent."""
+    if isinstance(packed, bytes):
+        return packed
+    shapes = array("I")
+    shapes.frombytes(zlib.decompress(packed[0]))
+    rest = zlib.decompress(packed[1])
+    chunks: list[bytes] = []
+    previous = b""
+    at = 0
+    for index in range(0, len(shapes), 3):
+        start, end, length = shapes[index], shapes[index + 1], shapes[index + 2]
+        chunk = previous[:start] + rest[at : at + length] + (previous[-end:] if end else b"")
+        at += length
+        chunks.append(chunk)
+        previous = chunk
+    return b"".join(chunks)
 
 
 def _no_constant(name: str) -> Any:
@@ -100,7 +179,7 @@ def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
     headers: RawHeaders,
     body: bytes,
     status: int | None,
-    response_body: bytes,
+    response_body: bytes | list[bytes],
     response_headers: RawHeaders,
     rule: str | None,
     timed_out: bool,
@@ -109,6 +188,7 @@ def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
     response: str | None = None,
     now: float = 0.0,
     raw_path: bytes | None = None,
+    account: str | None = None,
 ) -> _Row:
     return (
         method,
@@ -117,7 +197,7 @@ def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
         tuple(chain.from_iterable(headers)),
         body,
         status,
-        response_body,
+        _pack(response_body) if isinstance(response_body, list) else response_body,
         tuple(chain.from_iterable(response_headers)),
         rule,
         timed_out,
@@ -126,6 +206,7 @@ def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
         duration,
         response,
         raw_path if raw_path is not None and b"%" in raw_path else None,
+        account,
     )
 
 
@@ -155,6 +236,7 @@ class JournalEntry:
     # query and headers, and they are decoded on first access (about a third of a request's
     # bookkeeping otherwise).
     __slots__ = (
+        "_account",
         "_body",
         "_decoded",
         "_duration",
@@ -194,6 +276,7 @@ class JournalEntry:
         rule: str | None = None,
         response: str | None = None,
         raw_path: str | None = None,
+        account: str | None = None,
     ) -> None:
         self._sequence = sequence
         self._method = method
@@ -203,7 +286,7 @@ class JournalEntry:
         self._decoded: dict[str, str] | None = None
         self._body = body
         self._status = status
-        self._response_body = response_body
+        self._response_body: bytes | Packed = response_body
         self._response_headers: dict[str, str] | FlatHeaders = (
             {} if response_headers is None else response_headers
         )
@@ -214,6 +297,7 @@ class JournalEntry:
         self._duration = duration
         self._response = response
         self._raw_path: bytes | str | None = None if raw_path == path else raw_path
+        self._account = account
 
     def _as_row(self) -> _Row:
         return (
@@ -232,6 +316,7 @@ class JournalEntry:
             self._duration,
             self._response,
             self._raw_path,
+            self._account,
         )
 
     @classmethod
@@ -255,6 +340,7 @@ class JournalEntry:
             entry._duration,
             entry._response,
             entry._raw_path,
+            entry._account,
         ) = row
         return entry
 
@@ -322,7 +408,7 @@ class JournalEntry:
     @property
     def response_body(self) -> bytes:
         """The answer's body as sent."""
-        return self._response_body
+        return _unpack(self._response_body)
 
     @property
     def response_headers(self) -> dict[str, str]:
@@ -367,9 +453,12 @@ class JournalEntry:
 
     @property
     def account(self) -> str | None:
-        """The account the request was for, by the rule the fault matcher uses: a create's
-        body ``account_id``, else the query's, else ``x-selected-account-id``."""
-        return request_account(self.method, self._query, self._raw_header, self.body)
+        """The account the call acted for, as fault rules and scripted responses match it: the
+        one the request names (a create's body ``account_id``, else the query's, else
+        ``x-selected-account-id``), else the account of the record its path names (an
+        inference call's deployment)."""
+        named = request_account(self.method, self._query, self._raw_header, self.body)
+        return named if named is not None else self._account
 
     def _raw_header(self, name: bytes) -> str | None:
         # The first value, as the endpoints and the fault matcher read a header.
@@ -513,6 +602,46 @@ class Journal:
         request this way, without building a
         :class:`JournalEntry`: most entries are never read.
         """
+        self.record_exchange(
+            method,
+            path,
+            query,
+            headers,
+            body,
+            status,
+            response_body,
+            response_headers,
+            fault,
+            timed_out,
+            operation,
+            duration,
+            response,
+            raw_path=raw_path,
+        )
+
+    def record_exchange(  # noqa: PLR0917 - the row's fields, in its order
+        self,
+        method: str,
+        path: str,
+        query: bytes,
+        headers: RawHeaders,
+        body: bytes,
+        status: int | None,
+        response_body: bytes | list[bytes],
+        response_headers: RawHeaders,
+        fault: str | None = None,
+        timed_out: bool = False,
+        operation: str | None = None,
+        duration: float = 0.0,
+        response: str | None = None,
+        *,
+        account: str | None = None,
+        raw_path: bytes | None = None,
+    ) -> None:
+        """What the app journals every request with: :meth:`record_asgi`, where
+        ``response_body`` may be a streamed answer's chunks (kept packed when large) and
+        ``account`` is the account of the record the path names (see
+        :attr:`JournalEntry.account`)."""
         row = _asgi_row(
             method,
             path,
@@ -529,6 +658,7 @@ class Journal:
             response,
             self.clock(),
             raw_path,
+            account,
         )
         with self._lock:
             self._entries.append(row)

@@ -10,6 +10,7 @@ checked query. Every key starts with ``sgp_fake.``, so none clashes with a serve
 from __future__ import annotations
 
 __all__ = [
+    "ACCOUNT_SCOPE_KEY",
     "ADMIN_QUERY_SCOPE_KEY",
     "BODY_SCOPE_KEY",
     "DEADLINE_SCOPE_KEY",
@@ -47,5 +48,8 @@ DEADLINE_SCOPE_KEY = "sgp_fake.deadline"
 RESPONSE_SCOPE_KEY = "sgp_fake.response"
 """Where a handler names the scripted response that gave its answer
 (:meth:`~sgp_fake.core.call.Call.answered_by`), for the journal."""
+ACCOUNT_SCOPE_KEY = "sgp_fake.account"
+"""Where a handler names the account of the record its path names (an inference call's
+deployment), for the journal's ``account`` of a request that names none."""
 ADMIN_QUERY_SCOPE_KEY = "sgp_fake.admin_query"
 """Where an admin route finds its query string, once checked against the route's parameters."""

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from ...clock import MAX_ADVANCE
 from ...core.facts import compile_pattern
-from ...core.faults import MAX_LATENCY, check_fault
+from ...core.faults import MAX_LATENCY, MAX_STALL_MS, check_fault
 from ...core.operations import Resource
 from ...core.ratelimit import MAX_BURST, MIN_RATE
 
@@ -52,7 +52,13 @@ FORBID = ConfigDict(extra="forbid")
 # latency above 0 or a stream cut; at most one of a status, a connection fault and a cut; and
 # after and cut together. A field set to null counts as absent, as it does for the validator.
 def _given(*names: str) -> dict[str, Any]:
-    kinds = {"status": "integer", "connection": "string", "cut": "string", "after": "integer"}
+    kinds = {
+        "status": "integer",
+        "connection": "string",
+        "cut": "string",
+        "after": "integer",
+        "stall_ms": "integer",
+    }
     return {"required": list(names), "properties": {n: {"type": kinds[n]} for n in names}}
 
 
@@ -62,23 +68,30 @@ _FAULT_ACTS: dict[str, Any] = {
         _given("connection"),
         {"required": ["latency"], "properties": {"latency": {"exclusiveMinimum": 0}}},
         _given("cut"),
+        _given("stall_ms"),
     ],
     "not": {
         "anyOf": [
             _given("status", "connection"),
             _given("status", "cut"),
             _given("connection", "cut"),
+            _given("status", "stall_ms"),
+            _given("connection", "stall_ms"),
         ]
     },
-    "oneOf": [_given("after", "cut"), {"not": {"anyOf": [_given("after"), _given("cut")]}}],
+    "oneOf": [
+        {"allOf": [_given("after"), {"anyOf": [_given("cut"), _given("stall_ms")]}]},
+        {"not": {"anyOf": [_given("after"), _given("cut"), _given("stall_ms")]}},
+    ],
 }
 
 
 class FaultSpec(BaseModel):
     """Body of ``POST /_fake/faults``: which requests fail, how, and how many times.
 
-    It needs a status, a connection fault, a latency or a stream cut, and has at most one of a
-    status, a connection fault and a cut. A cut needs both ``after`` and ``cut``.
+    It needs a status, a connection fault, a latency, a stream cut or a stall, and has at most
+    one of a status, a connection fault and a stream rule (a cut and/or a stall). A stream rule
+    needs ``after``.
     """
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_FAULT_ACTS)
@@ -92,8 +105,10 @@ class FaultSpec(BaseModel):
     )
     account_id: Optional[str] = Field(
         None,
-        description="Only requests for this account: the account_id they carry (a create's "
-        "body, else the query's last value), else the x-selected-account-id header.",
+        description="Only requests that act for this account: the account_id they carry (a "
+        "create's body, else the query's last value), else the x-selected-account-id header, "
+        "else (none named) the account of the record the path names (an inference call's "
+        "deployment). Scripted responses and the journal's account mean the same.",
     )
     times: Optional[int] = Field(
         1, ge=1, description="Fire for the next N matching requests; null fires for every one."
@@ -139,6 +154,20 @@ class FaultSpec(BaseModel):
         "data is body, then the end of the stream), 'truncate' (the end of the stream: no "
         "finish reason, no end marker) or 'malformed' (an event whose data is not JSON, then "
         "the end of the stream).",
+    )
+    stall_ms: Optional[int] = Field(
+        None,
+        ge=0,
+        le=MAX_STALL_MS,
+        description="Pause a streamed answer this many milliseconds after `after` chunks (0: "
+        "before the first chunk), then go on with it (or cut it, with cut): a client's read "
+        "timeout can be tested partway through an answer. Fires only for answers that stream.",
+    )
+    request_body: Any = Field(
+        None,
+        description="Only requests whose JSON body holds this: an object matches a body with "
+        "these keys and values (a subset, at any depth; other keys ignored), anything else an "
+        'equal value of the same JSON type. {"stream": true}: only streamed calls.',
     )
     deployment: Optional[str] = Field(
         None,

@@ -212,7 +212,8 @@ def find_deployment(call: Call, deployment_id: str, model: Record | None = None)
 
 
 def about(call: Call) -> Facts:
-    """The deployment (id and name), model (id and name) and prompts a request is about, read
+    """The deployment (id and name), model (id and name), account (the deployment's, else the
+    model's: what a call that names no account acts for) and prompts a request is about, read
     from the records and the body as they are (the request may be invalid)."""
     tables = call.backend.tables
     facts: dict[str, tuple[str, ...]] = {}
@@ -224,12 +225,14 @@ def about(call: Call) -> Facts:
         if deployment is not None:
             data = _data(deployment.body)
             facts["deployment"] = (deployment_id, str(data.get("name")))
+            facts["account"] = (deployment.account_id,)
             model_id = model_id or data.get("model_instance_id")
     if model_id is not None:
         facts["model"] = (model_id,)
         model = tables[MODELS].stored(model_id)
         if model is not None:
             facts["model"] = (model_id, name_of(model))
+            facts.setdefault("account", (model.account_id,))
     name = call.params.get("model_name")
     if name is not None:
         facts["model"] = (name,)

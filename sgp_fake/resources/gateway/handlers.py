@@ -34,7 +34,7 @@ from ...core.scope import RESPONSE_SCOPE_KEY
 from ...errors import BadRequest, BodyParseError, RequestValidationError
 from ..inference import text
 from ..responses import KIND as RESPONSES
-from ..responses.table import ResponseTable, Scripted
+from ..responses.table import Refunding, ResponseTable, Scripted
 from . import catalog
 from .schemas import CatalogQuery, ChatRequest, TextCompletionRequest
 from .structured import instance
@@ -221,19 +221,35 @@ def _script(
     return scripted
 
 
+def _refunding(call: Call, scripted: Scripted | None, events: Iterator[bytes]) -> Iterator[bytes]:
+    """``events``, giving the scripted response's step back if the stream never ends (see
+    :class:`~sgp_fake.resources.responses.table.Refunding`)."""
+    table = call.backend.tables.get(RESPONSES)
+    if scripted is None or not isinstance(table, ResponseTable):
+        return events
+    return Refunding(events, table, scripted.id)
+
+
 # -- chat -----------------------------------------------------------------------------------------
 
 
 class _Choice:
-    __slots__ = ("finish", "index", "text", "tool_calls")
+    __slots__ = ("chunks", "finish", "index", "text", "tool_calls")
 
     def __init__(
-        self, index: int, content: str | None, finish: str, tool_calls: list[dict[str, Any]]
+        self,
+        index: int,
+        content: str | None,
+        finish: str,
+        tool_calls: list[dict[str, Any]],
+        chunks: Sequence[str] | None = None,
     ) -> None:
         self.index = index
         self.text = content
         self.finish = finish
         self.tool_calls = tool_calls
+        # A scripted response's exact stream chunks, used while the text is all of them.
+        self.chunks = chunks if chunks and content == "".join(chunks) else None
 
     def message(self) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": self.text}
@@ -244,7 +260,7 @@ class _Choice:
     def deltas(self) -> Iterator[dict[str, Any]]:
         yield {"role": "assistant", "content": ""}
         if self.text:
-            for piece in text.deltas(self.text):
+            for piece in self.chunks or text.deltas(self.text):
                 yield {"content": piece}
         for position, call in enumerate(self.tool_calls):
             function = call["function"]
@@ -321,7 +337,8 @@ def chat_completions(call: Call) -> Reply:
                 content, finish = _finish(content, stops, max_tokens)
             if tool_calls:
                 finish = "tool_calls"
-            choices.append(_Choice(index, content, finish, tool_calls))
+            chunks = None if scripted is None else scripted.chunks
+            choices.append(_Choice(index, content, finish, tool_calls, chunks))
         completion_tokens = sum(
             text.count_tokens(choice.text or "")
             + sum(text.count_tokens(c["function"]["arguments"]) for c in choice.tool_calls)
@@ -332,7 +349,11 @@ def chat_completions(call: Call) -> Reply:
         try:
             if request.stream:
                 include = bool((request.stream_options or {}).get("include_usage"))
-                reply: Reply = stream(_chat_events(head, choices, usage if include else None))
+                reply: Reply = stream(
+                    _refunding(
+                        call, scripted, _chat_events(head, choices, usage if include else None)
+                    )
+                )
             else:
                 reply = ok(
                     json_bytes(
@@ -402,11 +423,15 @@ def completions(call: Call) -> Reply:
         model = catalog.resolve(call, request.model, account)
         completion_id = "cmpl-" + _hash(model, prompts, n, account)
         choices: list[tuple[int, str, str]] = []
+        exact: dict[int, Sequence[str]] = {}  # a choice's scripted chunks
+        taken: list[Scripted] = []
         prompt_tokens = 0
         for prompt in prompts:
             prompt_tokens += text.count_tokens(prompt)
             facts: Facts = {"model": (model,), "prompt": (prompt,)}
             scripted = _script(call, facts, account, "text")
+            if scripted is not None:
+                taken.append(scripted)
             for index in range(n):
                 if scripted is not None and scripted.text is not None:
                     answer = scripted.text
@@ -416,6 +441,8 @@ def completions(call: Call) -> Reply:
                 answer, finish = _finish(answer, stops, request.max_tokens)
                 if request.echo:
                     answer = prompt + answer
+                if scripted is not None and scripted.chunks and answer == scripted.text:
+                    exact[len(choices)] = scripted.chunks
                 choices.append((len(choices), answer, finish))
         completion_tokens = sum(text.count_tokens(answer) for _, answer, _ in choices)
         usage = _usage_json(prompt_tokens, completion_tokens)
@@ -424,7 +451,10 @@ def completions(call: Call) -> Reply:
         try:
             if request.stream:
                 include = bool((request.stream_options or {}).get("include_usage"))
-                reply: Reply = stream(_completion_events(head, choices, usage if include else None))
+                events = _completion_events(head, choices, usage if include else None, exact)
+                for scripted in taken:
+                    events = _refunding(call, scripted, events)
+                reply: Reply = stream(events)
             else:
                 body = {
                     **head,
@@ -445,9 +475,10 @@ def _completion_events(
     head: Mapping[str, Any],
     choices: Sequence[tuple[int, str, str]],
     usage: Mapping[str, int] | None,
+    exact: Mapping[int, Sequence[str]],
 ) -> Iterator[bytes]:
     for index, answer, finish in choices:
-        pieces = text.deltas(answer)
+        pieces = exact.get(index) or text.deltas(answer)
         last = len(pieces) - 1
         for position, piece in enumerate(pieces):
             yield sse_event(

@@ -26,7 +26,7 @@ from ...clock import created_at_json
 from ...core.answers import Answer, Reply, json_bytes, ok, stream
 from ...core.call import Call
 from ...core.facts import Facts
-from ...core.scope import RESPONSE_SCOPE_KEY
+from ...core.scope import ACCOUNT_SCOPE_KEY, RESPONSE_SCOPE_KEY
 from ...core.table import Record
 from ...errors import BadRequest, BodyParseError, RequestValidationError
 from ..common import cache_small
@@ -34,7 +34,7 @@ from ..deployments.handlers import find_deployment
 from ..model_templates.parameters import parameter_errors, request_parameters
 from ..models.handlers import template_of
 from ..responses import KIND as RESPONSES
-from ..responses.table import Content, ResponseTable, Scripted
+from ..responses.table import Content, Refunding, ResponseTable, Scripted
 from . import text
 from .schemas import (
     ChatCompletionRequest,
@@ -131,6 +131,8 @@ def _target(
             f"Model deployment {deployment.id} serves {_a(model_type)} model; {what} need "
             f"{' or '.join(served)}"
         )
+    # For the journal's account of a call that names none: its deployment's.
+    call.scope[ACCOUNT_SCOPE_KEY] = deployment.account_id  # type: ignore[index]
     return Target(deployment, model, str(data.get("name", "")), model_data)
 
 
@@ -167,6 +169,12 @@ def _check_bindings(call: Call, target: Target, given: ParameterBindings | None)
         raise RequestValidationError(errors)
 
 
+def _acting_account(call: Call, target: Target) -> str:
+    """The account a call acts for: the one it selects, else its deployment's (what fault
+    rules, scripted responses and the journal's ``account`` mean by it)."""
+    return call.selected_account or target.deployment.account_id
+
+
 def _script(
     call: Call, target: Target, content: Content, prompts: Sequence[str]
 ) -> Scripted | None:
@@ -174,7 +182,7 @@ def _script(
     table = call.backend.tables.get(RESPONSES)
     if not isinstance(table, ResponseTable) or not len(table):
         return None
-    scripted = table.take(content, target.facts(prompts), target.deployment.account_id)
+    scripted = table.take(content, target.facts(prompts), _acting_account(call, target))
     if scripted is not None and call.scope.get(RESPONSE_SCOPE_KEY) is None:
         call.answered_by(scripted.id)
     return scripted
@@ -262,7 +270,13 @@ def _complete(call: Call, *, chat: bool) -> Reply:
         )
         # Written before the call counts: one that cannot be answered counts nothing.
         if request.stream:
-            reply: Reply = stream(_events(prompt, answer, finish))
+            pieces = _pieces(answer, scripted)
+            events = _events(prompt, pieces, finish)
+            if scripted is not None:
+                table = call.backend.tables[RESPONSES]
+                assert isinstance(table, ResponseTable)
+                events = Refunding(events, table, scripted.id)
+            reply: Reply = stream(events)
         else:
             reply = ok(b'{"completions":[[%s,%s]],%s}' % (prompt, _encoded([answer]), finish))
         _count(call, target.deployment, target.model.id, prompt_tokens, response_tokens)
@@ -278,13 +292,20 @@ def _encoded(content: Any) -> bytes:
         raise BodyParseError() from exc
 
 
-def _events(prompt: bytes, answer: str, finish: bytes) -> Iterator[bytes]:
+def _pieces(answer: str, scripted: Scripted | None) -> list[str]:
+    """The deltas of a streamed answer: a scripted response's exact ``chunks`` when the answer
+    is all of them (not capped by ``max_tokens``), else one per token."""
+    if scripted is not None and scripted.chunks and answer == scripted.text:
+        return list(scripted.chunks)
+    return text.deltas(answer)
+
+
+def _events(prompt: bytes, pieces: Sequence[str], finish: bytes) -> Iterator[bytes]:
     """The events of a streamed completion of ``prompt`` (as JSON), each written when the client
     is ready for it (every event repeats the prompt: a long prompt times many deltas is never
     held at once): a delta each, the last with the finish reason and the token counts (as
     ``sse`` writes events: JSON strings hold no line break)."""
     head = b'data: {"completions":[[%s,[' % prompt
-    pieces = text.deltas(answer)
     last = len(pieces) - 1
     for index, delta in enumerate(pieces):
         end = b"]]],%s}\n\n" % finish if index == last else b"]]]}\n\n"

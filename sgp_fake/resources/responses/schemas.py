@@ -23,7 +23,16 @@ ANY_ACCOUNT = "*"
 MAX_DIMENSIONS = 4096
 """The longest default embedding a rule may ask for."""
 
-CONTENT_FIELDS = ("text", "texts", "embedding", "dimensions", "scores", "execute", "tool_calls")
+CONTENT_FIELDS = (
+    "text",
+    "texts",
+    "chunks",
+    "embedding",
+    "dimensions",
+    "scores",
+    "execute",
+    "tool_calls",
+)
 """The fields that give a rule's content; it needs one at least."""
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -31,6 +40,7 @@ Finite = Annotated[float, Field(allow_inf_nan=False)]
 _CONTENT_TYPES = {
     "text": "string",
     "texts": "array",
+    "chunks": "array",
     "embedding": "array",
     "dimensions": "integer",
     "scores": "array",
@@ -49,9 +59,12 @@ def _given(*names: str) -> dict[str, Any]:
 
 _GIVES_CONTENT: dict[str, Any] = {
     "anyOf": [_given(name) for name in CONTENT_FIELDS],
-    "not": _given("text", "texts"),
+    "not": {
+        "anyOf": [_given("text", "texts"), _given("text", "chunks"), _given("texts", "chunks")]
+    },
 }
-"""What the validator demands, in the JSON Schema: content, and not both text and texts."""
+"""What the validator demands, in the JSON Schema: content, and one of text, texts and chunks
+at most."""
 
 
 class ToolCallSpec(BaseModel):
@@ -70,8 +83,10 @@ class _Rule(BaseModel):
 
     account_id: Optional[str] = Field(
         None,
-        description="Only calls to a deployment of this account; null (or '*') for every "
-        "account. A per-account reset removes the rules of that account.",
+        description="Only calls that act for this account: the account the request names "
+        "(x-selected-account-id), else the account of the deployment it calls, as fault rules "
+        "and the journal's account mean it; null (or '*') for every account. A per-account "
+        "reset removes the rules of that account.",
     )
     deployment: Optional[str] = Field(
         None, description="Only calls to this model deployment, by id or name."
@@ -101,6 +116,13 @@ class _Rule(BaseModel):
         min_length=1,
         description="Texts for successive calls, in order: a multi-turn conversation. Once "
         "spent, the last one repeats.",
+    )
+    chunks: Optional[List[str]] = Field(
+        None,
+        min_length=1,
+        description="The text as exact stream chunks: a streamed answer sends each as one "
+        "delta, in order (to split a word or a multi-byte character across chunks); the "
+        "text is their concatenation. Not with text or texts.",
     )
     embedding: Optional[List[Finite]] = Field(
         None, min_length=1, description="The vector of each text it matches (embeddings)."
@@ -151,8 +173,11 @@ class _Rule(BaseModel):
 def _gives_content(rule: Any) -> Any:
     if all(getattr(rule, name) is None for name in CONTENT_FIELDS):
         raise ValueError(f"a scripted response gives content: one of {', '.join(CONTENT_FIELDS)}")
-    if rule.text is not None and rule.texts is not None:
-        raise ValueError("a scripted response gives a text or texts, not both")
+    given = [name for name in ("text", "texts", "chunks") if getattr(rule, name) is not None]
+    if len(given) > 1:
+        if given[:2] == ["text", "texts"]:
+            raise ValueError("a scripted response gives a text or texts, not both")
+        raise ValueError(f"a scripted response gives one of text, texts and chunks, not {given}")
     return rule
 
 
@@ -175,7 +200,8 @@ class ScriptedResponse(_Rule):
     id: str = Field(description="Use it to remove the rule: DELETE /_fake/responses/{id}.")
     account_id: str = Field(
         ANY_ACCOUNT,
-        description="Only calls to a deployment of this account; '*' for every account.",
+        description="Only calls that act for this account (the request's, else the called "
+        "deployment's); '*' for every account.",
     )
     hits: int = Field(
         0,

@@ -5,22 +5,32 @@ per account) and state files cover them as every other record. They are tried in
 they were added; the first that matches a call and has content for its route answers it, and
 counts the answer (``hits``): the next text of a sequence is ``texts[hits]``, the last one once
 they are spent. Matching and counting happen under the fake's lock, so concurrent calls each
-get their own step of a sequence.
+get their own step of a sequence. A streamed answer that never reached its end (cut by a fault
+rule, or its client gone) gives its step back (:meth:`ResponseTable.refund`): the retry of the
+same turn gets the same text, as a refused call uses none.
+
+A rule's ``account_id`` is the account the call acts for: the request's, else the called
+deployment's (see :mod:`sgp_fake.core.faults`, which means the same).
+
+Rules are indexed by their deployment, else their model: a call is tried only against the rules
+of its deployment and model and those that name neither, so thousands of rules on different
+deployments cost a call a few lookups (:attr:`ResponseTable.examined` counts the rules tried).
 """
 
 from __future__ import annotations
 
+import heapq
 import json
-from typing import Any, Literal, NamedTuple
+from typing import Any, Iterator, Literal, NamedTuple
 
 from pydantic import BaseModel
 
 from ...core.facts import Facts, facts_match
-from ...core.table import Record, Table
+from ...core.table import Event, Record, Table
 from ..common import cache_small
 from .schemas import ANY_ACCOUNT, ResponseSpec, ScriptedResponse
 
-__all__ = ["Content", "ResponseTable", "Scripted"]
+__all__ = ["Content", "Refunding", "ResponseTable", "Scripted"]
 
 Content = Literal["text", "embedding", "scores", "execute", "chat"]
 """What a route asks of a rule: completions, chat and execute a ``text`` (execute may take the
@@ -28,21 +38,22 @@ whole ``execute`` answer instead), embeddings an ``embedding`` (or a dimension),
 ``scores``, the gateway's chat a ``chat`` (text, texts or tool calls)."""
 
 _GIVES: dict[str, tuple[str, ...]] = {
-    "text": ("text", "texts"),
+    "text": ("text", "texts", "chunks"),
     "embedding": ("embedding", "dimensions"),
     "scores": ("scores",),
     "execute": ("execute",),
-    "chat": ("text", "texts", "tool_calls"),
+    "chat": ("text", "texts", "chunks", "tool_calls"),
 }
 
 
 class Scripted(NamedTuple):
-    """The content a rule gave one answer: the rule's id and fields, and the text of this step
-    (for a rule with text or texts)."""
+    """The content a rule gave one answer: the rule's id and fields, the text of this step
+    (for a rule with text, texts or chunks), and its exact stream chunks (``chunks``)."""
 
     id: str
     rule: dict[str, Any]
     text: str | None
+    chunks: tuple[str, ...] | None = None
 
 
 @cache_small(maxsize=1024)
@@ -72,6 +83,15 @@ def _matches(rule: dict[str, Any], facts: Facts, account_id: str) -> bool:
     )
 
 
+def _index_key(rule: dict[str, Any]) -> tuple[str, str]:
+    """Where a rule is filed: under its deployment, else its model, else with every call's."""
+    if rule.get("deployment") is not None:
+        return ("deployment", rule["deployment"])
+    if rule.get("model") is not None:
+        return ("model", rule["model"])
+    return ("any", "")
+
+
 def _number(rule_id: str) -> int:
     """N of an id ``response_N`` (0 for an id of another shape, set by a state document)."""
     _, _, digits = rule_id.rpartition("_")
@@ -86,6 +106,35 @@ class ResponseTable(Table[Record]):
     ) -> None:
         super().__init__(kind, schema, **kwargs)
         self._next = 1
+        # key -> rule id -> the record's seq (ascending: records are inserted in seq order).
+        self._filed: dict[tuple[str, str], dict[str, int]] = {}
+        self.examined = 0
+        """How many rules the last :meth:`take` tried a call against."""
+        self.add_listener(self._refile)
+
+    def _refile(self, kind: str, event: Event, record: Record) -> None:
+        # Kept in step with every write (adds, state documents, resets): matchers never change
+        # in place, so an update (hits counted) leaves the index as it is.
+        if event == "update":
+            return
+        key = _index_key(_parsed(record.body))
+        if event == "put":
+            self._filed.setdefault(key, {})[record.id] = record.seq
+            return
+        filed = self._filed.get(key)
+        if filed is not None:
+            filed.pop(record.id, None)
+            if not filed:
+                del self._filed[key]
+
+    def _candidates(self, facts: Facts) -> Iterator[tuple[int, str]]:
+        """The ids of the rules that may match a call about ``facts``, in matching order."""
+        filed = self._filed
+        found = [filed.get(("any", ""))]
+        for kind in ("deployment", "model"):
+            found.extend(filed.get((kind, value)) for value in dict.fromkeys(facts.get(kind, ())))
+        lists = [[(seq, rule_id) for rule_id, seq in ids.items()] for ids in found if ids]
+        return heapq.merge(*lists)
 
     def add(self, spec: ResponseSpec | None = None, /, **fields: Any) -> dict[str, Any]:
         """Add a rule (a :class:`ResponseSpec`, or its fields); return it as stored.
@@ -121,30 +170,96 @@ class ResponseTable(Table[Record]):
     def take(
         self, content: Content, facts: Facts, account_id: str, *, count: bool = True
     ) -> Scripted | None:
-        """The first rule that matches a call (``facts``: what it is about; ``account_id``: its
-        deployment's account) and gives ``content``, with its step's text; the answer is
+        """The first rule that matches a call (``facts``: what it is about; ``account_id``: the
+        account it acts for) and gives ``content``, with its step's text; the answer is
         counted (``count``). ``None`` when no rule does."""
         if not len(self):
             return None
         wanted = _GIVES[content]
         with self.lock:
-            for record in self.all():
+            examined = 0
+            for _, rule_id in self._candidates(facts):
+                record = self.stored(rule_id)
+                if record is None:
+                    continue
+                examined += 1
                 rule = _parsed(record.body)
                 if not any(name in rule for name in wanted) or not _matches(
                     rule, facts, account_id
                 ):
                     continue
+                self.examined = examined
                 hits = rule.get("hits", 0)
                 text = rule.get("text")
                 texts = rule.get("texts")
+                chunks = rule.get("chunks")
                 if texts:
                     text = texts[min(hits, len(texts) - 1)]
+                elif chunks:
+                    text = "".join(chunks)
                 if count:
-                    self.update(
-                        record.id,
-                        json.dumps(
-                            {**rule, "hits": hits + 1}, ensure_ascii=False, separators=(",", ":")
-                        ).encode(),
-                    )
-                return Scripted(record.id, rule, text if content in ("text", "chat") else None)
+                    self._count(record.id, rule, hits + 1)
+                wants_text = content in ("text", "chat")
+                return Scripted(
+                    record.id,
+                    rule,
+                    text if wants_text else None,
+                    tuple(chunks) if chunks and wants_text else None,
+                )
+            self.examined = examined
         return None
+
+    def _count(self, rule_id: str, rule: dict[str, Any], hits: int) -> None:
+        self.update(
+            rule_id,
+            json.dumps({**rule, "hits": hits}, ensure_ascii=False, separators=(",", ":")).encode(),
+        )
+
+    def refund(self, rule_id: str) -> None:
+        """Give back the step an answer took of a rule (one whose streamed answer never reached
+        its end): its next call gets the same text. Nothing when the rule is gone."""
+        with self.lock:
+            record = self.stored(rule_id)
+            if record is None:
+                return
+            rule = _parsed(record.body)
+            hits = rule.get("hits", 0)
+            if hits > 0:
+                self._count(rule_id, rule, hits - 1)
+
+    def unused(self) -> list[dict[str, Any]]:
+        """The rules that never answered, in matching order."""
+        return [rule for rule in self.rules() if not rule.get("hits")]
+
+
+class Refunding:
+    """A scripted streamed answer's events: closed before its end (a fault rule cut it, or the
+    client went away), it gives its rule's step back (:meth:`ResponseTable.refund`), so the
+    retry of the same turn gets the same text."""
+
+    __slots__ = ("_events", "_finished", "_rule_id", "_table")
+
+    def __init__(self, events: Iterator[bytes], table: ResponseTable, rule_id: str) -> None:
+        self._events = events
+        self._table = table
+        self._rule_id = rule_id
+        self._finished = False
+
+    def __iter__(self) -> Refunding:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._events)
+        except StopIteration:
+            self._finished = True
+            raise
+
+    def close(self) -> None:
+        """Stop the events; give the step back unless every event went."""
+        if not self._finished:
+            self._finished = True
+            self._table.refund(self._rule_id)
+        close = getattr(self._events, "close", None)
+        if close is not None:
+            close()
