@@ -17,7 +17,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sgp_fake.serve import ServerProcess
+
+from sgp_fake.cli.process import ServerProcess
 
 pytest.importorskip("scale_gp_beta")
 pytest.importorskip("aiohttp")

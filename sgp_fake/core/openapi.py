@@ -4,8 +4,8 @@ Shaped as FastAPI would generate it for the same routes and models: component sc
 pydantic, ``HTTPValidationError`` for 422 answers, the ``x-api-key`` header as the security
 scheme. Each operation documents what its handler can answer: 200; 400 and 413 when it takes a
 body; 401 and 403 unless it is a meta route; 404 when its path names a record; 422 when it
-validates a body or a query; and whatever else it declares. Admin routes add their operations
-through ``extra_paths``.
+validates a body, a query or header parameters; and whatever else it declares. Admin routes
+add their operations through ``extra_paths``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pydantic.json_schema import models_json_schema
 
 from .answers import Answer, ok
 from .envelopes import HTTPValidationError
-from .operations import Operation
+from .operations import Operation, header_name
 
 if TYPE_CHECKING:
     from .call import Call
@@ -98,6 +98,29 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     return params
 
 
+def _header_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """Header parameters as FastAPI documents ``Header()`` ones: named and titled after the
+    header (``X-Selected-Account-Id``), the description both on the parameter and in its
+    schema."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    params = []
+    for field, info in model.model_fields.items():
+        key = info.alias or field
+        name = header_name(model, field)
+        prop = {**schema["properties"][key], "title": name.title()}
+        param: dict[str, Any] = {
+            "name": name,
+            "in": "header",
+            "required": key in required,
+            "schema": prop,
+        }
+        if "description" in prop:
+            param["description"] = prop["description"]
+        params.append(param)
+    return params
+
+
 def _path_parameter(name: str) -> dict[str, Any]:
     title = " ".join(word.capitalize() for word in name.split("_"))
     schema = {"type": "string", "title": title}
@@ -121,14 +144,22 @@ def _answer_content(op: Operation, model: type[BaseModel]) -> dict[str, Any]:
     return content
 
 
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    """Path, query and header parameters, in FastAPI's order."""
+    parameters = [_path_parameter(name) for name in op.parameters]
+    if op.query is not None:
+        parameters += _query_parameters(op.query)
+    if op.headers is not None:
+        parameters += _header_parameters(op.headers)
+    return parameters
+
+
 def _operation(op: Operation) -> dict[str, Any]:
     doc: dict[str, Any] = {"tags": [op.tag], "summary": op.summary}
     if op.description:
         doc["description"] = op.description
     doc["operationId"] = op.name
-    parameters = [_path_parameter(name) for name in op.parameters]
-    if op.query is not None:
-        parameters += _query_parameters(op.query)
+    parameters = _parameters(op)
     if parameters:
         doc["parameters"] = parameters
     if op.body is not None:
@@ -151,7 +182,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         responses["404"] = error_response(op.not_found)
     for status, description in op.errors.items():
         responses[status] = error_response(description)
-    if op.body is not None or op.query is not None:
+    if op.body is not None or op.query is not None or op.headers is not None:
         responses["422"] = _VALIDATION
     doc["responses"] = responses
     if not op.meta:
