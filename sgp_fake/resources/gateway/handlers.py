@@ -35,13 +35,13 @@ from ..inference import text
 from ..responses import KIND as RESPONSES
 from ..responses.table import ResponseTable, Scripted
 from . import catalog
-from .schemas import CatalogQuery, ChatRequest, TextCompletionRequest
+from .schemas import ROLES, CatalogQuery, ChatRequest, TextCompletionRequest
 from .structured import instance
 
 __all__ = ["KIND", "about", "chat_completions", "completions", "models"]
 
 KIND = "gateway_usage"
-_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+_ROLES = frozenset(ROLES)
 _MAX_CHOICES = 128
 _DONE = b"event: done\ndata: [DONE]\n\n"
 
@@ -179,6 +179,11 @@ def _history_content(message: Mapping[str, Any]) -> Any:
     return content if not calls else [content, calls]
 
 
+def _known_role(role: Any) -> bool:
+    # Any JSON value may come: a list or an object is no role (and is not hashable).
+    return isinstance(role, str) and role in _ROLES
+
+
 def _check_messages(messages: Sequence[Mapping[str, Any]], contract: bool) -> None:
     if contract:  # the generated tests send [{"foo": "bar"}]
         return
@@ -192,7 +197,7 @@ def _check_messages(messages: Sequence[Mapping[str, Any]], contract: bool) -> No
             "input": message.get("role"),
         }
         for index, message in enumerate(messages)
-        if message.get("role") not in _ROLES
+        if not _known_role(message.get("role"))
     ]
     if errors:
         raise RequestValidationError(errors)

@@ -3,6 +3,8 @@ metadata and overwrites attached to a span (the trace's root by default)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from ...core.crud import crud
 from ...core.operations import Resource
 from . import handlers
@@ -24,26 +26,31 @@ RESOURCE = Resource(
     stored=SpanAssessment,
     noun="Span assessment",
     tag="Span Assessments",
-    operations=crud(
-        "/v5/span-assessments",
-        "span_assessment_id",
-        noun="span_assessment",
-        create=SpanAssessmentCreate,
-        response=SpanAssessment,
-        page=SpanAssessmentList,
-        list_params=AssessmentListParams,
-        deleted=SpanAssessmentDeleted,
-        update=SpanAssessmentUpdate,
-        verbs=("create", "list", "get", "update", "delete"),
-        handlers={
-            "create": handlers.create,
-            "list": handlers.list_assessments,
-            "get": handlers.retrieve,
-            "update": handlers.update,
-            "delete": handlers.delete,
-        },
-        list_description="The assessments of a span or of a trace (one of span_id, trace_id; "
-        "400 for neither), oldest first, in one page.",
+    operations=tuple(
+        dataclasses.replace(op, errors={"400": "Neither span_id nor trace_id"})
+        if op.verb == "list"
+        else op
+        for op in crud(
+            "/v5/span-assessments",
+            "span_assessment_id",
+            noun="span_assessment",
+            create=SpanAssessmentCreate,
+            response=SpanAssessment,
+            page=SpanAssessmentList,
+            list_params=AssessmentListParams,
+            deleted=SpanAssessmentDeleted,
+            update=SpanAssessmentUpdate,
+            verbs=("create", "list", "get", "update", "delete"),
+            handlers={
+                "create": handlers.create,
+                "list": handlers.list_assessments,
+                "get": handlers.retrieve,
+                "update": handlers.update,
+                "delete": handlers.delete,
+            },
+            list_description="The assessments of a span or of a trace (one of span_id, trace_id; "
+            "400 for neither), oldest first, in one page.",
+        )
     ),
     made_up=handlers.made_up,
     example={"assessment_type": "comment", "trace_id": "trace_1", "comment": "good"},
