@@ -67,6 +67,19 @@ def error_response(description: str) -> dict[str, Any]:
 
 
 _VALIDATION = {"description": "Validation Error", "content": _json_content(HTTPValidationError)}
+
+
+def _validation_or(description: str) -> dict[str, Any]:
+    """A 422 that is either FastAPI's validation error or one of the handler's own."""
+    own = error_response(description)["content"]["application/json"]["schema"]
+    return {
+        "description": f"Validation Error; or: {description}",
+        "content": {
+            "application/json": {"schema": {"anyOf": [schema_ref(HTTPValidationError), own]}}
+        },
+    }
+
+
 _AUTH_ERRORS = {
     "401": error_response("No API key, or an unknown one"),
     "403": error_response("The identity may not use the account"),
@@ -154,6 +167,26 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
     return parameters
 
 
+def _errors(op: Operation) -> dict[str, Any]:
+    """The error answers an operation documents, in the order of the module docstring."""
+    responses: dict[str, Any] = {}
+    if op.body is not None:
+        responses.update(_BODY_ERRORS)
+    if not op.meta:
+        responses.update(_AUTH_ERRORS)
+    if op.not_found is not None:
+        responses["404"] = error_response(op.not_found)
+    for status, description in op.errors.items():
+        responses[status] = error_response(description)
+    if op.body is not None or op.query is not None or op.headers is not None:
+        if "422" in op.errors:
+            # The handler's own 422s (a rule across fields) have a message for their detail.
+            responses["422"] = _validation_or(op.errors["422"])
+        else:
+            responses["422"] = _VALIDATION
+    return responses
+
+
 def _operation(op: Operation) -> dict[str, Any]:
     doc: dict[str, Any] = {"tags": [op.tag], "summary": op.summary}
     if op.description:
@@ -173,18 +206,7 @@ def _operation(op: Operation) -> dict[str, Any]:
             "content": {"application/json": {"schema": {"type": "object"}}},
         }
         doc.pop("description", None)
-    responses: dict[str, Any] = {"200": ok}
-    if op.body is not None:
-        responses.update(_BODY_ERRORS)
-    if not op.meta:
-        responses.update(_AUTH_ERRORS)
-    if op.not_found is not None:
-        responses["404"] = error_response(op.not_found)
-    for status, description in op.errors.items():
-        responses[status] = error_response(description)
-    if op.body is not None or op.query is not None or op.headers is not None:
-        responses["422"] = _VALIDATION
-    doc["responses"] = responses
+    doc["responses"] = {"200": ok, **_errors(op)}
     if not op.meta:
         doc["security"] = SECURITY
     return doc
