@@ -77,7 +77,9 @@ def test_a_deploying_record_is_refused_by_name_until_ready(fake: SGPFake) -> Non
     answer = _chat(fake, "launch/my-launch")
     assert 400 <= answer.status_code < 500
     detail = answer.json()["detail"]
-    assert "launch/my-launch" in detail and created["id"] in detail and "deploying" in detail
+    assert "launch/my-launch" in detail
+    assert created["id"] in detail
+    assert "deploying" in detail
     fake.clock.advance(60)
     assert _chat(fake, "launch/my-launch").status_code == 200
 
