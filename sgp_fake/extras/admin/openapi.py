@@ -348,12 +348,13 @@ def documented_status_spec(resources: tuple[Resource, ...]) -> type[BaseModel] |
     for kind, lifecycle in managed.items():
         title = "".join(part.capitalize() for part in kind.split("_"))
         statuses: Any = Literal[lifecycle.statuses]
+        this_kind: Any = Literal[kind]
         variants.append(
             create_model(
                 "StatusSpec" if len(managed) == 1 else f"StatusSpec{title}",
                 __config__=FORBID,
                 __doc__=f"A status to force on a record of {kind}.",
-                kind=(Literal[kind], Field(description="The record's kind.")),
+                kind=(this_kind, Field(description="The record's kind.")),
                 id=(str, Field(description="The record's id.")),
                 status=(
                     statuses,
