@@ -21,15 +21,24 @@ __all__ = ["KIND", "RESOURCE"]
 
 KIND = "span_assessments"
 
+_CONTENT = "Content that does not fit the assessment's type (its own field, and a comment)"
+# What the handlers answer beyond the standard operations.
+_ERRORS = {
+    "create": {
+        "400": "No account selected (x-selected-account-id) and the caller has several",
+        "422": _CONTENT,
+    },
+    "list": {"400": "Neither span_id nor trace_id"},
+    "update": {"422": _CONTENT},
+}
+
 RESOURCE = Resource(
     kind=KIND,
     stored=SpanAssessment,
     noun="Span assessment",
     tag="Span Assessments",
     operations=tuple(
-        dataclasses.replace(op, errors={"400": "Neither span_id nor trace_id"})
-        if op.verb == "list"
-        else op
+        dataclasses.replace(op, errors=_ERRORS[op.verb]) if op.verb in _ERRORS else op
         for op in crud(
             "/v5/span-assessments",
             "span_assessment_id",
