@@ -7,7 +7,7 @@ Three things the document cannot say for itself:
   Each is removed right after the call that set it, so that it never reaches another
   operation's checks; a rate limit is first tried on one request, which must be answered (200
   or 429, never an error).
-* ``PUT /_fake/state`` wants unique ids, and references that name a record of the document
+* ``PUT /_fake/state`` wants unique ids (in every kind), and references that name a record of the document
   in the same account (a model's template, a deployment's model, a usage record's
   deployment), which JSON Schema cannot express: generated documents get unique ids, and
   references that name nothing are removed (a model's template) or pointed at a record of the
@@ -55,7 +55,8 @@ def _records(body: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 
 def _unique_ids(body: dict[str, Any]) -> None:
-    for kind in ("model_templates", "models", "deployments", "usage", "responses"):
+    # Every kind of the document: each key whose value is a list of records.
+    for kind in [k for k, v in body.items() if isinstance(v, list)]:
         seen: set[str] = set()
         for number, record in enumerate(_records(body, kind)):
             record_id = record["id"]
