@@ -30,7 +30,7 @@ import math
 import re
 import types
 import typing
-from typing import Any, Literal, TypeVar
+from typing import Any, Iterable, Literal, Mapping, TypeVar
 
 import pydantic
 
@@ -44,6 +44,7 @@ __all__ = [
     "render_errors",
     "require_finite",
     "validate_body",
+    "validate_headers",
     "validate_query",
 ]
 
@@ -215,6 +216,34 @@ def validate_query(
         raise RequestValidationError(
             [{**e, "loc": ["query", *e["loc"]]} for e in exc.errors(include_url=False)]
         ) from None
+
+
+def validate_headers(
+    model: type[M], headers: Iterable[tuple[bytes, bytes]], names: Mapping[str, str]
+) -> M:
+    """Validate request headers into ``model`` (``names``: field -> lower-case header name),
+    or raise FastAPI's 422 for ``Header()`` parameters: each error at ``["header", <name>]``,
+    a missing one with ``input`` null. The first value of a header counts; an empty value is
+    none."""
+    wanted = {name.encode("latin-1"): field for field, name in names.items()}
+    seen: dict[str, str] = {}
+    for key, value in headers:
+        field = wanted.get(key)
+        if field is not None and field not in seen:
+            seen[field] = value.decode("latin-1")
+    data = {field: value for field, value in seen.items() if value}
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        errors: list[dict[str, Any]] = []
+        for detail in exc.errors(include_url=False):
+            place, *rest = detail["loc"]
+            error: dict[str, Any] = {**detail}
+            error["loc"] = ["header", names.get(str(place), str(place)), *rest]
+            if error["type"] == "missing":
+                error["input"] = None
+            errors.append(error)
+        raise RequestValidationError(errors) from None
 
 
 def require_finite(value: Any, loc: tuple[str | int, ...] = ("body",)) -> None:

@@ -14,6 +14,7 @@ its Starlette fallback (:mod:`sgp_fake.core.fallback`) both do.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import (
     TYPE_CHECKING,
@@ -27,7 +28,7 @@ from typing import (
     TypeVar,
 )
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic_core import PydanticSerializationError
 
 from ..errors import (
@@ -39,8 +40,15 @@ from ..errors import (
     PermissionDenied,
 )
 from .answers import Reply, error_answer, json_answer
-from .bodies import is_json_content_type, render_errors, validate_body, validate_query
+from .bodies import (
+    is_json_content_type,
+    render_errors,
+    validate_body,
+    validate_headers,
+    validate_query,
+)
 from .facts import Facts, LazyFacts
+from .operations import header_name
 from .scope import BODY_SCOPE_KEY, RESPONSE_SCOPE_KEY
 from .table import Record, Table
 
@@ -52,6 +60,7 @@ __all__ = [
     "CONTRACT_ACCOUNT_ID",
     "Backend",
     "Call",
+    "SelectedAccount",
     "call_operation",
     "contract_account",
     "facts_of",
@@ -66,6 +75,15 @@ Generated test suites pass the parameter name as its value, so this is what they
 """
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class SelectedAccount(BaseModel):
+    """The header parameters of a route that needs ``x-selected-account-id`` (the v5 SDK
+    always sends its ``account_id`` there): ``Operation(headers=SelectedAccount)``."""
+
+    x_selected_account_id: str = Field(
+        min_length=1, description="The account the request acts in."
+    )
 
 
 class Backend(Protocol):
@@ -218,6 +236,17 @@ class Call:
             raise TypeError(f"operation {self.op.name} declares no query model")
         return validate_query(  # type: ignore[return-value]
             target, self.scope.get("query_string", b""), extra=self.extra
+        )
+
+    def headers(self, model: type[M] | None = None) -> M:
+        """The header parameters validated into ``model`` (the operation's ``headers`` by
+        default), or FastAPI's 422 at ``["header", <name>]`` (see
+        :class:`~sgp_fake.core.operations.Operation`)."""
+        target = model or self.op.headers
+        if target is None:
+            raise TypeError(f"operation {self.op.name} declares no header parameters")
+        return validate_headers(  # type: ignore[return-value]
+            target, self.scope["headers"], _header_names(target)
         )
 
     def answered_by(self, rule_id: str) -> None:
@@ -378,11 +407,23 @@ def _bearer(authorization: str | None) -> str | None:
 # -- invoking an operation with a Call --------------------------------------------------------
 
 
+@functools.cache
+def _header_names(model: type[BaseModel]) -> dict[str, str]:
+    """Each field's validation key (its alias, else its name) -> the header it reads."""
+    return {
+        info.alias or field: header_name(model, field).lower()
+        for field, info in model.model_fields.items()
+    }
+
+
 def handle(op: Operation, call: Call) -> Reply:
     """An operation's answer: the caller authenticated first (401/403 before anything else,
-    whatever the handler does), and a string UTF-8 cannot carry refused (400), never a 500."""
+    whatever the handler does), then its declared header parameters (422), and a string
+    UTF-8 cannot carry refused (400), never a 500."""
     if not op.meta:
         call.identity()
+    if op.headers is not None:
+        call.headers()
     try:
         return op.handler(call)
     except PydanticSerializationError as exc:

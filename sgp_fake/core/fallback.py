@@ -177,11 +177,17 @@ async def _starlette_http_error(request: Request, exc: Exception) -> Response:
     headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
     if exc.status_code == 405:
         # Starlette names only the first route that matched the path, in set order; list every
-        # method the path serves, in a stable order.
+        # method the path serves, in a stable order. A concrete path (/v5/spans/batch) is its
+        # own resource, as OpenAPI matches it before a template that also fits
+        # (/v5/spans/{span_id}): its methods only.
+        matched = [
+            route for route in request.app.routes if route.matches(request.scope)[0] != Match.NONE
+        ]
+        path = request.scope["path"]
+        concrete = [route for route in matched if getattr(route, "path", None) == path]
         methods = {
             method
-            for route in request.app.routes
-            if route.matches(request.scope)[0] != Match.NONE
+            for route in concrete or matched
             for method in (getattr(route, "methods", None) or ())
         }
         headers["allow"] = ", ".join(sorted(methods))

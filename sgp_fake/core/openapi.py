@@ -4,10 +4,10 @@ Shaped as FastAPI would generate it for the same routes and models: component sc
 pydantic, ``HTTPValidationError`` for 422 answers, the ``x-api-key`` header as the security
 scheme. Each operation documents what its handler can answer: 200; 400 and 413 when it takes a
 body; 401 and 403 unless it is a meta route; 404 when its path names a record; 422 when it
-validates a body or a query; 429 unless it is a meta route (any fake can be given a rate
-limit); and whatever else it declares. A streamed answer's ``text/event-stream`` describes
-each event. Admin routes add their operations
-through ``extra_paths``.
+validates a body, a query or header parameters; 429 unless it is a meta route (any fake
+can be given a rate limit); and whatever else it declares. A streamed answer's
+``text/event-stream`` describes each event. Admin routes add their operations through
+``extra_paths``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pydantic.json_schema import models_json_schema
 
 from .answers import Answer, ok
 from .envelopes import HTTPValidationError
-from .operations import Operation
+from .operations import Operation, header_name
 
 if TYPE_CHECKING:
     from .call import Call
@@ -71,6 +71,19 @@ def error_response(description: str) -> dict[str, Any]:
 
 
 _VALIDATION = {"description": "Validation Error", "content": _json_content(HTTPValidationError)}
+
+
+def _validation_or(description: str) -> dict[str, Any]:
+    """A 422 that is either FastAPI's validation error or one of the handler's own."""
+    own = error_response(description)["content"]["application/json"]["schema"]
+    return {
+        "description": f"Validation Error; or: {description}",
+        "content": {
+            "application/json": {"schema": {"anyOf": [schema_ref(HTTPValidationError), own]}}
+        },
+    }
+
+
 _AUTH_ERRORS = {
     "401": error_response("No API key, or an unknown one"),
     "403": error_response("The identity may not use the account"),
@@ -104,6 +117,29 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
         }
         if description:
             param["description"] = description
+        params.append(param)
+    return params
+
+
+def _header_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """Header parameters as FastAPI documents ``Header()`` ones: named and titled after the
+    header (``X-Selected-Account-Id``), the description both on the parameter and in its
+    schema."""
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    params = []
+    for field, info in model.model_fields.items():
+        key = info.alias or field
+        name = header_name(model, field)
+        prop = {**schema["properties"][key], "title": name.title()}
+        param: dict[str, Any] = {
+            "name": name,
+            "in": "header",
+            "required": key in required,
+            "schema": prop,
+        }
+        if "description" in prop:
+            param["description"] = prop["description"]
         params.append(param)
     return params
 
@@ -188,14 +224,43 @@ def _chunk_model(op: Operation, model: type[BaseModel]) -> type[BaseModel]:
     return op.streams if isinstance(op.streams, type) else model
 
 
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    """Path, query and header parameters, in FastAPI's order."""
+    parameters = [_path_parameter(name) for name in op.parameters]
+    if op.query is not None:
+        parameters += _query_parameters(op.query)
+    if op.headers is not None:
+        parameters += _header_parameters(op.headers)
+    return parameters
+
+
+def _errors(op: Operation) -> dict[str, Any]:
+    """The error answers an operation documents, in the order of the module docstring."""
+    responses: dict[str, Any] = {}
+    if op.body is not None:
+        responses.update(_BODY_ERRORS)
+    if not op.meta:
+        responses.update(_AUTH_ERRORS)
+        responses["429"] = _RATE_LIMITED
+    if op.not_found is not None:
+        responses["404"] = error_response(op.not_found)
+    for status, description in op.errors.items():
+        responses[status] = error_response(description)
+    if op.body is not None or op.query is not None or op.headers is not None:
+        if "422" in op.errors:
+            # The handler's own 422s (a rule across fields) have a message for their detail.
+            responses["422"] = _validation_or(op.errors["422"])
+        else:
+            responses["422"] = _VALIDATION
+    return responses
+
+
 def _operation(op: Operation) -> dict[str, Any]:
     doc: dict[str, Any] = {"tags": [op.tag], "summary": op.summary}
     if op.description:
         doc["description"] = op.description
     doc["operationId"] = op.name
-    parameters = [_path_parameter(name) for name in op.parameters]
-    if op.query is not None:
-        parameters += _query_parameters(op.query)
+    parameters = _parameters(op)
     if parameters:
         doc["parameters"] = parameters
     if op.body is not None:
@@ -209,19 +274,7 @@ def _operation(op: Operation) -> dict[str, Any]:
             "content": {"application/json": {"schema": {"type": "object"}}},
         }
         doc.pop("description", None)
-    responses: dict[str, Any] = {"200": ok}
-    if op.body is not None:
-        responses.update(_BODY_ERRORS)
-    if not op.meta:
-        responses.update(_AUTH_ERRORS)
-        responses["429"] = _RATE_LIMITED
-    if op.not_found is not None:
-        responses["404"] = error_response(op.not_found)
-    for status, description in op.errors.items():
-        responses[status] = error_response(description)
-    if op.body is not None or op.query is not None:
-        responses["422"] = _VALIDATION
-    doc["responses"] = responses
+    doc["responses"] = {"200": ok, **_errors(op)}
     if not op.meta:
         doc["security"] = SECURITY
     return doc

@@ -34,6 +34,7 @@ __all__ = [
     "Render",
     "Resource",
     "StateProblem",
+    "header_name",
     "operations",
     "path_parameters",
 ]
@@ -82,6 +83,14 @@ def path_parameters(path: str) -> tuple[str, ...]:
     return tuple(_PARAM.findall(path))
 
 
+def header_name(model: type[BaseModel], field: str) -> str:
+    """The header a field of a header model reads: its alias, else its name with ``_`` as
+    ``-`` (``x_selected_account_id`` reads ``x-selected-account-id``), as FastAPI's
+    ``Header()`` converts it."""
+    alias = model.model_fields[field].alias
+    return alias or field.replace("_", "-")
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Operation:
     """One route of the fake.
@@ -91,6 +100,11 @@ class Operation:
     * ``body``, ``query`` and ``response`` are the pydantic models of the request body, the
       query parameters and the 200 answer (for the document and for coverage; the handler
       validates with them through its :class:`~sgp_fake.core.call.Call`).
+    * ``headers``: a pydantic model whose fields are header parameters (see
+      :func:`header_name`), as FastAPI's ``Header()`` parameters: documented ``in: header``,
+      and validated by the core after authentication and before the handler, a missing
+      required one answered with FastAPI's 422 at ``["header", <name>]``. An empty value is
+      no value (the fake reads an empty ``x-selected-account-id`` as none everywhere).
     * ``not_found`` describes the 404 of a route that names a record; ``errors`` documents
       further statuses the handler answers (``{"400": "why"}``).
     * ``meta`` routes (``/openapi.json``) need no API key and skip the rate limit and coverage.
@@ -115,6 +129,7 @@ class Operation:
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
+    headers: type[BaseModel] | None = None
     description: str | None = None
     not_found: str | None = None
     errors: Mapping[str, str] = field(default_factory=dict)

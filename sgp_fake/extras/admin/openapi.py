@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import copy
 import functools
-from typing import Any, Callable, Iterable
+from typing import Annotated, Any, Callable, Iterable, Literal, Union
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, RootModel, create_model
 
 from ...core.openapi import (
     DESCRIPTION,
@@ -29,6 +29,7 @@ from ...core.routing import ADMIN_PREFIX
 from ..coverage import CoverageReport
 from .records import admin_kinds
 from .schemas import (
+    FORBID,
     ClockAdvance,
     ClockState,
     FaultList,
@@ -44,7 +45,6 @@ from .schemas import (
     ResourceList,
     StatusView,
     record_list,
-    status_spec,
 )
 from .state import state_document
 from .traces import serves_traces, trace_models, trace_paths
@@ -54,6 +54,7 @@ __all__ = [
     "admin_paths",
     "admin_record_models",
     "admin_record_paths",
+    "documented_status_spec",
 ]
 
 _TAG = ["sgp-fake admin"]
@@ -124,7 +125,7 @@ def admin_paths(
     StateDocument: type[BaseModel], StatusSpec: type[BaseModel] | None = None
 ) -> dict[str, Any]:
     """The admin API's OpenAPI path items (``StateDocument``: see :func:`state_document`;
-    ``StatusSpec``: see :func:`status_spec`)."""
+    ``StatusSpec``: see :func:`documented_status_spec`)."""
     p = ADMIN_PREFIX
     paths = {
         f"{p}/reset": {
@@ -343,9 +344,50 @@ def _with_access(paths: dict[str, Any]) -> dict[str, Any]:
     return guarded
 
 
+def documented_status_spec(resources: tuple[Resource, ...]) -> type[BaseModel] | None:
+    """``POST /_fake/status``'s body as the document gives it: one variant per kind, each with
+    its own statuses (``oneOf``, discriminated by ``kind``), so that the document admits no
+    status of another kind (a v5 model's ``FAILED``). The route validates with
+    :func:`~sgp_fake.extras.admin.schemas.status_spec`, the same bodies; its 422 for a status of
+    another kind names the kind's statuses."""
+    managed = {r.kind: r.lifecycle for r in resources if r.lifecycle is not None}
+    if not managed:
+        return None
+    variants: list[type[BaseModel]] = []
+    for kind, lifecycle in managed.items():
+        title = "".join(part.capitalize() for part in kind.split("_"))
+        statuses: Any = Literal[lifecycle.statuses]
+        this_kind: Any = Literal[kind]
+        variants.append(
+            create_model(
+                "StatusSpec" if len(managed) == 1 else f"StatusSpec{title}",
+                __config__=FORBID,
+                __doc__=f"A status to force on a record of {kind}.",
+                kind=(this_kind, Field(description="The record's kind.")),
+                id=(str, Field(description="The record's id.")),
+                status=(
+                    statuses,
+                    Field(
+                        description="The status to write. It stays until forced again, or "
+                        "until the API writes another one (a deployment reconfigured)."
+                    ),
+                ),
+            )
+        )
+    if len(variants) == 1:
+        return variants[0]
+    union: Any = Annotated[Union[tuple(variants)], Field(discriminator="kind")]
+    model: type[BaseModel] = create_model(
+        "StatusSpec",
+        __base__=RootModel[union],
+        __doc__="Body of POST /_fake/status: the status to force on one record.",
+    )
+    return model
+
+
 def _admin_document(resources: tuple[Resource, ...], description: str) -> bytes:
     StateDocument = state_document(resources)
-    StatusSpec = status_spec(resources)
+    StatusSpec = documented_status_spec(resources)
     document = build_openapi(
         [*operations(resources), meta_operation(lambda: b"")],
         extra_paths=_with_access(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...core.call import SelectedAccount
 from ...core.operations import Operation, Resource
 from . import generic, handlers, openai_responses, v4
 from .schemas import (
@@ -65,6 +66,7 @@ OPERATIONS = (
         "create_gateway_chat_completion",
         "/v5/chat/completions",
         "Create Chat Completion",
+        headers=SelectedAccount,
         handler=handlers.chat_completions,
         body=ChatRequest,
         response=ChatCompletion,
@@ -92,12 +94,13 @@ OPERATIONS = (
         query=CatalogQuery,
         response=CatalogPage,
         tag=_TAG,
-        errors={"422": "No x-selected-account-id"},
+        headers=SelectedAccount,
     ),
     _route(
         "create_gateway_completion",
         "/v5/completions",
         "Create Completion",
+        headers=SelectedAccount,
         handler=handlers.completions,
         body=TextCompletionRequest,
         response=Completion,

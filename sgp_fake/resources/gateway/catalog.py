@@ -6,8 +6,9 @@ A name is callable when it is
   ``scale-gp`` SDK lists, under their vendors) unless ``FakeSettings.gateway_builtin_models``
   is false, plus ``FakeSettings.gateway_models``; or
 * a ``/v5/models`` record of the caller's account whose ``model_vendor`` and ``name`` make the
-  ``vendor/name`` (:func:`v5_model_status`: the hook that reads them when the fake serves that
-  kind), and that is ``ready``.
+  ``vendor/name``, and that is ``ready``: found by the v5 models resource's own
+  ``find_by_name``/``ready_by_name``/``callable_models`` (the one place that knows how those
+  records are stored and whose they are), when the fake serves that kind.
 
 Anything else is refused (:func:`resolve`) with a message that names the model and, for an
 unknown name, says how to add it.
@@ -16,9 +17,10 @@ unknown name, says how to add it.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Iterable, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ...errors import BadRequest, NotFound
+from ..v5_models import handlers as v5_models
 from .schemas import VENDORS
 
 if TYPE_CHECKING:
@@ -33,10 +35,9 @@ __all__ = [
     "check_name",
     "resolve",
     "v5_model_entries",
-    "v5_model_status",
 ]
 
-V5_MODELS = "v5_models"
+V5_MODELS = v5_models.KIND
 """The kind of the caller's ``/v5/models`` records, when the fake serves it."""
 
 _CHAT = "chat_completion"
@@ -113,35 +114,20 @@ def catalog(settings: FakeSettings) -> list[Entry]:
     return list(entries.values())
 
 
-def _v5_records(call: Call, account_id: str | None) -> Iterable[dict[str, object]]:
-    table = call.backend.tables.get(V5_MODELS)
-    if table is None or account_id is None:
-        return ()
-    return (json.loads(record.body) for record in table.records((account_id,)))
+def v5_model_entries(call: Call, account_id: str | None = None) -> list[Entry]:
+    """The caller's ``ready`` ``/v5/models`` records (of the selected account, else of every
+    account the caller may use), as callable models; none when the fake serves no
+    ``/v5/models``."""
+    if V5_MODELS not in call.backend.tables:
+        return []
+    entries = []
+    for record in v5_models.callable_models(call, account_id):
+        data = json.loads(record.body)
+        entries.append(Entry(data["model_vendor"], data["name"], data["model_type"]))
+    return entries
 
 
-def v5_model_status(call: Call, vendor: str, name: str, account_id: str | None) -> str | None:
-    """The status of the caller's ``/v5/models`` record ``vendor/name`` in ``account_id``, or
-    ``None`` when there is none (or the fake serves no ``/v5/models``).
-
-    The hook for managed models: a record's ``model_vendor`` and ``name`` make the string a
-    caller passes as ``model``; only a ``ready`` one can be called."""
-    for data in _v5_records(call, account_id):
-        if data.get("model_vendor") == vendor and data.get("name") == name:
-            return str(data.get("status", "ready"))
-    return None
-
-
-def v5_model_entries(call: Call, account_id: str | None) -> list[Entry]:
-    """The caller's ``ready`` ``/v5/models`` records, as callable models."""
-    return [
-        Entry(str(data["model_vendor"]), str(data["name"]), str(data.get("model_type", _CHAT)))
-        for data in _v5_records(call, account_id)
-        if data.get("status", "ready") == "ready" and "model_vendor" in data and "name" in data
-    ]
-
-
-def resolve(call: Call, model: str, account_id: str | None) -> str:
+def resolve(call: Call, model: str, account_id: str | None = None) -> str:
     """The model a request names, checked: ``model`` itself when it can be called; 400 for a
     name that is not ``vendor/name`` or a managed model that is not ready, 404 for an unknown
     one. In contract mode every name is callable (the SDKs' generated tests send ``model``)."""
@@ -156,10 +142,9 @@ def resolve(call: Call, model: str, account_id: str | None) -> str:
         )
     if any(entry.full_name == model for entry in catalog(settings)):
         return model
-    status = v5_model_status(call, vendor, name, account_id)
-    if status is not None:
-        if status != "ready":
-            raise BadRequest(f"Model {model} is {status}, not ready: it serves no requests yet")
+    # A /v5/models record of the caller's account: ready, or a 400 naming it and its status.
+    tables = call.backend.tables
+    if V5_MODELS in tables and v5_models.ready_by_name(call, vendor, name, account_id) is not None:
         return model
     raise NotFound(
         f"Model {model} is not available: it is neither in the fake's catalog nor a /v5/models "

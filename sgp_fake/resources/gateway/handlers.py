@@ -1,9 +1,9 @@
 """What the OpenAI-style gateway answers.
 
 * The caller: ``x-api-key`` (or ``Authorization: Bearer``, as the ``openai`` client sends its
-  key), as on every route; the ``/v5`` routes also need ``x-selected-account-id`` (422, as
-  FastAPI answers a missing required header: the v5 SDK always sends it), the ``/v4/beta`` ones
-  take it when given.
+  key), as on every route; the ``/v5`` routes also declare ``x-selected-account-id`` required
+  (the core answers FastAPI's 422 without it: the v5 SDK always sends it), the ``/v4/beta``
+  ones take it when given.
 * The model: ``vendor/name``, resolved by :func:`.catalog.resolve` (404 unknown, 400 not ready
   or not ``vendor/name``; anything goes in contract mode).
 * The content: a scripted response's (matchers ``model``, ``prompt``: the last user message,
@@ -36,13 +36,13 @@ from ..inference import text
 from ..responses import KIND as RESPONSES
 from ..responses.table import Refunding, ResponseTable, Scripted
 from . import catalog
-from .schemas import CatalogQuery, ChatRequest, TextCompletionRequest
+from .schemas import ROLES, CatalogQuery, ChatRequest, TextCompletionRequest
 from .structured import instance
 
 __all__ = ["KIND", "about", "chat_completions", "completions", "models"]
 
 KIND = "gateway_usage"
-_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+_ROLES = frozenset(ROLES)
 _MAX_CHOICES = 128
 _DONE = b"event: done\ndata: [DONE]\n\n"
 
@@ -51,22 +51,12 @@ _DONE = b"event: done\ndata: [DONE]\n\n"
 
 
 def _account(call: Call) -> str | None:
-    """The account of the call: the selected one (required on ``/v5``), else the caller's
-    only account, else none (a rule for every account still matches)."""
+    """The account of the call: the selected one (which the ``/v5`` routes declare required:
+    the core answers FastAPI's 422 without it), else the caller's only account, else none (a
+    rule for every account still matches)."""
     selected = call.selected_account
     if selected:
         return selected
-    if call.op.path.startswith("/v5/"):
-        raise RequestValidationError(
-            [
-                {
-                    "type": "missing",
-                    "loc": ["header", "x-selected-account-id"],
-                    "msg": "Field required",
-                    "input": None,
-                }
-            ]
-        )
     accounts = call.identity().accounts
     return next(iter(accounts)) if accounts is not None and len(accounts) == 1 else None
 
@@ -190,6 +180,11 @@ def _history_content(message: Mapping[str, Any]) -> Any:
     return content if not calls else [content, calls]
 
 
+def _known_role(role: Any) -> bool:
+    # Any JSON value may come: a list or an object is no role (and is not hashable).
+    return isinstance(role, str) and role in _ROLES
+
+
 def _check_messages(messages: Sequence[Mapping[str, Any]], contract: bool) -> None:
     if contract:  # the generated tests send [{"foo": "bar"}]
         return
@@ -203,7 +198,7 @@ def _check_messages(messages: Sequence[Mapping[str, Any]], contract: bool) -> No
             "input": message.get("role"),
         }
         for index, message in enumerate(messages)
-        if message.get("role") not in _ROLES
+        if not _known_role(message.get("role"))
     ]
     if errors:
         raise RequestValidationError(errors)
@@ -321,7 +316,7 @@ def chat_completions(call: Call) -> Reply:
     max_tokens = _limit(request.max_tokens, request.max_completion_tokens)
     conversation = _Conversation(request.messages)
     with call.transaction():
-        model = catalog.resolve(call, request.model, account)
+        model = catalog.resolve(call, request.model)
         completion_id = "chatcmpl-" + _hash(model, request.messages, n, account)
         scripted = _script(call, conversation.facts(model), account)
         choices = []
@@ -420,7 +415,7 @@ def completions(call: Call) -> Reply:
     if not prompts:
         prompts = [""]
     with call.transaction():
-        model = catalog.resolve(call, request.model, account)
+        model = catalog.resolve(call, request.model)
         completion_id = "cmpl-" + _hash(model, prompts, n, account)
         choices: list[tuple[int, str, str]] = []
         exact: dict[int, Sequence[str]] = {}  # a choice's scripted chunks
@@ -505,10 +500,9 @@ def _completion_events(
 def models(call: Call) -> Reply:
     """``GET /v5/chat/completions/models``: the chat models the caller can call: the fake's
     catalog and the caller's ready ``/v5/models`` records, by vendor then name."""
-    account = _account(call)
     query = call.query(CatalogQuery)
     entries = {e.full_name: e for e in catalog.catalog(call.settings)}
-    for entry in catalog.v5_model_entries(call, account):
+    for entry in catalog.v5_model_entries(call):
         entries.setdefault(entry.full_name, entry)
     items = sorted(
         (e for e in entries.values() if e.model_type == "chat_completion"),

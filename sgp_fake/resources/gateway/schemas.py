@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer
 from ..common import utc_created_at
 
 __all__ = [
+    "ROLES",
     "VENDORS",
     "CatalogPage",
     "CatalogQuery",
@@ -48,6 +49,23 @@ Vendor = Literal[
 ]  # fmt: skip
 
 _MODEL = "The model as vendor/name, for example openai/gpt-4o-mini."
+ROLES = ("assistant", "developer", "function", "system", "tool", "user")
+"""The message roles the gateway knows."""
+
+# What the handlers refuse with their own answers (400 for a model that is not vendor/name,
+# no message or n out of range; 422 for a message without a known role), documented so that
+# the document admits no body they refuse; the answers themselves stay the handlers'.
+_MODEL_SCHEMA: Dict[str, Any] = {"pattern": "^[^/]+/."}
+_MESSAGES_SCHEMA: Dict[str, Any] = {
+    "minItems": 1,
+    "items": {
+        "type": "object",
+        "properties": {"role": {"enum": list(ROLES)}},
+        "required": ["role"],
+        "additionalProperties": True,
+    },
+}
+_CHOICES_SCHEMA: Dict[str, Any] = {"minimum": 1, "maximum": 128}
 
 
 class ChatRequest(BaseModel):
@@ -56,15 +74,19 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow", protected_namespaces=())
 
-    model: str = Field(description=_MODEL)
-    messages: List[Dict[str, Any]] = Field(description="The conversation, OpenAI messages.")
+    model: str = Field(description=_MODEL, json_schema_extra=_MODEL_SCHEMA)
+    messages: List[Dict[str, Any]] = Field(
+        description="The conversation, OpenAI messages.", json_schema_extra=_MESSAGES_SCHEMA
+    )
     stream: Optional[bool] = None
     stream_options: Optional[Dict[str, Any]] = Field(
         None, description="include_usage: true adds a last chunk with the usage (choices: [])."
     )
     max_tokens: Optional[int] = None
     max_completion_tokens: Optional[int] = None
-    n: Optional[int] = Field(None, description="How many choices (1 to 128).")
+    n: Optional[int] = Field(
+        None, description="How many choices (1 to 128).", json_schema_extra=_CHOICES_SCHEMA
+    )
     stop: Optional[Union[str, List[str]]] = None
     response_format: Optional[Dict[str, Any]] = None
     tools: Optional[List[Dict[str, Any]]] = None
@@ -76,12 +98,14 @@ class TextCompletionRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow", protected_namespaces=())
 
-    model: str = Field(description=_MODEL)
+    model: str = Field(description=_MODEL, json_schema_extra=_MODEL_SCHEMA)
     prompt: Union[str, List[str]]
     stream: Optional[bool] = None
     stream_options: Optional[Dict[str, Any]] = None
     max_tokens: Optional[int] = None
-    n: Optional[int] = None
+    n: Optional[int] = Field(
+        None, description="How many choices (1 to 128).", json_schema_extra=_CHOICES_SCHEMA
+    )
     stop: Optional[Union[str, List[str]]] = None
     echo: Optional[bool] = None
     suffix: Optional[str] = None

@@ -67,7 +67,8 @@ SPAN_TYPES: tuple[str, ...] = SpanType.__args__  # type: ignore[attr-defined]
 MAX_BATCH = 1000
 """The most spans one batch (insert or upsert) carries."""
 
-_ID = Field(default=None, max_length=256, description="At most 256 characters.")
+# Not empty: GET /v5/spans/{span_id} must be able to name it (/v5/spans/ is another path).
+_ID = Field(default=None, min_length=1, max_length=256, description="1 to 256 characters.")
 
 
 class SpanCreateRequest(BaseModel):

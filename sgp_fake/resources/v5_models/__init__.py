@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 
+from ...core.call import SelectedAccount
 from ...core.crud import crud
 from ...core.operations import Lifecycle, Operation, Resource
 from ...core.table import Table
@@ -40,7 +41,10 @@ def _documented(op: Operation) -> Operation:
         },
         "delete": {"400": _DEPLOYING},
     }.get(op.verb)
-    return op if errors is None else dataclasses.replace(op, errors=errors)
+    # Every route needs x-selected-account-id: the core answers FastAPI's 422 without it.
+    if errors is None:
+        return dataclasses.replace(op, headers=SelectedAccount)
+    return dataclasses.replace(op, headers=SelectedAccount, errors=errors)
 
 
 RESOURCE = Resource(

@@ -25,7 +25,7 @@ import pydantic
 
 from ...core.answers import Answer, ok
 from ...core.bodies import require_finite
-from ...core.call import Call
+from ...core.call import Call, SelectedAccount
 from ...core.crud import sort_records
 from ...core.table import Record, Table
 from ...errors import BadRequest, NotFound, RequestValidationError
@@ -97,22 +97,11 @@ def render(call: Call, record: Record) -> bytes:
 
 
 def selected_account(call: Call) -> str:
-    """The account of a v5 request: its ``x-selected-account-id`` (401 and 403 as every route
-    answers them; FastAPI's 422 for a missing required header)."""
-    call.identity()
-    selected = call.selected_account
-    if not selected:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "missing",
-                    "loc": ["header", "x-selected-account-id"],
-                    "msg": "Field required",
-                    "input": None,
-                }
-            ]
-        )
-    return selected
+    """The account of a v5 request: its ``x-selected-account-id``, which every route declares
+    (``headers=SelectedAccount``: the core has answered 401, 403, and FastAPI's 422 for a
+    missing one, before the handler runs)."""
+    # The header call answers the 422 when the handler is called outside its operation.
+    return call.selected_account or call.headers(SelectedAccount).x_selected_account_id
 
 
 def _find(call: Call, account_id: str) -> Record:
@@ -146,12 +135,15 @@ def _refuse_deploying(record: Record, doing: str) -> None:
 # -- what the gateway calls --------------------------------------------------------------------
 
 
-def find_by_name(call: Call, vendor: str, name: str) -> Record | None:
+def find_by_name(
+    call: Call, vendor: str, name: str, account_id: str | None = None
+) -> Record | None:
     """The model record ``vendor``/``name`` of the caller's account, status up to date, or
-    ``None``: of the selected account (``x-selected-account-id``), else the oldest such record
-    of the accounts the caller may use. Raises 401/403 as every route does."""
+    ``None``: of ``account_id`` (a v4 body's), else of the selected account
+    (``x-selected-account-id``), else the oldest such record of the accounts the caller may
+    use. Raises 401/403 as every route does."""
     call.identity()
-    selected = call.selected_account
+    selected = account_id or call.selected_account
     table = call.table(KIND)
     if selected:
         return _named(table, selected, vendor, name)
@@ -163,10 +155,12 @@ def find_by_name(call: Call, vendor: str, name: str) -> Record | None:
     return None
 
 
-def ready_by_name(call: Call, vendor: str, name: str) -> Record | None:
+def ready_by_name(
+    call: Call, vendor: str, name: str, account_id: str | None = None
+) -> Record | None:
     """:func:`find_by_name`, refusing a record that is not ``ready`` (400 naming the model
     and its status); ``None`` when the caller's account has no such record."""
-    record = find_by_name(call, vendor, name)
+    record = find_by_name(call, vendor, name, account_id)
     if record is not None:
         status = _keys(record.body)[2]
         if status != "ready":
@@ -176,10 +170,10 @@ def ready_by_name(call: Call, vendor: str, name: str) -> Record | None:
     return record
 
 
-def callable_models(call: Call) -> list[Record]:
-    """The ``ready`` model records of the caller's account (the selected one, else every one
-    the caller may use), oldest first."""
-    selected = call.selected_account
+def callable_models(call: Call, account_id: str | None = None) -> list[Record]:
+    """The ``ready`` model records of the caller's account (``account_id``, else the selected
+    one, else every one the caller may use), oldest first."""
+    selected = account_id or call.selected_account
     accounts = (selected,) if selected else call.accounts(None)
     table = call.table(KIND)
     return [r for r in table.records(accounts) if _keys(r.body)[2] == "ready"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Dict, List, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, RootModel, field_serializer
 
 from ..common import GPUType, IdentifierTypeEnum, utc_created_at
 
@@ -233,13 +233,15 @@ class HostedModelCreateRequest(_CreateFields):
     model_vendor: HostedVendor
 
 
-class ModelCreateRequest(_CreateFields):
-    """Every field a create may send (the document's view of the three variants: Launch, LLM
-    Engine and hosted; the handler validates a body as the one its vendor says)."""
-
-    model_type: ModelType = None  # type: ignore[assignment]
-    model_vendor: Vendor = None  # type: ignore[assignment]
-    vendor_configuration: Union[LaunchVendorConfiguration, LlmEngineVendorConfiguration] = None  # type: ignore[assignment]
+class ModelCreateRequest(
+    RootModel[
+        Union[LaunchModelCreateRequest, LlmEngineModelCreateRequest, HostedModelCreateRequest]
+    ]
+):
+    """A create body, one of three variants: Launch, LLM Engine and hosted (the document's
+    ``anyOf``, as pydantic and FastAPI give a plain Union: the variants have no required
+    discriminator, since a Launch or LLM Engine body may leave ``model_vendor`` out). The
+    handler validates a body as the variant its vendor says."""
 
 
 class ModelUpdateRequest(BaseModel):
