@@ -223,9 +223,15 @@ def test_facts_are_computed_only_when_a_rule_needs_them(
 ) -> None:
     ABOUT_CALLS.clear()
     things.faults.add(path="/v4/other", status=500, deployment="t")  # never this path
+    things.faults.add(method="GET", status=418, times=None)  # needs no facts, never a POST
+    assert client.post("/v4/things/t/ask", json={}).status_code == 200
+    assert ABOUT_CALLS == []  # no rule needed them, none answered: never computed
     things.faults.add(method="POST", status=418)  # needs no facts, fires first
     assert client.post("/v4/things/t/ask", json={}).status_code == 418
-    assert ABOUT_CALLS == []
+    # A fault answered: the facts name, for the journal, the account of the record the path
+    # names (the handler, which would name it, never ran).
+    assert ABOUT_CALLS == ["thing_ask"]
+    ABOUT_CALLS.clear()
     things.faults.add(path="/v4/things/*", deployment="t", status=503)
     assert client.post("/v4/things/t/ask", json={}).status_code == 503
     assert client.post("/v4/things/t/ask", json={}).status_code == 200  # spent

@@ -137,7 +137,7 @@ def test_the_journal_still_decodes_a_finite_json_body() -> None:
 # -- defects 4 and 5: a fault rule does something, and what it answers can be sent ---------------
 
 UNSENDABLE: list[tuple[dict[str, Any], str]] = [
-    ({}, "a fault needs a status, a connection fault, a latency or a cut"),
+    ({}, "a fault needs a status, a connection fault, a latency, a cut or a stall"),
     ({"times": None}, "a fault needs a status"),
     ({"status": 101}, "status 101 cannot carry"),
     ({"status": 199}, "status 199 cannot carry"),

@@ -653,7 +653,7 @@ def test_patch_sets_what_it_sends_and_validates_the_whole(more: SGPFake) -> None
     assert update["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/PartPatch"
     }
-    assert set(update["responses"]) == {"200", "400", "401", "403", "404", "413", "422"}
+    assert set(update["responses"]) == {"200", "400", "401", "403", "404", "413", "422", "429"}
 
 
 def test_a_patch_racing_a_delete_is_a_404_never_a_500(more: SGPFake) -> None:
