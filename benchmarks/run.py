@@ -34,6 +34,7 @@ SECTIONS = [
     "scale",
     "persistence",
     "dashboard",
+    "memory",
 ]
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
 

@@ -240,3 +240,35 @@ def test_a_usage_record_costs_under_150_bytes() -> None:
 def test_layouts_refuse_what_they_cannot_write() -> None:
     with pytest.raises(ValueError, match="a layout has an id"):
         Layout((("id", "str"),), quote=str.encode)
+
+
+def test_gateway_usage_is_what_the_json_table_gave() -> None:
+    from sgp_fake.resources.gateway import RESOURCE as GATEWAY
+
+    fakes = []
+    for compact in (False, True):
+        resources = [
+            r if compact or r is not GATEWAY else dataclasses.replace(r, table=None)
+            for r in REGISTRY
+        ]
+        clock = StepClock(datetime(2025, 3, 1, tzinfo=UTC), timedelta(microseconds=500_000))
+        fakes.append(
+            SGPFake(admin=True, resources=resources, clock=clock, id_generator=seeded_ids(3))
+        )
+    assert isinstance(fakes[1].gateway_usage, CompactTable)
+    assert not isinstance(fakes[0].gateway_usage, CompactTable)
+    states = []
+    for fake in fakes:
+        with fake.client(headers={"x-selected-account-id": "acct_1"}) as client:
+            for index in range(12):
+                content = "Hi ✓ " * index
+                message = {"role": "user", "content": content}
+                body: dict[str, Any] = {"model": "openai/gpt-4o-mini", "messages": [message]}
+                path = "/v5/chat/completions" if index % 2 else "/v5/completions"
+                if index % 2 == 0:
+                    body = {"model": "openai/gpt-4o-mini", "prompt": content}
+                assert client.post(path, json=body).status_code == 200
+            states.append(client.get("/_fake/state").content)
+    assert fakes[1].gateway_usage.all() == fakes[0].gateway_usage.all()
+    assert len(fakes[1].gateway_usage) == 12
+    assert states[1] == states[0]
