@@ -63,6 +63,7 @@ RESOURCE_FACING_CORE = {
     "sgp_fake.core.answers",
     "sgp_fake.core.bodies",
     "sgp_fake.core.call",
+    "sgp_fake.core.compact",
     "sgp_fake.core.crud",
     "sgp_fake.core.envelopes",
     "sgp_fake.core.facts",

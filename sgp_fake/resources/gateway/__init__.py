@@ -12,9 +12,11 @@ kind). See :mod:`.handlers` for what the fake decides.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ...core.call import SelectedAccount
+from ...core.compact import CompactTable
 from ...core.operations import Operation, Resource
 from . import generic, handlers, openai_responses, v4
 from .schemas import (
@@ -174,6 +176,8 @@ RESOURCE = Resource(
     kind=handlers.KIND,
     stored=GatewayUsage,
     noun="Gateway usage record",
+    # Kept in columns, about 70 bytes a record instead of 0.7 KB: one is kept per answered call.
+    table=functools.partial(CompactTable, layout=handlers.LAYOUT),
     tag=_TAG,
     operations=OPERATIONS,
     example={"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]},

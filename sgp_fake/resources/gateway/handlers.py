@@ -29,6 +29,7 @@ from typing import Any, Iterator, Mapping, Sequence
 from ...clock import created_at_json
 from ...core.answers import Reply, json_bytes, ok, sse_event, stream
 from ...core.call import Call
+from ...core.compact import CompactTable, Layout
 from ...core.facts import Facts
 from ...core.scope import RESPONSE_SCOPE_KEY
 from ...errors import BadRequest, BodyParseError, RequestValidationError
@@ -39,7 +40,21 @@ from . import catalog
 from .schemas import ROLES, CatalogQuery, ChatRequest, TextCompletionRequest
 from .structured import instance
 
-__all__ = ["KIND", "about", "chat_completions", "completions", "models"]
+LAYOUT = Layout(
+    (
+        ("id", "id"),
+        ("account_id", "str"),
+        ("created_at", "created_at"),
+        ("model", "str"),
+        ("operation", "str"),
+        ("prompt_tokens", "uint"),
+        ("completion_tokens", "uint"),
+    ),
+    quote=json_bytes,
+)
+"""A gateway usage record's fields as :func:`_record_usage` writes them."""
+
+__all__ = ["KIND", "LAYOUT", "about", "chat_completions", "completions", "models"]
 
 KIND = "gateway_usage"
 _ROLES = frozenset(ROLES)
@@ -116,6 +131,15 @@ def _record_usage(
     if account is None:
         return
     table = call.table(KIND)
+    if isinstance(table, CompactTable):  # kept in columns, written as below
+        table.add(
+            account,
+            model=model,
+            operation=call.op.name,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+        )
+        return
     with table.lock:
         record_id = table.new_id()
         body = json_bytes(

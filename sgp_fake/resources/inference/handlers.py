@@ -25,6 +25,7 @@ from pydantic_core import to_json
 from ...clock import created_at_json
 from ...core.answers import Answer, Reply, json_bytes, ok, stream
 from ...core.call import Call
+from ...core.compact import CompactTable
 from ...core.facts import Facts
 from ...core.scope import ACCOUNT_SCOPE_KEY, RESPONSE_SCOPE_KEY
 from ...core.table import Record
@@ -200,6 +201,16 @@ def _count(
     if deployment.seq == 0 or call.backend.tables[DEPLOYMENTS].stored(deployment.id) is None:
         return
     table = call.table(USAGE)
+    if isinstance(table, CompactTable):  # kept in columns, written as below
+        table.add(
+            deployment.account_id,
+            deployment.id,
+            model_instance_id=model_id,
+            operation=call.op.name,
+            prompt_tokens=prompt_tokens,
+            response_tokens=response_tokens,
+        )
+        return
     with table.lock:
         record_id = table.new_id()
         # As UsageRecord writes it, field by field (a test checks the two agree).

@@ -8,11 +8,14 @@ See :mod:`.records` for how the points are cut and :mod:`.handlers` for what the
 
 from __future__ import annotations
 
+import functools
+
+from ...core.compact import CompactTable
 from ...core.operations import Operation, Reference, Resource
 from ..deployments.handlers import NOT_FOUND, about
 from ..inference import OPERATIONS as INFERENCE_ROUTES
 from . import handlers
-from .records import KIND
+from .records import KIND, LAYOUT
 from .schemas import ModelUsage, UsageQuery, UsageRecord
 from .state import check_state
 
@@ -61,6 +64,8 @@ RESOURCE = Resource(
     # there). They are the kind's operations because the core knows no resource without
     # records, and theirs are these.
     operations=(*INFERENCE_ROUTES, *STATISTICS),
+    # Kept in columns, about 70 bytes a record instead of 0.8 KB: one is kept per answered call.
+    table=functools.partial(CompactTable, layout=LAYOUT),
     parent_field="model_deployment_id",
     references=(Reference("model_deployment_id", "deployments", on_delete="cascade"),),
     example={"prompt": "Hello"},

@@ -23,17 +23,37 @@ import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Any, Iterable, Sequence
 
+from pydantic_core import to_json
+
 from ...clock import ClockWarning, utc_isoformat
 from ...core.answers import json_bytes
 from ...core.call import Call
+from ...core.compact import Layout
 from ...core.table import Record
 from ...errors import RequestValidationError
 from .schemas import UsageQuery
 
-__all__ = ["KIND", "answer", "of_deployment", "of_models"]
+__all__ = ["KIND", "LAYOUT", "answer", "of_deployment", "of_models"]
 
 KIND = "usage"
 DEPLOYMENTS = "deployments"
+
+LAYOUT = Layout(
+    (
+        ("id", "id"),
+        ("account_id", "str"),
+        ("created_at", "created_at"),
+        ("model_deployment_id", "str"),
+        ("model_instance_id", "str"),
+        ("operation", "str"),
+        ("prompt_tokens", "uint"),
+        ("response_tokens", "uint"),
+    ),
+    quote=to_json,
+)
+"""A usage record's fields as :class:`~.schemas.UsageRecord` writes them (a test checks the
+two agree); the kind's table keeps them in columns
+(:class:`~sgp_fake.core.compact.CompactTable`)."""
 
 _LOG = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
