@@ -39,7 +39,7 @@ def section_blocks(page: Path, title: str) -> list[tuple[int, str]]:
     end = len(text) if end == -1 else end
     return [
         (text.count("\n", 0, match.start(1)) + 1, match.group(1))
-        for match in re.finditer(r"```python\n(.*?)```", text[: end], re.DOTALL)
+        for match in re.finditer(r"```python\n(.*?)```", text[:end], re.DOTALL)
         if match.start() > start
     ]
 
