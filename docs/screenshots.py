@@ -1,4 +1,4 @@
-"""Take the README's screenshots of the dashboard: ``python docs/screenshots.py``.
+"""Take the dashboard guide's screenshots again: ``python docs/screenshots.py``.
 
 Serves a fake with a little traffic on a loopback socket (a few templates in two accounts, a
 422, a fault rule that answered, a rate limit), opens each main view in headless Chromium and

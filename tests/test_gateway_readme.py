@@ -1,5 +1,6 @@
-"""The README's "The OpenAI-style gateway" examples run as written: a block with test functions
-is a test module run by pytester, any other block a script."""
+"""The gateway guide's "The OpenAI-style gateway" examples (moved there from the README) run as
+written: a block with test functions is a test module run by pytester, any other block a
+script."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-SECTION = "### The OpenAI-style gateway"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "guides" / "gateway.md"
+SECTION = "## The OpenAI-style gateway"
 
 
 def python_blocks() -> list[str]:
-    text = README.read_text(encoding="utf-8")
+    text = PAGE.read_text(encoding="utf-8")
     start = text.index(SECTION)
-    end = text.find("\n### ", start + len(SECTION))
+    end = text.find("\n## ", start + len(SECTION))
+    end = len(text) if end == -1 else end
     return re.findall(r"```python\n(.*?)```", text[start:end], re.DOTALL)
 
 
@@ -31,10 +33,10 @@ def test_the_example_runs(pytester: pytest.Pytester, code: str) -> None:
     pytest.importorskip("scale_gp_beta")
     pytest.importorskip("openai")
     if "def test_" not in code:
-        exec(compile(code, "README.md", "exec"), {"__name__": "readme_example"})
+        exec(compile(code, str(PAGE), "exec"), {"__name__": "gateway_guide_example"})
         return
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
-    pytester.makepyfile(test_readme_example=code)
+    pytester.makepyfile(test_gateway_guide_example=code)
     result = pytester.runpytest("-p", "no:randomly", "-p", "no:schemathesis")
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) >= 1, result.stdout.str()

@@ -1,4 +1,6 @@
-"""The README's admin API answers and its list of operation ids say what the fake does."""
+"""The admin API's answers shown beside its curl examples (docs/reference/admin-api.md, "By
+example") and the list of operation ids (docs/guides/v4-sdk.md, the request journal), both moved
+there from the README, say what the fake does."""
 
 from __future__ import annotations
 
@@ -11,13 +13,15 @@ from sgp_fake import SGPFake
 from sgp_fake.core.operations import operations
 from sgp_fake.resources import REGISTRY
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+ADMIN_PAGE = (DOCS / "reference" / "admin-api.md").read_text(encoding="utf-8")
+JOURNAL_PAGE = (DOCS / "guides" / "v4-sdk.md").read_text(encoding="utf-8")
 
 
 def _admin_block() -> str:
-    start = README.index("### The admin API")
-    start = README.index("```sh\n", start)
-    return README[start : README.index("```\n", start + 6)]
+    start = ADMIN_PAGE.index("## By example")
+    start = ADMIN_PAGE.index("```sh\n", start)
+    return ADMIN_PAGE[start : ADMIN_PAGE.index("```\n", start + 6)]
 
 
 def _annotations() -> list[tuple[str, int, str]]:
@@ -74,7 +78,7 @@ def _matches(shown: str, real: str) -> bool:
 
 
 def _ids(text: str) -> str:
-    # Rule ids count over the whole process: the README shows a fresh server's.
+    # Rule ids count over the whole process: the page shows a fresh server's.
     return re.sub(r"(fault|response)_\d+", r"\1_N", text)
 
 
@@ -117,9 +121,10 @@ def test_the_answers_shown_are_the_fakes_in_order() -> None:
     assert checked == len(ANNOTATIONS) - 2  # all but the status route's and the file's
 
 
-def test_the_readme_lists_every_operation_id_journal_calls_takes() -> None:
-    start = README.index("<!-- operation-ids")
-    listed = re.findall(r"`([a-z_0-9]+)`", README[start : README.index("<!-- /operation-ids")])
+def test_the_journal_guide_lists_every_operation_id_journal_calls_takes() -> None:
+    start = JOURNAL_PAGE.index("<!-- operation-ids")
+    end = JOURNAL_PAGE.index("<!-- /operation-ids")
+    listed = re.findall(r"`([a-z_0-9]+)`", JOURNAL_PAGE[start:end])
     kinds = {r.kind for r in REGISTRY}
     ids = [name for name in listed if name not in kinds]
     assert ids == [op.name for op in operations(REGISTRY)]

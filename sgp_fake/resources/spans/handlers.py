@@ -1,4 +1,4 @@
-"""What the spans API does (``/v5/spans``); the README's "Traces: what the fake decides".
+"""What the spans API does (``/v5/spans``); "Traces" in docs/reference/decisions.md.
 
 * A span belongs to the caller's account: the one ``x-selected-account-id`` selects (the v5
   SDK always sends it), else the caller's only account; without either, a 400 (contract mode:
