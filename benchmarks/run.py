@@ -35,6 +35,7 @@ SECTIONS = [
     "persistence",
     "dashboard",
     "spans",
+    "gateway_peers",
 ]
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
 
