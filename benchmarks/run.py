@@ -36,6 +36,7 @@ SECTIONS = [
     "dashboard",
     "spans",
     "memory",
+    "gateway_peers",
 ]
 NOTES = Path(__file__).resolve().parent / "NOTES.md"
 

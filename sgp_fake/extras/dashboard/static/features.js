@@ -1,5 +1,6 @@
 // What the fake offers beyond the admin core, found in its OpenAPI document rather than in
-// resource names: the clock, forcing a status, scripted answers, usage routes.
+// resource names: the clock, forcing a status, scripted answers, usage routes, and the kinds of
+// the state document that count model calls (records with a model and its tokens).
 import { ADMIN, app } from "./page.js";
 
 function resolve(schema) {
@@ -25,7 +26,7 @@ export function detectFeatures(openapi) {
   app.openapi = openapi;
   const paths = (openapi && openapi.paths) || {};
   const has = (path, method) => Boolean(paths[path] && paths[path][method]);
-  const features = { clock: false, status: null, responses: null, usage: [] };
+  const features = { clock: false, status: null, responses: null, usage: [], calls: [] };
   features.clock = has(`${ADMIN}/clock`, "post");
   const force = paths[`${ADMIN}/status`] && paths[`${ADMIN}/status`].post;
   if (force) {
@@ -42,10 +43,24 @@ export function detectFeatures(openapi) {
     const match = /^(.*)\/\{([^}]+)\}\/usage-statistics$/.exec(path);
     if (match && item.get) features.usage.push({ path, collection: match[1], param: match[2] });
   }
+  features.calls = callKinds(paths);
   app.features = features;
+}
+
+// The kinds of GET /_fake/state whose records are model calls: a "model" (vendor/name) and
+// its prompt and completion tokens, one record per answered call.
+function callKinds(paths) {
+  const get = paths[`${ADMIN}/state`] && paths[`${ADMIN}/state`].get;
+  const ok = get && get.responses && get.responses["200"];
+  const content = ok && ok.content && ok.content["application/json"];
+  const props = resolve(content && content.schema).properties || {};
+  return Object.keys(props).filter((kind) => {
+    const item = resolve(resolve(props[kind]).items).properties || {};
+    return Boolean(item.model && item.prompt_tokens && item.completion_tokens);
+  });
 }
 
 export function hasModelFeatures() {
   const f = app.features;
-  return Boolean(f.clock || f.status || f.responses || f.usage.length);
+  return Boolean(f.clock || f.status || f.responses || f.usage.length || f.calls.length);
 }

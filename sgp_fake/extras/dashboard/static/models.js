@@ -1,5 +1,6 @@
 // The models view ("models at work"), shown when the fake documents the routes it uses: the
-// fake's clock, each deployment's status (forced from here), and the scripted answers.
+// fake's clock, each deployment's status (forced from here), the calls per model (vendor/name)
+// with the scripted answers that served them, and the scripted answers.
 import { $, h } from "./dom.js";
 import { ADMIN, app, show } from "./page.js";
 import { act, call, confirmAction, curlLine, loadResources, nounOf } from "./api.js";
@@ -39,6 +40,14 @@ export async function renderModels(main) {
     }
     reads.push(`${ADMIN}/state`);
   }
+  if (f.calls.length) {
+    content.push(
+      h("h2", { text: "Calls per model" }),
+      h("p", { class: "muted", text: "Every answered call counted per model asked for, with its tokens and the scripted answers that gave its content." }),
+      h("div", { id: "model-calls" }),
+    );
+    if (!f.status) reads.push(`${ADMIN}/state`);
+  }
   if (f.responses) {
     content.push(
       h("h2", { text: "Scripted answers" }),
@@ -72,7 +81,7 @@ export async function refreshModels() {
   const mine = ++app.modelsRefresh;
   const [clock, state, scripts] = await Promise.all([
     f.clock ? call("GET", `${ADMIN}/clock`) : null,
-    f.status ? call("GET", `${ADMIN}/state`) : null,
+    f.status || f.calls.length ? call("GET", `${ADMIN}/state`) : null,
     f.responses ? call("GET", `${ADMIN}/responses`) : null,
   ]);
   if (mine !== app.modelsRefresh || app.view !== "models") return;
@@ -82,7 +91,8 @@ export async function refreshModels() {
       ? `The fake's time: ${new Date(clock.data.now * 1000).toISOString()} (moved ${clock.data.offset} s in all).`
       : `GET /_fake/clock answered ${clock.status}`;
   }
-  if (state) fillStatuses(state);
+  if (state && f.status) fillStatuses(state);
+  if (state && f.calls.length) await fillCalls(state, mine);
   if (scripts) fillResponses(scripts);
 }
 
@@ -129,6 +139,70 @@ function statusTable(kind, records) {
           })));
       }))),
   ];
+}
+
+// The journal entries (in full: their request body names the model) of calls a scripted answer
+// served, read once each: an entry never changes.
+const served = new Map(); // sequence -> the model its body asked for
+
+async function modelsServed(operations) {
+  const wanted = app.entries.filter((e) => e.response && operations.has(e.operation) && !served.has(e.sequence));
+  for (const entry of wanted.slice(-50)) {
+    const answer = await call("GET", `${ADMIN}/requests?after=${entry.sequence - 1}&limit=1`);
+    const full = answer.ok && answer.data && Array.isArray(answer.data.requests) ? answer.data.requests[0] : null;
+    const model = full && full.sequence === entry.sequence && full.body && typeof full.body.model === "string" ? full.body.model : null;
+    served.set(entry.sequence, model);
+  }
+}
+
+async function fillCalls(answer, mine) {
+  const box = $("model-calls");
+  if (!answer.ok) {
+    redraw(box, `error ${answer.status}`, () => [h("p", { class: "err", text: `GET /_fake/state answered ${answer.status}` })]);
+    return;
+  }
+  const perModel = new Map();
+  const operations = new Set();
+  for (const kind of app.features.calls) {
+    for (const record of answer.data[kind] || []) {
+      if (typeof record.model !== "string") continue;
+      if (record.operation) operations.add(record.operation);
+      const one = perModel.get(record.model) || { model: record.model, calls: 0, prompt: 0, completion: 0, accounts: new Set(), rules: new Map() };
+      one.calls += 1;
+      one.prompt += Number(record.prompt_tokens) || 0;
+      one.completion += Number(record.completion_tokens) || 0;
+      if (record.account_id) one.accounts.add(record.account_id);
+      perModel.set(record.model, one);
+    }
+  }
+  await modelsServed(operations);
+  if (mine !== app.modelsRefresh) return; // a newer refresh draws
+  for (const entry of app.entries) {
+    const model = entry.response ? served.get(entry.sequence) : null;
+    const one = model ? perModel.get(model) : null;
+    if (!one) continue;
+    if (!one.rules.has(entry.response)) one.rules.set(entry.response, []);
+    one.rules.get(entry.response).push(entry.sequence);
+  }
+  const models = [...perModel.values()].sort((a, b) => a.model.localeCompare(b.model));
+  const signature = JSON.stringify(models.map((m) => [m.model, m.calls, m.prompt, m.completion, [...m.accounts], [...m.rules]]));
+  redraw(box, signature, () => {
+    if (!models.length) return [h("p", { class: "muted", id: "no-model-calls", text: "No calls yet." })];
+    return [h("table", { id: "calls-per-model" },
+      h("thead", null, h("tr", null, ["Model", "Calls", "Prompt tokens", "Completion tokens", "Accounts", "Scripted answers"].map((t) => h("th", { scope: "col", text: t })))),
+      h("tbody", null, models.map((m) => h("tr", { "data-model": m.model },
+        h("td", { class: "mono", text: m.model }),
+        h("td", { class: "num calls", text: String(m.calls) }),
+        h("td", { class: "num", text: String(m.prompt) }),
+        h("td", { class: "num", text: String(m.completion) }),
+        h("td", { class: "mono", text: [...m.accounts].join(", ") }),
+        h("td", { class: "scripted" }, m.rules.size ? null : h("span", { class: "muted", text: "none" }),
+          [...m.rules].map(([rule, seqs]) => h("span", { "data-rule": rule }, h("span", { class: "mono", text: rule }), " (",
+            seqs.slice(-5).map((seq, i) => [i ? " " : null, h("button", { type: "button", class: "link", text: `#${seq}`, onclick: () => { app.selected = seq; show("requests"); } })]),
+            seqs.length > 5 ? ` and ${seqs.length - 5} more` : "", ") "))),
+      ))),
+    )];
+  });
 }
 
 const given = (value) => value !== null && value !== undefined;

@@ -21,7 +21,7 @@ export const app = {
   shown: FIRST_ROWS,
   selected: null,
   openapi: null,
-  features: { clock: false, status: null, responses: null, usage: [] },
+  features: { clock: false, status: null, responses: null, usage: [], calls: [] },
   resources: null,
   state: null,
   firstRender: false,
