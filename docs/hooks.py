@@ -8,7 +8,7 @@ time :func:`on_page_markdown` puts in its place what :data:`GENERATORS` makes of
 * ``pytest``: every fixture (with its docstring), marker argument and option of the plugin;
 * ``errors``: every error message the package's source can answer with, as a template.
 
-``tests/test_docs_reference.py`` loads this file by path and checks each page is complete.
+``tests/docs/test_docs_reference.py`` loads this file by path and checks each page is complete.
 """
 
 from __future__ import annotations

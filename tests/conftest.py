@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from sgp_fake import SGPFake
 from sgp_fake.cli.process import ServerProcess
+from tests.support.bodies import MINIMAL_BODY, minimal_body  # noqa: F401 - shared
 
 # httpx imports httpcore on first use and keeps a map of httpcore's exception classes. The
 # plugin tests run pytest in process (pytester), which afterwards removes every module first
@@ -27,22 +27,6 @@ os.environ.pop("SGP_FAKE_ADMIN_TOKEN", None)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
-MINIMAL_BODY: dict[str, Any] = {
-    "name": "llama-completion",
-    "endpoint_type": "SYNC",
-    "model_type": "COMPLETION",
-    "account_id": "acct_1",
-    "vendor_configuration": {
-        "bundle_config": {"registry": "docker.io/acme", "image": "llm-server", "tag": "1.4.2"}
-    },
-}
-
-
-def minimal_body(**overrides: Any) -> dict[str, Any]:
-    """A fresh copy of the smallest valid create body, with top-level overrides."""
-    body = copy.deepcopy(MINIMAL_BODY)
-    body.update(overrides)
-    return body
 
 
 @pytest.fixture(scope="session")

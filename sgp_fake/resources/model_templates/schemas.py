@@ -1,7 +1,8 @@
 """Pydantic v2 models of the SGP model-templates contract.
 
 The JSON Schema these models generate equals the published contract's components (checked by
-``tests/test_schema_parity.py``), so pydantic produces exactly the validation errors the real
+``tests/resources/model_templates/test_schema_parity.py``), so pydantic produces exactly the
+validation errors the real
 FastAPI service produces. Nullability is deliberate, field by field:
 
 * ``Optional[X]`` fields accept an explicit ``null`` (the contract shows them as flattened

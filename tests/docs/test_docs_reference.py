@@ -1,0 +1,150 @@
+"""The generated reference pages (docs/hooks.py) are complete: every admin route, CLI flag,
+fixture, marker argument and error message of the code is on its page."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import re
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+
+
+@pytest.fixture(scope="module")
+def hooks() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("sgp_fake_docs_hooks", DOCS / "hooks.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_generated_page_has_its_placeholder(hooks: ModuleType) -> None:
+    placeholders = {
+        name
+        for page in (DOCS / "reference").glob("*.md")
+        for name in hooks.PLACEHOLDER.findall(page.read_text(encoding="utf-8"))
+    }
+    assert placeholders == set(hooks.GENERATORS)
+
+
+def test_the_cli_page_names_every_command_and_flag(hooks: ModuleType) -> None:
+    from sgp_fake.cli import build_parser
+
+    page = hooks.cli_markdown()
+    parsers = [build_parser()]
+    for parser in parsers:
+        assert f"`{parser.prog}`" in page
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers += action.choices.values()
+            for flag in action.option_strings:
+                assert f"`{flag}`" in page, flag
+    assert "serve" in {p.prog.split()[-1] for p in parsers}
+
+
+def test_the_admin_page_lists_every_admin_route_and_answer(hooks: ModuleType) -> None:
+    from sgp_fake import SGPFake
+
+    page = hooks.admin_markdown()
+    fake = SGPFake(admin=True, coverage=True)
+    # what the app routes under /_fake, but for the dashboard's page and files (not API)
+    served = {
+        (method, route.path)
+        for route in fake.app.routes
+        if route.path.startswith("/_fake/") and not route.path.startswith("/_fake/ui")
+        for method in route.methods - {"HEAD"}
+    }
+    assert len(served) >= 22
+    document = hooks.admin_openapi()
+    routes = hooks.admin_routes(document)
+    assert {(method, path) for method, path, _ in routes} == served
+    for method, path, op in routes:
+        section = page.split(f"### `{method} {path}`", 1)[1].split("\n### ", 1)[0]
+        for status in op["responses"]:
+            assert f"| `{status}` |" in section, (method, path, status)
+        for param in op.get("parameters", []):
+            assert f"`{param['name']}`" in section
+    for name in set(re.findall(r"\(#schema-([a-z0-9_-]+)\)", page)):
+        assert f"{{ #schema-{name} }}" in page, name
+
+
+def test_the_pytest_page_names_every_fixture_and_marker_argument(hooks: ModuleType) -> None:
+    from sgp_fake import plugin
+
+    page = hooks.pytest_markdown()
+    names = {name for name, _, _ in hooks.fixtures()}
+    # every fixture the plugin defines, found as pytest finds them
+    assert {
+        "sgp_fake",
+        "sgp_fake_client",
+        "sgp_client",
+        "sgp_fake_server",
+        "sgp_fake_intercept",
+        "sgp_factory",
+        "sgp_traces",
+    } <= names
+    for name in names:
+        assert f"### `{name}`" in page
+    arguments = {name for name, _ in hooks.marker_arguments()}
+    assert arguments == set(plugin._MARKER_KWARGS)
+    for name in arguments:
+        assert f"| `{name}` |" in page
+    assert "`--sgp-fake-seed`" in page
+
+
+def test_the_errors_page_has_every_message_as_a_template(hooks: ModuleType) -> None:
+    messages = hooks.error_messages()
+    page = hooks.errors_markdown()
+    templates = {text for entries in messages.values() for _, _, text in entries}
+    assert "Model template {template_id} not found" in templates or any(
+        text.endswith("{id} not found") for text in templates
+    )
+    assert "Fault {fault_id} not found" in templates
+    assert "Not authenticated" in templates
+    for module, entries in messages.items():
+        assert f"## `{module}`" in page
+        for _, status, _ in entries:
+            assert status is None or 400 <= status < 600
+
+
+@pytest.mark.parametrize(
+    ("source", "template"),
+    [
+        (
+            'raise NotFound(f"Span {span_id} of trace {trace_id} not found")',
+            "Span {span_id} of trace {trace_id} not found",
+        ),
+        (
+            'raise NotFound(f"{self.resource.noun} {record_id} not found")',
+            "{noun} {record_id} not found",
+        ),
+        ("raise NotFound(f\"Span {fields['id']} exists\")", "Span {id} exists"),
+        ('raise NotFound(f"Invalid host {_shown(host)}")', "Invalid host {host}"),
+        ('raise NotFound("a" + f"b{c}")', "ab{c}"),
+    ],
+)
+def test_f_strings_render_as_templates(hooks: ModuleType, source: str, template: str) -> None:
+    import ast
+
+    call = ast.parse(source).body[0].exc  # type: ignore[attr-defined]
+    assert hooks._template(call.args[0]) == template
+
+
+def test_doctests_are_fenced_for_the_site() -> None:
+    spec = importlib.util.spec_from_file_location("griffe_doctests", DOCS / "griffe_doctests.py")
+    assert spec is not None
+    assert spec.loader is not None
+    pytest.importorskip("griffe")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = "Intro.\n\n>>> x = [1]\n>>> x[0]\n1\n\nAfter."
+    assert module.fence_doctests(text) == (
+        "Intro.\n\n```pycon\n>>> x = [1]\n>>> x[0]\n1\n```\n\nAfter."
+    )

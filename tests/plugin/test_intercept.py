@@ -1,0 +1,274 @@
+"""Interception: clients built for the real base URL reach the fake; nothing else changes.
+
+A second fake behind a loopback server stands in for "the network": requests that must not be
+intercepted reach it, and requests that are intercepted (served or refused) never do. Where a
+leak to the real network is the risk, :mod:`tests.network_guard` makes the network unreachable
+and records whatever tried to reach it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Iterator
+
+import httpx
+import pytest
+
+from sgp_fake import DEFAULT_BASE_URL, LiveServer, SGPFake
+from sgp_fake.intercept import BASE_URL_ENV, Interceptor, UnhandledRequest
+from tests.support.bodies import minimal_body
+from tests.support.network_guard import Leak, NetworkGuard
+
+HEADERS = {"x-api-key": "k"}
+LIST = "/v4/model-templates"
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[tuple[SGPFake, str]]:
+    """Another fake on a real loopback socket: (fake, base URL)."""
+    other = SGPFake()
+    with LiveServer(other.app) as server:
+        yield other, server.url
+
+
+@pytest.fixture(autouse=True)
+def _no_base_url_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(BASE_URL_ENV, raising=False)
+
+
+def test_a_sync_client_for_the_real_url_reaches_the_fake() -> None:
+    fake = SGPFake()
+    with Interceptor(fake), httpx.Client(base_url=DEFAULT_BASE_URL, headers=HEADERS) as client:
+        created = client.post(LIST, json=minimal_body())
+        assert created.status_code == 200
+        assert client.get(f"{LIST}/{created.json()['id']}").json() == created.json()
+    assert len(fake.store) == 1
+    assert [e.method for e in fake.journal] == ["POST", "GET"]
+
+
+def test_an_async_client_for_the_real_url_reaches_the_fake() -> None:
+    fake = SGPFake()
+
+    async def go() -> int:
+        async with httpx.AsyncClient(base_url=DEFAULT_BASE_URL, headers=HEADERS) as client:
+            return (await client.post(LIST, json=minimal_body())).status_code
+
+    with Interceptor(fake):
+        assert asyncio.run(go()) == 200
+    assert len(fake.store) == 1
+
+
+def test_the_official_sdk_built_by_the_code_under_test_reaches_the_fake() -> None:
+    scale_gp = pytest.importorskip("scale_gp")
+    fake = SGPFake()
+    with Interceptor(fake), scale_gp.SGPClient(api_key="k", max_retries=0) as client:
+        created = client.model_templates.create(**minimal_body())
+        assert [t.id for t in client.model_templates.list()] == [created.id]
+
+
+def test_the_base_url_env_is_read_at_each_request_and_its_path_prefix_is_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = SGPFake()
+    with Interceptor(fake) as interceptor:
+        monkeypatch.setenv(BASE_URL_ENV, "http://sgp.internal:8080/api/")
+        answer = httpx.get("http://sgp.internal:8080/api/v4/model-templates", headers=HEADERS)
+        assert answer.status_code == 200
+        assert "http://sgp.internal:8080/api/" in interceptor.base_urls
+    assert fake.journal.last().path == LIST
+
+
+def test_other_hosts_and_custom_transports_are_untouched(elsewhere: tuple[SGPFake, str]) -> None:
+    other, url = elsewhere
+    fake = SGPFake()
+    mocked = httpx.MockTransport(lambda request: httpx.Response(204))
+    with Interceptor(fake):
+        assert httpx.get(f"{url}{LIST}", headers=HEADERS).status_code == 200
+        with httpx.Client(transport=mocked, base_url=DEFAULT_BASE_URL) as client:
+            assert client.get(LIST).status_code == 204
+    assert len(other.journal) == 1
+    assert len(fake.journal) == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v4/applications"),
+        ("PATCH", "/v4/model-templates/abc"),
+        ("GET", "/v4/model-templates/"),
+        ("GET", "/_fake/requests"),
+        ("POST", "/v5/model-templates"),
+    ],
+)
+def test_requests_the_fake_cannot_serve_fail_loudly_and_never_leave(
+    elsewhere: tuple[SGPFake, str], method: str, path: str
+) -> None:
+    other, url = elsewhere
+    fake = SGPFake()
+    interceptor = Interceptor(fake, [url])
+    with interceptor, pytest.raises(UnhandledRequest, match="no route"):
+        httpx.request(method, f"{url}{path}", headers=HEADERS)
+    assert [r.url.path for r in interceptor.unhandled] == [path]
+    with pytest.raises(UnhandledRequest):
+        interceptor.assert_all_handled()
+    # The host is a real server: had the request gone out, it would be in its journal.
+    assert len(other.journal) == 0
+    assert len(fake.journal) == 0
+
+
+def test_served_requests_never_leave_either(elsewhere: tuple[SGPFake, str]) -> None:
+    other, url = elsewhere
+    fake = SGPFake()
+    with Interceptor(fake, [url]):
+        assert httpx.get(f"{url}{LIST}", headers=HEADERS).status_code == 200
+    assert len(other.journal) == 0
+    assert len(fake.journal) == 1
+
+
+def test_an_unhandled_callback_replaces_the_exception() -> None:
+    class Refused(Exception):
+        pass
+
+    def refuse(request: httpx.Request) -> None:
+        raise Refused(str(request.url))
+
+    with Interceptor(SGPFake(), on_unhandled=refuse), pytest.raises(Refused):  # type: ignore[arg-type]
+        httpx.get(f"{DEFAULT_BASE_URL}/nope")
+
+
+def test_stopping_restores_httpx_and_interceptors_nest() -> None:
+    original_sync = httpx.HTTPTransport.__dict__["handle_request"]
+    original_async = httpx.AsyncHTTPTransport.__dict__["handle_async_request"]
+    outer_fake, inner_fake = SGPFake(), SGPFake()
+    with Interceptor(outer_fake, [DEFAULT_BASE_URL, "http://outer.test"]):
+        with Interceptor(inner_fake):
+            httpx.get(f"{DEFAULT_BASE_URL}{LIST}", headers=HEADERS)
+            httpx.get(f"http://outer.test{LIST}", headers=HEADERS)
+        httpx.get(f"{DEFAULT_BASE_URL}{LIST}", headers=HEADERS)
+    assert len(inner_fake.journal) == 1  # the innermost interceptor wins its base URL
+    assert len(outer_fake.journal) == 2
+    assert httpx.HTTPTransport.__dict__["handle_request"] is original_sync
+    assert httpx.AsyncHTTPTransport.__dict__["handle_async_request"] is original_async
+
+
+def test_a_relative_base_url_is_refused() -> None:
+    with pytest.raises(ValueError, match="absolute"):
+        Interceptor(SGPFake(), ["/v4"])
+
+
+# -- added base URLs add to the defaults; nothing leaks ----------------------------------------
+
+ADDED = "https://sgp.corp.example"
+ENV_URL = "http://sgp-env.example:8080/api"
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[NetworkGuard]:
+    """Nothing may leave: requests reaching httpx's real transports and non-loopback sockets
+    are recorded and refused, and the test fails if any was attempted."""
+    guard = NetworkGuard().install(monkeypatch)
+    yield guard
+    guard.assert_nothing_left()
+
+
+def _get_three(kind: str) -> list[int]:
+    """GET the list at the default host, ``$SGP_CLIENT_BASE_URL`` and ``ADDED`` with one kind of
+    client, as code under test would build it."""
+    urls = [DEFAULT_BASE_URL, ENV_URL, ADDED]
+    if kind == "httpx":
+        with httpx.Client(headers=HEADERS) as client:
+            return [client.get(f"{url}{LIST}").status_code for url in urls]
+    if kind == "httpx-async":
+
+        async def go() -> list[int]:
+            async with httpx.AsyncClient(headers=HEADERS) as client:
+                return [(await client.get(f"{url}{LIST}")).status_code for url in urls]
+
+        return asyncio.run(go())
+    scale_gp = pytest.importorskip("scale_gp")
+    # The SDK's own defaults: no base URL gives $SGP_CLIENT_BASE_URL, else the real service.
+    base_urls = [DEFAULT_BASE_URL, None, ADDED]
+    if kind == "sdk":
+        counts = []
+        for base_url in base_urls:
+            with scale_gp.SGPClient(api_key="k", base_url=base_url, max_retries=0) as sdk:
+                counts.append(sdk.model_templates.list().total_item_count)
+        return counts
+
+    async def go_sdk() -> list[int]:
+        counts = []
+        for base_url in base_urls:
+            async with scale_gp.AsyncSGPClient(
+                api_key="k", base_url=base_url, max_retries=0
+            ) as sdk:
+                counts.append((await sdk.model_templates.list()).total_item_count)
+        return counts
+
+    return asyncio.run(go_sdk())
+
+
+@pytest.mark.parametrize("kind", ["httpx", "httpx-async", "sdk", "sdk-async"])
+def test_added_base_urls_add_to_the_default_host_and_the_env(
+    no_network: NetworkGuard, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.setenv(BASE_URL_ENV, ENV_URL)
+    fake = SGPFake()
+    with Interceptor(fake, [ADDED]):
+        answers = _get_three(kind)
+    assert answers == ([200, 200, 200] if kind.startswith("httpx") else [0, 0, 0])
+    assert [(e.method, e.path) for e in fake.journal] == [("GET", LIST)] * 3
+    assert no_network.requests == []
+
+
+def test_a_list_that_repeats_the_default_host_keeps_it_once() -> None:
+    interceptor = Interceptor(SGPFake(), [ADDED, DEFAULT_BASE_URL, f"{DEFAULT_BASE_URL}/"])
+    assert interceptor.base_urls == [
+        "https://api.egp.scale.com:443",
+        "https://api.sgp.scale.com:443",
+        "https://api.staging-sgp.scale.com:443",
+        "https://api.dev-sgp.scale.com:443",
+        "https://sgp.corp.example:443",
+    ]
+
+
+def test_the_longest_base_url_on_a_host_wins_whatever_the_order(no_network: NetworkGuard) -> None:
+    fake = SGPFake()
+    with Interceptor(fake, [f"{DEFAULT_BASE_URL}/sgp"]):
+        assert httpx.get(f"{DEFAULT_BASE_URL}/sgp{LIST}", headers=HEADERS).status_code == 200
+        assert httpx.get(f"{DEFAULT_BASE_URL}{LIST}", headers=HEADERS).status_code == 200
+    assert [e.path for e in fake.journal] == [LIST, LIST]
+
+
+def test_opting_out_of_the_defaults_is_explicit(
+    no_network: NetworkGuard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(BASE_URL_ENV, ENV_URL)
+    fake = SGPFake()
+    with Interceptor(fake, [ADDED], include_default=False, include_env=False):
+        assert httpx.get(f"{ADDED}{LIST}", headers=HEADERS).status_code == 200
+        for url in (DEFAULT_BASE_URL, ENV_URL):
+            with pytest.raises(Leak):
+                httpx.get(f"{url}{LIST}", headers=HEADERS)
+    assert len(fake.journal) == 1
+    # Not intercepted means sent: the guard underneath got them (and proves it catches leaks).
+    assert no_network.requests == [f"GET {DEFAULT_BASE_URL}{LIST}", f"GET {ENV_URL}{LIST}"]
+    no_network.requests.clear()
+
+
+def test_the_guard_makes_the_network_unreachable(no_network: NetworkGuard) -> None:
+    with pytest.raises(socket.gaierror, match="unreachable"):
+        socket.create_connection(("sgp.corp.example", 443), timeout=5)
+    with socket.socket() as raw:
+        raw.settimeout(5)
+        with pytest.raises(OSError, match="unreachable"):
+            raw.connect(("192.0.2.1", 443))  # an address, so no name to resolve
+    assert no_network.connections == ["resolve 'sgp.corp.example'", "connect ('192.0.2.1', 443)"]
+    no_network.connections.clear()
+
+
+def test_an_interceptor_with_nothing_to_intercept_is_refused() -> None:
+    with pytest.raises(ValueError, match="nothing to intercept"):
+        Interceptor(SGPFake(), include_default=False, include_env=False)
+    # The environment alone is something (it may be set later, inside the test).
+    assert Interceptor(SGPFake(), include_default=False).base_urls == []
