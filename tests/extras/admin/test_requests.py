@@ -1,0 +1,117 @@
+"""The admin API's journal of requests, and its routes' refusal of unknown query parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from sgp_fake import SGPFake
+from sgp_fake.core.faults import FaultRule
+from sgp_fake.core.ratelimit import RateLimit
+from tests.extras.admin.records import admin_operations, create
+from tests.support.bodies import minimal_body
+
+
+def test_requests_journal_and_limit(client: httpx.Client, admin: httpx.Client) -> None:
+    created = create(client)
+    client.get(f"/v4/model-templates/{created['id']}")
+    client.get("/v4/model-templates", params={"limit": 5})
+    journal = admin.get("/_fake/requests").json()["requests"]
+    assert [(r["method"], r["path"], r["status"]) for r in journal] == [
+        ("POST", "/v4/model-templates", 200),
+        ("GET", f"/v4/model-templates/{created['id']}", 200),
+        ("GET", "/v4/model-templates", 200),
+    ]
+    assert journal[0]["body"] == minimal_body()
+    assert journal[0]["response_body"] == created
+    assert journal[0]["headers"]["x-api-key"] == "sgp-fake-key"
+    assert journal[2]["query"] == "limit=5"
+    assert journal[2]["fault"] is None
+    newest = admin.get("/_fake/requests", params={"limit": 2}).json()["requests"]
+    assert newest == journal[1:]
+    assert admin.get("/_fake/requests", params={"limit": 0}).json() == {"requests": []}
+    assert admin.get("/_fake/requests", params={"limit": 99}).json()["requests"] == journal
+    bad = admin.get("/_fake/requests", params={"limit": -1})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["query", "limit"]
+    # admin requests themselves are never journaled
+    assert len(admin.get("/_fake/requests").json()["requests"]) == 3
+    assert admin.delete("/_fake/requests").json() == {"requests": []}
+    assert admin.get("/_fake/requests").json() == {"requests": []}
+
+
+def test_requests_page_forward_by_sequence(client: httpx.Client, admin: httpx.Client) -> None:
+    for index in range(5):
+        client.get(f"/v4/model-templates/t{index}")
+
+    def sequences(**params: Any) -> list[int]:
+        answer = admin.get("/_fake/requests", params=params)
+        assert answer.status_code == 200, answer.text
+        return [r["sequence"] for r in answer.json()["requests"]]
+
+    assert sequences() == [1, 2, 3, 4, 5]
+    assert sequences(limit=2) == [4, 5]  # the newest two, oldest first
+    assert sequences(after=2) == [3, 4, 5]
+    assert sequences(after=2, limit=2) == [3, 4]  # the next page after 2
+    assert sequences(after=5) == []
+    # a reader pages through everything, then picks up only what came since
+    cursor, seen = 0, []
+    while page := sequences(after=cursor, limit=2):
+        seen += page
+        cursor = page[-1]
+    assert seen == [1, 2, 3, 4, 5]
+    admin.delete("/_fake/requests")
+    client.get("/v4/model-templates/t5")
+    admin.post("/_fake/reset")
+    client.get("/v4/model-templates/t6")
+    new = admin.get("/_fake/requests", params={"after": cursor}).json()["requests"]
+    assert [(r["sequence"], r["path"]) for r in new] == [(7, "/v4/model-templates/t6")]
+    bad = admin.get("/_fake/requests", params={"after": -1})
+    assert (bad.status_code, bad.json()["detail"][0]["loc"]) == (422, ["query", "after"])
+
+
+def test_every_admin_route_refuses_unknown_query_parameters(
+    admin_fake: SGPFake, client: httpx.Client, admin: httpx.Client
+) -> None:
+    create(client)
+    admin_fake.faults.add(FaultRule(path="/nowhere", status=500))
+    admin_fake.rate_limiter.configure(RateLimit(1, 5))
+    before = admin.get("/_fake/state").json(), admin.get("/_fake/faults").json()
+    operations = admin_operations(admin_fake)
+    assert len(operations) == 24  # 18, the four of /_fake/responses, the two of /_fake/traces
+    bodies = {
+        "/_fake/state": {"model_templates": []},
+        "/_fake/faults": {"status": 503},
+        "/_fake/responses": {"text": "Hello"},
+        "/_fake/rate-limit": {"rate": 2, "burst": 2},
+        "/_fake/clock": {"advance": 1},
+        "/_fake/status": {"kind": "deployments", "id": "d", "status": "READY"},
+    }
+    # each route's own parameters, valid; the others are unknown to it
+    known = {
+        ("POST", "/_fake/reset"): "account_id",
+        ("GET", "/_fake/requests"): "limit",
+        ("GET", "/_fake/traces"): "account_id",
+        ("GET", "/_fake/traces/{trace_id}"): "account_id",
+    }
+    params = {"account_id": "acct_1", "limit": "1", "colour": "red"}
+    for method, route in operations:
+        path = route.replace("{fault_id}", "fault_1").replace("{record_id}", "response_1")
+        body = bodies.get(path) if method in ("PUT", "POST") else None
+        answer = admin.request(method, path, params=params, json=body)
+        assert answer.status_code == 422, (method, path, answer.text)
+        assert answer.json()["detail"] == [
+            {
+                "type": "extra_forbidden",
+                "loc": ["query", name],
+                "msg": "Extra inputs are not permitted",
+                "input": value,
+            }
+            for name, value in params.items()
+            if name != known.get((method, path))
+        ], (method, path)
+    # refused before anything was done
+    assert (admin.get("/_fake/state").json(), admin.get("/_fake/faults").json()) == before
+    assert admin_fake.rate_limiter.limit == RateLimit(1, 5)
+    assert len(admin_fake.journal) == 1

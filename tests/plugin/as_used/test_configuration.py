@@ -1,0 +1,180 @@
+"""Configuration: the ``sgp_fake`` marker and the override fixtures, in a conftest, a module, a
+class or by parametrizing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.plugin.as_used.runs import BODY, run
+
+
+def test_marker_configures_keys_identities_strictness_and_limits(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        f"""
+        import pytest
+        from sgp_fake import Identity
+        BODY = {BODY}
+        KEYS = {{
+            "key-a": Identity("alice", accounts=frozenset({{"acct_1"}})),
+            "key-b": "bob",
+            "key-c": {{"user_id": "ci", "identity_type": "service_account"}},
+        }}
+
+        @pytest.mark.sgp_fake(api_keys=KEYS)
+        def test_keys(sgp_fake, sgp_fake_client):
+            assert sgp_fake_client.headers["x-api-key"] == "key-a"
+            created = sgp_fake_client.post("/v4/model-templates", json=BODY).json()
+            assert created["created_by_user_id"] == "alice"
+            other = {{**BODY, "account_id": "acct_2"}}
+            assert sgp_fake_client.post("/v4/model-templates", json=other).status_code == 403
+            with sgp_fake.client(api_key="nope") as client:
+                assert client.get("/v4/model-templates").status_code == 401
+            with sgp_fake.client(api_key="key-c") as client:
+                made = client.post("/v4/model-templates", json=BODY).json()
+                assert made["created_by_identity_type"] == "service_account"
+
+        @pytest.mark.sgp_fake(api_keys={{"k1": "u1", "k2": "u2"}}, api_key="k2")
+        def test_chosen_key(sgp_fake_client):
+            made = sgp_fake_client.post("/v4/model-templates", json=BODY).json()
+            assert made["created_by_user_id"] == "u2"
+
+        @pytest.mark.sgp_fake(strict=True)
+        def test_strict(sgp_fake_client):
+            answer = sgp_fake_client.post("/v4/model-templates", json={{**BODY, "extra": 1}})
+            assert answer.status_code == 422
+            assert answer.json()["detail"][0]["type"] == "extra_forbidden"
+
+        def test_lenient_by_default(sgp_fake_client):
+            answer = sgp_fake_client.post("/v4/model-templates", json={{**BODY, "extra": 1}})
+            assert answer.status_code == 200
+
+        @pytest.mark.sgp_fake(max_body_size=64)
+        def test_body_limit(sgp_fake_client):
+            assert sgp_fake_client.post("/v4/model-templates", json=BODY).status_code == 413
+
+        @pytest.mark.sgp_fake(journal_limit=2)
+        def test_journal_limit(sgp_fake, sgp_fake_client):
+            for _ in range(3):
+                sgp_fake_client.get("/v4/model-templates")
+            assert len(sgp_fake.journal) == 2
+
+        @pytest.mark.sgp_fake(strict=True, api_keys={{"class-key": "classy"}})
+        class TestNearestMarkerWins:
+            @pytest.mark.sgp_fake(strict=False)
+            def test_merge(self, sgp_fake, sgp_fake_client):
+                assert sgp_fake.settings.strict is False
+                assert sgp_fake_client.headers["x-api-key"] == "class-key"
+        """
+    )
+    run(pytester).assert_outcomes(passed=7)
+
+
+def test_marker_misuse_is_reported(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.sgp_fake(colour="blue")
+        def test_unknown(sgp_fake):
+            pass
+
+        @pytest.mark.sgp_fake(True)
+        def test_positional(sgp_fake):
+            pass
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        ["*unknown argument(s) colour; known: api_key, api_keys, *", "*keyword arguments only*"]
+    )
+
+
+def test_override_fixtures_in_a_conftest(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+        from sgp_fake import FakeSettings, Identity
+
+        @pytest.fixture
+        def sgp_fake_settings():
+            return FakeSettings(api_keys={"team-key": Identity("team")}, strict=True)
+
+        @pytest.fixture
+        def sgp_fake_seed():
+            return 7
+        """
+    )
+    pytester.makepyfile(
+        f"""
+        import pytest
+        from sgp_fake import seeded_ids
+        from sgp_fake.deterministic import StepClock
+        BODY = {BODY}
+
+        @pytest.mark.parametrize("round", [1, 2])
+        def test_overrides(sgp_fake, sgp_fake_client, round):
+            made = sgp_fake_client.post("/v4/model-templates", json=BODY).json()
+            assert sgp_fake_client.headers["x-api-key"] == "team-key"
+            assert made["created_by_user_id"] == "team"
+            assert made["id"] == seeded_ids(7)()
+            assert made["created_at"] == StepClock.seeded(7)().isoformat()
+            assert sgp_fake.settings.strict
+        """
+    )
+    run(pytester).assert_outcomes(passed=2)
+
+
+def test_overrides_in_a_module_a_class_or_by_parametrizing(pytester: pytest.Pytester) -> None:
+    # sgp_fake does not depend on the configuration fixtures (fewer fixtures per test), yet every
+    # way of replacing them still reaches the fake, and a test asking for them gets its fake's.
+    pytester.makepyfile(
+        """
+        import pytest
+        from sgp_fake import seeded_ids
+
+        def test_the_fake_uses_the_settings_the_test_sees(sgp_fake_settings, sgp_fake):
+            assert sgp_fake.settings is sgp_fake_settings
+
+        def test_in_either_order(sgp_fake, sgp_fake_settings, sgp_fake_seed):
+            assert sgp_fake.settings is sgp_fake_settings
+            assert sgp_fake_seed is None
+
+        @pytest.mark.sgp_fake(strict=True)
+        def test_asked_for_later(request, sgp_fake):
+            assert request.getfixturevalue("sgp_fake_settings") is sgp_fake.settings
+            assert sgp_fake.settings.strict
+
+        @pytest.mark.parametrize("sgp_fake_seed", [3])
+        def test_parametrized_seed(sgp_fake, sgp_fake_client):
+            made = sgp_fake_client.post("/v4/model-templates", json=BODY).json()
+            assert made["id"] == seeded_ids(3)()
+
+        class TestOverriddenInAClass:
+            @pytest.fixture
+            def sgp_fake_settings(self, sgp_fake_settings):
+                sgp_fake_settings.max_body_size = 123
+                return sgp_fake_settings
+
+            def test_class_override_extends_the_default(self, sgp_fake):
+                assert sgp_fake.settings.max_body_size == 123
+
+            def test_with_the_factory_beside_it(self, sgp_fake, sgp_factory):
+                assert sgp_fake.settings.max_body_size == 123
+                assert sgp_factory.seed is not None
+        """.replace("BODY", BODY),
+        test_module_override=f"""
+        import pytest
+        from sgp_fake import seeded_ids
+
+        @pytest.fixture
+        def sgp_fake_seed():
+            return 11
+
+        def test_module_override(sgp_fake_client, sgp_factory):
+            made = sgp_fake_client.post("/v4/model-templates", json={BODY}).json()
+            assert made["id"] == seeded_ids(11)()
+            assert sgp_factory.seed == 11
+        """,
+    )
+    run(pytester).assert_outcomes(passed=7)
