@@ -24,7 +24,7 @@ from sgp_fake.core.operations import Resource
 from sgp_fake.core.scope import BODY_SCOPE_KEY, SYNC_SCOPE_KEY
 from sgp_fake.resources import REGISTRY
 from sgp_fake.transport import _run_without_loop
-from tests.registry.test_registry import WIDGETS
+from tests.registry.resources import WIDGETS
 
 RESOURCES = (*REGISTRY, WIDGETS)
 
