@@ -1,6 +1,6 @@
 """The dashboard's serving side: its files at /_fake/ui, what it reads, and fake.dashboard().
 
-What the page does in a browser is tested in ``test_dashboard_browser.py``.
+What the page does in a browser is tested in ``dashboard_browser/``.
 """
 
 from __future__ import annotations

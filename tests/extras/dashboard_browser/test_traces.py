@@ -9,7 +9,6 @@ saying why; under CI (``$CI`` set) they fail instead.
 
 from __future__ import annotations
 
-import os
 from typing import Any, Iterator
 
 import httpx
@@ -17,53 +16,21 @@ import pytest
 
 from sgp_fake import LiveServer, SGPFake
 from sgp_fake.core.routing import DASHBOARD_PREFIX
-from tests.support.browser import launch, why_no_browser
+from tests.extras.dashboard_browser.pages import require_a_browser
 
-_MISSING = why_no_browser()
-if _MISSING is not None:
-    if os.environ.get("CI"):
-        raise RuntimeError(f"the dashboard's browser tests cannot run in CI: {_MISSING}")
-    pytest.skip(_MISSING, allow_module_level=True)
+require_a_browser()
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
-TIMEOUT_MS = 20_000  # generous: the machine is shared
 HEADERS = {"x-api-key": "test-api-key", "x-selected-account-id": "acct_1"}
-expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
-def served() -> Iterator[tuple[str, httpx.Client]]:
+def served() -> Iterator[tuple[str, httpx.Client]]:  # this module's own, not the conftest's
     """The dashboard's URL, and a client of the fake's SGP routes over the same socket."""
     fake = SGPFake(admin=True)
     with LiveServer(fake.app) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         yield server.url + DASHBOARD_PREFIX, client
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(f"console: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(f"exception: {error}"))
-    yield page
-    context.close()
-    assert problems == []
 
 
 def at(seconds: float) -> str:

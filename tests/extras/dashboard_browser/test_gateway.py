@@ -1,61 +1,26 @@
 """The dashboard's "models at work" with the gateway: calls per model (``vendor/name``), with
 their tokens and the scripted answers that served them, in headless Chromium (Playwright).
 
-As ``tests/extras/test_dashboard_browser.py``: the fake of the real resources serves its dashboard
+As ``test_models_at_work.py`` beside it: the fake of the real resources serves its dashboard
 (``fake.dashboard()``), a client calls it in process, and every test fails on a console error
 or page exception. Without a browser the tests skip, saying why; under CI they fail instead.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any, Iterator
 
 import httpx
 import pytest
 
 from sgp_fake import SGPFake
-from tests.support.browser import launch, why_no_browser
+from tests.extras.dashboard_browser.pages import API_KEY, require_a_browser
 
-_MISSING = why_no_browser()
-if _MISSING is not None:
-    if os.environ.get("CI"):
-        raise RuntimeError(f"the dashboard's browser tests cannot run in CI: {_MISSING}")
-    pytest.skip(_MISSING, allow_module_level=True)
+require_a_browser()
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
-TIMEOUT_MS = 20_000  # generous: the machine is shared
-API_KEY = "sk-live-0123456789abcdef"
 ACCOUNT = "acct_1"
-expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A page of its own; the test fails on any console error or page exception."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    problems: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            problems.append(f"console: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: problems.append(f"exception: {error}"))
-    yield page
-    context.close()
-    assert problems == []
 
 
 @pytest.fixture
