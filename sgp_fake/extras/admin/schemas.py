@@ -254,7 +254,17 @@ _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 class ClockAdvance(BaseModel):
     """Body of ``POST /_fake/clock``: ``advance`` or ``set``, exactly one."""
 
-    model_config = FORBID
+    # The validator's rule, documented so that the document admits no body it refuses
+    # (neither or both given, a null one): the answer stays the validator's 422.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("advance", "set")
+            ]
+        },
+    )
 
     advance: Optional[float] = Field(
         default=None,
@@ -270,7 +280,12 @@ class ClockAdvance(BaseModel):
         description="The instant the fake's clock reads from now on (ISO 8601, naive: UTC, or "
         "seconds since the epoch); it may go back. Records, usage and journal entries are "
         "dated by it from then on.",
-        json_schema_extra={"examples": ["2030-05-01T12:00:00Z"]},
+        # The years the validator takes (1970-01-01 to 9000-01-01 UTC), with a day's margin
+        # for a time zone's offset at either end.
+        json_schema_extra={
+            "examples": ["2030-05-01T12:00:00Z"],
+            "pattern": "^(197[1-9]|19[89][0-9]|[2-8][0-9]{3})-",
+        },
     )
 
     @model_validator(mode="after")

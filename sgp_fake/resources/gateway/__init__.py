@@ -121,6 +121,7 @@ OPERATIONS = (
         "create_gateway_response",
         "/v5/responses",
         "Create Response",
+        headers=SelectedAccount,
         handler=openai_responses.responses,
         body=openai_responses.ResponseRequest,
         response=openai_responses.OpenAIResponse,
@@ -142,6 +143,7 @@ OPERATIONS = (
         body=generic.InferenceRequest,
         response=generic.InferenceResponse,
         tag=_TAG,
+        headers=SelectedAccount,
         errors=_MODEL_ERRORS,
         about=handlers.about,
     ),
@@ -152,6 +154,7 @@ OPERATIONS = (
         handler=v4.chat_completions,
         body=v4.V4ChatRequest,
         response=v4.ChatCompletionsResponse,
+        streams=v4.CompletionsChunk,
         description="A chat completion of a model named by its name alone (gpt-4o); "
         "model_parameters' top_k and top_p travel as topK and topP; memory_strategy last_k "
         "keeps the last k messages. With stream: true, Server-Sent Events of "
@@ -165,6 +168,7 @@ OPERATIONS = (
         handler=v4.completions,
         body=v4.V4CompletionRequest,
         response=v4.CompletionsResponse,
+        streams=v4.CompletionsChunk,
         description="A completion of prompt by a model named by its name alone (gpt-4o). "
         "With stream: true, Server-Sent Events of {completions: [[prompt, [delta]]]}, the "
         "last with finish_reason and token counts.",

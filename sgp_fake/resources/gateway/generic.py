@@ -26,6 +26,7 @@ from ...errors import BodyParseError
 from ..inference import text
 from . import catalog
 from .handlers import _account, _Conversation, _record_usage, _script
+from .schemas import _MODEL_SCHEMA
 
 __all__ = ["InferenceConfiguration", "InferenceRequest", "InferenceResponse", "inference"]
 
@@ -42,7 +43,10 @@ class InferenceRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow", protected_namespaces=())
 
-    model: str = Field(description="The model as vendor/name, for example openai/gpt-4o-mini.")
+    model: str = Field(
+        description="The model as vendor/name, for example openai/gpt-4o-mini.",
+        json_schema_extra=_MODEL_SCHEMA,
+    )
     args: Optional[Dict[str, Any]] = Field(
         None, description="The vendor's arguments: messages, or prompt, or input; max_tokens."
     )

@@ -48,7 +48,12 @@ class ResponseRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow", protected_namespaces=())
 
-    model: str = Field(description="The model as vendor/name: an openai one.")
+    # Documented as the handler checks it (400 for another form or vendor), as the chat
+    # routes document theirs; the answer stays the handler's.
+    model: str = Field(
+        description="The model as vendor/name: an openai one.",
+        json_schema_extra={"pattern": "^openai/."},
+    )
     input: Union[str, List[Any]] = Field(description="A user message, or input items.")
     instructions: Optional[str] = Field(None, description="A system message before the input.")
     max_output_tokens: Optional[int] = None

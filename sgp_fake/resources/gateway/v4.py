@@ -25,7 +25,7 @@ What the fake decides:
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Literal, Optional
+from typing import Any, Dict, Iterator, List, Literal, Optional, Tuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,6 +38,7 @@ from .handlers import _account, _Conversation, _finish, _record_usage, _script, 
 
 __all__ = [
     "ChatCompletionsResponse",
+    "CompletionsChunk",
     "CompletionsResponse",
     "V4ChatRequest",
     "V4CompletionRequest",
@@ -46,6 +47,19 @@ __all__ = [
 ]
 
 _ROLES = ("user", "assistant", "system")
+
+# What the handlers refuse with their own answers (400 for no message or k below 1, 422 for a
+# message without content or of another role), documented so that the document admits no
+# body they refuse; the answers themselves stay the handlers'.
+_MESSAGES_SCHEMA: Dict[str, Any] = {
+    "minItems": 1,
+    "items": {
+        "type": "object",
+        "properties": {"role": {"enum": list(_ROLES)}},
+        "required": ["content"],
+        "additionalProperties": True,
+    },
+}
 
 
 class ModelParameters(BaseModel):
@@ -64,7 +78,10 @@ class ModelParameters(BaseModel):
 
 
 class MemoryStrategyParams(BaseModel):
-    k: int = Field(description="How many of the last messages the model sees.")
+    k: int = Field(
+        description="How many of the last messages the model sees.",
+        json_schema_extra={"minimum": 1},
+    )
 
 
 class MemoryStrategy(BaseModel):
@@ -78,7 +95,9 @@ class V4ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow", protected_namespaces=())
 
     model: str = Field(description="A model name, for example gpt-4o (or vendor/name).")
-    messages: List[Dict[str, Any]] = Field(description="{role?: user|assistant|system, content}")
+    messages: List[Dict[str, Any]] = Field(
+        description="{role?: user|assistant|system, content}", json_schema_extra=_MESSAGES_SCHEMA
+    )
     account_id: Optional[str] = None
     chat_template: Optional[str] = None
     instructions: Optional[str] = None
@@ -121,6 +140,16 @@ class ChatCompletionsResponse(BaseModel):
 
     chat_completion: V4ChatCompletion
     token_usage: TokenUsage
+
+
+class CompletionsChunk(BaseModel):
+    """Each Server-Sent Event of ``POST /v4/chat-completions`` and ``POST /v4/completions``
+    with ``stream: true``: the delta, and on the last one the finish reason and token counts."""
+
+    completions: List[Tuple[str, List[str]]] = Field(description="[[prompt, [delta]]]")
+    finish_reason: Optional[Literal["stop", "length"]] = None
+    prompt_tokens: Optional[int] = None
+    response_tokens: Optional[int] = None
 
 
 class V4Completion(BaseModel):

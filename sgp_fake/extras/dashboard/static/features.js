@@ -31,8 +31,15 @@ export function detectFeatures(openapi) {
   const force = paths[`${ADMIN}/status`] && paths[`${ADMIN}/status`].post;
   if (force) {
     const content = force.requestBody && force.requestBody.content && force.requestBody.content["application/json"];
-    const props = resolve(content && content.schema).properties || {};
-    features.status = { kinds: enumOf(props.kind), statuses: enumOf(props.status) };
+    // One variant per kind (oneOf, discriminated by kind), each with its own statuses; a
+    // single object when only one kind has a status.
+    const body = resolve(content && content.schema);
+    const statuses = {}; // kind -> the statuses it may be forced to
+    for (const variant of (body.oneOf || body.anyOf || [body]).map(resolve)) {
+      const props = variant.properties || {};
+      for (const kind of enumOf(props.kind)) statuses[kind] = enumOf(props.status);
+    }
+    features.status = { kinds: Object.keys(statuses), statuses };
   }
   if (has(`${ADMIN}/responses`, "get")) {
     const item = new RegExp(`^${ADMIN}/responses/\\{[^}/]+\\}$`);

@@ -119,7 +119,7 @@ function fillStatuses(answer) {
 
 function statusTable(kind, records) {
   if (!records.length) return [h("p", { class: "muted", text: "None." })];
-  const statuses = app.features.status.statuses;
+  const statuses = app.features.status.statuses[kind] || [];
   return [
     h("table", { "data-kind": kind }, h("thead", null, h("tr", null, ["Id", "Name", "Account", "Status", "Force"].map((t) => h("th", { scope: "col", text: t })))),
       h("tbody", null, records.map((record) => {
