@@ -123,14 +123,17 @@ def test_traces_arrive_live_and_filter(served: tuple[str, httpx.Client], page: P
     ok = [s for s in agent_run("t-2", name="other") if s["status"] != "ERROR"]
     send(client, ok)
     expect(rows).to_have_count(2)  # the newest first
-    assert rows.first.get_attribute("data-trace") == "t-2"
+    expect(rows.first).to_have_attribute("data-trace", "t-2")
     assert page.evaluate("window.stillTheSamePage") is True
+    # Each filter change re-reads the list: wait for what it shows, not for a row count the
+    # list had before the change too.
     page.check("#traces-errors")
     expect(rows).to_have_count(1)
-    assert rows.first.get_attribute("data-trace") == "t-1"
+    expect(rows.first).to_have_attribute("data-trace", "t-1")
     page.uncheck("#traces-errors")
+    expect(rows).to_have_count(2)
     page.fill("#traces-name", "other")
     expect(rows).to_have_count(1)
-    assert rows.first.get_attribute("data-trace") == "t-2"
+    expect(rows.first).to_have_attribute("data-trace", "t-2")
     expect(page.locator("#traces-count")).to_have_text("1 trace")
     expect(page.locator("#traces-curl")).to_contain_text("/_fake/traces?last=200&name=other")
