@@ -98,11 +98,21 @@ NODE = marked("node")
 
 
 @pytest.fixture(scope="module")
-def server_url() -> object:
+def shared_server_url() -> object:
     from sgp_fake.cli.process import ServerProcess
 
     with ServerProcess() as server:
         yield server.url
+
+
+@pytest.fixture
+def server_url(shared_server_url: str) -> str:
+    """The server, emptied: each example starts from a fresh fake, whatever ran before it (an
+    example that leaves a fault rule behind must not fail the next one)."""
+    import httpx
+
+    assert httpx.post(f"{shared_server_url}/_fake/reset").status_code == 200
+    return shared_server_url
 
 
 def test_marked_examples_exist() -> None:

@@ -4,6 +4,7 @@ error by its field, filters, and rows that open with the keyboard."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from tests.extras.dashboard_browser.pages import (
     API_KEY,
@@ -103,3 +104,26 @@ def test_rows_open_with_the_keyboard(served: Served, page: Page) -> None:
     page.keyboard.press("Enter")
     expect(page.locator("#detail h2")).to_have_text("#1 POST /v4/model-templates → 200")
     assert page.evaluate("document.activeElement.matches('#detail h2')")
+
+
+def test_a_tab_keeps_the_keyboard_when_the_tabs_are_redrawn(served: Served, page: Page) -> None:
+    # The tabs are redrawn once the fake's features are read, after the page is ready: hold that
+    # answer until a keyboard user is on a tab, then let it through.
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route("**/_fake/ui/openapi.json", hold)
+    open_page(page, served.url)
+    page.focus("#tab-requests")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("main")).to_have_attribute("data-view", "state")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    held[0].continue_()
+    expect(page.locator("#tab-models")).to_have_count(1)  # the tabs were redrawn
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("main")).to_have_attribute("data-view", "requests")

@@ -55,6 +55,9 @@ export function defineViews(list) {
 export function renderTabs() {
   const nav = $("tabs");
   const shown = views.filter((view) => !view.when || view.when());
+  // Redrawn tabs are new buttons: a keyboard user on a tab keeps their place (the tabs are
+  // redrawn when features are found, which may land between two key presses).
+  const focused = nav.contains(document.activeElement) ? document.activeElement.id : null;
   nav.replaceChildren(
     ...shown.map((view) =>
       h("button", {
@@ -82,6 +85,7 @@ export function renderTabs() {
       }),
     ),
   );
+  if (focused && $(focused)) $(focused).focus();
 }
 
 export function show(view) {
