@@ -48,6 +48,11 @@ __all__ = [
 
 _ROLES = ("user", "assistant", "system")
 
+# A name alone, or vendor/name with both parts: a name with a slash and an empty vendor or
+# name ("/gpt-4o", "openai/") is refused with 400, documented so the document admits no model
+# the handlers refuse; the answer itself stays the handlers'.
+_MODEL_SCHEMA: Dict[str, Any] = {"pattern": "^(?:[^/]*$|[^/]+/.)"}
+
 # What the handlers refuse with their own answers (400 for no message or k below 1, 422 for a
 # message without content or of another role), documented so that the document admits no
 # body they refuse; the answers themselves stay the handlers'.
@@ -94,7 +99,10 @@ class V4ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow", protected_namespaces=())
 
-    model: str = Field(description="A model name, for example gpt-4o (or vendor/name).")
+    model: str = Field(
+        description="A model name, for example gpt-4o (or vendor/name).",
+        json_schema_extra=_MODEL_SCHEMA,
+    )
     messages: List[Dict[str, Any]] = Field(
         description="{role?: user|assistant|system, content}", json_schema_extra=_MESSAGES_SCHEMA
     )
@@ -111,7 +119,10 @@ class V4CompletionRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow", protected_namespaces=())
 
-    model: str = Field(description="A model name, for example gpt-4o (or vendor/name).")
+    model: str = Field(
+        description="A model name, for example gpt-4o (or vendor/name).",
+        json_schema_extra=_MODEL_SCHEMA,
+    )
     prompt: str
     account_id: Optional[str] = None
     images: Optional[List[Dict[str, Any]]] = None
