@@ -26,7 +26,8 @@ def test_sync_transport_runs_in_the_callers_thread_and_leaks_nothing(fake: SGPFa
         for _ in range(200):
             assert client.post("/v4/model-templates", json=minimal_body()).status_code == 200
     assert set(seen) == {threading.get_ident()}
-    assert set(threading.enumerate()) == threads_before
+    # No thread of its own: one another test left finishing may end meanwhile, none may start.
+    assert set(threading.enumerate()) - threads_before == set()
     with pytest.raises(RuntimeError):
         asyncio.get_running_loop()  # and no loop was left running here
 
