@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from json.encoder import encode_basestring
 from typing import Any, Iterable, Iterator
 
 from ..errors import FakeHTTPError
@@ -47,6 +48,10 @@ _LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # what ends a line of an event stream
 
 def json_bytes(content: Any) -> bytes:
     """``content`` serialised as Starlette's JSONResponse does (compact, UTF-8)."""
+    if type(content) is str:
+        # What json.dumps itself calls for a str (ensure_ascii off), without building a
+        # JSONEncoder: a streamed answer writes one string per event.
+        return encode_basestring(content).encode()
     return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 

@@ -21,6 +21,7 @@ route); finding a record by id is a hash lookup in an array of row numbers.
 from __future__ import annotations
 
 import json
+import time
 from array import array
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -81,15 +82,21 @@ class Layout:
 
 def _pack_id(record_id: str) -> bytes | None:
     """A lower-case UUID string as its 16 bytes (``None`` for any other id)."""
-    if len(record_id) != 36:
+    if (
+        len(record_id) != 36
+        or record_id[8] != "-"
+        or record_id[13] != "-"
+        or record_id[18] != "-"
+        or record_id[23] != "-"
+    ):
         return None
+    digits = record_id[:8] + record_id[9:13] + record_id[14:18] + record_id[19:23] + record_id[24:]
     try:
-        packed = bytes.fromhex(
-            record_id[:8] + record_id[9:13] + record_id[14:18] + record_id[19:23] + record_id[24:]
-        )
+        packed = bytes.fromhex(digits)
     except ValueError:
         return None
-    return packed if len(packed) == 16 and _unpack_id(packed) == record_id else None
+    # fromhex takes upper case and skips whitespace: only the digits it writes back are an id.
+    return packed if packed.hex() == digits else None
 
 
 def _unpack_id(packed: bytes) -> str:
@@ -124,8 +131,6 @@ def _created_json(micros: int) -> bytes:
 def _now_micros(clock: Clock) -> int:
     """The clock's next reading in microseconds, as ``created_at_json`` would write it."""
     if clock is utc_now or (isinstance(clock, FakeClock) and clock.is_wall_clock):
-        import time
-
         return time.time_ns() // 1000
     return _micros(clock())
 
@@ -189,12 +194,11 @@ class CompactTable(Table[Record]):
         start = row * 16
         return _unpack_id(bytes(self._columns[self._id_col][start : start + 16]))
 
-    def _find(self, record_id: str) -> int:
-        """The live row of ``record_id``, or -1."""
+    def _find(self, record_id: str, packed: bytes | None = None) -> int:
+        """The live row of ``record_id`` (``packed``: its 16 bytes, when known), or -1."""
         slots = self._slots
         mask = len(slots) - 1
         i = hash(record_id) & mask
-        packed: bytes | None = None
         ids = self._columns[self._id_col]
         raw = self._raw
         while True:
@@ -210,7 +214,9 @@ class CompactTable(Table[Record]):
                 else:
                     if packed is None:
                         packed = _pack_id(record_id) or b""
-                    if ids[row * 16 : row * 16 + 16] == packed:
+                    # startswith at the row's offset: no slice is copied per probe (an id
+                    # that packs to nothing, b"", matches no packed row).
+                    if packed and ids.startswith(packed, row * 16):
                         return row
             i = (i + 1) & mask
 
@@ -403,12 +409,16 @@ class CompactTable(Table[Record]):
         layout). Returns the new id; written as the layout writes it, with no JSON built unless
         a listener (a state file) is told of it."""
         with self._lock:
-            record_id = self.new_id()
+            record_id = self._next_id()
+            packed = _pack_id(record_id)
+            while self._find(record_id, packed) >= 0:
+                record_id = self._next_id()
+                packed = _pack_id(record_id)
             values: list[Any] = []
             compact = True
             for name, kind in self.layout.fields:
                 if kind == "id":
-                    values.append(_pack_id(record_id))
+                    values.append(packed)
                 elif kind == "created_at":
                     values.append(_now_micros(self._clock))
                 elif name == "account_id":

@@ -289,7 +289,8 @@ def _complete(call: Call, *, chat: bool) -> Reply:
                 events = Refunding(events, table, scripted.id)
             reply: Reply = stream(events)
         else:
-            reply = ok(b'{"completions":[[%s,%s]],%s}' % (prompt, _encoded([answer]), finish))
+            # [answer] written as json.dumps writes a one-string list: the string's fast path.
+            reply = ok(b'{"completions":[[%s,[%s]]],%s}' % (prompt, _encoded(answer), finish))
         _count(call, target.deployment, target.model.id, prompt_tokens, response_tokens)
     return reply
 
