@@ -23,6 +23,7 @@ from .bodies import render_errors
 __all__ = [
     "Answer",
     "RawHeaders",
+    "ReadyChunks",
     "Reply",
     "StreamedAnswer",
     "error_answer",
@@ -46,13 +47,18 @@ _CONTENT_TYPE_JSON = (b"content-type", b"application/json")
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # what ends a line of an event stream
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+"""``json.dumps`` with these arguments builds an encoder per call; this one is kept (it holds
+no state between calls)."""
+
+
 def json_bytes(content: Any) -> bytes:
     """``content`` serialised as Starlette's JSONResponse does (compact, UTF-8)."""
     if type(content) is str:
-        # What json.dumps itself calls for a str (ensure_ascii off), without building a
-        # JSONEncoder: a streamed answer writes one string per event.
+        # What json.dumps itself calls for a str (ensure_ascii off), without the encoder's
+        # dispatch: a streamed answer writes one string per event.
         return encode_basestring(content).encode()
-    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    return _ENCODER.encode(content).encode()
 
 
 def json_answer(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Answer:
@@ -80,11 +86,32 @@ def error_answer(exc: FakeHTTPError) -> Answer:
     return json_answer(render_errors(exc.detail), exc.status_code, exc.headers)
 
 
+class ReadyChunks(Iterator[bytes]):
+    """A streamed answer's chunks that are produced back to back: computed from an answer
+    already decided, never waiting on anything (see :func:`stream`'s ``ready``)."""
+
+    __slots__ = ("_chunks",)
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+
+    def __next__(self) -> bytes:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        """Close the chunks' generator (what a stream that ends early does)."""
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+
+
 def stream(
     chunks: Iterable[bytes],
     media_type: str = "text/event-stream",
     status: int = 200,
     headers: dict[str, str] | None = None,
+    *,
+    ready: bool = False,
 ) -> StreamedAnswer:
     """A streamed answer: each chunk is sent as it is produced (empty ones are skipped).
 
@@ -93,13 +120,17 @@ def stream(
     ends the stream where it is, as it would on a server. The headers are those of Starlette's
     ``StreamingResponse``: the given ones, then the content type (``text/...`` types with
     ``; charset=utf-8``) unless given; no ``content-length``, so a server sends it chunked.
+
+    ``ready``: the chunks never wait on anything (an answer already decided, written out).
+    Over a socket, with no fault rule or latency to apply, the chunks after the first may
+    then share a write; in process each is still its own message.
     """
     raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     if all(key != b"content-type" for key, _ in raw):
         if media_type.startswith("text/") and "charset=" not in media_type.lower():
             media_type += "; charset=utf-8"
         raw.append((b"content-type", media_type.encode("latin-1")))
-    return status, raw, iter(chunks)
+    return status, raw, ReadyChunks(chunks) if ready else iter(chunks)
 
 
 def sse_event(data: Any, event: str | None = None) -> bytes:
@@ -113,7 +144,11 @@ def sse_event(data: Any, event: str | None = None) -> bytes:
     if isinstance(data, str):
         data = data.encode()
     elif not isinstance(data, bytes):
-        data = json_bytes(data)
+        # Compact JSON escapes every control character: it is one line.
+        lines = b"data: " + json_bytes(data) + b"\n"
+        if event is None:
+            return lines + b"\n"
+        return b"event: " + event.encode() + b"\n" + lines + b"\n"
     lines = b"".join(b"data: " + line + b"\n" for line in _LINE_BREAK.split(data))
     if event is None:
         return lines + b"\n"

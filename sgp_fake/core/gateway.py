@@ -13,7 +13,10 @@ the ASGI scope, under the keys of :mod:`sgp_fake.core.scope`.
 
 A streamed answer (:func:`~sgp_fake.core.answers.stream`) is sent a chunk at a time, each as
 its own ``http.response.body`` message with ``more_body``, then an empty last one; the journal
-records it whole once it ended. Cut fault rules apply to streamed answers only.
+records it whole once it ended. Cut fault rules apply to streamed answers only. Over a socket
+(an app with an access policy), when no fault rule or latency can apply, the first chunk of an
+answer already decided (:class:`~sgp_fake.core.answers.ReadyChunks`) goes alone and the chunks
+produced after it go several to a message (the same bytes, fewer writes).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from starlette.routing import BaseRoute
 from starlette.types import Message, Receive, Scope, Send
 
 from ..errors import FakeHTTPError, PayloadTooLarge
-from .answers import RawHeaders, sse_event
+from .answers import RawHeaders, ReadyChunks, sse_event
 from .call import Backend as CallBackend
 from .call import Call, call_operation, facts_of, header
 from .facts import LazyFacts
@@ -56,7 +59,11 @@ if TYPE_CHECKING:
     # Only served apps have a policy: in-process fakes never load the module.
     from .access import AccessPolicy
 
-__all__ = ["Backend", "FakeApp", "Recorder"]
+__all__ = ["COALESCE_BYTES", "Backend", "FakeApp", "Recorder"]
+
+COALESCE_BYTES = 16384
+"""Over a socket, the most bytes of a streamed answer's chunks produced back to back that go
+in one body message (see :meth:`FakeApp._stream_coalesced`)."""
 
 
 class Recorder(Protocol):
@@ -131,6 +138,12 @@ class _JournaledExchange:
                 # the journal right after a response (even over a socket) finds it there.
                 self.record()
         await self._send(message)
+
+    async def send_chunks(self, chunks: list[bytes]) -> None:
+        """Send a streamed answer's ``chunks`` as one body message, journaling each."""
+        self._chunks.extend(chunks)
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        await self._send({"type": "http.response.body", "body": body, "more_body": True})
 
     def record(self) -> None:
         """Journal the exchange, unless already done (also for answers that never finished)."""
@@ -323,9 +336,14 @@ class FakeApp:
         if not isinstance(answer, bytes):
             exchange = _JournaledExchange(self, scope, body, send, op.name, started=started)
             try:
-                await self._stream(
-                    scope, exchange.send, status, headers, answer, facts_of(op, call)
-                )
+                if self.access is not None and isinstance(answer, ReadyChunks):
+                    # Over a socket, chunks that never wait, and no fault rule or latency
+                    # can apply to this call.
+                    await self._stream_coalesced(exchange, status, headers, answer)
+                else:
+                    await self._stream(
+                        scope, exchange.send, status, headers, answer, facts_of(op, call)
+                    )
             finally:
                 exchange.record()
             return
@@ -381,6 +399,52 @@ class FakeApp:
                         left -= 1
             if cut is not None:
                 await self._stall_or_cut(scope, send, cut, chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _stream_coalesced(
+        self,
+        exchange: _JournaledExchange,
+        status: int,
+        headers: RawHeaders,
+        chunks: Iterator[bytes],
+    ) -> None:
+        """Send a streamed answer over a socket when nothing can cut, stall or slow it: the
+        first chunk as soon as it is produced, then the chunks produced back to back in
+        messages of up to :data:`COALESCE_BYTES`, each written at once.
+
+        The bytes of the answer are those :meth:`_stream` sends; only where the server's writes
+        fall differs (one write costs about as much as producing an event, so a message per
+        event was most of a stream's cost). The journal still gets the chunks one by one. An
+        error the chunks raise ends the stream after the chunks produced before it went.
+        """
+        send = exchange.send
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        try:
+            for chunk in chunks:
+                if chunk:  # the first chunk alone, at once: the time to the first chunk
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    break
+            batch: list[bytes] = []
+            size = 0
+            try:
+                for chunk in chunks:
+                    if chunk:
+                        batch.append(chunk)
+                        size += len(chunk)
+                        if size >= COALESCE_BYTES:
+                            await exchange.send_chunks(batch)
+                            batch = []
+                            size = 0
+            except Exception:
+                if batch:
+                    await exchange.send_chunks(batch)
+                raise
+            if batch:
+                await exchange.send_chunks(batch)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:

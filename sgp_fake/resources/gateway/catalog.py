@@ -16,6 +16,7 @@ unknown name, says how to add it.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -114,6 +115,13 @@ def catalog(settings: FakeSettings) -> list[Entry]:
     return list(entries.values())
 
 
+@functools.lru_cache(maxsize=16)
+def _names(builtin: bool, added: tuple[str, ...]) -> frozenset[str]:
+    """The full names of the catalog of these settings (built once: each call checks one)."""
+    names = {f"{vendor}/{name}" for vendor, name, _ in BUILT_IN} if builtin else set()
+    return frozenset(names.union(added))
+
+
 def v5_model_entries(call: Call, account_id: str | None = None) -> list[Entry]:
     """The caller's ``ready`` ``/v5/models`` records (of the selected account, else of every
     account the caller may use), as callable models; none when the fake serves no
@@ -140,7 +148,7 @@ def resolve(call: Call, model: str, account_id: str | None = None) -> str:
             f"Model {model!r} is not vendor/name: name the vendor, for example "
             f"openai/{model or 'gpt-4o-mini'}"
         )
-    if any(entry.full_name == model for entry in catalog(settings)):
+    if model in _names(settings.gateway_builtin_models, tuple(settings.gateway_models)):
         return model
     # A /v5/models record of the caller's account: ready, or a 400 naming it and its status.
     tables = call.backend.tables

@@ -60,6 +60,9 @@ KIND = "gateway_usage"
 _ROLES = frozenset(ROLES)
 _MAX_CHOICES = 128
 _DONE = b"event: done\ndata: [DONE]\n\n"
+_DELTA = "\x00sgp-fake delta\x00"
+"""Where a chat chunk's delta goes in its event's template (see :func:`_chat_events`)."""
+_DELTA_JSON = json_bytes(_DELTA)
 
 
 # -- who and which account ------------------------------------------------------------------------
@@ -371,7 +374,8 @@ def chat_completions(call: Call) -> Reply:
                 reply: Reply = stream(
                     _refunding(
                         call, scripted, _chat_events(head, choices, usage if include else None)
-                    )
+                    ),
+                    ready=True,
                 )
             else:
                 reply = ok(
@@ -405,13 +409,17 @@ def _chat_events(
     base = {"id": head["id"], "object": "chat.completion.chunk", "created": head["created"],
             "model": head["model"]}  # fmt: skip
     for choice in choices:
+        # Every delta's event is the same but for the delta: the rest is written once, and
+        # each delta's JSON goes in its place (as the encoder writes a nested value alone).
+        template = sse_event(
+            {
+                **base,
+                "choices": [{"index": choice.index, "delta": _DELTA, "finish_reason": None}],
+            }
+        )
+        before, _, after = template.rpartition(_DELTA_JSON)  # the delta comes last but one
         for delta in choice.deltas():
-            yield sse_event(
-                {
-                    **base,
-                    "choices": [{"index": choice.index, "delta": delta, "finish_reason": None}],
-                }
-            )
+            yield before + json_bytes(delta) + after
         yield sse_event(
             {
                 **base,
@@ -473,7 +481,7 @@ def completions(call: Call) -> Reply:
                 events = _completion_events(head, choices, usage if include else None, exact)
                 for scripted in taken:
                     events = _refunding(call, scripted, events)
-                reply: Reply = stream(events)
+                reply: Reply = stream(events, ready=True)
             else:
                 body = {
                     **head,
