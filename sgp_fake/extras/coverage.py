@@ -28,6 +28,7 @@ exchanges (the same operation, body and answer) analysed once.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections import Counter, deque
@@ -204,8 +205,10 @@ Exchange = tuple[str | None, str, str, "bytes | str", bytes, "int | None", bytes
 operation did), method, path, raw query, body, answer status and answer body."""
 
 _BATCH = 256
-"""Queued exchanges analysed at once: the request that fills the queue analyses it (a few ms at
-most, identical exchanges analysed once), so the queue holds few request bodies."""
+"""The most exchanges queued: the request that fills the queue analyses it (a few ms at most,
+identical exchanges analysed once), so the queue holds few request bodies. Under a running
+event loop the queue is analysed sooner, once the loop's current turn is over (see
+:meth:`Coverage.record`)."""
 
 
 def _json(data: bytes) -> Any:
@@ -215,6 +218,19 @@ def _json(data: bytes) -> Any:
         return json.loads(data)
     except (ValueError, RecursionError):
         return None
+
+
+def _error_types(response: bytes) -> list[str]:
+    """The ``type`` of each error a 422's ``detail`` lists."""
+    detail = _json(response)
+    listed = detail.get("detail") if isinstance(detail, dict) else None
+    if not isinstance(listed, list):
+        return []
+    return [
+        error["type"]
+        for error in listed
+        if isinstance(error, dict) and isinstance(error.get("type"), str)
+    ]
 
 
 class Coverage:
@@ -234,6 +250,11 @@ class Coverage:
         self._requests = 0
         self._unmatched: Counter[str] = Counter()
         self._queue: deque[Exchange] = deque()
+        self._scheduled: int | None = None  # id() of the loop a drain is queued on
+        # The exchange analysed last, and the error types of its 422: the same request again
+        # (a poll, a retry, a load test) is counted without walking its body again.
+        self._last: Exchange | None = None
+        self._last_errors: list[str] = []
 
     @property
     def _operations(self) -> dict[str, _Operation]:
@@ -246,10 +267,31 @@ class Coverage:
         return built
 
     def record(self, exchange: Exchange) -> None:
-        """Queue one request and its answer (cheap: analysed later, in a batch)."""
+        """Queue one request and its answer (cheap: analysed later, in a batch).
+
+        Under a running event loop (a server, an async client) the queue is analysed once the
+        loop's current turn is over, after the answers of that turn were sent: no answer waits
+        for it, and no request pays for a batch of 256 others. Without one (the sync
+        transport), the request that fills the queue analyses it, and a report analyses what
+        is left."""
         queue = self._queue
         queue.append(exchange)
         if len(queue) >= _BATCH:
+            self._drain()
+        else:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return
+            # Compared by id: a loop that closed before running the drain leaves no reference
+            # behind, and the next loop queues its own.
+            if self._scheduled != id(loop):
+                self._scheduled = id(loop)
+                loop.call_soon(self._drain_scheduled)
+
+    def _drain_scheduled(self) -> None:
+        self._scheduled = None
+        if self._queue:
             self._drain()
 
     def clear(self) -> None:
@@ -259,6 +301,7 @@ class Coverage:
             self._tallies = {op.name: _Tally() for op in self._table}
             self._requests = 0
             self._unmatched.clear()
+            self._last = None
 
     def _drain(self) -> None:
         with self._lock:
@@ -290,6 +333,14 @@ class Coverage:
         tally = self._tallies[op.operation_id]
         tally.calls += times
         tally.statuses["none" if status is None else str(status)] += times
+        if exchange == self._last:
+            for error in self._last_errors:
+                tally.errors[error] += times
+            return
+        self._last = exchange
+        self._last_errors = _error_types(response) if status == 422 else []
+        for error in self._last_errors:
+            tally.errors[error] += times
         if op.schema is not None:
             if op.in_query:
                 text = query.decode("latin-1") if isinstance(query, bytes) else query
@@ -298,13 +349,6 @@ class Coverage:
                 data = _json(body)
                 if data is not None:
                     self._walk(data, op.schema, "", tally)
-        if status == 422:
-            detail = _json(response)
-            errors = detail.get("detail") if isinstance(detail, dict) else None
-            if isinstance(errors, list):
-                for error in errors:
-                    if isinstance(error, dict) and isinstance(error.get("type"), str):
-                        tally.errors[error["type"]] += times
 
     def _walk_query(self, query: str, op: _Operation, tally: _Tally) -> None:
         known = op.schema.properties if op.schema is not None else None

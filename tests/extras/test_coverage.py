@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -285,3 +286,37 @@ def test_listed_unknowns_are_capped() -> None:
 
 def test_coverage_is_off_by_default(fake: SGPFake) -> None:
     assert fake.coverage is None
+
+
+def test_a_request_sent_again_counts_as_often_as_it_was_sent() -> None:
+    # The same request again is counted without walking its body again: its calls, statuses
+    # and validation errors must still count every time, across separate analyses too.
+    fake = SGPFake(coverage=True)
+    assert fake.coverage is not None
+    invalid = minimal_body(endpoint_type="FAST")
+    with fake.client() as client:
+        for _ in range(3):
+            assert client.post(LIST, json=invalid).status_code == 422
+        fake.coverage.report()  # analysed here; the next ones repeat what was analysed last
+        for _ in range(2):
+            assert client.post(LIST, json=invalid).status_code == 422
+        assert client.post(LIST, json=minimal_body()).status_code == 200
+        assert client.post(LIST, json=invalid).status_code == 422
+    create = fake.coverage.report().operations["create_model_template"]
+    assert create.calls == 7
+    assert create.status_codes == {"200": 1, "422": 6}
+    assert create.validation_errors == {"enum": 6}
+    assert "endpoint_type" in create.request_fields.sent
+
+
+@pytest.mark.asyncio
+async def test_under_a_running_loop_requests_are_analysed_once_the_turn_is_over() -> None:
+    # A server's answers never wait for a batch: the queue is analysed after the loop's turn.
+    fake = SGPFake(coverage=True)
+    assert fake.coverage is not None
+    async with fake.async_client() as client:
+        for _ in range(3):
+            assert (await client.post(LIST, json=minimal_body())).status_code == 200
+            await asyncio.sleep(0)
+            assert not fake.coverage._queue
+    assert fake.coverage.report().operations["create_model_template"].calls == 3
