@@ -54,7 +54,25 @@ def _typed_dicts(schema: Any, keep_nulls: Collection[type[BaseModel]]) -> Any:
         return cs.literal_schema(
             [member.value for member in schema["members"]], ref=schema.get("ref")
         )
+    if schema.get("type") == "union" and set(schema) <= {"type", "choices"}:
+        choices = schema["choices"]
+        values = [value for choice in choices for value in _str_literal(choice) or ()]
+        if values and all(_str_literal(choice) for choice in choices):
+            # Literal["a"] | Literal["b"] takes the strings either takes; as one literal it is
+            # checked once, not tried choice by choice (about a microsecond per parameter).
+            return cs.literal_schema(list(dict.fromkeys(values)))
     return {key: _typed_dicts(value, keep_nulls) for key, value in schema.items()}
+
+
+def _str_literal(schema: Any) -> list[str] | None:
+    """The values of a plain literal schema of strings only, else ``None``."""
+    if not isinstance(schema, dict) or schema.get("type") != "literal" or set(schema) != {
+        "type",
+        "expected",
+    }:
+        return None
+    expected = schema["expected"]
+    return list(expected) if all(type(value) is str for value in expected) else None
 
 
 class Twin:
