@@ -2,11 +2,12 @@
 
 Four fakes hold 1k, 10k, 100k and 1M full templates spread over 100 accounts. Through the sync
 in-process client we time a list of 100 (a middle page, of all accounts and of one account) and a
-retrieve of random ids on each, rotating which size goes first; each figure is the time at 10k,
-100k or 1M over the time at 1k in the same repetition. Creates are timed the same way (the store grows
-a little during the run). Memory per stored template is measured with tracemalloc, and the
-resident memory (RSS) of a server holding 1M is measured in a fresh process, configured as
-``sgp-fake serve`` is by default (journal and coverage on), its creates through the app.
+retrieve of random ids on each, rotating which size goes first; each figure is the time at
+10k, 100k or 1M over the time at 1k in the same repetition. Creates are timed the same way (the
+store grows a little during the run). Memory per stored template is measured with
+tracemalloc, and the resident memory (RSS) of a server holding 1M is measured in a fresh
+process, configured as ``sgp-fake serve`` is by default (journal and coverage on), its
+creates through the app.
 """
 
 from __future__ import annotations
@@ -140,7 +141,8 @@ def run(quick: bool) -> Section:
     section.add(
         Ratio(
             section.title,
-            f"resident memory (RSS) per stored full template, {_size(RSS_COUNT)}, serve's default config",
+            f"resident memory (RSS) per stored full template, {_size(RSS_COUNT)}, "
+            "serve's default config",
             [rss / 1024],
             2.25,  # the figure at 100k before the store was measured at 1M
             "le",
