@@ -135,6 +135,75 @@ def _now_micros(clock: Clock) -> int:
     return _micros(clock())
 
 
+def _add_plan(layout: Layout, parent_field: str | None) -> Callable[..., int]:
+    """:meth:`CompactTable.add`'s work for one record of ``layout``, written out field by field
+    once per layout (a loop over the layout per record cost more than the rest of ``add``):
+    ``(table, fields, packed, record_id)`` interns the string fields, then, when the id packed
+    and every count fits its column, appends the row and returns its number; else returns -1
+    and changes nothing but the strings kept."""
+    lines = ["def add_row(table, fields, packed, record_id):", "    index = table._string_index"]
+    checks = ["packed is not None"]
+    values: list[str] = []
+    for column, (name, kind) in enumerate(layout.fields):
+        value = f"v{column}"
+        if kind == "id":
+            values.append("packed")
+            continue
+        if kind == "str":
+            lines += [
+                f"    {value} = fields[{name!r}]",
+                f"    if type({value}) is not str:",
+                f"        {value} = str({value})",
+                f"    s{column} = index.get({value})",
+                f"    if s{column} is None:",
+                f"        s{column} = table._intern({value})",
+            ]
+            values.append(f"s{column}")
+        elif kind == "uint":
+            lines.append(f"    {value} = fields[{name!r}]")
+            checks.append(f"type({value}) is int and 0 <= {value} < LIMIT")
+            values.append(value)
+        else:
+            values.append("")  # read from the clock once the row is known to fit
+    lines += [
+        f"    if not ({' and '.join(checks)}):",
+        "        return -1",
+        "    columns = table._columns",
+        "    seqs = table._seqs",
+        "    row = len(seqs)",
+    ]
+    for column, ((_, kind), value) in enumerate(zip(layout.fields, values, strict=True)):
+        if kind == "id":
+            lines.append(f"    columns[{column}].extend(packed)")
+        elif kind == "created_at":
+            lines.append(f"    columns[{column}].append(now(table._clock))")
+        else:
+            lines.append(f"    columns[{column}].append({value})")
+    account = values[layout.index("account_id")]
+    lines += [
+        "    table._seq += 1",
+        "    seqs.append(table._seq)",
+        f"    rows = table._rows_of_account.get({account})",
+        "    if rows is None:",
+        f"        rows = table._rows_of_account[{account}] = array('I')",
+        "    rows.append(row)",
+    ]
+    if parent_field:
+        parent = values[layout.index(parent_field)]
+        lines += [
+            f"    rows = table._rows_of_parent.get({parent})",
+            "    if rows is None:",
+            f"        rows = table._rows_of_parent[{parent}] = array('I')",
+            "    rows.append(row)",
+        ]
+    lines += ["    table._live += 1", "    table._hash_add(record_id, row)", "    return row"]
+    namespace: dict[str, Any] = {"LIMIT": _UINT_LIMIT, "array": array, "now": _now_micros}
+    # The source holds the layout's field names only as Python literals (repr).
+    exec("\n".join(lines), namespace)
+    add_row: Callable[..., int] = namespace["add_row"]
+    return add_row
+
+
 class CompactTable(Table[Record]):
     """A table of one :class:`Layout`, kept in columns (see the module docstring).
 
@@ -157,6 +226,7 @@ class CompactTable(Table[Record]):
         self._strings: list[str] = []
         self._quoted: list[bytes] = []
         self._string_index: dict[str, int] = {}
+        self._add_row = _add_plan(layout, self.parent_field)
         self._reset()
 
     # -- storage ---------------------------------------------------------------------------------
@@ -414,31 +484,27 @@ class CompactTable(Table[Record]):
             while self._find(record_id, packed) >= 0:
                 record_id = self._next_id()
                 packed = _pack_id(record_id)
-            values: list[Any] = []
-            compact = True
-            for name, kind in self.layout.fields:
-                if kind == "id":
-                    values.append(packed)
-                elif kind == "created_at":
-                    values.append(_now_micros(self._clock))
-                elif name == "account_id":
-                    values.append(self._intern(account_id))
-                elif name == self.parent_field:
-                    values.append(self._intern(parent if parent is not None else ""))
-                elif kind == "str":
-                    values.append(self._intern(str(fields[name])))
-                else:
-                    number = fields[name]
-                    if type(number) is not int or not 0 <= number < _UINT_LIMIT:
-                        compact = False
-                    values.append(number)
-            raw: Row | None = None
-            if not compact or values[self._id_col] is None:
-                # Written as the columns would be, with the odd value as it is.
+            # fields is this call's own dict: the account and parent join it under their names.
+            fields["account_id"] = account_id
+            if self.parent_field:
+                fields[self.parent_field] = parent if parent is not None else ""
+            row = self._add_row(self, fields, packed, record_id)
+            if row < 0:
+                # A value the columns cannot hold: written as the columns would be, with the odd
+                # value as it is (the strings are interned already).
+                values: list[Any] = []
+                for name, kind in self.layout.fields:
+                    if kind == "id":
+                        values.append(packed)
+                    elif kind == "created_at":
+                        values.append(_now_micros(self._clock))
+                    elif kind == "str":
+                        values.append(self._intern(str(fields[name])))
+                    else:
+                        values.append(fields[name])
                 raw = (record_id, account_id, self._render(values, record_id), parent)
-                values = self._blank(account_id, parent)
-            self._seq += 1
-            row = self._append(values, record_id, self._seq, raw)
+                self._seq += 1
+                row = self._append(self._blank(account_id, parent), record_id, self._seq, raw)
             if self._listeners:
                 record = self._record(row)
                 for listener in self._listeners:

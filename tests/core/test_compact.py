@@ -47,3 +47,26 @@ def test_ids_that_do_not_pack_are_found_among_packed_rows() -> None:
     for n in range(300):
         assert table.stored(f"usage-{n + 2}") is None
     assert table.stored(str(uuid.uuid4())) is None
+
+
+def test_add_keeps_an_odd_count_as_given_and_a_missing_field_adds_nothing() -> None:
+    table = SGPFake().tables["usage"]
+    assert isinstance(table, CompactTable)
+    kept = table.add("acct", "dep", model_instance_id="m", operation="op", prompt_tokens=1,
+                     response_tokens=2)  # fmt: skip
+    odd = table.add("acct", "dep", model_instance_id="m", operation="op",
+                    prompt_tokens=1 << 40, response_tokens=3)  # fmt: skip
+    assert len(table._raw) == 1  # the odd one only
+    records = {r.id: r for r in table.children("dep")}
+    assert list(records) == [kept, odd]
+    assert records[odd].as_dict()["prompt_tokens"] == 1 << 40
+    assert records[kept].as_dict()["response_tokens"] == 2
+    assert records[odd].seq == records[kept].seq + 1
+    with pytest.raises(KeyError):
+        table.add("acct", "dep", model_instance_id="m", operation="op", prompt_tokens=1)
+    assert [r.id for r in table.all("acct")] == [kept, odd]
+    later = table.add("acct", "dep", model_instance_id="m", operation="op", prompt_tokens=1,
+                      response_tokens=2)  # fmt: skip
+    stored = table.stored(later)
+    assert stored is not None
+    assert stored.seq == records[odd].seq + 1

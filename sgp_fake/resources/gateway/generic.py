@@ -82,11 +82,11 @@ def inference(call: Call) -> Reply:
     max_tokens = args.get("max_tokens")
     with call.transaction():
         model = catalog.resolve(call, request.model, account)
-        scripted = _script(call, conversation.facts(model), account, "text")
+        scripted = _script(call, conversation.facts, model, account, "text")
         if scripted is not None and scripted.text is not None:
             answer = scripted.text
         else:
-            answer = text.completion_text(model, conversation.prompt, conversation.history)
+            answer = conversation.completion(model)
         answer, capped = text.capped(answer, max_tokens if isinstance(max_tokens, int) else None)
         completion_tokens = text.count_tokens(answer)
         body = {

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ...clock import created_at_json
 from ...core.answers import Reply, json_bytes, ok, sse_event, stream
@@ -109,8 +109,12 @@ def _finish(answer: str, stops: Sequence[str], max_tokens: int | None) -> tuple[
     return answer, "length" if capped else "stop"
 
 
+_HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+"""What ``json.dumps(..., ensure_ascii=False, sort_keys=True, default=str)`` builds per call."""
+
+
 def _hash(*parts: Any) -> str:
-    raw = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+    raw = _HASH_ENCODER.encode(parts)
     return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
@@ -172,24 +176,60 @@ def _content_text(content: Any) -> str:
 
 
 class _Conversation:
-    """What the fake reads of a chat's messages."""
+    """What the fake reads of a chat's messages: one pass for what every answer needs (the
+    prompt, the token count, the history as the default text's key), the rest when asked."""
+
+    __slots__ = ("_key", "_last_user", "_messages", "prompt", "tokens")
 
     def __init__(self, messages: Sequence[Mapping[str, Any]]) -> None:
-        self.prompt = ""
+        self._messages = messages
+        texts = []
+        entries = []  # the history as the default text's key, the prompt's dropped below
         last_user = -1
         for index, message in enumerate(messages):
-            if message.get("role") == "user":
+            content = message.get("content")
+            if type(content) is not str:
+                content = _content_text(content)
+            texts.append(content)
+            role = message.get("role")
+            calls = message.get("tool_calls")
+            # Tool calls and results shape the next turn's default text too.
+            entries.append(
+                (role, content) if not calls else text.history_entry(role, [content, calls])
+            )
+            if role == "user":
                 last_user = index
+        self._last_user = last_user
+        self.prompt = ""
         if last_user >= 0:
-            self.prompt = _content_text(messages[last_user].get("content"))
-        self.history = [
+            self.prompt = texts[last_user]
+            del entries[last_user]
+        self.tokens = text.count_tokens_in(texts)
+        self._key = tuple(entries)
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """The messages but the prompt, as
+        :func:`~sgp_fake.resources.inference.text.completion_text` takes them."""
+        return [
             {"role": m.get("role"), "content": _history_content(m)}
-            for i, m in enumerate(messages)
-            if i != last_user
+            for i, m in enumerate(self._messages)
+            if i != self._last_user
         ]
-        self.tool_result = bool(messages) and messages[-1].get("role") in ("tool", "function")
-        self.turn = sum(1 for m in messages if m.get("role") == "assistant")
-        self.tokens = sum(text.count_tokens(_content_text(m.get("content"))) for m in messages)
+
+    @property
+    def tool_result(self) -> bool:
+        """Whether the last message is a tool's (or a function's) result."""
+        return bool(self._messages) and self._messages[-1].get("role") in ("tool", "function")
+
+    @property
+    def turn(self) -> int:
+        """How many assistant messages came before."""
+        return sum(1 for m in self._messages if m.get("role") == "assistant")
+
+    def completion(self, model_name: str) -> str:
+        """The default text of ``model_name`` after this conversation."""
+        return text.completion_text_of(model_name, self.prompt, self._key)
 
     def facts(self, model: str) -> Facts:
         return {
@@ -232,11 +272,19 @@ def _check_messages(messages: Sequence[Mapping[str, Any]], contract: bool) -> No
 
 
 def _script(
-    call: Call, facts: Facts, account: str | None, content: Any = "chat"
+    call: Call,
+    facts: Facts | Callable[[str], Facts],
+    model: str | None,
+    account: str | None,
+    content: Any = "chat",
 ) -> Scripted | None:
+    """The scripted response that answers this call, if any: ``facts`` are the call's, or
+    ``facts(model)`` gives them (read only when some response is scripted)."""
     table = call.backend.tables.get(RESPONSES)
     if not isinstance(table, ResponseTable) or not len(table):
         return None
+    if callable(facts):
+        facts = facts(model or "")
     scripted = table.take(content, facts, account or "*")
     if scripted is not None and call.scope.get(RESPONSE_SCOPE_KEY) is None:
         call.answered_by(scripted.id)
@@ -310,7 +358,7 @@ def _default_text(request: ChatRequest, model: str, conversation: _Conversation,
         if isinstance(schema, Mapping):
             seed = _hash(name, conversation.prompt, conversation.history)
             return json.dumps(instance(schema, seed), ensure_ascii=False)
-    answer = text.completion_text(name, conversation.prompt, conversation.history)
+    answer = conversation.completion(name)
     if kind == "json_object":
         return json.dumps({"answer": answer}, ensure_ascii=False)
     return answer
@@ -345,7 +393,7 @@ def chat_completions(call: Call) -> Reply:
     with call.transaction():
         model = catalog.resolve(call, request.model)
         completion_id = "chatcmpl-" + _hash(model, request.messages, n, account)
-        scripted = _script(call, conversation.facts(model), account)
+        scripted = _script(call, conversation.facts, model, account)
         choices = []
         for index in range(n):
             tool_calls: list[dict[str, Any]] = []
@@ -456,7 +504,7 @@ def completions(call: Call) -> Reply:
         for prompt in prompts:
             prompt_tokens += text.count_tokens(prompt)
             facts: Facts = {"model": (model,), "prompt": (prompt,)}
-            scripted = _script(call, facts, account, "text")
+            scripted = _script(call, facts, None, account, "text")
             if scripted is not None:
                 taken.append(scripted)
             for index in range(n):

@@ -161,7 +161,7 @@ def responses(call: Call) -> Reply:
                 "/v5/responses (only openai models serve the Responses API)"
             )
         response_id = "resp_" + _hash(model, messages, account)
-        scripted = _script(call, conversation.facts(model), account)
+        scripted = _script(call, conversation.facts, model, account)
         output: list[dict[str, Any]] = []
         content: str | None
         if scripted is not None:
@@ -179,7 +179,7 @@ def responses(call: Call) -> Reply:
                     }
                 )
         else:
-            content = text.completion_text(model, conversation.prompt, conversation.history)
+            content = conversation.completion(model)
         capped = False
         if content is not None:
             content, capped = text.capped(content, request.max_output_tokens)

@@ -270,11 +270,11 @@ def chat_completions(call: Call) -> Reply:
     conversation = _Conversation(messages)
     with call.transaction():
         model = _model(call, request.model, account)
-        scripted = _script(call, conversation.facts(model), account, "text")
+        scripted = _script(call, conversation.facts, model, account, "text")
         if scripted is not None and scripted.text is not None:
             answer = scripted.text
         else:
-            answer = text.completion_text(model, conversation.prompt, conversation.history)
+            answer = conversation.completion(model)
         answer, finish = _cut(answer, request.model_parameters)
         completion_tokens = text.count_tokens(answer)
         payload = {
@@ -301,7 +301,7 @@ def completions(call: Call) -> Reply:
     with call.transaction():
         model = _model(call, request.model, account)
         facts = {"model": (model,), "prompt": (request.prompt,)}
-        scripted = _script(call, facts, account, "text")
+        scripted = _script(call, facts, None, account, "text")
         if scripted is not None and scripted.text is not None:
             answer = scripted.text
         else:

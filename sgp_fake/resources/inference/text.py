@@ -29,7 +29,9 @@ __all__ = [
     "DEFAULT_DIMENSIONS",
     "capped",
     "completion_text",
+    "completion_text_of",
     "count_tokens",
+    "count_tokens_in",
     "deltas",
     "embedding",
     "rerank_score",
@@ -66,6 +68,16 @@ def count_tokens(text: str) -> int:
     return _count_tokens(text)
 
 
+def count_tokens_in(texts: Sequence[str]) -> int:
+    """How many tokens ``texts`` have together: ``sum(map(count_tokens, texts))``."""
+    size = sum(map(len, texts))
+    if size > _CACHED_TEXT:
+        # Each text cached on its own: a long conversation's earlier messages are counted once.
+        return sum(map(count_tokens, texts))
+    # Tokens never span white space, so joined by a newline they count the same, in one call.
+    return _count_tokens("\n".join(texts))
+
+
 @functools.lru_cache(maxsize=4096)
 def _count_tokens(text: str) -> int:
     # A conversation's history is counted again on every turn: each message once.
@@ -86,17 +98,25 @@ def _key(*parts: Any) -> bytes:
     )
 
 
-def completion_text(
-    model_name: str, prompt: str, chat_history: Sequence[Any] | None = None
-) -> str:
+def completion_text(model_name: str, prompt: str, chat_history: Sequence[Any] | None = None) -> str:
     """The default completion of ``prompt`` by the model named ``model_name``, after
     ``chat_history`` (the messages as the fake reads them: dicts with ``role`` and ``content``,
     ``role`` filled in; ``None`` or empty for a plain completion)."""
     history = tuple(
-        (message.get("role"), _content_key(message.get("content")))
-        for message in chat_history or ()
+        history_entry(message.get("role"), message.get("content")) for message in chat_history or ()
     )
-    if len(prompt) + sum(len(str(content)) for _, content in history) > _CACHED_TEXT:
+    return completion_text_of(model_name, prompt, history)
+
+
+def history_entry(role: Any, content: Any) -> tuple[Any, str]:
+    """A message of the chat history as :func:`completion_text_of` takes it."""
+    return role, content if isinstance(content, str) else _key(content).decode()
+
+
+def completion_text_of(model_name: str, prompt: str, history: tuple[tuple[Any, str], ...]) -> str:
+    """:func:`completion_text` with the history given as :func:`history_entry` pairs (a
+    caller that reads the messages anyway builds them in the same pass)."""
+    if len(prompt) + sum(len(content) for _, content in history) > _CACHED_TEXT:
         # A key is held while cached: a long conversation is computed each time instead.
         return _completion.__wrapped__(model_name, prompt, history)
     return _completion(model_name, prompt, history)
@@ -104,10 +124,6 @@ def completion_text(
 
 _CACHED_TEXT = 8192
 """The longest prompt and history (in characters) whose completion is cached."""
-
-
-def _content_key(content: Any) -> Any:
-    return content if isinstance(content, str) else _key(content).decode()
 
 
 @functools.lru_cache(maxsize=1024)
