@@ -20,6 +20,7 @@ route); finding a record by id is a hash lookup in an array of row numbers.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from array import array
@@ -135,12 +136,14 @@ def _now_micros(clock: Clock) -> int:
     return _micros(clock())
 
 
+@functools.cache  # layouts are a kind's constants: a handful in a process
 def _add_plan(layout: Layout, parent_field: str | None) -> Callable[..., int]:
     """:meth:`CompactTable.add`'s work for one record of ``layout``, written out field by field
     once per layout (a loop over the layout per record cost more than the rest of ``add``):
     ``(table, fields, packed, record_id)`` interns the string fields, then, when the id packed
     and every count fits its column, appends the row and returns its number; else returns -1
-    and changes nothing but the strings kept."""
+    and changes nothing but the strings kept. Compiled once per layout, not per table: every
+    fake makes its own tables, and compiling costs a fresh fake hundreds of microseconds."""
     lines = ["def add_row(table, fields, packed, record_id):", "    index = table._string_index"]
     checks = ["packed is not None"]
     values: list[str] = []

@@ -70,3 +70,16 @@ def test_add_keeps_an_odd_count_as_given_and_a_missing_field_adds_nothing() -> N
     stored = table.stored(later)
     assert stored is not None
     assert stored.seq == records[odd].seq + 1
+
+
+def test_fakes_share_each_layouts_compiled_row_writer() -> None:
+    # Compiling a layout's writer costs hundreds of microseconds: a fake per test must not pay it.
+    first, second = SGPFake(), SGPFake()
+    tables = [
+        (a, b)
+        for a, b in zip(first.tables.values(), second.tables.values(), strict=True)
+        if isinstance(a, CompactTable)
+    ]
+    assert tables
+    for a, b in tables:
+        assert a._add_row is b._add_row
