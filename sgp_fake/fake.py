@@ -65,6 +65,32 @@ def _matchers(rule: Mapping[str, Any]) -> str:
     return ", ".join(shown) or "every call"
 
 
+_CHECKED: dict[tuple[type, tuple[Resource, ...] | None], tuple[Resource, ...]] = {}
+
+
+def _checked(cls: type, resources: Sequence[Resource] | None) -> tuple[Resource, ...]:
+    """``resources`` (the registry for ``None``), once checked to name no attribute of ``cls``.
+
+    Every fake of a test run serves the same resources: they are checked once, not per fake.
+    """
+    key = (cls, None if resources is None else tuple(resources))
+    checked = _CHECKED.get(key)
+    if checked is None:
+        if resources is None:
+            from .resources import REGISTRY
+
+            resources = REGISTRY
+        checked = tuple(resources)
+        for resource in checked:
+            # fake.<kind> reaches a table: a kind may not hide an attribute of the fake.
+            if not resource.kind.isidentifier() or hasattr(cls, resource.kind):
+                raise ValueError(f"{resource.kind!r} cannot name a resource of a fake")
+        if len(_CHECKED) >= 32:
+            _CHECKED.clear()
+        _CHECKED[key] = checked
+    return checked
+
+
 def _parsed_base_url(base_url: str) -> httpx.URL:
     """``base_url`` parsed once, with the trailing slash httpx's clients give it.
 
@@ -118,14 +144,7 @@ class SGPFake:
           (see :mod:`sgp_fake.extras.persistence`); call :meth:`close` when done.
         * ``resources``: the resources served (:data:`sgp_fake.resources.REGISTRY` by default).
         """
-        if resources is None:
-            from .resources import REGISTRY
-
-            resources = REGISTRY
-        for resource in resources:
-            # fake.<kind> reaches a table: a kind may not hide an attribute of the fake.
-            if not resource.kind.isidentifier() or hasattr(type(self), resource.kind):
-                raise ValueError(f"{resource.kind!r} cannot name a resource of a fake")
+        resources = _checked(type(self), resources)
         self._state = FakeState(
             settings or FakeSettings(),
             resources,

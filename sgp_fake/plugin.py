@@ -345,6 +345,15 @@ def _configuration(request: pytest.FixtureRequest, name: str, default: Callable[
     return default(request)
 
 
+def _all_defaults(request: pytest.FixtureRequest) -> bool:
+    """Whether :func:`_configuration` gives every configuration fixture its default for this
+    test: none asked for, overridden or parametrized (nearly every test), checked at once."""
+    if getattr(request.node, "callspec", None) is not None:
+        return False  # parametrized: ask for each (see _configuration)
+    names = request.fixturenames
+    return not any(name in names or _overridden(request, name) for name in _CONFIGURATION_FIXTURES)
+
+
 def _parametrized(request: pytest.FixtureRequest, name: str) -> bool:
     callspec = getattr(request.node, "callspec", None)
     return callspec is not None and name in callspec.params
@@ -421,11 +430,15 @@ def sgp_fake(request: pytest.FixtureRequest) -> Iterator[SGPFake]:
     With the marker's ``assert_all_used=True``, a test that passed fails at teardown if one of
     its fault rules or scripted responses was never used (:meth:`SGPFake.assert_all_used`).
     """
-    from .clock import seeded_ids
     from .fake import SGPFake
 
-    sgp_fake_settings = _configuration(request, "sgp_fake_settings", _default_settings)
-    sgp_fake_seed = _configuration(request, "sgp_fake_seed", _default_seed)
+    defaults = _all_defaults(request)
+    if defaults:
+        sgp_fake_settings = _default_settings(request)
+        sgp_fake_seed = _default_seed(request)
+    else:
+        sgp_fake_settings = _configuration(request, "sgp_fake_settings", _default_settings)
+        sgp_fake_seed = _configuration(request, "sgp_fake_seed", _default_seed)
     kwargs: dict[str, Any] = {}
     if sgp_fake_seed is not None:
         from .deterministic import deterministic
@@ -434,6 +447,8 @@ def sgp_fake(request: pytest.FixtureRequest) -> Iterator[SGPFake]:
     else:
         randomly = _randomly_seed(request)
         if randomly is not None:
+            from .clock import seeded_ids
+
             kwargs["id_generator"] = seeded_ids(randomly)
             _remember_seed(request, "ids seed", randomly)
     options = _options(request)
@@ -442,7 +457,7 @@ def sgp_fake(request: pytest.FixtureRequest) -> Iterator[SGPFake]:
     fake = SGPFake(sgp_fake_settings, **kwargs)
     fake.faults.default_retry_after_ms = 1
     responses = options.get("responses") or ()
-    configured = _configuration(request, "sgp_fake_responses", _no_responses)
+    configured = () if defaults else _configuration(request, "sgp_fake_responses", _no_responses)
     for rule in (*responses, *configured):
         try:
             fake.respond(**rule)
@@ -515,9 +530,7 @@ def sgp_async_beta_client(
     """
     _require_beta_sdk()
     api_key = _api_key(request, sgp_fake)
-    client = sgp_fake.async_beta_client(
-        api_key=api_key, account_id=_account_id(sgp_fake, api_key)
-    )
+    client = sgp_fake.async_beta_client(api_key=api_key, account_id=_account_id(sgp_fake, api_key))
     yield client
     _finish(client.close())
 

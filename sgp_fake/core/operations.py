@@ -10,6 +10,7 @@ these declarations; nothing in the core names a resource.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Sequence
@@ -270,12 +271,17 @@ class Resource:
             return f"/_fake/{self.admin.path}"
         raise ValueError(f"the {self.kind} resource serves no route")
 
-    def new_table(self, **kwargs: Any) -> Table[Record]:
-        """A new, empty table for this kind."""
+    @functools.cached_property
+    def _table_factory(self) -> tuple[Callable[..., Table[Any]], tuple[str, ...]]:
+        # The same for every table of this kind: worked out with the first one.
         from .table import Table
 
-        factory = self.table or Table
         indexed = tuple(r.field for r in self.references if r.field != self.parent_field)
+        return self.table or Table, indexed
+
+    def new_table(self, **kwargs: Any) -> Table[Record]:
+        """A new, empty table for this kind."""
+        factory, indexed = self._table_factory
         if indexed:
             kwargs.setdefault("index_fields", indexed)
         return factory(self.kind, self.stored, parent_field=self.parent_field, **kwargs)
