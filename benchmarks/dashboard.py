@@ -24,7 +24,7 @@ from common import API_KEY, FULL_BODY, ROOT, Ratio, Section, alternate, median_r
 
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import launch, why_no_browser
+from tests.support.browser import launch, why_no_browser
 
 ENTRIES = 10_000
 TARGET_MS = 200.0
