@@ -15,7 +15,8 @@ for ``openai/gpt-4o-mini`` (a model of its catalog: no set-up); beside it, in th
 Where a peer can be told what to answer, it answers the fake's text, so the bodies compare.
 wrk POSTs the chat body, whole (JSON) and streamed (``stream: true``), at 1 and 32
 connections; the time to first chunk is the time from sending a streamed request on an open
-connection to its first ``data:`` line, one request at a time. Each repetition starts every
+connection to its first ``data:`` line, one request at a time, each answer read to its end
+(untimed) before the next request, as a client reads a stream. Each repetition starts every
 server afresh, in an order that rotates; the ratios pair the fake with each server within a
 repetition. Requests go to 127.0.0.1 only.
 """
@@ -138,7 +139,9 @@ def _request_bytes(server: Server, port: int, stream: bool) -> bytes:
 
 
 def _first_chunk(sock: socket.socket, request: bytes) -> tuple[float, bytes]:
-    """Send ``request``; the seconds to the first ``data:`` line, and the status line."""
+    """Send ``request``; the seconds to the first ``data:`` line, and the status line. The
+    answer is then read to its end, untimed: a client that hung up after the first chunk would
+    leave the server finishing that stream while the next request is timed."""
     start = time.perf_counter()
     sock.sendall(request)
     seen = b""
@@ -148,6 +151,22 @@ def _first_chunk(sock: socket.socket, request: bytes) -> tuple[float, bytes]:
             raise RuntimeError(f"connection closed before a chunk: {seen[:200]!r}")
         seen += got
     elapsed = time.perf_counter() - start
+    head, _, body = seen.partition(b"\r\n\r\n")
+    fields = head.lower()
+    length = None
+    for line in fields.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip() == b"content-length":
+            length = int(value)
+    chunked = b"transfer-encoding: chunked" in fields
+    while not (
+        (chunked and body.endswith(b"0\r\n\r\n"))
+        or (length is not None and len(body) >= length)
+    ):
+        got = sock.recv(65536)
+        if not got:  # framed by closing the connection
+            break
+        body += got
     return elapsed, seen.split(b"\r\n", 1)[0]
 
 
@@ -508,8 +527,9 @@ def _report(  # noqa: PLR0912, PLR0917 - the run's parts
         f"wrk, {reps} repetitions of {seconds:g} s per server and mode (after a 1 s warm-up), a "
         "fresh server process per repetition, servers in a rotating order; time to first chunk: "
         f"the median of {ttfc_n} streamed requests, one at a time, each on a new connection, "
-        "from sending the request to the first `data:` line. The machine is shared with other "
-        "work and was loaded during the run: compare the ratios, not the absolute figures."
+        "from sending the request to the first `data:` line, each answer read to its end "
+        "(untimed) before the next request. Compare the ratios, not the absolute figures: the "
+        "machine is shared."
     )
     for name, note in notes.items():
         if note:
