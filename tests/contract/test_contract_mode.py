@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -19,25 +19,6 @@ pytest.importorskip("scale_gp")
 
 TIMEOUT = 30.0
 LIST = "/v4/model-templates"
-
-
-@pytest.fixture
-def contract_fake() -> SGPFake:
-    return SGPFake(
-        FakeSettings(
-            contract=True,
-            api_keys={
-                "any": Identity("alice"),
-                "scoped": Identity("bot", "service_account", frozenset({"acct_b", "acct_a"})),
-            },
-        )
-    )
-
-
-@pytest.fixture
-def client(contract_fake: SGPFake) -> Iterator[httpx.Client]:
-    with contract_fake.client(api_key="any") as client:
-        yield client
 
 
 def test_unknown_id_is_retrieved_as_if_it_existed(

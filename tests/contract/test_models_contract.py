@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
 
-from sgp_fake import FakeSettings, Identity, SGPFake
+from sgp_fake import SGPFake
 from sgp_fake.cli.process import ServerProcess
 from tests.support.bodies import minimal_body
 
@@ -19,25 +18,6 @@ pytest.importorskip("scale_gp")
 pytest.importorskip("aiohttp")
 
 TIMEOUT = 30.0
-
-
-@pytest.fixture
-def contract_fake() -> SGPFake:
-    return SGPFake(
-        FakeSettings(
-            contract=True,
-            api_keys={
-                "any": Identity("alice"),
-                "scoped": Identity("bot", "service_account", frozenset({"acct_a", "acct_b"})),
-            },
-        )
-    )
-
-
-@pytest.fixture
-def client(contract_fake: SGPFake) -> Iterator[httpx.Client]:
-    with contract_fake.client(api_key="any") as client:
-        yield client
 
 
 def test_unknown_models_and_deployments_answer_as_if_they_existed(
