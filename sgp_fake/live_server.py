@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 import struct
 import threading
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -16,7 +18,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .core.access import AccessPolicy, serve_with
 from .core.faults import ConnectionFault
 
-__all__ = ["LiveServer", "with_socket_faults"]
+if TYPE_CHECKING:
+    from .protocol import RequestLogger
+
+__all__ = ["LiveServer", "http_protocol", "with_socket_faults"]
 
 _FLUSH_TIMEOUT = 1.0
 """The longest a reset waits for the bytes already sent to leave, in seconds."""
@@ -55,6 +60,20 @@ def with_socket_faults(app: ASGIApp) -> ASGIApp:
             cycle.disconnected = True  # type: ignore[union-attr]
 
     return wrapped
+
+
+def http_protocol(app: ASGIApp, log: RequestLogger | None = None) -> Any:
+    """uvicorn's ``http`` setting for serving ``app`` (as a server runs it, its access policy
+    applied): a :class:`~sgp_fake.protocol.DirectProtocol` when ``app`` is a fake's app and
+    httptools is installed (``log`` logs the requests it answers itself), else ``"auto"``."""
+    answer_now = getattr(app, "answer_now", None)
+    if answer_now is None:
+        return "auto"
+    try:
+        from .protocol import DirectProtocol
+    except ImportError:  # no httptools on this platform: uvicorn's own choice, h11
+        return "auto"
+    return functools.partial(DirectProtocol, answer_now=answer_now, log=log)
 
 
 def _release(tick: asyncio.Future[None]) -> None:
@@ -151,13 +170,15 @@ class LiveServer:
         self.port = port
         self.access = AccessPolicy.for_bind(host, admin_token)
         """The policy the socket enforces."""
+        served = serve_with(app, self.access)
         self._config = uvicorn.Config(
-            with_socket_faults(serve_with(app, self.access)),
+            with_socket_faults(served),
             host=host,
             port=port,
             log_level=log_level,
             lifespan="off",
             access_log=False,
+            http=http_protocol(served),
         )
         self._server = _ThreadServer(self._config)
         self._thread: threading.Thread | None = None

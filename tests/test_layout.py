@@ -52,6 +52,7 @@ FACES = {
     "live_server",
     "payloads",
     "plugin",
+    "protocol",
     "transport",
 }
 CLI = "cli"

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import copy
+import functools
 import gc
 import json
 import logging
@@ -31,7 +32,7 @@ from ..core.faults import ConnectionFault
 from ..core.journal import DEFAULT_JOURNAL_LIMIT
 from ..core.routing import DASHBOARD_PREFIX
 from ..fake import SGPFake
-from ..live_server import with_socket_faults
+from ..live_server import http_protocol, with_socket_faults
 from ..settings import FakeSettings, Identity, load_api_keys
 from .process import ADMIN_TOKEN_PREFIX, DASHBOARD_LINE_PREFIX, READY_PREFIX
 
@@ -68,9 +69,9 @@ class _Server(uvicorn.Server):
             # "uvloop" or "asyncio"; "httptools" or "h11": uvicorn picks the fast ones when
             # they are installed, and a user comparing timings needs to know which ran.
             loop = type(asyncio.get_running_loop()).__module__.partition(".")[0]
-            protocol = self.config.http_protocol_class.__module__.rpartition(".")[2]
+            protocol = _protocol_name(self.config.http_protocol_class)
             print(
-                f"sgp-fake: serving with {loop} and {protocol.removesuffix('_impl')}",
+                f"sgp-fake: serving with {loop} and {protocol}",
                 file=sys.stderr,
                 flush=True,
             )
@@ -104,6 +105,13 @@ class _Server(uvicorn.Server):
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+
+def _protocol_name(factory: Any) -> str:
+    """``httptools`` or ``h11``: the uvicorn protocol ``factory`` makes, or builds on."""
+    cls: type = getattr(factory, "func", factory)
+    module: str = next(c.__module__ for c in cls.__mro__ if c.__module__.startswith("uvicorn."))
+    return module.rpartition(".")[2].removesuffix("_impl")
 
 
 class _RequestLog:
@@ -185,16 +193,19 @@ def _log_requests(app: ASGIApp, log: _RequestLog) -> ASGIApp:
             outcome = f"connection {fault.kind} (fault)"
             raise
         finally:
-            client = scope.get("client") or ("-", 0)
-            target = scope["path"]
-            if scope.get("query_string"):
-                target += "?" + scope["query_string"].decode("latin-1")
-            elapsed = (time.perf_counter() - started) * 1000
-            log.add(
-                f'{client[0]}:{client[1]} "{scope["method"]} {target}" {outcome} {elapsed:.1f}ms'
-            )
+            _log_line(log, scope, outcome, started)
 
     return logged
+
+
+def _log_line(log: _RequestLog, scope: Scope, outcome: str, started: float) -> None:
+    """Log the line of one request (``started``: its ``time.perf_counter()``)."""
+    client = scope.get("client") or ("-", 0)
+    target = scope["path"]
+    if scope.get("query_string"):
+        target += "?" + scope["query_string"].decode("latin-1")
+    elapsed = (time.perf_counter() - started) * 1000
+    log.add(f'{client[0]}:{client[1]} "{scope["method"]} {target}" {outcome} {elapsed:.1f}ms')
 
 
 def _log_config(level: str) -> dict[str, Any]:
@@ -360,10 +371,13 @@ def serve(args: argparse.Namespace) -> int:
         # The access policy adds no frame: the fake's app applies it in its front door.
         # Configured here rather than by uvicorn, so the request log can write as it says.
         logging.config.dictConfig(_log_config(args.log_level))
-        app: ASGIApp = fake.app.with_access(access)
+        served = fake.app.with_access(access)
+        app: ASGIApp = served
+        direct_log = None
         if args.log_level in ("info", "debug"):
             request_log = _RequestLog(request_logger)
             app = _log_requests(app, request_log)
+            direct_log = functools.partial(_log_line, request_log)
         if args.admin:  # connection faults are set through the admin API
             app = with_socket_faults(app)
         config = uvicorn.Config(
@@ -377,7 +391,9 @@ def serve(args: argparse.Namespace) -> int:
             # uvloop and httptools when importable (dependencies where they build), else
             # asyncio's loop and h11: the server runs either way.
             loop="auto",
-            http="auto",
+            # What the fake answers at once is written at once (sgp_fake.protocol), the rest
+            # served by uvicorn's own protocol.
+            http=http_protocol(served, direct_log),
             # Nothing here reads X-Forwarded-* (a fake is not deployed behind proxies), and
             # the middleware that applies them is another frame per request.
             proxy_headers=False,

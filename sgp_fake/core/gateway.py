@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Protocol
+from typing import TYPE_CHECKING, Callable, Generator, Iterable, Iterator, Protocol
 
 from starlette.applications import Starlette
 from starlette.responses import Response
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     # Only served apps have a policy: in-process fakes never load the module.
     from .access import AccessPolicy
 
-__all__ = ["COALESCE_BYTES", "Backend", "FakeApp", "Recorder"]
+__all__ = ["COALESCE_BYTES", "Backend", "DirectAnswer", "FakeApp", "Recorder"]
 
 COALESCE_BYTES = 16384
 """Over a socket, the most bytes of a streamed answer's chunks produced back to back that go
@@ -317,6 +317,43 @@ class FakeApp:
                 raise error
         finally:
             exchange.record()
+
+    def answer_now(self, scope: Scope, body: bytes) -> DirectAnswer | None:
+        """The answer to an HTTP request whose whole ``body`` a server has read, worked out at
+        once and journaled, for a server to write without the ASGI round trip; ``None`` when
+        the request needs the event loop or the Starlette routes (the admin API, a refusal, a
+        body over the limit, a path no operation matches exactly, latency, a fault rule or the
+        rate limit): the server then calls the app with the same request.
+
+        The answer is the one :meth:`__call__` would send; a streamed one comes as the blocks
+        to write (see :meth:`DirectAnswer.blocks`).
+        """
+        path: str = scope["path"]
+        backend = self.backend
+        if (
+            path.startswith(ADMIN_PREFIX)
+            or scope.get("root_path")
+            or backend.settings.latency
+            or backend.faults
+            or backend.rate_limiter.limit is not None
+            or len(body) > backend.settings.max_body_size
+        ):
+            return None
+        access = self.access
+        if access is not None and access.refusal(scope, False) is not None:
+            return None
+        match = self.operations.match(scope["method"], path, scope.get("raw_path"))
+        if match is None:
+            return None
+        started = time.perf_counter()
+        scope[BODY_SCOPE_KEY] = body
+        op, params = match
+        (status, headers, answer), error = call_operation(op, Call(backend, op, scope, params))
+        if isinstance(answer, bytes):
+            self._record(scope, op.name, body, status, headers, answer, started, None, False)
+        else:
+            answer = _blocks(self, scope, op.name, body, status, headers, answer, started)
+        return DirectAnswer(status, headers, answer, error)
 
     def _facts(self, match: tuple[Operation, dict[str, str]], scope: Scope) -> LazyFacts | None:
         op, params = match
@@ -629,6 +666,89 @@ class FakeApp:
             if not message.get("more_body", False):
                 break
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+class DirectAnswer:
+    """An answer :meth:`FakeApp.answer_now` worked out: status, raw headers, and the body as
+    bytes or, for a streamed answer, an iterator of the blocks to write. ``error`` is the
+    unexpected error the handler raised (answered as a 500), for the server to log."""
+
+    __slots__ = ("body", "error", "headers", "status")
+
+    def __init__(
+        self,
+        status: int,
+        headers: RawHeaders,
+        body: bytes | Generator[bytes, None, None],
+        error: Exception | None,
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.error = error
+
+
+def _blocks(  # noqa: PLR0917 - the exchange's parts, in the journal's order
+    app: FakeApp,
+    scope: Scope,
+    operation: str,
+    body: bytes,
+    status: int,
+    headers: RawHeaders,
+    chunks: Iterator[bytes],
+    started: float,
+) -> Generator[bytes, None, None]:
+    """A streamed answer as a server writes it, journaled once it ends (before the server
+    writes its end) or is closed early (a client gone): an answer already decided
+    (:class:`ReadyChunks`) as :meth:`FakeApp._stream_coalesced` sends it, any other a chunk at
+    a time. An error the chunks raise ends the blocks after those produced before it.
+
+    The server must start it: a generator closed before its first block journals nothing.
+    """
+    sent: list[bytes] = []
+    try:
+        if isinstance(chunks, ReadyChunks):
+            yield from _coalesced(chunks, sent)
+        else:
+            for chunk in chunks:
+                if chunk:
+                    sent.append(chunk)
+                    yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+        app._record(scope, operation, body, status, list(headers), sent, started, None, False)
+
+
+def _coalesced(chunks: Iterator[bytes], sent: list[bytes]) -> Iterator[bytes]:
+    """The first chunk alone, then the chunks produced back to back up to
+    :data:`COALESCE_BYTES` at a time; each chunk is added to ``sent`` as it goes."""
+    for chunk in chunks:
+        if chunk:
+            sent.append(chunk)
+            yield chunk
+            break
+    batch: list[bytes] = []
+    size = 0
+    try:
+        for chunk in chunks:
+            if chunk:
+                batch.append(chunk)
+                size += len(chunk)
+                if size >= COALESCE_BYTES:
+                    sent.extend(batch)
+                    yield b"".join(batch)
+                    batch = []
+                    size = 0
+    except Exception:
+        if batch:
+            sent.extend(batch)
+            yield b"".join(batch)
+        raise
+    if batch:
+        sent.extend(batch)
+        yield batch[0] if len(batch) == 1 else b"".join(batch)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
