@@ -15,6 +15,8 @@ Three things the document cannot say for itself:
   the graph follows the API's own rules (a model of its template's type, one deployment for a
   built-in model, a usage record of its deployment's model).
 * ``same_status_as_fastapi`` replaces ``negative_data_rejection`` (see the configuration).
+* An empty path parameter (which the stateful phase can take from a link) names the collection,
+  not a record; it is sent as an id that names nothing.
 """
 
 from __future__ import annotations
@@ -138,6 +140,19 @@ def _graph_rules(body: dict[str, Any]) -> None:
         deployment_id = usage.get("model_deployment_id")
         if isinstance(deployment_id, str) and deployment_id in model_of:
             usage["model_instance_id"] = model_of[deployment_id]
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, **kwargs: Any) -> None:
+    # An empty path parameter names no record: /v5/spans/ is the collection's path (FastAPI
+    # redirects it to /v5/spans, where GET is not served: 405), and the SDKs never send one
+    # ("Expected a non-empty value for `span_id`"). The stateful phase can still build one from
+    # a link; send an id that names nothing instead, which the document answers (404).
+    parameters = case.path_parameters
+    if parameters:
+        for name, value in parameters.items():
+            if value == "":
+                parameters[name] = "no-such-record"
 
 
 @schemathesis.hook
