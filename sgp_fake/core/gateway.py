@@ -318,15 +318,19 @@ class FakeApp:
         finally:
             exchange.record()
 
-    def answer_now(self, scope: Scope, body: bytes) -> DirectAnswer | None:
+    def answer_now(
+        self, scope: Scope, body: bytes, *, coalesce: bool = True
+    ) -> DirectAnswer | None:
         """The answer to an HTTP request whose whole ``body`` a server has read, worked out at
         once and journaled, for a server to write without the ASGI round trip; ``None`` when
         the request needs the event loop or the Starlette routes (the admin API, a refusal, a
         body over the limit, a path no operation matches exactly, latency, a fault rule or the
         rate limit): the server then calls the app with the same request.
 
-        The answer is the one :meth:`__call__` would send; a streamed one comes as the blocks
-        to write (see :meth:`DirectAnswer.blocks`).
+        The answer is the one :meth:`__call__` would send; a streamed one comes as a generator
+        of blocks, produced as they are read: with ``coalesce`` (a server) as
+        :meth:`_stream_coalesced` sends an answer already decided, else (a transport in
+        process) a chunk at a time. An in-process transport sets no access policy.
         """
         path: str = scope["path"]
         backend = self.backend
@@ -352,7 +356,10 @@ class FakeApp:
         if isinstance(answer, bytes):
             self._record(scope, op.name, body, status, headers, answer, started, None, False)
         else:
-            answer = _blocks(self, scope, op.name, body, status, headers, answer, started)
+            answer = _blocks(
+                self, scope, op.name, body, status, headers, answer, started, coalesce=coalesce
+            )
+            next(answer)  # started, so that closing it unread still journals the exchange
         return DirectAnswer(status, headers, answer, error)
 
     def _facts(self, match: tuple[Operation, dict[str, str]], scope: Scope) -> LazyFacts | None:
@@ -697,17 +704,22 @@ def _blocks(  # noqa: PLR0917 - the exchange's parts, in the journal's order
     headers: RawHeaders,
     chunks: Iterator[bytes],
     started: float,
+    *,
+    coalesce: bool,
 ) -> Generator[bytes, None, None]:
     """A streamed answer as a server writes it, journaled once it ends (before the server
     writes its end) or is closed early (a client gone): an answer already decided
-    (:class:`ReadyChunks`) as :meth:`FakeApp._stream_coalesced` sends it, any other a chunk at
-    a time. An error the chunks raise ends the blocks after those produced before it.
+    (:class:`ReadyChunks`), when ``coalesce``, as :meth:`FakeApp._stream_coalesced` sends it;
+    any other a chunk at a time. An error the chunks raise ends the blocks after those produced
+    before it.
 
-    The server must start it: a generator closed before its first block journals nothing.
+    Its first step yields an empty marker: a generator closed before it started would never
+    reach its ``finally``, so :meth:`FakeApp.answer_now` takes that step at once.
     """
     sent: list[bytes] = []
     try:
-        if isinstance(chunks, ReadyChunks):
+        yield b""
+        if coalesce and isinstance(chunks, ReadyChunks):
             yield from _coalesced(chunks, sent)
         else:
             for chunk in chunks:
