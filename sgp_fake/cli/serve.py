@@ -46,6 +46,43 @@ class SetupError(Exception):
     """A flag or file the server cannot start with; the message is one line."""
 
 
+class Collector:
+    """Keeps the garbage collector's long pauses for the moments the server is idle.
+
+    A fake keeps what it is sent (records, journal entries), so the objects that survive the
+    young generation pile up, and each collection of the older generations walks them again: a
+    pause of a millisecond or more every thousand requests or so, the slowest answers of a busy
+    server. After each such collection what survived is frozen (:func:`gc.freeze`: left out of
+    later collections, still freed when no longer referenced). Freezing could keep a cycle of
+    garbage alive, so when the server is next idle everything is unfrozen, collected in full
+    and frozen again (:meth:`idle`).
+    """
+
+    def __init__(self) -> None:
+        self.frozen_since_idle = False
+
+    def install(self) -> None:
+        """Start freezing after each collection of an older generation."""
+        gc.callbacks.append(self._collected)
+
+    def uninstall(self) -> None:
+        """Stop (what is frozen stays frozen)."""
+        gc.callbacks.remove(self._collected)
+
+    def _collected(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] >= 1:
+            gc.freeze()
+            self.frozen_since_idle = True
+
+    def idle(self) -> None:
+        """Collect in full what was frozen since the last time (the server has nothing to do)."""
+        if self.frozen_since_idle:
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
+            self.frozen_since_idle = False  # (the collection's own callback set it)
+
+
 class _Server(uvicorn.Server):
     def __init__(
         self,
@@ -58,6 +95,16 @@ class _Server(uvicorn.Server):
         self.generated_token = generated_token
         self.dashboard = dashboard
         self.admin_token = admin_token
+        self.collector = Collector()
+        self._answered = -1
+
+    async def on_tick(self, counter: int) -> bool:
+        # uvicorn's tick, every 0.1 s: a tick in which no answer was completed is idle.
+        answered = self.server_state.total_requests
+        if answered == self._answered:
+            self.collector.idle()
+        self._answered = answered
+        return await super().on_tick(counter)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -66,6 +113,7 @@ class _Server(uvicorn.Server):
             # long as the process: keep it out of every later collection, which would otherwise
             # walk it each time and pause the answers for that long.
             gc.freeze()
+            self.collector.install()
             # "uvloop" or "asyncio"; "httptools" or "h11": uvicorn picks the fast ones when
             # they are installed, and a user comparing timings needs to know which ran.
             loop = type(asyncio.get_running_loop()).__module__.partition(".")[0]
