@@ -139,10 +139,14 @@ class _JournaledExchange:
                 self.record()
         await self._send(message)
 
-    async def send_chunks(self, chunks: list[bytes]) -> None:
-        """Send a streamed answer's ``chunks`` as one body message, journaling each."""
-        self._chunks.extend(chunks)
-        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    @property
+    def sent(self) -> list[bytes]:
+        """The body chunks the journal will keep, in order: a sender that forwards them
+        coalesced (:meth:`forward`) adds each here itself."""
+        return self._chunks
+
+    async def forward(self, body: bytes) -> None:
+        """Send a body message of chunks already added to :attr:`sent`."""
         await self._send({"type": "http.response.body", "body": body, "more_body": True})
 
     def record(self) -> None:
@@ -463,32 +467,14 @@ class FakeApp:
         The bytes of the answer are those :meth:`_stream` sends; only where the server's writes
         fall differs (one write costs about as much as producing an event, so a message per
         event was most of a stream's cost). The journal still gets the chunks one by one. An
-        error the chunks raise ends the stream after the chunks produced before it went.
+        error the chunks raise ends the stream after the chunks produced before it went. The
+        batching is :func:`_coalesced`'s, as the servers' and transports' direct path writes.
         """
         send = exchange.send
         await send({"type": "http.response.start", "status": status, "headers": headers})
         try:
-            for chunk in chunks:
-                if chunk:  # the first chunk alone, at once: the time to the first chunk
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                    break
-            batch: list[bytes] = []
-            size = 0
-            try:
-                for chunk in chunks:
-                    if chunk:
-                        batch.append(chunk)
-                        size += len(chunk)
-                        if size >= COALESCE_BYTES:
-                            await exchange.send_chunks(batch)
-                            batch = []
-                            size = 0
-            except Exception:
-                if batch:
-                    await exchange.send_chunks(batch)
-                raise
-            if batch:
-                await exchange.send_chunks(batch)
+            for block in _coalesced(chunks, exchange.sent):
+                await exchange.forward(block)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
