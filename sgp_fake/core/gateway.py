@@ -63,7 +63,7 @@ __all__ = ["COALESCE_BYTES", "Backend", "DirectAnswer", "FakeApp", "Recorder"]
 
 COALESCE_BYTES = 16384
 """Over a socket, the most bytes of a streamed answer's chunks produced back to back that go
-in one body message (see :meth:`FakeApp._stream_coalesced`)."""
+in one body message (see :func:`_coalesced`)."""
 
 
 class Recorder(Protocol):
@@ -138,16 +138,6 @@ class _JournaledExchange:
                 # the journal right after a response (even over a socket) finds it there.
                 self.record()
         await self._send(message)
-
-    @property
-    def sent(self) -> list[bytes]:
-        """The body chunks the journal will keep, in order: a sender that forwards them
-        coalesced (:meth:`forward`) adds each here itself."""
-        return self._chunks
-
-    async def forward(self, body: bytes) -> None:
-        """Send a body message of chunks already added to :attr:`sent`."""
-        await self._send({"type": "http.response.body", "body": body, "more_body": True})
 
     def record(self) -> None:
         """Journal the exchange, unless already done (also for answers that never finished)."""
@@ -246,9 +236,7 @@ class FakeApp:
             if scope.get("root_path")
             else self.operations.match(scope["method"], path, scope.get("raw_path"))
         )
-        if match is not None and not (
-            backend.settings.latency or backend.faults or backend.rate_limiter.limit is not None
-        ):
+        if match is not None and _nothing_to_inject(backend):
             await self._answer_directly(match, scope, body, send)
             return
         await self._answer_with_extras(match, scope, body, receive, send)
@@ -332,18 +320,16 @@ class FakeApp:
         rate limit): the server then calls the app with the same request.
 
         The answer is the one :meth:`__call__` would send; a streamed one comes as a generator
-        of blocks, produced as they are read: with ``coalesce`` (a server) as
-        :meth:`_stream_coalesced` sends an answer already decided, else (a transport in
-        process) a chunk at a time. An in-process transport sets no access policy.
+        of blocks, produced as they are read: with ``coalesce`` (a server) an answer already
+        decided as :func:`_coalesced` batches it, else (a transport in process) a chunk at a
+        time.
         """
         path: str = scope["path"]
         backend = self.backend
         if (
             path.startswith(ADMIN_PREFIX)
             or scope.get("root_path")
-            or backend.settings.latency
-            or backend.faults
-            or backend.rate_limiter.limit is not None
+            or not _nothing_to_inject(backend)
             or len(body) > backend.settings.max_body_size
         ):
             return None
@@ -353,10 +339,22 @@ class FakeApp:
         match = self.operations.match(scope["method"], path, scope.get("raw_path"))
         if match is None:
             return None
-        started = time.perf_counter()
         scope[BODY_SCOPE_KEY] = body
+        return self._answer_matched(match, scope, body, coalesce=coalesce)
+
+    def _answer_matched(
+        self,
+        match: tuple[Operation, dict[str, str]],
+        scope: Scope,
+        body: bytes,
+        *,
+        coalesce: bool,
+    ) -> DirectAnswer:
+        """Call the operation ``match`` names, with nothing to inject, and journal the exchange
+        (a streamed answer's once its blocks end or are closed)."""
+        started = time.perf_counter()
         op, params = match
-        (status, headers, answer), error = call_operation(op, Call(backend, op, scope, params))
+        (status, headers, answer), error = call_operation(op, Call(self.backend, op, scope, params))
         if isinstance(answer, bytes):
             self._record(scope, op.name, body, status, headers, answer, started, None, False)
         else:
@@ -375,31 +373,25 @@ class FakeApp:
     async def _answer_directly(
         self, match: tuple[Operation, dict[str, str]], scope: Scope, body: bytes, send: Send
     ) -> None:
-        # The common case, kept short: an operation with nothing to inject, answered and
-        # journaled without the wrapper the general path needs.
-        started = time.perf_counter()
-        op, params = match
-        call = Call(self.backend, op, scope, params)
-        (status, headers, answer), error = call_operation(op, call)
-        if not isinstance(answer, bytes):
-            exchange = _JournaledExchange(self, scope, body, send, op.name, started=started)
+        # The common case: what answer_now gives a server, sent as ASGI messages. Over a socket
+        # (an app with an access policy) an answer already decided goes coalesced; in process
+        # every chunk is its own message, so a transport hands it over before the next.
+        answer = self._answer_matched(match, scope, body, coalesce=self.access is not None)
+        await send(
+            {"type": "http.response.start", "status": answer.status, "headers": answer.headers}
+        )
+        blocks = answer.body
+        if isinstance(blocks, bytes):
+            await send({"type": "http.response.body", "body": blocks})
+        else:
             try:
-                if self.access is not None and isinstance(answer, ReadyChunks):
-                    # Over a socket, chunks that never wait, and no fault rule or latency
-                    # can apply to this call.
-                    await self._stream_coalesced(exchange, status, headers, answer)
-                else:
-                    await self._stream(
-                        scope, exchange.send, status, headers, answer, facts_of(op, call)
-                    )
+                for block in blocks:
+                    await send({"type": "http.response.body", "body": block, "more_body": True})
             finally:
-                exchange.record()
-            return
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        self._record(scope, op.name, body, status, headers, answer, started, None, False)
-        await send({"type": "http.response.body", "body": answer})
-        if error is not None:
-            raise error
+                blocks.close()
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        if answer.error is not None:
+            raise answer.error
 
     async def _stream(  # noqa: PLR0917 - the answer's parts, then what it is about
         self,
@@ -447,34 +439,6 @@ class FakeApp:
                         left -= 1
             if cut is not None:
                 await self._stall_or_cut(scope, send, cut, chunks)
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-    async def _stream_coalesced(
-        self,
-        exchange: _JournaledExchange,
-        status: int,
-        headers: RawHeaders,
-        chunks: Iterator[bytes],
-    ) -> None:
-        """Send a streamed answer over a socket when nothing can cut, stall or slow it: the
-        first chunk as soon as it is produced, then the chunks produced back to back in
-        messages of up to :data:`COALESCE_BYTES`, each written at once.
-
-        The bytes of the answer are those :meth:`_stream` sends; only where the server's writes
-        fall differs (one write costs about as much as producing an event, so a message per
-        event was most of a stream's cost). The journal still gets the chunks one by one. An
-        error the chunks raise ends the stream after the chunks produced before it went. The
-        batching is :func:`_coalesced`'s, as the servers' and transports' direct path writes.
-        """
-        send = exchange.send
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        try:
-            for block in _coalesced(chunks, exchange.sent):
-                await exchange.forward(block)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
@@ -695,8 +659,8 @@ def _blocks(  # noqa: PLR0917 - the exchange's parts, in the journal's order
 ) -> Generator[bytes, None, None]:
     """A streamed answer as a server writes it, journaled once it ends (before the server
     writes its end) or is closed early (a client gone): an answer already decided
-    (:class:`ReadyChunks`), when ``coalesce``, as :meth:`FakeApp._stream_coalesced` sends it;
-    any other a chunk at a time. An error the chunks raise ends the blocks after those produced
+    (:class:`ReadyChunks`), when ``coalesce``, batched by :func:`_coalesced`; any other a chunk
+    at a time. An error the chunks raise ends the blocks after those produced
     before it.
 
     Its first step yields an empty marker: a generator closed before it started would never
@@ -747,6 +711,13 @@ def _coalesced(chunks: Iterator[bytes], sent: list[bytes]) -> Iterator[bytes]:
     if batch:
         sent.extend(batch)
         yield batch[0] if len(batch) == 1 else b"".join(batch)
+
+
+def _nothing_to_inject(backend: Backend) -> bool:
+    """Whether no latency, fault rule or rate limit can apply to a request right now."""
+    return not (
+        backend.settings.latency or backend.faults or backend.rate_limiter.limit is not None
+    )
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
