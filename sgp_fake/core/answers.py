@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from json.encoder import encode_basestring
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import FakeHTTPError
 from .bodies import render_errors
@@ -29,6 +29,7 @@ __all__ = [
     "error_answer",
     "json_answer",
     "json_bytes",
+    "kept_encoder",
     "ok",
     "sse",
     "sse_event",
@@ -47,18 +48,52 @@ _CONTENT_TYPE_JSON = (b"content-type", b"application/json")
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # what ends a line of an event stream
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-"""``json.dumps`` with these arguments builds an encoder per call; this one is kept (it holds
-no state between calls)."""
+def kept_encoder(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """``encoder.encode``, the same text, without what it builds per call.
+
+    ``JSONEncoder.encode`` builds a C encoder and a dict of the containers it is in for every
+    value it writes: over half the cost of a small one, such as a streamed answer's delta
+    (0.41 against 1.07 us). This function builds the C encoder once. What it leaves out is the
+    check for a value that contains itself, which JSON parsed from a request, or built by a
+    handler, cannot be (one would end in ``RecursionError`` instead of ``ValueError``).
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None or encoder.indent is not None:
+        return encoder.encode
+    strings = json.encoder.encode_basestring_ascii if encoder.ensure_ascii else encode_basestring
+    try:
+        write = make(
+            None,
+            encoder.default,
+            strings,
+            None,
+            encoder.key_separator,
+            encoder.item_separator,
+            encoder.sort_keys,
+            encoder.skipkeys,
+            encoder.allow_nan,
+        )
+    except TypeError:  # a Python whose C encoder takes other arguments: as json does
+        return encoder.encode
+    join = "".join
+
+    def encode(content: Any) -> str:
+        if type(content) is str:  # as JSONEncoder.encode: the C encoder takes containers
+            return strings(content)
+        return join(write(content, 0))
+
+    return encode
+
+
+_encode = kept_encoder(
+    json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+)
+"""``json.dumps`` with these arguments, kept (see :func:`kept_encoder`)."""
 
 
 def json_bytes(content: Any) -> bytes:
     """``content`` serialised as Starlette's JSONResponse does (compact, UTF-8)."""
-    if type(content) is str:
-        # What json.dumps itself calls for a str (ensure_ascii off), without the encoder's
-        # dispatch: a streamed answer writes one string per event.
-        return encode_basestring(content).encode()
-    return _ENCODER.encode(content).encode()
+    return _encode(content).encode()
 
 
 def json_answer(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Answer:

@@ -219,13 +219,17 @@ def validate_query(
 
 
 def validate_headers(
-    model: type[M], headers: Iterable[tuple[bytes, bytes]], names: Mapping[str, str]
+    model: type[M],
+    headers: Iterable[tuple[bytes, bytes]],
+    names: Mapping[str, str],
+    wanted: Mapping[bytes, str] | None = None,
 ) -> M:
     """Validate request headers into ``model`` (``names``: field -> lower-case header name),
     or raise FastAPI's 422 for ``Header()`` parameters: each error at ``["header", <name>]``,
     a missing one with ``input`` null. The first value of a header counts; an empty value is
-    none."""
-    wanted = {name.encode("latin-1"): field for field, name in names.items()}
+    none. ``wanted``: ``names`` the other way round, encoded (a caller may keep it)."""
+    if wanted is None:
+        wanted = {name.encode("latin-1"): field for field, name in names.items()}
     seen: dict[str, str] = {}
     for key, value in headers:
         field = wanted.get(key)

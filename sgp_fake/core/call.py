@@ -245,8 +245,9 @@ class Call:
         target = model or self.op.headers
         if target is None:
             raise TypeError(f"operation {self.op.name} declares no header parameters")
+        names, wanted = _header_names(target)
         return validate_headers(  # type: ignore[return-value]
-            target, self.scope["headers"], _header_names(target)
+            target, self.scope["headers"], names, wanted
         )
 
     def answered_by(self, rule_id: str) -> None:
@@ -408,12 +409,14 @@ def _bearer(authorization: str | None) -> str | None:
 
 
 @functools.cache
-def _header_names(model: type[BaseModel]) -> dict[str, str]:
-    """Each field's validation key (its alias, else its name) -> the header it reads."""
-    return {
+def _header_names(model: type[BaseModel]) -> tuple[dict[str, str], dict[bytes, str]]:
+    """Each field's validation key (its alias, else its name) -> the header it reads, and
+    the other way round, encoded."""
+    names = {
         info.alias or field: header_name(model, field).lower()
         for field, info in model.model_fields.items()
     }
+    return names, {name.encode("latin-1"): field for field, name in names.items()}
 
 
 def handle(op: Operation, call: Call) -> Reply:

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from json.encoder import encode_basestring
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from ...clock import created_at_json
-from ...core.answers import Reply, json_bytes, ok, sse_event, stream
+from ...clock import FakeClock, created_at_json
+from ...core.answers import Reply, json_bytes, kept_encoder, ok, sse_event, stream
 from ...core.call import Call
 from ...core.compact import CompactTable, Layout
 from ...core.facts import Facts
@@ -63,6 +64,7 @@ _DONE = b"event: done\ndata: [DONE]\n\n"
 _DELTA = "\x00sgp-fake delta\x00"
 """Where a chat chunk's delta goes in its event's template (see :func:`_chat_events`)."""
 _DELTA_JSON = json_bytes(_DELTA)
+_FIRST_DELTA = json_bytes({"role": "assistant", "content": ""})
 
 
 # -- who and which account ------------------------------------------------------------------------
@@ -109,18 +111,21 @@ def _finish(answer: str, stops: Sequence[str], max_tokens: int | None) -> tuple[
     return answer, "length" if capped else "stop"
 
 
-_HASH_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
-"""What ``json.dumps(..., ensure_ascii=False, sort_keys=True, default=str)`` builds per call."""
+_hash_json = kept_encoder(json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str))
+"""``json.dumps(..., ensure_ascii=False, sort_keys=True, default=str)``, kept."""
 
 
 def _hash(*parts: Any) -> str:
-    raw = _HASH_ENCODER.encode(parts)
+    raw = _hash_json(parts)
     return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 def _created(call: Call) -> int:
     """Now on the fake's clock, in Unix seconds (``created``)."""
-    return int(call.table(KIND).clock().timestamp())
+    clock = call.table(KIND).clock
+    if isinstance(clock, FakeClock) and not clock.step:
+        return int(clock.now())  # what reading it as a datetime gives, without building one
+    return int(clock().timestamp())
 
 
 def _usage_json(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
@@ -327,25 +332,31 @@ class _Choice:
             message["tool_calls"] = self.tool_calls
         return message
 
-    def deltas(self) -> Iterator[dict[str, Any]]:
-        yield {"role": "assistant", "content": ""}
+    def deltas(self) -> Iterator[bytes]:
+        """Each delta's JSON."""
+        yield _FIRST_DELTA
         if self.text:
+            # Most deltas are a piece of text: written without the encoder's dispatch.
             for piece in self.chunks or text.deltas(self.text):
-                yield {"content": piece}
+                yield b'{"content":%s}' % encode_basestring(piece).encode()
         for position, call in enumerate(self.tool_calls):
             function = call["function"]
-            yield {
-                "tool_calls": [
-                    {
-                        "index": position,
-                        "id": call["id"],
-                        "type": "function",
-                        "function": {"name": function["name"], "arguments": ""},
-                    }
-                ]
-            }
+            yield json_bytes(
+                {
+                    "tool_calls": [
+                        {
+                            "index": position,
+                            "id": call["id"],
+                            "type": "function",
+                            "function": {"name": function["name"], "arguments": ""},
+                        }
+                    ]
+                }
+            )
             for piece in text.deltas(function["arguments"]):
-                yield {"tool_calls": [{"index": position, "function": {"arguments": piece}}]}
+                yield json_bytes(
+                    {"tool_calls": [{"index": position, "function": {"arguments": piece}}]}
+                )
 
 
 def _default_text(request: ChatRequest, model: str, conversation: _Conversation, index: int) -> str:
@@ -467,7 +478,7 @@ def _chat_events(
         )
         before, _, after = template.rpartition(_DELTA_JSON)  # the delta comes last but one
         for delta in choice.deltas():
-            yield before + json_bytes(delta) + after
+            yield before + delta + after
         yield sse_event(
             {
                 **base,
