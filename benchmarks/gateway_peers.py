@@ -16,7 +16,8 @@ Where a peer can be told what to answer, it answers the fake's text, so the bodi
 wrk POSTs the chat body, whole (JSON) and streamed (``stream: true``), at 1 and 32
 connections; the time to first chunk is the time from sending a streamed request on an open
 connection to its first ``data:`` line, one request at a time, each answer read to its end
-(untimed) before the next request, as a client reads a stream. Each repetition starts every
+(untimed) before the next request, as a client reads a stream, measured on the idle server
+before wrk loads it. Each repetition starts every
 server afresh, in an order that rotates; the ratios pair the fake with each server within a
 repetition. Requests go to 127.0.0.1 only.
 """
@@ -278,6 +279,8 @@ def peer_servers(port: int, text: str, work: Path) -> dict[str, Server]:
     )  # fmt: skip
     fakellm_dir = work / "fakellm"
     fakellm_dir.mkdir(exist_ok=True)
+    quiet_dir = work / "mockllm"
+    quiet_dir.mkdir(exist_ok=True)
     (fakellm_dir / "fakellm.yaml").write_text(
         json.dumps({"version": 1, "defaults": {"fallback": "deterministic_echo"},
                     "rules": [{"name": "bench", "when": {"messages_contain": "latency"},
@@ -342,8 +345,13 @@ def peer_servers(port: int, text: str, work: Path) -> dict[str, Server]:
                 "-r",
                 str(work / "responses.yml"),
             ],
+            # Its start command always reloads on a change under its working folder (its
+            # --reload flag defaults on and has no off switch): run in an empty one, a file
+            # the benchmark writes meanwhile would restart it mid-measurement.
+            cwd=str(quiet_dir),
             note="`lag_enabled: false` (its default) in its responses file, whose default "
-            "answer is the fake's text; it streams one character per chunk",
+            "answer is the fake's text; it streams one character per chunk; run in an empty "
+            "folder, as its start command always watches its folder and reloads",
         ),
     }
 
@@ -402,6 +410,10 @@ def measure(server_of: Callable[[int], Server], seconds: float, ttfc_n: int, wor
     server = server_of(port)
     figures = Figures()
     with running(server, port):
+        # Time to first chunk first, on the idle server: a slow peer is still working through
+        # what wrk's cut connections left it long after wrk stops (mockllm: over 10 s).
+        ttfc(server, port, 5)  # warm-up
+        figures.ttfc = statistics.median(ttfc(server, port, ttfc_n))
         for label, stream, conns in MODES:
             script = _script(server, port, stream, work)
             wrk(port, conns, 1.0, script, server.path)  # warm-up
@@ -411,8 +423,6 @@ def measure(server_of: Callable[[int], Server], seconds: float, ttfc_n: int, wor
             if result.non2xx or result.errors:
                 where = _mode(label, conns)
                 figures.bad.append(f"{result.non2xx} non-2xx, {result.errors} errors ({where})")
-        ttfc(server, port, 5)  # warm-up
-        figures.ttfc = statistics.median(ttfc(server, port, ttfc_n))
     return figures
 
 
@@ -528,8 +538,8 @@ def _report(  # noqa: PLR0912, PLR0917 - the run's parts
         "fresh server process per repetition, servers in a rotating order; time to first chunk: "
         f"the median of {ttfc_n} streamed requests, one at a time, each on a new connection, "
         "from sending the request to the first `data:` line, each answer read to its end "
-        "(untimed) before the next request. Compare the ratios, not the absolute figures: the "
-        "machine is shared."
+        "(untimed) before the next request, on the idle server before wrk loads it. Compare the "
+        "ratios, not the absolute figures: the machine is shared."
     )
     for name, note in notes.items():
         if note:
@@ -559,11 +569,19 @@ def _report(  # noqa: PLR0912, PLR0917 - the run's parts
         pairs = min(len(fake), len(figures))
         for label, _, conns in MODES:
             key = _mode(label, conns)
-            values = ratios(
-                [f.rps[key] for f in fake[:pairs]], [f.rps[key] for f in figures[:pairs]]
-            )
+            theirs = [f.rps[key] for f in figures[:pairs]]
+            if 0 in theirs:
+                # No request answered within the run: its throughput is under one per run,
+                # which is what it is counted as (the ratio a lower bound).
+                section.lines.append(
+                    f"{name}, {key}: no answer completed within {seconds:g} s in "
+                    f"{theirs.count(0)} of {pairs} repetitions; counted as 1 request per "
+                    f"{seconds:g} s, more than it answered, so the ratio is a lower bound."
+                )
+                theirs = [rps or 1 / seconds for rps in theirs]
+            values = ratios([f.rps[key] for f in fake[:pairs]], theirs)
             a = statistics.median(f.rps[key] for f in fake[:pairs])
-            b = statistics.median(f.rps[key] for f in figures[:pairs])
+            b = statistics.median(theirs)
             section.add(
                 Ratio(
                     section.title,
