@@ -49,7 +49,6 @@ from .scope import (
     DEADLINE_SCOPE_KEY,
     OPERATION_SCOPE_KEY,
     READ_TIMEOUT_SCOPE_KEY,
-    RESPONSE_SCOPE_KEY,
     RULE_SCOPE_KEY,
     SYNC_SCOPE_KEY,
     TIMED_OUT_SCOPE_KEY,
@@ -459,25 +458,9 @@ class FakeApp:
     ) -> None:
         # A streamed answer comes as its chunks: the journal keeps them compactly.
         backend = self.backend
-        journal = backend.journal
-        if journal.recording:
-            journal.record_exchange(
-                scope["method"],
-                scope["path"],
-                scope.get("query_string", b""),
-                scope["headers"],
-                body,
-                status,
-                response_body,
-                headers,
-                rule,
-                timed_out,
-                operation,
-                time.perf_counter() - started,
-                scope.get(RESPONSE_SCOPE_KEY),
-                account=scope.get(ACCOUNT_SCOPE_KEY),
-                raw_path=scope.get("raw_path"),
-            )
+        backend.journal.record_request(
+            scope, body, status, response_body, headers, rule, timed_out, operation, started
+        )
         coverage = backend.coverage
         if coverage is not None:
             if isinstance(response_body, list):

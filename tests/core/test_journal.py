@@ -90,3 +90,58 @@ def test_entries_are_numbered_for_the_journals_whole_life() -> None:
     assert [e.sequence for e in journal] == [7]
     assert [e.path for e in journal.entries_after(5)] == ["/v4/model-templates"]
     assert journal[0].to_dict()["sequence"] == 7
+
+
+def test_a_request_journaled_from_its_scope_reads_as_its_parts_given_one_by_one() -> None:
+    # The app journals from the ASGI scope (Journal.record_request); the entry must read as
+    # the one the same parts give field by field (Journal.record_exchange).
+    from sgp_fake.core.journal import Journal
+    from sgp_fake.core.scope import ACCOUNT_SCOPE_KEY, RESPONSE_SCOPE_KEY
+
+    scope = {
+        "method": "POST",
+        "path": "/v4/models/a b",
+        "raw_path": b"/v4/models/a%20b",
+        "query_string": b"x=1&y=%C3%A9",
+        "headers": [(b"x-api-key", b"k"), (b"content-type", b"application/json")],
+        RESPONSE_SCOPE_KEY: "resp_1",
+        ACCOUNT_SCOPE_KEY: "acct_7",
+    }
+    chunks = [b'data: {"a": 1}\n\n', b"data: [DONE]\n\n"]
+    answer_headers = [(b"content-type", b"text/event-stream")]
+    clock = iter([100.0, 100.0]).__next__
+    by_scope, by_parts = Journal(clock=clock), Journal(clock=clock)
+    by_scope.record_request(
+        scope, b'{"q": 2}', 201, chunks, answer_headers, "fault_1", True, "op_name", 0.0
+    )
+    entry = by_scope.entries()[0]
+    by_parts.record_exchange(
+        "POST",
+        "/v4/models/a b",
+        b"x=1&y=%C3%A9",
+        scope["headers"],  # type: ignore[arg-type]
+        b'{"q": 2}',
+        201,
+        chunks,
+        answer_headers,
+        "fault_1",
+        True,
+        "op_name",
+        entry.duration,
+        "resp_1",
+        account="acct_7",
+        raw_path=b"/v4/models/a%20b",
+    )
+    assert entry.to_dict() == by_parts.entries()[0].to_dict()
+    assert entry.to_dict()["account"] == "acct_7"
+    assert entry.raw_path == "/v4/models/a%20b"
+    assert entry.response_body == b"".join(chunks)
+
+
+def test_a_journal_that_keeps_nothing_builds_nothing() -> None:
+    from sgp_fake.core.journal import Journal
+
+    journal = Journal(0)
+    journal.record_request({}, b"", 200, b"", [], None, False, None, 0.0)  # no key is read
+    assert journal.entries() == []
+    assert journal.last_sequence == 0
