@@ -307,17 +307,28 @@ class Coverage:
         with self._lock:
             batch: Counter[Exchange] = Counter()
             queue = self._queue
+            # Only what the analysis reads: identical requests are analysed once. A run of
+            # them (a load test, a poll) is counted by comparing each with the one before,
+            # cheaper than hashing its body to look it up.
+            last: Exchange | None = None
+            times = 0
             while queue:
                 try:
                     exchange = queue.popleft()
                 except IndexError:  # emptied by another thread meanwhile
                     break
-                # Only what the analysis reads: identical requests are analysed once.
                 name, method, path, query, body, status, response = exchange
-                key_response = response if status == 422 else b""
-                batch[(name, method, path, query, body, status, key_response)] += 1
-            for exchange, times in batch.items():
-                self._observe(exchange, times)
+                key = (name, method, path, query, body, status, response if status == 422 else b"")
+                if key == last:
+                    times += 1
+                    continue
+                if last is not None:
+                    batch[last] += times
+                last, times = key, 1
+            if last is not None:
+                batch[last] += times
+            for exchange, count in batch.items():
+                self._observe(exchange, count)
 
     def _observe(self, exchange: Exchange, times: int) -> None:
         name, method, path, query, body, status, response = exchange

@@ -320,3 +320,19 @@ async def test_under_a_running_loop_requests_are_analysed_once_the_turn_is_over(
             await asyncio.sleep(0)
             assert not fake.coverage._queue
     assert fake.coverage.report().operations["create_model_template"].calls == 3
+
+
+def test_runs_of_the_same_request_in_one_analysis_count_each_request() -> None:
+    # One batch (analysed at the report) with runs of the same request, broken and resumed:
+    # every request counts once, the last run too.
+    fake = SGPFake(coverage=True)
+    assert fake.coverage is not None
+    invalid = minimal_body(endpoint_type="FAST")
+    sent = ["bad", "bad", "good", "bad", "good", "good", "bad", "bad", "bad"]
+    with fake.client() as client:
+        for kind in sent:
+            client.post(LIST, json=invalid if kind == "bad" else minimal_body())
+    create = fake.coverage.report().operations["create_model_template"]
+    assert create.calls == len(sent)
+    assert create.status_codes == {"200": sent.count("good"), "422": sent.count("bad")}
+    assert create.validation_errors == {"enum": sent.count("bad")}
