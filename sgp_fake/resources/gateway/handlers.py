@@ -426,7 +426,8 @@ def chat_completions(call: Call) -> Reply:
             for choice in choices
         )
         usage = _usage_json(conversation.tokens, completion_tokens)
-        head = {"id": completion_id, "created": _created(call), "model": request.model}
+        created = _created(call)
+        head = {"id": completion_id, "created": created, "model": request.model}
         try:
             if request.stream:
                 include = bool((request.stream_options or {}).get("include_usage"))
@@ -438,28 +439,66 @@ def chat_completions(call: Call) -> Reply:
                 )
             else:
                 reply = ok(
-                    json_bytes(
-                        {
-                            "id": completion_id,
-                            "object": "chat.completion",
-                            "created": head["created"],
-                            "model": request.model,
-                            "choices": [
-                                {
-                                    "index": c.index,
-                                    "message": c.message(),
-                                    "finish_reason": c.finish,
-                                }
-                                for c in choices
-                            ],
-                            "usage": usage,
-                        }
-                    )
+                    _completion_json(completion_id, created, request.model, choices, usage)
                 )
         except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
             raise BodyParseError() from exc
         _record_usage(call, account, model, conversation.tokens, completion_tokens)
     return reply
+
+
+_ONE_TEXT_CHOICE = (
+    b'{"id":%s,"object":"chat.completion","created":%d,"model":%s,"choices":[{"index":0,'
+    b'"message":{"role":"assistant","content":%s},"finish_reason":%s}],"usage":'
+    b'{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}}'
+)
+"""A ``chat.completion`` of one choice of text, as :func:`_completion_dict` writes it."""
+
+
+def _completion_json(
+    completion_id: str,
+    created: int,
+    model: Any,
+    choices: Sequence[_Choice],
+    usage: Mapping[str, int],
+) -> bytes:
+    """The ``chat.completion`` answered: :func:`_completion_dict` as JSON."""
+    if len(choices) == 1:
+        choice = choices[0]
+        content = choice.text
+        if not choice.tool_calls and type(content) is str and type(model) is str:
+            # Nearly every answer: written into its template, each string as the encoder
+            # writes it (a test compares the two), without building the nested dicts.
+            return _ONE_TEXT_CHOICE % (
+                encode_basestring(completion_id).encode(),
+                created,
+                encode_basestring(model).encode(),
+                encode_basestring(content).encode(),
+                encode_basestring(choice.finish).encode(),
+                usage["prompt_tokens"],
+                usage["completion_tokens"],
+                usage["total_tokens"],
+            )
+    return json_bytes(_completion_dict(completion_id, created, model, choices, usage))
+
+
+def _completion_dict(
+    completion_id: str,
+    created: int,
+    model: Any,
+    choices: Sequence[_Choice],
+    usage: Mapping[str, int],
+) -> dict[str, Any]:
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": [
+            {"index": c.index, "message": c.message(), "finish_reason": c.finish} for c in choices
+        ],
+        "usage": usage,
+    }
 
 
 def _chat_events(
