@@ -93,7 +93,26 @@ def random_ids() -> IdGenerator:
         variant = "89ab"[int(h[16], 16) & 3]
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
 
+    def packed() -> tuple[str, bytes]:
+        # The next id with its 16 bytes, for a table that keeps ids packed (it need not parse
+        # the string back): the same bits set as next_id sets.
+        raw = (bits(128) & _UUID4_KEEP | _UUID4_SET).to_bytes(16, "big")
+        h = raw.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}", raw
+
+    next_id.packed = packed  # type: ignore[attr-defined]
     return next_id
+
+
+_UUID4_KEEP = ~((0xF << 76) | (0xC << 60)) & (2**128 - 1)
+_UUID4_SET = (0x4 << 76) | (0x8 << 60)
+"""Version 4 in the 13th hex digit, the RFC 4122 variant (binary 10) in the 17th."""
+
+
+def packed_ids(ids: IdGenerator) -> Callable[[], tuple[str, bytes]] | None:
+    """``ids``' own way to give each next id with its 16 bytes (:func:`random_ids` has one),
+    or ``None``."""
+    return getattr(ids, "packed", None)
 
 
 def seeded_ids(seed: int | str) -> IdGenerator:

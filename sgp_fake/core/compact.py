@@ -30,7 +30,7 @@ from typing import Any, Callable, Collection, Iterable, Literal, Sequence
 
 from pydantic import BaseModel
 
-from ..clock import Clock, FakeClock, utc_now
+from ..clock import Clock, FakeClock, packed_ids, utc_now
 from .table import Record, Row, Table
 
 __all__ = ["Column", "CompactTable", "Layout"]
@@ -495,8 +495,13 @@ class CompactTable(Table[Record]):
         layout). Returns the new id; written as the layout writes it, with no JSON built unless
         a listener (a state file) is told of it."""
         with self._lock:
-            record_id = self._next_id()
-            packed = _pack_id(record_id)
+            ids = packed_ids(self._next_id)
+            packed: bytes | None
+            if ids is not None:
+                record_id, packed = ids()
+            else:
+                record_id = self._next_id()
+                packed = _pack_id(record_id)
             while self._find(record_id, packed) >= 0:
                 record_id = self._next_id()
                 packed = _pack_id(record_id)
