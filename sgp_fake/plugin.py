@@ -27,6 +27,7 @@ The module imports nothing heavy at collection time: every fixture imports what 
 from __future__ import annotations
 
 import random
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Coroutine, Generator, Iterator, Mapping, NoReturn
 
@@ -76,6 +77,8 @@ _MARKER_KWARGS = frozenset(
     }
 )
 _OPTIONS_KEY = pytest.StashKey[dict[str, Any]]()
+_MARKER_KEYS: weakref.WeakKeyDictionary[SGPFake, str] = weakref.WeakKeyDictionary()
+"""The marker's ``api_key`` of the fakes ``sgp_fake`` made (see :func:`_api_key`)."""
 _SEEDS_KEY = pytest.StashKey[dict[str, "int | str"]]()
 _CALL_FAILED_KEY = pytest.StashKey[bool]()
 _CONFIGURED_SEED_KEY = pytest.StashKey["int | str | None | object"]()
@@ -253,12 +256,18 @@ def _finish(coroutine: Coroutine[Any, Any, None]) -> None:
     coroutine.close()
 
 
-def _api_key(request: pytest.FixtureRequest, fake: SGPFake) -> str:
-    """The key clients send: the marker's ``api_key``, else the first configured key, else
-    :data:`~sgp_fake.DEFAULT_API_KEY`."""
-    options = _options(request)
-    if options.get("api_key"):
-        return str(options["api_key"])
+def _api_key(fake: SGPFake) -> str:
+    """The key clients send: the marker's ``api_key``, else the fake's first configured key,
+    else :data:`~sgp_fake.DEFAULT_API_KEY`.
+
+    The client fixtures ask the fake rather than the test: ``sgp_fake`` keeps the marker's key
+    with the fake it makes, so that they need not depend on ``request`` (each dependency costs
+    every test that uses them pytest's time). A fake of a conftest's own ``sgp_fake`` fixture
+    is configured by that fixture: its clients send its first key.
+    """
+    key = _MARKER_KEYS.get(fake)
+    if key is not None:
+        return key
     if fake.settings.api_keys:
         return next(iter(fake.settings.api_keys))
     from .fake import DEFAULT_API_KEY
@@ -455,6 +464,8 @@ def sgp_fake(request: pytest.FixtureRequest) -> Iterator[SGPFake]:
     if "journal_limit" in options:
         kwargs["journal_limit"] = options["journal_limit"]
     fake = SGPFake(sgp_fake_settings, **kwargs)
+    if options.get("api_key"):
+        _MARKER_KEYS[fake] = str(options["api_key"])
     fake.faults.default_retry_after_ms = 1
     responses = options.get("responses") or ()
     configured = () if defaults else _configuration(request, "sgp_fake_responses", _no_responses)
@@ -475,68 +486,64 @@ def sgp_fake(request: pytest.FixtureRequest) -> Iterator[SGPFake]:
 
 
 @pytest.fixture
-def sgp_fake_client(request: pytest.FixtureRequest, sgp_fake: SGPFake) -> Iterator[httpx.Client]:
+def sgp_fake_client(sgp_fake: SGPFake) -> Iterator[httpx.Client]:
     """An ``httpx.Client`` to ``sgp_fake`` in process (base URL and API key set)."""
-    with sgp_fake.client(api_key=_api_key(request, sgp_fake)) as client:
+    with sgp_fake.client(api_key=_api_key(sgp_fake)) as client:
         yield client
 
 
 @pytest.fixture
-def sgp_fake_async_client(
-    request: pytest.FixtureRequest, sgp_fake: SGPFake
-) -> Iterator[httpx.AsyncClient]:
+def sgp_fake_async_client(sgp_fake: SGPFake) -> Iterator[httpx.AsyncClient]:
     """An ``httpx.AsyncClient`` to ``sgp_fake`` in process (base URL and API key set).
 
     A plain fixture: it works with pytest-asyncio in strict and auto mode, and with anyio.
     """
-    client = sgp_fake.async_client(api_key=_api_key(request, sgp_fake))
+    client = sgp_fake.async_client(api_key=_api_key(sgp_fake))
     yield client
     _finish(client.aclose())
 
 
 @pytest.fixture
-def sgp_client(request: pytest.FixtureRequest, sgp_fake: SGPFake) -> Iterator[SGPClient]:
+def sgp_client(sgp_fake: SGPFake) -> Iterator[SGPClient]:
     """The official ``scale_gp.SGPClient``, in process to ``sgp_fake``.
 
     Skips when ``scale-gp`` is not installed (``pip install sgp-fake[sdk]``).
     """
     _require_sdk()
-    client = sgp_fake.sdk_client(api_key=_api_key(request, sgp_fake))
+    client = sgp_fake.sdk_client(api_key=_api_key(sgp_fake))
     yield client
     client.close()
 
 
 @pytest.fixture
-def sgp_beta_client(request: pytest.FixtureRequest, sgp_fake: SGPFake) -> Iterator[SGPBetaClient]:
+def sgp_beta_client(sgp_fake: SGPFake) -> Iterator[SGPBetaClient]:
     """The v5 SDK's ``scale_gp_beta.SGPClient``, in process to ``sgp_fake``, selecting the
     key's first account (else ``acct_1``).
 
     Skips when ``scale-gp-beta`` is not installed (``pip install sgp-fake[sdk]``).
     """
     _require_beta_sdk()
-    api_key = _api_key(request, sgp_fake)
+    api_key = _api_key(sgp_fake)
     client = sgp_fake.beta_client(api_key=api_key, account_id=_account_id(sgp_fake, api_key))
     yield client
     client.close()
 
 
 @pytest.fixture
-def sgp_async_beta_client(
-    request: pytest.FixtureRequest, sgp_fake: SGPFake
-) -> Iterator[AsyncSGPBetaClient]:
+def sgp_async_beta_client(sgp_fake: SGPFake) -> Iterator[AsyncSGPBetaClient]:
     """The v5 SDK's ``scale_gp_beta.AsyncSGPClient``, in process to ``sgp_fake``.
 
     Skips when ``scale-gp-beta`` is not installed (``pip install sgp-fake[sdk]``).
     """
     _require_beta_sdk()
-    api_key = _api_key(request, sgp_fake)
+    api_key = _api_key(sgp_fake)
     client = sgp_fake.async_beta_client(api_key=api_key, account_id=_account_id(sgp_fake, api_key))
     yield client
     _finish(client.close())
 
 
 @pytest.fixture
-def sgp_traces(request: pytest.FixtureRequest, sgp_fake: SGPFake) -> Iterator[Traces]:
+def sgp_traces(sgp_fake: SGPFake) -> Iterator[Traces]:
     """``scale_gp_beta.lib.tracing`` sending to ``sgp_fake`` in process, and the traces it
     received as trees (flushed before every read): ``sgp_traces.last().assert_shape(...)``.
 
@@ -545,19 +552,19 @@ def sgp_traces(request: pytest.FixtureRequest, sgp_fake: SGPFake) -> Iterator[Tr
     pytest.importorskip("scale_gp_beta", reason="the tracing library needs scale-gp-beta")
     from .extras.traces import init_tracing
 
-    traces = init_tracing(sgp_fake, api_key=_api_key(request, sgp_fake))
+    traces = init_tracing(sgp_fake, api_key=_api_key(sgp_fake))
     yield traces
     traces.flush()  # what the test left queued goes to its own fake, not the next test's
 
 
 @pytest.fixture
-def sgp_async_client(request: pytest.FixtureRequest, sgp_fake: SGPFake) -> Iterator[AsyncSGPClient]:
+def sgp_async_client(sgp_fake: SGPFake) -> Iterator[AsyncSGPClient]:
     """The official ``scale_gp.AsyncSGPClient``, in process to ``sgp_fake``.
 
     Skips when ``scale-gp`` is not installed (``pip install sgp-fake[sdk]``).
     """
     _require_sdk()
-    client = sgp_fake.async_sdk_client(api_key=_api_key(request, sgp_fake))
+    client = sgp_fake.async_sdk_client(api_key=_api_key(sgp_fake))
     yield client
     _finish(client.close())
 
@@ -687,7 +694,7 @@ def sgp_fake_server(
     admin = bool(_options(request).get("serve_admin", False))
     sgp_fake_live_server.current.app = sgp_fake._build_app(admin=True) if admin else sgp_fake.app
     try:
-        yield LiveFake(sgp_fake, sgp_fake_live_server.url, _api_key(request, sgp_fake))
+        yield LiveFake(sgp_fake, sgp_fake_live_server.url, _api_key(sgp_fake))
     finally:
         sgp_fake_live_server.current.app = None
 

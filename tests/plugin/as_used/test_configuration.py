@@ -178,3 +178,53 @@ def test_overrides_in_a_module_a_class_or_by_parametrizing(pytester: pytest.Pyte
         """,
     )
     run(pytester).assert_outcomes(passed=7)
+
+
+def test_clients_send_the_marker_key_of_each_tests_own_fake(pytester: pytest.Pytester) -> None:
+    # The clients read the marker's key from the fake sgp_fake made for the test: each test
+    # its own, every client fixture alike, whatever order they are asked for in.
+    pytester.makepyfile(
+        """
+        import pytest
+
+        KEYS = {"k1": "u1", "k2": "u2"}
+
+        @pytest.mark.sgp_fake(api_keys=KEYS, api_key="k2")
+        def test_chosen(sgp_fake_async_client, sgp_fake_client, sgp_fake_server):
+            assert sgp_fake_client.headers["x-api-key"] == "k2"
+            assert sgp_fake_async_client.headers["x-api-key"] == "k2"
+            assert sgp_fake_server.api_key == "k2"
+
+        @pytest.mark.sgp_fake(api_keys=KEYS)
+        def test_first_key_next(sgp_fake_client):
+            assert sgp_fake_client.headers["x-api-key"] == "k1"
+
+        def test_default_after(sgp_fake_client):
+            assert sgp_fake_client.headers["x-api-key"] == "sgp-fake-key"
+        """
+    )
+    run(pytester).assert_outcomes(passed=3)
+
+
+def test_a_conftests_own_fake_gets_clients_sending_its_first_key(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+        from sgp_fake import FakeSettings, Identity, SGPFake
+
+        @pytest.fixture
+        def sgp_fake():
+            return SGPFake(FakeSettings(api_keys={"own-key": Identity("own")}))
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_own(sgp_fake_client):
+            assert sgp_fake_client.headers["x-api-key"] == "own-key"
+            made = sgp_fake_client.get("/v4/model-templates")
+            assert made.status_code == 200
+        """
+    )
+    run(pytester).assert_outcomes(passed=1)
