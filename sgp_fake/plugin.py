@@ -19,7 +19,8 @@ assert_all_used=...)`` or by overriding
 ``sgp_fake_settings``, ``sgp_fake_seed``, ``sgp_fake_base_urls`` or ``sgp_fake_responses`` in a
 conftest.
 The clients send the marker's ``api_key``, else the first configured key, else
-:data:`~sgp_fake.DEFAULT_API_KEY`.
+:data:`~sgp_fake.DEFAULT_API_KEY`. (A conftest that overrides ``sgp_fake`` itself configures
+its fake itself, marker or not: the clients send that fake's first key.)
 
 The module imports nothing heavy at collection time: every fixture imports what it needs.
 """
