@@ -78,8 +78,9 @@ _MARKER_KWARGS = frozenset(
     }
 )
 _OPTIONS_KEY = pytest.StashKey[dict[str, Any]]()
-_MARKER_KEYS: weakref.WeakKeyDictionary[SGPFake, str] = weakref.WeakKeyDictionary()
-"""The marker's ``api_key`` of the fakes ``sgp_fake`` made (see :func:`_api_key`)."""
+_MARKER_OPTIONS: weakref.WeakKeyDictionary[SGPFake, dict[str, Any]] = weakref.WeakKeyDictionary()
+"""The marker's arguments of the fakes ``sgp_fake`` made, where it has any (see
+:func:`_api_key`)."""
 _SEEDS_KEY = pytest.StashKey[dict[str, "int | str"]]()
 _CALL_FAILED_KEY = pytest.StashKey[bool]()
 _CONFIGURED_SEED_KEY = pytest.StashKey["int | str | None | object"]()
@@ -261,19 +262,24 @@ def _api_key(fake: SGPFake) -> str:
     """The key clients send: the marker's ``api_key``, else the fake's first configured key,
     else :data:`~sgp_fake.DEFAULT_API_KEY`.
 
-    The client fixtures ask the fake rather than the test: ``sgp_fake`` keeps the marker's key
-    with the fake it makes, so that they need not depend on ``request`` (each dependency costs
-    every test that uses them pytest's time). A fake of a conftest's own ``sgp_fake`` fixture
-    is configured by that fixture: its clients send its first key.
+    The client fixtures ask the fake rather than the test: ``sgp_fake`` keeps the marker's
+    arguments with the fake it makes, so that they need not depend on ``request`` (each
+    dependency costs every test that uses them pytest's time). A fake of a conftest's own
+    ``sgp_fake`` fixture is configured by that fixture: its clients send its first key.
     """
-    key = _MARKER_KEYS.get(fake)
-    if key is not None:
-        return key
+    key = _marker_options(fake).get("api_key")
+    if key:
+        return str(key)
     if fake.settings.api_keys:
         return next(iter(fake.settings.api_keys))
     from .fake import DEFAULT_API_KEY
 
     return DEFAULT_API_KEY
+
+
+def _marker_options(fake: SGPFake) -> Mapping[str, Any]:
+    """The marker's arguments of the test ``sgp_fake`` made ``fake`` for (none for another)."""
+    return _MARKER_OPTIONS.get(fake) or {}
 
 
 def _require_sdk() -> None:
@@ -465,8 +471,8 @@ def sgp_fake(request: pytest.FixtureRequest) -> Iterator[SGPFake]:
     if "journal_limit" in options:
         kwargs["journal_limit"] = options["journal_limit"]
     fake = SGPFake(sgp_fake_settings, **kwargs)
-    if options.get("api_key"):
-        _MARKER_KEYS[fake] = str(options["api_key"])
+    if options:
+        _MARKER_OPTIONS[fake] = options
     fake.faults.default_retry_after_ms = 1
     responses = options.get("responses") or ()
     configured = () if defaults else _configuration(request, "sgp_fake_responses", _no_responses)
@@ -684,15 +690,13 @@ def sgp_fake_live_server() -> Iterator[_SharedServer]:
 
 
 @pytest.fixture
-def sgp_fake_server(
-    request: pytest.FixtureRequest, sgp_fake_live_server: _SharedServer, sgp_fake: SGPFake
-) -> Iterator[LiveFake]:
+def sgp_fake_server(sgp_fake_live_server: _SharedServer, sgp_fake: SGPFake) -> Iterator[LiveFake]:
     """This test's ``sgp_fake`` served over HTTP on 127.0.0.1, for code that opens its own
     connections or runs in a subprocess. The server starts once per test run (per xdist
     worker); each test sees only its own, fresh fake. With the marker's ``serve_admin=True`` it also
     serves the admin API under ``/_fake`` (scripted responses, faults, the journal), so a
     subprocess or a non-Python client can script the fake over HTTP."""
-    admin = bool(_options(request).get("serve_admin", False))
+    admin = bool(_marker_options(sgp_fake).get("serve_admin", False))
     sgp_fake_live_server.current.app = sgp_fake._build_app(admin=True) if admin else sgp_fake.app
     try:
         yield LiveFake(sgp_fake, sgp_fake_live_server.url, _api_key(sgp_fake))
