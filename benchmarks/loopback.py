@@ -459,6 +459,8 @@ def inference_rows(section: Section, quick: bool) -> None:
                 script=_script(name, body),
                 path=path,
                 what=what,
+                # Issue 21: the same targets as the create's, against the chat reference.
+                targets={"rps": (1.0, "ge"), "p99": (1.5, "le")},
                 **timing,
             )
 
