@@ -459,7 +459,15 @@ class FakeApp:
         # A streamed answer comes as its chunks: the journal keeps them compactly.
         backend = self.backend
         backend.journal.record_request(
-            scope, body, status, response_body, headers, rule, timed_out, operation, started
+            scope,
+            body,
+            status,
+            response_body,
+            headers,
+            rule,
+            timed_out,
+            operation,
+            time.perf_counter() - started,
         )
         coverage = backend.coverage
         if coverage is not None:

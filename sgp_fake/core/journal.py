@@ -173,44 +173,6 @@ def _json_view(data: bytes) -> Any:
     return data.decode("utf-8", "replace")
 
 
-def _asgi_row(  # noqa: PLR0917 - the row's fields, in its order
-    method: str,
-    path: str,
-    query: bytes,
-    headers: RawHeaders,
-    body: bytes,
-    status: int | None,
-    response_body: bytes | list[bytes],
-    response_headers: RawHeaders,
-    rule: str | None,
-    timed_out: bool,
-    operation: str | None,
-    duration: float,
-    response: str | None = None,
-    now: float = 0.0,
-    raw_path: bytes | None = None,
-    account: str | None = None,
-) -> _Row:
-    return (
-        method,
-        path,
-        query,
-        tuple(chain.from_iterable(headers)),
-        body,
-        status,
-        _pack(response_body) if isinstance(response_body, list) else response_body,
-        tuple(chain.from_iterable(response_headers)),
-        rule,
-        timed_out,
-        operation,
-        now - duration,
-        duration,
-        response,
-        raw_path if raw_path is not None and b"%" in raw_path else None,
-        account,
-    )
-
-
 def _sent_form(path: str) -> bytes | None:
     """``path`` as a raw path would read (``None``: no raw path can, it is not Latin-1)."""
     try:
@@ -639,31 +601,22 @@ class Journal:
         account: str | None = None,
         raw_path: bytes | None = None,
     ) -> None:
-        """What the app journals every request with: :meth:`record_asgi`, where
-        ``response_body`` may be a streamed answer's chunks (kept packed when large) and
-        ``account`` is the account of the record the path names (see
+        """:meth:`record_asgi`, where ``response_body`` may be a streamed answer's chunks (kept
+        packed when large) and ``account`` is the account of the record the path names (see
         :attr:`JournalEntry.account`)."""
-        row = _asgi_row(
-            method,
-            path,
-            query,
-            headers,
-            body,
-            status,
-            response_body,
-            response_headers,
-            fault,
-            timed_out,
-            operation,
+        scope: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "query_string": query,
+            "headers": headers,
+            "raw_path": raw_path,
+            RESPONSE_SCOPE_KEY: response,
+            ACCOUNT_SCOPE_KEY: account,
+        }
+        self.record_request(
+            scope, body, status, response_body, response_headers, fault, timed_out, operation,
             duration,
-            response,
-            self.clock(),
-            raw_path,
-            account,
-        )
-        with self._lock:
-            self._entries.append(row)
-            self._recorded += 1
+        )  # fmt: skip
 
     def record_request(  # noqa: PLR0917 - the exchange's parts, in the app's order
         self,
@@ -675,18 +628,17 @@ class Journal:
         rule: str | None,
         timed_out: bool,
         operation: str | None,
-        started: float,
+        duration: float,
     ) -> None:
         """:meth:`record_exchange` with the request's parts read from its ASGI ``scope``
         (method, path, query, headers, raw path, and the fake's own keys: the account and the
-        scripted response) and its duration from ``started`` (a ``time.perf_counter()``).
+        scripted response).
 
         What the app journals every request with: the row is built here, in one step, because
         in a busy server each call and argument on this path costs several times what it does
         in a loop measuring it alone. Nothing is built when the journal keeps nothing."""
         if self._entries.maxlen == 0:
             return
-        duration = time.perf_counter() - started
         raw_path = scope.get("raw_path")
         row = (
             scope["method"],
