@@ -13,6 +13,7 @@ run, and :func:`installed_spec` starts its ``sgp-fake serve`` with default flags
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import os
 import shutil
@@ -55,6 +56,7 @@ INSTALLED = CACHE / "as-installed"
 """The virtual environment this checkout is installed into, as the README installs it."""
 
 
+@functools.cache
 def installed() -> Path:
     """``sgp-fake`` as ``pip install .`` installs this checkout (made once, refreshed each run)."""
     python = INSTALLED / "bin" / "python"
