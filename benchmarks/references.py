@@ -57,6 +57,7 @@ def constant_answer(request_body: bytes) -> bytes:
 
 # The schema files and what each imports, loaded under a package of their own.
 _SCHEMA_FILES = (
+    ("core.lazy_model", "core/lazy_model.py"),
     ("core.envelopes", "core/envelopes.py"),
     ("resources.common", "resources/common.py"),
     ("resources.model_templates.schemas", "resources/model_templates/schemas.py"),

@@ -68,6 +68,7 @@ RESOURCE_FACING_CORE = {
     "sgp_fake.core.crud",
     "sgp_fake.core.envelopes",
     "sgp_fake.core.facts",
+    "sgp_fake.core.lazy_model",
     "sgp_fake.core.operations",
     "sgp_fake.core.scope",
     "sgp_fake.core.table",

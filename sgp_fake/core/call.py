@@ -48,6 +48,7 @@ from .bodies import (
     validate_query,
 )
 from .facts import Facts, LazyFacts
+from .lazy_model import LazyModel
 from .operations import header_name
 from .scope import BODY_SCOPE_KEY, RESPONSE_SCOPE_KEY
 from .table import Record, Table
@@ -77,7 +78,7 @@ Generated test suites pass the parameter name as its value, so this is what they
 M = TypeVar("M", bound=BaseModel)
 
 
-class SelectedAccount(BaseModel):
+class SelectedAccount(LazyModel):
     """The header parameters of a route that needs ``x-selected-account-id`` (the v5 SDK
     always sends its ``account_id`` there): ``Operation(headers=SelectedAccount)``."""
 

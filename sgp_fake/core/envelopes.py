@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Union
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from .lazy_model import LazyModel
 
 __all__ = ["HTTPValidationError", "ValidationError"]
 
 
-class ValidationError(BaseModel):
+class ValidationError(LazyModel):
     """One entry of a 422 body."""
 
     loc: List[Union[str, int]] = Field(title="Location")
@@ -19,7 +21,7 @@ class ValidationError(BaseModel):
     ctx: Dict[str, Any] = Field(None, title="Context")  # type: ignore[arg-type]
 
 
-class HTTPValidationError(BaseModel):
+class HTTPValidationError(LazyModel):
     """Body of a 422 answer."""
 
     detail: List[ValidationError] = None  # type: ignore[assignment]

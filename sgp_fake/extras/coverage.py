@@ -37,6 +37,7 @@ from typing import Any, Dict, Iterable, List
 
 from pydantic import BaseModel, Field
 
+from ..core.lazy_model import LazyModel
 from ..core.openapi import documented_statuses
 from ..core.operations import Operation
 from ..core.query import parse_query
@@ -55,21 +56,21 @@ MAX_LISTED = 100
 """At most this many unknown fields per operation and unmatched routes are listed."""
 
 
-class FieldCoverage(BaseModel):
+class FieldCoverage(LazyModel):
     """Request fields of one operation: sent by some request, or by none."""
 
     sent: List[str]
     never_sent: List[str]
 
 
-class EnumCoverage(BaseModel):
+class EnumCoverage(LazyModel):
     """Values of one enumerated field: sent by some request, or by none."""
 
     used: List[str]
     unused: List[str]
 
 
-class OperationCoverage(BaseModel):
+class OperationCoverage(LazyModel):
     """What the traffic exercised of one operation."""
 
     method: str
@@ -87,7 +88,7 @@ class OperationCoverage(BaseModel):
     )
 
 
-class CoverageReport(BaseModel):
+class CoverageReport(LazyModel):
     """Body of ``GET /_fake/coverage``."""
 
     requests: int = Field(description="Requests observed, admin requests excepted.")

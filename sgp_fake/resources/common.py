@@ -7,9 +7,8 @@ import functools
 from datetime import UTC, datetime
 from typing import Callable, TypeVar
 
-from pydantic import BaseModel
-
 from ..core.envelopes import HTTPValidationError, ValidationError
+from ..core.lazy_model import LazyModel
 
 __all__ = [
     "GPUType",
@@ -54,7 +53,7 @@ class GPUType(enum.StrEnum):
     nvidia_hopper_h100_3g40gb = "nvidia-hopper-h100-3g40gb"
 
 
-class GenericDeleteResponse(BaseModel):
+class GenericDeleteResponse(LazyModel):
     """Answer to a delete."""
 
     count: int

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from ...clock import MAX_ADVANCE
 from ...core.facts import compile_pattern
 from ...core.faults import MAX_LATENCY, MAX_STALL_MS, check_fault
+from ...core.lazy_model import LazyModel
 from ...core.operations import Resource
 from ...core.ratelimit import MAX_BURST, MIN_RATE
 
@@ -86,7 +87,7 @@ _FAULT_ACTS: dict[str, Any] = {
 }
 
 
-class FaultSpec(BaseModel):
+class FaultSpec(LazyModel):
     """Body of ``POST /_fake/faults``: which requests fail, how, and how many times.
 
     It needs a status, a connection fault, a latency, a stream cut or a stall, and has at most
@@ -219,13 +220,13 @@ class FaultView(FaultSpec):
     )
 
 
-class FaultList(BaseModel):
+class FaultList(LazyModel):
     """Body of ``GET /_fake/faults``."""
 
     faults: List[FaultView]
 
 
-class RateLimitSpec(BaseModel):
+class RateLimitSpec(LazyModel):
     """Body of ``PUT /_fake/rate-limit``: a token bucket per API key."""
 
     model_config = FORBID
@@ -241,7 +242,7 @@ class RateLimitSpec(BaseModel):
     burst: int = Field(ge=1, le=MAX_BURST, description="Requests an API key may make at once.")
 
 
-class RateLimitState(BaseModel):
+class RateLimitState(LazyModel):
     """Body of the ``/_fake/rate-limit`` answers: the limit in force, or null."""
 
     rate_limit: Optional[RateLimitSpec]
@@ -251,7 +252,7 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
-class ClockAdvance(BaseModel):
+class ClockAdvance(LazyModel):
     """Body of ``POST /_fake/clock``: ``advance`` or ``set``, exactly one."""
 
     # The validator's rule, documented so that the document admits no body it refuses
@@ -308,14 +309,14 @@ class ClockAdvance(BaseModel):
         return value
 
 
-class ClockState(BaseModel):
+class ClockState(LazyModel):
     """Body of the ``/_fake/clock`` answers."""
 
     now: float = Field(description="The fake's time, in seconds since the epoch.")
     offset: float = Field(description="How many seconds the clock was moved forward in all.")
 
 
-class StatusView(BaseModel):
+class StatusView(LazyModel):
     """Body of the ``POST /_fake/status`` answer: the record's status now."""
 
     kind: str
@@ -358,13 +359,13 @@ def status_spec(resources: tuple[Resource, ...]) -> type[BaseModel] | None:
     return model
 
 
-class ResetResult(BaseModel):
+class ResetResult(LazyModel):
     """Body of ``POST /_fake/reset``."""
 
     deleted: int = Field(description="How many records were removed, of every kind.")
 
 
-class RequestView(BaseModel):
+class RequestView(LazyModel):
     """One journal entry: a request and its answer."""
 
     sequence: int = Field(
@@ -415,7 +416,7 @@ class RequestView(BaseModel):
     )
 
 
-class RequestLog(BaseModel):
+class RequestLog(LazyModel):
     """Body of ``GET /_fake/requests``: requests oldest first, with what they were answered."""
 
     requests: List[RequestView]
@@ -431,18 +432,20 @@ _summary_fields: dict[str, Any] = {
 }
 RequestSummary: type[BaseModel] = create_model(
     "RequestSummary",
+    __base__=LazyModel,
     __doc__="One journal entry without its headers and bodies: a line of a list.",
     **_summary_fields,
 )
 _summaries: Any = List[RequestSummary]
 RequestSummaryLog: type[BaseModel] = create_model(
     "RequestSummaryLog",
+    __base__=LazyModel,
     __doc__="Body of ``GET /_fake/requests?summary=true``.",
     requests=(_summaries, ...),
 )
 
 
-class ResourceView(BaseModel):
+class ResourceView(LazyModel):
     """One kind of record the fake serves, as ``GET /_fake/resources`` lists it."""
 
     kind: str = Field(description="The kind: its key in the state document (/_fake/state).")
@@ -457,7 +460,7 @@ class ResourceView(BaseModel):
     )
 
 
-class ResourceList(BaseModel):
+class ResourceList(LazyModel):
     """Body of ``GET /_fake/resources``: every kind the fake serves, in the state document's
     order."""
 
@@ -467,13 +470,13 @@ class ResourceList(BaseModel):
 # Query parameters: unknown ones are refused, as unknown body fields are.
 
 
-class NoParams(BaseModel):
+class NoParams(LazyModel):
     """The query of a route that takes no parameter: any one is refused."""
 
     model_config = FORBID
 
 
-class ResetParams(BaseModel):
+class ResetParams(LazyModel):
     """The query of ``POST /_fake/reset``."""
 
     model_config = FORBID
@@ -483,7 +486,7 @@ class ResetParams(BaseModel):
     )
 
 
-class RequestsParams(BaseModel):
+class RequestsParams(LazyModel):
     """The query of ``GET /_fake/requests``."""
 
     model_config = FORBID

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...core.fallback import json_response
+from ...core.lazy_model import LazyModel
 from ...core.openapi import error_response
 from ...core.operations import Resource
 from ...core.routing import ADMIN_PREFIX
@@ -43,7 +44,7 @@ def serves_traces(resources: Iterable[Resource]) -> bool:
     return any(set(resource.stored.model_fields) >= SPAN_FIELDS for resource in resources)
 
 
-class TracesParams(BaseModel):
+class TracesParams(LazyModel):
     """The query of ``GET /_fake/traces``."""
 
     model_config = FORBID
@@ -63,7 +64,7 @@ class TracesParams(BaseModel):
     )
 
 
-class TraceParams(BaseModel):
+class TraceParams(LazyModel):
     """The query of ``GET /_fake/traces/{trace_id}``."""
 
     model_config = FORBID
@@ -73,7 +74,7 @@ class TraceParams(BaseModel):
     )
 
 
-class TraceSummary(BaseModel):
+class TraceSummary(LazyModel):
     """One trace in ``GET /_fake/traces``: its root span's name, status, start and duration,
     and how many spans it has and how many of them failed."""
 
@@ -87,13 +88,13 @@ class TraceSummary(BaseModel):
     error_count: int
 
 
-class TraceList(BaseModel):
+class TraceList(LazyModel):
     """``GET /_fake/traces``: the traces, the one whose root started first first."""
 
     traces: List[TraceSummary]
 
 
-class TraceView(BaseModel):
+class TraceView(LazyModel):
     """A span in a tree: every field the span was stored with, its ``duration_ms`` (null while
     in progress), whether it failed (``error``) and its ``children`` in start order."""
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Dict, List, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_serializer
+from pydantic import ConfigDict, Discriminator, Field, Tag, field_serializer
 
+from ...core.lazy_model import LazyModel
 from ..common import GPUType, IdentifierTypeEnum, utc_created_at
 
 __all__ = [
@@ -39,7 +40,7 @@ _PER_WORKER = (
 )
 
 
-class LaunchDeploymentVendorConfiguration(BaseModel):
+class LaunchDeploymentVendorConfiguration(LazyModel):
     """How Launch serves a deployment."""
 
     vendor: Literal["LAUNCH"] = "LAUNCH"
@@ -48,7 +49,7 @@ class LaunchDeploymentVendorConfiguration(BaseModel):
     per_worker: int = Field(None, description=_PER_WORKER)  # type: ignore[assignment]
 
 
-class LLMEngineDeploymentVendorConfiguration(BaseModel):
+class LLMEngineDeploymentVendorConfiguration(LazyModel):
     """How LLM Engine serves a deployment (``vendor`` says so: without it, a configuration is
     a Launch one)."""
 
@@ -87,7 +88,7 @@ VendorConfiguration = Annotated[
 ]
 
 
-class _DeploymentFields(BaseModel):
+class _DeploymentFields(LazyModel):
     """Fields a create request, an update and a stored deployment share, in that order."""
 
     model_config = _CONFIG
@@ -149,7 +150,7 @@ class ModelDeployment(_DeploymentFields):
         return utc_created_at(value)
 
 
-class PaginatedModelDeployments(BaseModel):
+class PaginatedModelDeployments(LazyModel):
     """One page of a deployments list."""
 
     items: List[ModelDeployment]
@@ -178,7 +179,7 @@ else:
     SortBy = Literal[tuple(f"{field}:{way}" for field in SORT_FIELDS for way in ("asc", "desc"))]
 
 
-class DeploymentListParams(BaseModel):
+class DeploymentListParams(LazyModel):
     """Query parameters of the deployment lists."""
 
     account_id: Optional[str] = Field(None, description="Only deployments of this account.")

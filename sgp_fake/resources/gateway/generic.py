@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ...core.answers import Reply, json_bytes, ok
 from ...core.call import Call
+from ...core.lazy_model import LazyModel
 from ...errors import BodyParseError
 from ..inference import text
 from . import catalog
@@ -31,14 +32,14 @@ from .schemas import _MODEL_SCHEMA
 __all__ = ["InferenceConfiguration", "InferenceRequest", "InferenceResponse", "inference"]
 
 
-class InferenceConfiguration(BaseModel):
+class InferenceConfiguration(LazyModel):
     """Retries and timeout of the vendor call: accepted, not acted on."""
 
     num_retries: Optional[int] = None
     timeout_seconds: Optional[int] = None
 
 
-class InferenceRequest(BaseModel):
+class InferenceRequest(LazyModel):
     """Body of ``POST /v5/inference``."""
 
     model_config = ConfigDict(extra="allow", protected_namespaces=())
@@ -53,7 +54,7 @@ class InferenceRequest(BaseModel):
     inference_configuration: Optional[InferenceConfiguration] = None
 
 
-class InferenceResponse(BaseModel):
+class InferenceResponse(LazyModel):
     """The answer of ``POST /v5/inference``."""
 
     object: str = "generic_inference"

@@ -30,10 +30,11 @@ from __future__ import annotations
 
 from typing import Any, Iterator, List, Mapping, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ...core.answers import Reply, json_bytes, ok, sse_event, stream
 from ...core.call import Call
+from ...core.lazy_model import LazyModel
 from ...errors import BadRequest, BodyParseError
 from ..inference import text
 from . import catalog
@@ -42,7 +43,7 @@ from .handlers import _account, _Conversation, _created, _hash, _record_usage, _
 __all__ = ["OpenAIResponse", "ResponseRequest", "responses"]
 
 
-class ResponseRequest(BaseModel):
+class ResponseRequest(LazyModel):
     """Body of ``POST /v5/responses``: the OpenAI Responses parameters (those the fake reads
     are typed; others are kept)."""
 
@@ -71,7 +72,7 @@ class ResponseRequest(BaseModel):
     metadata: Optional[Mapping[str, Any]] = None
 
 
-class OpenAIResponse(BaseModel):
+class OpenAIResponse(LazyModel):
     """The answer of ``POST /v5/responses``."""
 
     model_config = ConfigDict(extra="allow")

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Dict, List, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import ConfigDict, Field, field_serializer
 
+from ...core.lazy_model import LazyModel
 from ..common import utc_created_at
 
 __all__ = [
@@ -68,7 +69,7 @@ _MESSAGES_SCHEMA: Dict[str, Any] = {
 _CHOICES_SCHEMA: Dict[str, Any] = {"minimum": 1, "maximum": 128}
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(LazyModel):
     """Body of ``POST /v5/chat/completions`` and ``POST /v4/beta/chat/completions``: the
     OpenAI Chat Completions parameters (those the fake reads are typed; others are kept)."""
 
@@ -93,7 +94,7 @@ class ChatRequest(BaseModel):
     tool_choice: Optional[Union[str, Dict[str, Any]]] = None
 
 
-class TextCompletionRequest(BaseModel):
+class TextCompletionRequest(LazyModel):
     """Body of ``POST /v5/completions`` and ``POST /v4/beta/completions``."""
 
     model_config = ConfigDict(extra="allow", protected_namespaces=())
@@ -111,7 +112,7 @@ class TextCompletionRequest(BaseModel):
     suffix: Optional[str] = None
 
 
-class Usage(BaseModel):
+class Usage(LazyModel):
     """Token counts of an answer."""
 
     prompt_tokens: int
@@ -119,30 +120,30 @@ class Usage(BaseModel):
     total_tokens: int
 
 
-class ToolCallFunction(BaseModel):
+class ToolCallFunction(LazyModel):
     name: str
     arguments: str = Field(description="The arguments, a JSON document.")
 
 
-class ToolCall(BaseModel):
+class ToolCall(LazyModel):
     id: str
     type: Literal["function"] = "function"
     function: ToolCallFunction
 
 
-class ChatMessage(BaseModel):
+class ChatMessage(LazyModel):
     role: Literal["assistant"] = "assistant"
     content: Optional[str] = None
     tool_calls: Optional[List[ToolCall]] = None
 
 
-class ChatChoice(BaseModel):
+class ChatChoice(LazyModel):
     index: int
     message: ChatMessage
     finish_reason: Literal["stop", "length", "tool_calls", "content_filter", "function_call"]
 
 
-class ChatCompletion(BaseModel):
+class ChatCompletion(LazyModel):
     """The answer of a chat completion (``stream`` false); with ``stream: true``, Server-Sent
     Events of :class:`ChatCompletionChunk`, ended by ``event: done`` / ``data: [DONE]``."""
 
@@ -154,13 +155,13 @@ class ChatCompletion(BaseModel):
     usage: Usage
 
 
-class ChunkChoice(BaseModel):
+class ChunkChoice(LazyModel):
     index: int
     delta: Dict[str, Any]
     finish_reason: Optional[str] = None
 
 
-class ChatCompletionChunk(BaseModel):
+class ChatCompletionChunk(LazyModel):
     """One event of a streamed chat completion."""
 
     id: str
@@ -171,7 +172,7 @@ class ChatCompletionChunk(BaseModel):
     usage: Optional[Usage] = None
 
 
-class CompletionChoice(BaseModel):
+class CompletionChoice(LazyModel):
     index: int
     text: str
     finish_reason: Optional[Literal["stop", "length", "content_filter"]] = Field(
@@ -179,7 +180,7 @@ class CompletionChoice(BaseModel):
     )
 
 
-class Completion(BaseModel):
+class Completion(LazyModel):
     """The answer of a text completion, and each event of a streamed one."""
 
     id: str
@@ -190,7 +191,7 @@ class Completion(BaseModel):
     usage: Optional[Usage] = None
 
 
-class ModelDefinition(BaseModel):
+class ModelDefinition(LazyModel):
     """A model the caller can call."""
 
     model_config = ConfigDict(protected_namespaces=())
@@ -201,14 +202,14 @@ class ModelDefinition(BaseModel):
     model_availability: Literal["unknown", "available", "unavailable"] = "available"
 
 
-class CatalogPage(BaseModel):
+class CatalogPage(LazyModel):
     """Answer of ``GET /v5/chat/completions/models``: never paged (no ``has_more``)."""
 
     object: Literal["list"] = "list"
     items: List[ModelDefinition]
 
 
-class CatalogQuery(BaseModel):
+class CatalogQuery(LazyModel):
     """Query of ``GET /v5/chat/completions/models``."""
 
     model_config = ConfigDict(protected_namespaces=())
@@ -223,7 +224,7 @@ class CatalogQuery(BaseModel):
     ending_before: Optional[str] = None
 
 
-class GatewayUsage(BaseModel):
+class GatewayUsage(LazyModel):
     """The tokens of one gateway call, as the fake keeps it (the ``gateway_usage`` kind of
     the state document): "token usage is recorded for the account"."""
 

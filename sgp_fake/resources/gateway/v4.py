@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, Literal, Optional, Tuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ...core.answers import Reply, json_bytes, ok, sse_event, stream
 from ...core.call import Call
+from ...core.lazy_model import LazyModel
 from ...errors import BadRequest, BodyParseError, NotFound, RequestValidationError
 from ..inference import text
 from . import catalog
@@ -67,7 +68,7 @@ _MESSAGES_SCHEMA: Dict[str, Any] = {
 }
 
 
-class ModelParameters(BaseModel):
+class ModelParameters(LazyModel):
     """``model_parameters``: ``top_k`` and ``top_p`` travel as ``topK`` and ``topP``."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
@@ -82,19 +83,19 @@ class ModelParameters(BaseModel):
     reasoning_effort: Optional[str] = None
 
 
-class MemoryStrategyParams(BaseModel):
+class MemoryStrategyParams(LazyModel):
     k: int = Field(
         description="How many of the last messages the model sees.",
         json_schema_extra={"minimum": 1},
     )
 
 
-class MemoryStrategy(BaseModel):
+class MemoryStrategy(LazyModel):
     name: Literal["last_k"] = "last_k"
     params: MemoryStrategyParams
 
 
-class V4ChatRequest(BaseModel):
+class V4ChatRequest(LazyModel):
     """Body of ``POST /v4/chat-completions``."""
 
     model_config = ConfigDict(extra="allow", protected_namespaces=())
@@ -114,7 +115,7 @@ class V4ChatRequest(BaseModel):
     stream: Optional[bool] = None
 
 
-class V4CompletionRequest(BaseModel):
+class V4CompletionRequest(LazyModel):
     """Body of ``POST /v4/completions``."""
 
     model_config = ConfigDict(extra="allow", protected_namespaces=())
@@ -130,30 +131,30 @@ class V4CompletionRequest(BaseModel):
     stream: Optional[bool] = None
 
 
-class TokenUsage(BaseModel):
+class TokenUsage(LazyModel):
     total: int
     prompt: int
     completion: int
 
 
-class AssistantMessage(BaseModel):
+class AssistantMessage(LazyModel):
     role: Literal["assistant"] = "assistant"
     content: str
 
 
-class V4ChatCompletion(BaseModel):
+class V4ChatCompletion(LazyModel):
     message: AssistantMessage
     finish_reason: Literal["stop", "length"]
 
 
-class ChatCompletionsResponse(BaseModel):
+class ChatCompletionsResponse(LazyModel):
     """The answer of ``POST /v4/chat-completions`` (``stream`` false)."""
 
     chat_completion: V4ChatCompletion
     token_usage: TokenUsage
 
 
-class CompletionsChunk(BaseModel):
+class CompletionsChunk(LazyModel):
     """Each Server-Sent Event of ``POST /v4/chat-completions`` and ``POST /v4/completions``
     with ``stream: true``: the delta, and on the last one the finish reason and token counts."""
 
@@ -163,12 +164,12 @@ class CompletionsChunk(BaseModel):
     response_tokens: Optional[int] = None
 
 
-class V4Completion(BaseModel):
+class V4Completion(LazyModel):
     text: str
     finish_reason: Literal["stop", "length"]
 
 
-class CompletionsResponse(BaseModel):
+class CompletionsResponse(LazyModel):
     """The answer of ``POST /v4/completions`` (``stream`` false)."""
 
     completion: V4Completion

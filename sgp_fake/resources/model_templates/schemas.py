@@ -22,13 +22,13 @@ from datetime import datetime
 from typing import Any, Dict, List, Literal, Optional, Union
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     field_serializer,
     model_serializer,
 )
 
+from ...core.lazy_model import LazyModel
 from ..common import GPUType, IdentifierTypeEnum, ModelType, utc_created_at
 
 __all__ = [
@@ -76,7 +76,7 @@ class TrainingDatasetORMSchemaTypeEnum(enum.StrEnum):
     RERANKING_QUESTIONS = "RERANKING_QUESTIONS"
 
 
-class ModelBundleConfiguration(BaseModel):
+class ModelBundleConfiguration(LazyModel):
     """Container image and routes of a model bundle."""
 
     registry: str
@@ -91,7 +91,7 @@ class ModelBundleConfiguration(BaseModel):
     streaming_predict_route: Optional[str] = "/generate_streaming"
 
 
-class CreateModelEndpointConfig(BaseModel):
+class CreateModelEndpointConfig(LazyModel):
     """Resources and autoscaling of the endpoint a template deploys."""
 
     cpus: int = 3
@@ -108,7 +108,7 @@ class CreateModelEndpointConfig(BaseModel):
     high_priority: Optional[bool] = False
 
 
-class RequiredResources(BaseModel):
+class RequiredResources(LazyModel):
     """Resources a fine-tuning job needs."""
 
     cpus: int = 3
@@ -118,7 +118,7 @@ class RequiredResources(BaseModel):
     gpu_type: Optional[GPUType] = None
 
 
-class FineTuningBundleConfiguration(BaseModel):
+class FineTuningBundleConfiguration(LazyModel):
     """Container image and resources of a fine-tuning job."""
 
     registry: str
@@ -137,7 +137,7 @@ class FineTuningBundleConfiguration(BaseModel):
     resources: Optional[RequiredResources] = None
 
 
-class LaunchVendorConfiguration(BaseModel):
+class LaunchVendorConfiguration(LazyModel):
     """How the Launch service deploys a template."""
 
     vendor: Literal["LAUNCH"] = "LAUNCH"
@@ -149,7 +149,7 @@ class LaunchVendorConfiguration(BaseModel):
 _REQUIRED_NULLABLE = frozenset({"description", "required"})
 
 
-class ParameterSchemaField(BaseModel):
+class ParameterSchemaField(LazyModel):
     """One parameter a model accepts."""
 
     name: str
@@ -169,7 +169,7 @@ class ParameterSchemaField(BaseModel):
         }
 
 
-class ParameterSchema(BaseModel):
+class ParameterSchema(LazyModel):
     """A list of parameters."""
 
     parameters: List[ParameterSchemaField]
@@ -181,7 +181,7 @@ def _account_id() -> Any:
     )
 
 
-class _ModelTemplateFields(BaseModel):
+class _ModelTemplateFields(LazyModel):
     """The fields a create request and a stored template share, in the contract's order."""
 
     model_config = _CONFIG
@@ -226,7 +226,7 @@ class ModelTemplateResponse(_ModelTemplateFields):
         return utc_created_at(value)
 
 
-class PaginatedModelTemplates(BaseModel):
+class PaginatedModelTemplates(LazyModel):
     """One page of ``GET /v4/model-templates``."""
 
     items: List[ModelTemplateResponse]
@@ -235,7 +235,7 @@ class PaginatedModelTemplates(BaseModel):
     total_item_count: int = Field(description="How many templates the query matches in all.")
 
 
-class ModelTemplateListParams(BaseModel):
+class ModelTemplateListParams(LazyModel):
     """Query parameters of ``GET /v4/model-templates``."""
 
     account_id: Optional[str] = Field(None, description="Only templates of this account.")

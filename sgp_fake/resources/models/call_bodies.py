@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from ...core.lazy_model import LazyModel
 from ..common import cache_small
 
 __all__ = [
@@ -34,34 +35,34 @@ __all__ = [
 _CONFIG = ConfigDict(protected_namespaces=())
 
 
-class ParameterBindings(BaseModel):
+class ParameterBindings(LazyModel):
     """Values of the template's request parameters, by name."""
 
     bindings: Dict[str, Union[str, float, bool]]
 
 
-class TextPart(BaseModel):
+class TextPart(LazyModel):
     """Text in a user message."""
 
     type: Literal["text"] = "text"
     text: str
 
 
-class ImageURL(BaseModel):
+class ImageURL(LazyModel):
     """An image, by URL."""
 
     url: str
     detail: Literal["low", "high", "auto"] = None  # type: ignore[assignment]
 
 
-class ImageURLPart(BaseModel):
+class ImageURLPart(LazyModel):
     """An image in a user message, by URL."""
 
     type: Literal["image_url"] = "image_url"
     image_url: ImageURL
 
 
-class ImageData(BaseModel):
+class ImageData(LazyModel):
     """An image, inline."""
 
     data: str = Field(description="The image, base64-encoded.")
@@ -70,35 +71,35 @@ class ImageData(BaseModel):
     type: Literal["base64"] = "base64"
 
 
-class ImageDataPart(BaseModel):
+class ImageDataPart(LazyModel):
     """An image in a user message, inline."""
 
     type: Literal["image_data"] = "image_data"
     image_data: ImageData
 
 
-class UserMessage(BaseModel):
+class UserMessage(LazyModel):
     """A turn of the user."""
 
     role: Literal["user"] = "user"
     content: Union[str, List[Union[TextPart, ImageURLPart, ImageDataPart]]]
 
 
-class AssistantMessage(BaseModel):
+class AssistantMessage(LazyModel):
     """A turn of the model."""
 
     role: Literal["assistant"] = "assistant"
     content: str
 
 
-class SystemMessage(BaseModel):
+class SystemMessage(LazyModel):
     """Instructions to the model."""
 
     role: Literal["system"] = "system"
     content: str
 
 
-class CompletionRequest(BaseModel):
+class CompletionRequest(LazyModel):
     """Body of ``POST /v4/models/{model_deployment_id}/completions``."""
 
     model_config = _CONFIG
@@ -126,7 +127,7 @@ class ChatCompletionRequest(CompletionRequest):
     chat_history: List[Union[UserMessage, AssistantMessage, SystemMessage]]
 
 
-class TopLogprob(BaseModel):
+class TopLogprob(LazyModel):
     """An alternative token and its log probability."""
 
     token: str
@@ -134,7 +135,7 @@ class TopLogprob(BaseModel):
     bytes: List[int] = None  # type: ignore[assignment]
 
 
-class TokenLogprob(BaseModel):
+class TokenLogprob(LazyModel):
     """A generated token and its log probability."""
 
     token: str
@@ -143,20 +144,20 @@ class TokenLogprob(BaseModel):
     bytes: List[int] = None  # type: ignore[assignment]
 
 
-class Logprobs(BaseModel):
+class Logprobs(LazyModel):
     """Log probabilities of a choice's tokens."""
 
     content: List[TokenLogprob] = None  # type: ignore[assignment]
 
 
-class Choice(BaseModel):
+class Choice(LazyModel):
     """One generated choice."""
 
     index: int
     logprobs: Logprobs = None  # type: ignore[assignment]
 
 
-class CompletionResponse(BaseModel):
+class CompletionResponse(LazyModel):
     """Answer of a completion or chat completion, and each chunk of its stream."""
 
     completions: List[List[Any]] = Field(description="[prompt, [text, ...]] per prompt.")
@@ -166,7 +167,7 @@ class CompletionResponse(BaseModel):
     response_tokens: int = None  # type: ignore[assignment]
 
 
-class EmbeddingRequest(BaseModel):
+class EmbeddingRequest(LazyModel):
     """Body of ``POST /v4/models/{model_deployment_id}/embeddings``."""
 
     model_config = _CONFIG
@@ -175,14 +176,14 @@ class EmbeddingRequest(BaseModel):
     model_request_parameters: ParameterBindings = None  # type: ignore[assignment]
 
 
-class EmbeddingResponse(BaseModel):
+class EmbeddingResponse(LazyModel):
     """Answer of an embedding: one vector per text."""
 
     embeddings: List[List[Any]]
     tokens_used: int = None  # type: ignore[assignment]
 
 
-class RerankingRequest(BaseModel):
+class RerankingRequest(LazyModel):
     """Body of ``POST /v4/models/{model_deployment_id}/rerankings``."""
 
     model_config = _CONFIG
@@ -193,14 +194,14 @@ class RerankingRequest(BaseModel):
     model_request_parameters: ParameterBindings = None  # type: ignore[assignment]
 
 
-class RerankingResponse(BaseModel):
+class RerankingResponse(LazyModel):
     """Answer of a reranking: one score per chunk."""
 
     chunk_scores: List[float]
     tokens_used: int = None  # type: ignore[assignment]
 
 
-class ExecuteRequest(BaseModel):
+class ExecuteRequest(LazyModel):
     """Body of ``POST .../deployments/{model_deployment_id}/execute``: free-form."""
 
     model_config = ConfigDict(extra="allow")

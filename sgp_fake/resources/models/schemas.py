@@ -16,8 +16,9 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import ConfigDict, Field, field_serializer
 
+from ...core.lazy_model import LazyModel
 from ..common import IdentifierTypeEnum, ModelType, utc_created_at
 from ..deployments.schemas import ModelDeployment
 
@@ -63,7 +64,7 @@ class UiModelSectionType(enum.StrEnum):
     CUSTOM = "CUSTOM"
 
 
-class ModelDetails(BaseModel):
+class ModelDetails(LazyModel):
     """Sizes of a base model."""
 
     alignments: int = None  # type: ignore[assignment]
@@ -72,7 +73,7 @@ class ModelDetails(BaseModel):
     token_context_window: int = None  # type: ignore[assignment]
 
 
-class BaseModelMetadata(BaseModel):
+class BaseModelMetadata(LazyModel):
     """What is known of the model a model is built on."""
 
     model_config = _CONFIG
@@ -84,7 +85,7 @@ class BaseModelMetadata(BaseModel):
     ui_model_section_type: UiModelSectionType = None  # type: ignore[assignment]
 
 
-class _ModelFields(BaseModel):
+class _ModelFields(LazyModel):
     """Fields a create request, an update and a stored model share, in that order."""
 
     model_config = _CONFIG
@@ -152,7 +153,7 @@ class ModelInstance(ModelInstanceRecord):
     supports_multi_turn: bool = Field(description="True for CHAT_COMPLETION models.")
 
 
-class ModelGroup(BaseModel):
+class ModelGroup(LazyModel):
     """A group of models."""
 
     id: str
@@ -177,7 +178,7 @@ class ModelInstanceWithViews(ModelInstance):
     )
 
 
-class PaginatedModelInstanceWithViews(BaseModel):
+class PaginatedModelInstanceWithViews(LazyModel):
     """One page of ``GET /v4/models``."""
 
     items: List[ModelInstanceWithViews]
@@ -219,7 +220,7 @@ else:
     SortBy = Literal[tuple(f"{field}:{way}" for field in SORT_FIELDS for way in ("asc", "desc"))]
 
 
-class ModelInstanceRetrieveParams(BaseModel):
+class ModelInstanceRetrieveParams(LazyModel):
     """Query parameters of ``GET /v4/models/{model_id}``."""
 
     view: List[View] = Field(
@@ -228,7 +229,7 @@ class ModelInstanceRetrieveParams(BaseModel):
     )
 
 
-class ModelInstanceListParams(BaseModel):
+class ModelInstanceListParams(LazyModel):
     """Query parameters of ``GET /v4/models``."""
 
     account_id: Optional[str] = Field(None, description="Only models of this account.")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Dict, List, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ...core.facts import compile_pattern
+from ...core.lazy_model import LazyModel
 
 __all__ = ["ANY_ACCOUNT", "CONTENT_FIELDS", "MAX_DIMENSIONS", "ResponseSpec", "ScriptedResponse"]
 
@@ -67,7 +68,7 @@ _GIVES_CONTENT: dict[str, Any] = {
 at most."""
 
 
-class ToolCallSpec(BaseModel):
+class ToolCallSpec(LazyModel):
     """A tool call a scripted gateway answer makes (``tool_calls``)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -78,7 +79,7 @@ class ToolCallSpec(BaseModel):
     )
 
 
-class _Rule(BaseModel):
+class _Rule(LazyModel):
     """The matchers and the content of a rule (see the module docstring)."""
 
     account_id: Optional[str] = Field(

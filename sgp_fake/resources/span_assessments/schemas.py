@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Dict, List, Literal, Optional
 
-from pydantic import BaseModel, field_serializer
+from pydantic import field_serializer
 
+from ...core.lazy_model import LazyModel
 from ..common import utc_created_at
 
 __all__ = [
@@ -26,7 +27,7 @@ CONTENT_FIELDS = ("approval", "metadata", "overwrite", "rating", "rubric")
 """The content field of each type but ``comment`` (its own content is ``comment``)."""
 
 
-class _Content(BaseModel):
+class _Content(LazyModel):
     approval: Optional[Literal["approved", "rejected"]] = None
     comment: Optional[str] = None
     metadata: Optional[Dict[str, Any]] = None
@@ -69,13 +70,13 @@ class SpanAssessment(_Content):
         return None if value is None else utc_created_at(value)
 
 
-class SpanAssessmentList(BaseModel):
+class SpanAssessmentList(LazyModel):
     """Every assessment the list's filters keep, oldest first: one page, no cursor."""
 
     items: List[SpanAssessment]
 
 
-class AssessmentListParams(BaseModel):
+class AssessmentListParams(LazyModel):
     """``GET /v5/span-assessments``: by span or by trace, and type."""
 
     assessment_type: Optional[AssessmentType] = None
@@ -83,7 +84,7 @@ class AssessmentListParams(BaseModel):
     trace_id: Optional[str] = None
 
 
-class SpanAssessmentDeleted(BaseModel):
+class SpanAssessmentDeleted(LazyModel):
     """What a delete answers."""
 
     id: str

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Dict, List, Literal, Optional
 
-from pydantic import BaseModel, Field, field_serializer
+from pydantic import Field, field_serializer
 
+from ...core.lazy_model import LazyModel
 from ..common import utc_created_at
 
 __all__ = [
@@ -71,7 +72,7 @@ MAX_BATCH = 1000
 _ID = Field(default=None, min_length=1, max_length=256, description="1 to 256 characters.")
 
 
-class SpanCreateRequest(BaseModel):
+class SpanCreateRequest(LazyModel):
     """One span to store (``POST /v5/spans``, and each item of a batch)."""
 
     name: str
@@ -93,13 +94,13 @@ class SpanCreateRequest(BaseModel):
     type: Optional[SpanType] = None
 
 
-class SpanBatchRequest(BaseModel):
+class SpanBatchRequest(LazyModel):
     """``POST`` and ``PUT /v5/spans/batch``: at most :data:`MAX_BATCH` spans."""
 
     items: List[SpanCreateRequest] = Field(max_length=MAX_BATCH)
 
 
-class SpanUpdateRequest(BaseModel):
+class SpanUpdateRequest(LazyModel):
     """``PATCH /v5/spans/{span_id}``: the fields it sets."""
 
     end_timestamp: Optional[datetime] = None
@@ -109,7 +110,7 @@ class SpanUpdateRequest(BaseModel):
     status: Optional[SpanStatus] = None
 
 
-class SpanCreatedBy(BaseModel):
+class SpanCreatedBy(LazyModel):
     """Who stored a span."""
 
     id: str
@@ -117,7 +118,7 @@ class SpanCreatedBy(BaseModel):
     object: Literal["identity"] = "identity"
 
 
-class Span(BaseModel):
+class Span(LazyModel):
     """A stored span, as every read answers it."""
 
     id: str
@@ -148,14 +149,14 @@ class Span(BaseModel):
         return None if value is None else utc_created_at(value)
 
 
-class SpanList(BaseModel):
+class SpanList(LazyModel):
     """What a batch answers: the spans stored, in the order sent (one per span)."""
 
     items: List[Span]
     object: Literal["list"] = "list"
 
 
-class SpanPage(BaseModel):
+class SpanPage(LazyModel):
     """A page of a search: ``has_more`` says whether another follows (``starting_after`` the
     last id, or ``ending_before`` the first)."""
 
@@ -164,14 +165,14 @@ class SpanPage(BaseModel):
     total: int = 0
 
 
-class SpanRef(BaseModel):
+class SpanRef(LazyModel):
     """One span by its identity in the tracing service."""
 
     span_id: str
     trace_id: str
 
 
-class SpanSearchBody(BaseModel):
+class SpanSearchBody(LazyModel):
     """The filters of ``POST /v5/spans/search``: every one given must hold (lists: any of)."""
 
     acp_types: Optional[List[str]] = None
@@ -199,7 +200,7 @@ class SpanSearchBody(BaseModel):
     types: Optional[List[SpanType]] = None
 
 
-class SpanSearchQuery(BaseModel):
+class SpanSearchQuery(LazyModel):
     """The query of ``POST /v5/spans/search``: window, order and cursor."""
 
     allow_partial_results: Optional[bool] = None

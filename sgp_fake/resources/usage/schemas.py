@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import List
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+from pydantic import ConfigDict, Field, field_serializer
 
+from ...core.lazy_model import LazyModel
 from ..common import utc_created_at
 
 __all__ = ["MAX_CHUNKS", "ModelUsage", "UsagePoint", "UsageQuery", "UsageRecord"]
@@ -16,7 +17,7 @@ MAX_CHUNKS = 10_000
 """The most points a usage statistics answer has."""
 
 
-class UsageQuery(BaseModel):
+class UsageQuery(LazyModel):
     """Query of the usage statistics routes."""
 
     model_config = ConfigDict(protected_namespaces=())
@@ -32,7 +33,7 @@ class UsageQuery(BaseModel):
     )
 
 
-class UsagePoint(BaseModel):
+class UsagePoint(LazyModel):
     """The tokens served in one part of the range."""
 
     date: datetime = Field(description="The start of the part.")
@@ -41,7 +42,7 @@ class UsagePoint(BaseModel):
     summary_tokens: int = Field(description="Prompt and response tokens together.")
 
 
-class ModelUsage(BaseModel):
+class ModelUsage(LazyModel):
     """Answer of the usage statistics routes."""
 
     data: List[UsagePoint]
@@ -53,7 +54,7 @@ class ModelUsage(BaseModel):
     )
 
 
-class UsageRecord(BaseModel):
+class UsageRecord(LazyModel):
     """The tokens of one call a deployment answered, as the fake keeps it (the ``usage`` kind
     of the state document; it goes with its deployment)."""
 

@@ -27,6 +27,7 @@ from ...core.answers import Answer, ok
 from ...core.bodies import require_finite
 from ...core.call import Call, SelectedAccount
 from ...core.crud import sort_records
+from ...core.lazy_model import LazyModel
 from ...core.table import Record, Table
 from ...errors import BadRequest, NotFound, RequestValidationError
 from ..common import cache_small
@@ -244,7 +245,7 @@ def _replace(call: Call, existing: Record, fields: dict[str, Any]) -> Record:
 # -- update ------------------------------------------------------------------------------------
 
 
-class _UpdateBody(pydantic.BaseModel):
+class _UpdateBody(LazyModel):
     """The update body as first read: the configuration is checked against the model's own
     vendor afterwards."""
 

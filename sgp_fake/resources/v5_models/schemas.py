@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Dict, List, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, field_serializer
+from pydantic import ConfigDict, Field, RootModel, field_serializer
 
+from ...core.lazy_model import LazyModel
 from ..common import GPUType, IdentifierTypeEnum, utc_created_at
 
 __all__ = [
@@ -79,7 +80,7 @@ STATUSES: tuple[str, ...] = ("deploying", "ready", "failed", "deployment_timeout
 # -- vendor configurations ---------------------------------------------------------------------
 
 
-class LaunchModelImage(BaseModel):
+class LaunchModelImage(LazyModel):
     """The container a Launch model runs."""
 
     command: List[str]
@@ -96,7 +97,7 @@ class LaunchModelImage(BaseModel):
     streaming_predict_route: str = None  # type: ignore[assignment]
 
 
-class LaunchModelInfra(BaseModel):
+class LaunchModelInfra(LazyModel):
     """Resources and autoscaling of a Launch model's endpoint; every field optional."""
 
     cpus: Union[str, int] = None  # type: ignore[assignment]
@@ -113,7 +114,7 @@ class LaunchModelInfra(BaseModel):
     storage: str = None  # type: ignore[assignment]
 
 
-class LaunchVendorConfiguration(BaseModel):
+class LaunchVendorConfiguration(LazyModel):
     """How the Launch service deploys a model: its image and its infrastructure."""
 
     model_config = _CONFIG
@@ -122,7 +123,7 @@ class LaunchVendorConfiguration(BaseModel):
     model_infra: LaunchModelInfra
 
 
-class _LlmEngineFields(BaseModel):
+class _LlmEngineFields(LazyModel):
     model_config = ConfigDict(protected_namespaces=(), extra="allow")
 
     chat_template_override: str = None  # type: ignore[assignment]
@@ -155,7 +156,7 @@ class LlmEngineVendorConfiguration(_LlmEngineFields):
     model: str
 
 
-class PartialLaunchModelImage(BaseModel):
+class PartialLaunchModelImage(LazyModel):
     """An update of a Launch model's image: the fields sent replace the stored ones."""
 
     command: List[str] = None  # type: ignore[assignment]
@@ -172,7 +173,7 @@ class PartialLaunchModelImage(BaseModel):
     tag: str = None  # type: ignore[assignment]
 
 
-class PartialLaunchVendorConfiguration(BaseModel):
+class PartialLaunchVendorConfiguration(LazyModel):
     """An update of a Launch model's configuration, merged key by key over the stored one."""
 
     model_config = _CONFIG
@@ -190,7 +191,7 @@ class PartialLlmEngineVendorConfiguration(_LlmEngineFields):
 # -- requests ----------------------------------------------------------------------------------
 
 
-class VendorProbe(BaseModel):
+class VendorProbe(LazyModel):
     """What decides which create variant a body is: its ``model_vendor``, if sent."""
 
     model_config = _CONFIG
@@ -198,7 +199,7 @@ class VendorProbe(BaseModel):
     model_vendor: Vendor = None  # type: ignore[assignment]
 
 
-class _CreateFields(BaseModel):
+class _CreateFields(LazyModel):
     model_config = _CONFIG
 
     name: str = Field(description="Unique name of the model among its vendor's, per account.")
@@ -244,7 +245,7 @@ class ModelCreateRequest(
     handler validates a body as the variant its vendor says."""
 
 
-class ModelUpdateRequest(BaseModel):
+class ModelUpdateRequest(LazyModel):
     """A change of a model: its metadata (replaced whole), its vendor configuration (merged;
     the model deploys again when it changes) and its name (``on_conflict: "swap"`` exchanges it
     with the model that holds it)."""
@@ -259,7 +260,7 @@ class ModelUpdateRequest(BaseModel):
     on_conflict: Literal["error", "swap"] = None  # type: ignore[assignment]
 
 
-class ModelListParams(BaseModel):
+class ModelListParams(LazyModel):
     """Query of ``GET /v5/models``."""
 
     model_config = _CONFIG
@@ -278,7 +279,7 @@ class ModelListParams(BaseModel):
 # -- answers -----------------------------------------------------------------------------------
 
 
-class InferenceModelRecord(BaseModel):
+class InferenceModelRecord(LazyModel):
     """A v5 model as stored (answers add ``model_availability`` and ``status_reason``, derived
     from its status: see :class:`InferenceModel`)."""
 
@@ -313,14 +314,14 @@ class InferenceModel(InferenceModelRecord):
     status_reason: Optional[str] = Field(None, description="Why the model is not ready.")
 
 
-class ModelPage(BaseModel):
+class ModelPage(LazyModel):
     """A cursor page of ``GET /v5/models``."""
 
     items: List[InferenceModel]
     has_more: bool
 
 
-class ModelDeleteResponse(BaseModel):
+class ModelDeleteResponse(LazyModel):
     """Answer to a delete: the model is gone (a hard delete)."""
 
     id: str

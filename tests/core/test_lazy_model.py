@@ -1,0 +1,117 @@
+"""The fake's models are built on first use: importing the server builds almost none of them,
+and a model built late validates and answers as one built at import."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pydantic
+import pytest
+
+import sgp_fake
+from sgp_fake.core.lazy_model import LazyModel
+
+PACKAGE = Path(sgp_fake.__file__).parent
+
+# What `sgp-fake serve` imports before it answers, and the models each has declared by then.
+_BUILT_AT_IMPORT = """
+import json, sys
+import sgp_fake.cli.serve, sgp_fake.resources, sgp_fake.extras.admin, sgp_fake.extras.coverage
+from sgp_fake.core.lazy_model import LazyModel
+
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+
+models = {c for c in subclasses(LazyModel) if c.__module__.startswith("sgp_fake.")}
+json.dump(
+    {"declared": len(models), "built": sorted(c.__qualname__ for c in models
+                                              if c.__pydantic_complete__)},
+    sys.stdout,
+)
+"""
+
+
+def test_importing_the_server_builds_only_the_template_create_body() -> None:
+    # A fresh interpreter: this test process has long since built whatever other tests used.
+    out = subprocess.run(
+        [sys.executable, "-c", _BUILT_AT_IMPORT], capture_output=True, text=True, check=True
+    ).stdout
+    found = json.loads(out)
+    assert found["declared"] > 100
+    # The create body's serializer is bound at import (its handler's hot path), so that one
+    # model is built then; every other waits for its first request.
+    assert set(found["built"]) <= {"ModelTemplateRequest"}
+
+
+def test_every_model_of_the_package_is_a_lazy_model() -> None:
+    direct = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ClassDef):
+                bases = {ast.unparse(base) for base in node.bases}
+                if bases & {"BaseModel", "pydantic.BaseModel"} and node.name != "LazyModel":
+                    direct.append(f"{path.relative_to(PACKAGE)}:{node.name}")
+    assert direct == []
+
+
+class _Late(LazyModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    name: str
+    count: int = 0
+
+
+class _Eager(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    name: str
+    count: int = 0
+
+
+def test_a_lazy_model_keeps_its_own_config_and_answers_as_an_eager_one() -> None:
+    assert not _Late.__pydantic_complete__
+    assert _Late.model_json_schema()["additionalProperties"] is False
+    assert _Late.__pydantic_complete__
+    assert _Late.model_validate_json(b'{"name": "a"}').model_dump() == {"name": "a", "count": 0}
+    for bad in ({"count": 1}, {"name": "a", "extra": 1}, {"name": "a", "count": "x"}):
+        with pytest.raises(pydantic.ValidationError) as late:
+            _Late.model_validate(bad)
+        with pytest.raises(pydantic.ValidationError) as eager:
+            _Eager.model_validate(bad)
+        assert late.value.errors(include_url=False) == eager.value.errors(include_url=False)
+
+
+_FIRST_REQUEST = """
+import json, sys
+from sgp_fake import SGPFake
+from sgp_fake.resources.gateway.schemas import ChatRequest
+
+before = ChatRequest.__pydantic_complete__
+fake = SGPFake()
+with fake.client() as client:
+    ok = client.post("/v5/chat/completions", headers={"x-selected-account-id": "a"},
+                     json={"model": "openai/gpt-4o-mini",
+                           "messages": [{"role": "user", "content": "hi"}]})
+    bad = client.post("/v5/chat/completions", headers={"x-selected-account-id": "a"},
+                      json={"model": "openai/gpt-4o-mini", "messages": "hi"})
+json.dump({"before": before, "after": ChatRequest.__pydantic_complete__,
+           "ok": ok.status_code, "choices": len(ok.json()["choices"]),
+           "bad": bad.status_code, "loc": bad.json()["detail"][0]["loc"]}, sys.stdout)
+"""
+
+
+def test_a_served_model_is_built_by_its_first_request() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _FIRST_REQUEST], capture_output=True, text=True, check=True
+    ).stdout
+    found = json.loads(out)
+    assert (found["before"], found["after"]) == (False, True)
+    assert (found["ok"], found["choices"]) == (200, 1)
+    assert found["bad"] == 422
+    assert found["loc"][:2] == ["body", "messages"]
