@@ -4,7 +4,7 @@ limit), its app, and in-process clients."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, TypeVar, cast
 
 from .app import create_app
 from .clock import Clock, FakeClock, IdGenerator
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from .transport import AsyncFakeTransport, FakeTransport
 
 __all__ = ["DEFAULT_ACCOUNT_ID", "DEFAULT_API_KEY", "DEFAULT_BASE_URL", "SGPFake"]
+
+_C = TypeVar("_C", "httpx.Client", "httpx.AsyncClient")
 
 DEFAULT_BASE_URL = "https://api.egp.scale.com"
 """The real service's base URL; in-process clients use it so URLs look as in production."""
@@ -109,6 +111,71 @@ def _parsed_base_url(base_url: str) -> httpx.URL:
             _BASE_URLS.clear()
         _BASE_URLS[base_url] = url
     return url
+
+
+# Everything an httpx client keeps, as httpx lays it out (0.27 to 0.29). A client whose
+# attributes are exactly these can be made by copying a prototype's (see _new_client).
+_CLIENT_STATE = frozenset(
+    {
+        "_auth",
+        "_base_url",
+        "_cookies",
+        "_default_encoding",
+        "_event_hooks",
+        "_headers",
+        "_mounts",
+        "_params",
+        "_state",
+        "_timeout",
+        "_transport",
+        "_trust_env",
+        "follow_redirects",
+        "max_redirects",
+    }
+)
+_PROTOTYPES: dict[tuple[type, str, tuple[tuple[str, str], ...]], object] = {}
+
+
+def _new_client(cls: type[_C], transport: Any, base_url: str, headers: dict[str, str]) -> _C:
+    """``cls(transport=transport, base_url=base_url, headers=headers)``, copied from a prototype.
+
+    The pytest fixtures make a client per test, always with the same base URL and key, and
+    httpx's constructor was most of what they add to a test: it rebuilds the default headers,
+    query parameters and timeout every time. A prototype made by that constructor is copied
+    instead, its mutable parts (headers, cookies, timeout, event hooks, mounts) made afresh,
+    so that two clients share nothing a caller can change. A client laid out otherwise (another
+    httpx) is constructed as usual.
+    """
+    import httpx
+
+    key = (cls, base_url, tuple(headers.items()))
+    prototype = _PROTOTYPES.get(key)
+    if prototype is None:
+        made = cls(  # its transport is never used: every copy gets its own
+            transport=httpx.MockTransport(_never_sent), base_url=_parsed_base_url(base_url),
+            headers=headers,
+        )  # fmt: skip
+        # Any other layout (another httpx) is remembered as not to be copied.
+        prototype = made if vars(made).keys() == _CLIENT_STATE else cls
+        if len(_PROTOTYPES) >= 16:
+            _PROTOTYPES.clear()
+        _PROTOTYPES[key] = prototype
+    if not isinstance(prototype, cls):
+        return cls(transport=transport, base_url=_parsed_base_url(base_url), headers=headers)
+    state = dict(vars(prototype))
+    state["_headers"] = prototype.headers.copy()
+    state["_cookies"] = httpx.Cookies()
+    state["_timeout"] = httpx.Timeout(prototype.timeout)
+    state["_event_hooks"] = {name: list(hooks) for name, hooks in prototype.event_hooks.items()}
+    state["_mounts"] = dict(state["_mounts"])
+    state["_transport"] = transport
+    client = cls.__new__(cls)
+    vars(client).update(state)
+    return client
+
+
+def _never_sent(request: httpx.Request) -> httpx.Response:
+    raise AssertionError("a prototype client sends nothing")  # pragma: no cover
 
 
 class SGPFake:
@@ -385,6 +452,8 @@ class SGPFake:
 
         headers = {"x-api-key": api_key} if api_key else {}
         headers.update(kwargs.pop("headers", {}))
+        if not kwargs and all(type(k) is type(v) is str for k, v in headers.items()):
+            return _new_client(httpx.Client, self.transport(), base_url, headers)
         return httpx.Client(
             transport=self.transport(),
             base_url=_parsed_base_url(base_url),
@@ -400,6 +469,8 @@ class SGPFake:
 
         headers = {"x-api-key": api_key} if api_key else {}
         headers.update(kwargs.pop("headers", {}))
+        if not kwargs and all(type(k) is type(v) is str for k, v in headers.items()):
+            return _new_client(httpx.AsyncClient, self.async_transport(), base_url, headers)
         return httpx.AsyncClient(
             transport=self.async_transport(),
             base_url=_parsed_base_url(base_url),
