@@ -95,6 +95,9 @@ class Twin:
 
     @functools.cached_property
     def _schema(self) -> CoreSchema:
+        # A model built on first use (LazyModel) has no core schema until it is built.
+        if not self.model.__pydantic_complete__:
+            self.model.model_rebuild()
         schema: CoreSchema = _typed_dicts(self.model.__pydantic_core_schema__, self.keep_nulls)
         return schema
 

@@ -8,6 +8,7 @@ from typing import Any, Dict
 
 from pydantic import RootModel
 
+from ...core.lazy_model import LAZY
 from ..models.call_bodies import (
     ChatCompletionRequest,
     CompletionRequest,
@@ -36,3 +37,5 @@ __all__ = [
 class ExecuteAnswer(RootModel[Dict[str, Any]]):
     """Answer of an execution: a JSON object (by default ``{"completions": [[prompt, [text]],
     ...]}``, one entry per prompt)."""
+
+    model_config = LAZY

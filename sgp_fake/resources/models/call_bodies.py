@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from ...core.lazy_model import LazyModel
+from ...core.lazy_model import LAZY, LazyModel
 from ..common import cache_small
 
 __all__ = [
@@ -211,6 +211,8 @@ class ExecuteRequest(LazyModel):
 
 class ExecuteResponse(RootModel[Dict[str, Any]]):
     """Answer of an execution: any JSON object."""
+
+    model_config = LAZY
 
 
 _ROUTES: dict[str, tuple[type[BaseModel], type[BaseModel]]] = {

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Literal, Optional, Union
 
 from pydantic import ConfigDict, Field, RootModel, field_serializer
 
-from ...core.lazy_model import LazyModel
+from ...core.lazy_model import LAZY, LazyModel
 from ..common import GPUType, IdentifierTypeEnum, utc_created_at
 
 __all__ = [
@@ -243,6 +243,8 @@ class ModelCreateRequest(
     ``anyOf``, as pydantic and FastAPI give a plain Union: the variants have no required
     discriminator, since a Launch or LLM Engine body may leave ``model_vendor`` out). The
     handler validates a body as the variant its vendor says."""
+
+    model_config = LAZY
 
 
 class ModelUpdateRequest(LazyModel):
