@@ -47,6 +47,7 @@ def test_a_copied_client_is_the_client_httpx_would_construct(cls: type[httpx.Cli
 def test_copies_share_nothing_a_caller_changes() -> None:
     fake = SGPFake()
     first, second = fake.client(api_key="k2"), fake.client(api_key="k2")
+    assert first._mounts is not second._mounts  # empty, but never one dict for two clients
     first.headers["x-extra"] = "1"
     first.headers["x-api-key"] = "changed"
     first.cookies.set("session", "abc")
