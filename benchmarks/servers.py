@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.client
+import importlib.metadata
 import os
 import shutil
 import signal
@@ -56,21 +57,45 @@ INSTALLED = CACHE / "as-installed"
 """The virtual environment this checkout is installed into, as the README installs it."""
 
 
+# What the fake and the references both run on: the installed fake gets the versions this
+# interpreter has, so that a ratio compares the code, not two releases of a dependency.
+_SHARED = ("starlette", "pydantic", "pydantic-core", "uvicorn", "httptools", "uvloop")
+
+
 @functools.cache
 def installed() -> Path:
-    """``sgp-fake`` as ``pip install .`` installs this checkout (made once, refreshed each run)."""
+    """``sgp-fake`` as ``pip install .`` installs this checkout (made once, refreshed each run),
+    with the versions of the dependencies it shares with the references that this interpreter
+    has."""
     python = INSTALLED / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(INSTALLED)], check=True, timeout=300)
+        try:
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "--quiet", str(ROOT)],
+                check=True,
+                timeout=900,
+                capture_output=True,
+            )
+        except (subprocess.SubprocessError, OSError):
+            shutil.rmtree(INSTALLED)  # made again next run, not taken for a complete install
+            raise
+    else:  # this checkout's code, the dependencies already in place
         subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", str(ROOT)],
+            [str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", ROOT],
             check=True,
             timeout=900,
             capture_output=True,
         )
-    else:  # this checkout's code, the dependencies already in place
+    pins = []
+    for name in _SHARED:
+        try:
+            pins.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    if pins:
         subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", ROOT],
+            [str(python), "-m", "pip", "install", "-q", *pins],
             check=True,
             timeout=900,
             capture_output=True,
