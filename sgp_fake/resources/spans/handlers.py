@@ -30,6 +30,7 @@ from ...core.call import Call, contract_account
 from ...core.table import Record
 from ...errors import BadRequest, FakeHTTPError, NotFound
 from .schemas import (
+    Span,
     SpanBatchRequest,
     SpanCreateRequest,
     SpanSearchBody,
@@ -272,11 +273,20 @@ def retrieve(call: Call) -> Answer:
     return ok(_find(call).body)
 
 
+# What every span has: a null for one of these in an update leaves it as it is.
+_KEPT = frozenset(name for name, info in Span.model_fields.items() if info.is_required())
+
+
 def update(call: Call) -> Answer:
-    """``PATCH /v5/spans/{span_id}``: the fields sent (``null`` removes one)."""
+    """``PATCH /v5/spans/{span_id}``: the fields sent (``null`` removes one a span may lack,
+    and leaves one every span has, its ``name``)."""
     call.identity()
     request = call.body(SpanUpdateRequest)
-    fields = request.model_dump(mode="json", exclude_unset=True)
+    fields = {
+        name: value
+        for name, value in request.model_dump(mode="json", exclude_unset=True).items()
+        if value is not None or name not in _KEPT
+    }
     table = _table(call)
     with call.transaction():
         record = _find(call)

@@ -66,6 +66,24 @@ def test_create_get_update() -> None:
         client.spans.retrieve("nope")
 
 
+def test_a_null_removes_what_a_span_may_lack_and_keeps_its_name() -> None:
+    fake = SGPFake()
+    created = sdk(fake).spans.create(
+        name="root", trace_id="t1", start_timestamp=T0, output={"a": 1}, metadata={"m": 1}
+    )
+    with fake.client(headers={"x-selected-account-id": "acct_1"}) as client:
+        answer = client.patch(
+            f"/v5/spans/{created.id}", json={"name": None, "output": None, "status": "SUCCESS"}
+        )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["name"], body["status"], body["metadata"]) == ("root", "SUCCESS", {"m": 1})
+    assert "output" not in body
+    with pytest.warns(DeprecationWarning, match="deprecated"):
+        stored = sdk(fake).spans.retrieve(created.id)
+    assert (stored.name, stored.output) == ("root", None)
+
+
 def test_insert_refuses_what_exists_and_bad_graphs() -> None:
     fake = SGPFake()
     client = sdk(fake)
