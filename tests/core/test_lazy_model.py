@@ -114,6 +114,7 @@ json.dump({"before": before, "after": ChatRequest.__pydantic_complete__,
 """
 
 
+@pytest.mark.skipif(not DEFERRED, reason="models are built at declaration before pydantic 2.14")
 def test_a_served_model_is_built_by_its_first_request() -> None:
     out = subprocess.run(
         [sys.executable, "-c", _FIRST_REQUEST], capture_output=True, text=True, check=True
