@@ -26,6 +26,7 @@ from ..spans.table import SpanTable, span_key
 from .schemas import (
     CONTENT_FIELDS,
     AssessmentListParams,
+    SpanAssessment,
     SpanAssessmentCreate,
     SpanAssessmentUpdate,
 )
@@ -146,12 +147,21 @@ def retrieve(call: Call) -> Answer:
     return ok(call.find().body)
 
 
+# What every assessment has: a null for one of these in an update leaves it as it is.
+_KEPT = frozenset(name for name, info in SpanAssessment.model_fields.items() if info.is_required())
+
+
 def update(call: Call) -> Answer:
     """``PATCH /v5/span-assessments/{span_assessment_id}``: the fields sent, type and content
-    checked again (422), one overwrite per span (409)."""
+    checked again (422), one overwrite per span (409). A null removes a field an assessment
+    may lack, and leaves its ``assessment_type``, which every assessment has."""
     call.identity()
     request = call.body(SpanAssessmentUpdate)
-    fields = request.model_dump(mode="json", exclude_unset=True)
+    fields = {
+        name: value
+        for name, value in request.model_dump(mode="json", exclude_unset=True).items()
+        if value is not None or name not in _KEPT
+    }
     table = call.table()
     with call.transaction():
         record = call.find()

@@ -154,6 +154,24 @@ def test_spans_belong_to_the_callers_account() -> None:
     assert [t.account_id for t in fake.traces] == ["acct_2"]
 
 
+def test_a_null_in_an_assessment_update_keeps_its_type() -> None:
+    fake = SGPFake()
+    client = sdk(fake)
+    client.spans.batch(items=[span("r")])
+    rating = client.span_assessments.create(
+        assessment_type="rating", trace_id="t1", rating=5, comment="fine"
+    )
+    with fake.client(headers={"x-selected-account-id": "acct_1"}) as raw:
+        answer = raw.patch(
+            f"/v5/span-assessments/{rating.assessment_id}",
+            json={"assessment_type": None, "comment": None, "rating": 4},
+        )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["assessment_type"], body["rating"]) == ("rating", 4)
+    assert "comment" not in body
+
+
 def test_assessments_crud_and_rules() -> None:
     fake = SGPFake()
     client = sdk(fake)
