@@ -157,7 +157,9 @@ class ParameterSchemaField(LazyModel):
     description: Optional[str]
     required: Optional[bool]
 
-    @model_serializer(mode="plain")
+    # The return type given, not read from the annotation: a model built on first use would
+    # read it in this module's namespace, which may be gone by then (see LazyModel).
+    @model_serializer(mode="plain", return_type=Dict[str, Any])
     def _keep_required_keys(self) -> dict[str, Any]:
         # Answers leave out null fields, but these two are required: a null stays a null, in
         # field order (a plain serializer's dict is not filtered by exclude_none, and is cheaper
