@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 import functools
 from datetime import UTC, datetime
-from typing import Callable, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
+
+from pydantic import BaseModel
 
 from ..core.envelopes import HTTPValidationError, ValidationError
 from ..core.lazy_model import LazyModel
@@ -18,6 +20,7 @@ __all__ = [
     "ModelType",
     "ValidationError",
     "cache_small",
+    "merged_update",
     "utc_created_at",
 ]
 
@@ -98,3 +101,23 @@ def utc_created_at(value: datetime) -> str:
         return value.astimezone(UTC).isoformat()
     except OverflowError:
         return value.isoformat()
+
+
+@functools.cache
+def _required(record: type[BaseModel]) -> frozenset[str]:
+    return frozenset(name for name, info in record.model_fields.items() if info.is_required())
+
+
+def merged_update(
+    stored: Mapping[str, Any], request: BaseModel, record: type[BaseModel]
+) -> dict[str, Any]:
+    """A stored record (as a dict) with the fields a ``PATCH`` body sets: a ``null`` removes a
+    field a ``record`` may lack, and leaves one every record has (a required field) as it is."""
+    required = _required(record)
+    merged = dict(stored)
+    for name, value in request.model_dump(mode="json", exclude_unset=True).items():
+        if value is not None:
+            merged[name] = value
+        elif name not in required:
+            merged.pop(name, None)
+    return {name: value for name, value in merged.items() if value is not None}

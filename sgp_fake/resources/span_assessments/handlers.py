@@ -21,6 +21,7 @@ from ...core.answers import Answer, ok
 from ...core.call import Call
 from ...core.table import Record, Table
 from ...errors import BadRequest, NotFound
+from ..common import merged_update
 from ..spans.handlers import Conflict, Unprocessable, account_of
 from ..spans.table import SpanTable, span_key
 from .schemas import (
@@ -147,26 +148,16 @@ def retrieve(call: Call) -> Answer:
     return ok(call.find().body)
 
 
-# What every assessment has: a null for one of these in an update leaves it as it is.
-_KEPT = frozenset(name for name, info in SpanAssessment.model_fields.items() if info.is_required())
-
-
 def update(call: Call) -> Answer:
     """``PATCH /v5/span-assessments/{span_assessment_id}``: the fields sent, type and content
     checked again (422), one overwrite per span (409). A null removes a field an assessment
     may lack, and leaves its ``assessment_type``, which every assessment has."""
     call.identity()
     request = call.body(SpanAssessmentUpdate)
-    fields = {
-        name: value
-        for name, value in request.model_dump(mode="json", exclude_unset=True).items()
-        if value is not None or name not in _KEPT
-    }
     table = call.table()
     with call.transaction():
         record = call.find()
-        merged = {**record.as_dict(), **fields}
-        merged = {k: v for k, v in merged.items() if v is not None}
+        merged = merged_update(record.as_dict(), request, SpanAssessment)
         merged["updated_at"] = _now(table)
         if not call.settings.contract:
             _check_content(merged)

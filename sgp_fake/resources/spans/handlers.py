@@ -29,6 +29,7 @@ from ...core.answers import Answer, ok
 from ...core.call import Call, contract_account
 from ...core.table import Record
 from ...errors import BadRequest, FakeHTTPError, NotFound
+from ..common import merged_update
 from .schemas import (
     Span,
     SpanBatchRequest,
@@ -273,25 +274,15 @@ def retrieve(call: Call) -> Answer:
     return ok(_find(call).body)
 
 
-# What every span has: a null for one of these in an update leaves it as it is.
-_KEPT = frozenset(name for name, info in Span.model_fields.items() if info.is_required())
-
-
 def update(call: Call) -> Answer:
     """``PATCH /v5/spans/{span_id}``: the fields sent (``null`` removes one a span may lack,
     and leaves one every span has, its ``name``)."""
     call.identity()
     request = call.body(SpanUpdateRequest)
-    fields = {
-        name: value
-        for name, value in request.model_dump(mode="json", exclude_unset=True).items()
-        if value is not None or name not in _KEPT
-    }
     table = _table(call)
     with call.transaction():
         record = _find(call)
-        merged = {**record.as_dict(), **fields}
-        merged = {k: v for k, v in merged.items() if v is not None}
+        merged = merged_update(record.as_dict(), request, Span)
         end, start = parse_time(merged.get("end_timestamp")), parse_time(merged["start_timestamp"])
         if record.seq == 0 and end is not None and start is not None and end < start:
             # A span contract mode made up starts when the caller says it ended at the latest:
