@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pydantic
 import pytest
@@ -17,6 +18,16 @@ from sgp_fake.core.lazy_model import DEFERRED, LazyModel
 from sgp_fake.core.twin import Twin
 
 PACKAGE = Path(sgp_fake.__file__).parent
+
+
+def _in_a_fresh_interpreter(script: str) -> Any:
+    """What ``script`` writes as JSON, run in a fresh interpreter: this test process has long
+    since built whatever other tests used."""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    return json.loads(out)
+
 
 # What `sgp-fake serve` imports before it answers, and the models each has declared by then.
 _BUILT_AT_IMPORT = """
@@ -45,11 +56,7 @@ json.dump(
 
 @pytest.mark.skipif(not DEFERRED, reason="models are built at declaration before pydantic 2.14")
 def test_importing_the_server_builds_only_the_template_create_body() -> None:
-    # A fresh interpreter: this test process has long since built whatever other tests used.
-    out = subprocess.run(
-        [sys.executable, "-c", _BUILT_AT_IMPORT], capture_output=True, text=True, check=True
-    ).stdout
-    found = json.loads(out)
+    found = _in_a_fresh_interpreter(_BUILT_AT_IMPORT)
     assert found["declared"] > 100
     # The create body's serializer is bound at import (its handler's hot path), so that one
     # model is built then; every other waits for its first request.
@@ -116,10 +123,7 @@ json.dump({"before": before, "after": ChatRequest.__pydantic_complete__,
 
 @pytest.mark.skipif(not DEFERRED, reason="models are built at declaration before pydantic 2.14")
 def test_a_served_model_is_built_by_its_first_request() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", _FIRST_REQUEST], capture_output=True, text=True, check=True
-    ).stdout
-    found = json.loads(out)
+    found = _in_a_fresh_interpreter(_FIRST_REQUEST)
     assert (found["before"], found["after"]) == (False, True)
     assert (found["ok"], found["choices"]) == (200, 1)
     assert found["bad"] == 422
@@ -165,12 +169,8 @@ json.dump(statuses, sys.stdout)
 
 
 def test_threads_using_a_model_first_at_once_are_all_answered() -> None:
-    # A fresh interpreter, so that the request's models are built by these calls.
-    out = subprocess.run(
-        [sys.executable, "-c", _FIRST_USE_FROM_THREADS], capture_output=True, text=True,
-        check=True, timeout=120,
-    ).stdout  # fmt: skip
-    assert json.loads(out) == [[200, 1]] * 8
+    # The request's models are built by these calls.
+    assert _in_a_fresh_interpreter(_FIRST_USE_FROM_THREADS) == [[200, 1]] * 8
 
 
 _BUILT_AFTER_ITS_MODULE_IS_GONE = """
@@ -205,8 +205,4 @@ json.dump(failed, sys.stdout)
 def test_a_model_is_built_even_once_its_module_is_gone() -> None:
     # A deferred build resolves names in the model's module; one unloaded meanwhile (pytester
     # restores sys.modules after an in-process run) must not leave a model unbuildable.
-    out = subprocess.run(
-        [sys.executable, "-c", _BUILT_AFTER_ITS_MODULE_IS_GONE],
-        capture_output=True, text=True, check=True, timeout=120,
-    ).stdout  # fmt: skip
-    assert json.loads(out) == []
+    assert _in_a_fresh_interpreter(_BUILT_AFTER_ITS_MODULE_IS_GONE) == []
