@@ -254,6 +254,7 @@ class CompactTable(Table[Record]):
         # every row again, and unpacking and hashing each id for it was about 1 us a row, a
         # pause of 87 ms at 87,000 records.
         self._hashes = array("I")
+        self._placed = 0  # rows whose hash has a slot: the others are placed on the next read
 
     def _intern(self, value: str) -> int:
         index = self._string_index.get(value)
@@ -273,6 +274,8 @@ class CompactTable(Table[Record]):
 
     def _find(self, record_id: str, packed: bytes | None = None) -> int:
         """The live row of ``record_id`` (``packed``: its 16 bytes, when known), or -1."""
+        if self._placed < len(self._hashes):
+            self._place()
         slots = self._slots
         mask = len(slots) - 1
         i = hash(record_id) & mask
@@ -298,6 +301,8 @@ class CompactTable(Table[Record]):
             i = (i + 1) & mask
 
     def _slot_of(self, record_id: str, row: int) -> int:
+        if self._placed < len(self._hashes):
+            self._place()
         slots = self._slots
         mask = len(slots) - 1
         i = hash(record_id) & mask
@@ -306,19 +311,35 @@ class CompactTable(Table[Record]):
         return i
 
     def _hash_add(self, record_id: str, row: int) -> None:
-        """Index ``row``, the one just appended, by ``record_id``."""
-        h = hash(record_id) & 0xFFFFFFFF
-        if (self._slots_used + 1) * 3 > len(self._slots) * 2:
-            self._rehash(self._live + 1)  # the rows before this one: its hash is not kept yet
-        self._hashes.append(h)
+        """Index ``row``, the one just appended, by ``record_id``: its hash is kept now, its
+        slot taken when the index is next read (:meth:`_place`)."""
+        self._hashes.append(hash(record_id) & 0xFFFFFFFF)
+
+    def _place(self) -> None:
+        """Give the rows appended since the index was last read their slots.
+
+        A write keeps only its row's hash. A slot is a random place in an array as large as the
+        table, a cache miss in a table of usage records, which every answered call writes and
+        few readers look up by id: the rows are placed together, when one is first looked up."""
+        hashes = self._hashes
+        start = self._placed
+        end = len(hashes)
+        if (self._slots_used + end - start) * 3 > len(self._slots) * 2:
+            self._rehash(self._live)
+            return
         slots = self._slots
         mask = len(slots) - 1
-        i = h & mask
-        while slots[i] > 0:
-            i = (i + 1) & mask
-        if slots[i] == _EMPTY:
-            self._slots_used += 1
-        slots[i] = row + 1
+        used = 0
+        # All live: a row is placed before it can be deleted (_kill finds its slot).
+        for row in range(start, end):
+            i = hashes[row] & mask
+            while slots[i] > 0:
+                i = (i + 1) & mask
+            if slots[i] == _EMPTY:
+                used += 1
+            slots[i] = row + 1
+        self._slots_used += used
+        self._placed = end
 
     def _rehash(self, live: int) -> None:
         size = 8
@@ -336,6 +357,7 @@ class CompactTable(Table[Record]):
                 slots[i] = row + 1
                 used += 1
         self._slots_used = used
+        self._placed = len(self._hashes)
 
     def _append(self, values: Sequence[Any], record_id: str, seq: int, raw: Row | None) -> int:
         row = len(self._seqs)
@@ -498,13 +520,16 @@ class CompactTable(Table[Record]):
             ids = packed_ids(self._next_id)
             packed: bytes | None
             if ids is not None:
+                # 122 random bits from a generator seeded by the OS (clock.random_ids): not
+                # looked up, as a lookup would place every row written since the last one.
                 record_id, packed = ids()
             else:
+                # Any other generator may repeat (a seeded one after a clear, a counter).
                 record_id = self._next_id()
                 packed = _pack_id(record_id)
-            while self._find(record_id, packed) >= 0:
-                record_id = self._next_id()
-                packed = _pack_id(record_id)
+                while self._find(record_id, packed) >= 0:
+                    record_id = self._next_id()
+                    packed = _pack_id(record_id)
             # fields is this call's own dict: the account and parent join it under their names.
             fields["account_id"] = account_id
             if self.parent_field:
@@ -660,7 +685,10 @@ class CompactTable(Table[Record]):
         return self._live
 
     def __contains__(self, record_id: object) -> bool:
-        return isinstance(record_id, str) and self._find(record_id) >= 0
+        if not isinstance(record_id, str):
+            return False
+        with self._lock:  # a lookup places the rows written since the last one
+            return self._find(record_id) >= 0
 
     def all(self, account_id: str | None = None) -> list[Record]:
         """Every record (of ``account_id`` when given), oldest first."""
