@@ -268,37 +268,55 @@ def cpu_time(pid: int | None) -> float | None:
 
 
 def _cpu_per_request(
-    spec_of: Callable[[int], ServerSpec], seconds: float, warmup: float
+    spec_of: Callable[[int], ServerSpec],
+    seconds: float,
+    warmup: float,
+    script: str | None = None,
+    path: str = CREATE_PATH,
 ) -> float | None:
     port = free_port()
     spec = spec_of(port)
     with running(spec):
-        wrk(port, 32, warmup)
+        wrk(port, 32, warmup, script, path)
         before = cpu_time(spec.pid)
-        result = wrk(port, 32, seconds)
+        result = wrk(port, 32, seconds, script, path)
         after = cpu_time(spec.pid)
     if before is None or after is None or not result.requests:
         return None
     return (after - before) / result.requests * 1e6
 
 
-def _cpu_breakdown(
-    reference: Callable[[int], ServerSpec], reps: int, seconds: float, warmup: float
+def _cpu_breakdown(  # noqa: PLR0917 - the servers and the run, then what wrk POSTs
+    servers: dict[str, Callable[[int], ServerSpec]],
+    reps: int,
+    seconds: float,
+    warmup: float,
+    script: str | None = None,
+    path: str = CREATE_PATH,
 ) -> dict[str, float]:
-    """CPU microseconds per request of each server, median over ``reps`` alternating runs."""
-    servers: dict[str, Callable[[int], ServerSpec]] = {
-        "pydantic ref": reference,
-        "fake": installed_spec,
-        "fake, --no-admin": as_installed_no_admin,
-        "fake, --no-admin, keeping nothing": stateless_spec,
-    }
+    """CPU microseconds per request of each server at 32 connections, median over ``reps``
+    alternating runs (``script`` and ``path``: what wrk POSTs, the create by default)."""
     samples: dict[str, list[float]] = {name: [] for name in servers}
     for _ in range(reps):
         for name, spec_of in servers.items():
-            value = _cpu_per_request(spec_of, seconds, warmup)
+            value = _cpu_per_request(spec_of, seconds, warmup, script, path)
             if value is not None:
                 samples[name].append(value)
     return {name: statistics.median(v) for name, v in samples.items() if v}
+
+
+def ablated_spec(what: str, extra: list[str]) -> Callable[[int], ServerSpec]:
+    """The installed fake with ``what`` left out (benchmarks/ablated_fake.py), ``extra`` flags."""
+
+    def spec_of(port: int) -> ServerSpec:
+        return ServerSpec(
+            f"sgp-fake without {what}",
+            [str(installed().parent / "python"), str(HERE / "ablated_fake.py"), what,
+             "--port", str(port), *extra],
+            port,
+        )  # fmt: skip
+
+    return spec_of
 
 
 def as_installed_no_admin(port: int) -> ServerSpec:
@@ -364,7 +382,17 @@ def run(quick: bool) -> Section:
             connections=conns,
             **timing,
         )
-    cpu = _cpu_breakdown(pyd, reps, seconds, warmup)
+    cpu = _cpu_breakdown(
+        {
+            "pydantic ref": pyd,
+            "fake": installed_spec,
+            "fake, --no-admin": as_installed_no_admin,
+            "fake, --no-admin, keeping nothing": stateless_spec,
+        },
+        reps,
+        seconds,
+        warmup,
+    )
     if cpu:
         section.lines.append(
             "CPU time of the server process per request at 32 connections (user + system, "
@@ -463,6 +491,35 @@ def inference_rows(section: Section, quick: bool) -> None:
                 targets={"rps": (1.0, "ge"), "p99": (1.5, "le")},
                 **timing,
             )
+    seeded = ["--seed-file", str(seed)]
+
+    def flagged(*flags: str) -> Callable[[int], ServerSpec]:
+        return lambda port: installed_spec(port, [*seeded, *flags])
+
+    cpu = _cpu_breakdown(
+        {
+            "chat ref": chat_reference,
+            "fake": fake_spec,
+            "fake, --no-admin": flagged("--no-admin"),
+            "fake, --log-level warning": flagged("--log-level", "warning"),
+            "fake without its usage record": ablated_spec("usage", seeded),
+            "fake answering each path's first answer again": ablated_spec("constant", seeded),
+        },
+        reps,
+        seconds,
+        1.0,
+        _script("chat", CHAT_BODY_BYTES),
+        path,
+    )
+    if cpu:
+        section.lines.append(
+            "CPU time of the server process per chat completion at 32 connections (user + "
+            "system, from /proc; median of the repetitions): "
+            + "; ".join(f"{name} {fmt(us)} us" for name, us in cpu.items())
+            + ". Each variant leaves one part out (benchmarks/ablated_fake.py): `--no-admin` "
+            "the journal and coverage, `--log-level warning` the request log; the last answers "
+            "without the app, so it is what the server around the app costs."
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use
