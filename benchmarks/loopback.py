@@ -305,6 +305,14 @@ def _cpu_breakdown(  # noqa: PLR0917 - the servers and the run, then what wrk PO
     return {name: statistics.median(v) for name, v in samples.items() if v}
 
 
+def _cpu_sentence(what: str, cpu: dict[str, float]) -> str:
+    return (
+        f"CPU time of the server process per {what} at 32 connections (user + system, from "
+        "/proc; median of the repetitions): "
+        + "; ".join(f"{name} {fmt(us)} us" for name, us in cpu.items())
+    )
+
+
 def ablated_spec(what: str, extra: list[str]) -> Callable[[int], ServerSpec]:
     """The installed fake with ``what`` left out (benchmarks/ablated_fake.py), ``extra`` flags."""
 
@@ -395,9 +403,7 @@ def run(quick: bool) -> Section:
     )
     if cpu:
         section.lines.append(
-            "CPU time of the server process per request at 32 connections (user + system, "
-            "from /proc; median of the repetitions): "
-            + "; ".join(f"{name} {fmt(us)} us" for name, us in cpu.items())
+            _cpu_sentence("request", cpu)
             + '. "Keeping nothing" is the fake without its state (benchmarks/stateless_fake.py: '
             "every create validated and answered, the record not kept): the difference to "
             '"--no-admin" is what keeping what it is sent costs per request.'
@@ -513,9 +519,7 @@ def inference_rows(section: Section, quick: bool) -> None:
     )
     if cpu:
         section.lines.append(
-            "CPU time of the server process per chat completion at 32 connections (user + "
-            "system, from /proc; median of the repetitions): "
-            + "; ".join(f"{name} {fmt(us)} us" for name, us in cpu.items())
+            _cpu_sentence("chat completion", cpu)
             + ". Each variant leaves one part out (benchmarks/ablated_fake.py): `--no-admin` "
             "the journal and coverage, `--log-level warning` the request log; the last answers "
             "without the app, so it is what the server around the app costs."
