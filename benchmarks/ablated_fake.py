@@ -5,7 +5,8 @@ chat completion: what each part costs a loaded server is the difference to the w
 
 ``WHAT`` is one of:
 
-* ``usage``: an answered call is not counted (no usage record is written);
+* ``usage``: a call to a deployment (``/v4/models/{id}/...``, what section 2 sends) is not
+  counted: no usage record is written (the gateway's calls still are);
 * ``constant``: each path is answered, once, as the fake answers it; every later request to
   that path gets the same answer again, without the app working it out. What is left is the
   server around the app: uvicorn's parser, the fake's protocol, the request log.
