@@ -300,7 +300,9 @@ class FakeApp:
             op, params = match
             (status, headers, answer), error = call_operation(op, Call(backend, op, scope, params))
             if not isinstance(answer, bytes):
-                await self._stream(scope, capture, status, headers, answer, facts)
+                await self._stream(
+                    scope, capture, status, headers, answer, facts, openai_style=op.openai_errors
+                )
                 return
             await capture({"type": "http.response.start", "status": status, "headers": headers})
             await capture({"type": "http.response.body", "body": answer})
@@ -400,9 +402,12 @@ class FakeApp:
         headers: RawHeaders,
         chunks: Iterator[bytes],
         facts: LazyFacts | None = None,
+        *,
+        openai_style: bool = False,
     ) -> None:
         """Send a streamed answer a chunk at a time, as each is produced; a cut rule cuts it
-        (``facts``: what the request is about, for cut rules that match it).
+        (``facts``: what the request is about, for cut rules that match it; ``openai_style``:
+        the operation's ``openai_errors``).
 
         Each chunk goes as its own message, so a server writes it at once and an in-process
         transport hands it to the client before the next is produced. An error the chunks raise
@@ -437,7 +442,7 @@ class FakeApp:
                     if left is not None:
                         left -= 1
             if cut is not None:
-                await self._stall_or_cut(scope, send, cut, chunks)
+                await self._stall_or_cut(scope, send, cut, chunks, openai_style=openai_style)
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
@@ -523,14 +528,20 @@ class FakeApp:
         await self._sleep(scope, seconds)
 
     async def _stall_or_cut(
-        self, scope: Scope, send: Send, rule: FaultRule, chunks: Iterator[bytes]
+        self,
+        scope: Scope,
+        send: Send,
+        rule: FaultRule,
+        chunks: Iterator[bytes],
+        *,
+        openai_style: bool,
     ) -> None:
         """What a stream rule does once ``after`` chunks went: stall, then cut the stream, or
         (a stall only) send the rest of it."""
         if rule.stall_ms is not None:
             await self._stall(scope, rule.stall_ms / 1000)
         if rule.cut is not None:
-            event = _cut_ending(rule)
+            event = _cut_ending(rule, openai_style=openai_style)
             if event:
                 await send({"type": "http.response.body", "body": event, "more_body": True})
             return
@@ -753,12 +764,12 @@ _MALFORMED_EVENT = b'data: {"id": "sgp-fake malformed chunk", \n\n'
 """The event a ``malformed`` cut ends a stream with: its data is not JSON."""
 
 
-def _cut_ending(rule: FaultRule) -> bytes:
+def _cut_ending(rule: FaultRule, *, openai_style: bool = False) -> bytes:
     """What a cut rule ends a stream with (nothing for ``truncate``: it ends normally, and what
     would have followed, a finish reason or an end marker, never comes); raises
     :class:`ConnectionFault` for a cut that breaks the connection."""
     if rule.cut == "error":
-        return _cut_event(rule)
+        return _cut_event(rule, openai_style=openai_style)
     if rule.cut == "malformed":
         return _MALFORMED_EVENT
     if rule.cut in ("reset", "close"):
@@ -766,9 +777,15 @@ def _cut_ending(rule: FaultRule) -> bytes:
     return b""
 
 
-def _cut_event(rule: FaultRule) -> bytes:
-    """The ``event: error`` event a cut rule ends a stream with: its body, or FastAPI's
-    ``{"detail": ...}`` naming the rule."""
-    if rule.body is None:
-        return sse_event({"detail": f"Fault injected by sgp-fake ({rule.id})"}, "error")
-    return sse_event(rule.body, "error")
+def _cut_event(rule: FaultRule, *, openai_style: bool = False) -> bytes:
+    """The ``event: error`` event a cut rule ends a stream with: its body, else one naming the
+    rule: FastAPI's ``{"detail": ...}``, or on an OpenAI-style stream OpenAI's
+    ``{"error": {...}}``, the one shape both ``openai`` (``APIError``) and ``scale-gp``
+    (``APIStatusError``) raise for an ``event: error``."""
+    if rule.body is not None:
+        return sse_event(rule.body, "error")
+    message = f"Fault injected by sgp-fake ({rule.id})"
+    if openai_style:
+        error = {"message": message, "type": "server_error", "param": None, "code": None}
+        return sse_event({"error": error}, "error")
+    return sse_event({"detail": message}, "error")

@@ -59,7 +59,6 @@ Render = Callable[["Call", "Record"], bytes]
 answers with, the stored record plus what is derived from the rest of the state."""
 
 
-
 @dataclass(frozen=True, slots=True)
 class StateProblem:
     """Why a record of a state document is one the API could never have produced: ``index``
@@ -120,6 +119,9 @@ class Operation:
     * ``streams``: its 200 may be Server-Sent Events (``text/event-stream``), as the document
       says: each event's data a ``response`` (``True``), or a chunk of another model (that
       model: an OpenAI-style ``chat.completion.chunk``).
+    * ``openai_errors``: an OpenAI-style route, whose stream ends in an error event with
+      OpenAI's ``{"error": {"message": ...}}`` rather than FastAPI's ``{"detail": ...}`` (a
+      ``cut: "error"`` fault rule without a body of its own).
     """
 
     name: str
@@ -141,6 +143,7 @@ class Operation:
     raw_path: bool = False
     about: About | None = None
     streams: bool | type[BaseModel] = False
+    openai_errors: bool = False
     parameters: tuple[str, ...] = field(init=False)
     """The path's parameter names, in order."""
 

@@ -57,6 +57,7 @@ _TEXT = (
 def _route(name: str, path: str, summary: str, **kwargs: Any) -> Operation:
     kwargs.setdefault("errors", _MODEL_ERRORS)
     kwargs.setdefault("streams", True)
+    kwargs.setdefault("openai_errors", True)
     return Operation(
         name, "POST", path, summary=summary, tag=_TAG, about=handlers.about,
         **kwargs,
@@ -151,6 +152,7 @@ OPERATIONS = (
         "create_v4_chat_completion",
         "/v4/chat-completions",
         "Create Chat Completion (v4, model by name)",
+        openai_errors=False,  # SGP's own shapes: FastAPI's errors
         handler=v4.chat_completions,
         body=v4.V4ChatRequest,
         response=v4.ChatCompletionsResponse,
@@ -165,6 +167,7 @@ OPERATIONS = (
         "create_v4_completion",
         "/v4/completions",
         "Create Completion (v4, model by name)",
+        openai_errors=False,  # SGP's own shapes: FastAPI's errors
         handler=v4.completions,
         body=v4.V4CompletionRequest,
         response=v4.CompletionsResponse,

@@ -356,6 +356,42 @@ def test_truncate_ends_the_stream_cleanly_without_a_finish_reason(fake: SGPFake)
     assert all(c.choices[0].finish_reason is None for c in chunks)
 
 
+@pytest.mark.parametrize("path", ["/v5/chat/completions", "/v4/beta/chat/completions"])
+def test_an_error_cut_raises_in_openai_and_the_v4_sdk(fake: SGPFake, path: str) -> None:
+    # The rule names no body: the gateway's error event carries OpenAI's {"error": {...}}.
+    rule = fake.faults.add(FaultRule(path=path, after=2, cut="error"))
+    client = plain(fake)
+    if path.startswith("/v4"):
+        client = openai.OpenAI(
+            api_key="key",
+            base_url=f"{BASE}/v4/beta",
+            http_client=httpx.Client(transport=fake.transport()),
+            max_retries=0,
+        )
+    got: list[Any] = []
+    with pytest.raises(openai.APIError) as raised:
+        got.extend(chat(client, stream=True))
+    assert len(got) == 2
+    assert raised.value.message == f"Fault injected by sgp-fake ({rule.id})"
+    assert raised.value.body["type"] == "server_error"
+
+    if path.startswith("/v4"):  # the route scale-gp's beta namespace calls
+        fake.faults.add(FaultRule(path=path, after=2, cut="error"))
+        with pytest.raises(scale_gp.APIStatusError) as status:
+            list(chat(v4(fake), stream=True))
+        assert status.value.body["error"]["message"].startswith("Fault injected by sgp-fake")
+
+
+def test_an_error_cut_on_a_top_level_v4_route_keeps_fastapis_detail(fake: SGPFake) -> None:
+    rule = fake.faults.add(FaultRule(path="/v4/completions", after=1, cut="error"))
+    with httpx.Client(transport=fake.transport(), base_url=BASE) as http:
+        body = {"model": "gpt-4o-mini", "prompt": "Hello", "stream": True}
+        events = http.post("/v4/completions", json=body, headers={"x-api-key": "k"}).text
+    assert "event: error" in events
+    detail = {"detail": f"Fault injected by sgp-fake ({rule.id})"}
+    assert json.dumps(detail, separators=(",", ":")) in events
+
+
 def test_malformed_breaks_every_decoder(fake: SGPFake) -> None:
     for client in (v5(fake), plain(fake)):
         fake.faults.add(FaultRule(path="/v5/chat/completions", after=2, cut="malformed"))
