@@ -58,8 +58,9 @@ def _route(name: str, path: str, summary: str, **kwargs: Any) -> Operation:
     kwargs.setdefault("errors", _MODEL_ERRORS)
     kwargs.setdefault("streams", True)
     kwargs.setdefault("openai_errors", True)
+    kwargs.setdefault("about", handlers.about)
     return Operation(
-        name, "POST", path, summary=summary, tag=_TAG, about=handlers.about,
+        name, "POST", path, summary=summary, tag=_TAG,
         **kwargs,
     )  # fmt: skip
 
@@ -153,6 +154,7 @@ OPERATIONS = (
         "/v4/chat-completions",
         "Create Chat Completion (v4, model by name)",
         openai_errors=False,  # SGP's own shapes: FastAPI's errors
+        about=v4.about,
         handler=v4.chat_completions,
         body=v4.V4ChatRequest,
         response=v4.ChatCompletionsResponse,
@@ -168,6 +170,7 @@ OPERATIONS = (
         "/v4/completions",
         "Create Completion (v4, model by name)",
         openai_errors=False,  # SGP's own shapes: FastAPI's errors
+        about=v4.about,
         handler=v4.completions,
         body=v4.V4CompletionRequest,
         response=v4.CompletionsResponse,

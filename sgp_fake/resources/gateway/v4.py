@@ -14,7 +14,8 @@ What the fake decides:
 * **The conversation.** ``instructions`` is a system message before ``messages``;
   ``memory_strategy`` ``last_k`` keeps the last ``k`` messages (``k`` >= 1); a message
   without ``role`` is a user message. The text is the chat route's for the same
-  conversation; scripted responses apply (matchers ``model``: ``vendor/name``, ``prompt``).
+  conversation; scripted responses and fault rules apply (``model`` matches the name as
+  asked and its ``vendor/name``; ``prompt``).
 * ``model_parameters.max_tokens`` cuts the text (``finish_reason: "length"``),
   ``stop_sequences`` cut it before the first one.
 * **Streams** (``stream: true``): Server-Sent Events of ``{"completions": [[prompt,
@@ -31,11 +32,13 @@ from pydantic import ConfigDict, Field
 
 from ...core.answers import Reply, json_bytes, ok, sse_event, stream
 from ...core.call import Call
+from ...core.facts import Facts
 from ...core.lazy_model import LazyModel
-from ...errors import BadRequest, BodyParseError, NotFound, RequestValidationError
+from ...errors import BadRequest, BodyParseError, FakeHTTPError, NotFound, RequestValidationError
 from ..inference import text
 from . import catalog
 from .handlers import _account, _Conversation, _finish, _record_usage, _script, _stops
+from .handlers import about as _gateway_about
 
 __all__ = [
     "ChatCompletionsResponse",
@@ -197,6 +200,26 @@ def _model(call: Call, name: str, account: str | None) -> str:
     )
 
 
+def _names(asked: str, model: str) -> tuple[str, ...]:
+    """The model as rules match it: its ``vendor/name`` and the name asked for, so a rule
+    written either way matches (scripted responses and fault rules alike)."""
+    return (model,) if asked == model else (model, asked)
+
+
+def about(call: Call) -> Facts:
+    """What a top-level v4 request is about, for fault rules: as on the gateway, with the
+    model also as ``vendor/name`` when the name alone is one of the catalog's."""
+    facts = _gateway_about(call)
+    asked = facts.get("model", ("",))[0]
+    if asked and "/" not in asked and not call.settings.contract:
+        try:
+            model = _model(call, asked, _account(call))
+        except FakeHTTPError:  # a model it does not have, a caller it does not know: as asked
+            return facts
+        facts = {**facts, "model": _names(asked, model)}
+    return facts
+
+
 def _body_account(call: Call, account_id: str | None) -> str | None:
     if account_id is None or call.settings.contract:
         return _account(call)
@@ -271,7 +294,8 @@ def chat_completions(call: Call) -> Reply:
     conversation = _Conversation(messages)
     with call.transaction():
         model = _model(call, request.model, account)
-        scripted = _script(call, conversation.facts, model, account, "text")
+        facts = {**conversation.facts(model), "model": _names(request.model, model)}
+        scripted = _script(call, facts, model, account, "text")
         if scripted is not None and scripted.text is not None:
             answer = scripted.text
         else:
@@ -301,7 +325,7 @@ def completions(call: Call) -> Reply:
     prompt_tokens = text.count_tokens(request.prompt)
     with call.transaction():
         model = _model(call, request.model, account)
-        facts = {"model": (model,), "prompt": (request.prompt,)}
+        facts = {"model": _names(request.model, model), "prompt": (request.prompt,)}
         scripted = _script(call, facts, None, account, "text")
         if scripted is not None and scripted.text is not None:
             answer = scripted.text

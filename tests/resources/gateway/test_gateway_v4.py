@@ -116,3 +116,26 @@ def test_the_body_account_is_checked_and_counted() -> None:
         client.completions.create(model="gpt-4o", prompt="Hi", account_id="acct_z")
     usage = [json.loads(r.body) for r in fake.tables["gateway_usage"].all()]
     assert [(u["account_id"], u["model"]) for u in usage] == [("acct_b", "openai/gpt-4o")]
+
+
+@pytest.mark.parametrize("written", ["gpt-4o-mini", "openai/gpt-4o-mini"])
+@pytest.mark.parametrize("route", ["chat", "completion"])
+def test_rules_match_the_model_by_either_name(fake: SGPFake, written: str, route: str) -> None:
+    # The route takes the name alone; a scripted answer and a fault rule written with that
+    # name or with vendor/name both match, as the gateway's vendor/name always does.
+    client = v4(fake)
+
+    def ask() -> str:
+        if route == "chat":
+            answer = client.chat_completions.create(model="gpt-4o-mini", messages=HELLO)
+            return str(answer.chat_completion.message.content)
+        return str(client.completions.create(model="gpt-4o-mini", prompt="Hello").completion.text)
+
+    fake.respond(model=written, text="scripted")
+    assert ask() == "scripted"
+    fake.respond(model="openai/gpt-4o", text="another model's")
+    assert ask() != "another model's"
+    rule = fake.faults.add(model=written, status=503)
+    with pytest.raises(scale_gp.InternalServerError):
+        ask()
+    assert rule.hits == 1
