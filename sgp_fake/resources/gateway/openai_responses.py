@@ -21,6 +21,11 @@ What the fake decides:
   the same conversation, and the same scripted responses (matchers ``model``, ``prompt``,
   ``tool_result``, ``turn``; content ``text``, ``texts``, ``tool_calls``: answered as
   ``function_call`` output items).
+* **Structured output.** ``text.format`` as the chat route's ``response_format``: ``json_schema``
+  (its ``schema``) answers a JSON document valid against the schema (:mod:`.structured`, seeded
+  as the chat route seeds it: the same document for the same conversation), ``json_object``
+  ``{"answer": <text>}``; streamed as any text. A scripted text still wins. The response's
+  ``text`` echoes the format asked (``{"type": "text"}`` when none, or one of another type).
 * ``max_output_tokens`` cuts the text (``status: "incomplete"``, ``incomplete_details.reason:
   "max_output_tokens"``). ``previous_response_id`` and ``store`` are echoed, not acted on: the
   fake keeps no responses (send the whole conversation as ``input``).
@@ -28,6 +33,7 @@ What the fake decides:
 
 from __future__ import annotations
 
+import json
 from typing import Any, Iterator, List, Mapping, Optional, Union
 
 from pydantic import ConfigDict, Field
@@ -39,6 +45,7 @@ from ...errors import BadRequest, BodyParseError
 from ..inference import text
 from . import catalog
 from .handlers import _account, _Conversation, _created, _hash, _record_usage, _script
+from .structured import instance
 
 __all__ = ["OpenAIResponse", "ResponseRequest", "responses"]
 
@@ -62,6 +69,11 @@ class ResponseRequest(LazyModel):
         None,
         description="Server-Sent Events of the Responses API; the scale-gp-beta SDK, which "
         "reads only JSON here, gets the completed response object.",
+    )
+    text: Optional[Mapping[str, Any]] = Field(
+        None,
+        description="format: text, json_schema (an answer valid against its schema) or "
+        "json_object.",
     )
     tools: Optional[List[Any]] = None
     tool_choice: Optional[Union[str, Mapping[str, Any]]] = None
@@ -137,6 +149,28 @@ def _wants_events(call: Call, request: ResponseRequest) -> bool:
     return not (call.header(b"user-agent") or "").startswith(_SGP_SDK_AGENTS)
 
 
+def _format(request: ResponseRequest) -> dict[str, Any]:
+    """``text.format`` as asked, or ``{"type": "text"}`` (none, or one of another type)."""
+    fmt = (request.text or {}).get("format")
+    if isinstance(fmt, Mapping) and fmt.get("type") in ("text", "json_schema", "json_object"):
+        return dict(fmt)
+    return {"type": "text"}
+
+
+def _default_text(fmt: Mapping[str, Any], model: str, conversation: _Conversation) -> str:
+    """The unscripted text: as the chat route's for ``response_format`` of the same form."""
+    kind = fmt.get("type")
+    if kind == "json_schema":
+        schema = fmt.get("schema")
+        if isinstance(schema, Mapping):
+            seed = _hash(model, conversation.prompt, conversation.history)
+            return json.dumps(instance(schema, seed), ensure_ascii=False)
+    answer = conversation.completion(model)
+    if kind == "json_object":
+        return json.dumps({"answer": answer}, ensure_ascii=False)
+    return answer
+
+
 def _tool_choice(value: Any) -> Any:
     if value in ("none", "auto", "required") or (isinstance(value, Mapping) and "type" in value):
         return value
@@ -154,6 +188,7 @@ def responses(call: Call) -> Reply:
     contract = call.settings.contract
     messages = _messages(request)
     conversation = _Conversation(messages)
+    fmt = _format(request)
     with call.transaction():
         model = catalog.resolve(call, request.model, account)
         if not contract and not model.startswith("openai/"):
@@ -180,7 +215,7 @@ def responses(call: Call) -> Reply:
                     }
                 )
         else:
-            content = conversation.completion(model)
+            content = _default_text(fmt, model, conversation)
         capped = False
         if content is not None:
             content, capped = text.capped(content, request.max_output_tokens)
@@ -213,7 +248,7 @@ def responses(call: Call) -> Reply:
             ),
             "previous_response_id": request.previous_response_id,
             "temperature": request.temperature,
-            "text": {"format": {"type": "text"}},
+            "text": {"format": fmt},
             "tool_choice": _tool_choice(request.tool_choice),
             "tools": [t for t in request.tools or () if isinstance(t, Mapping) and "type" in t],
             "top_p": request.top_p,
