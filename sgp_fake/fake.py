@@ -260,6 +260,7 @@ class SGPFake:
 
     @settings.setter
     def settings(self, value: FakeSettings) -> None:
+        self._state.check_settings(value)
         self._state.settings = value
 
     @property

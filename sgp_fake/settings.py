@@ -134,8 +134,9 @@ class FakeSettings:
       0 (the default) makes it ``READY`` from the next request on.
     * ``gateway_models``: ``vendor/name`` models the OpenAI-style gateway
       (``/v5/chat/completions``, ``/v5/completions``, ``/v4/beta/...``) serves beside its
-      built-in catalog; ``gateway_builtin_models=False`` leaves only these (a test that wants
-      every other name refused).
+      built-in catalog, each of a vendor SGP knows (``openai``, ``anthropic``, ...: a fake
+      given another refuses it with ``ValueError``); ``gateway_builtin_models=False`` leaves
+      only these (a test that wants every other name refused).
     """
 
     api_keys: Mapping[str, Identity] | None = None

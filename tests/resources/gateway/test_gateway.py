@@ -208,6 +208,17 @@ def test_settings_add_and_replace_models() -> None:
         FakeSettings(gateway_models=("gpt-4o",))
 
 
+def test_settings_refuse_a_vendor_sgp_does_not_have() -> None:
+    # As the marker and the command line refuse it, so no listing later says model_vendor
+    # "acme", which the v5 SDK's strict client cannot read.
+    with pytest.raises(ValueError, match="unknown vendor 'acme'"):
+        SGPFake(FakeSettings(gateway_models=("acme/x",)))
+    fake = SGPFake()
+    with pytest.raises(ValueError, match="unknown vendor 'acme'"):
+        fake.settings = FakeSettings(gateway_models=("openai/fine", "acme/x"))
+    assert fake.settings.gateway_models == ()  # the settings refused are not taken
+
+
 @pytest.mark.sgp_fake(gateway_models=["anthropic/claude-next"], gateway_builtin_models=False)
 def test_the_marker_sets_the_catalog(sgp_fake: SGPFake) -> None:
     assert chat(v5(sgp_fake), model="anthropic/claude-next").choices
