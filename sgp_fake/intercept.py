@@ -1,11 +1,13 @@
-"""Send httpx requests meant for the real SGP service to a fake, in process.
+"""Send httpx and httpx2 requests meant for the real SGP service to a fake, in process.
 
 Code under test often builds its own client (``SGPClient()``, ``httpx.Client(base_url=...)``)
 against ``https://api.egp.scale.com``, another of the SDKs' documented hosts
 (:data:`SGP_HOSTS`) or ``$SGP_CLIENT_BASE_URL``. While an :class:`Interceptor`
 is active, every request that ``httpx.HTTPTransport`` / ``httpx.AsyncHTTPTransport`` would send
 to one of those base URLs, or to a base URL given to it, is answered by the fake instead, with no
-socket; requests to any other host go out untouched. A request to an intercepted host that the
+socket; so is every such request of ``httpx2``'s transports, the HTTP client of the ``openai``
+package (when it is installed), for code that points ``openai.OpenAI`` at SGP's gateway.
+Requests to any other host go out untouched. A request to an intercepted host that the
 fake has no route for fails loudly (see ``on_unhandled``): it never reaches the network.
 
 >>> import httpx
@@ -16,16 +18,19 @@ fake has no route for fails loudly (see ``on_unhandled``): it never reaches the 
 ...               headers={"x-api-key": "k"}).json()["total_item_count"]
 0
 
-Only httpx's own transports are patched (the official SDK uses them); clients with a custom
-transport, ``requests`` and ``urllib`` are not affected.
+Only the default transports of httpx (the official SDKs use them) and of httpx2 (the
+``openai`` package uses it) are patched; clients with a custom transport, ``requests`` and
+``urllib`` are not affected.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Iterator, NoReturn
 
 import httpx
 
@@ -116,7 +121,7 @@ _ACTIVE_LOCK = threading.Lock()
 
 
 class Interceptor:
-    """Route httpx traffic for SGP base URLs to ``fake`` while active.
+    """Route httpx (and httpx2) traffic for SGP base URLs to ``fake`` while active.
 
     * ``base_urls``: base URLs to intercept in addition to the real service's
       (:data:`SGP_HOSTS`, :data:`~sgp_fake.DEFAULT_BASE_URL` first) and
@@ -195,21 +200,21 @@ class Interceptor:
         except ValueError:
             return self._targets
 
-    def _target_for(self, request: httpx.Request) -> tuple[_Target, str] | None:
+    def _target_for(self, url: httpx.URL) -> tuple[_Target, str] | None:
         found: tuple[_Target, str] | None = None
         longest = -1
         # The most specific base URL wins whatever the order they were given in: an added
         # ``https://api.egp.scale.com/sgp`` must not be shadowed by the default host's root.
         for target in self._targets_now():
             if len(target.prefix) > longest:
-                path = target.path_of(request.url)
+                path = target.path_of(url)
                 if path is not None:
                     found, longest = (target, path), len(target.prefix)
         return found
 
     def path_for(self, request: httpx.Request) -> str | None:
         """The fake's path for ``request``, or ``None`` when its host is not intercepted."""
-        found = self._target_for(request)
+        found = self._target_for(request.url)
         return None if found is None else found[1]
 
     def can_serve(self, method: str, path: str, raw_path: bytes | None = None) -> bool:
@@ -221,7 +226,7 @@ class Interceptor:
 
     def _route(self, request: httpx.Request) -> httpx.Request | None:
         """The request to hand to the fake, ``None`` to let it through; or fail loudly."""
-        found = self._target_for(request)
+        found = self._target_for(request.url)
         if found is None:
             return None
         target, path = found
@@ -247,7 +252,8 @@ class Interceptor:
 
     @staticmethod
     def patches() -> list[tuple[type, str, Any]]:
-        """``(class, attribute, replacement)`` triples that route traffic to active interceptors.
+        """``(class, attribute, replacement)`` triples that route traffic to active interceptors:
+        httpx's transports, and httpx2's when it is installed.
 
         The replacements consult the interceptors started with :meth:`start` (innermost first)
         and those given to :meth:`activate`.
@@ -274,6 +280,7 @@ class Interceptor:
         return [
             (httpx.HTTPTransport, "handle_request", handle_request),
             (httpx.AsyncHTTPTransport, "handle_async_request", handle_async_request),
+            *_httpx2_patches(),
         ]
 
     def activate(self) -> None:
@@ -288,7 +295,7 @@ class Interceptor:
                 _ACTIVE.remove(self)
 
     def start(self) -> Interceptor:
-        """Patch httpx and activate; undo with :meth:`stop`."""
+        """Patch httpx (and httpx2) and activate; undo with :meth:`stop`."""
         if self._saved:
             raise RuntimeError("interceptor already started")
         for owner, name, replacement in self.patches():
@@ -319,3 +326,117 @@ class Interceptor:
         """Raise :class:`UnhandledRequest` for the first request the fake could not serve."""
         if self.unhandled:
             raise UnhandledRequest(self.unhandled[0])
+
+
+# -- httpx2 ------------------------------------------------------------------------------------
+# The openai package sends with httpx2, a separate package with the same API as httpx. Its
+# requests are turned into httpx ones, routed exactly as httpx's, and the fake's answer and
+# errors turned back. httpx2 is optional, so it is imported at run time and typed ``Any``.
+
+
+def _interceptor_for(url: httpx.URL) -> Interceptor | None:
+    """The innermost active interceptor that intercepts ``url``."""
+    for interceptor in reversed(_ACTIVE):
+        if interceptor._target_for(url) is not None:
+            return interceptor
+    return None
+
+
+def _httpx_request(request: Any, url: httpx.URL, body: bytes) -> httpx.Request:
+    """The httpx version of an httpx2 ``request`` whose ``body`` has been read."""
+    # stream=, not content=: httpx2 has set Host, Content-Length and the like already; the
+    # headers go as sent (order and duplicates kept), with none added.
+    converted = httpx.Request(
+        request.method,
+        url,
+        headers=request.headers.raw,
+        stream=httpx.ByteStream(body),
+        extensions=dict(request.extensions),  # the read timeout the fake honours among them
+    )
+    converted.read()
+    return converted
+
+
+@contextlib.contextmanager
+def _as_httpx2_errors(httpx2: Any, request: Any) -> Iterator[None]:
+    """Raise the fake's httpx transport errors as httpx2's of the same name: what an httpx2
+    client (and openai, which maps them to ``APIConnectionError``) gets from a real socket."""
+    try:
+        yield
+    except httpx.TransportError as exc:
+        mapped = getattr(httpx2, type(exc).__name__, None)
+        if not (isinstance(mapped, type) and issubclass(mapped, httpx2.TransportError)):
+            raise
+        raise mapped(str(exc), request=request) from exc
+
+
+def _httpx2_patches() -> list[tuple[type, str, Any]]:
+    """The patches of httpx2's transports, in the form of :meth:`Interceptor.patches`; none
+    when httpx2 is not installed."""
+    try:
+        httpx2: Any = importlib.import_module("httpx2")
+    except ImportError:
+        return []
+
+    class Body(httpx2.SyncByteStream, httpx2.AsyncByteStream):  # type: ignore[misc]
+        """The fake's response body (sync or async, as the transport that made it) as httpx2
+        reads it: chunk by chunk, so a streamed answer stays streamed, and a cut mid-stream
+        raises httpx2's error; closing it closes the fake's stream (the app stops there)."""
+
+        def __init__(self, stream: Any, request: Any) -> None:
+            self._stream = stream
+            self._request = request
+
+        def __iter__(self) -> Iterator[bytes]:
+            with _as_httpx2_errors(httpx2, self._request):
+                yield from self._stream
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            with _as_httpx2_errors(httpx2, self._request):
+                async for chunk in self._stream:
+                    yield chunk
+
+        def close(self) -> None:
+            self._stream.close()
+
+        async def aclose(self) -> None:
+            await self._stream.aclose()
+
+    def httpx2_response(response: httpx.Response, request: Any) -> Any:
+        return httpx2.Response(
+            response.status_code,
+            headers=response.headers.raw,
+            stream=Body(response.stream, request),
+            extensions=dict(response.extensions),
+        )
+
+    original_sync = httpx2.HTTPTransport.handle_request
+    original_async = httpx2.AsyncHTTPTransport.handle_async_request
+
+    def handle_request(self: Any, request: Any) -> Any:
+        url = httpx.URL(str(request.url))
+        interceptor = _interceptor_for(url)
+        if interceptor is not None:
+            # Only now is the body read: a request to another host goes out as it came.
+            routed = interceptor._route(_httpx_request(request, url, request.read()))
+            if routed is not None:
+                with _as_httpx2_errors(httpx2, request):
+                    response = interceptor._transport.handle_request(routed)
+                return httpx2_response(response, request)
+        return original_sync(self, request)
+
+    async def handle_async_request(self: Any, request: Any) -> Any:
+        url = httpx.URL(str(request.url))
+        interceptor = _interceptor_for(url)
+        if interceptor is not None:
+            routed = interceptor._route(_httpx_request(request, url, await request.aread()))
+            if routed is not None:
+                with _as_httpx2_errors(httpx2, request):
+                    response = await interceptor._async_transport.handle_async_request(routed)
+                return httpx2_response(response, request)
+        return await original_async(self, request)
+
+    return [
+        (httpx2.HTTPTransport, "handle_request", handle_request),
+        (httpx2.AsyncHTTPTransport, "handle_async_request", handle_async_request),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -19,14 +20,16 @@ from tests.support.bodies import MINIMAL_BODY, minimal_body  # noqa: F401 - shar
 # plugin tests run pytest in process (pytester), which afterwards removes every module first
 # imported during that run: if httpcore were first imported there, later tests would get a
 # fresh httpcore whose errors httpx no longer recognises (a refused connection escaping as
-# httpcore.ConnectError). Importing it here keeps one httpcore for the whole run.
+# httpcore.ConnectError). Importing it here keeps one httpcore for the whole run; the same
+# for httpcore2, which httpx2 (the openai client's) imports on first use.
+with contextlib.suppress(ImportError):
+    import httpcore2  # noqa: F401
 
 # The suite's servers run as `sgp-fake serve` runs by default: a token exported in the shell
 # that runs the tests would make every loopback server require it.
 os.environ.pop("SGP_FAKE_ADMIN_TOKEN", None)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-
 
 
 @pytest.fixture(scope="session")
