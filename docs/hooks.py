@@ -1,14 +1,18 @@
 """MkDocs hooks: the reference pages that are generated from the code, so they cannot drift.
 
-A page under ``docs/reference/`` holds a placeholder line, ``<!-- generated: NAME -->``; at build
-time :func:`on_page_markdown` puts in its place what :data:`GENERATORS` makes of the code as it is:
+A page under ``docs/reference/`` holds a block opened by ``<!-- generated: NAME -->`` and closed
+by ``<!-- end generated: NAME -->``; at build time :func:`on_page_markdown` puts in it what
+:data:`GENERATORS` makes of the code as it is:
 
 * ``cli``: every command and flag of ``sgp-fake``, from :func:`sgp_fake.cli.build_parser`;
 * ``admin-api``: every route of the admin API, from the OpenAPI document the fake serves;
 * ``pytest``: every fixture (with its docstring), marker argument and option of the plugin;
 * ``errors``: every error message the package's source can answer with, as a template.
 
-``tests/docs/test_docs_reference.py`` loads this file by path and checks each page is complete.
+The pages hold the generated text too, so they read whole where Markdown is shown as it is
+(a repository's web view); ``python docs/hooks.py`` rewrites them, and
+``tests/docs/test_docs_reference.py`` (which loads this file by path) fails while a page's text
+is not what the code makes, and checks each page is complete.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from typing import Any, Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"^<!-- generated: ([a-z-]+) -->$", re.MULTILINE)
+BLOCK = re.compile(
+    r"^<!-- generated: ([a-z-]+) -->\n.*?^<!-- end generated: \1 -->$", re.MULTILINE | re.DOTALL
+)
 
 
 def _cell(text: Any) -> str:
@@ -57,7 +64,10 @@ def _parser_section(parser: argparse.ArgumentParser, title: str, level: int) -> 
     lines = [f"{'#' * level} `{title}`", ""]
     if parser.description:
         lines += [textwrap.dedent(parser.description).strip(), ""]
-    lines += ["```text", parser.format_usage().strip(), "```", ""]
+    # At a fixed width: argparse wraps to the terminal's (COLUMNS), and the page must not move.
+    formatter = parser.formatter_class(prog=parser.prog, width=80)  # type: ignore[call-arg]
+    formatter.add_usage(parser.usage, parser._actions, parser._mutually_exclusive_groups)
+    lines += ["```text", formatter.format_help().strip(), "```", ""]
     subparsers: list[argparse._SubParsersAction[Any]] = []
     for group in parser._action_groups:
         actions = [a for a in group._group_actions if not isinstance(a, argparse._SubParsersAction)]
@@ -254,7 +264,7 @@ def pytest_markdown() -> str:
     for name, scope, doc in found:
         lines += [f"### `{name}` {{ #{name.replace('_', '-')} }}", "", f"Scope: {scope}.", ""]
         lines += [doc or "(undocumented)", ""]
-    lines += ["## The `sgp_fake` marker", "", "```python", f"@pytest.mark.{signature}", "```", ""]
+    lines += ["## The `sgp_fake` marker", "", "```text", f"@pytest.mark.{signature}", "```", ""]
     lines += [description, "", "| argument | default |", "| --- | --- |"]
     lines += [f"| `{name}` | `{default}` |" for name, default in marker_arguments()]
     lines.append("")
@@ -421,6 +431,29 @@ GENERATORS: dict[str, Callable[[], str]] = {
 }
 
 
+def _block(name: str) -> str:
+    return f"<!-- generated: {name} -->\n{GENERATORS[name]()}\n<!-- end generated: {name} -->"
+
+
+def regenerated(markdown: str) -> str:
+    """``markdown`` with each generated block's text made again from the code."""
+    return BLOCK.sub(lambda match: _block(match.group(1)), markdown)
+
+
 def on_page_markdown(markdown: str, **kwargs: Any) -> str:
-    """Replace each placeholder with what its generator makes of the code."""
-    return PLACEHOLDER.sub(lambda match: GENERATORS[match.group(1)](), markdown)
+    """Fill each generated block with what its generator makes of the code now."""
+    return regenerated(markdown)
+
+
+def main() -> None:
+    """Rewrite the reference pages' generated blocks (``python docs/hooks.py``)."""
+    for page in sorted((ROOT / "docs" / "reference").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        fresh = regenerated(text)
+        if fresh != text:
+            page.write_text(fresh, encoding="utf-8")
+            print(f"rewrote {page.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -19,8 +19,10 @@ DEFAULT_PORT = 8000
 """The port generated SDK test suites expect their mock server on (Prism's default)."""
 
 _DESCRIPTION = """\
-A stateful, spec-exact fake of the Scale GP API (model templates, models and their
-deployments), for tests in any language.
+A stateful, spec-exact fake of the Scale GP API, for tests in any language: the v4 model
+lifecycle (templates, models, deployments and their inference), the OpenAI-style gateway
+(/v5/chat/completions, /v5/completions, /v5/responses), /v5/models and the spans traces are
+sent to.
 """
 
 _SERVE_DESCRIPTION = """\

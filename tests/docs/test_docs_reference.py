@@ -34,6 +34,38 @@ def test_every_generated_page_has_its_placeholder(hooks: ModuleType) -> None:
     assert placeholders == set(hooks.GENERATORS)
 
 
+def _blocks(hooks: ModuleType, text: str) -> dict[str, str]:
+    return {match.group(1): match.group(0) for match in hooks.BLOCK.finditer(text)}
+
+
+@pytest.mark.parametrize("page", ["cli", "pytest", "errors", "admin-api"])
+def test_the_pages_hold_what_the_code_makes_now(hooks: ModuleType, page: str) -> None:
+    # The generated text is committed too, so a page reads whole on a repository's web view;
+    # `python docs/hooks.py` rewrites it after a change.
+    text = (DOCS / "reference" / f"{page}.md").read_text(encoding="utf-8")
+    (committed,) = _blocks(hooks, text).values()
+    fresh = hooks.regenerated(committed)
+    if page != "admin-api":
+        assert committed == fresh, "run `python docs/hooks.py` and commit the pages"
+        return
+
+    # The admin page's schemas are pydantic's JSON Schema, which another pydantic release may
+    # word differently: its routes and answers must be the code's, its schemas are not compared.
+    def headings(block: str) -> list[str]:
+        return [line for line in block.splitlines() if line.startswith(("### `", "| `"))]
+
+    assert headings(committed) == headings(fresh), "run `python docs/hooks.py`"
+
+
+def test_the_site_fills_each_block_in_place(hooks: ModuleType) -> None:
+    page = "# T\n\nbefore\n<!-- generated: cli -->\nstale\n<!-- end generated: cli -->\nafter\n"
+    built = hooks.on_page_markdown(page)
+    assert "stale" not in built
+    assert built.startswith("# T\n\nbefore\n<!-- generated: cli -->\n")
+    assert built.endswith("\n<!-- end generated: cli -->\nafter\n")
+    assert "### `sgp-fake serve`" in built
+
+
 def test_the_cli_page_names_every_command_and_flag(hooks: ModuleType) -> None:
     from sgp_fake.cli import build_parser
 
