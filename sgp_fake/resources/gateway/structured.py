@@ -22,8 +22,10 @@
 * booleans and ``null``. A schema without a type is a string (an object if it has
   ``properties``).
 
-Recursive schemas end: below a few levels only what the schema requires is written (no
-optional property, the fewest items, ``null`` where a choice allows it). The same schema and
+Recursive schemas end: below a few levels, or after a few thousand values, only what the
+schema requires is written (no optional property, the fewest items, ``null`` where a choice
+allows it). Whatever a schema asks, the answer is bounded: at most 10,000 items, properties
+or characters each, 50,000 values in all, and a schema made of itself is followed so far. The same schema and
 seed give the same document. A schema no document satisfies (contradictory bounds, a
 recursion every level requires) still gets a document, the closest this walk finds.
 """
@@ -48,10 +50,21 @@ _SHALLOW = 8
 """Nesting from which only what the schema requires is written, so recursive schemas end."""
 _MAX_REPEAT = 1000
 """The most repetitions a pattern's quantifier is given (``{1000000}`` is not written out)."""
+_MAX_SIZE = 10_000
+"""The most items, properties or characters written for one array, object or string, however
+many the schema asks for: an answer stays a few megabytes at most."""
+_SPARE = 2_000
+"""Values written after which only what the schema requires is, as below :data:`_SHALLOW`."""
+_BUDGET = 50_000
+"""Values written after which the walk writes ``null``: a schema whose every branch multiplies
+(ten required properties each the whole schema again) ends in bounded time."""
 
 # The regular expression parser of the standard library (``re._parser``): it has no stubs, and
 # writing one that reads ECMA-262 patterns as well is far more code than walking its output.
 _sre: Any = importlib.import_module("re._parser")
+
+_RE2 = re2.Options()
+_RE2.log_errors = False  # a pattern RE2 cannot read is walked unchecked, not logged
 
 
 def _is_integer(value: Any) -> bool:
@@ -92,6 +105,11 @@ class _Walker:
     def __init__(self, root: Mapping[str, Any], seed: str) -> None:
         self.root = root
         self.seed = seed
+        self.written = 0
+
+    def minimal(self, depth: int) -> bool:
+        """Whether to write only what the schema requires: deep down, or many values on."""
+        return depth >= _SHALLOW or self.written > _SPARE
 
     def number(self, path: str, modulo: int) -> int:
         digest = hashlib.blake2b(f"{self.seed}\x00{path}".encode(), digest_size=8).digest()
@@ -113,8 +131,9 @@ class _Walker:
                 node = {}
         return node if isinstance(node, Mapping) else {}
 
-    def resolved(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
-        """``schema`` with its ``$ref`` and ``allOf`` folded in (up to a few levels)."""
+    def resolved(self, schema: Mapping[str, Any], depth: int = 0) -> Mapping[str, Any]:
+        """``schema`` with its ``$ref`` and ``allOf`` folded in (up to a few levels: a schema
+        made of itself is left as far as it got)."""
         for _ in range(_MAX_DEPTH):
             if "$ref" in schema:
                 schema = {
@@ -122,17 +141,19 @@ class _Walker:
                     **{k: v for k, v in schema.items() if k != "$ref"},
                 }
             elif isinstance(schema.get("allOf"), list):
-                schema = self.merged(schema)
+                schema = self.merged(schema, depth + 1)
             else:
                 break
-        return schema
+        return {k: v for k, v in schema.items() if k not in ("$ref", "allOf")}
 
-    def merged(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+    def merged(self, schema: Mapping[str, Any], depth: int) -> dict[str, Any]:
         merged = {k: v for k, v in schema.items() if k != "allOf"}
+        if depth > _MAX_DEPTH:
+            return merged
         for part in schema["allOf"]:
             if not isinstance(part, Mapping):
                 continue
-            for key, item in self.resolved(part).items():
+            for key, item in self.resolved(part, depth).items():
                 if key not in merged:
                     merged[key] = item
                 elif key == "properties" and isinstance(merged[key], Mapping):
@@ -152,12 +173,13 @@ class _Walker:
     # -- writing -----------------------------------------------------------------------------
 
     def value(self, schema: Any, path: str, depth: int = 0) -> Any:  # noqa: PLR0911, PLR0912
+        self.written += 1
         if schema is True:
             return "value"
-        if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
+        if not isinstance(schema, Mapping) or depth > _MAX_DEPTH or self.written > _BUDGET:
             return None if depth > _MAX_DEPTH or schema is False else "value"
         schema = self.resolved(schema)
-        deep = depth >= _SHALLOW
+        deep = self.minimal(depth)
         for key in ("oneOf", "anyOf"):
             branches = schema.get(key)
             if isinstance(branches, list) and branches:
@@ -205,7 +227,7 @@ class _Walker:
             return isinstance(branch, Mapping) and branch.get("type") == "null"
 
         order = [b for b in branches if not is_null(b)] + [b for b in branches if is_null(b)]
-        if depth >= _SHALLOW and any(is_null(b) for b in branches):
+        if self.minimal(depth) and any(is_null(b) for b in branches):
             order = [b for b in branches if is_null(b)]  # a recursion ends where it may
         if not exclusive:
             return self.value(with_rest(order[0]), path, depth + 1)
@@ -224,7 +246,8 @@ class _Walker:
         properties = properties if isinstance(properties, Mapping) else {}
         required = [r for r in schema.get("required") or () if isinstance(r, str)]
         extra = schema.get("additionalProperties", True)
-        names = [n for n in properties if n in required] if depth >= _SHALLOW else list(properties)
+        minimal = self.minimal(depth)
+        names = [n for n in properties if n in required] if minimal else list(properties)
         result = {name: self.value(properties[name], f"{path}.{name}", depth + 1) for name in names}
         dependent = schema.get("dependentRequired")
         wanted = [*required]
@@ -239,7 +262,7 @@ class _Walker:
         low: Any = schema.get("minProperties")
         if _is_integer(low) and extra is not False:
             index = 0
-            while len(result) < int(low):
+            while len(result) < min(int(low), _MAX_SIZE):
                 name = f"{_WORDS[index % len(_WORDS)]}{index // len(_WORDS) or ''}"
                 index += 1
                 if name not in result:
@@ -261,12 +284,13 @@ class _Walker:
         prefix = prefix if isinstance(prefix, list) else []
         low = int(schema["minItems"]) if _is_integer(schema.get("minItems")) else 0
         high = int(schema["maxItems"]) if _is_integer(schema.get("maxItems")) else None
-        shallow = depth < _SHALLOW
+        shallow = not self.minimal(depth)
         count = max(low, len(prefix), 1 + self.number(path + "#n", 2)) if shallow else low
         if items is False:
             count = min(count, len(prefix))
         if high is not None:
             count = min(count, high)
+        count = min(count, _MAX_SIZE)
         unique = schema.get("uniqueItems") is True
         result: list[Any] = []
         seen: set[str] = set()
@@ -331,7 +355,10 @@ class _Walker:
             )
 
         if step is not None:
-            first, last = math.ceil(low / step), math.floor(high / step)
+            try:
+                first, last = math.ceil(low / step), math.floor(high / step)
+            except (OverflowError, ValueError):  # bounds no float division reaches
+                first, last = 1, 0
             if last >= first:
                 start = first + self.number(path, min(last - first + 1, 1000))
                 for k in [*range(start, min(last, start + 50) + 1), *range(first, start)]:
@@ -343,7 +370,10 @@ class _Walker:
                     if fits(value):
                         return value
         if integer:
-            first, last = math.ceil(low), math.floor(high)
+            try:
+                first, last = math.ceil(low), math.floor(high)
+            except (OverflowError, ValueError):
+                return 0
             first += 1 if low_open and first == low else 0
             last -= 1 if high_open and last == high else 0
             return first + self.number(path, last - first + 1) if last >= first else first
@@ -364,8 +394,7 @@ class _Walker:
             return formatted
         n = self.number(path, 10_000)
         text = " ".join(_WORDS[(n + i * 7) % len(_WORDS)] for i in range(1 + n % 3))
-        while len(text) < low:
-            text += "x"
+        text += "x" * (min(low, _MAX_SIZE) - len(text))
         return text if high is None else text[:high]
 
     def formatted(self, fmt: Any, path: str) -> str | None:  # noqa: PLR0911, PLR0912
@@ -408,7 +437,7 @@ class _Walker:
         except Exception:  # a pattern Python's parser cannot read
             return None
         try:
-            check: Any = re2.compile(pattern)
+            check: Any = re2.compile(pattern, options=_RE2)
         except Exception:  # lookarounds, back references: the walk alone
             check = None
         for stretch in (0, 1, 2, 4, 8, 16, 64):
@@ -489,6 +518,12 @@ class _Picker:
         self.walker = walker
         self.path = path
         self.count = 0
+        self.left = _MAX_SIZE  # characters still to write: nested repeats multiply
+
+    def spend(self, characters: int) -> None:
+        self.left -= characters
+        if self.left < 0:
+            raise ValueError("the pattern asks for a longer string than is written")
 
     def __call__(self, options: int) -> int:
         self.count += 1
@@ -558,6 +593,7 @@ def _written(  # noqa: PLR0912
     out: list[str] = []
     for op, arg in parsed:
         name = str(op)
+        pick.spend(1)
         if name == "LITERAL":
             out.append(chr(arg))
         elif name == "NOT_LITERAL":

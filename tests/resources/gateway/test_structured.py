@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import json
 import uuid
 from typing import Annotated, Any, Literal, Optional, Union
 
@@ -188,3 +189,33 @@ def test_a_pattern_no_string_can_match_gives_a_document_still() -> None:
     # Lengths that contradict the pattern: nothing is valid; the walk answers and ends.
     schema = {"type": "string", "pattern": "^a{5}$", "maxLength": 2}
     assert isinstance(instance(schema, "s"), str)
+
+
+HOSTILE: dict[str, dict[str, Any]] = {
+    # Every level multiplies: ten required properties, each the whole schema again.
+    "wide": {
+        "type": "object",
+        "properties": {f"p{i}": {"$ref": "#"} for i in range(10)},
+        "required": [f"p{i}" for i in range(10)],
+    },
+    "items": {"type": "array", "items": {"$ref": "#"}, "minItems": 3},
+    "min-items": {"type": "array", "minItems": 10**9},
+    "min-length": {"type": "string", "minLength": 10**9},
+    "min-properties": {"type": "object", "minProperties": 10**9},
+    "nested-repeats": {"type": "string", "pattern": "^((a{1000}){1000}){1000}$"},
+    "backtracking": {"type": "string", "pattern": "^(a+)+$"},
+    "huge-bounds": {"type": "number", "minimum": 1e308, "multipleOf": 1e-300},
+    "ref-cycle": {
+        "$ref": "#/$defs/a",
+        "$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}},
+    },
+    "all-of-itself": {"allOf": [{"$ref": "#"}]},
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_a_hostile_schema_gets_a_bounded_answer(name: str) -> None:
+    # What a test (or a fuzzer) may send as response_format: the answer comes, and it is a
+    # few megabytes at most, whatever the schema asks for.
+    document = instance(HOSTILE[name], "s")
+    assert len(json.dumps(document)) < 2_000_000
