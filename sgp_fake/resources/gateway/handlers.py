@@ -359,20 +359,25 @@ class _Choice:
                 )
 
 
-def _default_text(request: ChatRequest, model: str, conversation: _Conversation, index: int) -> str:
-    name = model if index == 0 else f"{model}#{index}"
-    fmt = request.response_format or {}
-    kind = fmt.get("type")
-    if kind == "json_schema":
-        spec = fmt.get("json_schema")
-        schema = spec.get("schema") if isinstance(spec, Mapping) else None
-        if isinstance(schema, Mapping):
-            seed = _hash(name, conversation.prompt, conversation.history)
-            return json.dumps(instance(schema, seed), ensure_ascii=False)
+def formatted_text(kind: Any, schema: Any, name: str, conversation: _Conversation) -> str:
+    """The unscripted text of ``name`` after ``conversation`` in the format asked (chat's
+    ``response_format``, the Responses API's ``text.format``): a document valid against a
+    ``json_schema`` format's ``schema``, ``{"answer": ...}`` for ``json_object``, else words."""
+    if kind == "json_schema" and isinstance(schema, Mapping):
+        seed = _hash(name, conversation.prompt, conversation.history)
+        return json.dumps(instance(schema, seed), ensure_ascii=False)
     answer = conversation.completion(name)
     if kind == "json_object":
         return json.dumps({"answer": answer}, ensure_ascii=False)
     return answer
+
+
+def _default_text(request: ChatRequest, model: str, conversation: _Conversation, index: int) -> str:
+    name = model if index == 0 else f"{model}#{index}"
+    fmt = request.response_format or {}
+    spec = fmt.get("json_schema")
+    schema = spec.get("schema") if isinstance(spec, Mapping) else None
+    return formatted_text(fmt.get("type"), schema, name, conversation)
 
 
 def _tool_calls(rule: Mapping[str, Any], seed: str) -> list[dict[str, Any]]:
@@ -438,9 +443,7 @@ def chat_completions(call: Call) -> Reply:
                     ready=True,
                 )
             else:
-                reply = ok(
-                    _completion_json(completion_id, created, request.model, choices, usage)
-                )
+                reply = ok(_completion_json(completion_id, created, request.model, choices, usage))
         except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
             raise BodyParseError() from exc
         _record_usage(call, account, model, conversation.tokens, completion_tokens)

@@ -33,7 +33,6 @@ What the fake decides:
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterator, List, Mapping, Optional, Union
 
 from pydantic import ConfigDict, Field
@@ -44,8 +43,15 @@ from ...core.lazy_model import LazyModel
 from ...errors import BadRequest, BodyParseError
 from ..inference import text
 from . import catalog
-from .handlers import _account, _Conversation, _created, _hash, _record_usage, _script
-from .structured import instance
+from .handlers import (
+    _account,
+    _Conversation,
+    _created,
+    _hash,
+    _record_usage,
+    _script,
+    formatted_text,
+)
 
 __all__ = ["OpenAIResponse", "ResponseRequest", "responses"]
 
@@ -159,16 +165,7 @@ def _format(request: ResponseRequest) -> dict[str, Any]:
 
 def _default_text(fmt: Mapping[str, Any], model: str, conversation: _Conversation) -> str:
     """The unscripted text: as the chat route's for ``response_format`` of the same form."""
-    kind = fmt.get("type")
-    if kind == "json_schema":
-        schema = fmt.get("schema")
-        if isinstance(schema, Mapping):
-            seed = _hash(model, conversation.prompt, conversation.history)
-            return json.dumps(instance(schema, seed), ensure_ascii=False)
-    answer = conversation.completion(model)
-    if kind == "json_object":
-        return json.dumps({"answer": answer}, ensure_ascii=False)
-    return answer
+    return formatted_text(fmt.get("type"), fmt.get("schema"), model, conversation)
 
 
 def _tool_choice(value: Any) -> Any:

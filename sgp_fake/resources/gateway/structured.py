@@ -25,9 +25,10 @@
 Recursive schemas end: below a few levels, or after a few thousand values, only what the
 schema requires is written (no optional property, the fewest items, ``null`` where a choice
 allows it). Whatever a schema asks, the answer is bounded: at most 10,000 items, properties
-or characters each, 50,000 values in all, and a schema made of itself is followed so far. The same schema and
-seed give the same document. A schema no document satisfies (contradictory bounds, a
-recursion every level requires) still gets a document, the closest this walk finds.
+or characters each, 50,000 values in all, and a schema made of itself is followed so far.
+The same schema and seed give the same document. A schema no document satisfies
+(contradictory bounds, a recursion every level requires) still gets a document, the closest
+this walk finds.
 """
 
 from __future__ import annotations
