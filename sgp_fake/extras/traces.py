@@ -308,10 +308,39 @@ def build(trace_id: str, account_id: str, records: Sequence[Record]) -> Trace:
             roots.append(node)
         else:
             parent.children.append(node)
+    _break_cycles(nodes, roots, by_id)
     for node in nodes:
         node.children.sort(key=_start_key)
     roots.sort(key=_start_key)
     return Trace(trace_id, account_id, roots, sorted(nodes, key=_start_key))
+
+
+def _break_cycles(
+    nodes: Sequence[SpanNode], roots: list[SpanNode], by_id: Mapping[str, SpanNode]
+) -> None:
+    """Spans whose parents form a cycle (which the API refuses, but a state file of an older
+    version may hold) reach no root: the first of each cycle to start becomes one, so every
+    span is in the tree once and reading it ends."""
+    reached: set[int] = set()
+
+    def reach(start: SpanNode) -> None:
+        pending = [start]
+        while pending:
+            node = pending.pop()
+            if id(node) not in reached:
+                reached.add(id(node))
+                pending.extend(node.children)
+
+    for root in roots:
+        reach(root)
+    for node in sorted(nodes, key=_start_key):
+        if id(node) in reached:
+            continue
+        parent = by_id.get(node.parent_id) if node.parent_id is not None else None
+        if parent is not None:
+            parent.children.remove(node)
+        roots.append(node)
+        reach(node)
 
 
 class Traces:

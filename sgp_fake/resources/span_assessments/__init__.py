@@ -23,13 +23,16 @@ KIND = "span_assessments"
 
 _CONTENT = "Content that does not fit the assessment's type (its own field, and a comment)"
 # What the handlers answer beyond the standard operations.
+_OVERWRITE = "A second overwrite assessment of the same span"
 _ERRORS = {
     "create": {
         "400": "No account selected (x-selected-account-id) and the caller has several",
+        "404": "No span of that trace and id, or (without span_id) a trace with no root span",
+        "409": _OVERWRITE,
         "422": _CONTENT,
     },
     "list": {"400": "Neither span_id nor trace_id"},
-    "update": {"422": _CONTENT},
+    "update": {"409": _OVERWRITE, "422": _CONTENT},
 }
 
 RESOURCE = Resource(

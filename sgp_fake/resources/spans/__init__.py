@@ -19,6 +19,7 @@ from .schemas import (
     SpanSearchQuery,
     SpanUpdateRequest,
 )
+from .state import check_state
 from .table import SpanTable, span_key
 
 __all__ = ["KIND", "RESOURCE", "SpanTable", "span_key"]
@@ -117,4 +118,5 @@ RESOURCE = Resource(
     ),
     made_up=handlers.made_up,
     example={"name": "root", "trace_id": "trace_1", "start_timestamp": "2024-01-01T00:00:00Z"},
+    check_state=check_state,
 )

@@ -197,9 +197,9 @@ def _write(call: Call, requests: Iterable[SpanCreateRequest], *, upsert: bool) -
             if previous is not None and _completed(previous) and not _completed(fields):
                 continue  # a completed span is not replaced by one in progress
             staged[key] = fields
-        _check_graph(table, account, staged)
-        written: list[Record] = []
-        for key, fields in staged.items():
+        order = list(staged)
+        kept: dict[str, Record] = {}  # a completed span is not replaced by one in progress
+        for key, fields in list(staged.items()):
             existing = table.stored(key)
             if (
                 existing is not None
@@ -207,8 +207,16 @@ def _write(call: Call, requests: Iterable[SpanCreateRequest], *, upsert: bool) -
                 and not _completed(fields)
                 and _completed(existing.as_dict())
             ):
-                written.append(existing)  # a completed span is not replaced by one in progress
+                kept[key] = existing
+                del staged[key]  # the graph checked is the one written: the stored span stays
+        _check_graph(table, account, staged)
+        written: list[Record] = []
+        for key in order:
+            if key in kept:
+                written.append(kept[key])
                 continue
+            fields = staged[key]
+            existing = table.stored(key)
             body = table.validate(fields).model_dump_json(exclude_none=True).encode()
             if existing is not None:
                 written.append(table.update(key, body))

@@ -3,6 +3,7 @@ other (journal, coverage, state document, state files, per-account reset, contra
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from scale_gp_beta import (
 )
 
 from sgp_fake import SGPFake
+from sgp_fake.resources.spans import span_key
 from sgp_fake.settings import FakeSettings
 
 T0 = "2024-01-01T00:00:00+00:00"
@@ -99,6 +101,60 @@ def test_insert_refuses_what_exists_and_bad_graphs() -> None:
     with pytest.raises(UnprocessableEntityError):
         client.spans.batch(items=[span(f"s{i}") for i in range(1001)])
     assert len(fake.spans) == 2  # nothing of a refused batch was written
+
+
+def test_an_upsert_cannot_make_a_cycle_through_a_completed_span_it_keeps() -> None:
+    fake = SGPFake()
+    client = sdk(fake)
+    done = {"end_timestamp": "2024-01-01T00:00:01Z"}
+    client.spans.upsert_batch(items=[span("a", parent="b", **done)])
+    # "a" again, in progress and without a parent: the completed "a" (parent "b") is kept, so
+    # "b" under "a" would close a cycle.
+    with pytest.raises(ConflictError):
+        client.spans.upsert_batch(items=[span("a"), span("b", parent="a")])
+    assert len(fake.spans) == 1
+    assert len(fake.traces) == 1
+
+
+def test_a_state_document_takes_only_graphs_the_routes_could_write() -> None:
+    fake = SGPFake(admin=True)
+    base = {"account_id": "acct_1", "name": "s", "start_timestamp": T0}
+    cases = {
+        "cycle": [
+            {**base, "id": "a", "trace_id": "t1", "parent_id": "b"},
+            {**base, "id": "b", "trace_id": "t1", "parent_id": "a"},
+        ],
+        "end before start": [
+            {**base, "id": "a", "trace_id": "t1", "end_timestamp": "2023-12-31T23:59:55+00:00"}
+        ],
+        "parent of another trace": [
+            {**base, "id": "a", "trace_id": "t1"},
+            {**base, "id": "b", "trace_id": "t2", "parent_id": "a"},
+        ],
+    }
+    with fake.client() as http:
+        for name, spans in cases.items():
+            answer = http.put("/_fake/state", json={"spans": spans})
+            assert answer.status_code == 422, name
+            assert "spans" in answer.text, name
+        assert http.get("/_fake/traces").status_code == 200
+    assert len(fake.spans) == 0
+
+
+def test_a_stored_cycle_still_reads_as_trees() -> None:
+    # What a state file written before the check could hold: every span is read, once.
+    fake = SGPFake()
+    table = fake.spans
+    client = sdk(fake)
+    client.spans.upsert_batch(items=[span("r"), span("a", parent="r"), span("b", parent="a")])
+    key = span_key("acct_1", "t1", "a")
+    record = table.stored(key)
+    assert record is not None
+    table.update(key, json.dumps({**record.as_dict(), "parent_id": "b"}).encode())
+    (trace,) = fake.traces.all()
+    assert sorted(n.id for n in trace.spans) == ["a", "b", "r"]
+    assert sorted(root.id for root in trace.roots) == ["a", "r"]
+    assert "b" in trace.pretty()
 
 
 def test_upsert_sent_twice_is_one_and_completed_wins() -> None:
@@ -285,3 +341,12 @@ def test_state_document_and_state_file(tmp_path: Path) -> None:
     again = SGPFake(state_file=path)
     again.traces.get("t1").assert_shape(("r", ["c"]))
     again.close()
+
+
+def test_the_document_lists_what_the_assessment_routes_answer() -> None:
+    # A 404 for an unknown span and a 409 for a second overwrite are answered, so documented
+    # (coverage reports documented statuses never seen).
+    with SGPFake().client() as http:
+        paths = http.get("/openapi.json").json()["paths"]
+    assert {"404", "409"} <= set(paths["/v5/span-assessments"]["post"]["responses"])
+    assert "409" in paths["/v5/span-assessments/{span_assessment_id}"]["patch"]["responses"]
