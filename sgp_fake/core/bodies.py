@@ -107,8 +107,22 @@ def decode_json_body(body: bytes) -> Any:
         raise BodyParseError() from exc
 
 
+def located(exc: pydantic.ValidationError, where: str) -> list[dict[str, Any]]:
+    """``exc``'s errors as FastAPI answers them, at ``where`` (``body``, ``query``): a
+    validator's exception in ``ctx`` becomes ``{}``, as FastAPI's ``jsonable_encoder`` writes
+    an object it cannot read."""
+    errors = []
+    for raw in exc.errors(include_url=False):
+        err: dict[str, Any] = {**raw, "loc": [where, *raw["loc"]]}
+        ctx = err.get("ctx")
+        if isinstance(ctx, dict):
+            err["ctx"] = {k: {} if isinstance(v, BaseException) else v for k, v in ctx.items()}
+        errors.append(err)
+    return errors
+
+
 def _errors_of(exc: pydantic.ValidationError) -> list[dict[str, Any]]:
-    return [{**err, "loc": ["body", *err["loc"]]} for err in exc.errors(include_url=False)]
+    return located(exc, "body")
 
 
 def validate_body(
@@ -213,9 +227,7 @@ def validate_query(
     try:
         return model.model_validate(parse_query(query, list_fields(model)), extra=extra)
     except pydantic.ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ["query", *e["loc"]]} for e in exc.errors(include_url=False)]
-        ) from None
+        raise RequestValidationError(located(exc, "query")) from None
 
 
 def validate_headers(

@@ -4,6 +4,7 @@ process, so tests import these instead."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -110,3 +111,34 @@ def _graph_rules(body: dict[str, Any]) -> None:
         deployment_id = usage.get("model_deployment_id")
         if isinstance(deployment_id, str) and deployment_id in model_of:
             usage["model_instance_id"] = model_of[deployment_id]
+    _span_rules(body)
+
+
+def _moment(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def _span_rules(body: dict[str, Any]) -> None:
+    """The spans' rules (their ``check_state``): a span ends after it starts, and no parent is
+    a span of another trace or closes a cycle. A parent that names a span of the document is
+    dropped (one naming nothing stays, as the routes take it)."""
+    spans = _records(body, "spans")
+    # Negative cases send anything (an account that is a dict): refused for it anyway.
+    named = {(s.get("account_id"), s["id"]) for s in spans if isinstance(s.get("account_id"), str)}
+    for span in spans:
+        start, end = _moment(span.get("start_timestamp")), _moment(span.get("end_timestamp"))
+        if start is not None and end is not None:
+            try:
+                if end < start:
+                    del span["end_timestamp"]
+            except OverflowError:  # out of range in UTC: refused for its own reason
+                pass
+        parent, account = span.get("parent_id"), span.get("account_id")
+        if isinstance(parent, str) and isinstance(account, str) and (account, parent) in named:
+            del span["parent_id"]

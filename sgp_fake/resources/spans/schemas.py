@@ -7,10 +7,10 @@ the OpenAI Agents processor sends ``trace_<32 hex>`` and ``span_<24 hex>``.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Dict, List, Literal, Optional
+from datetime import UTC, datetime
+from typing import Annotated, Any, Dict, List, Literal, Optional
 
-from pydantic import Field, field_serializer
+from pydantic import AfterValidator, Field, field_serializer
 
 from ...core.lazy_model import LazyModel
 from ..common import utc_created_at
@@ -72,18 +72,33 @@ MAX_BATCH = 1000
 _ID = Field(default=None, min_length=1, max_length=256, description="1 to 256 characters.")
 
 
+def _in_utc(value: datetime) -> datetime:
+    # A moment at the calendar's edge whose offset moves it past year 1 or 9999 in UTC: the
+    # spans are kept and compared in UTC, as the usage route refuses such a date.
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("the date is out of range in UTC") from None
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_in_utc)]
+"""A timestamp that has a UTC time (what the spans are kept and compared in)."""
+
+
 class SpanCreateRequest(LazyModel):
     """One span to store (``POST /v5/spans``, and each item of a batch)."""
 
     name: str
-    start_timestamp: datetime
+    start_timestamp: Moment
     trace_id: str = Field(max_length=256)
     id: Optional[str] = _ID
     parent_id: Optional[str] = Field(default=None, max_length=256)
     group_id: Optional[str] = _ID
     application_interaction_id: Optional[str] = None
     application_variant_id: Optional[str] = None
-    end_timestamp: Optional[datetime] = None
+    end_timestamp: Optional[Moment] = None
     input: Optional[Dict[str, Any]] = None
     output: Optional[Dict[str, Any]] = None
     metadata: Optional[Dict[str, Any]] = None
@@ -103,7 +118,7 @@ class SpanBatchRequest(LazyModel):
 class SpanUpdateRequest(LazyModel):
     """``PATCH /v5/spans/{span_id}``: the fields it sets."""
 
-    end_timestamp: Optional[datetime] = None
+    end_timestamp: Optional[Moment] = None
     metadata: Optional[Dict[str, Any]] = None
     name: Optional[str] = None
     output: Optional[Dict[str, Any]] = None
@@ -124,8 +139,8 @@ class Span(LazyModel):
     id: str
     trace_id: str
     name: str
-    start_timestamp: datetime
-    end_timestamp: Optional[datetime] = None
+    start_timestamp: Moment
+    end_timestamp: Optional[Moment] = None
     parent_id: Optional[str] = None
     group_id: Optional[str] = None
     status: Optional[SpanStatus] = None
@@ -207,7 +222,7 @@ class SpanSearchQuery(LazyModel):
     ending_before: Optional[str] = None
     starting_after: Optional[str] = None
     limit: int = Field(default=50, ge=1, le=1000)
-    from_ts: Optional[datetime] = None
-    to_ts: Optional[datetime] = None
+    from_ts: Optional[Moment] = None
+    to_ts: Optional[Moment] = None
     sort_by: Optional[str] = None
     sort_order: Literal["asc", "desc"] = "desc"

@@ -22,6 +22,7 @@ from scale_gp_beta import (
 
 from sgp_fake import SGPFake
 from sgp_fake.resources.spans import span_key
+from sgp_fake.resources.spans.schemas import SpanCreateRequest
 from sgp_fake.settings import FakeSettings
 
 T0 = "2024-01-01T00:00:00+00:00"
@@ -350,3 +351,27 @@ def test_the_document_lists_what_the_assessment_routes_answer() -> None:
         paths = http.get("/openapi.json").json()["paths"]
     assert {"404", "409"} <= set(paths["/v5/span-assessments"]["post"]["responses"])
     assert "409" in paths["/v5/span-assessments/{span_assessment_id}"]["patch"]["responses"]
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_timestamp_with_no_utc_time_is_fastapis_422(moment: str) -> None:
+    # The spans are kept in UTC; a moment past the calendar's edge there is refused as FastAPI
+    # on the same model refuses it (a validator's ValueError written as "ctx": {"error": {}}).
+    fastapi = pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    reference = fastapi.FastAPI()
+
+    def create(body: Any) -> None: ...
+
+    create.__annotations__ = {"body": SpanCreateRequest, "return": None}
+    reference.post("/v5/spans")(create)
+
+    sent = {"name": "s", "trace_id": "t", "start_timestamp": moment}
+    expected = TestClient(reference).post("/v5/spans", json=sent)
+    with SGPFake().client(headers={"x-selected-account-id": "acct_1"}) as http:
+        answer = http.post("/v5/spans", json=sent)
+        assert (answer.status_code, answer.content) == (422, expected.content)
+        search = http.post(f"/v5/spans/search?from_ts={moment.replace('+', '%2B')}", json={})
+        assert search.status_code == 422
+        assert search.json()["detail"][0]["loc"] == ["query", "from_ts"]
