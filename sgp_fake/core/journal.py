@@ -19,6 +19,7 @@ the same bytes as sent, unpacked when read.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import zlib
@@ -168,9 +169,25 @@ def _json_view(data: bytes) -> Any:
             decoded = json.loads(data, parse_float=_finite_float, parse_constant=_no_constant)
         except (ValueError, RecursionError):
             decoded = None
-        if decoded is not None:  # a JSON null body is shown as its text, "null"
+        if decoded is not None and not _LONE_SURROGATE.search(data):
+            return decoded  # a JSON null body is shown as its text, "null"
+        if decoded is not None and _utf8(decoded):
             return decoded
     return data.decode("utf-8", "replace")
+
+
+_LONE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate: a lone one decodes to a string UTF-8 cannot carry."""
+
+
+def _utf8(decoded: Any) -> bool:
+    """Whether ``decoded`` can be written as UTF-8 JSON (an escaped surrogate may be half a
+    pair: valid JSON, which no UTF-8 answer can hold; the journal shows its text instead)."""
+    try:
+        json.dumps(decoded, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _sent_form(path: str) -> bytes | None:

@@ -115,3 +115,23 @@ def test_every_admin_route_refuses_unknown_query_parameters(
     assert (admin.get("/_fake/state").json(), admin.get("/_fake/faults").json()) == before
     assert admin_fake.rate_limiter.limit == RateLimit(1, 5)
     assert len(admin_fake.journal) == 1
+
+
+def test_a_body_with_a_lone_surrogate_is_listed_as_it_was_sent(
+    client: httpx.Client, admin: httpx.Client
+) -> None:
+    # "\ud800" is valid JSON whose string UTF-8 cannot carry: the listing still answers,
+    # showing that body (and the 422 echoing it) as text; a whole pair still decodes.
+    lone = b'{"name": "\\ud800"}'
+    pair = b'{"name": "\\ud83d\\ude00"}'
+    for body in (lone, pair):
+        sent = client.post(
+            "/v4/model-templates", content=body, headers={"content-type": "application/json"}
+        )
+        assert sent.status_code == 422
+    listed = admin.get("/_fake/requests")
+    assert listed.status_code == 200
+    first, second = listed.json()["requests"]
+    assert first["body"] == lone.decode()
+    assert isinstance(first["response_body"], str)
+    assert second["body"] == {"name": "\U0001f600"}
