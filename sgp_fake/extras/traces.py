@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, Union
 
+from ..core.answers import json_bytes
+
 if TYPE_CHECKING:
     from ..core.table import Record, Table
 
@@ -135,11 +137,37 @@ class SpanNode:
 
     # -- the tree --------------------------------------------------------------------------
 
+    # The tree is walked with a list of what is left, never by recursion: a trace may be a
+    # chain thousands of spans deep (a batch holds 1,000, and batches add to a trace).
+
     def walk(self) -> Iterator[SpanNode]:
         """This span and every descendant, depth first, children in start order."""
-        yield self
-        for child in self.children:
-            yield from child.walk()
+        pending = [self]
+        while pending:
+            node = pending.pop()
+            yield node
+            pending.extend(reversed(node.children))
+
+    def _levels(self) -> Iterator[tuple[SpanNode, int]]:
+        """:meth:`walk` with each span's depth below this one."""
+        pending = [(self, 0)]
+        while pending:
+            node, depth = pending.pop()
+            yield node, depth
+            pending.extend((child, depth + 1) for child in reversed(node.children))
+
+    def _folded(self, fold: Callable[[SpanNode, list[Any]], Any]) -> Any:
+        """``fold(node, [its children's results])``, from the leaves up."""
+        done: dict[int, Any] = {}
+        pending: list[tuple[SpanNode, bool]] = [(self, False)]
+        while pending:
+            node, expanded = pending.pop()
+            if expanded or not node.children:
+                done[id(node)] = fold(node, [done.pop(id(c)) for c in node.children])
+            else:
+                pending.append((node, True))
+                pending.extend((child, False) for child in node.children)
+        return done[id(self)]
 
     def names(self) -> list[str]:
         """The names of :meth:`walk`, in its order."""
@@ -163,9 +191,8 @@ class SpanNode:
 
     def shape(self) -> Shape:
         """The tree's names: ``name`` for a leaf, ``(name, [children's shapes])`` otherwise."""
-        if not self.children:
-            return self.name
-        return (self.name, [child.shape() for child in self.children])
+        shape: Shape = self._folded(lambda node, kids: (node.name, kids) if kids else node.name)
+        return shape
 
     def assert_shape(self, expected: Shape) -> None:
         """``AssertionError`` (showing the tree) unless :meth:`shape` is ``expected`` (lists
@@ -175,34 +202,66 @@ class SpanNode:
                 f"the tree's shape is {self.shape()!r}, not {expected!r}:\n{self.pretty()}"
             )
 
-    def pretty(self, indent: int = 0) -> str:
-        """The tree as indented text: name, type, status (errors marked) and duration."""
+    def line(self) -> str:
+        """This span as one line of :meth:`pretty`: name, type, status (errors marked) and
+        duration."""
         took = self.duration_ms
         timing = "in progress" if took is None else f"{took:.1f} ms"
         mark = (
             f" !! {self.error_type or 'ERROR'}: {self.error_message or ''}" if self.is_error else ""
         )
-        line = (
-            f"{'  ' * indent}{self.name} [{self.type or '-'}, {self.status or '-'}, {timing}]{mark}"
-        )
-        return "\n".join([line, *(child.pretty(indent + 1) for child in self.children)])
+        return f"{self.name} [{self.type or '-'}, {self.status or '-'}, {timing}]{mark}"
+
+    def pretty(self, indent: int = 0) -> str:
+        """The tree as indented text, a :meth:`line` per span."""
+        return "\n".join(f"{'  ' * (indent + d)}{node.line()}" for node, d in self._levels())
+
+    def _fields(self) -> dict[str, Any]:
+        return {**self.data, "duration_ms": self.duration_ms, "error": self.is_error}
 
     def to_dict(self) -> dict[str, Any]:
         """The tree as JSON-ready data: the span's fields, ``duration_ms``, ``error`` and
         ``children``."""
-        return {
-            **self.data,
-            "duration_ms": self.duration_ms,
-            "error": self.is_error,
-            "children": [child.to_dict() for child in self.children],
-        }
+        tree: dict[str, Any] = self._folded(lambda node, kids: {**node._fields(), "children": kids})
+        return tree
+
+    def to_json(self) -> bytes:
+        """:meth:`to_dict` as compact JSON, written span by span: a tree deeper than the JSON
+        encoder's nesting limit is written too."""
+        out: list[bytes] = []
+        pending: list[SpanNode | bytes] = [self]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, bytes):
+                out.append(item)
+                continue
+            fields = json_bytes({**item._fields(), "children": []})
+            out.append(fields[: -len(b"[]}")] + b"[")  # the children go in their place
+            pending.append(b"]}")
+            for position, child in enumerate(reversed(item.children)):
+                pending.append(child)
+                if position < len(item.children) - 1:
+                    pending.append(b",")
+        return b"".join(out)
 
 
-def _normal(shape: Any) -> Any:
-    if isinstance(shape, str):
-        return shape
-    name, children = shape
-    return (name, [_normal(child) for child in children])
+def _normal(shape: Any) -> list[Any]:
+    """A shape as a flat list of marks (lists and tuples alike), walked without recursion."""
+    marks: list[Any] = []
+    pending = [shape]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) or item is _CLOSE:
+            marks.append(item)
+            continue
+        name, children = item
+        marks += [_OPEN, name]
+        pending.append(_CLOSE)
+        pending.extend(reversed(list(children)))
+    return marks
+
+
+_OPEN, _CLOSE = object(), object()
 
 
 @dataclass(eq=False)
@@ -233,6 +292,11 @@ class Trace:
         """Every span, root by root, depth first."""
         for root in self.roots:
             yield from root.walk()
+
+    def to_json(self) -> bytes:
+        """:meth:`to_dict` as compact JSON, however deep its trees are."""
+        head = json_bytes({**self.summary(), "roots": []})[: -len(b"[]}")]
+        return head + b"[" + b",".join(root.to_json() for root in self.roots) + b"]}"
 
     def names(self) -> list[str]:
         """The names of :meth:`walk`, in its order."""

@@ -146,7 +146,7 @@ class TraceEndpoints:
             raise NotFound(f"No span of trace {trace_id} was received") from None
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
-        return json_response(trace.to_dict())
+        return Response(trace.to_json(), media_type="application/json")
 
 
 def trace_paths(operation: Any, param: Any, ok: Any) -> dict[str, Any]:

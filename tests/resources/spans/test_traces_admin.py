@@ -162,3 +162,46 @@ def test_the_tracing_library_over_a_socket() -> None:
     assert all(n["duration_ms"] >= 0 for n in [agent, plan_node, answer])
     # every span was sent twice in one batch (at start and at end): one span each
     assert len(fake.spans) == 3
+
+
+def test_a_chain_deeper_than_any_nesting_limit_reads_whole(
+    fake: SGPFake, admin: httpx.Client
+) -> None:
+    # 2,500 spans each the parent of the next, in three batches: read in Python and through
+    # the admin API, as deep as it is (JSON's encoder and Python's recursion stop near 1,000).
+    depth = 2_500
+    chain = [
+        {
+            "name": f"s{i}",
+            "id": f"s{i}",
+            "trace_id": "deep",
+            "start_timestamp": "2024-01-01T00:00:00+00:00",
+            **({"parent_id": f"s{i - 1}"} if i else {}),
+        }
+        for i in range(depth)
+    ]
+    for first in range(0, depth, 1_000):
+        upsert(admin, chain[first : first + 1_000])
+    traced = fake.traces.get("deep")
+    assert traced.names() == [f"s{i}" for i in range(depth)]
+    assert traced.pretty().splitlines()[-1] == "  " * (depth - 1) + "s2499 [-, -, in progress]"
+    shape: Any = "s2499"
+    for i in reversed(range(depth - 1)):
+        shape = (f"s{i}", [shape])
+    traced.assert_shape(shape)
+    answer = admin.get("/_fake/traces/deep")
+    assert answer.status_code == 200
+    body = answer.content  # too deep for json.loads: its parts are checked
+    assert body.count(b'"children":[') == depth
+    assert body.endswith(b'"children":[' + b"]}" * depth + b"]}")  # the leaf, then each end
+    positions = [body.index(b'"name":"s%d"' % i) for i in range(depth)]
+    assert positions == sorted(positions)  # each inside the one before
+
+
+def test_the_trace_json_is_the_tree_as_data(fake: SGPFake, admin: httpx.Client) -> None:
+    import json
+
+    upsert(admin, trace("t1", "agent", 10, fails=True))
+    traced = fake.traces.get("t1")
+    assert json.loads(traced.to_json()) == traced.to_dict()
+    assert admin.get("/_fake/traces/t1").json() == traced.to_dict()
