@@ -135,6 +135,12 @@ class ClockWarning(UserWarning):
 MAX_ADVANCE = 10.0**9
 """The most one :meth:`FakeClock.advance` moves the clock: about 31 years."""
 
+EARLIEST = 0.0
+"""The earliest instant the clock may be set to: 1970-01-01 UTC, in Unix seconds."""
+LATEST = 221845392000.0
+"""The latest instant the clock may be set or moved to: 9000-01-01 UTC, in Unix seconds.
+Records are dated from the clock, and dates near the calendar's end overflow."""
+
 
 class FakeClock:
     """The one time of a fake: records are dated by it and statuses move with it.
@@ -220,6 +226,8 @@ class FakeClock:
             target = float(when)
         else:
             raise ValueError("when must be a datetime or a finite number of seconds")
+        if not EARLIEST <= target <= LATEST:
+            raise ValueError("when must be from 1970-01-01 to 9000-01-01 (UTC)")
         with self._lock:
             source = self._source
             self._offset = target - (time.time() if source is None else source())
@@ -237,6 +245,8 @@ class FakeClock:
         if not 0 <= seconds <= MAX_ADVANCE:
             raise ValueError(f"seconds must be from 0 to {MAX_ADVANCE:.0f}")
         with self._lock:
+            if self.now() + seconds > LATEST:
+                raise ValueError("the clock may not move past 9000-01-01 (UTC)")
             self._offset += float(seconds)
         return self.now()
 

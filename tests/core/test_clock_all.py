@@ -196,3 +196,24 @@ def test_a_started_clock_ignores_the_wall_clock() -> None:
         FakeClock(start=datetime(2030, 1, 1))
     with pytest.raises(ValueError, match="step"):
         FakeClock(step=-1)
+
+
+def test_the_clock_stays_where_records_can_be_dated() -> None:
+    # Past 9000 (or before 1970) every record's date would overflow: the clock refuses to go
+    # there, in Python (ValueError) and through the admin API (FastAPI's 422), and keeps its
+    # time; the routes answer as before.
+    fake = SGPFake(admin=True)
+    for when in (1e15, -1e12, datetime(9999, 12, 31, tzinfo=UTC)):
+        with pytest.raises(ValueError, match="1970-01-01 to 9000-01-01"):
+            fake.clock.set(when)
+    fake.clock.set(datetime(8999, 12, 1, tzinfo=UTC))
+    before = fake.clock.now()
+    with pytest.raises(ValueError, match="past 9000-01-01"):
+        fake.clock.advance(1e9)
+    with fake.client() as http:
+        refused = http.post("/_fake/clock", json={"advance": 1e9})
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["msg"].endswith("past 9000-01-01 (UTC)")
+        assert http.post("/_fake/clock", json={"advance": 86_400}).status_code == 200
+        assert http.post("/v4/model-templates", json=minimal_body()).status_code == 200
+    assert fake.clock.now() == pytest.approx(before + 86_400, abs=5)

@@ -208,7 +208,20 @@ class Admin:
         if instant is not None:
             self.backend.clock.set(instant)
         elif spec.advance is not None:
-            self.backend.clock.advance(spec.advance)
+            try:
+                self.backend.clock.advance(spec.advance)
+            except ValueError as exc:  # past the latest instant records can be dated at
+                raise RequestValidationError(
+                    [
+                        {
+                            "type": "value_error",
+                            "loc": ["body"],
+                            "msg": f"Value error, {exc}",
+                            "input": {"advance": spec.advance},
+                            "ctx": {"error": {}},
+                        }
+                    ]
+                ) from None
         return self._clock()
 
     async def force_status(self, request: Request) -> Response:
