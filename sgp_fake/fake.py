@@ -260,7 +260,6 @@ class SGPFake:
 
     @settings.setter
     def settings(self, value: FakeSettings) -> None:
-        self._state.check_settings(value)
         self._state.settings = value
 
     @property

@@ -11,6 +11,7 @@ from typing import Any, Literal, Mapping, Sequence
 __all__ = [
     "DEFAULT_IDENTITY",
     "DEFAULT_MAX_BODY_SIZE",
+    "GATEWAY_VENDORS",
     "FakeSettings",
     "Identity",
     "load_api_keys",
@@ -18,6 +19,23 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
+
+
+GATEWAY_VENDORS = (
+    "openai",
+    "cohere",
+    "vertex_ai",
+    "anthropic",
+    "azure",
+    "gemini",
+    "launch",
+    "llmengine",
+    "model_zoo",
+    "bedrock",
+    "xai",
+    "fireworks_ai",
+)
+"""The vendors a gateway model's ``vendor/name`` may name (the SDK's ``model_vendor`` enum)."""
 
 
 @dataclass(frozen=True)
@@ -134,8 +152,8 @@ class FakeSettings:
       0 (the default) makes it ``READY`` from the next request on.
     * ``gateway_models``: ``vendor/name`` models the OpenAI-style gateway
       (``/v5/chat/completions``, ``/v5/completions``, ``/v4/beta/...``) serves beside its
-      built-in catalog, each of a vendor SGP knows (``openai``, ``anthropic``, ...: a fake
-      given another refuses it with ``ValueError``); ``gateway_builtin_models=False`` leaves
+      built-in catalog, each of a vendor SGP knows (:data:`GATEWAY_VENDORS`; another is a
+      ``ValueError``); ``gateway_builtin_models=False`` leaves
       only these (a test that wants every other name refused).
     """
 
@@ -155,6 +173,10 @@ class FakeSettings:
             vendor, slash, rest = name.partition("/")
             if not (vendor and slash and rest):
                 raise ValueError(f"gateway model {name!r} is not vendor/name")
+            if vendor not in GATEWAY_VENDORS:
+                raise ValueError(
+                    f"{name!r}: unknown vendor {vendor!r} (one of {', '.join(GATEWAY_VENDORS)})"
+                )
 
     def identity_for(self, api_key: str | None) -> Identity | None:
         """The identity an API key maps to, or ``None`` when the key is refused."""

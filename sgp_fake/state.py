@@ -231,6 +231,7 @@ class FakeState:
         clock: Clock | None = None,
         id_generator: IdGenerator | None = None,
     ) -> None:
+        self.settings = settings
         self.journal = journal
         self.coverage = coverage
         self.faults = FaultRules()
@@ -238,8 +239,6 @@ class FakeState:
         self._guard = Guard()
         kinds = _kinds(resources)
         self.resources: Mapping[str, Resource] = kinds.by_kind
-        self.check_settings(settings)
-        self.settings = settings
         # One clock dates the records (created_at, usage) and the journal's entries and moves
         # the statuses: a FakeClock given (deterministic mode's) becomes it. A plain Clock given
         # dates the records only.
@@ -256,13 +255,6 @@ class FakeState:
                 raise ValueError(
                     f"{resource.kind}'s lifecycle delay names no number of FakeSettings"
                 )
-
-    def check_settings(self, settings: FakeSettings) -> None:
-        """Raise ``ValueError`` for settings one of the resources cannot serve (a gateway model
-        of no known vendor, say): found when they are given, not as a 500 later."""
-        for resource in self.resources.values():
-            if resource.check_settings is not None:
-                resource.check_settings(settings)
 
     @property
     def transitions(self) -> Transitions | None:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Seq
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from ..settings import FakeSettings
     from .answers import Reply
     from .call import Call
     from .facts import Facts
@@ -75,10 +74,6 @@ CheckState = Callable[[Mapping[str, Sequence[Any]]], Iterable[StateProblem]]
 ``check_state(records)`` is given every kind's records of the document (pydantic models, by
 kind; a kind left out is an empty list) and yields the problems of its own kind's records. It
 runs once references are known to resolve, so a record a field names is in the document."""
-
-CheckSettings = Callable[["FakeSettings"], None]
-"""A kind's rules for the fake's settings: ``check_settings(settings)`` raises ``ValueError``
-(saying why) for settings the kind cannot serve, when a fake is built with them or given them."""
 
 _PARAM = re.compile(r"{([^{}]+)}")
 
@@ -235,7 +230,6 @@ class Resource:
     * ``check_state``: the rules a state document's records of this kind follow beyond their
       schema, references and lifecycle statuses (see :data:`CheckState`): what the API's own
       handlers ensure, such as a model's type being its template's.
-    * ``check_settings``: the kind's rules for the fake's settings (see :data:`CheckSettings`).
     """
 
     kind: str
@@ -255,7 +249,6 @@ class Resource:
     plural: str = ""
     admin: AdminRecords | None = None
     check_state: CheckState | None = None
-    check_settings: CheckSettings | None = None
 
     def __post_init__(self) -> None:
         if not self.plural:

@@ -18,7 +18,7 @@ from typing import Any
 from ...core.call import SelectedAccount
 from ...core.compact import CompactTable
 from ...core.operations import Operation, Resource
-from . import catalog, generic, handlers, openai_responses, v4
+from . import generic, handlers, openai_responses, v4
 from .schemas import (
     CatalogPage,
     CatalogQuery,
@@ -191,5 +191,4 @@ RESOURCE = Resource(
     tag=_TAG,
     operations=OPERATIONS,
     example={"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]},
-    check_settings=catalog.check_settings,
 )

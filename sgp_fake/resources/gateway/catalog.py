@@ -34,7 +34,6 @@ __all__ = [
     "Entry",
     "catalog",
     "check_name",
-    "check_settings",
     "resolve",
     "v5_model_entries",
 ]
@@ -102,13 +101,6 @@ def check_name(full_name: str) -> str:
     if vendor not in VENDORS:
         raise ValueError(f"{full_name!r}: unknown vendor {vendor!r} (one of {', '.join(VENDORS)})")
     return full_name
-
-
-def check_settings(settings: FakeSettings) -> None:
-    """``ValueError`` for a gateway model that is not ``vendor/name`` of a known vendor, as
-    the marker and the command line refuse it."""
-    for name in settings.gateway_models:
-        check_name(name)
 
 
 def catalog(settings: FakeSettings) -> list[Entry]:

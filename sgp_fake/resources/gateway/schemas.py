@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Literal, Optional, Union
 from pydantic import ConfigDict, Field, field_serializer
 
 from ...core.lazy_model import LazyModel
+from ...settings import GATEWAY_VENDORS
 from ..common import utc_created_at
 
 __all__ = [
@@ -28,20 +29,7 @@ __all__ = [
     "TextCompletionRequest",
 ]
 
-VENDORS = (
-    "openai",
-    "cohere",
-    "vertex_ai",
-    "anthropic",
-    "azure",
-    "gemini",
-    "launch",
-    "llmengine",
-    "model_zoo",
-    "bedrock",
-    "xai",
-    "fireworks_ai",
-)
+VENDORS = GATEWAY_VENDORS
 """The vendors a ``vendor/name`` may name (the SDK's ``model_vendor`` enum)."""
 
 Vendor = Literal[
