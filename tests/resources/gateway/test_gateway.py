@@ -454,3 +454,16 @@ def test_contract_mode_takes_the_generated_tests_values() -> None:
     assert answer.choices[0].finish_reason == "length"
     with pytest.raises(scale_gp_beta.UnprocessableEntityError):
         chat(v5(SGPFake()), messages=[{"foo": "bar"}])
+
+
+def test_one_list_of_vendors() -> None:
+    # The vendors are written out three times (settings' tuple, and the two Literal types
+    # pydantic and mypy need spelled out): they must stay the same list.
+    from typing import get_args
+
+    from sgp_fake.resources.gateway.schemas import Vendor as GatewayVendor
+    from sgp_fake.resources.v5_models.schemas import Vendor as V5Vendor
+    from sgp_fake.settings import GATEWAY_VENDORS
+
+    assert get_args(GatewayVendor) == GATEWAY_VENDORS
+    assert get_args(V5Vendor) == GATEWAY_VENDORS

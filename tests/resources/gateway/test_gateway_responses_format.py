@@ -13,13 +13,10 @@ import pytest
 from pydantic import BaseModel
 
 from sgp_fake import SGPFake
+from tests.resources.gateway.test_gateway_responses import ACCOUNT, BASE, MODEL, plain
 
 openai = pytest.importorskip("openai")
 jsonschema = pytest.importorskip("jsonschema")
-
-BASE = "https://api.egp.scale.com"
-ACCOUNT = "acct_1"
-MODEL = "openai/gpt-4o-mini"
 
 
 class Step(BaseModel):
@@ -64,17 +61,6 @@ FORMAT: dict[str, Any] = {"type": "json_schema", "name": "city", "schema": SCHEM
 @pytest.fixture
 def fake() -> SGPFake:
     return SGPFake()
-
-
-def plain(fake: SGPFake) -> Any:
-    return openai.OpenAI(
-        api_key="key",
-        base_url=f"{BASE}/v5",
-        default_headers={"x-selected-account-id": ACCOUNT},
-        http_client=httpx.Client(transport=fake.transport()),
-        _strict_response_validation=True,
-        max_retries=0,
-    )
 
 
 def _valid(document: Any, schema: dict[str, Any]) -> None:
