@@ -31,9 +31,10 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import weakref
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List
+from typing import Any, Callable, Dict, Iterable, List
 
 from pydantic import BaseModel, Field
 
@@ -234,6 +235,10 @@ def _error_types(response: bytes) -> list[str]:
     ]
 
 
+def _no_loop() -> asyncio.AbstractEventLoop | None:
+    return None
+
+
 class Coverage:
     """Accumulates what requests exercised of the contract; thread-safe.
 
@@ -251,7 +256,8 @@ class Coverage:
         self._requests = 0
         self._unmatched: Counter[str] = Counter()
         self._queue: deque[Exchange] = deque()
-        self._scheduled: int | None = None  # id() of the loop a drain is queued on
+        # The loop a drain is queued on (weakly: a loop closed before running it is not kept).
+        self._scheduled: Callable[[], asyncio.AbstractEventLoop | None] = _no_loop
         # The exchange analysed last, and the error types of its 422: the same request again
         # (a poll, a retry, a load test) is counted without walking its body again.
         self._last: Exchange | None = None
@@ -279,19 +285,21 @@ class Coverage:
         queue.append(exchange)
         if len(queue) >= _BATCH:
             self._drain()
-        else:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                return
-            # Compared by id: a loop that closed before running the drain leaves no reference
-            # behind, and the next loop queues its own.
-            if self._scheduled != id(loop):
-                self._scheduled = id(loop)
-                loop.call_soon(self._drain_scheduled)
+            return
+        # A drain queued on a running loop will see this one too. Asked first because asking
+        # for the running loop is a system call (getpid) in CPython 3.11, once per request.
+        scheduled = self._scheduled()
+        if scheduled is not None and scheduled.is_running():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._scheduled = weakref.ref(loop)
+        loop.call_soon(self._drain_scheduled)
 
     def _drain_scheduled(self) -> None:
-        self._scheduled = None
+        self._scheduled = _no_loop
         if self._queue:
             self._drain()
 

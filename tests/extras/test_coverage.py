@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from typing import Any
 
 import httpx
@@ -320,6 +322,46 @@ async def test_under_a_running_loop_requests_are_analysed_once_the_turn_is_over(
             await asyncio.sleep(0)
             assert not fake.coverage._queue
     assert fake.coverage.report().operations["create_model_template"].calls == 3
+
+
+def test_a_drain_left_on_a_stopped_loop_neither_holds_back_the_next_loop_nor_keeps_it() -> None:
+    # A loop stopped right after a request never runs the drain it queued. A later loop's
+    # requests are still analysed once its turn is over, and a stopped loop, once closed, is
+    # not kept alive by the coverage.
+    fake = SGPFake(coverage=True)
+    assert fake.coverage is not None
+    coverage = fake.coverage
+
+    def request_on_a_loop_then_stop() -> asyncio.AbstractEventLoop:
+        loop = asyncio.new_event_loop()
+        with fake.client() as client:
+
+            def request_then_stop() -> None:
+                assert client.post(LIST, json=minimal_body()).status_code == 200
+                loop.stop()
+
+            loop.call_soon(request_then_stop)
+            loop.run_forever()
+        assert coverage._queue  # its drain is still queued on the stopped loop
+        return loop
+
+    async def later() -> None:
+        async with fake.async_client() as client:
+            assert (await client.post(LIST, json=minimal_body())).status_code == 200
+            await asyncio.sleep(0)
+            assert not coverage._queue
+
+    stopped = request_on_a_loop_then_stop()
+    asyncio.run(later())
+    stopped.close()
+    gone = weakref.ref(request_on_a_loop_then_stop())
+    gone_loop = gone()
+    assert gone_loop is not None
+    gone_loop.close()
+    del gone_loop
+    gc.collect()
+    assert gone() is None
+    assert coverage.report().operations["create_model_template"].calls == 3
 
 
 def test_runs_of_the_same_request_in_one_analysis_count_each_request() -> None:
