@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from sgp_fake import LiveServer, SGPFake
+from sgp_fake.factories import seed_deployment
 
 TIMEOUT = 30.0
 
@@ -128,6 +129,22 @@ def test_an_encoded_slash_over_a_socket_is_a_404(fake: SGPFake) -> None:
         answer = client.get("/v4/models/%2F")
     assert answer.status_code == 404
     assert answer.json() == {"detail": "Not Found"}
+
+
+def test_elsewhere_an_encoded_slash_is_decoded_before_routing_as_fastapi_does(
+    fake: SGPFake,
+) -> None:
+    # What FastAPI on uvicorn does: the path is decoded, then matched. A test relying on the
+    # fake refusing an id with '/' would pass here and fail against the real service.
+    seeded = seed_deployment(fake, account_id="acct_1", seed="slash")
+    model_id, deployment_id = seeded.model["id"], seeded.deployment["id"]
+    with fake.client() as client:
+        listed = client.get(f"/v4/models/{model_id}%2Fdeployments")
+        assert listed.status_code == 200
+        assert [item["id"] for item in listed.json()["items"]] == [deployment_id]
+        deleted = client.delete(f"/v4/models/{model_id}%2Fdeployments%2F{deployment_id}")
+        assert deleted.json() == {"count": 1, "success": True}
+        assert client.get(f"/v4/models/{model_id}/deployments").json()["items"] == []
 
 
 # -- defect 4 over a socket: rules that cannot be sent are a 422, and nothing breaks ----------
