@@ -7,8 +7,10 @@ is active, every request that ``httpx.HTTPTransport`` / ``httpx.AsyncHTTPTranspo
 to one of those base URLs, or to a base URL given to it, is answered by the fake instead, with no
 socket; so is every such request of ``httpx2``'s transports, the HTTP client of the ``openai``
 package (when it is installed), for code that points ``openai.OpenAI`` at SGP's gateway.
-Requests to any other host go out untouched. A request to an intercepted host that the
-fake has no route for fails loudly (see ``on_unhandled``): it never reaches the network.
+Requests to any other host go out untouched. A host matches however it is written (scheme,
+case, a trailing dot; any port unless the base URL names one). A request to an intercepted
+host that the fake has no route for fails loudly (see ``on_unhandled``): it never reaches the
+network.
 
 >>> import httpx
 >>> from sgp_fake import SGPFake
@@ -74,29 +76,43 @@ def _raise(request: httpx.Request) -> NoReturn:
     raise UnhandledRequest(request)
 
 
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    port = url.port or {"http": 80, "https": 443}.get(url.scheme)
-    return url.scheme, url.host, port
+def _host(url: httpx.URL) -> str:
+    # 'API.EGP.scale.com.' is the same host as 'api.egp.scale.com' to DNS, so to us.
+    return url.host.lower().rstrip(".")
 
 
 class _Target:
-    __slots__ = ("origin", "prefix", "raw_prefix")
+    """A base URL: its host, its port when one is given (else any), and its path prefix.
+
+    Neither the scheme nor a default port tells two base URLs apart: a request to an SGP host
+    over ``http``, or on another port, would reach that host all the same."""
+
+    __slots__ = ("host", "port", "prefix", "raw_prefix", "scheme")
 
     def __init__(self, base_url: str | httpx.URL) -> None:
         url = httpx.URL(base_url)
         if not url.host:
             raise ValueError(f"not an absolute URL: {base_url!r}")
-        self.origin = _origin(url)
+        self.scheme = url.scheme
+        self.host = _host(url)
+        self.port = url.port  # httpx drops a scheme's default port: None, any port
         self.prefix = url.path.rstrip("/")
         self.raw_prefix = url.raw_path.split(b"?", 1)[0].rstrip(b"/")
 
     @property
-    def key(self) -> tuple[tuple[str, str, int | None], str]:
-        return self.origin, self.prefix
+    def key(self) -> tuple[str, int | None, str]:
+        return self.host, self.port, self.prefix
+
+    @property
+    def url(self) -> str:
+        port = "" if self.port is None else f":{self.port}"
+        return f"{self.scheme}://{self.host}{port}{self.prefix}"
 
     def path_of(self, url: httpx.URL) -> str | None:
         """The request's path below this base URL, or ``None`` when it is not below it."""
-        if _origin(url) != self.origin:
+        if _host(url) != self.host:
+            return None
+        if self.port is not None and (url.port or _DEFAULT_PORTS.get(url.scheme)) != self.port:
             return None
         path = url.path
         if not self.prefix:
@@ -113,6 +129,8 @@ class _Target:
             return raw[len(self.raw_prefix) :] or b"/"
         return raw
 
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # The patched methods are installed once per start and dispatch to the innermost active
 # interceptor, so interceptors nest and each restores exactly what it replaced.
@@ -181,11 +199,7 @@ class Interceptor:
     @property
     def base_urls(self) -> list[str]:
         """The base URLs intercepted now (``$SGP_CLIENT_BASE_URL`` included when set)."""
-        urls = [
-            f"{scheme}://{host}:{port}{target.prefix}"
-            for target in self._targets
-            for scheme, host, port in [target.origin]
-        ]
+        urls = [target.url for target in self._targets]
         env = os.environ.get(BASE_URL_ENV) if self.include_env else None
         if env:
             urls.append(env)
@@ -218,11 +232,23 @@ class Interceptor:
         return None if found is None else found[1]
 
     def can_serve(self, method: str, path: str, raw_path: bytes | None = None) -> bool:
-        """Whether the fake has an SGP route for ``method path`` (admin routes excluded);
-        ``raw_path``, the path as sent, for routes that match it (a name with ``%2F``)."""
+        """Whether the fake answers ``method path`` as the SGP service would (admin routes
+        excluded): a route of its own, a 405 for another method of one, or the 307 a ``GET``
+        or ``HEAD`` with a trailing slash gets to the path without it. ``raw_path``, the path
+        as sent, for routes that match it (a name with ``%2F``)."""
         if path.startswith(ADMIN_PREFIX):
             return False
-        return self.fake.app.operations.serves(method, path, raw_path)
+        router = self.fake.app.operations
+        if router.knows(path, raw_path):
+            return True
+        return (
+            method in ("GET", "HEAD")
+            and path.endswith("/")
+            and path != "/"
+            # Only a slash sent as '/' is redirected (see the fake's routing).
+            and (raw_path is None or raw_path.endswith(b"/"))
+            and router.knows(path[:-1], None if raw_path is None else raw_path[:-1])
+        )
 
     def _route(self, request: httpx.Request) -> httpx.Request | None:
         """The request to hand to the fake, ``None`` to let it through; or fail loudly."""

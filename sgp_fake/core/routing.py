@@ -81,6 +81,7 @@ class Router:
 
     def __init__(self, operations: Iterable[Operation]) -> None:
         self.operations: tuple[Operation, ...] = tuple(operations)
+        self._methods = tuple(sorted({op.method for op in self.operations}))
         self._static: dict[tuple[str, str], Operation] = {}
         self._shapes: dict[tuple[str, int], list[_Shape]] = {}
         # The raw-path operations, by method and segment count, matched on the raw path.
@@ -108,9 +109,7 @@ class Router:
             shape.routes.setdefault(key, (order, op, names))
             if op.raw_path:
                 raw = self._raw.setdefault(op.method, {}).setdefault(len(segments), [])
-                raw_shape = next(
-                    (s for s in raw if (s.static, s.params) == (static, params)), None
-                )
+                raw_shape = next((s for s in raw if (s.static, s.params) == (static, params)), None)
                 if raw_shape is None:
                     raw_shape = _Shape(static, params)
                     raw.append(raw_shape)
@@ -172,6 +171,10 @@ class Router:
         if self.match(method, path, raw_path) is not None:
             return True
         return method == "HEAD" and self.match("GET", path, raw_path) is not None
+
+    def knows(self, path: str, raw_path: bytes | None = None) -> bool:
+        """Whether some operation serves ``path`` with any method (another one is a 405)."""
+        return any(self.match(method, path, raw_path) is not None for method in self._methods)
 
 
 class RawPathRoute(Route):

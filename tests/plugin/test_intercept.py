@@ -95,8 +95,9 @@ def test_other_hosts_and_custom_transports_are_untouched(elsewhere: tuple[SGPFak
     ("method", "path"),
     [
         ("GET", "/v4/applications"),
-        ("PATCH", "/v4/model-templates/abc"),
-        ("GET", "/v4/model-templates/"),
+        ("GET", "/v4/applications/"),
+        ("PATCH", "/v4/model-templates/abc/versions"),
+        ("POST", "/v4/model-templates/"),  # only a GET or HEAD is redirected
         ("GET", "/_fake/requests"),
         ("POST", "/v5/model-templates"),
     ],
@@ -224,11 +225,11 @@ def test_added_base_urls_add_to_the_default_host_and_the_env(
 def test_a_list_that_repeats_the_default_host_keeps_it_once() -> None:
     interceptor = Interceptor(SGPFake(), [ADDED, DEFAULT_BASE_URL, f"{DEFAULT_BASE_URL}/"])
     assert interceptor.base_urls == [
-        "https://api.egp.scale.com:443",
-        "https://api.sgp.scale.com:443",
-        "https://api.staging-sgp.scale.com:443",
-        "https://api.dev-sgp.scale.com:443",
-        "https://sgp.corp.example:443",
+        "https://api.egp.scale.com",
+        "https://api.sgp.scale.com",
+        "https://api.staging-sgp.scale.com",
+        "https://api.dev-sgp.scale.com",
+        "https://sgp.corp.example",
     ]
 
 
@@ -272,3 +273,82 @@ def test_an_interceptor_with_nothing_to_intercept_is_refused() -> None:
         Interceptor(SGPFake(), include_default=False, include_env=False)
     # The environment alone is something (it may be set later, inside the test).
     assert Interceptor(SGPFake(), include_default=False).base_urls == []
+
+
+# -- the same host, written another way -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://api.egp.scale.com",  # the host over plain http: still the real service
+        "https://api.egp.scale.com.",  # the fully qualified name, trailing dot
+        "https://API.Egp.Scale.com",
+        "https://api.egp.scale.com:8443",  # another port of the same host
+        "HTTP://api.sgp.scale.com",
+    ],
+)
+def test_an_sgp_host_written_another_way_is_intercepted_too(
+    no_network: NetworkGuard, base_url: str
+) -> None:
+    fake = SGPFake()
+    with Interceptor(fake):
+        answer = httpx.get(f"{base_url}{LIST}", headers=HEADERS)
+    assert answer.status_code == 200
+    assert no_network.requests == []
+    assert no_network.connections == []
+    assert [e.path for e in fake.journal] == [LIST]
+
+
+def test_a_base_url_with_a_port_intercepts_that_port_only() -> None:
+    interceptor = Interceptor(SGPFake(), ["http://127.0.0.1:5003/public"], include_default=False)
+    same = httpx.Request("GET", f"https://127.0.0.1:5003/public{LIST}")
+    other = httpx.Request("GET", f"http://127.0.0.1:5004/public{LIST}")
+    assert interceptor.path_for(same) == LIST
+    assert interceptor.path_for(other) is None
+    assert interceptor.base_urls == ["http://127.0.0.1:5003/public"]
+
+
+# -- what the fake answers itself: redirects and wrong methods ---------------------------------
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_trailing_slash_is_redirected_by_the_fake_not_refused(
+    no_network: NetworkGuard, kind: str
+) -> None:
+    fake = SGPFake()
+    url = f"{DEFAULT_BASE_URL}{LIST}/"
+
+    async def async_get() -> httpx.Response:
+        async with httpx.AsyncClient(headers=HEADERS, follow_redirects=True) as client:
+            return await client.get(url)
+
+    with Interceptor(fake) as interceptor:
+        if kind == "sync":
+            with httpx.Client(headers=HEADERS, follow_redirects=True) as client:
+                answer = client.get(url)
+        else:
+            answer = asyncio.run(async_get())
+        assert interceptor.unhandled == []
+    assert answer.status_code == 200
+    assert [(e.path, e.status) for e in fake.journal] == [(f"{LIST}/", 307), (LIST, 200)]
+    assert no_network.requests == []
+
+
+def test_another_method_of_a_route_gets_the_fakes_405() -> None:
+    fake = SGPFake()
+    with Interceptor(fake) as interceptor:
+        answer = httpx.put(f"{DEFAULT_BASE_URL}{LIST}", headers=HEADERS)
+        assert interceptor.unhandled == []
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "GET, HEAD, POST"
+
+
+@pytest.mark.parametrize("path", [f"{LIST}%2F", "/v4/no-such-route/", "/v4/no-such-route"])
+def test_what_the_fake_has_no_answer_for_still_fails_loudly(
+    no_network: NetworkGuard, path: str
+) -> None:
+    with Interceptor(SGPFake()) as interceptor, pytest.raises(UnhandledRequest):
+        httpx.get(f"{DEFAULT_BASE_URL}{path}", headers=HEADERS)
+    assert len(interceptor.unhandled) == 1
+    assert no_network.requests == []
