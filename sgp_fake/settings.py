@@ -141,7 +141,8 @@ class FakeSettings:
       accepts only its keys, each as its identity.
     * ``strict``: reject unknown request fields (pydantic ``extra_forbidden``) instead of
       ignoring them as the real service does.
-    * ``max_body_size``: bodies over this many bytes answer 413 before they are buffered.
+    * ``max_body_size``: bodies over this many bytes answer 413 before they are buffered (the
+      admin API takes up to ``ADMIN_MAX_BODY_SIZE``, 1 GiB, or this if larger).
     * ``contract``: SDK contract mode; an id that does not exist answers as if a record with
       that id existed in the caller's account (a create under an unknown parent answers and
       stores nothing), so test suites written for stateless mock servers (which use made-up

@@ -58,11 +58,22 @@ if TYPE_CHECKING:
     # Only served apps have a policy: in-process fakes never load the module.
     from .access import AccessPolicy
 
-__all__ = ["COALESCE_BYTES", "Backend", "DirectAnswer", "FakeApp", "Recorder"]
+__all__ = [
+    "ADMIN_MAX_BODY_SIZE",
+    "COALESCE_BYTES",
+    "Backend",
+    "DirectAnswer",
+    "FakeApp",
+    "Recorder",
+]
 
 COALESCE_BYTES = 16384
 """Over a socket, the most bytes of a streamed answer's chunks produced back to back that go
 in one body message (see :func:`_coalesced`)."""
+
+ADMIN_MAX_BODY_SIZE = 1 << 30
+"""The largest body the admin API reads (1 GiB, a state document of about 500,000 full
+templates): a state document or seed above ``FakeSettings.max_body_size`` is still taken."""
 
 
 class Recorder(Protocol):
@@ -601,6 +612,10 @@ class FakeApp:
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
         limit = self.backend.settings.max_body_size
+        if scope["path"].startswith(ADMIN_PREFIX):
+            # The service's limit is not the admin API's: the state document the fake wrote
+            # must go back in, however many records it holds.
+            limit = max(limit, ADMIN_MAX_BODY_SIZE)
         declared = header(scope, b"content-length")
         # isascii: str.isdigit() also takes digits such as "²", which int() refuses.
         if (

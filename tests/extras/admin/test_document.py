@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import httpx
+import pytest
 
 from sgp_fake import FakeSettings, FakeTransport, SGPFake
+from sgp_fake.core import gateway
 from sgp_fake.core.access import AccessPolicy
 from sgp_fake.core.routing import ADMIN_PREFIX
 from sgp_fake.extras.admin import FaultSpec
@@ -68,8 +70,12 @@ def _placeholders(route: str, value: str) -> str:
     return route
 
 
-def test_every_admin_route_answers_exactly_the_statuses_it_documents() -> None:
+def test_every_admin_route_answers_exactly_the_statuses_it_documents(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     small = FakeSettings(max_body_size=10_000)
+    # The admin API's own limit (1 GiB), brought down to what a test can send.
+    monkeypatch.setattr(gateway, "ADMIN_MAX_BODY_SIZE", 11_000)
     fake = SGPFake(small, admin=True, coverage=True)
     bodies: dict[str, Any] = {
         "/_fake/state": {"model_templates": [template("t-1")]},

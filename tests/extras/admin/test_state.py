@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 from urllib.parse import quote
@@ -15,7 +16,7 @@ from pydantic_core import PydanticSerializationError
 
 from sgp_fake import LiveServer, SGPFake
 from sgp_fake.extras.admin import MAX_ID_LENGTH as MAX_TEMPLATE_ID_LENGTH
-from sgp_fake.factories import TemplateFactory
+from sgp_fake.factories import TemplateFactory, seed_templates
 from tests.extras.admin.records import TIMEOUT, create, state, template
 
 
@@ -241,3 +242,26 @@ def test_put_state_rejects_a_body_that_is_not_json(admin: httpx.Client) -> None:
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["type"] == "json_invalid"
     assert admin.put("/_fake/state").json()["detail"][0]["type"] == "missing"
+
+
+@pytest.mark.parametrize("over", ["in process", "a socket"])
+def test_a_state_document_over_the_body_limit_goes_back_in(over: str) -> None:
+    # The service's 1 MiB limit is not the admin API's: what GET /_fake/state wrote is taken.
+    fake = SGPFake(admin=True)
+    seed_templates(fake, 800)
+    with contextlib.ExitStack() as stack:
+        if over == "a socket":
+            server = stack.enter_context(LiveServer(fake.app))
+            http = stack.enter_context(httpx.Client(base_url=server.url, timeout=TIMEOUT))
+        else:
+            http = stack.enter_context(fake.client(api_key=None))
+        document = http.get("/_fake/state").content
+        assert len(document) > fake.settings.max_body_size
+        assert http.post("/_fake/reset").status_code == 200
+        assert len(fake.store) == 0
+        answer = http.put("/_fake/state", content=document)
+        assert answer.status_code == 200, answer.text[:300]
+        assert http.get("/_fake/state").content == document
+        # The service's own routes keep their limit.
+        too_big = http.post("/v4/model-templates", content=document, headers={"x-api-key": "k"})
+        assert too_big.status_code == 413
