@@ -104,6 +104,8 @@ def _identity_from_json(key: str, value: Any) -> Identity:
     accounts = value.get("accounts")
     if not isinstance(user, str) or not user:
         raise ValueError(f"key {key!r}: user_id must be a non-empty string")
+    if identity_type not in ("user", "service_account"):
+        raise ValueError(f"key {key!r}: identity_type must be 'user' or 'service_account'")
     if accounts is not None and (
         not isinstance(accounts, list) or not all(isinstance(a, str) for a in accounts)
     ):
@@ -114,6 +116,9 @@ def _identity_from_json(key: str, value: Any) -> Identity:
 def load_api_keys(path: str | Path) -> dict[str, Identity]:
     """Read a keys file (see ``sgp-fake serve --help``)."""
     text = Path(path).read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        # JSON, but not the object of keys: read as lines, '[]' would be the one key.
+        raise ValueError("a JSON keys file is an object of key to identity, not a list")
     if text.lstrip().startswith("{"):
         try:
             data = json.loads(text)

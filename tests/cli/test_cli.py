@@ -177,6 +177,14 @@ def test_keys_files(tmp_path: Path) -> None:
     lines.write_text("k1=alice\nk2=bob:root\n")
     with pytest.raises(ValueError, match="line 2"):
         load_api_keys(lines)
+    # JSON that is not the object of keys is refused, not read as a line whose key is '[]'.
+    for not_an_object in ("[]", '[{"user_id": "bob"}]', '  [\n"k1"\n]'):
+        as_json.write_text(not_an_object)
+        with pytest.raises(ValueError, match="object of key to identity"):
+            load_api_keys(as_json)
+    as_json.write_text('{"k1": {"user_id": "bob", "identity_type": "admin"}}')
+    with pytest.raises(ValueError, match="identity_type must be"):
+        load_api_keys(as_json)
 
 
 # -- the server ------------------------------------------------------------------------------------
@@ -361,6 +369,10 @@ def test_bad_keys_file_is_a_one_line_error(tmp_path: Path) -> None:
     result = run("serve", "--port", "0", "--api-keys-file", str(tmp_path / "missing.txt"))
     assert result.returncode == 1
     assert "missing.txt" in result.stderr
+    keys_file.write_text("[]\n")
+    result = run("serve", "--port", "0", "--api-keys-file", str(keys_file))
+    assert result.returncode == 1
+    assert "not a list" in result.stderr
 
 
 def test_strict_rejects_unknown_fields_and_default_ignores_them(start: Any) -> None:
