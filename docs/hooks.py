@@ -82,7 +82,13 @@ def _parser_section(parser: argparse.ArgumentParser, title: str, level: int) -> 
         ]
         for action in actions:
             default = action.default
-            shown = "" if default in (None, argparse.SUPPRESS, False) else f"`{default}`"
+            # A switch takes no value: its default is where its dest starts (True for a
+            # --no-... flag), not a value to give it.
+            shown = (
+                ""
+                if action.nargs == 0 or default in (None, argparse.SUPPRESS, False)
+                else f"`{default}`"
+            )
             lines.append(f"| {_flag(action)} | {shown} | {_cell(_help(action, parser.prog))} |")
         lines.append("")
     if parser.epilog:
@@ -365,21 +371,41 @@ def _called(node: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
 
 
-def _messages(node: ast.AST, classes: dict[str, int]) -> Iterator[tuple[str, ast.expr, int]]:
-    """(error type or ``detail``, message expression, line) of the messages one node gives:
-    an error class's ``default_detail``, an error raised with a message, a ``{"detail": ...}``."""
+def _alternatives(expr: ast.expr) -> Iterator[ast.expr]:
+    """The messages an expression may give: each branch of ``a if c else b``."""
+    if isinstance(expr, ast.IfExp):
+        yield from _alternatives(expr.body)
+        yield from _alternatives(expr.orelse)
+    else:
+        yield expr
+
+
+def _messages(
+    node: ast.AST, classes: dict[str, int]
+) -> Iterator[tuple[str, ast.expr, int, int | None]]:
+    """(error type or ``detail``, message expression, line, status when the code names it) of
+    the messages one node gives: an error class's ``default_detail``, an error raised with a
+    message, a ``{"detail": ...}``, a ``detail_response(status, message)``."""
+    found: list[tuple[str, ast.expr, int, int | None]] = []
     if isinstance(node, ast.ClassDef) and node.name in classes:
         for item in node.body:
             named = "default_detail" in ast.unparse(item)
             if isinstance(item, ast.AnnAssign | ast.Assign) and item.value is not None and named:
-                yield f"{node.name} (default)", item.value, item.lineno
+                found.append((f"{node.name} (default)", item.value, item.lineno, None))
     elif isinstance(node, ast.Call) and _called(node) in classes:
         for arg in [*node.args[:1], *(kw.value for kw in node.keywords if kw.arg == "detail")]:
-            yield _called(node), arg, node.lineno
+            found.append((_called(node), arg, node.lineno, None))
+    elif isinstance(node, ast.Call) and _called(node) == "detail_response" and len(node.args) > 1:
+        status, message = node.args[0], node.args[1]
+        code = status.value if isinstance(status, ast.Constant) else None
+        found.append(("detail", message, node.lineno, code if isinstance(code, int) else None))
     elif isinstance(node, ast.Dict):
         for key, value in zip(node.keys, node.values, strict=True):
             if isinstance(key, ast.Constant) and key.value == "detail":
-                yield "detail", value, node.lineno
+                found.append(("detail", value, node.lineno, None))
+    for kind, expr, line, status in found:
+        for message in _alternatives(expr):
+            yield kind, message, line, status
 
 
 def error_messages() -> dict[str, list[tuple[str, int | None, str]]]:
@@ -394,17 +420,18 @@ def error_messages() -> dict[str, list[tuple[str, int | None, str]]]:
     for path, tree in trees.items():
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
         entries = sorted(
-            (line, kind, text)
+            (line, kind, text, status)
             for node in ast.walk(tree)
-            for kind, expr, line in _messages(node, classes)
+            for kind, expr, line, status in _messages(node, classes)
             if (text := _template(expr)) is not None
         )
-        unique: dict[tuple[str, str], int] = {}
-        for line, kind, text in entries:
-            unique.setdefault((kind, text), line)
+        unique: dict[tuple[str, str], int | None] = {}
+        for _, kind, text, status in entries:
+            unique.setdefault((kind, text), status)
         if unique:
             found[module] = [
-                (kind, classes.get(kind.removesuffix(" (default)")), text) for kind, text in unique
+                (kind, status or classes.get(kind.removesuffix(" (default)")), text)
+                for (kind, text), status in unique.items()
             ]
     return found
 

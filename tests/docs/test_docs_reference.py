@@ -78,6 +78,14 @@ def test_the_cli_page_names_every_command_and_flag(hooks: ModuleType) -> None:
                 parsers += action.choices.values()
             for flag in action.option_strings:
                 assert f"`{flag}`" in page, flag
+            if action.nargs == 0 and action.option_strings:
+                # A switch takes no value: no default shown (True would read as "on").
+                row = next(
+                    line
+                    for line in page.splitlines()
+                    if line.startswith(f"| `{action.option_strings[0]}`")
+                )
+                assert row.split("|")[2].strip() == "", row
     assert "serve" in {p.prog.split()[-1] for p in parsers}
 
 
@@ -140,6 +148,10 @@ def test_the_errors_page_has_every_message_as_a_template(hooks: ModuleType) -> N
     )
     assert "Fault {fault_id} not found" in templates
     assert "Not authenticated" in templates
+    # One branch of a conditional, and messages answered through detail_response.
+    assert "Invalid API key" in templates
+    assert "Rate limit exceeded" in templates
+    assert "Fault injected by sgp-fake ({id})" in templates
     for module, entries in messages.items():
         assert f"## `{module}`" in page
         for _, status, _ in entries:
