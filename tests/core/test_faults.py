@@ -51,6 +51,31 @@ def test_default_fault_body_is_a_fastapi_error(fake: SGPFake) -> None:
     assert answer.json() == {"detail": f"Fault injected by sgp-fake ({rule.id})"}
 
 
+@pytest.mark.parametrize("over", ["python", "the admin API"])
+def test_a_string_body_is_sent_as_it_is_and_any_other_value_as_json(over: str) -> None:
+    # A proxy's HTML page is a fault a client meets; a JSON string needs no special case.
+    fake = SGPFake(admin=True)
+    rules: list[dict[str, Any]] = [
+        {
+            "status": 502,
+            "body": "<html>Bad gateway</html>",
+            "headers": {"content-type": "text/html"},
+        },
+        {"status": 502, "body": "not json"},
+        {"status": 502, "body": ["a", 1]},
+    ]
+    with fake.client() as client, fake.client(api_key=None) as admin:
+        for rule in rules:
+            if over == "python":
+                fake.faults.add(path=LIST, **rule)
+            else:
+                assert admin.post("/_fake/faults", json={"path": LIST, **rule}).status_code == 201
+        html, text, listed = (client.get(LIST) for _ in rules)
+    assert (html.headers["content-type"], html.text) == ("text/html", "<html>Bad gateway</html>")
+    assert (text.headers["content-type"], text.content) == ("application/json", b"not json")
+    assert (listed.headers["content-type"], listed.json()) == ("application/json", ["a", 1])
+
+
 def test_times_and_always(fake: SGPFake) -> None:
     fake.faults.add(path=LIST, status=500, times=2)
     with fake.client() as client:

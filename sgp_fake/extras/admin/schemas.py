@@ -123,8 +123,10 @@ class FaultSpec(LazyModel):
     )
     body: Any = Field(
         None,
-        description="Body of the answer (JSON), or the data of a cut's error event; by default "
-        "FastAPI's {'detail': ...}.",
+        description="Body of the answer, or the data of a cut's error event; by default "
+        "FastAPI's {'detail': ...}. A string is sent as it is (a body that is not JSON, such "
+        "as a proxy's HTML page: give its content-type in headers); any other value is sent "
+        "as JSON.",
     )
     latency: float = Field(
         0.0, ge=0, le=MAX_LATENCY, description="Seconds to wait before answering."
