@@ -81,7 +81,11 @@ def _admin_token(value: str) -> str:
 
 
 def _port(value: str) -> int:
-    port = int(value)
+    try:
+        port = int(value)
+    except ValueError:
+        # argparse would say "invalid _port value", naming this function.
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (0 to 65535)") from None
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError("must be 0 to 65535")
     return port

@@ -119,7 +119,7 @@ def test_no_command_prints_help_and_fails() -> None:
     ("args", "message"),
     [
         (["--port", "70000"], "--port"),
-        (["--port", "http"], "--port"),
+        (["--port", "http"], "--port: 'http' is not a port number (0 to 65535)"),
         (["--latency", "-1"], "--latency"),
         (["--api-key", "=user"], "--api-key"),
         (["--api-key", "k=u:robot"], "--api-key"),
