@@ -13,9 +13,11 @@ FastAPI reads a body parameter like this, and so do we:
    ``null`` nested model give ``model_attributes_type``) and each pydantic error gets ``"body"``
    prefixed to its ``loc``; ``url`` is left out.
 
-Where FastAPI answers 500 we answer 4xx instead: ``NaN``/``Infinity`` are rejected as
-``json_invalid`` (they are not JSON), and strings that cannot be encoded as UTF-8 (lone
-surrogates) are rejected with 400.
+Where FastAPI answers 500 we answer 4xx instead. FastAPI reads ``NaN`` and ``Infinity`` (as
+``json.loads`` does) and fails once one is in an error it writes; a body holding one is
+``json_invalid`` at its place (they are not JSON) when an error would show it or the request
+would keep it, and answered as FastAPI answers it otherwise (one in an unknown field is
+dropped). Strings that cannot be encoded as UTF-8 (lone surrogates) are rejected with 400.
 
 Valid bodies take a fast path: pydantic parses and validates the bytes in one pass. Only when
 that fails do we take the slow path above, which builds the exact error list.
@@ -54,14 +56,6 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 _CONSTANT_SCAN = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', re.DOTALL)
 
 
-class _NonJSONConstant(Exception):
-    pass
-
-
-def _refuse_constant(name: str) -> Any:
-    raise _NonJSONConstant(name)
-
-
 def is_json_content_type(content_type: str | None) -> bool:
     """Whether FastAPI would decode a body with this content type as JSON."""
     if not content_type:
@@ -92,19 +86,57 @@ def _json_invalid(pos: int, msg: str) -> RequestValidationError:
 
 
 def decode_json_body(body: bytes) -> Any:
-    """Decode a JSON body as FastAPI does, raising the error FastAPI would answer."""
+    """Decode a JSON body as FastAPI does, raising the error FastAPI would answer; ``NaN`` and
+    ``Infinity``, which are not JSON, are refused as ``json_invalid``."""
+    data, constant = _decode(body)
+    if constant:
+        raise _constant_refused(body)
+    return data
+
+
+def _decode(body: bytes) -> tuple[Any, bool]:
+    """The body as FastAPI's ``json.loads`` reads it (its errors answered as FastAPI answers
+    them), and whether it holds ``NaN`` or ``Infinity``, which json reads and JSON lacks."""
+    seen: list[str] = []
+
+    def constant(name: str) -> float:
+        seen.append(name)
+        return float(name)
+
     try:
-        return json.loads(body, parse_constant=_refuse_constant)
+        return json.loads(body, parse_constant=constant), bool(seen)
     except json.JSONDecodeError as exc:
         raise _json_invalid(exc.pos, exc.msg) from None
-    except _NonJSONConstant:
-        text = body.decode("utf-8", "surrogatepass") if isinstance(body, bytes) else body
-        for match in _CONSTANT_SCAN.finditer(text):
-            if match.group(1):
-                raise _json_invalid(match.start(1), "Expecting value") from None
-        raise _json_invalid(0, "Expecting value") from None
     except (ValueError, RecursionError, UnicodeError) as exc:
         raise BodyParseError() from exc
+
+
+def _constant_refused(body: bytes) -> RequestValidationError:
+    """``json_invalid`` at the first ``NaN`` or ``Infinity`` of ``body`` (outside strings), its
+    place counted in the text json decoded (UTF-16 and UTF-32 bodies too)."""
+    text = body.decode(json.detect_encoding(body), "surrogatepass")
+    for match in _CONSTANT_SCAN.finditer(text):
+        if match.group(1):
+            return _json_invalid(match.start(1), "Expecting value")
+    return _json_invalid(0, "Expecting value")
+
+
+def _holds_non_finite(value: Any) -> bool:
+    """Whether ``value`` (decoded JSON, or a model validated from it) holds NaN or an infinity."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            pending.extend(item)
+        elif isinstance(item, pydantic.BaseModel):
+            pending.extend(item.__dict__.values())
+            pending.extend((item.__pydantic_extra__ or {}).values())
+    return False
 
 
 def located(exc: pydantic.ValidationError, where: str) -> list[dict[str, Any]]:
@@ -149,19 +181,29 @@ def validate_body(
             [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
         )
     data: Any
+    constant = False
     if json_body:
-        data = decode_json_body(body)
+        data, constant = _decode(body)
     else:
         try:
             data = body.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise BodyParseError() from exc
     try:
-        return model.model_validate(data, from_attributes=True, extra=extra)
+        result = model.model_validate(data, from_attributes=True, extra=extra)
     except pydantic.ValidationError as exc:
-        raise RequestValidationError(_errors_of(exc)) from None
+        errors = _errors_of(exc)
+        # FastAPI reads NaN and Infinity, then fails (500) writing an error that shows one.
+        if constant and _holds_non_finite([error.get("input") for error in errors]):
+            raise _constant_refused(body) from None
+        raise RequestValidationError(errors) from None
     except RecursionError as exc:
         raise BodyParseError() from exc
+    # One the request keeps could be neither stored, answered nor passed on as JSON. One in a
+    # field the model ignores is dropped, as FastAPI drops it.
+    if constant and _holds_non_finite(result):
+        raise _constant_refused(body)
+    return result
 
 
 def _finite(value: Any) -> Any:

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sgp_fake import SGPFake
+from sgp_fake.factories import seed_deployment
 from tests.support.bodies import minimal_body
 from tests.support.reference_app import call_reference
 
@@ -344,6 +345,54 @@ def test_nan_and_infinity_are_refused_not_crashed_on(
             "ctx": {"error": "Expecting value"},
         }
     ]
+
+
+def _with_extra(raw: bytes, member: bytes) -> bytes:
+    """A JSON object's text with one more member written at its end."""
+    return raw[: raw.rindex(b"}")] + b", " + member + b"}"
+
+
+VALID = encode(minimal_body())
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"a": NaN,}',  # a syntax error after the constant: FastAPI's position and message
+        b"NaN x",
+        b"[NaN",
+        _with_extra(encode(minimal_body(name=1)), b'"x": NaN'),  # the other error, as FastAPI
+        _with_extra(VALID, b'"x": -Infinity'),  # an unknown field: dropped, as FastAPI drops it
+        _with_extra(VALID, b'"x": [Infinity]'),
+        '{"a": NaN,}'.encode("utf-16"),
+        '{"a": NaN,}'.encode("utf-32"),
+        _with_extra(VALID, b'"x": NaN').decode().encode("utf-16"),
+    ],
+)
+def test_nan_and_infinity_answer_as_fastapi_where_it_does_not_fail(
+    fake: SGPFake, content: bytes
+) -> None:
+    expected = reference_post(content)
+    assert expected.status_code in (200, 422)
+    answer = post(fake, content)
+    assert answer.status_code == expected.status_code
+    if expected.status_code == 422:
+        assert answer.content == expected.content
+
+
+def test_nan_the_request_would_keep_is_refused(fake: SGPFake) -> None:
+    # A value it would store, echo or pass on: FastAPI fails writing it; the fake says why.
+    seeded = seed_deployment(fake, account_id="acct_1", seed="nan")
+    url = f"/v4/models/{seeded.deployment['id']}/completions"
+    body = b'{"prompt": "hi", "model_request_parameters": {"bindings": {"temperature": NaN}}}'
+    answer = post(fake, body)
+    assert answer.status_code == 422
+    [error] = detail(answer)
+    assert error["type"] == "json_invalid"
+    with fake.client() as client:
+        sent = client.post(url, content=body, headers={"content-type": JSON})
+    assert sent.status_code == 422
+    assert sent.json()["detail"][0]["type"] == "json_invalid"
 
 
 def test_nan_inside_a_string_is_just_text(fake: SGPFake) -> None:
