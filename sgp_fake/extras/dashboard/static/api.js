@@ -121,3 +121,27 @@ export function nounOf(kind) {
   const resource = (app.resources || []).find((r) => r.kind === kind);
   return resource ? resource.noun : kind;
 }
+
+// -- the fake's OpenAPI document (/_fake/ui/openapi.json), read once --------------------------
+
+// The fake's /openapi.json as the admin routes serve it: not journaled, no fault rule. It is
+// large: the page reads it after its first render, or when a view needs it first. An answer
+// that is not the document is not kept: the next call asks again.
+let openapiAnswer = null;
+
+export function loadOpenapi() {
+  if (!openapiAnswer) {
+    openapiAnswer = call("GET", `${ADMIN}/ui/openapi.json`).then(
+      (answer) => {
+        if (answer.ok) app.openapi = answer.data;
+        else openapiAnswer = null;
+        return answer;
+      },
+      (error) => {
+        openapiAnswer = null;
+        throw error;
+      },
+    );
+  }
+  return openapiAnswer;
+}

@@ -8,7 +8,7 @@
 // what needs start() is handed it.
 import { $ } from "./dom.js";
 import { ADMIN, PAGE_ROWS, app, defineViews, renderTabs, setLive, show } from "./page.js";
-import { call, onToken } from "./api.js";
+import { call, loadOpenapi, onToken } from "./api.js";
 import { addRows, fillJournal, loadNewest, loadOlder, renderRequests } from "./requests.js";
 import { renderState } from "./records.js";
 import { refreshFaults, renderFaults } from "./faults.js";
@@ -90,9 +90,9 @@ async function start() {
   if (!app.complete) await loadOlder();
   document.body.dataset.ready = "true";
   // Feature detection after the first render: the document is large, and only the models
-  // view needs it.
-  // The fake's /openapi.json, as the admin routes serve it: not journaled, no fault rule.
-  const openapi = await call("GET", `${ADMIN}/ui/openapi.json`);
+  // view and the faults view's form need it (that view asks for it itself when drawn before
+  // this answer: the one document is read once).
+  const openapi = await loadOpenapi();
   if (openapi.ok) {
     detectFeatures(openapi.data);
     renderTabs();

@@ -2,20 +2,38 @@
 // for every field of POST /_fake/faults, and the rate limit.
 import { $, h } from "./dom.js";
 import { ADMIN, app, show } from "./page.js";
-import { act, call, confirmAction, curlLine } from "./api.js";
+import { act, call, confirmAction, curlLine, loadOpenapi } from "./api.js";
+import { bodyFields, boundsOf, enumOf } from "./features.js";
+
+const given = (value) => value !== null && value !== undefined;
+
+function describeMatch(rule) {
+  const parts = [`${rule.method} ${rule.path}`];
+  if (rule.account_id) parts.push(`account ${rule.account_id}`);
+  if (given(rule.deployment)) parts.push(`deployment ${rule.deployment}`);
+  if (given(rule.model)) parts.push(`model ${rule.model}`);
+  if (given(rule.prompt)) parts.push(`prompt holds ${JSON.stringify(rule.prompt)}`);
+  if (given(rule.prompt_regex)) parts.push(`prompt matches /${rule.prompt_regex}/`);
+  if (given(rule.request_body)) parts.push(`body holds ${JSON.stringify(rule.request_body)}`);
+  return parts.join(" ");
+}
 
 function describeFault(rule) {
   const parts = [];
-  if (rule.status !== null && rule.status !== undefined) parts.push(`status ${rule.status}`);
+  if (given(rule.status)) parts.push(`status ${rule.status}`);
   if (rule.connection) parts.push(`connection ${rule.connection}`);
-  if (rule.cut) parts.push(`cut (${rule.cut}) after ${rule.after} chunks`);
+  const stream = [];
+  if (given(rule.stall_ms)) stream.push(`stall ${rule.stall_ms} ms`);
+  if (rule.cut) stream.push(`cut (${rule.cut})`);
+  if (stream.length) parts.push(`${stream.join(" then ")} after ${rule.after} chunks`);
   if (rule.latency) parts.push(`latency ${rule.latency} s`);
-  if (rule.retry_after_ms !== null && rule.retry_after_ms !== undefined) parts.push(`retry-after-ms ${rule.retry_after_ms}`);
+  if (given(rule.retry_after_ms)) parts.push(`retry-after-ms ${rule.retry_after_ms}`);
   return parts.join(", ");
 }
 
 export async function renderFaults(main) {
-  const [faults, limit] = await Promise.all([call("GET", `${ADMIN}/faults`), call("GET", `${ADMIN}/rate-limit`)]);
+  // The form takes the values and bounds of its fields from the fake's schema of a rule.
+  const [faults, limit] = await Promise.all([call("GET", `${ADMIN}/faults`), call("GET", `${ADMIN}/rate-limit`), loadOpenapi()]);
   if (main.dataset.view !== "faults") return;
   main.replaceChildren(
     h("h2", { text: "Fault rules" }),
@@ -64,7 +82,7 @@ function fillFaults(answer) {
           "tr",
           { "data-rule": rule.id },
           h("td", { class: "mono", text: rule.id }),
-          h("td", { class: "mono", text: `${rule.method} ${rule.path}${rule.account_id ? " account " + rule.account_id : ""}` }),
+          h("td", { class: "mono", text: describeMatch(rule) }),
           h("td", { text: describeFault(rule) }),
           h("td", { class: "num", text: rule.times === null ? "every" : rule.times }),
           h("td", { class: "num hits", text: `${rule.hits}${rule.spent ? " (spent)" : ""}` }),
@@ -84,10 +102,24 @@ async function removeFault(id) {
   if (answer.ok) refreshFaults();
 }
 
+// Every field of a rule (FaultSpec in the admin API). The values of the choices and the bounds of
+// the numbers are the fake's own, read from its schema of the body; the fake validates, and the
+// form shows what it refuses next to the field.
 function faultForm() {
+  const fields = bodyFields(`${ADMIN}/faults`, "post");
   const field = (name, label, element) =>
     h("label", { "data-field": name, class: element.classList.contains("wide") ? "wide" : null }, label, element, h("span", { class: "field-error" }));
   const select = (name, options) => h("select", { name }, options.map(([value, text]) => h("option", { value, text })));
+  // The values the schema allows; a text field instead if it could not be read.
+  const choice = (name, none, labels) => {
+    const values = enumOf(fields[name]);
+    if (!values.length) return h("input", { name, placeholder: none });
+    return select(name, [["", none], ...values.map((value) => [value, labels[value] || value])]);
+  };
+  const number = (name, props) => {
+    const bounds = boundsOf(fields[name]);
+    return h("input", { name, type: "number", min: bounds.min, max: bounds.max, ...props });
+  };
   const form = h(
     "form",
     // novalidate: the fake validates, and the page shows its answer.
@@ -95,13 +127,19 @@ function faultForm() {
     field("method", "Method", select("method", ["*", "GET", "POST", "PUT", "PATCH", "DELETE"].map((m) => [m, m]))),
     field("path", "Path (exact, or a glob with *)", h("input", { name: "path", value: "*", class: "wide" })),
     field("account_id", "Account", h("input", { name: "account_id", placeholder: "any" })),
-    field("times", "Times (empty: every)", h("input", { name: "times", type: "number", min: "1", value: "1", size: 5 })),
-    field("status", "Status", h("input", { name: "status", type: "number", min: "100", max: "599", size: 5 })),
-    field("latency", "Latency (s)", h("input", { name: "latency", type: "number", min: "0", step: "any", size: 5 })),
-    field("connection", "Connection", select("connection", [["", "answer"], ["reset", "reset"], ["empty", "empty"]])),
-    field("retry_after_ms", "retry-after-ms", h("input", { name: "retry_after_ms", type: "number", min: "0", size: 6 })),
-    field("after", "Cut after (chunks)", h("input", { name: "after", type: "number", min: "0", size: 5 })),
-    field("cut", "Cut by", select("cut", [["", "no cut"], ["reset", "reset"], ["close", "close"], ["error", "error event"]])),
+    field("deployment", "Deployment (id or name)", h("input", { name: "deployment", placeholder: "any" })),
+    field("model", "Model (id or name)", h("input", { name: "model", placeholder: "any" })),
+    field("prompt", "Prompt holds", h("input", { name: "prompt", placeholder: "any" })),
+    field("prompt_regex", "Prompt matches (RE2)", h("input", { name: "prompt_regex", placeholder: "any" })),
+    field("request_body", "Request body holds (JSON)", h("input", { name: "request_body", placeholder: '{"stream": true}', class: "wide" })),
+    field("times", "Times (empty: every)", number("times", { value: "1", size: 5 })),
+    field("status", "Status", number("status", { size: 5 })),
+    field("latency", "Latency (s)", number("latency", { step: "any", size: 5 })),
+    field("connection", "Connection", choice("connection", "answer", {})),
+    field("retry_after_ms", "retry-after-ms", number("retry_after_ms", { size: 6 })),
+    field("after", "After (chunks)", number("after", { size: 5 })),
+    field("cut", "Cut by", choice("cut", "no cut", { error: "error event" })),
+    field("stall_ms", "Stall (ms)", number("stall_ms", { size: 8 })),
     field("headers", "Headers (JSON object)", h("input", { name: "headers", placeholder: '{"retry-after": "1"}', class: "wide" })),
     field("body", "Body (JSON)", h("input", { name: "body", placeholder: '{"detail": "overloaded"}', class: "wide" })),
     h("button", { type: "submit", id: "add-fault", text: "Add rule" }),
@@ -118,11 +156,13 @@ async function addFault(event) {
   const body = { method: data.get("method"), path: data.get("path") || "*" };
   const text = (name) => String(data.get(name) || "").trim();
   const number = (name) => (text(name) === "" ? undefined : Number(text(name)));
-  if (text("account_id")) body.account_id = text("account_id");
+  for (const name of ["account_id", "deployment", "model"]) if (text(name)) body[name] = text(name);
+  // Sent as typed: a space is part of what the prompt must hold.
+  for (const name of ["prompt", "prompt_regex"]) if (data.get(name)) body[name] = String(data.get(name));
   body.times = text("times") === "" ? null : number("times");
-  for (const name of ["status", "latency", "retry_after_ms", "after"]) if (number(name) !== undefined) body[name] = number(name);
+  for (const name of ["status", "latency", "retry_after_ms", "after", "stall_ms"]) if (number(name) !== undefined) body[name] = number(name);
   for (const name of ["connection", "cut"]) if (text(name)) body[name] = text(name);
-  for (const name of ["headers", "body"]) {
+  for (const name of ["request_body", "headers", "body"]) {
     if (!text(name)) continue;
     try {
       body[name] = JSON.parse(text(name));

@@ -1,6 +1,7 @@
 // What the fake offers beyond the admin core, found in its OpenAPI document rather than in
 // resource names: the clock, forcing a status, scripted answers, usage routes, and the kinds of
-// the state document that count model calls (records with a model and its tokens).
+// the state document that count model calls (records with a model and its tokens); and what a
+// route's body allows, for the forms that send one.
 import { ADMIN, app } from "./page.js";
 
 function resolve(schema) {
@@ -11,7 +12,9 @@ function resolve(schema) {
   return node || {};
 }
 
-function enumOf(schema) {
+// The values a field's schema allows (its enum, or the enum of a branch of anyOf or oneOf,
+// as an Optional field's is); [] when it names none.
+export function enumOf(schema) {
   const node = resolve(schema);
   if (Array.isArray(node.enum)) return node.enum;
   if (node.const !== undefined) return [node.const];
@@ -20,6 +23,26 @@ function enumOf(schema) {
     if (values.length) return values;
   }
   return [];
+}
+
+// A numeric field's bounds, { min, max } (either may be missing), as enumOf finds its values.
+export function boundsOf(schema) {
+  const node = resolve(schema);
+  if (node.minimum !== undefined || node.maximum !== undefined) return { min: node.minimum, max: node.maximum };
+  for (const branch of node.anyOf || node.oneOf || []) {
+    const bounds = boundsOf(branch);
+    if (bounds.min !== undefined || bounds.max !== undefined) return bounds;
+  }
+  return {};
+}
+
+// The fields of the JSON body a route takes (name -> schema), as the fake's OpenAPI document
+// describes them; {} before the document is read, or for a route it does not describe.
+export function bodyFields(path, method) {
+  const paths = (app.openapi && app.openapi.paths) || {};
+  const operation = paths[path] && paths[path][method];
+  const content = operation && operation.requestBody && operation.requestBody.content && operation.requestBody.content["application/json"];
+  return resolve(content && content.schema).properties || {};
 }
 
 export function detectFeatures(openapi) {
