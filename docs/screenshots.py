@@ -20,7 +20,7 @@ from sgp_fake.factories import TemplateFactory
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import launch, why_no_browser  # noqa: E402 - the repository's root first
+from tests.support.browser import launch, why_no_browser  # noqa: E402 - the repository's root first
 
 DOCS = ROOT / "docs"
 SIZE = {"width": 1280, "height": 760}
