@@ -163,7 +163,7 @@ class FakeClock:
     ('2024-01-01T00:00:00+00:00', '2024-01-01T00:00:01+00:00', 1704067202.0)
     """
 
-    __slots__ = ("_lock", "_offset", "_source", "_step")
+    __slots__ = ("_listener", "_lock", "_offset", "_source", "_step")
 
     def __init__(
         self,
@@ -187,6 +187,7 @@ class FakeClock:
         self._offset = 0.0
         self._step = float(step)
         self._lock = threading.Lock()
+        self._listener: Callable[[FakeClock], None] | None = None
 
     def now(self) -> float:
         """The fake's time, in seconds since the epoch."""
@@ -231,6 +232,7 @@ class FakeClock:
         with self._lock:
             source = self._source
             self._offset = target - (time.time() if source is None else source())
+        self._moved()
         return self.now()
 
     @property
@@ -248,7 +250,32 @@ class FakeClock:
             if self.now() + seconds > LATEST:
                 raise ValueError("the clock may not move past 9000-01-01 (UTC)")
             self._offset += float(seconds)
+        self._moved()
         return self.now()
+
+    def restore(self, offset: float) -> None:
+        """Move the clock to read its source plus ``offset`` seconds, as a saved :attr:`offset`
+        had it (a state file's, when a fake starts on it); tells no listener."""
+        if not (isinstance(offset, (int, float)) and math.isfinite(offset)):
+            raise ValueError("offset must be a finite number of seconds")
+        with self._lock:
+            self._offset = float(offset)
+
+    def listen(self, listener: Callable[[FakeClock], None] | None) -> None:
+        """Call ``listener(clock)`` after each :meth:`advance` and :meth:`set` (outside the
+        clock's lock), or, with ``None``, stop. One listener at a time: a state file's, which
+        writes the new offset before the move is answered."""
+        self._listener = listener
+
+    @property
+    def listener(self) -> Callable[[FakeClock], None] | None:
+        """What :meth:`listen` set."""
+        return self._listener
+
+    def _moved(self) -> None:
+        listener = self._listener
+        if listener is not None:
+            listener(self)
 
     def __repr__(self) -> str:
         return f"FakeClock(offset={self._offset!r}, step={self._step!r})"

@@ -282,8 +282,14 @@ class FakeState:
         """Use ``clock`` for the creation time of new records of every kind; a
         :class:`~sgp_fake.clock.FakeClock` becomes the fake's one clock (journal, statuses)."""
         if isinstance(clock, FakeClock):
-            self.clock = clock
+            previous, self.clock = self.clock, clock
             self.journal.clock = clock.now
+            listener = previous.listener
+            if listener is not None and clock is not previous:
+                # A state file follows the fake's one clock: it now keeps this one's offset.
+                previous.listen(None)
+                clock.listen(listener)
+                listener(clock)
             if self._transitions is not None:
                 self._transitions.clock = clock
         with self.lock:

@@ -5,19 +5,25 @@ the tables' change hook and writes each change to an SQLite database in WAL mode
 ``synchronous=FULL``, committing before the change returns, so before the fake answers: a
 process killed at any moment loses no acknowledged change, and SQLite's journal guarantees the
 file is always loadable. Changes of several records (a reset, a replaced state, a model deleted
-with its deployments) are committed as one transaction. Reads are served from memory.
+with its deployments) are committed as one transaction. Reads are served from memory. The fake's
+clock is kept too: its offset (what ``advance`` and ``set`` moved it by, and a stepping clock's
+steps) is written before a move returns, and put back when the file is opened, so the clock
+never goes back across a restart.
 
-The file holds one table, ``records(kind, id, account_id, body)``, a row per record with its
-exact JSON, in creation order; nothing here knows a resource. It is tagged with an application
+The file holds ``records(kind, id, account_id, body)``, a row per record with its exact JSON, in
+creation order (nothing here knows a resource), and ``meta(name, value)``, the clock's offset
+as ``clock`` ``{"offset": seconds}``. It is tagged with an application
 id, so a file of another program, or no database at all, is refused with :class:`StateFileError`
 instead of being overwritten; the connection holds an exclusive lock, so two fakes never share
-one file. Files of the first layout (one ``model_templates`` table) are migrated in place, in
-one transaction, when opened.
+one file. Files of earlier layouts (1: one ``model_templates`` table; 2: ``records`` alone) are
+migrated in place, in one transaction, when opened.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import sqlite3
 import threading
@@ -25,6 +31,7 @@ from typing import Any, Iterator, Mapping, Protocol
 
 import pydantic
 
+from ..clock import EARLIEST, LATEST, FakeClock
 from ..core.table import Event, Listener, Record, Table
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "Persistence", "StateFileError"]
@@ -37,6 +44,8 @@ class _State(Protocol):
     def tables(self) -> Mapping[str, Table[Any]]: ...
     @property
     def lock(self) -> threading.RLock: ...
+    @property
+    def clock(self) -> FakeClock: ...
 
     durable: Any
 
@@ -45,7 +54,7 @@ class _State(Protocol):
 
 APPLICATION_ID = 0x53475046
 """``PRAGMA application_id`` of an sgp-fake state file ("SGPF")."""
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """``PRAGMA user_version`` of the layout this module writes."""
 
 _SCHEMA = """
@@ -57,15 +66,22 @@ CREATE TABLE records (
     PRIMARY KEY (kind, id)
 )
 """
+_META_SCHEMA = "CREATE TABLE meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)"
+_SAVE_CLOCK = "INSERT OR REPLACE INTO meta (name, value) VALUES ('clock', ?)"
 _SELECT = "SELECT kind, id, body FROM records ORDER BY rowid"
 _SELECT_V1 = "SELECT 'model_templates', id, body FROM model_templates ORDER BY rowid"
-_MIGRATE_V1 = (
-    _SCHEMA,
-    "INSERT INTO records (kind, id, account_id, body) "
-    "SELECT 'model_templates', id, account_id, body FROM model_templates ORDER BY rowid",
-    "DROP TABLE model_templates",
-    f"PRAGMA user_version={SCHEMA_VERSION}",
-)
+_MIGRATE = {
+    1: (
+        _SCHEMA,
+        "INSERT INTO records (kind, id, account_id, body) "
+        "SELECT 'model_templates', id, account_id, body FROM model_templates ORDER BY rowid",
+        "DROP TABLE model_templates",
+        _META_SCHEMA,
+        f"PRAGMA user_version={SCHEMA_VERSION}",
+    ),
+    2: (_META_SCHEMA, f"PRAGMA user_version={SCHEMA_VERSION}"),
+}
+"""What brings a file of each earlier layout to this one."""
 
 
 class StateFileError(Exception):
@@ -79,7 +95,8 @@ def _one_line(exc: BaseException) -> str:
 class Persistence:
     """The SQLite file ``path`` (created when missing) behind ``state``.
 
-    Loads what the file holds into the state's (empty) tables, then writes every change.
+    Puts the state's clock where the file left it and loads the records the file holds into
+    the state's (empty) tables, then writes every change, and every move of the clock.
     ``created`` tells whether the file was new (or empty): a seed is loaded only then, so a
     restart never brings back what was deleted. Call :meth:`close` when done.
     """
@@ -88,20 +105,66 @@ class Persistence:
         self.path = os.fspath(path)
         self._lock = state.lock
         self._batching = False
+        self._clock = state.clock
+        self._closed = False
         self._db, self.created, version = _open(self.path)
         try:
-            if version == 1:
-                # Loaded from the first layout as it is, and migrated only once every row
-                # loaded: a file that is refused is left untouched.
-                self._load(state.tables, _SELECT_V1)
-                _migrate_v1(self._db)
-            else:
-                self._load(state.tables, _SELECT)
+            # The clock first: a PENDING record loaded counts its delay from the clock's now.
+            self._saved_offset = self._load_clock(version)
+            # An earlier layout is loaded as it is, and migrated only once every row loaded:
+            # a file that is refused is left untouched (an older sgp-fake still reads it).
+            self._load(state.tables, _SELECT_V1 if version == 1 else _SELECT)
+            if version != SCHEMA_VERSION:
+                _migrate(self._db, version)
+            with self._lock:
+                # A clock already moved when the file is new (or older than the clock's row).
+                self._save_clock()
+                self._db.commit()
         except BaseException:
             self._db.close()
             raise
         state.add_listener(self._persist)
         state.durable = self
+        self._clock.listen(self._clock_moved)
+
+    def _load_clock(self, version: int) -> float:
+        """Put the clock at the offset the file saved (none saved: unmoved); return it."""
+        if version < 3:
+            return 0.0
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE name = 'clock'").fetchone()
+        except sqlite3.Error as exc:
+            raise _explain(exc, self.path) from None
+        if row is None:
+            return 0.0
+        try:
+            offset = json.loads(row[0])["offset"]
+            valid = isinstance(offset, (int, float)) and math.isfinite(offset)
+        except (ValueError, TypeError, KeyError):
+            valid = False
+        if valid:
+            self._clock.restore(offset)
+            valid = EARLIEST <= self._clock.now() <= LATEST
+        if not valid:
+            self._clock.restore(0.0)
+            raise StateFileError(f"state file {self.path} holds an invalid clock: {row[0]!r:.100}")
+        return float(offset)
+
+    def _save_clock(self) -> None:
+        # Under the state's lock; committed by the caller (with the change that moved it).
+        offset = self._clock.offset
+        if offset != self._saved_offset:
+            self._db.execute(_SAVE_CLOCK, (json.dumps({"offset": offset}),))
+            self._saved_offset = offset
+
+    def _clock_moved(self, clock: FakeClock) -> None:
+        # The clock's listener: after an advance or a set (or the fake's clock replaced), the
+        # new offset is committed before the move returns, so before it is answered.
+        with self._lock:
+            self._clock = clock
+            self._save_clock()
+            if not self._batching:
+                self._db.commit()
 
     def _load(self, tables: Mapping[str, Table[Any]], select: str) -> None:
         try:
@@ -142,6 +205,9 @@ class Persistence:
             )
         else:
             self._db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, record.id))
+        # A stepping clock moved by dating the record: its offset goes with the record.
+        if self._clock.offset != self._saved_offset:
+            self._save_clock()
         if not self._batching:
             self._db.commit()
 
@@ -163,6 +229,13 @@ class Persistence:
     def close(self) -> None:
         """Checkpoint and close the file; the state must not change afterwards."""
         with self._lock:
+            if self._clock.listener == self._clock_moved:
+                self._clock.listen(None)
+            if self._closed:
+                return  # closed already (closing twice is allowed)
+            self._closed = True
+            self._save_clock()
+            self._db.commit()
             self._db.close()
 
 
@@ -212,6 +285,7 @@ def _prepare(db: sqlite3.Connection, path: str) -> tuple[bool, int]:
         db.execute("PRAGMA synchronous=FULL")
         if created:
             db.execute(_SCHEMA)
+            db.execute(_META_SCHEMA)
             db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             db.commit()
@@ -228,19 +302,20 @@ def _check(db: sqlite3.Connection, path: str) -> int:
         problem = _one_line(Exception(check[0][0]))
         raise StateFileError(f"state file {path} is damaged: {problem[:200]}")
     version: int = db.execute("PRAGMA user_version").fetchone()[0]
-    if version not in (1, SCHEMA_VERSION):
+    if version not in (*_MIGRATE, SCHEMA_VERSION):
         raise StateFileError(
             f"state file {path} has layout version {version}; "
-            f"this sgp-fake reads versions 1 and {SCHEMA_VERSION}"
+            f"this sgp-fake reads versions 1 to {SCHEMA_VERSION}"
         )
     return version
 
 
-def _migrate_v1(db: sqlite3.Connection) -> None:
-    """Layout 1 (one ``model_templates`` table) to layout 2, as one transaction."""
+def _migrate(db: sqlite3.Connection, version: int) -> None:
+    """An earlier layout (1: one ``model_templates`` table; 2: ``records`` without ``meta``)
+    to this one, as one transaction."""
     db.execute("BEGIN IMMEDIATE")
     try:
-        for statement in _MIGRATE_V1:
+        for statement in _MIGRATE[version]:
             db.execute(statement)
     except BaseException:
         db.rollback()

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -16,6 +17,8 @@ import pytest
 
 from sgp_fake import SGPFake
 from sgp_fake.cli.process import READY_PREFIX, ServerProcess
+from sgp_fake.clock import FakeClock
+from sgp_fake.deterministic import deterministic
 from sgp_fake.extras.persistence import APPLICATION_ID, SCHEMA_VERSION, StateFileError
 from sgp_fake.resources.model_templates.schemas import ModelTemplateRequest
 from sgp_fake.resources.model_templates.store import ModelTemplateStore
@@ -193,9 +196,108 @@ def test_a_first_layout_file_is_migrated_in_place(path: Path, opened: list[Any])
     try:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert tables == {"records"}
+        assert tables == {"records", "meta"}
     finally:
         db.close()
+
+
+def _v2_file(path: Path, templates: list[tuple[str, str, bytes]]) -> None:
+    """A state file as the second layout wrote it: ``records`` alone, no clock."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(
+        "CREATE TABLE records (kind TEXT NOT NULL, id TEXT NOT NULL, account_id TEXT NOT NULL, "
+        "body BLOB NOT NULL, PRIMARY KEY (kind, id))"
+    )
+    db.executemany("INSERT INTO records VALUES ('model_templates', ?, ?, ?)", templates)
+    db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+    db.execute("PRAGMA user_version=2")
+    db.commit()
+    db.close()
+
+
+def test_a_second_layout_file_is_migrated_and_its_clock_kept_from_then_on(
+    path: Path, opened: list[Any]
+) -> None:
+    memory = SGPFake().store
+    made = [memory.create(request(name=f"t{i}"), DEFAULT_IDENTITY) for i in range(3)]
+    rows = [(t.id, t.account_id, t.body) for t in made]
+    _v2_file(path, rows)
+    store = open_store(path, opened)
+    assert not store.created
+    assert snapshot(store) == rows
+    assert store.fake.clock.offset == 0  # no clock saved: an unmoved one
+    store.fake.clock.advance(90)
+    store = reopen(store, opened)
+    assert snapshot(store) == rows
+    assert store.fake.clock.offset == 90
+    store.close()
+    opened.remove(store)
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        db.close()
+
+
+# -- the clock -------------------------------------------------------------------------------------
+
+
+def test_the_clock_survives_a_restart_and_resets_leave_it(path: Path, opened: list[Any]) -> None:
+    store = open_store(path, opened)
+    clock = store.fake.clock
+    clock.advance(601)
+    store = reopen(store, opened)
+    assert store.fake.clock.offset == 601
+    store.fake.clock.set(datetime(2030, 5, 1, tzinfo=UTC))
+    store.create(request(name="before"), DEFAULT_IDENTITY)
+    # As in memory: neither a whole reset nor an account's touches the clock.
+    store.fake.state.reset("acct_1")
+    store.fake.state.reset()
+    store = reopen(store, opened)
+    assert abs(store.fake.clock.now() - datetime(2030, 5, 1, tzinfo=UTC).timestamp()) < 60
+
+
+def test_a_stepping_clock_goes_on_where_it_was(path: Path, opened: list[Any]) -> None:
+    def open_deterministic() -> SGPFake:
+        fake = SGPFake(**deterministic(7), state_file=path)
+        opened.append(fake)
+        return fake
+
+    fake = open_deterministic()
+    first = [fake.store.create(request(name=f"t{i}"), DEFAULT_IDENTITY) for i in range(3)]
+    fake.close()
+    opened.remove(fake)
+    fake = open_deterministic()
+    later = fake.store.create(request(name="later"), DEFAULT_IDENTITY)
+    dates = [json.loads(t.body)["created_at"] for t in [*first, later]]
+    assert dates == sorted(dates)
+    assert len(set(dates)) == 4
+
+
+def test_a_clock_given_later_is_the_one_kept(path: Path, opened: list[Any]) -> None:
+    store = open_store(path, opened)
+    replacement = FakeClock()
+    replacement.advance(50)
+    store.fake.state.set_clock(replacement)
+    replacement.advance(7)
+    store.close()  # closing twice is allowed, as before the clock was kept
+    store = reopen(store, opened)
+    assert store.fake.clock.offset == 57
+
+
+@pytest.mark.parametrize("value", ['{"offset": "soon"}', '{"offset": 1e300}', "not json"])
+def test_an_invalid_clock_is_refused(path: Path, value: str) -> None:
+    _valid_file(path, 1)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = ? WHERE name = 'clock'", (value,))
+    db.execute("INSERT OR IGNORE INTO meta VALUES ('clock', ?)", (value,))
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StateFileError, match="holds an invalid clock"):
+        DurableStore(path)
+    assert path.read_bytes() == before
 
 
 def test_a_first_layout_file_that_is_refused_is_left_untouched(path: Path) -> None:
@@ -445,3 +547,34 @@ def test_second_server_on_the_same_file_is_refused(
     assert (
         result.stderr.strip() == f"sgp-fake: error: state file {path} is in use by another process"
     )
+
+
+def test_server_clock_moves_are_durable_across_sigkill(
+    servers: list[ServerProcess], tmp_path: Path, path: Path
+) -> None:
+    args = ("--state-file", str(path))
+    first = start(servers, tmp_path, *args)
+    with httpx.Client(base_url=first.url, headers={"x-api-key": "k"}, timeout=TIMEOUT) as client:
+        before = client.post(LIST, json=minimal_body(name="before")).json()
+        moved = client.post("/_fake/clock", json={"advance": 601})
+        assert moved.status_code == 200
+        assert moved.json()["offset"] == 601
+        # A reset leaves the clock where it is, as without a state file.
+        assert client.post("/_fake/reset", params={"account_id": "acct_other"}).is_success
+    # Killed as soon as the move was answered: what was answered is on disk.
+    assert first.kill() == -signal.SIGKILL
+    second = start(servers, tmp_path, *args)
+    with httpx.Client(base_url=second.url, headers={"x-api-key": "k"}, timeout=TIMEOUT) as client:
+        assert client.get("/_fake/clock").json()["offset"] == 601
+        after = client.post(LIST, json=minimal_body(name="after")).json()
+        set_to = client.post("/_fake/clock", json={"set": "2031-01-01T00:00:00Z"})
+        assert set_to.status_code == 200
+    # Records made after the restart are dated after those made before it.
+    elapsed = datetime.fromisoformat(after["created_at"]) - datetime.fromisoformat(
+        before["created_at"]
+    )
+    assert elapsed.total_seconds() >= 601
+    assert second.stop() == 0
+    third = start(servers, tmp_path, *args)
+    now = httpx.get(third.url + "/_fake/clock", timeout=TIMEOUT).json()["now"]
+    assert 0 <= now - datetime(2031, 1, 1, tzinfo=UTC).timestamp() < TIMEOUT * 3
