@@ -28,7 +28,7 @@ import uvicorn.config
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..core.access import ADMIN_TOKEN_ENV, AccessPolicy, check_token
-from ..core.faults import ConnectionFault
+from ..core.faults import ConnectionFault, FaultSleeps, ServerStopping
 from ..core.journal import DEFAULT_JOURNAL_LIMIT
 from ..core.routing import DASHBOARD_PREFIX
 from ..fake import SGPFake
@@ -100,6 +100,7 @@ class _Server(uvicorn.Server):
         self.admin_token = admin_token
         self.collector = Collector()
         self._answered = -1
+        self._fault_sleeps: FaultSleeps | None = None
 
     async def on_tick(self, counter: int) -> bool:
         # uvicorn's tick, every 0.1 s: a tick in which no answer was completed is idle.
@@ -110,6 +111,7 @@ class _Server(uvicorn.Server):
         return await super().on_tick(counter)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self._fault_sleeps = FaultSleeps.watch(asyncio.get_running_loop())
         await super().startup(sockets)
         if self.started:
             # Everything loaded so far (modules, pydantic schemas, the seeded store) lives as
@@ -141,6 +143,18 @@ class _Server(uvicorn.Server):
             # One write: a reader that sees the ready line sees the other lines with it.
             sys.stdout.write(lines)
             sys.stdout.flush()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # A request that only waits out an injected latency or stall (up to a day) would hold
+        # uvicorn's graceful shutdown that long: its wait ends now and its connection is closed
+        # (with_socket_faults). Every other request in flight is still answered.
+        loop = asyncio.get_running_loop()
+        if self._fault_sleeps is not None:
+            self._fault_sleeps.stop()
+        try:
+            await super().shutdown(sockets)
+        finally:
+            FaultSleeps.unwatch(loop)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -240,6 +254,9 @@ def _log_requests(app: ASGIApp, log: _RequestLog) -> ASGIApp:
         try:
             await app(scope, receive, capture)
             outcome = str(status[0]) if status else "no response"
+        except ServerStopping:
+            outcome = "connection closed (server stopping)"
+            raise
         except ConnectionFault as fault:
             outcome = f"connection {fault.kind} (fault)"
             raise
@@ -429,7 +446,9 @@ def serve(args: argparse.Namespace) -> int:
             request_log = _RequestLog(request_logger)
             app = _log_requests(app, request_log)
             direct_log = functools.partial(_log_line, request_log)
-        if args.admin:  # connection faults are set through the admin API
+        if args.admin or args.latency:
+            # Connection faults (set through the admin API), and the connections a stopping
+            # server closes while they wait out a latency (see _Server.shutdown).
             app = with_socket_faults(app)
         config = uvicorn.Config(
             app,

@@ -28,6 +28,7 @@ rules the last request was tried against).
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import heapq
 import itertools
@@ -49,8 +50,11 @@ __all__ = [
     "CutKind",
     "FaultRule",
     "FaultRules",
+    "FaultSleeps",
+    "ServerStopping",
     "body_matches",
     "check_fault",
+    "fault_sleep",
 ]
 
 ConnectionFaultKind = Literal["reset", "empty", "close", "timeout"]
@@ -74,6 +78,86 @@ class ConnectionFault(Exception):
     def __init__(self, kind: ConnectionFaultKind) -> None:
         super().__init__(kind)
         self.kind = kind
+
+
+class ServerStopping(ConnectionFault):
+    """Raised by an injected wait (a latency, a stall) that the server serving it ended as it
+    stops (see :class:`FaultSleeps`): the connection is closed, as a server that stops does."""
+
+    def __init__(self) -> None:
+        super().__init__("close")
+
+
+class FaultSleeps:
+    """The injected waits (latencies, stalls) in progress on one server's event loop.
+
+    A server registers its loop with :meth:`watch` when it starts; :func:`fault_sleep` on that
+    loop then waits in a way :meth:`stop` can end: a stopping server ends them at once (each
+    raises :class:`ServerStopping`), and any begun later, instead of waiting up to a day for
+    requests that only wait on a fault before it can close their connections. A loop no server
+    watches (an in-process transport's, the caller's own) sleeps plainly. Used from the loop's
+    thread only.
+    """
+
+    def __init__(self) -> None:
+        self.stopping = False
+        self._waiting: set[asyncio.Future[bool]] = set()
+
+    @classmethod
+    def watch(cls, loop: asyncio.AbstractEventLoop) -> FaultSleeps:
+        """The waits of ``loop`` (a server's), from now until :meth:`unwatch`."""
+        sleeps = _WATCHED[loop] = cls()
+        return sleeps
+
+    @classmethod
+    def unwatch(cls, loop: asyncio.AbstractEventLoop) -> None:
+        """Forget ``loop`` (its server has stopped)."""
+        _WATCHED.pop(loop, None)
+
+    def stop(self) -> int:
+        """End every wait in progress, and every later one at once; return how many ended."""
+        self.stopping = True
+        ended = 0
+        for waiter in self._waiting:
+            if not waiter.done():
+                waiter.set_result(True)
+                ended += 1
+        return ended
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, or raise :class:`ServerStopping` once :meth:`stop` is called."""
+        if self.stopping:
+            raise ServerStopping()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        timer = loop.call_later(seconds, _waited, waiter)
+        self._waiting.add(waiter)
+        try:
+            stopped = await waiter
+        finally:
+            timer.cancel()
+            self._waiting.discard(waiter)
+        if stopped:
+            raise ServerStopping()
+
+
+_WATCHED: dict[asyncio.AbstractEventLoop, FaultSleeps] = {}
+"""The loops whose servers watch their waits (see :meth:`FaultSleeps.watch`)."""
+
+
+def _waited(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
+
+
+async def fault_sleep(seconds: float) -> None:
+    """Wait out an injected latency or stall: as :func:`asyncio.sleep`, except on the loop of a
+    server that watches its waits (:class:`FaultSleeps`), which ends it when it stops."""
+    sleeps = _WATCHED.get(asyncio.get_running_loop())
+    if sleeps is None:
+        await asyncio.sleep(seconds)
+    else:
+        await sleeps.sleep(seconds)
 
 
 _ids = itertools.count(1)
@@ -286,9 +370,7 @@ class FaultRule:
         ``path`` is the decoded path, ``raw_path`` the path as sent when it differs;
         ``facts``: what the request is about (none when not given); ``body``: its raw body."""
         lazy = LazyFacts(None) if facts is None else LazyFacts(lambda: facts)
-        return self._matches(
-            method, path, account_id, lazy, _Body(body or b""), raw_path=raw_path
-        )
+        return self._matches(method, path, account_id, lazy, _Body(body or b""), raw_path=raw_path)
 
     def _matches(
         self,

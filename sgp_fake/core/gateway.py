@@ -21,7 +21,6 @@ produced after it go several to a message (the same bytes, fewer writes).
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import time
 from typing import TYPE_CHECKING, Callable, Generator, Iterable, Iterator, Protocol
@@ -37,7 +36,7 @@ from .call import Backend as CallBackend
 from .call import Call, call_operation, facts_of, header
 from .facts import LazyFacts
 from .fallback import detail_response, fallback_router, fallback_routes, fault_response
-from .faults import ConnectionFault, FaultRule, FaultRules
+from .faults import ConnectionFault, FaultRule, FaultRules, fault_sleep
 from .journal import RATE_LIMIT_RULE, Journal
 from .operations import Operation
 from .query import request_account
@@ -574,7 +573,7 @@ class FakeApp:
         if scope.get(SYNC_SCOPE_KEY):
             time.sleep(seconds)  # driven without an event loop: block the calling thread
         else:
-            await asyncio.sleep(seconds)
+            await fault_sleep(seconds)  # ended early by a server that stops (FaultSleeps)
 
     async def _receive_body(
         self, scope: Scope, receive: Receive, send: Send, *, journal: bool

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -270,6 +271,70 @@ def test_sigint_exits_cleanly(start: Any) -> None:
     with api(server) as client:
         assert client.get("/v4/model-templates").status_code == 200
     assert server.stop(signal.SIGINT) == 0
+
+
+def _in_flight(server: ServerProcess, errors: list[BaseException]) -> threading.Thread:
+    """A list request sent from a thread, its error (the connection closed) kept in ``errors``."""
+
+    def send() -> None:
+        try:
+            with api(server) as client:
+                client.get("/v4/model-templates")
+        except httpx.HTTPError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=send, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize(
+    ("flags", "rule"),
+    [
+        ((), {"method": "GET", "path": "/v4/model-templates", "latency": 86_400}),
+        (("--no-admin", "--latency", "86400"), None),
+    ],
+    ids=["fault-latency", "latency-flag"],
+)
+def test_sigterm_ends_requests_waiting_on_an_injected_latency(
+    start: Any, tmp_path: Path, flags: tuple[str, ...], rule: dict[str, Any] | None
+) -> None:
+    log = tmp_path / "stderr.log"
+    server = start(*flags, stderr=log)
+    upload = None
+    body = json.dumps(minimal_body()).encode()
+    if rule is not None:
+        with api(server) as client:
+            assert client.post("/_fake/faults", json=rule).status_code == 201
+        # A create uploading its body in chunks, slowly: an ordinary request in flight, which
+        # the graceful shutdown still answers. (With the flag, it would wait a day too.)
+        upload = socket.create_connection(("127.0.0.1", int(server.url.rpartition(":")[2])), 10)
+        upload.sendall(
+            b"POST /v4/model-templates HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: k\r\n"
+            b"content-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+            b"%x\r\n%s\r\n" % (10, body[:10])
+        )
+    errors: list[BaseException] = []
+    waiting = _in_flight(server, errors)
+    time.sleep(0.5)  # both reached the server
+    assert server.process is not None
+    stopping = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    waiting.join(10)
+    assert not waiting.is_alive(), "the request waiting on the latency was not ended"
+    assert isinstance(errors[0], httpx.RemoteProtocolError)  # the connection closed
+    if upload is not None:
+        rest = body[10:]
+        upload.sendall(b"%x\r\n%s\r\n0\r\n\r\n" % (len(rest), rest))
+        answer = upload.recv(65536)
+        upload.close()
+        assert answer.startswith(b"HTTP/1.1 200 "), answer
+    assert server.stop(timeout=10) == 0
+    assert time.monotonic() - stopping < 10
+    text = log.read_text()
+    assert "Traceback" not in text
+    assert "Error" not in text
+    assert '"GET /v4/model-templates" connection closed (server stopping)' in text
 
 
 def test_log_level_warning_logs_no_request(start: Any, tmp_path: Path) -> None:
