@@ -554,12 +554,14 @@ def sgp_traces(sgp_fake: SGPFake) -> Iterator[Traces]:
     """``scale_gp_beta.lib.tracing`` sending to ``sgp_fake`` in process, and the traces it
     received as trees (flushed before every read): ``sgp_traces.last().assert_shape(...)``.
 
-    Skips when ``scale-gp-beta`` is not installed.
+    The library sends with the key and for the account ``sgp_beta_client`` uses (the key's
+    first account, else ``acct_1``). Skips when ``scale-gp-beta`` is not installed.
     """
     pytest.importorskip("scale_gp_beta", reason="the tracing library needs scale-gp-beta")
     from .extras.traces import init_tracing
 
-    traces = init_tracing(sgp_fake, api_key=_api_key(sgp_fake))
+    api_key = _api_key(sgp_fake)
+    traces = init_tracing(sgp_fake, account_id=_account_id(sgp_fake, api_key), api_key=api_key)
     yield traces
     traces.flush()  # what the test left queued goes to its own fake, not the next test's
 
