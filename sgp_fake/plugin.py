@@ -555,15 +555,22 @@ def sgp_traces(sgp_fake: SGPFake) -> Iterator[Traces]:
     received as trees (flushed before every read): ``sgp_traces.last().assert_shape(...)``.
 
     The library sends with the key and for the account ``sgp_beta_client`` uses (the key's
-    first account, else ``acct_1``). Skips when ``scale-gp-beta`` is not installed.
+    first account, else ``acct_1``). At teardown, what is still queued is delivered to this
+    test's fake, then the library is put back as it was before (its queue manager and client,
+    the exporter's back-off, the disabled flag): the next test's code finds it as if this
+    fixture never ran. Skips when ``scale-gp-beta`` is not installed.
     """
     pytest.importorskip("scale_gp_beta", reason="the tracing library needs scale-gp-beta")
-    from .extras.traces import init_tracing
+    from .extras.traces import init_tracing, save_tracing
 
-    api_key = _api_key(sgp_fake)
-    traces = init_tracing(sgp_fake, account_id=_account_id(sgp_fake, api_key), api_key=api_key)
-    yield traces
-    traces.flush()  # what the test left queued goes to its own fake, not the next test's
+    restore = save_tracing()
+    try:
+        api_key = _api_key(sgp_fake)
+        traces = init_tracing(sgp_fake, account_id=_account_id(sgp_fake, api_key), api_key=api_key)
+        yield traces
+        traces.flush()  # what the test left queued goes to its own fake, not the next test's
+    finally:
+        restore()
 
 
 @pytest.fixture

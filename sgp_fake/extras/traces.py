@@ -29,6 +29,7 @@ __all__ = [
     "Traces",
     "build",
     "init_tracing",
+    "save_tracing",
     "span_kinds",
 ]
 
@@ -502,7 +503,8 @@ def init_tracing(
     **client_kwargs: Any,
 ) -> Traces:
     """Point ``scale_gp_beta.lib.tracing`` at ``fake`` (an ``SGPFake``) in process, and give its
-    traces, flushed before every read.
+    traces, flushed before every read. The change is process-wide and lasts: call
+    :func:`save_tracing` first to undo it after.
 
     The library keeps one queue per process: this registers a v5 ``SGPClient`` on the fake's
     in-process transport with ``tracing.init(client=...)``, after delivering what was still
@@ -530,3 +532,48 @@ def init_tracing(
     if exporter is not None:
         exporter.backoff = retry_backoff
     return Traces(fake.tables, flush=tracing.flush_queue)
+
+
+def save_tracing() -> Callable[[], None]:
+    """Save the tracing library's process-wide state; the function returned puts it back.
+
+    ``scale_gp_beta.lib.tracing`` keeps one queue manager per process, made by the first
+    ``tracing.init`` or trace (and its background worker with it); :func:`init_tracing` and
+    ``tracing.init`` change which client it sends with. Restoring puts back the manager there
+    was (none: the next trace makes a new one, from the environment, as in a fresh process),
+    that manager's client (none: it makes a default one again when it next sends), its
+    exporter's back-off and the ``disabled`` flag of ``tracing.init`` (``DISABLE_SCALE_TRACING``
+    is read again); a manager made since stops its worker. Spans still queued are not
+    delivered: flush first.
+    """
+    import atexit
+
+    from scale_gp_beta.lib.tracing import trace_queue_manager as queues
+    from scale_gp_beta.lib.tracing import util
+
+    manager = queues._global_tracing_queue_manager
+    saved = (
+        None
+        if manager is None
+        else (
+            manager._client,
+            manager._attempted_local_client_creation,
+            manager._exporter.backoff,
+        )
+    )
+    disabled = util._tracing_disabled
+
+    def restore() -> None:
+        with queues._queue_manager_lock:
+            made = queues._global_tracing_queue_manager
+            queues._global_tracing_queue_manager = manager
+        if made is not None and made is not manager:
+            made.shutdown(timeout=0)  # its worker ends after its current sleep (0.1 s at most)
+            atexit.unregister(made.shutdown)
+        if manager is not None and saved is not None:
+            manager._client, manager._attempted_local_client_creation, backoff = saved
+            manager._exporter.backoff = backoff
+        util._tracing_disabled = disabled
+        util.is_disabled.cache_clear()  # read again from the flag and the environment
+
+    return restore

@@ -23,7 +23,11 @@ BODY = repr(
 UNRELATED = ("-p", "no:schemathesis", "-p", "no:hypothesispytest")
 
 
-def run(pytester: pytest.Pytester, *args: str, randomly: bool = False) -> pytest.RunResult:
-    """Run pytest in process, as a user with ``--strict-markers`` does."""
+def run(
+    pytester: pytest.Pytester, *args: str, randomly: bool = False, subprocess: bool = False
+) -> pytest.RunResult:
+    """Run pytest in process (or in a fresh one: process-wide state of its own), as a user with
+    ``--strict-markers`` does."""
     extra = [] if randomly else ["-p", "no:randomly"]
-    return pytester.runpytest("--strict-markers", *UNRELATED, *extra, *args)
+    runpytest = pytester.runpytest_subprocess if subprocess else pytester.runpytest
+    return runpytest("--strict-markers", *UNRELATED, *extra, *args)

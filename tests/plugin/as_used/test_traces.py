@@ -39,3 +39,92 @@ def test_traces_are_sent_for_the_account_the_clients_select(pytester: pytest.Pyt
         """
     )
     run(pytester).assert_outcomes(passed=3)
+
+
+def test_the_tracing_library_is_left_as_it_was_found(pytester: pytest.Pytester) -> None:
+    # The library is process-wide: each run is a fresh process, so that what it holds before
+    # the first test is what a user's run starts with. Tests run in file order.
+    traced = """
+        import pytest
+        from scale_gp_beta.lib import tracing
+
+        def test_traced_with_the_fixture(sgp_traces):
+            with tracing.create_trace("first"):
+                pass
+            assert sgp_traces.last().name == "first"
+    """
+    pytester.makepyfile(
+        test_default_client=traced
+        + """
+        # Code under test that never calls tracing.init(): the library makes its own client
+        # from the environment, which sgp_fake_intercept routes to this test's fake.
+        @pytest.mark.usefixtures("sgp_fake_intercept")
+        def test_the_default_client_of_the_next_test(sgp_fake, monkeypatch):
+            monkeypatch.setenv("SGP_API_KEY", "k")
+            monkeypatch.setenv("SGP_ACCOUNT_ID", "acct_1")
+            with tracing.create_trace("work"):
+                pass
+            tracing.flush_queue()
+            assert sgp_fake.traces.last().name == "work"
+        """,
+        # A test that sets the library up itself gets what it asked for.
+        test_export_function=traced
+        + """
+        def test_an_export_function_of_its_own():
+            import httpx
+            from scale_gp_beta import SGPClient
+
+            unused = httpx.MockTransport(lambda request: httpx.Response(599))
+            client = SGPClient(
+                api_key="k", account_id="acct_1", http_client=httpx.Client(transport=unused)
+            )
+            sent = []
+            tracing.init(client=client, export_fn=sent.extend)  # the library wants a client
+            with tracing.create_trace("mine"):
+                pass
+            tracing.flush_queue()
+            assert {span["name"] for span in sent} == {"mine"}
+        """,
+    )
+    results = [
+        run(pytester, module, subprocess=True)
+        for module in ("test_default_client.py", "test_export_function.py")
+    ]
+    for result in results:
+        result.assert_outcomes(passed=2)
+
+
+def test_a_client_the_suite_registered_is_put_back(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import httpx
+        from scale_gp_beta import SGPClient
+        from scale_gp_beta.lib import tracing
+        from sgp_fake import SGPFake
+
+        SUITE_FAKE = SGPFake()  # where the suite's own tracing goes
+        tracing.init(client=SGPClient(
+            api_key="k", account_id="acct_1", base_url="http://suite.test",
+            http_client=httpx.Client(transport=SUITE_FAKE.transport()),
+        ))
+        """
+    )
+    pytester.makepyfile(
+        """
+        from scale_gp_beta.lib import tracing
+        from conftest import SUITE_FAKE
+
+        def test_traced_with_the_fixture(sgp_fake, sgp_traces):
+            with tracing.create_trace("in the fixture"):
+                pass
+            assert sgp_traces.last().name == "in the fixture"
+
+        def test_after(sgp_fake):
+            with tracing.create_trace("after"):
+                pass
+            tracing.flush_queue()
+            assert [trace.name for trace in SUITE_FAKE.traces] == ["after"]
+            assert len(sgp_fake.traces) == 0
+        """
+    )
+    run(pytester, subprocess=True).assert_outcomes(passed=2)

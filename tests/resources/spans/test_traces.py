@@ -11,7 +11,7 @@ pytest.importorskip("scale_gp_beta")
 from scale_gp_beta.lib import tracing
 
 from sgp_fake import SGPFake
-from sgp_fake.extras.traces import Traces, init_tracing
+from sgp_fake.extras.traces import Traces, init_tracing, save_tracing
 
 
 @pytest.fixture
@@ -21,9 +21,11 @@ def fake() -> SGPFake:
 
 @pytest.fixture
 def traces(fake: SGPFake) -> Iterator[Traces]:
+    restore = save_tracing()
     traced = init_tracing(fake, max_retries=0)
     yield traced
     traced.flush()
+    restore()
 
 
 def _agent_run() -> str:
