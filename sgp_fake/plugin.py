@@ -17,7 +17,9 @@ max_body_size=..., journal_limit=..., intercept_defaults=..., deployment_ready_a
 gateway_models=..., gateway_builtin_models=..., responses=..., serve_admin=...,
 assert_all_used=...)`` or by overriding
 ``sgp_fake_settings``, ``sgp_fake_seed``, ``sgp_fake_base_urls`` or ``sgp_fake_responses`` in a
-conftest.
+conftest. Both at once: the marker's arguments apply on top of the overriding fixtures (a
+fixture sets a directory's defaults, the marker is the test's own): its settings arguments on a
+copy of ``sgp_fake_settings``'s object, its ``seed`` instead of ``sgp_fake_seed``'s.
 The clients send the marker's ``api_key``, else the first configured key, else
 :data:`~sgp_fake.DEFAULT_API_KEY`. (A conftest that overrides ``sgp_fake`` itself configures
 its fake itself, marker or not: the clients send that fake's first key.)
@@ -27,6 +29,7 @@ The module imports nothing heavy at collection time: every fixture imports what 
 
 from __future__ import annotations
 
+import copy
 import random
 import weakref
 from dataclasses import dataclass
@@ -125,7 +128,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "arguments), tried before those of the sgp_fake_responses fixture; whether "
         "sgp_fake_server also serves the admin API under /_fake (for a subprocess or a "
         "non-Python client to script answers over HTTP), and whether the test fails at teardown "
-        "when a fault rule or scripted response was never used.",
+        "when a fault rule or scripted response was never used. The arguments apply on top of "
+        "overriding sgp_fake_settings and sgp_fake_seed fixtures (the fake gets a copy of the "
+        "fixture's settings with the marker's changes; the marker's seed wins).",
     )
 
 
@@ -316,6 +321,29 @@ def _default_seed(request: pytest.FixtureRequest) -> int | str | None:
     return _configured_seed(request.config)
 
 
+def _marker_settings(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The :class:`~sgp_fake.FakeSettings` fields the marker's arguments set."""
+    fields: dict[str, Any] = {}
+    if options.get("api_keys") is not None:
+        fields["api_keys"] = {key: _identity(who) for key, who in options["api_keys"].items()}
+    if "strict" in options:
+        fields["strict"] = bool(options["strict"])
+    if options.get("max_body_size") is not None:
+        fields["max_body_size"] = int(options["max_body_size"])
+    if options.get("deployment_ready_after") is not None:
+        fields["deployment_ready_after"] = float(options["deployment_ready_after"])
+    if options.get("gateway_models") is not None:
+        from .resources.gateway.catalog import check_name
+
+        try:
+            fields["gateway_models"] = tuple(map(check_name, options["gateway_models"]))
+        except ValueError as exc:
+            raise pytest.UsageError(f"sgp-fake: gateway_models: {exc}") from None
+    if "gateway_builtin_models" in options:
+        fields["gateway_builtin_models"] = bool(options["gateway_builtin_models"])
+    return fields
+
+
 def _default_settings(request: pytest.FixtureRequest) -> FakeSettings:
     """This test's settings from its marker; the same object however often it is asked for."""
     node = request.node
@@ -324,27 +352,39 @@ def _default_settings(request: pytest.FixtureRequest) -> FakeSettings:
         return settings
     from .settings import FakeSettings
 
-    options = _options(request)
     settings = FakeSettings()
-    if options.get("api_keys") is not None:
-        settings.api_keys = {key: _identity(who) for key, who in options["api_keys"].items()}
-    if "strict" in options:
-        settings.strict = bool(options["strict"])
-    if options.get("max_body_size") is not None:
-        settings.max_body_size = int(options["max_body_size"])
-    if options.get("deployment_ready_after") is not None:
-        settings.deployment_ready_after = float(options["deployment_ready_after"])
-    if options.get("gateway_models") is not None:
-        from .resources.gateway.catalog import check_name
-
-        try:
-            settings.gateway_models = tuple(map(check_name, options["gateway_models"]))
-        except ValueError as exc:
-            raise pytest.UsageError(f"sgp-fake: gateway_models: {exc}") from None
-    if "gateway_builtin_models" in options:
-        settings.gateway_builtin_models = bool(options["gateway_builtin_models"])
+    for name, value in _marker_settings(_options(request)).items():
+        setattr(settings, name, value)
     node.stash[_SETTINGS_KEY] = settings
     return settings
+
+
+def _settings(request: pytest.FixtureRequest) -> FakeSettings:
+    """The settings of this test's fake: ``sgp_fake_settings``'s, with the marker's arguments
+    on top (the marker is the test's own; an overriding fixture is a directory's, a module's or
+    a class's). Where the marker changes a field, the fake gets a copy: the fixture's object,
+    which a conftest may share between tests, is left as it was."""
+    settings: FakeSettings = _configuration(request, "sgp_fake_settings", _default_settings)
+    changes = {
+        name: value
+        for name, value in _marker_settings(_options(request)).items()
+        if getattr(settings, name) != value
+    }
+    if changes:
+        settings = copy.copy(settings)
+        for name, value in changes.items():
+            setattr(settings, name, value)
+    return settings
+
+
+def _seed(request: pytest.FixtureRequest) -> int | str | None:
+    """The seed of this test's fake and factory: the marker's, else ``sgp_fake_seed``'s."""
+    options = _options(request)
+    if "seed" in options:
+        seed: int | str | None = options["seed"]
+        return seed
+    configured: int | str | None = _configuration(request, "sgp_fake_seed", _default_seed)
+    return configured
 
 
 def _configuration(request: pytest.FixtureRequest, name: str, default: Callable[[Any], Any]) -> Any:
@@ -401,14 +441,21 @@ def sgp_fake_seed(request: pytest.FixtureRequest) -> int | str | None:
     """Seed of deterministic mode, or ``None`` for real time and random ids.
 
     From the ``sgp_fake`` marker's ``seed``, else ``--sgp-fake-seed``, else the
-    ``sgp_fake_seed`` ini option. Override it to make a whole directory deterministic.
+    ``sgp_fake_seed`` ini option. Override it to make a whole directory deterministic; a test
+    whose marker has a ``seed`` still gets that one (the fake and ``sgp_factory`` do; this
+    fixture gives what the override returns).
     """
     return _default_seed(request)
 
 
 @pytest.fixture
 def sgp_fake_settings(request: pytest.FixtureRequest) -> FakeSettings:
-    """The :class:`~sgp_fake.FakeSettings` of this test's fake, from the marker."""
+    """The :class:`~sgp_fake.FakeSettings` of this test's fake, from the marker.
+
+    Override it to configure a whole directory. A test's marker arguments still apply, on top:
+    where they change a field, the fake gets a copy of the override's object with the changes
+    (the object itself is left as it was), so ``sgp_fake.settings`` is what the fake uses.
+    """
     return _default_settings(request)
 
 
@@ -453,8 +500,8 @@ def sgp_fake(request: pytest.FixtureRequest) -> Iterator[SGPFake]:
         sgp_fake_settings = _default_settings(request)
         sgp_fake_seed = _default_seed(request)
     else:
-        sgp_fake_settings = _configuration(request, "sgp_fake_settings", _default_settings)
-        sgp_fake_seed = _configuration(request, "sgp_fake_seed", _default_seed)
+        sgp_fake_settings = _settings(request)
+        sgp_fake_seed = _seed(request)
     kwargs: dict[str, Any] = {}
     if sgp_fake_seed is not None:
         from .deterministic import deterministic
@@ -594,7 +641,7 @@ def sgp_factory(request: pytest.FixtureRequest) -> TemplateFactory:
     """
     from .factories import TemplateFactory
 
-    seed: int | str | None = _configuration(request, "sgp_fake_seed", _default_seed)
+    seed = _seed(request)
     if seed is None:
         seed = _randomly_seed(request)
     if seed is None:

@@ -228,3 +228,56 @@ def test_a_conftests_own_fake_gets_clients_sending_its_first_key(
         """
     )
     run(pytester).assert_outcomes(passed=1)
+
+
+def test_the_marker_applies_on_top_of_overridden_fixtures(pytester: pytest.Pytester) -> None:
+    # A conftest's fixtures are a directory's defaults; a test's marker is more specific.
+    pytester.makeconftest(
+        """
+        import pytest
+        from sgp_fake import FakeSettings
+
+        SHARED = FakeSettings(strict=False, max_body_size=1000)
+
+        @pytest.fixture
+        def sgp_fake_settings():
+            return SHARED  # one object for every test: the marker must not change it
+
+        @pytest.fixture
+        def sgp_fake_seed():
+            return 7
+        """
+    )
+    pytester.makepyfile(
+        f"""
+        import pytest
+        from conftest import SHARED
+        from sgp_fake import seeded_ids
+        BODY = {BODY}
+
+        @pytest.mark.sgp_fake(api_keys={{"key-alice": "alice"}}, strict=True, seed=42)
+        def test_the_marker_wins(sgp_fake, sgp_fake_client, sgp_factory):
+            assert sgp_fake_client.headers["x-api-key"] == "key-alice"
+            made = sgp_fake_client.post("/v4/model-templates", json=BODY).json()
+            assert made["created_by_user_id"] == "alice"
+            assert made["id"] == seeded_ids(42)()
+            assert sgp_factory.seed == 42
+            assert sgp_fake.settings.strict
+            assert sgp_fake.settings.max_body_size == 1000  # the fixture's, where no argument
+            assert SHARED.strict is False and SHARED.api_keys is None
+
+        @pytest.mark.sgp_fake(deployment_ready_after=5, gateway_models=["openai/mine"],
+                              gateway_builtin_models=False, max_body_size=64)
+        def test_every_setting_of_the_marker(sgp_fake):
+            settings = sgp_fake.settings
+            assert settings.deployment_ready_after == 5
+            assert tuple(settings.gateway_models) == ("openai/mine",)
+            assert settings.gateway_builtin_models is False
+            assert settings.max_body_size == 64
+
+        def test_without_a_marker_the_fixtures_hold(sgp_fake, sgp_fake_settings, sgp_factory):
+            assert sgp_fake.settings is sgp_fake_settings is SHARED
+            assert sgp_factory.seed == 7
+        """
+    )
+    run(pytester).assert_outcomes(passed=3)
