@@ -33,7 +33,17 @@ import copy
 import random
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Coroutine, Generator, Iterator, Mapping, NoReturn
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterator,
+    Mapping,
+    NoReturn,
+    Sequence,
+)
 
 import pytest
 
@@ -123,9 +133,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "intercepts the real service's URL and $SGP_CLIENT_BASE_URL (False: only "
         "sgp_fake_base_urls), how many seconds of the fake's clock a deployment made with "
         "wait_for_ready=False stays PENDING, the vendor/name models the OpenAI-style gateway "
-        "serves beside (or, with gateway_builtin_models=False, instead of) its catalog, and "
-        "scripted responses (dicts of SGPFake.respond's "
-        "arguments), tried before those of the sgp_fake_responses fixture; whether "
+        "serves beside (or, with gateway_builtin_models=False, instead of) its catalog (a "
+        "list, or one name), and scripted responses (dicts of SGPFake.respond's "
+        "arguments: a list, or one dict), tried before those of the sgp_fake_responses "
+        "fixture; whether "
         "sgp_fake_server also serves the admin API under /_fake (for a subprocess or a "
         "non-Python client to script answers over HTTP), and whether the test fails at teardown "
         "when a fault rule or scripted response was never used. The arguments apply on top of "
@@ -232,6 +243,12 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
     return options
 
 
+def _listed(value: Any, single: type) -> list[Any]:
+    """A list-valued option as a list: one ``single`` (a string, a mapping) given alone is a
+    list of one, not iterated (a string by character, a mapping by key)."""
+    return [value] if isinstance(value, single) else list(value)
+
+
 def _identity(value: Identity | str | Mapping[str, Any]) -> Identity:
     from .settings import Identity
 
@@ -336,7 +353,8 @@ def _marker_settings(options: Mapping[str, Any]) -> dict[str, Any]:
         from .resources.gateway.catalog import check_name
 
         try:
-            fields["gateway_models"] = tuple(map(check_name, options["gateway_models"]))
+            models = _listed(options["gateway_models"], str)
+            fields["gateway_models"] = tuple(map(check_name, models))
         except ValueError as exc:
             raise pytest.UsageError(f"sgp-fake: gateway_models: {exc}") from None
     if "gateway_builtin_models" in options:
@@ -466,16 +484,17 @@ def _no_responses(request: pytest.FixtureRequest) -> list[Mapping[str, Any]]:
 @pytest.fixture
 def sgp_fake_responses(request: pytest.FixtureRequest) -> list[Mapping[str, Any]]:
     """Scripted responses every test's fake starts with (dicts of ``SGPFake.respond``'s
-    arguments); none by default. Override it in a conftest for a directory; a test's marker
-    ``responses`` are tried before these."""
+    arguments; one dict alone is one response); none by default. Override it in a conftest for
+    a directory; a test's marker ``responses`` are tried before these."""
     return _no_responses(request)
 
 
 @pytest.fixture
 def sgp_fake_base_urls() -> list[str]:
     """Base URLs ``sgp_fake_intercept`` routes to the fake in addition to the real service's
-    and ``$SGP_CLIENT_BASE_URL``, which stay intercepted (none by default). Only
-    ``@pytest.mark.sgp_fake(intercept_defaults=False)`` limits interception to this list."""
+    and ``$SGP_CLIENT_BASE_URL``, which stay intercepted (none by default): a list, or one URL
+    as a string. Only ``@pytest.mark.sgp_fake(intercept_defaults=False)`` limits interception
+    to these."""
     return []
 
 
@@ -521,8 +540,12 @@ def sgp_fake(request: pytest.FixtureRequest) -> Iterator[SGPFake]:
     if options:
         _MARKER_OPTIONS[fake] = options
     fake.faults.default_retry_after_ms = 1
-    responses = options.get("responses") or ()
-    configured = () if defaults else _configuration(request, "sgp_fake_responses", _no_responses)
+    responses = _listed(options.get("responses") or (), Mapping)
+    configured = (
+        []
+        if defaults
+        else _listed(_configuration(request, "sgp_fake_responses", _no_responses), Mapping)
+    )
     for rule in (*responses, *configured):
         try:
             fake.respond(**rule)
@@ -767,7 +790,7 @@ def sgp_fake_server(sgp_fake_live_server: _SharedServer, sgp_fake: SGPFake) -> I
 def sgp_fake_intercept(
     request: pytest.FixtureRequest,
     sgp_fake: SGPFake,
-    sgp_fake_base_urls: list[str],
+    sgp_fake_base_urls: Sequence[str] | str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Interceptor]:
     """Route httpx (and httpx2, the openai client's) requests for the real SGP base URL,
@@ -779,8 +802,9 @@ def sgp_fake_intercept(
     ``pytestmark = pytest.mark.usefixtures(...)``."""
     from .intercept import Interceptor
 
+    base_urls: list[str] = _listed(sgp_fake_base_urls, str)
     defaults = bool(_options(request).get("intercept_defaults", True))
-    if not defaults and not sgp_fake_base_urls:
+    if not defaults and not base_urls:
         raise pytest.UsageError(
             f"@pytest.mark.{MARKER}(intercept_defaults=False) leaves sgp_fake_intercept nothing "
             "to intercept: override sgp_fake_base_urls with the base URLs to intercept"
@@ -795,7 +819,7 @@ def sgp_fake_intercept(
 
     interceptor = Interceptor(
         sgp_fake,
-        sgp_fake_base_urls,
+        base_urls,
         include_default=defaults,
         include_env=defaults,
         on_unhandled=fail,

@@ -281,3 +281,35 @@ def test_the_marker_applies_on_top_of_overridden_fixtures(pytester: pytest.Pytes
         """
     )
     run(pytester).assert_outcomes(passed=3)
+
+
+def test_one_model_or_one_response_may_be_given_alone(pytester: pytest.Pytester) -> None:
+    # A list-valued argument or fixture given a single value takes it as a list of one.
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def ask(client):
+            body = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+            headers = {"x-selected-account-id": "acct_1"}
+            answer = client.post("/v5/chat/completions", json=body, headers=headers).json()
+            return answer["choices"][0]["message"]["content"]
+
+        @pytest.mark.sgp_fake(gateway_models="openai/mine", gateway_builtin_models=False)
+        def test_one_gateway_model(sgp_fake):
+            assert tuple(sgp_fake.settings.gateway_models) == ("openai/mine",)
+
+        @pytest.mark.sgp_fake(responses={"model": "openai/gpt-4o-mini", "text": "marked"})
+        def test_one_marker_response(sgp_fake_client):
+            assert ask(sgp_fake_client) == "marked"
+
+        class TestOneFixtureResponse:
+            @pytest.fixture
+            def sgp_fake_responses(self):
+                return {"model": "openai/gpt-4o-mini", "text": "configured"}
+
+            def test_it(self, sgp_fake_client):
+                assert ask(sgp_fake_client) == "configured"
+        """
+    )
+    run(pytester).assert_outcomes(passed=3)

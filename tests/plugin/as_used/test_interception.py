@@ -248,3 +248,35 @@ def test_httpx_is_restored_after_a_test_that_intercepted(pytester: pytest.Pytest
     result.assert_outcomes(passed=3, errors=1)
     result.stdout.fnmatch_lines(["*ERROR at teardown of test_swallows_an_unhandled_request*"])
     assert [owner.__dict__[name] for owner, name in patched] == before
+
+
+def test_a_single_base_url_may_be_given_as_a_string(pytester: pytest.Pytester) -> None:
+    _guarded(
+        pytester,
+        """
+@pytest.fixture
+def sgp_fake_base_urls():
+    return "https://sgp.corp.example"  # one URL, not a list of them
+""",
+    )
+    pytester.makepyfile(
+        """
+        import httpx
+        import pytest
+
+        @pytest.mark.usefixtures("sgp_fake_intercept")
+        def test_the_url_is_intercepted(sgp_fake):
+            for base_url in ("https://sgp.corp.example", "https://api.egp.scale.com"):
+                answer = httpx.get(f"{base_url}/v4/model-templates", headers={"x-api-key": "k"})
+                assert answer.status_code == 200
+            assert sgp_fake.journal.count("GET", "/v4/model-templates") == 2
+
+        @pytest.mark.usefixtures("sgp_fake_intercept")
+        @pytest.mark.sgp_fake(intercept_defaults=False)
+        def test_and_is_then_the_only_one(sgp_fake):
+            answer = httpx.get("https://sgp.corp.example/v4/model-templates",
+                               headers={"x-api-key": "k"})
+            assert answer.status_code == 200
+        """
+    )
+    run(pytester).assert_outcomes(passed=2)
