@@ -141,7 +141,7 @@ _ACTIVE_LOCK = threading.Lock()
 class Interceptor:
     """Route httpx (and httpx2) traffic for SGP base URLs to ``fake`` while active.
 
-    * ``base_urls``: base URLs to intercept in addition to the real service's
+    * ``base_urls``: base URLs (or one, as a string) to intercept in addition to the real service's
       (:data:`SGP_HOSTS`, :data:`~sgp_fake.DEFAULT_BASE_URL` first) and
       ``$SGP_CLIENT_BASE_URL``; giving one of the real service's URLs again changes nothing.
     * ``include_default=False``: do not intercept the real service's URLs (unless they are in
@@ -162,7 +162,7 @@ class Interceptor:
     def __init__(
         self,
         fake: SGPFake,
-        base_urls: Iterable[str] = (),
+        base_urls: Iterable[str] | str = (),
         *,
         include_default: bool = True,
         include_env: bool = True,
@@ -173,7 +173,8 @@ class Interceptor:
         if include_default:
             for url in SGP_HOSTS:
                 self.add_base_url(url)
-        for url in base_urls:
+        # One URL as a string is a list of one, not a list of its characters.
+        for url in [base_urls] if isinstance(base_urls, str) else base_urls:
             self.add_base_url(url)
         if not self._targets and not include_env:
             raise ValueError(

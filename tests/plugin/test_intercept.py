@@ -352,3 +352,8 @@ def test_what_the_fake_has_no_answer_for_still_fails_loudly(
         httpx.get(f"{DEFAULT_BASE_URL}{path}", headers=HEADERS)
     assert len(interceptor.unhandled) == 1
     assert no_network.requests == []
+
+
+def test_one_base_url_given_as_a_string_is_one_url() -> None:
+    interceptor = Interceptor(SGPFake(), "https://sgp.corp.example/api", include_default=False)
+    assert interceptor.base_urls == ["https://sgp.corp.example/api"]
