@@ -383,6 +383,9 @@ def _settings(request: pytest.FixtureRequest) -> FakeSettings:
     a class's). Where the marker changes a field, the fake gets a copy: the fixture's object,
     which a conftest may share between tests, is left as it was."""
     settings: FakeSettings = _configuration(request, "sgp_fake_settings", _default_settings)
+    own: FakeSettings | None = request.node.stash.get(_SETTINGS_KEY, None)
+    if own is not None and settings is own:
+        return own  # the marker's own settings: its arguments are applied already
     changes = {
         name: value
         for name, value in _marker_settings(_options(request)).items()
