@@ -725,6 +725,8 @@ class LiveFake:
     """Base URL, e.g. ``http://127.0.0.1:54321``."""
     api_key: str
     """The API key the client fixtures send in this test."""
+    account_id: str = "acct_1"
+    """The account ``sgp_beta_client`` selects in this test (the key's first account)."""
 
     @property
     def store(self) -> ModelTemplateStore:
@@ -754,8 +756,16 @@ class LiveFake:
         return httpx.Client(base_url=self.url, headers=headers, **kwargs)
 
     def env(self) -> dict[str, str]:
-        """Environment variables that point the official SDK (or a subprocess) here."""
-        return {"SGP_CLIENT_BASE_URL": self.url, "SGP_API_KEY": self.api_key}
+        """Environment variables that point both official SDKs (or a subprocess) here.
+
+        ``SGP_ACCOUNT_ID`` too: the v5 SDK refuses to start without an account, and sends it
+        with every request.
+        """
+        return {
+            "SGP_CLIENT_BASE_URL": self.url,
+            "SGP_API_KEY": self.api_key,
+            "SGP_ACCOUNT_ID": self.account_id,
+        }
 
 
 @pytest.fixture(scope="session")
@@ -781,7 +791,8 @@ def sgp_fake_server(sgp_fake_live_server: _SharedServer, sgp_fake: SGPFake) -> I
     admin = bool(_marker_options(sgp_fake).get("serve_admin", False))
     sgp_fake_live_server.current.app = sgp_fake._build_app(admin=True) if admin else sgp_fake.app
     try:
-        yield LiveFake(sgp_fake, sgp_fake_live_server.url, _api_key(sgp_fake))
+        api_key = _api_key(sgp_fake)
+        yield LiveFake(sgp_fake, sgp_fake_live_server.url, api_key, _account_id(sgp_fake, api_key))
     finally:
         sgp_fake_live_server.current.app = None
 

@@ -57,3 +57,43 @@ def test_live_server_serves_each_tests_own_fake(pytester: pytest.Pytester) -> No
         """
     )
     run(pytester).assert_outcomes(passed=5)
+
+
+def test_env_is_enough_for_both_sdks_in_a_subprocess(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("scale_gp_beta")
+    pytest.importorskip("scale_gp")
+    pytester.makepyfile(
+        """
+        import os, subprocess, sys
+        import pytest
+        from sgp_fake import Identity
+
+        V5 = (
+            "import scale_gp_beta; c = scale_gp_beta.SGPClient(); "
+            "print(c.models.list().items == [], c.chat.completions.create("
+            "model='openai/gpt-4o-mini', messages=[{'role': 'user', 'content': 'hi'}]"
+            ").choices[0].finish_reason)"
+        )
+        V4 = "import scale_gp; print(scale_gp.SGPClient().models.list().total_item_count)"
+
+        def sdk(script, sgp_fake_server):
+            env = {**os.environ, **sgp_fake_server.env()}
+            return subprocess.run(
+                [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+            ).stdout.split()
+
+        def test_default_account(sgp_fake_server):
+            assert sgp_fake_server.env()["SGP_ACCOUNT_ID"] == "acct_1"
+            assert sdk(V5, sgp_fake_server) == ["True", "stop"]
+            assert sdk(V4, sgp_fake_server) == ["0"]
+            assert sgp_fake_server.journal.last().path == "/v4/models"
+
+        @pytest.mark.sgp_fake(
+            api_keys={"key-a": Identity("alice", accounts=frozenset({"acct_b", "acct_a"}))}
+        )
+        def test_the_keys_account(sgp_fake_server):
+            assert sgp_fake_server.account_id == "acct_a"
+            assert sdk(V5, sgp_fake_server) == ["True", "stop"]
+        """
+    )
+    run(pytester).assert_outcomes(passed=2)
