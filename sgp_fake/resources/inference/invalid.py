@@ -29,7 +29,7 @@ from ...testdata.invalid import (
     truncated_json,
     wrong_type,
 )
-from ..model_templates.invalid import WRONG_VALUES, schema_parameters
+from ..model_templates.invalid import WRONG_VALUES, check_fits, schema_parameters
 from . import OPERATIONS
 from .factory import InferenceFactory
 
@@ -197,24 +197,6 @@ def _binding_payload(  # noqa: PLR0917 - the payload's parts, in InvalidPayload'
     return json_payload(name, description, broken, errors, operation)
 
 
-def _binding_fits(template: Mapping[str, Any], values: Mapping[str, Any]) -> None:
-    """``ValueError`` unless ``values`` fit the template's request schema."""
-    parameters = schema_parameters(template, _REQUEST_SCHEMA)
-    names = {n for n, _, _ in parameters}
-    for parameter, type_, required in parameters:
-        if required and parameter not in values:
-            raise ValueError(f"the body lacks the required binding {parameter!r}")
-        if parameter in values:
-            try:
-                parameter_type_error(type_, (), values[parameter])
-            except ValueError:
-                continue
-            raise ValueError(f"the body's binding {parameter!r} is not a valid {type_}")
-    unknown = set(values) - names
-    if unknown:
-        raise ValueError(f"the body binds parameters the template does not list: {sorted(unknown)}")
-
-
 def unknown_binding(
     body: dict[str, Any],
     template: Mapping[str, Any],
@@ -231,7 +213,7 @@ def unknown_binding(
     known = {n for n, _, _ in schema_parameters(template, _REQUEST_SCHEMA)}
     if parameter in known:
         raise ValueError(f"{parameter!r} is a request parameter of the template")
-    _binding_fits(template, _bindings_of(body))
+    check_fits(template, _bindings_of(body), _REQUEST_SCHEMA, "binding")
     values = {**_bindings_of(body), parameter: value}
     path = (*_BINDINGS, parameter)
     errors = [error("extra_forbidden", path, "Extra inputs are not permitted", value)]
@@ -256,7 +238,7 @@ def missing_binding(
     parameter = parameter or required[0]
     if parameter not in required:
         raise ValueError(f"{parameter!r} is not a required request parameter of the template")
-    _binding_fits(template, _bindings_of(body))
+    check_fits(template, _bindings_of(body), _REQUEST_SCHEMA, "binding")
     values = {k: v for k, v in _bindings_of(body).items() if k != parameter}
     path = (*_BINDINGS, parameter)
     errors = [error("missing", path, "Field required", values)]
@@ -286,7 +268,7 @@ def wrong_binding_type(
         raise ValueError("a binding is a string, a number or a boolean")
     path = (*_BINDINGS, parameter)
     errors = [parameter_type_error(types_[parameter], path, value)]
-    _binding_fits(template, _bindings_of(body))
+    check_fits(template, _bindings_of(body), _REQUEST_SCHEMA, "binding")
     values = {**_bindings_of(body), parameter: value}
     return _binding_payload(name, f"{dotted(path)} set to {json.dumps(value)}",
                             body, values, errors, operation)  # fmt: skip

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal, Mapping
 
+from ...testdata.expected import parameter_type_error
 from ...testdata.invalid import (
     InvalidPayload,
     bad_enum,
@@ -53,6 +54,31 @@ def schema_parameters(
             (parameter["name"], parameter["type"], parameter.get("required") is True),
         )
     return list(found.values())
+
+
+def check_fits(
+    template: Mapping[str, Any],
+    values: Mapping[str, Any],
+    schema_key: str = "model_creation_parameters_schema",
+    what: str = "creation parameter",
+) -> None:
+    """``ValueError`` unless ``values`` fit the template's ``schema_key`` schema: a broken body
+    must start out valid, so that its 422 has the one error predicted. ``what`` names a value
+    in the message."""
+    parameters = schema_parameters(template, schema_key)
+    names = {n for n, _, _ in parameters}
+    for parameter, type_, required in parameters:
+        if required and parameter not in values:
+            raise ValueError(f"the body lacks the required {what} {parameter!r}")
+        if parameter in values:
+            try:
+                parameter_type_error(type_, (), values[parameter])
+            except ValueError:
+                continue
+            raise ValueError(f"the body's {what} {parameter!r} is not a valid {type_}")
+    unknown = set(values) - names
+    if unknown:
+        raise ValueError(f"the body has {what}s the template does not list: {sorted(unknown)}")
 
 
 WRONG_VALUES: Final[dict[str, Any]] = {

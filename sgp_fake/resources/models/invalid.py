@@ -29,7 +29,7 @@ from ...testdata.invalid import (
     truncated_json,
     wrong_type,
 )
-from ..model_templates.invalid import WRONG_VALUES, schema_parameters
+from ..model_templates.invalid import WRONG_VALUES, check_fits, schema_parameters
 from . import RESOURCE
 from .factory import ModelFactory
 
@@ -158,7 +158,7 @@ def unknown_creation_parameter(
     if parameter in known:
         raise ValueError(f"{parameter!r} is a parameter of the template")
     values = {**(body.get(_CREATION) or {}), parameter: value}
-    _fits(template, _base_values(body, base))
+    check_fits(template, _base_values(body, base))
     path = (_CREATION, parameter)
     errors = [error("extra_forbidden", path, "Extra inputs are not permitted", value)]
     return _parameter_payload(name, f"{dotted(path)} is no parameter of the template",
@@ -183,7 +183,7 @@ def missing_creation_parameter(
         raise ValueError(f"{parameter!r} is not a required parameter of the template")
     if base and parameter in base:
         raise ValueError(f"the model gives {parameter!r}: a deployment inherits it")
-    _fits(template, _base_values(body, base))
+    check_fits(template, _base_values(body, base))
     values = {k: v for k, v in (body.get(_CREATION) or {}).items() if k != parameter}
     merged = {**(base or {}), **values}
     path = (_CREATION, parameter)
@@ -212,29 +212,10 @@ def wrong_creation_parameter_type(
         raise ValueError(f"{parameter!r} is no parameter of the template")
     path = (_CREATION, parameter)
     errors = [parameter_type_error(types_[parameter], path, value)]
-    _fits(template, _base_values(body, base))
+    check_fits(template, _base_values(body, base))
     values = {**(body.get(_CREATION) or {}), parameter: value}
     return _parameter_payload(name, f"{dotted(path)} set to {json.dumps(value)}",
                               body, values, errors, operation)  # fmt: skip
-
-
-def _fits(template: Mapping[str, Any], values: Mapping[str, Any]) -> None:
-    """``ValueError`` unless ``values`` fit the template's schema (a broken body must start out
-    valid, so that its 422 has the one error predicted)."""
-    parameters = schema_parameters(template)
-    names = {n for n, _, _ in parameters}
-    for parameter, type_, required in parameters:
-        if required and parameter not in values:
-            raise ValueError(f"the body lacks the required creation parameter {parameter!r}")
-        if parameter in values:
-            try:
-                parameter_type_error(type_, (), values[parameter])
-            except ValueError:
-                continue
-            raise ValueError(f"the body's {parameter!r} is not a valid {type_}")
-    unknown = set(values) - names
-    if unknown:
-        raise ValueError(f"the body has parameters the template does not list: {sorted(unknown)}")
 
 
 def creation_parameter_payloads(
