@@ -13,7 +13,7 @@ import copy
 import random
 import types
 import typing
-from typing import Any, Final, Literal, Mapping, Union
+from typing import Any, Final, Literal, Mapping, Sequence, Union
 
 from faker.generator import Generator
 from faker.providers import date_time as _date_time_provider
@@ -25,6 +25,7 @@ __all__ = [
     "OMIT",
     "Linked",
     "OptionalSections",
+    "SeededFactory",
     "check_optional",
     "deep_merge",
     "nested_model",
@@ -177,3 +178,28 @@ def new_seed(seed: int | str | None) -> int | str:
     """``seed``, or one drawn from :mod:`random` (so it follows pytest-randomly's per-test seed
     when that plugin is active)."""
     return random.getrandbits(64) if seed is None else seed
+
+
+class SeededFactory:
+    """What the payload factories share: a seed (:attr:`seed`), a Faker generator seeded from
+    it (:attr:`faker`), and the default for optional fields (:attr:`optional`).
+
+    ``stream`` names the factory's own sequence (``"model:<seed>"``), so that factories of
+    different resources given the same seed do not draw the same values.
+    """
+
+    def __init__(
+        self, seed: int | str | None, optional: OptionalSections, stream: str | None
+    ) -> None:
+        check_optional(optional)
+        self.seed: int | str = new_seed(seed)
+        self.faker: Any = new_faker(self.seed if stream is None else f"{stream}:{self.seed}")
+        self._rng: random.Random = self.faker.random
+        self.optional: OptionalSections = optional
+
+    def _pick(self, options: Sequence[Any]) -> Any:
+        return options[self._rng.randrange(len(options))]
+
+    def _keep(self, mode: OptionalSections) -> bool:
+        """Whether an optional field is kept under ``mode``."""
+        return mode == "all" or (mode == "random" and self._rng.random() < 0.5)

@@ -11,14 +11,13 @@ stored deployments.
 from __future__ import annotations
 
 import functools
-import random
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 from ...testdata.faker import (
     OptionalSections,
+    SeededFactory,
     deep_merge,
-    new_faker,
     override_paths,
 )
 from ..catalogue import (
@@ -34,7 +33,7 @@ from .schemas import ModelDeployment, ModelDeploymentRequest
 __all__ = ["DeploymentFactory", "made_up"]
 
 
-class DeploymentFactory:
+class DeploymentFactory(SeededFactory):
     """Realistic deployment payloads (``/v4/models/{model_instance_id}/deployments``)."""
 
     def __init__(
@@ -44,19 +43,11 @@ class DeploymentFactory:
         account_id: str | None = None,
         optional: OptionalSections = "random",
     ) -> None:
-        if optional not in ("random", "all", "none"):
-            raise ValueError("optional must be 'random', 'all' or 'none'")
-        self.seed: int | str = random.getrandbits(64) if seed is None else seed
-        self.faker: Any = new_faker(f"deployment:{self.seed}")
-        self._rng: random.Random = self.faker.random
-        self.optional: OptionalSections = optional
+        super().__init__(seed, optional, "deployment")
         self.account_id = account_id or str(self.faker.hexify("^" * 24))
 
     def __repr__(self) -> str:
         return f"DeploymentFactory(seed={self.seed!r}, account_id={self.account_id!r})"
-
-    def _pick(self, options: Sequence[Any]) -> Any:
-        return options[self._rng.randrange(len(options))]
 
     def vendor_configuration(
         self, vendor: Literal["LAUNCH", "LLMENGINE"] | None = None

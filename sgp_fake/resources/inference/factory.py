@@ -6,17 +6,16 @@ a template's request schema.
 
 from __future__ import annotations
 
-import random
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
-from ...testdata.faker import OptionalSections, deep_merge, new_faker
+from ...testdata.faker import OptionalSections, SeededFactory, deep_merge
 from ..catalogue import PROMPTS, QUERIES
 from ..models.factory import ModelFactory
 
 __all__ = ["InferenceFactory"]
 
 
-class InferenceFactory:
+class InferenceFactory(SeededFactory):
     """Realistic bodies of the inference routes; the same seed gives the same outputs.
 
     Each method takes the deployment's model's ``template`` (as the API answers it), whose
@@ -29,22 +28,11 @@ class InferenceFactory:
     def __init__(
         self, seed: int | str | None = None, *, optional: OptionalSections = "random"
     ) -> None:
-        if optional not in ("random", "all", "none"):
-            raise ValueError("optional must be 'random', 'all' or 'none'")
-        self.seed: int | str = random.getrandbits(64) if seed is None else seed
-        self.faker: Any = new_faker(f"inference:{self.seed}")
-        self._rng: random.Random = self.faker.random
-        self.optional: OptionalSections = optional
+        super().__init__(seed, optional, "inference")
         self._values = ModelFactory(f"inference:{self.seed}")
 
     def __repr__(self) -> str:
         return f"InferenceFactory(seed={self.seed!r})"
-
-    def _pick(self, options: Sequence[Any]) -> Any:
-        return options[self._rng.randrange(len(options))]
-
-    def _keep(self, mode: OptionalSections) -> bool:
-        return mode == "all" or (mode == "random" and self._rng.random() < 0.5)
 
     def prompt(self) -> str:
         """A prompt such as users send."""

@@ -19,8 +19,8 @@ from typing import Any, Final, Literal, Mapping, Sequence
 
 from ...testdata.faker import (
     OptionalSections,
+    SeededFactory,
     deep_merge,
-    new_faker,
     override_paths,
     prune,
 )
@@ -60,7 +60,7 @@ LINKED: Final[Mapping[str, tuple[frozenset[str], ...]]] = {
 }
 
 
-class TemplateFactory:
+class TemplateFactory(SeededFactory):
     """Realistic model-template payloads; the same seed gives the same sequence of outputs.
 
     * ``seed``: any int or str; ``None`` draws one from :mod:`random` (so it follows
@@ -78,16 +78,10 @@ class TemplateFactory:
         account_id: str | None = None,
         optional: OptionalSections = "random",
     ) -> None:
-        if optional not in ("random", "all", "none"):
-            raise ValueError("optional must be 'random', 'all' or 'none'")
-        self.seed: int | str = random.getrandbits(64) if seed is None else seed
-        # Faker adds its provider methods at run time, hence ``Any``.
-        self.faker: Any = new_faker(self.seed)
-        self._rng: random.Random = self.faker.random
+        super().__init__(seed, optional, None)
         # Dropping optional fields draws from its own stream, so that the values of a body do
         # not depend on which fields were dropped, nor on the overrides.
         self._prune_rng = random.Random(f"sgp-fake-prune:{self.seed}")
-        self.optional: OptionalSections = optional
         self.account_id = account_id or self.new_account_id()
 
     def __repr__(self) -> str:
@@ -108,9 +102,6 @@ class TemplateFactory:
         return str(self.faker.uuid4())
 
     # -- pieces --------------------------------------------------------------------------------
-
-    def _pick(self, options: Sequence[Any]) -> Any:
-        return options[self._rng.randrange(len(options))]
 
     def registry(self) -> str:
         """A container registry: ECR, GCR, GHCR, Docker Hub, ACR, Quay, NGC or GitLab."""

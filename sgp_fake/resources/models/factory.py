@@ -12,14 +12,13 @@ template's schema) and stored models.
 from __future__ import annotations
 
 import functools
-import random
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Mapping, Sequence
+from typing import Any, Final, Mapping
 
 from ...testdata.faker import (
     OptionalSections,
+    SeededFactory,
     deep_merge,
-    new_faker,
     override_paths,
 )
 from ..catalogue import (
@@ -37,7 +36,7 @@ __all__ = ["MADE_UP_TEMPLATE_ID", "ModelFactory", "made_up"]
 _VENDORS: Final = ("LAUNCH", "LAUNCH", "LLMENGINE", "OPENAI", "ANTHROPIC", "COHERE", "OTHER")
 
 
-class ModelFactory:
+class ModelFactory(SeededFactory):
     """Realistic model payloads (``/v4/models``); the same seed gives the same outputs.
 
     ``request(template=...)`` makes a create body for a model of that template (its id and type,
@@ -52,22 +51,11 @@ class ModelFactory:
         account_id: str | None = None,
         optional: OptionalSections = "random",
     ) -> None:
-        if optional not in ("random", "all", "none"):
-            raise ValueError("optional must be 'random', 'all' or 'none'")
-        self.seed: int | str = random.getrandbits(64) if seed is None else seed
-        self.faker: Any = new_faker(f"model:{self.seed}")
-        self._rng: random.Random = self.faker.random
-        self.optional: OptionalSections = optional
+        super().__init__(seed, optional, "model")
         self.account_id = account_id or str(self.faker.hexify("^" * 24))
 
     def __repr__(self) -> str:
         return f"ModelFactory(seed={self.seed!r}, account_id={self.account_id!r})"
-
-    def _pick(self, options: Sequence[Any]) -> Any:
-        return options[self._rng.randrange(len(options))]
-
-    def _keep(self, mode: OptionalSections) -> bool:
-        return mode == "all" or (mode == "random" and self._rng.random() < 0.5)
 
     def parameter_value(self, name: str, type_: str, model: Model | None = None) -> Any:
         """A sensible value for a parameter, by its name (else by its type)."""
