@@ -314,10 +314,13 @@ class SGPFake:
         """Script what deployed models answer: add a rule, tried after those added before, and
         return it as stored (its ``id`` names it in the journal's ``response``).
 
-        Matchers (all optional, all must hold): ``deployment`` and ``model`` (an id or a name),
-        ``account_id``, ``prompt`` (a substring) and ``prompt_regex``. Content (one at least):
-        ``text``, or ``texts`` for successive calls (the last repeats), ``embedding`` or
-        ``dimensions``, ``scores``, ``execute``. ``fake.responses`` is the table of rules
+        Matchers (all optional, all must hold): ``deployment`` and ``model`` (an id or a name;
+        on the gateway, ``vendor/name``), ``account_id``, ``prompt`` (a substring) and
+        ``prompt_regex``; on the gateway's chat also ``tool_result`` (the last message is a
+        tool's result) and ``turn`` (that many assistant messages already). Content (one at
+        least): ``text``, or ``texts`` for successive calls (the last repeats), or ``chunks``
+        (exact stream chunks), ``embedding`` or ``dimensions``, ``scores``, ``execute``, and on
+        the gateway's chat ``tool_calls``. ``fake.responses`` is the table of rules
         (``.rules()``, ``.remove(id)``, ``.clear()``); a reset empties it. ``ValueError`` for a
         rule that is not one.
 

@@ -184,8 +184,9 @@ def _gives_content(rule: Any) -> Any:
 
 class ResponseSpec(_Rule):
     """A scripted response to add: body of ``POST /_fake/responses``, and what
-    ``fake.respond()`` takes. It gives content (one of text, texts, embedding, dimensions,
-    scores, execute; not both text and texts); its matchers all apply (none: every call)."""
+    ``fake.respond()`` takes. It gives content (one of text, texts, chunks, embedding,
+    dimensions, scores, execute, tool_calls; at most one of text, texts and chunks); its
+    matchers all apply (none: every call)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_GIVES_CONTENT)
 
