@@ -296,9 +296,10 @@ class SGPFake:
 
     @property
     def clock(self) -> FakeClock:
-        """The time statuses move with (a deployment turning ``READY``):
-        ``fake.clock.advance(seconds)`` moves it forward. (``created_at`` of new records comes
-        from the ``clock`` given to the constructor.)"""
+        """The fake's one clock: it dates records, usage and the journal's entries, and statuses
+        move with it (a deployment turning ``READY``); ``fake.clock.advance(seconds)`` moves it
+        forward, ``fake.clock.set(when)`` puts it anywhere. (A ``clock`` given to the
+        constructor that is not a :class:`~sgp_fake.clock.FakeClock` dates new records alone.)"""
         return self._state.clock
 
     def force_status(self, kind: str, record_id: str, status: str) -> Record:
