@@ -30,6 +30,7 @@ The module imports nothing heavy at collection time: every fixture imports what 
 from __future__ import annotations
 
 import copy
+import math
 import random
 import weakref
 from dataclasses import dataclass
@@ -342,13 +343,15 @@ def _marker_settings(options: Mapping[str, Any]) -> dict[str, Any]:
     """The :class:`~sgp_fake.FakeSettings` fields the marker's arguments set."""
     fields: dict[str, Any] = {}
     if options.get("api_keys") is not None:
-        fields["api_keys"] = {key: _identity(who) for key, who in options["api_keys"].items()}
+        fields["api_keys"] = _marker_keys(options["api_keys"])
     if "strict" in options:
         fields["strict"] = bool(options["strict"])
     if options.get("max_body_size") is not None:
-        fields["max_body_size"] = int(options["max_body_size"])
+        fields["max_body_size"] = _marker_count("max_body_size", options["max_body_size"])
     if options.get("deployment_ready_after") is not None:
-        fields["deployment_ready_after"] = float(options["deployment_ready_after"])
+        fields["deployment_ready_after"] = _marker_seconds(
+            "deployment_ready_after", options["deployment_ready_after"]
+        )
     if options.get("gateway_models") is not None:
         from .resources.gateway.catalog import check_name
 
@@ -360,6 +363,41 @@ def _marker_settings(options: Mapping[str, Any]) -> dict[str, Any]:
     if "gateway_builtin_models" in options:
         fields["gateway_builtin_models"] = bool(options["gateway_builtin_models"])
     return fields
+
+
+def _marker_keys(value: Any) -> dict[str, Identity]:
+    """The marker's ``api_keys``: a mapping of key to identity, else a usage error saying so."""
+    if not isinstance(value, Mapping):
+        raise pytest.UsageError(
+            "sgp-fake: api_keys: a mapping of API key to an Identity, a user id or a dict of "
+            f"Identity fields, not {type(value).__name__}"
+        )
+    keys: dict[str, Identity] = {}
+    for key, who in value.items():
+        try:
+            keys[key] = _identity(who)
+        except (TypeError, ValueError) as exc:
+            raise pytest.UsageError(f"sgp-fake: api_keys: key {key!r}: {exc}") from None
+    return keys
+
+
+def _marker_count(name: str, value: Any) -> int:
+    """A marker argument that counts (bytes, entries): a whole number, 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise pytest.UsageError(f"sgp-fake: {name}: a whole number, 0 or more, not {value!r}")
+    return value
+
+
+def _marker_seconds(name: str, value: Any) -> float:
+    """A marker argument in seconds: a finite number, 0 or more (as the command line's)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise pytest.UsageError(f"sgp-fake: {name}: a number of seconds, 0 or more, not {value!r}")
+    return float(value)
 
 
 def _default_settings(request: pytest.FixtureRequest) -> FakeSettings:
@@ -538,7 +576,8 @@ def sgp_fake(request: pytest.FixtureRequest) -> Iterator[SGPFake]:
             _remember_seed(request, "ids seed", randomly)
     options = _options(request)
     if "journal_limit" in options:
-        kwargs["journal_limit"] = options["journal_limit"]
+        limit = options["journal_limit"]
+        kwargs["journal_limit"] = None if limit is None else _marker_count("journal_limit", limit)
     fake = SGPFake(sgp_fake_settings, **kwargs)
     if options:
         _MARKER_OPTIONS[fake] = options

@@ -90,6 +90,56 @@ def test_marker_misuse_is_reported(pytester: pytest.Pytester) -> None:
     )
 
 
+def test_marker_values_of_the_wrong_kind_are_usage_errors(pytester: pytest.Pytester) -> None:
+    # Each names the argument and what it takes, rather than failing inside the plugin
+    # ('list' object has no attribute 'items', maxlen must be non-negative, ...).
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.sgp_fake(api_keys=["k1", "k2"])
+        def test_keys_as_a_list(sgp_fake):
+            pass
+
+        @pytest.mark.sgp_fake(api_keys={"k": {"user": "alice"}})
+        def test_an_unknown_identity_field(sgp_fake):
+            pass
+
+        @pytest.mark.sgp_fake(journal_limit=-1)
+        def test_a_negative_journal_limit(sgp_fake):
+            pass
+
+        @pytest.mark.sgp_fake(max_body_size="1MB")
+        def test_a_body_size_in_words(sgp_fake):
+            pass
+
+        @pytest.mark.sgp_fake(deployment_ready_after=-5)
+        def test_negative_seconds(sgp_fake):
+            pass
+
+        @pytest.mark.sgp_fake(journal_limit=0, max_body_size=0, deployment_ready_after=1.5)
+        def test_the_bounds_themselves(sgp_fake, sgp_fake_client):
+            sgp_fake_client.get("/v4/model-templates")
+            assert len(sgp_fake.journal) == 0
+            assert (sgp_fake.settings.max_body_size, sgp_fake.settings.deployment_ready_after) == (
+                0, 1.5
+            )
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=1, errors=5)
+    result.stdout.fnmatch_lines(
+        [
+            "*UsageError: sgp-fake: api_keys: a mapping of API key to an Identity*not list",
+            "*UsageError: sgp-fake: api_keys: key 'k': *unexpected keyword argument 'user'",
+            "*UsageError: sgp-fake: journal_limit: a whole number, 0 or more, not -1",
+            "*UsageError: sgp-fake: max_body_size: a whole number, 0 or more, not '1MB'",
+            "*UsageError: sgp-fake: deployment_ready_after: a number of seconds, 0 or more, not -5",
+        ],
+        consecutive=False,
+    )
+
+
 def test_override_fixtures_in_a_conftest(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         """
