@@ -186,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help='preload the records of this JSON file ({"model_templates": [...], "models": '
         '[...], "deployments": [...]} as GET /_fake/state returns it, or a bare list of '
-        "templates); with --state-file, only when the state file is new",
+        "templates as the API answers them, id, created_at and created_by_user_id included); "
+        "with --state-file, only when the state file is new",
     )
     behaviour = serve.add_argument_group("behaviour")
     behaviour.add_argument(
