@@ -126,12 +126,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(api_keys=None, api_key=None, strict=False, seed=None, max_body_size=None, "
-        "journal_limit=None, intercept_defaults=True, deployment_ready_after=0, gateway_models=(), "
-        "gateway_builtin_models=True, responses=(), serve_admin=False, assert_all_used=False): "
+        "journal_limit=10000, intercept_defaults=True, deployment_ready_after=0, "
+        "gateway_models=(), gateway_builtin_models=True, responses=(), serve_admin=False, "
+        "assert_all_used=False): "
         "configure this test's sgp_fake: API keys (mapping of key to Identity, user id or "
         "Identity fields), the key its clients send, strict validation, deterministic mode with "
-        "a seed, the body size limit, the journal's length, whether sgp_fake_intercept also "
-        "intercepts the real service's URL and $SGP_CLIENT_BASE_URL (False: only "
+        "a seed, the body size limit, the journal's length (None: no limit), whether "
+        "sgp_fake_intercept also intercepts the real service's URL and $SGP_CLIENT_BASE_URL "
+        "(False: only "
         "sgp_fake_base_urls), how many seconds of the fake's clock a deployment made with "
         "wait_for_ready=False stays PENDING, the vendor/name models the OpenAI-style gateway "
         "serves beside (or, with gateway_builtin_models=False, instead of) its catalog (a "

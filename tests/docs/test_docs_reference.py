@@ -192,3 +192,32 @@ def test_doctests_are_fenced_for_the_site() -> None:
     assert module.fence_doctests(text) == (
         "Intro.\n\n```pycon\n>>> x = [1]\n>>> x[0]\n1\n```\n\nAfter."
     )
+
+
+def test_the_marker_defaults_shown_are_what_a_test_without_the_argument_gets(
+    hooks: ModuleType, pytester: pytest.Pytester
+) -> None:
+    # The page shows the registered signature's defaults: each must be what leaving the
+    # argument out gives (journal_limit=None would keep every request; leaving it out keeps
+    # the fake's default number).
+    import ast
+
+    defaults = {name: ast.literal_eval(value) for name, value in hooks.marker_arguments()}
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        f"""
+        DEFAULTS = {defaults!r}
+
+        def test_without_arguments(sgp_fake, sgp_fake_client):
+            settings = sgp_fake.settings
+            assert sgp_fake.journal._entries.maxlen == DEFAULTS["journal_limit"]
+            assert settings.strict is DEFAULTS["strict"]
+            assert settings.deployment_ready_after == DEFAULTS["deployment_ready_after"]
+            assert tuple(settings.gateway_models) == tuple(DEFAULTS["gateway_models"])
+            assert settings.gateway_builtin_models is DEFAULTS["gateway_builtin_models"]
+            assert settings.api_keys == DEFAULTS["api_keys"]
+            assert sgp_fake.responses.rules() == list(DEFAULTS["responses"])
+        """
+    )
+    result = pytester.runpytest("-p", "no:randomly", "-p", "no:schemathesis")
+    result.assert_outcomes(passed=1)
