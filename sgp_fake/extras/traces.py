@@ -515,6 +515,7 @@ def init_tracing(
     import httpx
     from scale_gp_beta import SGPClient
     from scale_gp_beta.lib import tracing
+    from scale_gp_beta.lib.tracing import trace_queue_manager as queues
     from scale_gp_beta.lib.tracing.trace_queue_manager import tracing_queue_manager
 
     client_kwargs.setdefault("base_url", "http://sgp-fake.test")
@@ -524,7 +525,11 @@ def init_tracing(
         http_client=httpx.Client(transport=fake.transport()),
         **client_kwargs,
     )
-    tracing.flush_queue()
+    if queues._global_tracing_queue_manager is not None:
+        # Deliver what is queued. With no manager yet nothing is: flushing would make one
+        # from the environment, which logs that it failed and is "ignoring traces", and
+        # init() would then log that tracing was already initialized.
+        tracing.flush_queue()
     tracing.init(client=client)
     manager = tracing_queue_manager()
     manager.register_client(client)  # init() keeps the first client it was given otherwise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Iterator
 
 import pytest
@@ -69,6 +70,28 @@ def test_the_fixture_flushes_before_reading(sgp_traces: Traces) -> None:
     _agent_run()
     assert sgp_traces.last().names() == ["agent", "plan", "tool", "http", "answer"]
     assert [s.name for s in sgp_traces.errors()] == ["answer"]
+
+
+def test_a_fresh_library_is_pointed_at_the_fake_without_a_failed_client(
+    fake: SGPFake, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No queue manager yet, so nothing is queued: none is made from the environment first,
+    # whose failure would log "ignoring traces" into every failing test's report.
+    from scale_gp_beta.lib.tracing import trace_queue_manager as queues
+
+    for name in ("SGP_API_KEY", "SGP_ACCOUNT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    restore = save_tracing()
+    try:
+        monkeypatch.setattr(queues, "_global_tracing_queue_manager", None)
+        with caplog.at_level(logging.WARNING, logger="scale_gp_beta"):
+            traced = init_tracing(fake, max_retries=0)
+            with tracing.create_trace("agent"):
+                pass
+            assert traced.last().names() == ["agent"]
+    finally:
+        restore()
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("scale_gp_beta")] == []
 
 
 def test_find_and_shape_say_what_the_tree_is(traces: Traces) -> None:
