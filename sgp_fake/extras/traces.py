@@ -536,7 +536,32 @@ def init_tracing(
     exporter = getattr(manager, "_exporter", None)
     if exporter is not None:
         exporter.backoff = retry_backoff
+        _one_export_at_a_time(exporter)
     return Traces(fake.tables, flush=tracing.flush_queue)
+
+
+def _one_export_at_a_time(exporter: Any) -> None:
+    """Make ``exporter`` drain and send its queue one caller at a time.
+
+    The library's background worker drains the queue when 200 spans wait or every 4 s, and
+    sends what it drained afterwards; a ``flush_queue()`` called meanwhile finds the queue
+    empty and returns before those spans arrive. Once each export holds a lock while it drains
+    and sends, a flush waits for the worker's export in flight: what was traced before the
+    flush has arrived when it returns. :func:`save_tracing`'s restore takes this away.
+    """
+    import threading
+
+    if getattr(exporter.export, "_one_at_a_time", False):
+        return
+    lock = threading.Lock()
+    export = exporter.export
+
+    def one_at_a_time(client: Any, queue: Any) -> None:
+        with lock:
+            export(client, queue)
+
+    one_at_a_time._one_at_a_time = True  # type: ignore[attr-defined]
+    exporter.export = one_at_a_time
 
 
 def save_tracing() -> Callable[[], None]:
@@ -547,9 +572,9 @@ def save_tracing() -> Callable[[], None]:
     ``tracing.init`` change which client it sends with. Restoring puts back the manager there
     was (none: the next trace makes a new one, from the environment, as in a fresh process),
     that manager's client (none: it makes a default one again when it next sends), its
-    exporter's back-off and the ``disabled`` flag of ``tracing.init`` (``DISABLE_SCALE_TRACING``
-    is read again); a manager made since stops its worker. Spans still queued are not
-    delivered: flush first.
+    exporter's back-off and export, and the ``disabled`` flag of ``tracing.init``
+    (``DISABLE_SCALE_TRACING`` is read again); a manager made since stops its worker. Spans
+    still queued are not delivered: flush first.
     """
     import atexit
 
@@ -564,6 +589,7 @@ def save_tracing() -> Callable[[], None]:
             manager._client,
             manager._attempted_local_client_creation,
             manager._exporter.backoff,
+            manager._exporter.__dict__.get("export"),
         )
     )
     disabled = util._tracing_disabled
@@ -576,8 +602,12 @@ def save_tracing() -> Callable[[], None]:
             made.shutdown(timeout=0)  # its worker ends after its current sleep (0.1 s at most)
             atexit.unregister(made.shutdown)
         if manager is not None and saved is not None:
-            manager._client, manager._attempted_local_client_creation, backoff = saved
+            manager._client, manager._attempted_local_client_creation, backoff, export = saved
             manager._exporter.backoff = backoff
+            if export is None:
+                manager._exporter.__dict__.pop("export", None)
+            else:
+                manager._exporter.export = export  # type: ignore[method-assign]
         util._tracing_disabled = disabled
         util.is_disabled.cache_clear()  # read again from the flag and the environment
 

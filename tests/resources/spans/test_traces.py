@@ -151,3 +151,55 @@ def test_openai_agents_ids_are_accepted(fake: SGPFake, traces: Traces) -> None:
         )
     assert answer.status_code == 200, answer.text
     traces.get(trace_id).assert_shape(("wf", ["gen"]))
+
+
+def test_a_read_waits_for_the_workers_export_in_flight(fake: SGPFake, traces: Traces) -> None:
+    # The library's worker drains the queue, then sends: a flush meanwhile finds the queue
+    # empty. Here another thread's export is held inside the transport until a timer lets it
+    # go; the read must wait for it rather than answer without its spans.
+    import threading
+
+    import httpx
+    from scale_gp_beta import SGPClient
+    from scale_gp_beta.lib.tracing.trace_queue_manager import tracing_queue_manager
+
+    sending, release = threading.Event(), threading.Event()
+    inner = fake.transport()
+
+    class Held(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            sending.set()
+            release.wait(10)
+            return inner.handle_request(request)
+
+    tracing_queue_manager().register_client(
+        SGPClient(
+            api_key="test-api-key",
+            account_id="acct_1",
+            base_url="http://sgp-fake.test",
+            http_client=httpx.Client(transport=Held()),
+            max_retries=0,
+        )
+    )
+    with tracing.create_trace("agent"), tracing.create_span("step"):
+        pass
+    worker = threading.Thread(target=tracing.flush_queue)
+    worker.start()
+    assert sending.wait(10)  # the queue is drained, the batch not yet delivered
+    threading.Timer(0.2, release.set).start()
+    try:
+        traces.last().assert_shape(("agent", ["step"]))
+    finally:
+        release.set()
+        worker.join(10)
+
+
+def test_restoring_puts_the_exporter_back(fake: SGPFake) -> None:
+    from scale_gp_beta.lib.tracing.trace_queue_manager import tracing_queue_manager
+
+    manager = tracing_queue_manager()  # a manager there was before
+    restore = save_tracing()
+    init_tracing(fake)
+    assert "export" in vars(manager._exporter)  # one export at a time, while the fake's
+    restore()
+    assert "export" not in vars(manager._exporter)
