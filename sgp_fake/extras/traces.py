@@ -508,9 +508,10 @@ def init_tracing(
 
     The library keeps one queue per process: this registers a v5 ``SGPClient`` on the fake's
     in-process transport with ``tracing.init(client=...)``, after delivering what was still
-    queued (to where it was headed), and makes the exporter's sleeps between its four attempts
-    ``retry_backoff`` seconds instead of 0.4, 0.8 and 1.6. ``client_kwargs`` go to the client
-    (``max_retries=0`` makes each attempt one request).
+    queued (to where it was headed; what no client could send is dropped), and makes the
+    exporter's sleeps between its four attempts ``retry_backoff`` seconds instead of 0.4, 0.8
+    and 1.6. ``client_kwargs`` go to the client (``max_retries=0`` makes each attempt one
+    request).
     """
     import httpx
     from scale_gp_beta import SGPClient
@@ -525,19 +526,35 @@ def init_tracing(
         http_client=httpx.Client(transport=fake.transport()),
         **client_kwargs,
     )
-    if queues._global_tracing_queue_manager is not None:
-        # Deliver what is queued. With no manager yet nothing is: flushing would make one
-        # from the environment, which logs that it failed and is "ignoring traces", and
-        # init() would then log that tracing was already initialized.
-        tracing.flush_queue()
-    tracing.init(client=client)
-    manager = tracing_queue_manager()
-    manager.register_client(client)  # init() keeps the first client it was given otherwise
+    if queues._global_tracing_queue_manager is None:
+        # A flush first would make a manager without a client, which looks for one in the
+        # environment and warns that it ignores traces; init() then warns it was called twice.
+        tracing.init(client=client)
+        manager = tracing_queue_manager()
+    else:
+        tracing.flush_queue()  # what is queued goes where it was headed
+        manager = tracing_queue_manager()
+        _drop_queued(manager)
+        manager.register_client(client)  # what init() does, less its warning, for a manager
     exporter = getattr(manager, "_exporter", None)
     if exporter is not None:
         exporter.backoff = retry_backoff
         _one_export_at_a_time(exporter)
     return Traces(fake.tables, flush=tracing.flush_queue)
+
+
+def _drop_queued(manager: Any) -> None:
+    """Empty the queue of ``manager``: the spans a flush left there had no client to send
+    them (an earlier test traced without one), and the library would never have delivered
+    them; sent with the fake's client, they would turn up in this fake's traces."""
+    from queue import Empty
+
+    queue = getattr(manager, "_queue", None)
+    while queue is not None:
+        try:
+            queue.get_nowait()
+        except Empty:
+            return
 
 
 def _one_export_at_a_time(exporter: Any) -> None:

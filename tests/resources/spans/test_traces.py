@@ -203,3 +203,22 @@ def test_restoring_puts_the_exporter_back(fake: SGPFake) -> None:
     assert "export" in vars(manager._exporter)  # one export at a time, while the fake's
     restore()
     assert "export" not in vars(manager._exporter)
+
+
+def test_spans_queued_with_no_client_do_not_reach_the_fake(fake: SGPFake) -> None:
+    # An earlier test traced with no client (none given, none from the environment): the
+    # library keeps those spans queued and never sends them. They are not this fake's.
+    from scale_gp_beta.lib.tracing.trace_queue_manager import tracing_queue_manager
+
+    restore = save_tracing()
+    try:
+        manager = tracing_queue_manager()
+        manager._client, manager._attempted_local_client_creation = None, True
+        with tracing.create_trace("an earlier test's"):
+            pass
+        traced = init_tracing(fake)
+        with tracing.create_trace("this test's"):
+            pass
+        assert [trace.name for trace in traced] == ["this test's"]
+    finally:
+        restore()
