@@ -16,7 +16,9 @@
 * Search: every filter given must hold; a window on ``start_timestamp`` (inclusive; reversed:
   422); sorted by ``sort_by`` (``start_timestamp``, ``duration_ms``, ``input_tokens``,
   ``output_tokens``; anything else: ``start_timestamp``), ``sort_order`` (``desc`` by default:
-  newest first), ties by ``trace_id`` then ``id``; cursors are span ids.
+  newest first), ties by ``trace_id`` then ``id``; cursors are span ids (of an id several
+  traces hold: the last such span for ``starting_after``, the first for ``ending_before``;
+  pages end on a span that makes that exact, see :func:`_page`).
 """
 
 from __future__ import annotations
@@ -446,6 +448,46 @@ def _sort_value(span: Mapping[str, Any], sort_by: str) -> Any:
     return parse_time(span.get("start_timestamp")) or datetime.min.replace(tzinfo=UTC)
 
 
+def _page(
+    ordered: list[Record], ids: list[str], query: SpanSearchQuery
+) -> tuple[list[Record], bool]:
+    """The page of ``ordered`` (whose span ids are ``ids``) the query's cursor asks for, and
+    whether more follow.
+
+    A cursor is a span id, and two traces may hold spans of the same id: ``starting_after``
+    names the last span of that id in the order, ``ending_before`` the first. So that the
+    cursor the SDK takes from a page names the span the page ended on, a page with more after
+    it ends on the last span of its id (moving back, one with more before it starts on the
+    first): it ends early where it can, and runs past ``limit`` only when every span in it has
+    its id again further on. Paging always moves on and skips no span.
+    """
+    limit = query.limit
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for index, span_id in enumerate(ids):
+        first.setdefault(span_id, index)
+        last[span_id] = index
+    if query.starting_after is None and query.ending_before is not None:
+        if query.ending_before not in first:
+            return [], False
+        end = first[query.ending_before]
+        start = max(0, end - limit)
+        if start > 0:  # the first span of its id: in the page, else the nearest before it
+            inside = (i for i in range(start, end) if first[ids[i]] == i)
+            start = next(inside, None) or max(i for i in range(start + 1) if first[ids[i]] == i)
+        return ordered[start:end], start > 0
+    start = 0
+    if query.starting_after is not None:
+        if query.starting_after not in last:
+            return [], False
+        start = last[query.starting_after] + 1
+    end = min(len(ordered), start + limit)
+    if end < len(ordered):  # the last span of its id: in the page, else the nearest after it
+        inside = (i + 1 for i in range(end - 1, start - 1, -1) if last[ids[i]] == i)
+        end = next(inside, None) or next(i + 1 for i in range(end, len(ids)) if last[ids[i]] == i)
+    return ordered[start:end], end < len(ordered)
+
+
 def search(call: Call) -> Answer:
     """``POST /v5/spans/search``: a page of the spans every filter keeps."""
     call.identity()
@@ -487,23 +529,7 @@ def search(call: Call) -> Answer:
     descending = query.sort_order == "desc"
     spans.sort(key=lambda rd: (rd[1]["trace_id"], rd[1]["id"]))
     spans.sort(key=lambda rd: _sort_value(rd[1], sort_by), reverse=descending)
-    ordered = [r for r, _ in spans]
-    ids = [d["id"] for _, d in spans]
-    limit = query.limit
-    if query.starting_after is not None:
-        if query.starting_after not in ids:
-            page, more = [], False
-        else:
-            rest = ordered[ids.index(query.starting_after) + 1 :]
-            page, more = rest[:limit], len(rest) > limit
-    elif query.ending_before is not None:
-        if query.ending_before not in ids:
-            page, more = [], False
-        else:
-            before = ordered[: ids.index(query.ending_before)]
-            page, more = before[-limit:], len(before) > limit
-    else:
-        page, more = ordered[:limit], len(ordered) > limit
+    page, more = _page([r for r, _ in spans], [d["id"] for _, d in spans], query)
     return ok(
         b"".join(
             (

@@ -201,6 +201,30 @@ def test_search_filters_window_sort_and_pages() -> None:
         client.spans.search(from_ts="2024-01-02T00:00:00Z", to_ts="2024-01-01T00:00:00Z")
 
 
+@pytest.mark.timeout(120)  # paging that does not move on never ends
+@pytest.mark.parametrize("limit", [1, 2, 3, 5, 50])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_pages_of_span_ids_several_traces_hold_end_and_miss_nothing(limit: int, order: Any) -> None:
+    # Each trace has its spans "root", "llm" and "tool" (fixed ids), and one of its own; the
+    # SDK's cursor is the last item's id, which names a span of every trace.
+    fake = SGPFake()
+    client = sdk(fake)
+    items = [
+        span(name, trace=f"t{t}", start_timestamp=f"2024-01-01T00:00:{10 * t + k:02d}Z")
+        for t in range(4)
+        for k, name in enumerate(["root", "llm", "tool", f"own{t}"])
+    ]
+    client.spans.upsert_batch(items=items)
+    everything = [(s.trace_id, s.id) for s in client.spans.search(sort_order=order).items]
+    assert len(everything) == len(items)
+    forward = [(s.trace_id, s.id) for s in client.spans.search(sort_order=order, limit=limit)]
+    assert forward == everything
+    at = max(i for i, (_, span_id) in enumerate(everything) if span_id.startswith("own"))
+    backward = client.spans.search(sort_order=order, limit=limit, ending_before=everything[at][1])
+    got = [(s.trace_id, s.id) for page in backward.iter_pages() for s in page.items]
+    assert sorted(got) == sorted(everything[:at])  # moving back, page by page
+
+
 def test_spans_belong_to_the_callers_account() -> None:
     fake = SGPFake()
     sdk(fake, "acct_1").spans.create(**span("same"))
