@@ -197,6 +197,12 @@ def test_search_filters_window_sort_and_pages() -> None:
     longest = client.spans.search(sort_by="duration_ms", limit=1).items
     assert longest[0].id == "s5"
     assert [s.id for s in client.spans.search(search_texts=["s3"])] == ["s3"]
+    both = client.spans.search(
+        trace_ids=["t1"],
+        excluded_spans=[{"trace_id": "t1", "span_id": "s0"}],
+        excluded_span_ids=["s1"],
+    )
+    assert [s.id for s in both] == ["s3", "s2"]  # each exclusion holds
     with pytest.raises(UnprocessableEntityError):
         client.spans.search(from_ts="2024-01-02T00:00:00Z", to_ts="2024-01-01T00:00:00Z")
 
