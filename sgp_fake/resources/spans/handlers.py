@@ -391,7 +391,7 @@ def _filters(
         checks.append(lambda s: all(t in _text_of(s) for t in terms))
     if body.assessment_types is not None:
         assessed = _assessed(call, set(body.assessment_types))
-        checks.append(lambda s: (s["trace_id"], s["id"]) in assessed)
+        checks.append(lambda s: (s["account_id"], s["trace_id"], s["id"]) in assessed)
     return [check for check in checks if check is not None]
 
 
@@ -426,17 +426,18 @@ def _range_filters(
     return checks
 
 
-def _assessed(call: Call, types: set[str]) -> set[tuple[str, str]]:
-    """The (trace, span) pairs that have an assessment of one of ``types``."""
+def _assessed(call: Call, types: set[str]) -> set[tuple[str, str, str]]:
+    """The (account, trace, span) of the spans that have an assessment of one of ``types``
+    (an assessment is of a span of its own account)."""
     table = call.backend.tables.get("span_assessments")
     if table is None:
         return set()
-    pairs: set[tuple[str, str]] = set()
+    spans: set[tuple[str, str, str]] = set()
     for record in table.all():
         data = record.as_dict()
         if data.get("assessment_type") in types:
-            pairs.add((data.get("trace_id"), data.get("span_id")))
-    return pairs
+            spans.add((record.account_id, data.get("trace_id"), data.get("span_id")))
+    return spans
 
 
 def _sort_value(span: Mapping[str, Any], sort_by: str) -> Any:

@@ -241,6 +241,16 @@ def test_spans_belong_to_the_callers_account() -> None:
     assert [t.account_id for t in fake.traces] == ["acct_2"]
 
 
+def test_a_search_by_assessment_type_sees_the_accounts_own_assessments() -> None:
+    fake = SGPFake()
+    first, second = sdk(fake, "acct_1"), sdk(fake, "acct_2")
+    for client in (first, second):
+        client.spans.batch(items=[span("r")])  # the same trace and span id in each account
+    first.span_assessments.create(assessment_type="rating", trace_id="t1", rating=5)
+    assert [s.account_id for s in first.spans.search(assessment_types=["rating"])] == ["acct_1"]
+    assert [s.id for s in second.spans.search(assessment_types=["rating"])] == []
+
+
 def test_a_null_in_an_assessment_update_keeps_its_type() -> None:
     fake = SGPFake()
     client = sdk(fake)
