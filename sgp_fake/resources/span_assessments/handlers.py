@@ -9,7 +9,9 @@ Outside contract mode (where the SDK's generated tests send values these refuse)
 * a span has one ``overwrite`` at a time: a second is a 409;
 * a list names ``span_id`` or ``trace_id`` (400 for neither).
 
-Update and delete are open to any caller who may use the account (the fake has no roles).
+Reads, updates and deletes see the selected account's assessments (else those of every account
+the caller may use), as the spans' reads do; update and delete are open to any caller who may
+use the account (the fake has no roles).
 """
 
 from __future__ import annotations
@@ -143,9 +145,19 @@ def made_up(call: Call, assessment_id: str, account_id: str) -> bytes:
     ).encode()
 
 
+def _find(call: Call) -> Record:
+    """The assessment of the path the caller may see: of the selected account, when the
+    request selects one (404; made up in contract mode)."""
+    selected = call.selected_account
+    record = call.find(account=selected or None)
+    if selected and record.seq != 0 and record.account_id != selected:
+        raise NotFound(f"Span assessment {record.id} not found")
+    return record
+
+
 def retrieve(call: Call) -> Answer:
     """``GET /v5/span-assessments/{span_assessment_id}``."""
-    return ok(call.find().body)
+    return ok(_find(call).body)
 
 
 def update(call: Call) -> Answer:
@@ -156,7 +168,7 @@ def update(call: Call) -> Answer:
     request = call.body(SpanAssessmentUpdate)
     table = call.table()
     with call.transaction():
-        record = call.find()
+        record = _find(call)
         merged = merged_update(record.as_dict(), request, SpanAssessment)
         merged["updated_at"] = _now(table)
         if not call.settings.contract:
@@ -173,7 +185,7 @@ def update(call: Call) -> Answer:
 
 def delete(call: Call) -> Answer:
     """``DELETE /v5/span-assessments/{span_assessment_id}``: a hard delete."""
-    record = call.find()
+    record = _find(call)
     call.delete(record)
     return ok(
         json.dumps(

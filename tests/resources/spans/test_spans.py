@@ -251,6 +251,22 @@ def test_a_search_by_assessment_type_sees_the_accounts_own_assessments() -> None
     assert [s.id for s in second.spans.search(assessment_types=["rating"])] == []
 
 
+def test_an_assessment_is_read_in_the_selected_account_only() -> None:
+    fake = SGPFake()
+    first, second = sdk(fake, "acct_1"), sdk(fake, "acct_2")
+    first.spans.batch(items=[span("r")])
+    rating = first.span_assessments.create(assessment_type="rating", trace_id="t1", rating=5)
+    assert first.span_assessments.retrieve(rating.assessment_id).rating == 5
+    for call in (
+        lambda: second.span_assessments.retrieve(rating.assessment_id),
+        lambda: second.span_assessments.update(rating.assessment_id, rating=1),
+        lambda: second.span_assessments.delete(rating.assessment_id),
+    ):
+        with pytest.raises(NotFoundError):
+            call()
+    assert first.span_assessments.retrieve(rating.assessment_id).rating == 5
+
+
 def test_a_null_in_an_assessment_update_keeps_its_type() -> None:
     fake = SGPFake()
     client = sdk(fake)
