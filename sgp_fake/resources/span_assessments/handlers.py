@@ -43,11 +43,12 @@ def _check_content(data: Mapping[str, Any]) -> None:
     """422 unless the content fields fit the type (see the module docstring)."""
     kind = str(data.get("assessment_type"))
     if data.get(kind) is None:
-        raise Unprocessable(f"A {kind} assessment needs its {kind}")
+        raise Unprocessable(f"An assessment of type {kind} needs its {kind}")
     others = [f for f in CONTENT_FIELDS if f != kind and data.get(f) is not None]
     if others:
+        carried = kind if kind == "comment" else f"{kind} and a comment"
         raise Unprocessable(
-            f"A {kind} assessment carries its {kind} (and a comment) only, not {', '.join(others)}"
+            f"An assessment of type {kind} carries its {carried} only, not {', '.join(others)}"
         )
     rating = data.get("rating")
     if rating is not None and not 1 <= rating <= 5:

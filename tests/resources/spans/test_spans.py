@@ -267,6 +267,28 @@ def test_an_assessment_is_read_in_the_selected_account_only() -> None:
     assert first.span_assessments.retrieve(rating.assessment_id).rating == 5
 
 
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        (
+            {"assessment_type": "approval", "approval": "approved", "rating": 1},
+            "An assessment of type approval carries its approval and a comment only, not rating",
+        ),
+        (
+            {"assessment_type": "comment", "comment": "ok", "rating": 1},
+            "An assessment of type comment carries its comment only, not rating",
+        ),
+        ({"assessment_type": "overwrite"}, "An assessment of type overwrite needs its overwrite"),
+    ],
+)
+def test_an_assessments_content_refusal_reads_right(content: Any, detail: str) -> None:
+    fake = SGPFake()
+    sdk(fake).spans.batch(items=[span("r")])
+    with fake.client(headers={"x-selected-account-id": "acct_1"}) as raw:
+        answer = raw.post("/v5/span-assessments", json={"trace_id": "t1", **content})
+    assert (answer.status_code, answer.json()) == (422, {"detail": detail})
+
+
 def test_a_null_in_an_assessment_update_keeps_its_type() -> None:
     fake = SGPFake()
     client = sdk(fake)
