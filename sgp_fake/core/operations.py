@@ -230,6 +230,8 @@ class Resource:
     * ``check_state``: the rules a state document's records of this kind follow beyond their
       schema, references and lifecycle statuses (see :data:`CheckState`): what the API's own
       handlers ensure, such as a model's type being its template's.
+    * ``identity`` names the fields that tell two records of the kind apart (its table's key):
+      ``("id",)`` for most; no two records of a state document have the same values of all.
     """
 
     kind: str
@@ -249,6 +251,7 @@ class Resource:
     plural: str = ""
     admin: AdminRecords | None = None
     check_state: CheckState | None = None
+    identity: tuple[str, ...] = ("id",)
 
     def __post_init__(self) -> None:
         if not self.plural:

@@ -155,14 +155,32 @@ def _state_record(resource: Resource) -> type[BaseModel]:
     return model
 
 
-def _unique_ids(document: BaseModel) -> BaseModel:
-    for kind, records in document:
-        seen: set[str] = set()
-        for record in records:
-            if record.id in seen:
-                raise ValueError(f"duplicate {kind} id {record.id!r}")
-            seen.add(record.id)
-    return document
+def _listed(words: tuple[str, ...]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return " and ".join(filter(None, (", ".join(words[:-1]), words[-1])))
+
+
+def _unique_ids(
+    identities: Mapping[str, tuple[str, ...]],
+) -> Callable[[BaseModel], BaseModel]:
+    """The check that no two records of a kind have the same ``identity`` (the resource's
+    fields that tell its records apart: the id, or for spans the account, trace and id)."""
+
+    def unique(document: BaseModel) -> BaseModel:
+        for kind, records in document:
+            fields = identities.get(kind, ("id",))
+            seen: set[tuple[Any, ...]] = set()
+            for record in records:
+                key = tuple(getattr(record, field) for field in fields)
+                if key in seen:
+                    if fields == ("id",):
+                        raise ValueError(f"duplicate {kind} id {record.id!r}")
+                    said = ", ".join(f"{f} {v!r}" for f, v in zip(fields, key, strict=True))
+                    raise ValueError(f"duplicate {kind} ({said})")
+                seen.add(key)
+        return document
+
+    return unique
 
 
 @functools.lru_cache(maxsize=16)
@@ -178,7 +196,7 @@ def state_document(resources: tuple[Resource, ...]) -> type[BaseModel]:
             Field(
                 default_factory=list,
                 description=f"Every {resource.noun.lower()}, oldest first; no two with the "
-                "same id.",
+                f"same {_listed(resource.identity)}.",
             ),
         )
         for resource in resources
@@ -187,7 +205,11 @@ def state_document(resources: tuple[Resource, ...]) -> type[BaseModel]:
         "StateDocument",
         __config__=FORBID,
         __doc__="Every record the fake holds, by kind: body of GET and PUT /_fake/state.",
-        __validators__={"_unique_ids": model_validator(mode="after")(_unique_ids)},  # type: ignore[dict-item]
+        __validators__={
+            "_unique_ids": model_validator(mode="after")(  # type: ignore[dict-item]
+                _unique_ids({resource.kind: resource.identity for resource in resources})
+            )
+        },
         **fields,
     )
     return model

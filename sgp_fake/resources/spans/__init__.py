@@ -119,4 +119,5 @@ RESOURCE = Resource(
     made_up=handlers.made_up,
     example={"name": "root", "trace_id": "trace_1", "start_timestamp": "2024-01-01T00:00:00Z"},
     check_state=check_state,
+    identity=("account_id", "trace_id", "id"),
 )

@@ -422,6 +422,25 @@ def test_state_document_and_state_file(tmp_path: Path) -> None:
     again.close()
 
 
+def test_a_state_document_round_trips_span_ids_several_traces_hold() -> None:
+    fake = SGPFake(admin=True)
+    sdk(fake).spans.batch(items=[span("root", trace="t1"), span("root", trace="t2")])
+    sdk(fake, "acct_2").spans.batch(items=[span("root", trace="t1")])
+    with fake.client() as http:
+        state = http.get("/_fake/state").json()
+        assert len(state["spans"]) == 3
+        answer = http.put("/_fake/state", json=state)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["spans"] == state["spans"]
+        state["spans"].append(state["spans"][0])  # one span twice: still refused
+        answer = http.put("/_fake/state", json=state)
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["msg"] == (
+        "Value error, duplicate spans (account_id 'acct_1', trace_id 't1', id 'root')"
+    )
+    assert len(fake.spans) == 3
+
+
 def test_the_document_lists_what_the_assessment_routes_answer() -> None:
     # A 404 for an unknown span and a 409 for a second overwrite are answered, so documented
     # (coverage reports documented statuses never seen).
