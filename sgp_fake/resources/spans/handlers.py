@@ -321,7 +321,11 @@ def _any_of(values: list[str] | None, field: str) -> Callable[[dict[str, Any]], 
 
 
 def _metadata_in(key: str, allowed: set[str]) -> Callable[[dict[str, Any]], bool]:
-    return lambda span: (span.get("metadata") or {}).get(key) in allowed
+    def matches(span: dict[str, Any]) -> bool:
+        value = (span.get("metadata") or {}).get(key)
+        return isinstance(value, str) and value in allowed  # not a list or an object
+
+    return matches
 
 
 def _metadata_matches(wanted: Mapping[str, Any], metadata: Mapping[str, Any]) -> bool:

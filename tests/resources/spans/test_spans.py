@@ -231,6 +231,23 @@ def test_pages_of_span_ids_several_traces_hold_end_and_miss_nothing(limit: int, 
     assert sorted(got) == sorted(everything[:at])  # moving back, page by page
 
 
+def test_a_search_on_agent_metadata_skips_values_that_are_not_text() -> None:
+    fake = SGPFake()
+    client = sdk(fake)
+    metadata = {"acp_type": ["sync"], "agentex_agent_id": {"id": "a"}, "agentex_agent_name": 1}
+    client.spans.batch(items=[span("odd", metadata=metadata), span("ok", metadata=_AGENT)])
+    for name, key in [
+        ("acp_types", "acp_type"),
+        ("agentex_agent_ids", "agentex_agent_id"),
+        ("agentex_agent_names", "agentex_agent_name"),
+    ]:
+        found = client.spans.search(**{name: [_AGENT[key], "sync", "a", "1"]})
+        assert [s.id for s in found] == ["ok"], name
+
+
+_AGENT = {"acp_type": "agentic", "agentex_agent_id": "agent_1", "agentex_agent_name": "helper"}
+
+
 def test_spans_belong_to_the_callers_account() -> None:
     fake = SGPFake()
     sdk(fake, "acct_1").spans.create(**span("same"))
