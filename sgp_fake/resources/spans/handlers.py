@@ -158,6 +158,9 @@ def _check_graph(table: SpanTable, account: str, staged: Mapping[str, dict[str, 
         stored = table.stored(span_key(account, trace_id, span_id))
         return None if stored is None else stored.as_dict().get("parent_id")
 
+    # The spans whose parents are known to end at a root: a walk up from another span stops
+    # at one, so a deep trace is walked once per batch, not once per span of the batch.
+    rooted: set[tuple[str, str]] = set()
     for fields in staged.values():
         parent, trace_id = fields.get("parent_id"), fields["trace_id"]
         if parent is None:
@@ -170,7 +173,7 @@ def _check_graph(table: SpanTable, account: str, staged: Mapping[str, dict[str, 
             )
         seen = {fields["id"]}
         current: str | None = parent
-        while current is not None:
+        while current is not None and (trace_id, current) not in rooted:
             if current in seen:
                 raise Conflict(
                     f"Span {fields['id']!r} of trace {trace_id!r} is its own ancestor: the "
@@ -178,6 +181,7 @@ def _check_graph(table: SpanTable, account: str, staged: Mapping[str, dict[str, 
                 )
             seen.add(current)
             current = parent_of(trace_id, current)
+        rooted.update((trace_id, span_id) for span_id in seen)
 
 
 def _write(call: Call, requests: Iterable[SpanCreateRequest], *, upsert: bool) -> list[Record]:

@@ -117,6 +117,29 @@ def test_an_upsert_cannot_make_a_cycle_through_a_completed_span_it_keeps() -> No
     assert len(fake.traces) == 1
 
 
+def test_a_deep_trace_is_walked_once_per_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A chain of 200 stored spans, continued by a batch of 200: checking the batch for a
+    # cycle reads each stored ancestor once, not once for every span of the batch.
+    from sgp_fake.resources.spans import SpanTable
+
+    fake = SGPFake()
+    client = sdk(fake)
+    chain = [span(f"s{i}", parent=f"s{i - 1}" if i else None) for i in range(400)]
+    client.spans.upsert_batch(items=chain[:200])
+    reads = 0
+    stored = SpanTable.stored
+
+    def counted(self: SpanTable, record_id: str) -> Any:
+        nonlocal reads
+        reads += 1
+        return stored(self, record_id)
+
+    monkeypatch.setattr(SpanTable, "stored", counted)
+    client.spans.upsert_batch(items=chain[200:])
+    assert len(fake.traces.get("t1")) == 400
+    assert reads < 2_000  # 200 x 200 walks up the stored chain would be 40,000
+
+
 def test_a_state_document_takes_only_graphs_the_routes_could_write() -> None:
     fake = SGPFake(admin=True)
     base = {"account_id": "acct_1", "name": "s", "start_timestamp": T0}
