@@ -222,3 +222,23 @@ def test_spans_queued_with_no_client_do_not_reach_the_fake(fake: SGPFake) -> Non
         assert [trace.name for trace in traced] == ["this test's"]
     finally:
         restore()
+
+
+def test_pointing_the_library_at_the_fake_warns_of_nothing(
+    fake: SGPFake, caplog: pytest.LogCaptureFixture
+) -> None:
+    from scale_gp_beta.lib.tracing import trace_queue_manager as queues
+
+    restore = save_tracing()
+    try:
+        queues._global_tracing_queue_manager = None  # as in a fresh process
+        with caplog.at_level(logging.WARNING, logger="scale_gp_beta"):
+            init_tracing(fake)
+            init_tracing(fake)  # and again, on the manager the first made
+            with tracing.create_trace("traced"):
+                pass
+            tracing.flush_queue()
+        assert [trace.name for trace in fake.traces] == ["traced"]
+        assert [record.getMessage() for record in caplog.records] == []
+    finally:
+        restore()
