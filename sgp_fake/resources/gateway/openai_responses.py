@@ -17,10 +17,11 @@ What the fake decides:
   contract mode.
 * **The conversation.** ``input`` (a string: one user message; or items: messages, with
   ``function_call`` items as the assistant's tool calls and ``function_call_output`` items as
-  tool results) after ``instructions`` (a system message): the same text as the chat route for
-  the same conversation, and the same scripted responses (matchers ``model``, ``prompt``,
-  ``tool_result``, ``turn``; content ``text``, ``texts``, ``tool_calls``: answered as
-  ``function_call`` output items).
+  tool results; the calls of one answer, with an assistant message just before them, are one
+  assistant turn, as one chat message holds them) after ``instructions`` (a system message): the
+  same text as the chat route for the same conversation, and the same scripted responses
+  (matchers ``model``, ``prompt``, ``tool_result``, ``turn``; content ``text``, ``texts``,
+  ``tool_calls``: answered as ``function_call`` output items).
 * **Structured output.** ``text.format`` as the chat route's ``response_format``: ``json_schema``
   (its ``schema``) answers a JSON document valid against the schema (:mod:`.structured`, seeded
   as the chat route seeds it: the same document for the same conversation), ``json_object``
@@ -129,7 +130,13 @@ def _messages(request: ResponseRequest) -> list[dict[str, Any]]:
         if kind == "function_call":
             function = {"name": item.get("name"), "arguments": item.get("arguments")}
             call = {"id": item.get("call_id"), "type": "function", "function": function}
-            messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+            previous = messages[-1] if messages else None
+            if previous is not None and previous["role"] == "assistant":
+                # The calls of one answer (and the message before them) are one turn, as
+                # one chat message holds its text and all its tool calls.
+                previous.setdefault("tool_calls", []).append(call)
+            else:
+                messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
         elif kind == "function_call_output":
             messages.append({"role": "tool", "content": _text(item.get("output"))})
         elif "role" in item:

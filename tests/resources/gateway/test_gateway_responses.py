@@ -150,6 +150,36 @@ def test_a_scripted_tool_call_loop(fake: SGPFake) -> None:
     assert json.loads("".join(deltas)) == {"q": "x"}
 
 
+def test_the_calls_of_one_answer_are_one_turn(fake: SGPFake) -> None:
+    # An answer with text and two calls, sent back as its output items and their results:
+    # one assistant turn, as the chat route counts one message with its tool calls.
+    fake.respond(
+        model=MODEL,
+        turn=0,
+        text="Looking both up.",
+        tool_calls=[{"name": "a", "arguments": {}}, {"name": "b", "arguments": {}}],
+    )
+    fake.respond(model=MODEL, turn=1, text="Turn one.")
+    fake.respond(model=MODEL, turn=2, text="Turn two.")
+    client = plain(fake)
+    items: list[Any] = [{"role": "user", "content": "Look up a and b"}]
+    first = client.responses.create(model=MODEL, input=items)
+    assert [item.type for item in first.output] == ["message", "function_call", "function_call"]
+    items += [item.model_dump(exclude_none=True) for item in first.output]
+    items += [
+        {"type": "function_call_output", "call_id": item.call_id, "output": "1"}
+        for item in first.output
+        if item.type == "function_call"
+    ]
+    assert client.responses.create(model=MODEL, input=items).output_text == "Turn one."
+    # A call after a tool's result is the next answer: another turn.
+    items += [
+        {"type": "function_call", "call_id": "call_2", "name": "a", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "call_2", "output": "2"},
+    ]
+    assert client.responses.create(model=MODEL, input=items).output_text == "Turn two."
+
+
 def test_async_clients(fake: SGPFake) -> None:
     async def go() -> tuple[str, str]:
         sdk = fake.async_beta_client(api_key="key", account_id=ACCOUNT, max_retries=0)
