@@ -200,7 +200,9 @@ class _Conversation:
             calls = message.get("tool_calls")
             # Tool calls and results shape the next turn's default text too.
             entries.append(
-                (role, content) if not calls else text.history_entry(role, [content, calls])
+                (role if type(role) is str else text.history_role(role), content)
+                if not calls
+                else text.history_entry(role, [content, calls])
             )
             if role == "user":
                 last_user = index

@@ -110,7 +110,13 @@ def completion_text(model_name: str, prompt: str, chat_history: Sequence[Any] | 
 
 def history_entry(role: Any, content: Any) -> tuple[Any, str]:
     """A message of the chat history as :func:`completion_text_of` takes it."""
-    return role, content if isinstance(content, str) else _key(content).decode()
+    return history_role(role), content if isinstance(content, str) else _key(content).decode()
+
+
+def history_role(role: Any) -> Any:
+    """A message's ``role`` as :func:`completion_text_of` takes it: as sent, or a list or an
+    object (any JSON may come where no check refused it) as its JSON text, which is hashable."""
+    return _key(role).decode() if isinstance(role, (list, dict)) else role
 
 
 def completion_text_of(model_name: str, prompt: str, history: tuple[tuple[Any, str], ...]) -> str:

@@ -456,6 +456,31 @@ def test_contract_mode_takes_the_generated_tests_values() -> None:
         chat(v5(SGPFake()), messages=[{"foo": "bar"}])
 
 
+@pytest.mark.parametrize("contract", [False, True])
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v5/inference", {"args": {"messages": [{"role": ["x"], "content": "a"}, *HELLO]}}),
+        ("/v5/inference", {"args": {"messages": [{"role": {"r": 1}, "content": "a"}, *HELLO]}}),
+        ("/v5/responses", {"input": [{"role": ["x"], "content": "a"}, *HELLO]}),
+        ("/v5/chat/completions", {"messages": [{"role": ["x"], "content": "a"}, *HELLO]}),
+        ("/v4/chat-completions", {"messages": [{"role": {"r": 1}, "content": "a"}, *HELLO]}),
+    ],
+)
+def test_a_role_that_is_a_list_or_an_object_is_no_500(
+    path: str, body: dict[str, Any], contract: bool
+) -> None:
+    # Any JSON may come as a role where nothing checks it (generic inference and the
+    # Responses API always, every chat route in contract mode): refused (422) or answered.
+    fake = SGPFake(FakeSettings(contract=contract))
+    model = "gpt-4o-mini" if path.startswith("/v4/") else MODEL
+    with fake.client(headers={"x-selected-account-id": ACCOUNT}) as client:
+        answer = client.post(path, json={"model": model, **body})
+    assert answer.status_code in (200, 422)
+    if contract:
+        assert answer.status_code == 200
+
+
 def test_one_list_of_vendors() -> None:
     # The vendors are written out three times (settings' tuple, and the two Literal types
     # pydantic and mypy need spelled out): they must stay the same list.
