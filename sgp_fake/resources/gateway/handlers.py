@@ -298,6 +298,14 @@ def _script(
     return scripted
 
 
+def _ended(events: Iterator[bytes]) -> Iterator[bytes]:
+    """``events``, then the end marker. ``events`` have all been sent before it: a client that
+    stops reading at the marker (``openai`` closes the stream there) has the whole answer, so a
+    scripted response's step is not given back (see :func:`_refunding`)."""
+    yield from events
+    yield _DONE
+
+
 def _refunding(call: Call, scripted: Scripted | None, events: Iterator[bytes]) -> Iterator[bytes]:
     """``events``, giving the scripted response's step back if the stream never ends (see
     :class:`~sgp_fake.resources.responses.table.Refunding`)."""
@@ -438,12 +446,8 @@ def chat_completions(call: Call) -> Reply:
         try:
             if request.stream:
                 include = bool((request.stream_options or {}).get("include_usage"))
-                reply: Reply = stream(
-                    _refunding(
-                        call, scripted, _chat_events(head, choices, usage if include else None)
-                    ),
-                    ready=True,
-                )
+                events = _chat_events(head, choices, usage if include else None)
+                reply: Reply = stream(_ended(_refunding(call, scripted, events)), ready=True)
             else:
                 reply = ok(_completion_json(completion_id, created, request.model, choices, usage))
         except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
@@ -531,7 +535,6 @@ def _chat_events(
         )
     if usage is not None:
         yield sse_event({**base, "choices": [], "usage": usage})
-    yield _DONE
 
 
 # -- text completions -----------------------------------------------------------------------------
@@ -584,7 +587,7 @@ def completions(call: Call) -> Reply:
                 events = _completion_events(head, choices, usage if include else None, exact)
                 for scripted in taken:
                     events = _refunding(call, scripted, events)
-                reply: Reply = stream(events, ready=True)
+                reply: Reply = stream(_ended(events), ready=True)
             else:
                 body = {
                     **head,
@@ -626,7 +629,6 @@ def _completion_events(
             )
     if usage is not None:
         yield sse_event({**head, "choices": [], "usage": usage})
-    yield _DONE
 
 
 # -- the catalog ----------------------------------------------------------------------------------

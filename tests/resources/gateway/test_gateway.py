@@ -349,6 +349,24 @@ def test_scripted_texts_and_prompt_matchers(fake: SGPFake) -> None:
     assert fake.journal.calls("create_gateway_chat_completion")
 
 
+@pytest.mark.parametrize("sdk", [False, True], ids=["openai", "scale_gp_beta"])
+def test_scripted_texts_advance_on_whole_streams(fake: SGPFake, sdk: bool) -> None:
+    # openai stops reading at [DONE] and closes the stream: the answer was whole all the
+    # same, so the rule's step is spent (a stream cut before its end gives it back).
+    fake.respond(model=MODEL, prompt="joke", texts=["One.", "Two.", "Three."])
+    # (loose: the SDK's strict types refuse a text chunk's null finish_reason)
+    client = v5(fake, strict=False) if sdk else plain(fake)
+    ask = [{"role": "user", "content": "Tell a joke"}]
+    texts = []
+    for _ in range(2):
+        chunks = chat(client, messages=ask, stream=True)
+        texts.append("".join(c.choices[0].delta.content or "" for c in chunks if c.choices))
+    chunks = client.completions.create(model=MODEL, prompt="Tell a joke", stream=True)
+    texts.append("".join(c.choices[0].text for c in chunks if c.choices))
+    assert texts == ["One.", "Two.", "Three."]
+    assert [rule["hits"] for rule in fake.responses.rules()] == [3]
+
+
 # -- faults ---------------------------------------------------------------------------------------
 
 
