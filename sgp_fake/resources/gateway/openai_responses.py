@@ -50,6 +50,7 @@ from .handlers import (
     _created,
     _hash,
     _record_usage,
+    _refunding,
     _script,
     formatted_text,
 )
@@ -267,9 +268,10 @@ def responses(call: Call) -> Reply:
             },
         }
         try:
-            reply: Reply = (
-                stream(_events(body)) if _wants_events(call, request) else ok(json_bytes(body))
-            )
+            if _wants_events(call, request):
+                reply: Reply = stream(_refunding(call, scripted, _events(body)))
+            else:
+                reply = ok(json_bytes(body))
         except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
             raise BodyParseError() from exc
         _record_usage(call, account, model, conversation.tokens, output_tokens)

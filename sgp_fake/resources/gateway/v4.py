@@ -37,7 +37,15 @@ from ...core.lazy_model import LazyModel
 from ...errors import BadRequest, BodyParseError, FakeHTTPError, NotFound, RequestValidationError
 from ..inference import text
 from . import catalog
-from .handlers import _account, _Conversation, _finish, _record_usage, _script, _stops
+from .handlers import (
+    _account,
+    _Conversation,
+    _finish,
+    _record_usage,
+    _refunding,
+    _script,
+    _stops,
+)
 from .handlers import about as _gateway_about
 
 __all__ = [
@@ -312,6 +320,7 @@ def chat_completions(call: Call) -> Reply:
         events = None
         if request.stream:
             events = _events(conversation.prompt, answer, finish, conversation.tokens)
+            events = _refunding(call, scripted, events)
         reply = _reply(payload, events)
         _record_usage(call, account, model, conversation.tokens, completion_tokens)
     return reply
@@ -339,7 +348,9 @@ def completions(call: Call) -> Reply:
         }
         events = None
         if request.stream:
-            events = _events(request.prompt, answer, finish, prompt_tokens)
+            events = _refunding(
+                call, scripted, _events(request.prompt, answer, finish, prompt_tokens)
+            )
         reply = _reply(payload, events)
         _record_usage(call, account, model, prompt_tokens, completion_tokens)
     return reply

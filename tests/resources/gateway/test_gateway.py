@@ -367,6 +367,31 @@ def test_scripted_texts_advance_on_whole_streams(fake: SGPFake, sdk: bool) -> No
     assert [rule["hits"] for rule in fake.responses.rules()] == [3]
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v5/chat/completions", {"model": MODEL, "messages": HELLO}),
+        ("/v5/completions", {"model": MODEL, "prompt": "Hello"}),
+        ("/v5/responses", {"model": MODEL, "input": "Hello"}),
+        ("/v4/chat-completions", {"model": "gpt-4o-mini", "messages": HELLO}),
+        ("/v4/completions", {"model": "gpt-4o-mini", "prompt": "Hello"}),
+    ],
+)
+def test_a_stream_cut_gives_the_scripted_step_back_on_every_route(
+    fake: SGPFake, path: str, body: dict[str, Any]
+) -> None:
+    fake.respond(prompt="Hello", texts=["First answer here.", "Second answer here."])
+    fake.faults.add(path=path, after=1, cut="reset")
+    with fake.client(headers={"x-selected-account-id": ACCOUNT}) as client:
+        streamed = client.stream("POST", path, json={**body, "stream": True})
+        with streamed as answer, pytest.raises(httpx.ReadError):  # the cut, while reading
+            list(answer.iter_lines())
+        assert [rule["hits"] for rule in fake.responses.rules()] == [0]  # given back
+        whole = client.post(path, json=body).text
+    assert "First answer here." in whole  # the retry gets the same step
+    assert [rule["hits"] for rule in fake.responses.rules()] == [1]
+
+
 # -- faults ---------------------------------------------------------------------------------------
 
 
