@@ -124,6 +124,7 @@ OPERATIONS = (
         "/v5/responses",
         "Create Response",
         headers=SelectedAccount,
+        about=openai_responses.about,
         handler=openai_responses.responses,
         body=openai_responses.ResponseRequest,
         response=openai_responses.OpenAIResponse,
@@ -147,7 +148,7 @@ OPERATIONS = (
         tag=_TAG,
         headers=SelectedAccount,
         errors=_MODEL_ERRORS,
-        about=handlers.about,
+        about=generic.about,
     ),
     _route(
         "create_v4_chat_completion",

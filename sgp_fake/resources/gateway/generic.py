@@ -22,14 +22,22 @@ from pydantic import ConfigDict, Field
 
 from ...core.answers import Reply, json_bytes, ok
 from ...core.call import Call
+from ...core.facts import Facts
 from ...core.lazy_model import LazyModel
 from ...errors import BodyParseError
 from ..inference import text
 from . import catalog
-from .handlers import _account, _Conversation, _record_usage, _script
+from .handlers import _account, _Conversation, _record_usage, _script, json_body
+from .handlers import about as _gateway_about
 from .schemas import _MODEL_SCHEMA
 
-__all__ = ["InferenceConfiguration", "InferenceRequest", "InferenceResponse", "inference"]
+__all__ = [
+    "InferenceConfiguration",
+    "InferenceRequest",
+    "InferenceResponse",
+    "about",
+    "inference",
+]
 
 
 class InferenceConfiguration(LazyModel):
@@ -72,6 +80,16 @@ def _messages(args: Dict[str, Any]) -> list[dict[str, Any]]:
     if isinstance(prompt, list):
         prompt = next((p for p in prompt if isinstance(p, str)), "")
     return [{"role": "user", "content": prompt if isinstance(prompt, str) else ""}]
+
+
+def about(call: Call) -> Facts:
+    """What a generic inference request is about, for fault rules: its model, and as its
+    prompt the one the handler reads from ``args``."""
+    facts = _gateway_about(call)
+    body = json_body(call)
+    if body is not None and isinstance(body.get("args"), dict):
+        facts = {**facts, "prompt": (_Conversation(_messages(body["args"])).prompt,)}
+    return facts
 
 
 def inference(call: Call) -> Reply:

@@ -55,7 +55,7 @@ LAYOUT = Layout(
 )
 """A gateway usage record's fields as :func:`_record_usage` writes them."""
 
-__all__ = ["KIND", "LAYOUT", "about", "chat_completions", "completions", "models"]
+__all__ = ["KIND", "LAYOUT", "about", "chat_completions", "completions", "json_body", "models"]
 
 KIND = "gateway_usage"
 _ROLES = frozenset(ROLES)
@@ -668,14 +668,20 @@ def models(call: Call) -> Reply:
 # -- what a request is about, for fault rules -----------------------------------------------------
 
 
-def about(call: Call) -> Facts:
-    """The model (``vendor/name`` as asked) and prompt (the last user message, or the
-    prompts) of a gateway request, read from the body as it is."""
+def json_body(call: Call) -> dict[str, Any] | None:
+    """The request's body as it is, when it is a JSON object (for :func:`about`)."""
     try:
         body = json.loads(call.raw_body)
     except (ValueError, RecursionError):
-        return {}
-    if not isinstance(body, dict):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def about(call: Call) -> Facts:
+    """The model (``vendor/name`` as asked) and prompt (the last user message, or the
+    prompts) of a gateway request, read from the body as it is."""
+    body = json_body(call)
+    if body is None:
         return {}
     facts: dict[str, tuple[str, ...]] = {}
     if isinstance(body.get("model"), str):

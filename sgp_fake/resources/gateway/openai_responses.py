@@ -40,6 +40,7 @@ from pydantic import ConfigDict, Field
 
 from ...core.answers import Reply, json_bytes, ok, sse_event, stream
 from ...core.call import Call
+from ...core.facts import Facts
 from ...core.lazy_model import LazyModel
 from ...errors import BadRequest, BodyParseError
 from ..inference import text
@@ -53,9 +54,11 @@ from .handlers import (
     _refunding,
     _script,
     formatted_text,
+    json_body,
 )
+from .handlers import about as _gateway_about
 
-__all__ = ["OpenAIResponse", "ResponseRequest", "responses"]
+__all__ = ["OpenAIResponse", "ResponseRequest", "about", "responses"]
 
 
 class ResponseRequest(LazyModel):
@@ -116,15 +119,17 @@ _SGP_SDK_AGENTS = ("SGPClient/", "AsyncSGPClient/")
 # -- what is asked --------------------------------------------------------------------------------
 
 
-def _messages(request: ResponseRequest) -> list[dict[str, Any]]:
-    """The input as chat messages (what the chat route reads)."""
+def _messages(instructions: Any, items: Any) -> list[dict[str, Any]]:
+    """The ``instructions`` and ``input`` as chat messages (what the chat route reads)."""
     messages: list[dict[str, Any]] = []
-    if request.instructions:
-        messages.append({"role": "system", "content": request.instructions})
-    if isinstance(request.input, str):
-        messages.append({"role": "user", "content": request.input})
+    if instructions and isinstance(instructions, str):
+        messages.append({"role": "system", "content": instructions})
+    if isinstance(items, str):
+        messages.append({"role": "user", "content": items})
         return messages
-    for item in request.input:
+    if not isinstance(items, list):
+        return messages
+    for item in items:
         if not isinstance(item, Mapping):
             continue
         kind = item.get("type")
@@ -182,6 +187,17 @@ def _tool_choice(value: Any) -> Any:
     return "auto"
 
 
+def about(call: Call) -> Facts:
+    """What a Responses request is about, for fault rules: its model, and as its prompt the
+    last user message of its ``input``, read as the handler reads it."""
+    facts = _gateway_about(call)
+    body = json_body(call)
+    if body is not None and isinstance(body.get("input"), (str, list)):
+        messages = _messages(body.get("instructions"), body["input"])
+        facts = {**facts, "prompt": (_Conversation(messages).prompt,)}
+    return facts
+
+
 # -- the answer -----------------------------------------------------------------------------------
 
 
@@ -191,7 +207,7 @@ def responses(call: Call) -> Reply:
     account = _account(call)
     request = call.body(ResponseRequest, free_form=True)
     contract = call.settings.contract
-    messages = _messages(request)
+    messages = _messages(request.instructions, request.input)
     conversation = _Conversation(messages)
     fmt = _format(request)
     with call.transaction():

@@ -402,6 +402,29 @@ def test_faults_apply_to_the_gateway(fake: SGPFake) -> None:
     assert chat(v5(fake)).choices
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v5/chat/completions", {"messages": [{"role": "user", "content": "Say the secret"}]}),
+        ("/v5/completions", {"prompt": "Say the secret"}),
+        ("/v5/responses", {"input": "Say the secret"}),
+        ("/v5/responses", {"input": [{"role": "user", "content": "Say the secret"}]}),
+        ("/v5/inference", {"args": {"prompt": "Say the secret"}}),
+        ("/v5/inference", {"args": {"messages": [{"role": "user", "content": "Say the secret"}]}}),
+        ("/v5/inference", {"args": {"input": "Say the secret"}}),
+    ],
+)
+def test_fault_rules_match_the_prompt_on_every_gateway_route(
+    fake: SGPFake, path: str, body: dict[str, Any]
+) -> None:
+    # The prompt a fault rule matches is the one a scripted response matches.
+    fake.faults.add(prompt="secret", prompt_regex="^Say", status=503, times=None)
+    with fake.client(headers={"x-selected-account-id": ACCOUNT}) as client:
+        assert client.post(path, json={"model": MODEL, **body}).status_code == 503
+        other = json.loads(json.dumps(body).replace("Say the secret", "Hello"))
+        assert client.post(path, json={"model": MODEL, **other}).status_code == 200
+
+
 def test_truncate_ends_the_stream_cleanly_without_a_finish_reason(fake: SGPFake) -> None:
     fake.faults.add(FaultRule(path="/v5/chat/completions", after=3, cut="truncate"))
     chunks = list(chat(v5(fake), stream=True))
