@@ -90,6 +90,7 @@ class ResponseRequest(LazyModel):
     tool_choice: Optional[Union[str, Mapping[str, Any]]] = None
     parallel_tool_calls: Optional[bool] = None
     previous_response_id: Optional[str] = Field(None, description="Echoed; nothing is kept.")
+    store: Optional[bool] = Field(None, description="Echoed (true by default); nothing is kept.")
     temperature: Optional[float] = None
     top_p: Optional[float] = None
     metadata: Optional[Mapping[str, Any]] = None
@@ -268,6 +269,7 @@ def responses(call: Call) -> Reply:
                 True if request.parallel_tool_calls is None else request.parallel_tool_calls
             ),
             "previous_response_id": request.previous_response_id,
+            "store": True if request.store is None else request.store,
             "temperature": request.temperature,
             "text": {"format": fmt},
             "tool_choice": _tool_choice(request.tool_choice),

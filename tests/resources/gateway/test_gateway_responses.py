@@ -180,6 +180,16 @@ def test_the_calls_of_one_answer_are_one_turn(fake: SGPFake) -> None:
     assert client.responses.create(model=MODEL, input=items).output_text == "Turn two."
 
 
+def test_previous_response_id_and_store_are_echoed(fake: SGPFake) -> None:
+    with fake.client(headers={"x-selected-account-id": ACCOUNT}) as client:
+        body = {"model": MODEL, "input": "Hi"}
+        default = client.post("/v5/responses", json=body).json()
+        assert (default["previous_response_id"], default["store"]) == (None, True)
+        sent = {**body, "previous_response_id": "resp_1", "store": False}
+        echoed = client.post("/v5/responses", json=sent).json()
+        assert (echoed["previous_response_id"], echoed["store"]) == ("resp_1", False)
+
+
 def test_async_clients(fake: SGPFake) -> None:
     async def go() -> tuple[str, str]:
         sdk = fake.async_beta_client(api_key="key", account_id=ACCOUNT, max_retries=0)
