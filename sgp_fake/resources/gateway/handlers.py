@@ -372,12 +372,13 @@ class _Choice:
 def formatted_text(kind: Any, schema: Any, name: str, conversation: _Conversation) -> str:
     """The unscripted text of ``name`` after ``conversation`` in the format asked (chat's
     ``response_format``, the Responses API's ``text.format``): a document valid against a
-    ``json_schema`` format's ``schema``, ``{"answer": ...}`` for ``json_object``, else words."""
+    ``json_schema`` format's ``schema``, ``{"answer": ...}`` for ``json_object`` (and for a
+    ``json_schema`` format without a schema object: any JSON document is valid), else words."""
     if kind == "json_schema" and isinstance(schema, Mapping):
         seed = _hash(name, conversation.prompt, conversation.history)
         return json.dumps(instance(schema, seed), ensure_ascii=False)
     answer = conversation.completion(name)
-    if kind == "json_object":
+    if kind in ("json_object", "json_schema"):
         return json.dumps({"answer": answer}, ensure_ascii=False)
     return answer
 
