@@ -85,9 +85,7 @@ def kept_encoder(encoder: json.JSONEncoder) -> Callable[[Any], str]:
     return encode
 
 
-_encode = kept_encoder(
-    json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-)
+_encode = kept_encoder(json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")))
 """``json.dumps`` with these arguments, kept (see :func:`kept_encoder`)."""
 
 
@@ -116,9 +114,27 @@ def ok(body: bytes) -> Answer:
     return 200, [(b"content-length", b"%d" % len(body)), _CONTENT_TYPE_JSON], body
 
 
-def error_answer(exc: FakeHTTPError) -> Answer:
-    """The ``{"detail": ...}`` answer of an error."""
-    return json_answer(render_errors(exc.detail), exc.status_code, exc.headers)
+def error_answer(exc: FakeHTTPError, *, openai_style: bool = False) -> Answer:
+    """The ``{"detail": ...}`` answer of an error. ``openai_style`` (an OpenAI-style route): a
+    message also comes as OpenAI's error object, ``{"error": {"message", "type", "param",
+    "code"}}``, which is where the ``openai`` client reads the text of its exception."""
+    detail = exc.detail
+    if not openai_style or not isinstance(detail, str):
+        return json_answer(render_errors(detail), exc.status_code, exc.headers)
+    error = {"message": detail, "type": _openai_error_type(exc.status_code), "param": None,
+             "code": None}  # fmt: skip
+    text = json.dumps({"detail": detail, "error": error}, ensure_ascii=False, separators=(",", ":"))
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate of the request, echoed: as render_errors
+        body = text.encode("utf-8", "backslashreplace")
+    return json_answer(body, exc.status_code, exc.headers)
+
+
+def _openai_error_type(status: int) -> str:
+    """The ``type`` OpenAI gives an error of this status."""
+    kinds = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
+    return kinds.get(status, "server_error" if status >= 500 else "invalid_request_error")
 
 
 class ReadyChunks(Iterator[bytes]):

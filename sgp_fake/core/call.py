@@ -82,9 +82,7 @@ class SelectedAccount(LazyModel):
     """The header parameters of a route that needs ``x-selected-account-id`` (the v5 SDK
     always sends its ``account_id`` there): ``Operation(headers=SelectedAccount)``."""
 
-    x_selected_account_id: str = Field(
-        min_length=1, description="The account the request acts in."
-    )
+    x_selected_account_id: str = Field(min_length=1, description="The account the request acts in.")
 
 
 class Backend(Protocol):
@@ -203,9 +201,7 @@ class Call:
         """How unknown fields are treated: refused in strict mode, else ignored."""
         return "forbid" if self.backend.settings.strict else "ignore"
 
-    def body(
-        self, model: type[M] | None = None, *, free_form: bool = False
-    ) -> M:
+    def body(self, model: type[M] | None = None, *, free_form: bool = False) -> M:
         """The body validated into ``model`` (the operation's body model by default), or the
         exact 400/422 a FastAPI service answers.
 
@@ -445,7 +441,7 @@ def call_operation(op: Operation, call: Call) -> tuple[Reply, Exception | None]:
     try:
         return handle(op, call), None
     except FakeHTTPError as exc:
-        return error_answer(exc), None
+        return error_answer(exc, openai_style=op.openai_errors), None
     except Exception as exc:
         return json_answer(render_errors("Internal Server Error"), 500), exc
 

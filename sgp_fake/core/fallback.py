@@ -28,7 +28,7 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope, Send
 
 from ..errors import FakeHTTPError
-from .answers import RawHeaders, json_bytes
+from .answers import RawHeaders, error_answer, json_bytes
 from .bodies import render_errors
 from .call import Call, facts_of, handle
 from .facts import LazyFacts
@@ -205,7 +205,12 @@ def _starlette_endpoint(app: FakeApp, op: Operation) -> Callable[[Request], Awai
         scope = request.scope
         scope[OPERATION_SCOPE_KEY] = op.name
         call = Call(backend, op, scope, scope["path_params"])
-        status, headers, body = handle(op, call)
+        try:
+            status, headers, body = handle(op, call)
+        except FakeHTTPError as exc:
+            if not op.openai_errors:
+                raise  # answered by _fake_http_error
+            status, headers, body = error_answer(exc, openai_style=True)
         if not isinstance(body, bytes):
             return _StreamedResponse(app, status, headers, body, facts_of(op, call))
         response = Response(body, status)

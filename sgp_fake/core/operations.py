@@ -121,7 +121,8 @@ class Operation:
       model: an OpenAI-style ``chat.completion.chunk``).
     * ``openai_errors``: an OpenAI-style route, whose stream ends in an error event with
       OpenAI's ``{"error": {"message": ...}}`` rather than FastAPI's ``{"detail": ...}`` (a
-      ``cut: "error"`` fault rule without a body of its own).
+      ``cut: "error"`` fault rule without a body of its own), and whose handler's refusals
+      with a message carry it in OpenAI's ``error`` object too, beside ``detail``.
     """
 
     name: str

@@ -207,6 +207,24 @@ def test_an_unknown_model_is_a_404_that_says_how_to_add_it(fake: SGPFake) -> Non
         chat(v5(fake), model="gpt-4o")
 
 
+def test_the_openai_client_reads_the_message_of_a_refusal(fake: SGPFake) -> None:
+    with pytest.raises(openai.NotFoundError, match=r"openai/gpt-nope is not available") as e:
+        chat(plain(fake), model="openai/gpt-nope")
+    assert e.value.type == "invalid_request_error"
+    with pytest.raises(openai.BadRequestError, match="not vendor/name"):
+        chat(plain(fake), model="gpt-4o-mini")
+    # The SGP SDKs read the same body: detail as ever, the error object beside it.
+    with pytest.raises(scale_gp_beta.NotFoundError) as refused:
+        chat(v5(fake), model="openai/gpt-nope")
+    body = refused.value.body
+    assert body["detail"] == body["error"]["message"]
+    assert "gateway_models" in body["detail"]
+    # The top-level v4 routes keep SGP's own shape.
+    with fake.client() as client:
+        v4_body = {"model": "gpt-nope", "messages": HELLO}
+        assert list(client.post("/v4/chat-completions", json=v4_body).json()) == ["detail"]
+
+
 def test_settings_add_and_replace_models() -> None:
     fake = SGPFake(FakeSettings(gateway_models=("openai/my-tuned",)))
     assert chat(v5(fake), model="openai/my-tuned").choices
