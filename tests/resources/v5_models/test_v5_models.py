@@ -413,3 +413,21 @@ def test_contract_mode_answers_placeholders() -> None:
     assert [json.loads(r.body)["id"] for r in fake.tables["v5_models"].all()] == [first.id]
     answer = raw(fake, "POST", "/v5/models", json={**HOSTED, "extra": 1})
     assert answer.json()["detail"][0]["type"] == "extra_forbidden"  # still validated exactly
+
+
+def test_an_llmengine_key_the_sdk_does_not_name_is_dropped() -> None:
+    body = {**LLM, "vendor_configuration": {"model": "llama-3-8b", "custom_knob": 7}}
+    headers = {"x-api-key": "k", "x-selected-account-id": "acct_1"}
+    fake = SGPFake(admin=True)
+    with fake.client(headers=headers) as http:
+        made = http.post("/v5/models", json=body)
+        assert made.status_code == 200
+        assert made.json()["vendor_configuration"] == {"model": "llama-3-8b"}
+    with fake.client(api_key=None) as admin:  # the state document carries it back
+        document = admin.get("/_fake/state").json()
+        assert admin.put("/_fake/state", json=document).status_code == 200
+    strict = SGPFake(FakeSettings(strict=True))
+    with strict.client(headers=headers) as http:
+        refused = http.post("/v5/models", json=body)
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "vendor_configuration", "custom_knob"]
