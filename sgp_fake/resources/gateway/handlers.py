@@ -265,17 +265,33 @@ def _check_messages(messages: Sequence[Mapping[str, Any]], contract: bool) -> No
     if not messages:
         raise BadRequest("messages must hold one message at least")
     errors = [
-        {
-            "type": "literal_error",
-            "loc": ["body", "messages", index, "role"],
-            "msg": f"Input should be {', '.join(sorted(_ROLES))}",
-            "input": message.get("role"),
-        }
+        _role_error(index, message)
         for index, message in enumerate(messages)
         if not _known_role(message.get("role"))
     ]
     if errors:
         raise RequestValidationError(errors)
+
+
+def _role_error(index: int, message: Mapping[str, Any]) -> dict[str, Any]:
+    """The error pydantic gives a message's ``role``: missing, or not one of the roles."""
+    loc: list[str | int] = ["body", "messages", index, "role"]
+    if "role" not in message:
+        return {"type": "missing", "loc": loc, "msg": "Field required", "input": message}
+    return literal_error(loc, sorted(_ROLES), message["role"])
+
+
+def literal_error(loc: list[str | int], choices: Sequence[str], value: Any) -> dict[str, Any]:
+    """Pydantic's error for ``value`` where one of the strings ``choices`` is expected."""
+    quoted = [repr(choice) for choice in choices]
+    expected = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    return {
+        "type": "literal_error",
+        "loc": loc,
+        "msg": f"Input should be {expected}",
+        "input": value,
+        "ctx": {"expected": expected},
+    }
 
 
 def _script(

@@ -45,6 +45,7 @@ from .handlers import (
     _refunding,
     _script,
     _stops,
+    literal_error,
 )
 from .handlers import about as _gateway_about
 
@@ -259,16 +260,18 @@ def _events(prompt: str, answer: str, finish: str, prompt_tokens: int) -> Iterat
 def _check_messages(messages: List[Dict[str, Any]]) -> None:
     if not messages:
         raise BadRequest("messages must hold one message at least")
-    errors = [
-        {
-            "type": "literal_error",
-            "loc": ["body", "messages", index, "role"],
-            "msg": "Input should be 'user', 'assistant' or 'system'",
-            "input": message.get("role"),
-        }
-        for index, message in enumerate(messages)
-        if message.get("role", "user") not in _ROLES or "content" not in message
-    ]
+    errors: list[dict[str, Any]] = []
+    for index, message in enumerate(messages):
+        # What pydantic reports of a message: its role (optional: "user" when left out) is
+        # checked before its content (required).
+        loc: list[str | int] = ["body", "messages", index]
+        if message.get("role", "user") not in _ROLES:
+            errors.append(literal_error([*loc, "role"], _ROLES, message["role"]))
+        if "content" not in message:
+            errors.append(
+                {"type": "missing", "loc": [*loc, "content"], "msg": "Field required",
+                 "input": message}
+            )  # fmt: skip
     if errors:
         raise RequestValidationError(errors)
 

@@ -590,3 +590,58 @@ def test_one_list_of_vendors() -> None:
 
     assert get_args(GatewayVendor) == GATEWAY_VENDORS
     assert get_args(V5Vendor) == GATEWAY_VENDORS
+
+
+def _pydantic_errors(model: type[Any], message: dict[str, Any], index: int) -> list[Any]:
+    """What FastAPI answers for ``message`` at ``messages[index]`` of a body with ``model``
+    as the type of each message."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as raised:
+        model.model_validate(message)
+    return [
+        {**error, "loc": ["body", "messages", index, *error["loc"]]}
+        for error in raised.value.errors(include_url=False)
+    ]
+
+
+@pytest.mark.parametrize(
+    "message", [{"content": "hi"}, {"role": "bot", "content": "hi"}, {"role": [1], "content": ""}]
+)
+def test_a_messages_role_is_refused_as_pydantic_refuses_it(
+    fake: SGPFake, message: dict[str, Any]
+) -> None:
+    from typing import Literal
+
+    from pydantic import BaseModel, ConfigDict
+
+    class Message(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        role: Literal["assistant", "developer", "function", "system", "tool", "user"]
+
+    body = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "a"}, message]}
+    with fake.client(headers={"x-selected-account-id": "acct_1"}) as client:
+        answer = client.post("/v5/chat/completions", json=body)
+    assert answer.status_code == 422
+    assert answer.json() == {"detail": _pydantic_errors(Message, message, 1)}
+
+
+@pytest.mark.parametrize(
+    "message", [{"role": "bot"}, {"role": "user"}, {"role": "bot", "content": "x"}]
+)
+def test_a_top_level_v4_message_is_refused_as_pydantic_refuses_it(
+    fake: SGPFake, message: dict[str, Any]
+) -> None:
+    from typing import Literal
+
+    from pydantic import BaseModel
+
+    class Message(BaseModel):
+        role: Literal["user", "assistant", "system"] = "user"
+        content: Any
+
+    body = {"model": "gpt-4o-mini", "messages": [message]}
+    with fake.client() as client:
+        answer = client.post("/v4/chat-completions", json=body)
+    assert answer.status_code == 422
+    assert answer.json() == {"detail": _pydantic_errors(Message, message, 0)}
