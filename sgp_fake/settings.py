@@ -138,12 +138,27 @@ def load_api_keys(path: str | Path) -> dict[str, Identity]:
     return keys
 
 
+def _identities(api_keys: Mapping[str, Identity | str]) -> Mapping[str, Identity]:
+    """``api_keys`` with each user id given as a string made its :class:`Identity`; the same
+    mapping when there is none (a caller may keep it and change it later)."""
+    bad = {k: v for k, v in api_keys.items() if not isinstance(v, (Identity, str))}
+    if bad:
+        key, value = next(iter(bad.items()))
+        raise TypeError(
+            f"api_keys[{key!r}] is a {type(value).__name__}: give an Identity or a user id"
+        )
+    if all(isinstance(identity, Identity) for identity in api_keys.values()):
+        return api_keys  # type: ignore[return-value]  # all Identity, as checked
+    return {k: v if isinstance(v, Identity) else Identity(v) for k, v in api_keys.items()}
+
+
 @dataclass
 class FakeSettings:
     """Settings of one fake instance; change them at any time, they apply to the next request.
 
     * ``api_keys``: ``None`` accepts any non-empty key as :data:`DEFAULT_IDENTITY`; a mapping
-      accepts only its keys, each as its identity.
+      accepts only its keys, each as its identity (an :class:`Identity`, or a user id given as
+      a string, as the marker takes it).
     * ``strict``: reject unknown request fields (pydantic ``extra_forbidden``) instead of
       ignoring them as the real service does.
     * ``max_body_size``: bodies over this many bytes answer 413 before they are buffered (the
@@ -173,6 +188,8 @@ class FakeSettings:
     gateway_builtin_models: bool = True
 
     def __post_init__(self) -> None:
+        if self.api_keys is not None:
+            self.api_keys = _identities(self.api_keys)
         if isinstance(self.gateway_models, str):
             raise TypeError("gateway_models is a sequence of vendor/name strings, not a string")
         for name in self.gateway_models:

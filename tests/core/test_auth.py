@@ -123,3 +123,20 @@ def test_openapi_needs_no_key(configured: SGPFake) -> None:
 def test_identity_rejects_unknown_types() -> None:
     with pytest.raises(ValueError, match="identity_type"):
         Identity(user_id="x", identity_type="robot")  # type: ignore[arg-type]
+
+
+def test_a_user_id_given_as_a_string_is_that_users_identity() -> None:
+    keys = {"key-a": ALICE, "key-u": "ursula"}
+    fake = SGPFake(FakeSettings(api_keys=keys))  # type: ignore[arg-type]
+    assert fake.settings.api_keys == {"key-a": ALICE, "key-u": Identity("ursula")}
+    with fake.client(api_key="key-u") as client:
+        made = client.post("/v4/model-templates", json=minimal_body())
+    assert made.status_code == 200
+    assert made.json()["created_by_user_id"] == "ursula"
+    same = {"key-a": ALICE}
+    assert FakeSettings(api_keys=same).api_keys is same  # kept, to be changed later
+
+
+def test_an_identity_of_another_kind_is_a_type_error_naming_the_key() -> None:
+    with pytest.raises(TypeError, match=r"api_keys\['key-x'\] is a list"):
+        FakeSettings(api_keys={"key-x": ["alice"]})  # type: ignore[dict-item]
