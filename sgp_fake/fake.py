@@ -495,11 +495,19 @@ class SGPFake:
             api_key=api_key, http_client=httpx.Client(transport=self.transport()), **kwargs
         )
 
+    def account_for(self, api_key: str) -> str:
+        """The account a v5 client of ``api_key`` selects unless told: the key's first account
+        (in sorted order) when the settings give it accounts, else ``acct_1``. The fixtures
+        and :meth:`beta_client` select it."""
+        identity = self.settings.identity_for(api_key)
+        accounts = identity.accounts if identity is not None else None
+        return min(accounts) if accounts else DEFAULT_ACCOUNT_ID
+
     def beta_client(
-        self, api_key: str = DEFAULT_API_KEY, account_id: str = DEFAULT_ACCOUNT_ID, **kwargs: Any
+        self, api_key: str = DEFAULT_API_KEY, account_id: str | None = None, **kwargs: Any
     ) -> SGPBetaClient:
         """The v5 SDK's ``scale_gp_beta.SGPClient`` wired to this fake in process (every
-        ``/v5`` call selects ``account_id``).
+        ``/v5`` call selects ``account_id``, by default :meth:`account_for` the key).
 
         Needs ``scale-gp-beta`` (``pip install sgp-fake[sdk]``).
         """
@@ -509,13 +517,13 @@ class SGPFake:
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)
         return SGPBetaClient(
             api_key=api_key,
-            account_id=account_id,
+            account_id=self.account_for(api_key) if account_id is None else account_id,
             http_client=httpx.Client(transport=self.transport()),
             **kwargs,
         )
 
     def async_beta_client(
-        self, api_key: str = DEFAULT_API_KEY, account_id: str = DEFAULT_ACCOUNT_ID, **kwargs: Any
+        self, api_key: str = DEFAULT_API_KEY, account_id: str | None = None, **kwargs: Any
     ) -> AsyncSGPBetaClient:
         """The v5 SDK's ``scale_gp_beta.AsyncSGPClient`` wired to this fake in process."""
         import httpx
@@ -524,7 +532,7 @@ class SGPFake:
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)
         return AsyncSGPBetaClient(
             api_key=api_key,
-            account_id=account_id,
+            account_id=self.account_for(api_key) if account_id is None else account_id,
             http_client=httpx.AsyncClient(transport=self.async_transport()),
             **kwargs,
         )

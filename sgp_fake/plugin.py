@@ -321,15 +321,6 @@ def _require_beta_sdk() -> None:
         pytest.skip(BETA_SDK_MISSING)
 
 
-def _account_id(sgp_fake: SGPFake, api_key: str) -> str:
-    """The account a v5 client selects: the key's first account, else the default one."""
-    from .fake import DEFAULT_ACCOUNT_ID
-
-    identity = sgp_fake.settings.identity_for(api_key)
-    accounts = identity.accounts if identity is not None else None
-    return min(accounts) if accounts else DEFAULT_ACCOUNT_ID
-
-
 # -- configuration fixtures (override them in a conftest) -------------------------------------
 
 
@@ -645,7 +636,7 @@ def sgp_beta_client(sgp_fake: SGPFake) -> Iterator[SGPBetaClient]:
     """
     _require_beta_sdk()
     api_key = _api_key(sgp_fake)
-    client = sgp_fake.beta_client(api_key=api_key, account_id=_account_id(sgp_fake, api_key))
+    client = sgp_fake.beta_client(api_key=api_key, account_id=sgp_fake.account_for(api_key))
     yield client
     client.close()
 
@@ -658,7 +649,7 @@ def sgp_async_beta_client(sgp_fake: SGPFake) -> Iterator[AsyncSGPBetaClient]:
     """
     _require_beta_sdk()
     api_key = _api_key(sgp_fake)
-    client = sgp_fake.async_beta_client(api_key=api_key, account_id=_account_id(sgp_fake, api_key))
+    client = sgp_fake.async_beta_client(api_key=api_key, account_id=sgp_fake.account_for(api_key))
     yield client
     _finish(client.close())
 
@@ -680,7 +671,7 @@ def sgp_traces(sgp_fake: SGPFake) -> Iterator[Traces]:
     restore = save_tracing()
     try:
         api_key = _api_key(sgp_fake)
-        traces = init_tracing(sgp_fake, account_id=_account_id(sgp_fake, api_key), api_key=api_key)
+        traces = init_tracing(sgp_fake, account_id=sgp_fake.account_for(api_key), api_key=api_key)
         yield traces
         traces.flush()  # what the test left queued goes to its own fake, not the next test's
     finally:
@@ -833,7 +824,7 @@ def sgp_fake_server(sgp_fake_live_server: _SharedServer, sgp_fake: SGPFake) -> I
     sgp_fake_live_server.current.app = sgp_fake._build_app(admin=True) if admin else sgp_fake.app
     try:
         api_key = _api_key(sgp_fake)
-        yield LiveFake(sgp_fake, sgp_fake_live_server.url, api_key, _account_id(sgp_fake, api_key))
+        yield LiveFake(sgp_fake, sgp_fake_live_server.url, api_key, sgp_fake.account_for(api_key))
     finally:
         sgp_fake_live_server.current.app = None
 

@@ -496,7 +496,7 @@ class Traces:
 
 def init_tracing(
     fake: Any,
-    account_id: str = "acct_1",
+    account_id: str | None = None,
     api_key: str = "test-api-key",
     *,
     retry_backoff: float = 0.001,
@@ -504,7 +504,8 @@ def init_tracing(
 ) -> Traces:
     """Point ``scale_gp_beta.lib.tracing`` at ``fake`` (an ``SGPFake``) in process, and give its
     traces, flushed before every read. The change is process-wide and lasts: call
-    :func:`save_tracing` first to undo it after.
+    :func:`save_tracing` first to undo it after. Spans are sent with ``api_key`` for
+    ``account_id``, by default the account the fake gives that key (``fake.account_for``).
 
     The library keeps one queue per process: this registers a v5 ``SGPClient`` on the fake's
     in-process transport with ``tracing.init(client=...)``, after delivering what was still
@@ -522,7 +523,7 @@ def init_tracing(
     client_kwargs.setdefault("base_url", "http://sgp-fake.test")
     client = SGPClient(
         api_key=api_key,
-        account_id=account_id,
+        account_id=fake.account_for(api_key) if account_id is None else account_id,
         http_client=httpx.Client(transport=fake.transport()),
         **client_kwargs,
     )

@@ -43,6 +43,35 @@ def test_the_helpers_select_an_account_and_reach_the_fake() -> None:
     assert fake.journal[-1].headers["x-selected-account-id"] == "acct_2"
 
 
+def test_the_helpers_select_the_keys_first_account_unless_told() -> None:
+    pytest.importorskip("scale_gp_beta")
+    from sgp_fake import FakeSettings, Identity
+    from sgp_fake.extras.traces import init_tracing, save_tracing
+
+    alice = Identity("alice", accounts=frozenset({"acct_z", "acct_b"}))
+    fake = SGPFake(FakeSettings(api_keys={"key-a": alice, "key-u": "u"}))
+    assert (fake.account_for("key-a"), fake.account_for("key-u")) == ("acct_b", "acct_1")
+    with fake.beta_client(api_key="key-a") as client:
+        client.chat.completions.create(model=MODEL, messages=HELLO)  # a 403 for acct_1
+
+    async def go() -> None:
+        async with fake.async_beta_client(api_key="key-a") as client:
+            await client.chat.completions.models()
+
+    asyncio.run(go())
+    assert [e.headers["x-selected-account-id"] for e in fake.journal] == ["acct_b"] * 2
+    from scale_gp_beta.lib import tracing
+
+    restore = save_tracing()
+    try:
+        traced = init_tracing(fake, api_key="key-a")
+        with tracing.create_trace("for alice"):
+            pass
+        assert [trace.name for trace in traced.all("acct_b")] == ["for alice"]
+    finally:
+        restore()
+
+
 def test_the_fixtures(pytester: pytest.Pytester) -> None:
     pytest.importorskip("scale_gp_beta")
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
