@@ -17,6 +17,7 @@ the list.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator
 
 from starlette.applications import Starlette
@@ -52,8 +53,19 @@ __all__ = [
 def json_response(
     content: Any, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    """A JSON response serialised as Starlette's JSONResponse does (compact, UTF-8)."""
-    return Response(json_bytes(content), status_code, headers, media_type="application/json")
+    """A JSON response serialised as Starlette's JSONResponse does (compact, UTF-8).
+
+    A lone surrogate in a string (JSON can carry one, UTF-8 cannot: a journalled account or
+    header, a rule's path) is written as its JSON escape (``\\ud800``), where Starlette's
+    JSONResponse would raise."""
+    try:
+        body = json_bytes(content)
+    except UnicodeEncodeError:
+        # Only a lone surrogate fails to encode, and the encoder writes one only inside a
+        # string, where Python's \\uXXXX escape of it is JSON's own.
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        body = text.encode("utf-8", "backslashreplace")
+    return Response(body, status_code, headers, media_type="application/json")
 
 
 def detail_response(

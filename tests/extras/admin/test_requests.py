@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -135,3 +136,27 @@ def test_a_body_with_a_lone_surrogate_is_listed_as_it_was_sent(
     assert first["body"] == lone.decode()
     assert isinstance(first["response_body"], str)
     assert second["body"] == {"name": "\U0001f600"}
+
+
+def test_a_lone_surrogate_kept_in_a_field_is_listed_as_its_escape(
+    client: httpx.Client, admin: httpx.Client
+) -> None:
+    # The journal keeps a refused request's account as sent, and a fault rule its path: text
+    # UTF-8 cannot carry. The admin answers write it as JSON's escape instead of a 500.
+    body = json.dumps({**minimal_body(), "account_id": "\ud800"})
+    refused = client.post(
+        "/v4/model-templates", content=body, headers={"content-type": "application/json"}
+    )
+    assert refused.status_code == 400
+    listed = admin.get("/_fake/requests")
+    assert listed.status_code == 200
+    assert b'"account":"\\ud800"' in listed.content
+    assert listed.json()["requests"][0]["account"] == "\ud800"
+    added = admin.post(
+        "/_fake/faults",
+        content=b'{"path": "/v4/\\udfff", "status": 503}',
+        headers={"content-type": "application/json"},
+    )
+    assert added.status_code == 201
+    assert added.json()["path"] == "/v4/\udfff"
+    assert admin.get("/_fake/faults").json()["faults"][0]["path"] == "/v4/\udfff"
