@@ -244,6 +244,7 @@ class FakeState:
         # dates the records only.
         self.clock = clock if isinstance(clock, FakeClock) else FakeClock()
         journal.clock = self.clock.now
+        self.faults.clock = self.clock.now
         self.tables: LazyTables = LazyTables(
             kinds, self, self._guard, clock or self.clock, id_generator
         )
@@ -284,6 +285,7 @@ class FakeState:
         if isinstance(clock, FakeClock):
             previous, self.clock = self.clock, clock
             self.journal.clock = clock.now
+            self.faults.clock = clock.now
             listener = previous.listener
             if listener is not None and clock is not previous:
                 # A state file follows the fake's one clock: it now keeps this one's offset.

@@ -37,7 +37,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from .answers import json_bytes
 from .facts import Facts, LazyFacts, compile_pattern, facts_match
@@ -274,7 +274,7 @@ class FaultRule:
     the data of the ``error`` event. ``request_body`` matches requests whose JSON body holds it
     (see :func:`body_matches`): ``{"stream": True}`` only streamed calls. ``hits`` counts the
     requests it fired for and ``fired_at`` keeps
-    when (Unix times, the latest :data:`FIRED_AT_KEPT`).
+    when (Unix times of its rules' clock, the fake's; the latest :data:`FIRED_AT_KEPT`).
     """
 
     method: str = "*"
@@ -350,9 +350,9 @@ class FaultRule:
             return self.headers
         return {**self.headers, "retry-after-ms": str(self.retry_after_ms)}
 
-    def _fire(self) -> None:
+    def _fire(self, now: float) -> None:
         self.hits += 1
-        self.fired_at.append(time.time())
+        self.fired_at.append(now)
         if len(self.fired_at) > FIRED_AT_KEPT:
             del self.fired_at[0]
 
@@ -528,6 +528,9 @@ class FaultRules:
         """How many rules the last :meth:`take` or :meth:`take_cut` tried a request against
         (the index leaves out the rules that cannot match it)."""
         self.default_retry_after_ms: int | None = None
+        #: When a rule fires (seconds since the epoch, for ``fired_at``): a fake sets its own
+        #: clock's ``now``, so rules, records and the journal tell the same time.
+        self.clock: Callable[[], float] = time.time
 
     def add(self, rule: FaultRule | None = None, **kwargs: Any) -> FaultRule:
         """Add ``rule``, or a rule built from ``kwargs``; return it."""
@@ -673,7 +676,7 @@ class FaultRules:
             self.examined = examined
             if chosen is None:
                 return None
-            chosen._fire()
+            chosen._fire(self.clock())
             if chosen.spent:
                 self._unfile(chosen)
             return chosen

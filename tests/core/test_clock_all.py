@@ -83,6 +83,24 @@ def test_journal_times_come_from_the_fakes_clock() -> None:
     assert abs(entry.timestamp - WHEN.timestamp()) < 5
 
 
+def test_fault_firings_are_dated_by_the_fakes_clock() -> None:
+    fake = SGPFake()
+    fake.clock.set(WHEN)
+    rule = fake.faults.add(path="/v4/model-templates", status=503)
+    with fake.client() as client:
+        assert client.get("/v4/model-templates").status_code == 503
+    (fired,) = rule.fired_at
+    (entry,) = fake.journal.entries()
+    assert abs(fired - WHEN.timestamp()) < 5
+    assert abs(fired - entry.timestamp) < 5
+    # a clock given to the fake (deterministic mode's kind) dates them too
+    started = SGPFake(clock=FakeClock(start=datetime(2024, 3, 1, tzinfo=UTC)))
+    again = started.faults.add(path="/v4/model-templates", status=503)
+    with started.client() as client:
+        client.get("/v4/model-templates")
+    assert again.fired_at == [datetime(2024, 3, 1, tzinfo=UTC).timestamp()]
+
+
 def test_deterministic_mode_has_one_stepping_clock() -> None:
     fake = SGPFake(**deterministic(7))
     start = seeded_start(7)
