@@ -245,6 +245,7 @@ class FakeState:
         self.clock = clock if isinstance(clock, FakeClock) else FakeClock()
         journal.clock = self.clock.now
         self.faults.clock = self.clock.now
+        self.rate_limiter.clock = self.clock.now
         self.tables: LazyTables = LazyTables(
             kinds, self, self._guard, clock or self.clock, id_generator
         )
@@ -286,6 +287,7 @@ class FakeState:
             previous, self.clock = self.clock, clock
             self.journal.clock = clock.now
             self.faults.clock = clock.now
+            self.rate_limiter.clock = clock.now
             listener = previous.listener
             if listener is not None and clock is not previous:
                 # A state file follows the fake's one clock: it now keeps this one's offset.

@@ -88,10 +88,14 @@ def _seconds(tokens: float, rate: float) -> float:
 
 
 class RateLimiter:
-    """Token buckets, one per API key; no limit until :meth:`configure` is called."""
+    """Token buckets, one per API key; no limit until :meth:`configure` is called.
+
+    Buckets refill by ``clock`` (seconds): a fake gives its own clock's ``now``, so
+    ``fake.clock.advance(s)`` refills ``s * rate`` tokens at once."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+        #: What the buckets refill by (seconds, any origin).
+        self.clock = clock
         self._lock = threading.Lock()
         self._limit: RateLimit | None = None
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -112,12 +116,14 @@ class RateLimiter:
         limit = self._limit
         if limit is None:
             return None
-        now = self._clock()
+        now = self.clock()
         with self._lock:
             tokens, stamp = self._buckets.get(key, (float(limit.burst), now))
-            tokens = min(float(limit.burst), tokens + (now - stamp) * limit.rate)
+            elapsed = now - stamp
+            if elapsed > 0.0:  # a clock set back (or NaN) refills nothing and takes nothing
+                tokens = min(float(limit.burst), tokens + elapsed * limit.rate)
             if not tokens >= 0.0:
-                tokens = 0.0  # a clock that went back (or NaN): an empty bucket, not an error
+                tokens = 0.0  # an empty bucket, not an error
             allowed = tokens >= 1.0
             if allowed:
                 tokens -= 1.0

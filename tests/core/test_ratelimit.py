@@ -210,6 +210,23 @@ def test_app_answers_429_with_the_quota_headers(fake: SGPFake) -> None:
 # -- the official SDK against the standalone server -----------------------------------------------
 
 
+def test_the_bucket_refills_by_the_fakes_clock() -> None:
+    # One token per 1000 s: only the fake's clock can bring it back within a test.
+    fake = SGPFake()
+    fake.rate_limiter.configure(RateLimit(rate=MIN_RATE, burst=1))
+    with fake.client() as client:
+        assert client.get(LIST).status_code == 200
+        assert client.get(LIST).status_code == 429
+        fake.clock.advance(1000)
+        assert client.get(LIST).status_code == 200
+        assert client.get(LIST).status_code == 429
+        # set back, then forward again: going back refilled nothing, coming back does
+        fake.clock.set(fake.clock.now() - 5000)
+        assert client.get(LIST).status_code == 429
+        fake.clock.advance(1000)
+        assert client.get(LIST).status_code == 200
+
+
 def sdk(server: ServerProcess, max_retries: int, api_key: str = "k") -> Any:
     return scale_gp.SGPClient(api_key=api_key, base_url=server.url, max_retries=max_retries)
 
