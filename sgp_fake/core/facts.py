@@ -51,6 +51,11 @@ def compile_pattern(pattern: str) -> Any:
         raise ValueError(f"not a valid regular expression: {exc}") from None
     try:
         return re2.compile(pattern, options=_OPTIONS)
+    except UnicodeEncodeError:  # RE2 reads UTF-8
+        raise ValueError(
+            "not a regular expression RE2 accepts: it holds a lone surrogate, which UTF-8 "
+            "cannot carry"
+        ) from None
     except re2.error as exc:
         reason = exc.args[0] if exc.args else exc
         if isinstance(reason, bytes):

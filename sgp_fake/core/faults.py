@@ -253,7 +253,10 @@ def _body_bytes(body: Any) -> bytes | None:
     if isinstance(body, bytes):
         return body
     if isinstance(body, str):
-        return body.encode()
+        try:
+            return body.encode()
+        except UnicodeEncodeError:
+            raise ValueError("body holds a lone surrogate, which UTF-8 cannot carry") from None
     try:
         return json_bytes(body)
     except (TypeError, ValueError, RecursionError):

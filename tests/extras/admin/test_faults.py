@@ -160,3 +160,26 @@ def test_the_fault_schema_in_openapi_accepts_what_the_api_accepts(
     schema = {"$ref": "#/components/schemas/FaultSpec", "components": document["components"]}
     valid = jsonschema.Draft202012Validator(schema).is_valid(spec)
     assert valid == (admin.post("/_fake/faults", json=spec).status_code == 201)
+
+
+@pytest.mark.parametrize(
+    ("path", "spec", "reason"),
+    [
+        ("/_fake/faults", {"status": 503, "body": "\ud800"}, "body holds a lone surrogate"),
+        ("/_fake/faults", {"status": 503, "prompt_regex": "a\udfff"}, "holds a lone surrogate"),
+        ("/_fake/responses", {"text": "x", "prompt_regex": "\ud800"}, "holds a lone surrogate"),
+    ],
+)
+def test_a_lone_surrogate_in_a_rule_is_refused_saying_so(
+    admin_fake: SGPFake, admin: httpx.Client, path: str, spec: dict[str, Any], reason: str
+) -> None:
+    # JSON escapes carry the surrogate; json.dumps writes them so.
+    refused = admin.post(
+        path, content=json.dumps(spec), headers={"content-type": "application/json"}
+    )
+    assert refused.status_code == 422
+    (error,) = refused.json()["detail"]
+    assert reason in error["msg"], error
+    assert "codec" not in error["msg"], error
+    with pytest.raises(ValueError, match=reason):
+        admin_fake.faults.add(**{"status": 503, **{k: v for k, v in spec.items() if k != "text"}})
