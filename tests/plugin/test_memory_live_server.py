@@ -53,18 +53,25 @@ def test_an_idle_server_allocates_nothing_that_stays() -> None:
 
         loop.call_soon_threadsafe(loop.set_task_factory, factory)
         tracemalloc.start(200)  # frames enough to reach the thread's first one
+        grown: list[int] = []
         try:
             time.sleep(0.5)
-            first = traced()
-            time.sleep(1.0)  # ten more ticks
-            second = traced()
+            before = traced()
+            # Ten ticks a window. What each tick kept would show in every window; on a busy
+            # machine one window may catch a late first tick's one-off allocations, so up to
+            # three are measured and the quietest counts.
+            while len(grown) < 3 and (not grown or grown[-1] >= 1024):
+                time.sleep(1.0)
+                after = traced()
+                grown.append(after - before)
+                before = after
             while_idle = list(made)  # before the stop, whose shutdown makes tasks
         finally:
             tracemalloc.stop()
     finally:
         server.stop()
     assert while_idle == []  # no task per tick
-    assert second - first < 1024, (first, second)
+    assert min(grown) < 1024, grown
 
 
 def test_a_stopped_server_and_its_fake_are_freed() -> None:
