@@ -413,6 +413,7 @@ class SGPFake:
             print(sgp_fake.dashboard())
             breakpoint()
         """
+        from .core.access import token_fragment
         from .core.routing import DASHBOARD_PREFIX
 
         server = self._dashboard
@@ -423,7 +424,7 @@ class SGPFake:
             self._dashboard = server
         url = server.url + DASHBOARD_PREFIX
         if server.admin_token is not None:
-            url += f"#token={server.admin_token}"
+            url += token_fragment(server.admin_token)
         return url
 
     def reset(self, account_id: str | None = None) -> int:

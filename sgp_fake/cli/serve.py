@@ -27,7 +27,7 @@ import uvicorn
 import uvicorn.config
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..core.access import ADMIN_TOKEN_ENV, AccessPolicy, check_token
+from ..core.access import ADMIN_TOKEN_ENV, AccessPolicy, check_token, token_fragment
 from ..core.faults import ConnectionFault, FaultSleeps, ServerStopping
 from ..core.journal import DEFAULT_JOURNAL_LIMIT
 from ..core.routing import DASHBOARD_PREFIX
@@ -138,7 +138,7 @@ class _Server(uvicorn.Server):
                 # browser never sends: the page reads it and sends it with each admin call.
                 page = f"http://{shown}:{port}{DASHBOARD_PREFIX}"
                 if self.admin_token is not None:
-                    page += f"#token={self.admin_token}"
+                    page += token_fragment(self.admin_token)
                 lines += f"{DASHBOARD_LINE_PREFIX}{page}\n"
             # One write: a reader that sees the ready line sees the other lines with it.
             sys.stdout.write(lines)

@@ -124,6 +124,15 @@ def check_token(token: str) -> str:
     return token
 
 
+def token_fragment(token: str) -> str:
+    """The fragment of a dashboard URL carrying ``token``: ``#token=`` and the token
+    percent-encoded, since the page reads the fragment as form data (``+`` there is a space,
+    ``&`` ends the value)."""
+    from urllib.parse import quote
+
+    return "#token=" + quote(token, safe="")
+
+
 def _host_name(value: bytes) -> bytes:
     """The host of a ``Host`` header value, without its port, lower-cased."""
     if value.endswith(b"]"):  # [::1], whose colons are not a port's

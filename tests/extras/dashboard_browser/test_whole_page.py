@@ -36,9 +36,7 @@ def test_every_view_renders_without_a_console_error(served: Served, page: Page) 
     view(page, "coverage")
     create = page.locator("section[data-operation=create_model_template]")
     expect(create).to_contain_text("2 calls")
-    expect(create.locator("tr", has_text="status").locator("td.never").first).to_have_text(
-        "never"
-    )
+    expect(create.locator("tr", has_text="status").locator("td.never").first).to_have_text("never")
     # The models view is there exactly when the fake documents a route it uses.
     with served.fake.client(api_key=None) as admin:
         paths = admin.get("/openapi.json").json()["paths"]
@@ -64,9 +62,24 @@ def test_coverage_shows_as_off_when_not_recorded(browser: Browser) -> None:
         fake.close()
 
 
-def test_the_printed_url_opens_the_page_with_its_token(
+def test_the_printed_url_carries_a_token_of_any_printable_characters(
     browser: Browser, tmp_path: Any
 ) -> None:
+    # "+" reads as a space in the fragment's form data, "&" ends the value, "%2F" decodes: the
+    # printed URL percent-encodes the token, and the page sends the token as given.
+    token = "a+b%2F&c=d#e"
+    with ServerProcess("--admin-token", token, timeout=30, stderr=tmp_path / "log") as server:
+        with httpx.Client(base_url=server.url, headers={"x-api-key": "k"}, timeout=30) as client:
+            assert client.get("/v4/model-templates").status_code == 200
+        context = browser.new_context()
+        page = context.new_page()
+        open_page(page, server.dashboard_url)
+        expect(rows(page)).to_have_count(1)
+        expect(page.locator("#banner")).to_be_hidden()
+        context.close()
+
+
+def test_the_printed_url_opens_the_page_with_its_token(browser: Browser, tmp_path: Any) -> None:
     # Bound beyond loopback: the admin API needs the generated token, which the URL carries.
     with ServerProcess("--host", "0.0.0.0", timeout=30, stderr=tmp_path / "log") as server:
         assert server.admin_token
