@@ -131,6 +131,24 @@ def test_a_pending_deployment_turns_ready_when_the_page_moves_the_clock(
     assert at_work.deployment(pending["id"])["status"] == "FAILED"
 
 
+def test_a_deployment_made_ready_by_the_clock_alone_shows_ready(
+    at_work: AtWork, page: Page
+) -> None:
+    # The fake's clock moves with no request to the fake (here in process; over a socket, as
+    # time passes): the view follows it without a write in the journal.
+    pending = at_work.deploy("canary", wait_for_ready=False)
+    open_page(page, at_work.url)
+    view(page, "models")
+    row = page.locator(f"table[data-kind=deployments] tr[data-id='{pending['id']}']")
+    expect(row.locator("td.status")).to_have_text("PENDING")
+    expect(page.locator("#clock-now")).to_contain_text("moved 0 s in all")
+    entries = len(at_work.fake.journal.entries())
+    at_work.fake.clock.advance(READY_AFTER)
+    expect(row.locator("td.status")).to_have_text("READY")
+    expect(page.locator("#clock-now")).to_contain_text(f"moved {READY_AFTER:g} s in all")
+    assert len(at_work.fake.journal.entries()) == entries
+
+
 def test_scripted_answers_show_the_calls_they_answered(at_work: AtWork, page: Page) -> None:
     prod = at_work.deploy("prod")["id"]
     by_api = at_work.fake.respond(prompt="weather", text="Sunny.")

@@ -39,17 +39,34 @@ async function poll() {
   }
   setLive(true, "live");
   const fresh = answer.data.requests;
+  if (fresh.length) {
+    app.last = fresh[fresh.length - 1].sequence;
+    for (const entry of fresh) if (entry.account) app.accounts.add(entry.account);
+    app.entries.push(...fresh);
+    if (app.view === "requests") addRows(fresh);
+  }
+  // The fake's clock moves with no request (a PENDING deployment turns READY as it runs):
+  // the models view is read again every time, one read at a time.
+  if (app.view === "models") refreshModelsOnce();
   if (!fresh.length) return;
-  app.last = fresh[fresh.length - 1].sequence;
-  for (const entry of fresh) if (entry.account) app.accounts.add(entry.account);
-  app.entries.push(...fresh);
-  if (app.view === "requests") addRows(fresh);
   const writes = fresh.some((e) => e.method !== "GET" && e.method !== "HEAD");
   if (app.view === "faults") refreshFaults();
   // Re-rendered in place: records left open stay open.
   else if (writes && app.view === "state") renderState($("main"));
-  else if (writes && app.view === "models") refreshModels();
   else if (writes && app.view === "traces") refreshTraces();
+}
+
+let modelsReading = null; // the models view's refresh in flight, if any
+
+function refreshModelsOnce() {
+  if (modelsReading) return;
+  modelsReading = refreshModels()
+    .catch(() => {
+      // the server went away; try again next time
+    })
+    .finally(() => {
+      modelsReading = null;
+    });
 }
 
 function schedule() {
