@@ -127,3 +127,21 @@ def test_a_tab_keeps_the_keyboard_when_the_tabs_are_redrawn(served: Served, page
     expect(page.locator("#tab-models")).to_have_count(1)  # the tabs were redrawn
     page.keyboard.press("ArrowLeft")
     expect(page.locator("main")).to_have_attribute("data-view", "requests")
+
+
+def test_entries_cleared_by_another_client_leave_the_page(served: Served, page: Page) -> None:
+    # Another client (a test suite's set-up, say) clears the journal or resets the fake: the
+    # page shows the journal as it is, not what it read of it before.
+    served.create()
+    served.create()
+    open_page(page, served.url)
+    expect(rows(page)).to_have_count(2)
+    served.fake.journal.clear()
+    served.create()
+    expect(rows(page)).to_have_count(1)
+    expect(page.locator("#journal-count")).to_have_text("1 requests")
+    last = served.fake.journal.entries()[-1].sequence
+    expect(rows(page).first).to_have_attribute("data-seq", str(last))
+    served.fake.reset()
+    expect(rows(page)).to_have_count(0)
+    expect(page.locator("#journal-count")).to_have_text("0 requests")

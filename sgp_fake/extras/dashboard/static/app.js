@@ -9,7 +9,7 @@
 import { $ } from "./dom.js";
 import { ADMIN, PAGE_ROWS, app, defineViews, renderTabs, setLive, show } from "./page.js";
 import { call, loadOpenapi, onToken } from "./api.js";
-import { addRows, fillJournal, loadNewest, loadOlder, renderRequests } from "./requests.js";
+import { addRows, dropForgotten, fillJournal, loadNewest, loadOlder, renderRequests } from "./requests.js";
 import { renderState } from "./records.js";
 import { refreshFaults, renderFaults } from "./faults.js";
 import { refreshModels, renderModels } from "./models.js";
@@ -38,6 +38,7 @@ async function poll() {
     return;
   }
   setLive(true, "live");
+  await dropForgotten();
   const fresh = answer.data.requests;
   if (fresh.length) {
     app.last = fresh[fresh.length - 1].sequence;

@@ -244,6 +244,21 @@ function setEntries(entries, complete) {
   if (app.view === "requests") fillJournal();
 }
 
+// Entries the journal no longer holds (cleared or reset by another client, or dropped past
+// its limit) leave the page too: it shows the journal, not what it once read of it. The
+// journal drops from its oldest end, so the oldest entry it still holds from those the page
+// has tells which went.
+export async function dropForgotten() {
+  if (!app.complete || !app.entries.length) return;
+  const oldest = app.entries[0].sequence;
+  const answer = await call("GET", `${ADMIN}/requests?after=${oldest - 1}&limit=1&summary=true`);
+  if (!answer.ok || !app.entries.length || app.entries[0].sequence !== oldest) return;
+  const kept = answer.data.requests;
+  const first = kept.length ? kept[0].sequence : Infinity;
+  if (first === oldest) return;
+  setEntries(app.entries.filter((e) => e.sequence >= first), true);
+}
+
 export async function reloadJournal() {
   const loaded = await loadNewest();
   if (loaded && !app.complete) await loadOlder();
