@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from sgp_fake import FakeSettings, SGPFake
+from sgp_fake import FakeSettings, LiveServer, SGPFake
 from sgp_fake.core.routing import DASHBOARD_PREFIX
 from sgp_fake.deterministic import StepClock
 from tests.extras.dashboard_browser.pages import (
@@ -58,6 +58,18 @@ class AtWork:
                   "model_template_id": template["id"]},
         )  # fmt: skip
         self.model_id: str = model.json()["id"]
+
+    @staticmethod
+    def deploy_chat_model(client: httpx.Client) -> None:
+        """A chat template, a model of it and a ready deployment, made with ``client``."""
+        template = client.post("/v4/model-templates", json=CHAT_TEMPLATE).json()
+        model = client.post(
+            "/v4/models",
+            json={"account_id": "acct_1", "model_type": "CHAT_COMPLETION", "name": MODEL_NAME,
+                  "model_template_id": template["id"]},
+        ).json()  # fmt: skip
+        answer = client.post(f"/v4/models/{model['id']}/deployments", json={"name": "prod"})
+        assert answer.status_code == 200, answer.text
 
     def deploy(self, name: str, **body: Any) -> dict[str, Any]:
         answer = self.client.post(
@@ -254,6 +266,32 @@ def test_usage_is_charted_per_deployment_and_per_model_name(at_work: AtWork, pag
     assert curl == f"curl -H \"x-api-key: $SGP_API_KEY\" '{by_name}'"
     replayed = httpx.get(by_name, headers={"x-api-key": "sk-usage-key"}).json()
     assert sum(p["summary_tokens"] for p in replayed["data"]) == sum(expected.values())
+
+
+def test_a_usage_call_without_a_key_never_carries_the_admin_token(browser: Browser) -> None:
+    # The admin token is for /_fake: sent with an SGP call, the fake takes it as an API key and
+    # the journal keeps it. With the key field emptied, the call goes without a key.
+    token = "admin-token-never-an-api-key"
+    fake = SGPFake(admin=True)
+    with fake.client(api_key=API_KEY) as client:
+        AtWork.deploy_chat_model(client)
+    with LiveServer(fake.app, admin_token=token) as server:
+        context = browser.new_context()
+        page = context.new_page()
+        open_page(page, f"{server.url}{DASHBOARD_PREFIX}#token={token}")
+        view(page, "models")
+        page.fill("#usage-key", "")
+        section = page.locator(f"section[data-usage='{USAGE_BY_DEPLOYMENT}']")
+        section.get_by_role("button", name="Show usage per model deployment").click()
+        expect(section.locator(".usage-chart pre.curl")).to_have_count(1)
+        curl = section.locator(".usage-chart pre.curl").inner_text()
+        assert "Authorization" not in curl
+        assert "x-api-key" not in curl
+        context.close()
+    calls = [e for e in fake.journal if e.path.endswith("/usage-statistics")]
+    assert len(calls) == 1
+    assert not any(token in value for value in calls[0].headers.values())
+    fake.close()
 
 
 def test_models_at_work_appear_when_the_fake_documents_their_routes(

@@ -7,12 +7,19 @@ function shellQuote(text) {
   return "'" + String(text).replace(/'/g, "'\\''") + "'";
 }
 
+// An SGP call (options.apiKey given, even empty) carries the key typed on the page and never
+// the admin token: the fake would take that Bearer token as an API key, and journal it.
+function sgpCall(options) {
+  return Boolean(options) && options.apiKey !== undefined && options.apiKey !== null;
+}
+
 export function curlLine(method, path, body, options) {
   const parts = ["curl"];
   if (method !== "GET") parts.push("-X", method);
   // Secrets stay out of the line: the shell fills them in.
-  if (options && options.apiKey) parts.push("-H", '"x-api-key: $SGP_API_KEY"');
-  else if (app.token) parts.push("-H", '"Authorization: Bearer $SGP_FAKE_ADMIN_TOKEN"');
+  if (sgpCall(options)) {
+    if (options.apiKey) parts.push("-H", '"x-api-key: $SGP_API_KEY"');
+  } else if (app.token) parts.push("-H", '"Authorization: Bearer $SGP_FAKE_ADMIN_TOKEN"');
   if (options && options.file) parts.push("--data-binary", "@" + options.file);
   else if (body !== undefined) parts.push("-d", shellQuote(JSON.stringify(body)));
   parts.push(shellQuote(location.origin + path));
@@ -21,8 +28,9 @@ export function curlLine(method, path, body, options) {
 
 export async function call(method, path, body, options) {
   const headers = {};
-  if (options && options.apiKey) headers["x-api-key"] = options.apiKey;
-  else if (app.token) headers.Authorization = "Bearer " + app.token;
+  if (sgpCall(options)) {
+    if (options.apiKey) headers["x-api-key"] = options.apiKey;
+  } else if (app.token) headers.Authorization = "Bearer " + app.token;
   const init = { method, headers, cache: "no-store" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
