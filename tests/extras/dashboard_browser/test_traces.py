@@ -137,3 +137,24 @@ def test_traces_arrive_live_and_filter(served: tuple[str, httpx.Client], page: P
     expect(rows.first).to_have_attribute("data-trace", "t-2")
     expect(page.locator("#traces-count")).to_have_text("1 trace")
     expect(page.locator("#traces-curl")).to_contain_text("/_fake/traces?last=200&name=other")
+
+
+def test_what_is_open_stays_open_as_spans_arrive(
+    served: tuple[str, httpx.Client], page: Page
+) -> None:
+    # Spans keep arriving while a person reads one: the list and the tree are redrawn, and
+    # the span's details they opened, and the row the keyboard is on, stay as they were.
+    url, client = served
+    send(client, agent_run("t1"))
+    open_traces(page, url)
+    page.click("#traces tr[data-trace=t1]")
+    root = page.locator("#trace li[data-span=t1-root]")
+    root.locator(":scope > details > summary").click()
+    expect(root.locator(":scope > details")).to_have_attribute("open", "")
+    page.focus("#traces tr[data-trace=t1]")
+    late = {"id": "t1-late", "trace_id": "t1", "name": "late", "parent_id": "t1-root",
+            "start_timestamp": at(1.9), "end_timestamp": at(2.0), "status": "SUCCESS"}  # fmt: skip
+    send(client, [late])
+    expect(page.locator("#trace li[data-span=t1-late]")).to_be_visible()
+    expect(root.locator(":scope > details")).to_have_attribute("open", "")
+    expect(page.locator("#traces tr[data-trace=t1]")).to_be_focused()

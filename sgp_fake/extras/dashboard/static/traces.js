@@ -75,7 +75,12 @@ export async function refreshTraces() {
   }
   const traces = answer.data.traces.slice().reverse(); // the newest first
   $("traces-count").textContent = `${traces.length} trace${traces.length === 1 ? "" : "s"}${traces.length === LAST ? " (the newest)" : ""}`;
-  $("traces-list").replaceChildren(listTable(traces));
+  // Redrawn as spans arrive: a keyboard user on a row keeps their place.
+  const list = $("traces-list");
+  const focused = list.contains(document.activeElement) ? document.activeElement.dataset.trace : undefined;
+  list.replaceChildren(listTable(traces));
+  const row = focused === undefined ? null : list.querySelector(`tr[data-trace="${CSS.escape(focused)}"]`);
+  if (row) row.focus();
   if (chosen && traces.some((t) => same(t, chosen))) await showTrace(chosen);
 }
 
@@ -125,16 +130,26 @@ async function showTrace(trace) {
   if (!panel || !same(trace, chosen)) return;
   if (!answer.ok) {
     panel.replaceChildren(h("p", { class: "err", text: `GET ${path} answered ${answer.status}` }));
+    delete panel.dataset.shows;
     return;
   }
   const tree = answer.data;
   const frame = timeWindow(tree.roots);
+  // Redrawn as spans arrive: what was opened in this trace stays open.
+  const shown = JSON.stringify([trace.trace_id, trace.account_id]);
+  const opened = panel.dataset.shows === shown
+    ? new Set([...panel.querySelectorAll("details[open][data-open]")].map((d) => d.dataset.open))
+    : new Set();
   panel.replaceChildren(
     h("h2", { class: "mono", text: tree.trace_id }),
     h("p", { class: "muted", text: `${tree.span_count} span${tree.span_count === 1 ? "" : "s"} · ${tree.error_count} failed · ${took(tree.duration_ms)} · ${tree.account_id}` }),
     h("ul", { class: "tree", role: "tree", "aria-label": `Trace ${tree.trace_id}` }, tree.roots.map((root) => node(root, frame))),
-    h("details", null, h("summary", { text: "curl" }), h("pre", { text: curlLine("GET", path) })),
+    h("details", { "data-open": "curl" }, h("summary", { text: "curl" }), h("pre", { text: curlLine("GET", path) })),
   );
+  panel.dataset.shows = shown;
+  for (const details of panel.querySelectorAll("details[data-open]")) {
+    if (opened.has(details.dataset.open)) details.open = true;
+  }
 }
 
 function startOf(span) {
@@ -186,7 +201,7 @@ function node(span, frame) {
   for (const key of ["input", "output", "metadata"]) {
     if (span[key] && Object.keys(span[key]).length) fields[key] = span[key];
   }
-  const details = Object.keys(fields).length ? h("details", null, h("summary", { text: "input, output, metadata" }), jsonView(fields)) : null;
+  const details = Object.keys(fields).length ? h("details", { "data-open": "span " + span.id }, h("summary", { text: "input, output, metadata" }), jsonView(fields)) : null;
   return h(
     "li",
     { role: "treeitem", class: span.error ? "failed" : null, "data-span": span.id, "aria-expanded": span.children.length ? "true" : null },
