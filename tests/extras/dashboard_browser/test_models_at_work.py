@@ -161,6 +161,28 @@ def test_a_deployment_made_ready_by_the_clock_alone_shows_ready(
     assert len(at_work.fake.journal.entries()) == entries
 
 
+def test_a_refused_clock_or_status_change_says_why(
+    at_work: AtWork, page: Page, console_allows: list[str]
+) -> None:
+    console_allows.append("status of 422")  # Chromium logs the refusals the page shows
+    pending = at_work.deploy("canary", wait_for_ready=False)
+    open_page(page, at_work.url)
+    view(page, "models")
+    page.fill("#clock-form input[aria-label=Seconds]", "2e9")
+    page.click("text=Advance the clock")
+    expect(page.locator("#clock-error")).to_contain_text("less than or equal to")
+    assert at_work.fake.clock.offset == 0
+    # A status the fake refuses (here by the route, as for a deployment gone meanwhile).
+    page.route(
+        "**/_fake/status",
+        lambda route: route.fulfill(status=422, json={"detail": [{"msg": "refused here"}]}),
+    )
+    row = page.locator(f"table[data-kind=deployments] tr[data-id='{pending['id']}']")
+    row.get_by_role("button", name="Force").click()
+    expect(row.locator(".field-error")).to_have_text("refused here")
+    expect(row.locator("td.status")).to_have_text("PENDING")
+
+
 def test_scripted_answers_show_the_calls_they_answered(at_work: AtWork, page: Page) -> None:
     prod = at_work.deploy("prod")["id"]
     by_api = at_work.fake.respond(prompt="weather", text="Sunny.")

@@ -14,6 +14,7 @@ export async function renderModels(main) {
   const reads = [];
   if (f.clock) {
     const seconds = h("input", { type: "number", min: "0", step: "any", value: "60", size: 6, "aria-label": "Seconds" });
+    const refused = h("p", { class: "field-error", id: "clock-error" });
     content.push(
       h("h2", { text: "Clock" }),
       h("p", { id: "clock-now", text: "…" }),
@@ -24,12 +25,15 @@ export async function renderModels(main) {
           id: "clock-form",
           onsubmit: async (event) => {
             event.preventDefault();
+            refused.textContent = "";
             const answer = await act("POST", `${ADMIN}/clock`, { advance: Number(seconds.value) });
             if (answer.ok) await refreshModels();
+            else refused.textContent = refusal(answer);
           },
         },
         h("label", null, "Advance by (seconds)", seconds),
         h("button", { type: "submit", text: "Advance the clock" }),
+        refused,
       ),
     );
     reads.push(`${ADMIN}/clock`);
@@ -96,6 +100,14 @@ export async function refreshModels() {
   if (scripts) fillResponses(scripts);
 }
 
+// What the fake said when it refused an action, to show beside the control.
+function refusal(answer) {
+  const detail = answer.data && typeof answer.data === "object" ? answer.data.detail : null;
+  if (Array.isArray(detail)) return detail.map((e) => String(e && e.msg)).join("; ");
+  if (typeof detail === "string") return detail;
+  return `answered ${answer.status}`;
+}
+
 // Redrawn only when what it shows changed: a status being chosen survives other traffic.
 const drawn = new WeakMap(); // box -> the signature of what it shows
 function redraw(box, signature, build) {
@@ -124,6 +136,7 @@ function statusTable(kind, records) {
     h("table", { "data-kind": kind }, h("thead", null, h("tr", null, ["Id", "Name", "Account", "Status", "Force"].map((t) => h("th", { scope: "col", text: t })))),
       h("tbody", null, records.map((record) => {
         const choice = h("select", { "aria-label": `Status of ${record.id}` }, statuses.map((s) => h("option", { value: s, text: s, selected: s === record.status })));
+        const refused = h("span", { class: "field-error" });
         return h("tr", { "data-id": record.id },
           h("td", { class: "mono", text: record.id }),
           h("td", { text: record.name || "" }),
@@ -133,10 +146,12 @@ function statusTable(kind, records) {
             type: "button",
             text: "Force",
             onclick: async () => {
+              refused.textContent = "";
               const answer = await act("POST", `${ADMIN}/status`, { kind, id: record.id, status: choice.value });
               if (answer.ok) await refreshModels();
+              else refused.textContent = refusal(answer);
             },
-          })));
+          }), " ", refused));
       }))),
   ];
 }
