@@ -233,6 +233,37 @@ def test_scripted_answers_show_the_calls_they_answered(at_work: AtWork, page: Pa
     assert [r["id"] for r in at_work.fake.responses.rules()] == [by_page["id"]]
 
 
+def test_gateway_scripts_show_their_turn_tool_calls_and_chunks(at_work: AtWork, page: Page) -> None:
+    # A tool-call loop's scripts differ only by turn and tool result: each says which it is.
+    calls = [{"name": "get_weather", "arguments": {"city": "Paris"}}]
+    first = at_work.fake.respond(model="openai/gpt-4o-mini", turn=0, tool_calls=calls)
+    then = at_work.fake.respond(model="openai/gpt-4o-mini", tool_result=True, chunks=["Su", "n"])
+    open_page(page, at_work.url)
+    view(page, "models")
+    row = page.locator(f"#responses tr[data-response='{first['id']}']")
+    expect(row.locator("td").nth(1)).to_have_text("model openai/gpt-4o-mini, turn 0")
+    expect(row.locator("td").nth(2)).to_have_text(
+        f"tool calls {json.dumps(calls, separators=(',', ':'))}"
+    )
+    row = page.locator(f"#responses tr[data-response='{then['id']}']")
+    expect(row.locator("td").nth(1)).to_have_text(
+        "model openai/gpt-4o-mini, the last message is a tool result"
+    )
+    expect(row.locator("td").nth(2)).to_have_text('chunks ["Su","n"]')
+    # And the form sends them.
+    form = page.locator("#response-form")
+    form.locator("input[name=model]").fill("openai/gpt-4o-mini")
+    form.locator("input[name=turn]").fill("1")
+    form.locator("input[name=tool_result]").check()
+    form.locator("input[name=tool_calls]").fill(json.dumps(calls))
+    page.click("#add-response")
+    expect(page.locator("#responses tbody tr")).to_have_count(3)
+    (added,) = [
+        r for r in at_work.fake.responses.rules() if r["id"] not in (first["id"], then["id"])
+    ]
+    assert (added["turn"], added["tool_result"], added["tool_calls"]) == (1, True, calls)
+
+
 @pytest.mark.parametrize(
     "at_work",
     # Usage is dated by the clock of the fake's records, which need not be the browser's: a

@@ -229,6 +229,8 @@ function describeMatch(rule) {
   if (given(rule.account_id) && rule.account_id !== "*") parts.push(`account ${rule.account_id}`);
   if (given(rule.prompt)) parts.push(`prompt contains ${JSON.stringify(rule.prompt)}`);
   if (given(rule.prompt_regex)) parts.push(`prompt matches /${rule.prompt_regex}/`);
+  if (rule.tool_result) parts.push("the last message is a tool result");
+  if (given(rule.turn)) parts.push(`turn ${rule.turn}`);
   return parts.length ? parts.join(", ") : "every call";
 }
 
@@ -236,6 +238,8 @@ function describeContent(rule) {
   const parts = [];
   if (given(rule.text)) parts.push(`text ${JSON.stringify(rule.text)}`);
   if (given(rule.texts)) parts.push(`texts ${JSON.stringify(rule.texts)}`);
+  if (given(rule.chunks)) parts.push(`chunks ${JSON.stringify(rule.chunks)}`);
+  if (given(rule.tool_calls)) parts.push(`tool calls ${JSON.stringify(rule.tool_calls)}`);
   if (given(rule.embedding)) parts.push(`an embedding of ${rule.embedding.length}`);
   if (given(rule.dimensions)) parts.push(`${rule.dimensions} dimensions`);
   if (given(rule.scores)) parts.push(`scores ${JSON.stringify(rule.scores)}`);
@@ -308,8 +312,12 @@ function responseForm() {
     field("account_id", "Account", h("input", { name: "account_id", placeholder: "any" })),
     field("prompt", "Prompt contains", h("input", { name: "prompt", placeholder: "any" })),
     field("prompt_regex", "Prompt matches (regex)", h("input", { name: "prompt_regex", placeholder: "any" })),
+    field("turn", "Turn (assistant messages before)", h("input", { name: "turn", type: "number", min: "0", size: 5, placeholder: "any" })),
+    field("tool_result", "After a tool result", h("input", { name: "tool_result", type: "checkbox", value: "true" })),
     field("text", "Text", h("input", { name: "text", class: "wide" })),
     field("texts", "Texts, one per call (JSON list)", h("input", { name: "texts", placeholder: '["first", "second"]', class: "wide" })),
+    field("chunks", "Chunks of a stream (JSON list)", h("input", { name: "chunks", placeholder: '["Hel", "lo"]', class: "wide" })),
+    field("tool_calls", "Tool calls (JSON list)", h("input", { name: "tool_calls", placeholder: '[{"name": "get_weather", "arguments": {"city": "Paris"}}]', class: "wide" })),
     field("dimensions", "Dimensions", h("input", { name: "dimensions", type: "number", min: "1", size: 5 })),
     field("embedding", "Embedding (JSON list)", h("input", { name: "embedding", placeholder: "[0.6, 0.8]" })),
     field("scores", "Scores (JSON list)", h("input", { name: "scores", placeholder: "[0.9, 0.1]" })),
@@ -330,7 +338,9 @@ async function addResponse(event) {
   for (const name of ["deployment", "model", "account_id", "prompt", "prompt_regex"]) if (text(name).trim()) body[name] = text(name).trim();
   if (text("text")) body.text = text("text");
   if (text("dimensions").trim()) body.dimensions = Number(text("dimensions"));
-  for (const name of ["texts", "embedding", "scores", "execute"]) {
+  if (text("turn").trim()) body.turn = Number(text("turn"));
+  if (data.get("tool_result")) body.tool_result = true;
+  for (const name of ["texts", "chunks", "tool_calls", "embedding", "scores", "execute"]) {
     if (!text(name).trim()) continue;
     try {
       body[name] = JSON.parse(text(name));
