@@ -214,3 +214,16 @@ def test_the_rate_limit_is_set_and_removed(served: Served, page: Page) -> None:
     page.click("#rate-limit button.danger")
     expect(page.locator("#rate-limit-now")).to_have_text("No rate limit.")
     assert served.fake.rate_limiter.limit is None
+
+
+def test_rules_added_and_removed_elsewhere_show_with_no_request(served: Served, page: Page) -> None:
+    # A test's set-up adds its rules with admin calls (or in process), which the journal does
+    # not show: the view follows them all the same.
+    open_page(page, served.url)
+    view(page, "faults")
+    expect(page.locator("#no-faults")).to_be_visible()
+    rule = served.fake.faults.add(method="GET", path="/nowhere", status=500)
+    expect(page.locator(f"#faults tr[data-rule='{rule.id}']")).to_be_visible()
+    served.fake.faults.clear()
+    expect(page.locator("#no-faults")).to_be_visible()
+    assert served.fake.journal.entries() == []

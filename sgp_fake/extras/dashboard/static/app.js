@@ -49,11 +49,12 @@ async function poll() {
   // The fake's clock moves with no request (a PENDING deployment turns READY as it runs):
   // the models view is read again every time, one read at a time.
   if (app.view === "models") refreshModelsOnce();
+  // Rules come and go by admin calls, which the journal does not show: read every time.
+  if (app.view === "faults") refreshFaults();
   if (!fresh.length) return;
   const writes = fresh.some((e) => e.method !== "GET" && e.method !== "HEAD");
-  if (app.view === "faults") refreshFaults();
   // Re-rendered in place: records left open stay open.
-  else if (writes && app.view === "state") renderState($("main"));
+  if (writes && app.view === "state") renderState($("main"));
   else if (writes && app.view === "traces") refreshTraces();
 }
 

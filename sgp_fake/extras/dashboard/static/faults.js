@@ -54,22 +54,29 @@ export async function refreshFaults() {
   if (app.view === "faults" && $("fault-list")) fillFaults(answer);
 }
 
+// Read every second: redrawn only when what it shows changed, so a button the keyboard is on
+// stays.
+const drawn = new WeakMap(); // list -> the signature of what it shows
+
 function fillFaults(answer) {
   const list = $("fault-list");
-  if (!answer.ok) {
-    list.replaceChildren(h("p", { class: "err", text: `GET /_fake/faults answered ${answer.status}` }));
-    return;
-  }
-  const rules = answer.data.faults;
-  if (!rules.length) {
-    list.replaceChildren(h("p", { class: "muted", id: "no-faults", text: "No fault rules." }));
-    return;
-  }
+  const rules = answer.ok ? answer.data.faults : [];
   const answered = new Map();
   for (const entry of app.entries) {
     if (!entry.rule) continue;
     if (!answered.has(entry.rule)) answered.set(entry.rule, []);
     answered.get(entry.rule).push(entry.sequence);
+  }
+  const signature = JSON.stringify([answer.status, rules, rules.map((rule) => answered.get(rule.id) || [])]);
+  if (drawn.get(list) === signature) return;
+  drawn.set(list, signature);
+  if (!answer.ok) {
+    list.replaceChildren(h("p", { class: "err", text: `GET /_fake/faults answered ${answer.status}` }));
+    return;
+  }
+  if (!rules.length) {
+    list.replaceChildren(h("p", { class: "muted", id: "no-faults", text: "No fault rules." }));
+    return;
   }
   list.replaceChildren(
     h(
