@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
+
+from sgp_fake import LiveServer, SGPFake
+from sgp_fake.core.routing import DASHBOARD_PREFIX
 from tests.extras.dashboard_browser.pages import (
     API_KEY,
     Served,
@@ -145,3 +149,25 @@ def test_entries_cleared_by_another_client_leave_the_page(served: Served, page: 
     served.fake.reset()
     expect(rows(page)).to_have_count(0)
     expect(page.locator("#journal-count")).to_have_text("0 requests")
+
+
+def test_a_restarted_fake_s_requests_show(page: Page, console_allows: list[str]) -> None:
+    # The fake is restarted while the page stays open: the new process numbers its journal
+    # from 1 again, and the page shows its requests, not the old process's.
+    console_allows.append("ERR_CONNECTION_REFUSED")  # Chromium logs the polls while it is down
+    first = SGPFake(admin=True)
+    with LiveServer(first.app) as server, httpx.Client(base_url=server.url) as client:
+        port = server.port
+        for _ in range(3):
+            client.get("/v4/model-templates", headers={"x-api-key": API_KEY})
+        open_page(page, server.url + DASHBOARD_PREFIX)
+        expect(rows(page)).to_have_count(3)
+    expect(page.locator("#live")).to_have_text("the fake does not answer")
+    second = SGPFake(admin=True)
+    with LiveServer(second.app, port=port) as server:
+        served = Served(second, server)
+        with served.client:
+            assert served.create().status_code == 200
+        expect(rows(page)).to_have_count(1)
+        expect(rows(page).first.locator("td").nth(2)).to_have_text("POST")
+        expect(page.locator("#journal-count")).to_have_text("1 requests")

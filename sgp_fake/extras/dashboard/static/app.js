@@ -9,7 +9,7 @@
 import { $ } from "./dom.js";
 import { ADMIN, PAGE_ROWS, app, defineViews, renderTabs, setLive, show } from "./page.js";
 import { call, loadOpenapi, onToken } from "./api.js";
-import { addRows, dropForgotten, fillJournal, loadNewest, loadOlder, renderRequests } from "./requests.js";
+import { addRows, dropForgotten, fillJournal, loadNewest, loadOlder, reloadJournal, renderRequests } from "./requests.js";
 import { renderState } from "./records.js";
 import { refreshFaults, renderFaults } from "./faults.js";
 import { refreshModels, renderModels } from "./models.js";
@@ -30,8 +30,18 @@ defineViews([
 
 // -- polling ---------------------------------------------------------------------------------
 
+// Whether the last poll found the fake gone. When it answers again it may be a new process,
+// whose journal numbers its entries from 1 again: the page reads the journal anew.
+let lost = false;
+
 async function poll() {
   if (document.hidden) return;
+  if (lost) {
+    app.last = 0;
+    const loaded = await reloadJournal(); // throws while the fake is still gone
+    lost = false;
+    if (loaded && app.view !== "requests") show(app.view);
+  }
   const answer = await call("GET", `${ADMIN}/requests?after=${app.last}&summary=true`);
   if (!answer.ok) {
     setLive(false, answer.status === 401 ? "needs the admin token" : `journal: ${answer.status}`);
@@ -78,7 +88,7 @@ function schedule() {
     try {
       await poll();
     } catch (error) {
-      // the server went away; try again next time
+      lost = true; // the server went away; try again next time
     }
     setTimeout(tick, POLL_MS);
   };
