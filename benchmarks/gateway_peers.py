@@ -161,8 +161,7 @@ def _first_chunk(sock: socket.socket, request: bytes) -> tuple[float, bytes]:
             length = int(value)
     chunked = b"transfer-encoding: chunked" in fields
     while not (
-        (chunked and body.endswith(b"0\r\n\r\n"))
-        or (length is not None and len(body) >= length)
+        (chunked and body.endswith(b"0\r\n\r\n")) or (length is not None and len(body) >= length)
     ):
         got = sock.recv(65536)
         if not got:  # framed by closing the connection

@@ -377,9 +377,7 @@ class AsyncFakeTransport(httpx.AsyncBaseTransport):
                 raise exchange.timeout_error() from None
             if exchange.status is None:
                 raise exchange.connection_error(fault) from None
-            return exchange.streamed(
-                _AsyncStream(coro, exchange, exchange.connection_error(fault))
-            )
+            return exchange.streamed(_AsyncStream(coro, exchange, exchange.connection_error(fault)))
         if scope.get(TIMED_OUT_SCOPE_KEY):
             if not done:
                 await _drain(coro)

@@ -337,9 +337,7 @@ class Table(Generic[R]):
                 raise ValueError(f"a {self.kind} record {record_id!r} exists already")
             # Every create comes here: each attribute is read once.
             seq = self._seq = self._seq + 1
-            record = by_id[record_id] = self._record_type(
-                record_id, account_id, seq, body, parent
-            )
+            record = by_id[record_id] = self._record_type(record_id, account_id, seq, body, parent)
             account_index = self._by_account.get(account_id)
             if account_index is None:
                 account_index = self._by_account[account_id] = OrderIndex()

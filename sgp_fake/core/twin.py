@@ -66,10 +66,15 @@ def _typed_dicts(schema: Any, keep_nulls: Collection[type[BaseModel]]) -> Any:
 
 def _str_literal(schema: Any) -> list[str] | None:
     """The values of a plain literal schema of strings only, else ``None``."""
-    if not isinstance(schema, dict) or schema.get("type") != "literal" or set(schema) != {
-        "type",
-        "expected",
-    }:
+    if (
+        not isinstance(schema, dict)
+        or schema.get("type") != "literal"
+        or set(schema)
+        != {
+            "type",
+            "expected",
+        }
+    ):
         return None
     expected = schema["expected"]
     return list(expected) if all(type(value) is str for value in expected) else None

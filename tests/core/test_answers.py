@@ -13,9 +13,7 @@ from sgp_fake.core.answers import json_bytes, kept_encoder
 
 
 def _starlette(content: Any) -> bytes:
-    return json.dumps(
-        content, ensure_ascii=False, allow_nan=False, separators=(",", ":")
-    ).encode()
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 def _assert_written_as_starlette_writes(value: Any) -> None:
@@ -37,7 +35,7 @@ def test_a_string_is_written_as_json_dumps_writes_it(value: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["", "\x00\x1f\x7f\"\\/\b\f\n\r\t", "é€😀", "\ud800", ["a", 1], {"k": "v"}, 1.5],
+    ["", '\x00\x1f\x7f"\\/\b\f\n\r\t', "é€😀", "\ud800", ["a", 1], {"k": "v"}, 1.5],
 )
 def test_known_values(value: Any) -> None:
     _assert_written_as_starlette_writes(value)
@@ -49,9 +47,11 @@ _JSON = st.recursive(
     | st.integers()
     | st.floats()
     | st.text(alphabet=st.characters(codec=None)),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=5), children, max_size=4)
-    | st.tuples(children, children),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=5), children, max_size=4)
+        | st.tuples(children, children)
+    ),
     max_leaves=12,
 )
 

@@ -124,9 +124,7 @@ def test_a_raw_path_operation_wins_over_a_route_its_decoded_path_matches(
         ("GET", "/v4/things//stats"),
     ],
 )
-def test_the_starlette_routes_match_what_the_direct_dispatch_matches(
-    method: str, raw: str
-) -> None:
+def test_the_starlette_routes_match_what_the_direct_dispatch_matches(method: str, raw: str) -> None:
     direct, routed = SGPFake(resources=RESOURCES), SGPFake(resources=RESOURCES)
     headers = [(b"x-api-key", b"k")]
 

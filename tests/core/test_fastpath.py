@@ -137,9 +137,7 @@ class _Choices(pydantic.BaseModel):
         (b'{"kind":"str","mixed":"1"}', False),
     ],
 )
-def test_a_union_of_string_literals_is_one_literal_in_the_twin(
-    body: bytes, accepted: bool
-) -> None:
+def test_a_union_of_string_literals_is_one_literal_in_the_twin(body: bytes, accepted: bool) -> None:
     from sgp_fake.core.twin import Twin
 
     twin = Twin(_Choices)
@@ -150,6 +148,7 @@ def test_a_union_of_string_literals_is_one_literal_in_the_twin(
     data = twin.validate(body, "ignore")
     assert (data is not None) is accepted
     if accepted:
-        assert twin.dump(data) == _Choices.model_validate_json(body).model_dump_json(
-            exclude_none=True
-        ).encode()
+        assert (
+            twin.dump(data)
+            == _Choices.model_validate_json(body).model_dump_json(exclude_none=True).encode()
+        )

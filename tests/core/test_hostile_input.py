@@ -35,9 +35,7 @@ def test_a_backtracking_pattern_stalls_no_other_request(kind: str) -> None:
     rule.update({"text": "x"} if kind == "responses" else {"status": 503, "times": None})
     with (
         LiveServer(fake.app) as server,
-        httpx.Client(
-            base_url=server.url, headers={"x-api-key": "k"}, timeout=TIMEOUT
-        ) as http,
+        httpx.Client(base_url=server.url, headers={"x-api-key": "k"}, timeout=TIMEOUT) as http,
     ):
         assert http.post(f"/_fake/{kind}", json=rule).status_code == 201
         answers: list[int] = []

@@ -172,7 +172,7 @@ def test_the_dashboard_builds_cells_from_text_only() -> None:
     # attribute (never a property, which could be innerHTML by another spelling).
     dom = STATIC.joinpath("dom.js").read_text()
     assert 'else if (key === "text") el.textContent = String(value);' in dom
-    assert "else el.setAttribute(key, value === true ? \"\" : String(value));" in dom
+    assert 'else el.setAttribute(key, value === true ? "" : String(value));' in dom
     assert "el.append(child instanceof Node ? child : String(child));" in dom
     assert re.findall(r"el\[", dom) == []
     # The scripted answers' table: what a rule gives is a cell's text.

@@ -106,4 +106,3 @@ def api_for(request: pytest.FixtureRequest, fake: SGPFake) -> Iterator[Api]:
     client = make_api(request, fake, request.param)
     yield client
     client.close()
-

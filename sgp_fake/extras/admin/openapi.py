@@ -260,7 +260,7 @@ def admin_paths(
                 "fake_advance_clock",
                 "Move the fake's clock forward, or set it",
                 _ok("Now", ClockState),
-                description="`{\"advance\": seconds}` moves the clock forward, `{\"set\": "
+                description='`{"advance": seconds}` moves the clock forward, `{"set": '
                 "instant}` makes it read that instant (ISO 8601 or seconds since the epoch) and "
                 "go on from there. The one clock dates records, usage and journal entries; "
                 "statuses waiting for it (a PENDING deployment) change at the first read after "

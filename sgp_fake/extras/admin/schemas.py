@@ -409,8 +409,7 @@ class RequestView(LazyModel):
     )
     timestamp: float = Field(description="When the request arrived, in seconds since the epoch.")
     duration: float = Field(
-        description="How long the fake took to answer, in seconds (a streamed answer: to its "
-        "end)."
+        description="How long the fake took to answer, in seconds (a streamed answer: to its end)."
     )
     account: Optional[str] = Field(
         description="The account the request was for: a create's body account_id, else the "

@@ -120,8 +120,10 @@ def update(call: Call) -> Answer:
                 _check_parameters(call, model, merged.get("model_creation_parameters"))
             # Compared as stored (defaults filled in): the same configuration sent again, with
             # or without its defaults, changes nothing.
-            written = call.table().validate(merged).model_dump(
-                mode="json", by_alias=True, exclude_none=True
+            written = (
+                call.table()
+                .validate(merged)
+                .model_dump(mode="json", by_alias=True, exclude_none=True)
             )
             if written.get("vendor_configuration") != record.as_dict().get("vendor_configuration"):
                 call.restart_lifecycle(record.id)  # back through PENDING: its whole delay

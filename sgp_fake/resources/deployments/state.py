@@ -13,9 +13,7 @@ def check_state(records: Mapping[str, Sequence[Any]]) -> Iterator[StateProblem]:
     """A built-in model (one with no ``model_template_id``) has one deployment, made with it:
     the API refuses a second (400), and could never delete it but with the model. Each
     deployment after a built-in model's first is named."""
-    built_in = {
-        model.id for model in records.get("models", ()) if model.model_template_id is None
-    }
+    built_in = {model.id for model in records.get("models", ()) if model.model_template_id is None}
     first: dict[str, str] = {}
     for index, deployment in enumerate(records.get("deployments", ())):
         model_id = deployment.model_instance_id

@@ -34,6 +34,7 @@ __all__ = [
     "RerankingResponse",
 ]
 
+
 class ExecuteAnswer(RootModel[Dict[str, Any]]):
     """Answer of an execution: a JSON object (by default ``{"completions": [[prompt, [text]],
     ...]}``, one entry per prompt)."""

@@ -79,9 +79,7 @@ def _model(parameters: Parameters) -> type[BaseModel]:
         f"p{i}": (_TYPES[type_], Field(... if required else None, alias=name))
         for i, (name, type_, required) in enumerate(parameters)
     }
-    model: type[BaseModel] = create_model(
-        "ModelCreationParameters", __config__=_FORBID, **fields
-    )
+    model: type[BaseModel] = create_model("ModelCreationParameters", __config__=_FORBID, **fields)
     return model
 
 

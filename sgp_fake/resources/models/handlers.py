@@ -286,4 +286,3 @@ def update(call: Call) -> Answer:
         check_against_template(call, merged, record.account_id, model_id=record.id)
 
     return ok(call.render(call.patch(fields, check=check)))
-

@@ -35,9 +35,7 @@ def model_usage(call: Call) -> Answer:
     query = call.query(UsageQuery)
     name = call.params["model_name"]
     models = [
-        model
-        for model in call.table(MODELS).records(call.accounts(None))
-        if name_of(model) == name
+        model for model in call.table(MODELS).records(call.accounts(None)) if name_of(model) == name
     ]
     if not models and not call.settings.contract:
         raise NotFound(f"No model named {name} is visible to the caller")

@@ -127,7 +127,7 @@ def _warn_outside(start: int, end: int, outside: list[int]) -> None:
     message = (
         f"usage statistics from {_date(start)} to {_date(end)} count none of the "
         f"{len(outside)} usage records, dated {_date(min(outside))} to {_date(max(outside))} "
-        "by the fake's clock: set it (fake.clock.set, POST /_fake/clock {\"set\": ...}) or "
+        'by the fake\'s clock: set it (fake.clock.set, POST /_fake/clock {"set": ...}) or '
         "ask for its time range"
     )
     _LOG.warning("%s", message)

@@ -14,8 +14,7 @@ def check_state(records: Mapping[str, Sequence[Any]]) -> Iterator[StateProblem]:
     """A usage record names the model of its deployment (the one that answered the call)."""
     models = {model.id for model in records.get("models", ())}
     deployed = {
-        deployment.id: deployment.model_instance_id
-        for deployment in records.get("deployments", ())
+        deployment.id: deployment.model_instance_id for deployment in records.get("deployments", ())
     }
     for index, usage in enumerate(records.get(KIND, ())):
         model_id = usage.model_instance_id

@@ -116,9 +116,7 @@ async def test_the_async_sdk_decodes_each_event_as_it_arrives(
     assert texts == ["tok0", "tok1", "tok2"]
 
 
-def test_the_journal_records_the_whole_stream_once_it_ended(
-    fake: SGPFake, ticker: Ticker
-) -> None:
+def test_the_journal_records_the_whole_stream_once_it_ended(fake: SGPFake, ticker: Ticker) -> None:
     with fake.client() as client, client.stream("POST", PATH, json={"count": 3}) as response:
         chunks = response.iter_raw()
         next(chunks)

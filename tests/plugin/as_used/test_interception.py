@@ -82,9 +82,9 @@ def test_interception_of_clients_built_by_the_code_under_test(pytester: pytest.P
     )
 
 
-NETWORK_GUARD = (
-    Path(__file__).resolve().parents[2] / "support" / "network_guard.py"
-).read_text(encoding="utf-8")
+NETWORK_GUARD = (Path(__file__).resolve().parents[2] / "support" / "network_guard.py").read_text(
+    encoding="utf-8"
+)
 """Copied next to generated tests that must prove nothing reaches the network."""
 
 GUARDED_CONFTEST = """
@@ -200,9 +200,12 @@ def sgp_fake_base_urls():
 
 
 def test_httpx_is_restored_after_a_test_that_intercepted(pytester: pytest.Pytester) -> None:
-    patched = (httpx.HTTPTransport, "handle_request"), (
-        httpx.AsyncHTTPTransport,
-        "handle_async_request",
+    patched = (
+        (httpx.HTTPTransport, "handle_request"),
+        (
+            httpx.AsyncHTTPTransport,
+            "handle_async_request",
+        ),
     )
     before = [owner.__dict__[name] for owner, name in patched]
     _guarded(pytester)

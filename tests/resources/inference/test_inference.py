@@ -201,9 +201,7 @@ def test_rerank_scores_are_the_share_of_the_query_words_a_chunk_holds(api: Api) 
                  chunks=chunks, instruction="Rank by relevance")  # fmt: skip
     assert answer.chunk_scores == [1.0, 0.0, pytest.approx(1 / 3)]
     assert answer.chunk_scores == [rerank_score("capital of France", c) for c in chunks]
-    assert answer.tokens_used == count_tokens("capital of France") + sum(
-        map(count_tokens, chunks)
-    )
+    assert answer.tokens_used == count_tokens("capital of France") + sum(map(count_tokens, chunks))
 
 
 # -- execute ------------------------------------------------------------------------------------

@@ -178,14 +178,12 @@ def test_the_server_scripts_over_http(tmp_path: Path) -> None:
     seed = tmp_path / "seed.json"
     fake = SGPFake()
     graph = chat_deployment(fake)
-    document = {
-        kind: [r.as_dict() for r in table.all()]
-        for kind, table in fake.tables.items()
-    }
+    document = {kind: [r.as_dict() for r in table.all()] for kind, table in fake.tables.items()}
     seed.write_text(json.dumps(document))
     with (
-        ServerProcess("--seed-file", str(seed), timeout=TIMEOUT,
-                      stderr=tmp_path / "stderr.log") as server,  # fmt: skip
+        ServerProcess(
+            "--seed-file", str(seed), timeout=TIMEOUT, stderr=tmp_path / "stderr.log"
+        ) as server,  # fmt: skip
         httpx.Client(base_url=server.url, timeout=TIMEOUT, headers={"x-api-key": "k"}) as http,
     ):
         http.post("/_fake/responses", json={"prompt": "weather", "text": "Sunny."})
@@ -196,7 +194,7 @@ def test_the_server_scripts_over_http(tmp_path: Path) -> None:
 
 # -- from pytest --------------------------------------------------------------------------------
 
-PLUGIN_TEST = '''
+PLUGIN_TEST = """
 import pytest
 
 from sgp_fake.factories import OMIT, seed_deployment
@@ -231,7 +229,7 @@ def test_the_marker_comes_first(sgp_fake, sgp_fake_client):
 @pytest.mark.sgp_fake(responses=[{"colour": "red"}])
 def test_a_bad_rule_is_a_usage_error(sgp_fake):
     pass
-'''
+"""
 
 
 def test_the_marker_and_the_fixture_script_a_tests_fake(pytester: pytest.Pytester) -> None:
@@ -343,5 +341,8 @@ def test_optional_request_parameters_may_be_left_out(admin_fake: SGPFake) -> Non
         refused = client.post(path, json=typo)
     assert refused.status_code == 422
     assert refused.json()["detail"][0]["loc"] == [
-        "body", "model_request_parameters", "bindings", "topk"
+        "body",
+        "model_request_parameters",
+        "bindings",
+        "topk",
     ]

@@ -24,8 +24,12 @@ PARAMETERS = {
     "parameters": [
         {"name": "model_weights_uri", "type": "str", "description": "Weights", "required": True},
         {"name": "max_model_len", "type": "int", "description": "Context", "required": False},
-        {"name": "gpu_memory_utilization", "type": "float", "description": "GPU share",
-         "required": False},
+        {
+            "name": "gpu_memory_utilization",
+            "type": "float",
+            "description": "GPU share",
+            "required": False,
+        },
         {"name": "trust_remote_code", "type": "bool", "description": "Code", "required": False},
     ]
 }
@@ -291,9 +295,9 @@ def test_derived_fields_are_live_and_shared(api: Api, sgp_fake: SGPFake) -> None
         {"model_request_parameters": {"bindings": {"temperature": 0.2}}},
     ):
         assert not request.is_valid(invalid), invalid
-    assert first.request_schema["properties"]["model_request_parameters"]["properties"][
-        "bindings"
-    ]["properties"] == {
+    assert first.request_schema["properties"]["model_request_parameters"]["properties"]["bindings"][
+        "properties"
+    ] == {
         "temperature": {"type": "number", "description": "Sampling"},
         "top_k": {"type": "integer", "description": "Top k"},
     }

@@ -318,9 +318,7 @@ def test_the_admin_state_holds_the_whole_graph(keyed: SGPFake) -> None:
         )
         assert admin.get("/_fake/state").json() == document  # refused: nothing changed
 
-        assert admin.post("/_fake/reset", params={"account_id": "acct_2"}).json() == {
-            "deleted": 3
-        }
+        assert admin.post("/_fake/reset", params={"account_id": "acct_2"}).json() == {"deleted": 3}
         assert admin.get("/_fake/state").json() == graph
 
 
@@ -380,7 +378,6 @@ def test_the_clock_and_statuses_over_a_live_server(tmp_path: Path) -> None:
         assert http.get("/_fake/state").json()["deployments"][0]["status"] == "FAILED"
         unknown = http.post("/_fake/status", json={"kind": "models", "id": "x", "status": "READY"})
         assert unknown.status_code == 422
-
 
 
 @pytest.mark.parametrize(
