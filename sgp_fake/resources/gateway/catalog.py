@@ -144,9 +144,10 @@ def resolve(call: Call, model: str, account_id: str | None = None) -> str:
         return model
     vendor, slash, name = model.partition("/")
     if not slash or not vendor or not name:
+        # A bare name gets its vendor in the example; a name with a slash already is not one.
+        example = f"openai/{model}" if model and not slash else "openai/gpt-4o-mini"
         raise BadRequest(
-            f"Model {model!r} is not vendor/name: name the vendor, for example "
-            f"openai/{model or 'gpt-4o-mini'}"
+            f"Model {model!r} is not vendor/name: name the vendor, for example {example}"
         )
     if model in _names(settings.gateway_builtin_models, tuple(settings.gateway_models)):
         return model

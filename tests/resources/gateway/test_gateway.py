@@ -207,6 +207,28 @@ def test_an_unknown_model_is_a_404_that_says_how_to_add_it(fake: SGPFake) -> Non
         chat(v5(fake), model="gpt-4o")
 
 
+@pytest.mark.parametrize(
+    ("model", "example"),
+    [
+        ("gpt-4o", "openai/gpt-4o"),
+        ("/", "openai/gpt-4o-mini"),
+        ("/gpt-4o", "openai/gpt-4o-mini"),
+        ("openai/", "openai/gpt-4o-mini"),
+        ("", "openai/gpt-4o-mini"),
+    ],
+)
+def test_a_name_without_a_vendor_is_a_400_with_a_callable_example(
+    fake: SGPFake, model: str, example: str
+) -> None:
+    with fake.client(headers={"x-selected-account-id": "acct_1"}) as client:
+        answer = client.post("/v5/chat/completions", json={"model": model, "messages": HELLO})
+        assert answer.status_code == 400
+        assert answer.json()["detail"].endswith(f"for example {example}")
+        # The example is a model the fake serves.
+        called = client.post("/v5/chat/completions", json={"model": example, "messages": HELLO})
+        assert called.status_code == 200
+
+
 def test_the_openai_client_reads_the_message_of_a_refusal(fake: SGPFake) -> None:
     with pytest.raises(openai.NotFoundError, match=r"openai/gpt-nope is not available") as e:
         chat(plain(fake), model="openai/gpt-nope")
