@@ -20,7 +20,7 @@ from tests.extras.dashboard_browser.pages import (
 
 require_a_browser()
 
-from playwright.sync_api import Page, expect  # noqa: E402
+from playwright.sync_api import Page, Route, expect  # noqa: E402
 
 
 def _allowed(name: str) -> list[str]:
@@ -227,3 +227,28 @@ def test_rules_added_and_removed_elsewhere_show_with_no_request(served: Served, 
     served.fake.faults.clear()
     expect(page.locator("#no-faults")).to_be_visible()
     assert served.fake.journal.entries() == []
+
+
+def test_a_remove_the_fake_refuses_says_so_and_redraws_the_rules(
+    served: Served, page: Page, console_allows: list[str]
+) -> None:
+    console_allows.append("status of 404")
+    rule = served.fake.faults.add(method="GET", path="/nowhere", status=500)
+    open_page(page, served.url)
+    view(page, "faults")
+    row = page.locator(f"#faults tr[data-rule='{rule.id}']")
+    expect(row).to_be_visible()
+
+    def removed_elsewhere_first(route: Route) -> None:
+        # Another client removes the rule between the click and the page's call.
+        served.fake.faults.remove(rule.id)
+        route.continue_()
+
+    page.route(f"**/_fake/faults/{rule.id}", removed_elsewhere_first)
+    row.get_by_role("button", name=f"Remove {rule.id}").click()
+    refused = page.locator("#lastcall.refused")
+    expect(refused).to_be_visible()
+    answer = served.client.delete(f"/_fake/faults/{rule.id}")
+    assert answer.status_code == 404
+    expect(refused).to_contain_text(f"the fake refused it (404): {answer.json()['detail']}")
+    expect(page.locator("#no-faults")).to_be_visible()

@@ -54,10 +54,28 @@ export async function call(method, path, body, options) {
   return { status: response.status, ok: response.ok, data };
 }
 
-// An action: one admin call, shown with its curl line.
+// What the fake said when it refused a call, in a line.
+export function refusal(answer) {
+  const detail = answer.data && typeof answer.data === "object" ? answer.data.detail : null;
+  if (Array.isArray(detail)) return detail.map((e) => String(e && e.msg)).join("; ");
+  if (typeof detail === "string") return detail;
+  return `answered ${answer.status}`;
+}
+
+// An action: one admin call, shown with its curl line, and with the fake's refusal under it
+// when it refuses (a rule another client removed first, say), so that no click fails silently.
 export async function act(method, path, body, options) {
-  $("lastcall").textContent = curlLine(method, path, body, options);
-  return call(method, path, body, options);
+  const box = $("lastcall");
+  const line = curlLine(method, path, body, options);
+  box.textContent = line;
+  box.classList.remove("refused");
+  const answer = await call(method, path, body, options);
+  // 401 asks for the token instead.
+  if (!answer.ok && answer.status !== 401) {
+    box.textContent = `${line}\n# the fake refused it (${answer.status}): ${refusal(answer)}`;
+    box.classList.add("refused");
+  }
+  return answer;
 }
 
 export function confirmAction(title, text, curl) {

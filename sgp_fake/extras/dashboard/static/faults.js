@@ -106,7 +106,8 @@ async function removeFault(id) {
   const path = id === null ? `${ADMIN}/faults` : `${ADMIN}/faults/${encodeURIComponent(id)}`;
   if (id === null && !(await confirmAction("Remove every fault rule?", "Spent rules go too, with what they hit.", curlLine("DELETE", path)))) return;
   const answer = await act("DELETE", path);
-  if (answer.ok) refreshFaults();
+  // Gone already (404): the list is redrawn without it all the same.
+  if (answer.ok || answer.status === 404) refreshFaults();
 }
 
 // Every field of a rule (FaultSpec in the admin API). The values of the choices and the bounds of

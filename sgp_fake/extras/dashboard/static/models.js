@@ -3,7 +3,7 @@
 // with the scripted answers that served them, and the scripted answers.
 import { $, h } from "./dom.js";
 import { ADMIN, app, show } from "./page.js";
-import { act, call, confirmAction, curlLine, loadResources, nounOf } from "./api.js";
+import { act, call, confirmAction, curlLine, loadResources, nounOf, refusal } from "./api.js";
 import { USAGE_CHUNKS, usageSection, usageSubject } from "./usage.js";
 
 export async function renderModels(main) {
@@ -98,14 +98,6 @@ export async function refreshModels() {
   if (state && f.status) fillStatuses(state);
   if (state && f.calls.length) await fillCalls(state, mine);
   if (scripts) fillResponses(scripts);
-}
-
-// What the fake said when it refused an action, to show beside the control.
-function refusal(answer) {
-  const detail = answer.data && typeof answer.data === "object" ? answer.data.detail : null;
-  if (Array.isArray(detail)) return detail.map((e) => String(e && e.msg)).join("; ");
-  if (typeof detail === "string") return detail;
-  return `answered ${answer.status}`;
 }
 
 // Redrawn only when what it shows changed: a status being chosen survives other traffic.
@@ -297,7 +289,8 @@ async function removeResponse(id) {
   const path = id === null ? `${ADMIN}/responses` : app.features.responses.remove.replace(/\{[^}]+\}/, encodeURIComponent(id));
   if (id === null && !(await confirmAction("Remove every scripted answer?", "Deployed models give their default answers again.", curlLine("DELETE", path)))) return;
   const answer = await act("DELETE", path);
-  if (answer.ok) await refreshModels();
+  // Gone already (404): the list is redrawn without it all the same.
+  if (answer.ok || answer.status === 404) await refreshModels();
 }
 
 function responseForm() {
