@@ -488,12 +488,11 @@ class SGPFake:
 
         Needs ``scale-gp`` (``pip install sgp-fake[sdk]``).
         """
-        import httpx
-        from scale_gp import SGPClient
+        from scale_gp import DefaultHttpxClient, SGPClient
 
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)
         return SGPClient(
-            api_key=api_key, http_client=httpx.Client(transport=self.transport()), **kwargs
+            api_key=api_key, http_client=DefaultHttpxClient(transport=self.transport()), **kwargs
         )
 
     def account_for(self, api_key: str) -> str:
@@ -512,14 +511,14 @@ class SGPFake:
 
         Needs ``scale-gp-beta`` (``pip install sgp-fake[sdk]``).
         """
-        import httpx
+        from scale_gp_beta import DefaultHttpxClient
         from scale_gp_beta import SGPClient as SGPBetaClient
 
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)
         return SGPBetaClient(
             api_key=api_key,
             account_id=self.account_for(api_key) if account_id is None else account_id,
-            http_client=httpx.Client(transport=self.transport()),
+            http_client=DefaultHttpxClient(transport=self.transport()),
             **kwargs,
         )
 
@@ -527,25 +526,24 @@ class SGPFake:
         self, api_key: str = DEFAULT_API_KEY, account_id: str | None = None, **kwargs: Any
     ) -> AsyncSGPBetaClient:
         """The v5 SDK's ``scale_gp_beta.AsyncSGPClient`` wired to this fake in process."""
-        import httpx
         from scale_gp_beta import AsyncSGPClient as AsyncSGPBetaClient
+        from scale_gp_beta import DefaultAsyncHttpxClient
 
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)
         return AsyncSGPBetaClient(
             api_key=api_key,
             account_id=self.account_for(api_key) if account_id is None else account_id,
-            http_client=httpx.AsyncClient(transport=self.async_transport()),
+            http_client=DefaultAsyncHttpxClient(transport=self.async_transport()),
             **kwargs,
         )
 
     def async_sdk_client(self, api_key: str = DEFAULT_API_KEY, **kwargs: Any) -> AsyncSGPClient:
         """The official ``scale_gp.AsyncSGPClient`` wired to this fake in process."""
-        import httpx
-        from scale_gp import AsyncSGPClient
+        from scale_gp import AsyncSGPClient, DefaultAsyncHttpxClient
 
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)
         return AsyncSGPClient(
             api_key=api_key,
-            http_client=httpx.AsyncClient(transport=self.async_transport()),
+            http_client=DefaultAsyncHttpxClient(transport=self.async_transport()),
             **kwargs,
         )

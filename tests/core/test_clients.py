@@ -3,6 +3,7 @@ same as a client httpx's constructor makes, and sharing nothing a caller can cha
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -105,3 +106,31 @@ def test_other_arguments_are_given_to_the_constructor() -> None:
     assert client.headers["x-trace"] == "t"
     assert client.headers["x-api-key"] == "k4"
     assert client.get("/v4/model-templates").status_code == 200
+
+
+def test_the_sdk_clients_follow_a_redirect_as_the_sdks_own_clients_do() -> None:
+    # Each SDK's own http client follows redirects (scale_gp.DefaultHttpxClient); so do the
+    # ones the fake wires up, and a GET with a trailing slash reaches the route through its 307.
+    fake = SGPFake()
+    assert fake.sdk_client(max_retries=0).get("/v4/models/", cast_to=object) == {
+        "items": [],
+        "current_page": 1,
+        "items_per_page": 100,
+        "total_item_count": 0,
+    }
+    assert fake.beta_client(max_retries=0).get("/v5/models/", cast_to=object) == fake.beta_client(
+        max_retries=0
+    ).get("/v5/models", cast_to=object)
+
+    async def both_async() -> tuple[object, object]:
+        v4 = fake.async_sdk_client(max_retries=0)
+        v5 = fake.async_beta_client(max_retries=0)
+        return (
+            await v4.get("/v4/model-templates/", cast_to=object),
+            await v5.get("/v5/models/", cast_to=object),
+        )
+
+    v4_page, v5_page = asyncio.run(both_async())
+    assert v4_page == {"items": [], "current_page": 1, "items_per_page": 100, "total_item_count": 0}
+    assert isinstance(v5_page, dict)
+    assert [entry.status for entry in fake.journal][:2] == [307, 200]
