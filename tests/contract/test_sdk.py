@@ -65,6 +65,24 @@ def test_auto_pagination_visits_every_template_once(sdk: Any) -> None:
     assert [t.id for t in first.items] == ids[10:20]
 
 
+def test_a_walk_sees_templates_added_but_misses_one_after_each_delete(sdk: Any) -> None:
+    # Numbered pages, as documented: added templates come last and are visited; deleting one
+    # the walk has passed moves the later ones up a place, so the walk misses one.
+    ids = [sdk.model_templates.create(**{**CREATE, "name": f"t{i}"}).id for i in range(6)]
+    seen = []
+    for template in sdk.model_templates.list(limit=2):
+        seen.append(template.id)
+        if len(seen) == 1:
+            ids.append(sdk.model_templates.create(**{**CREATE, "name": "added"}).id)
+    assert seen == ids
+    seen = []
+    for template in sdk.model_templates.list(limit=2):
+        seen.append(template.id)
+        if len(seen) == 1:
+            sdk.model_templates.delete(template.id)
+    assert seen == [ids[0], ids[1], *ids[3:]]  # ids[2] moved up onto the page already read
+
+
 def test_validation_error_surfaces_as_the_sdk_error(sdk: Any) -> None:
     with pytest.raises(scale_gp.UnprocessableEntityError) as info:
         sdk.model_templates.create(**{**CREATE, "endpoint_type": "NOPE"})
