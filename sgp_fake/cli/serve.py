@@ -358,6 +358,9 @@ def build_fake(args: argparse.Namespace) -> SGPFake:
         gateway_models=tuple(getattr(args, "gateway_models", ())),
         gateway_builtin_models=getattr(args, "gateway_builtin_models", True),
     )
+    # A state file this start makes (or finds empty) is put back as it was if seeding fails:
+    # else the next start would find it made, and skip the seed, once the seed file is fixed.
+    existed = args.state_file is not None and os.path.exists(args.state_file)
     try:
         fake = SGPFake(
             settings,
@@ -376,8 +379,22 @@ def build_fake(args: argparse.Namespace) -> SGPFake:
             _seed(fake, args.seed_file)
     except BaseException:
         fake.close()
+        if fake.persistence is not None and fake.persistence.created:
+            _forget_state_file(fake.persistence.path, existed)
         raise
     return fake
+
+
+def _forget_state_file(path: str, existed: bool) -> None:
+    """Put a state file this start made back as it was: absent, or empty when it was there."""
+    with contextlib.suppress(OSError):
+        if existed:
+            os.truncate(path, 0)
+        else:
+            os.remove(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path + suffix)
 
 
 def _listen(host: str, port: int) -> list[socket.socket]:

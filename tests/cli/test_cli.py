@@ -564,6 +564,28 @@ def test_bad_seed_file_is_a_one_line_error(tmp_path: Path, content: str, message
     assert result.stderr.strip().count("\n") == 0
 
 
+@pytest.mark.parametrize("existed", [False, True])
+def test_a_bad_seed_leaves_a_new_state_file_new(tmp_path: Path, existed: bool) -> None:
+    from sgp_fake.cli.serve import SetupError, build_fake
+
+    seed, state = tmp_path / "seed.json", tmp_path / "fake.db"
+    if existed:
+        state.touch()  # an empty file is a new state file too
+    seed.write_text('{"model_templates": [{"id": "x"}]}')
+    flags = ["serve", "--seed-file", str(seed), "--state-file", str(state)]
+    with pytest.raises(SetupError, match="seed file"):
+        build_fake(build_parser().parse_args(flags))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fake.db"] * existed + ["seed.json"]
+    # The seed fixed, the next start seeds the file it finds as new.
+    seed.write_text(SEEDED)
+    fake = build_fake(build_parser().parse_args(flags))
+    try:
+        with fake.client() as client:
+            assert client.get("/v4/model-templates/seeded").status_code == 200
+    finally:
+        fake.close()
+
+
 @pytest.mark.parametrize(("flags", "keeps"), [([], True), (["--no-admin"], False)])
 def test_only_a_server_with_the_admin_api_keeps_a_journal(flags: list[str], keeps: bool) -> None:
     from sgp_fake.cli.serve import build_fake
