@@ -101,7 +101,11 @@ def _gateway_model(value: str) -> str:
 
 
 def _seconds(value: str) -> float:
-    seconds = float(value)
+    try:
+        seconds = float(value)
+    except ValueError:
+        # argparse would say "invalid _seconds value", naming this function.
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
     if not seconds >= 0 or seconds == float("inf"):
         raise argparse.ArgumentTypeError("must be a non-negative number of seconds")
     return seconds

@@ -122,6 +122,8 @@ def test_no_command_prints_help_and_fails() -> None:
         (["--port", "70000"], "--port"),
         (["--port", "http"], "--port: 'http' is not a port number (0 to 65535)"),
         (["--latency", "-1"], "--latency"),
+        (["--latency", "abc"], "--latency: 'abc' is not a number of seconds"),
+        (["--deployment-ready-after", "1m"], "--deployment-ready-after: '1m' is not a number"),
         (["--api-key", "=user"], "--api-key"),
         (["--api-key", "k=u:robot"], "--api-key"),
         (["--log-level", "loud"], "--log-level"),
