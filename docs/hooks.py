@@ -84,9 +84,10 @@ def _parser_section(parser: argparse.ArgumentParser, title: str, level: int) -> 
             default = action.default
             # A switch takes no value: its default is where its dest starts (True for a
             # --no-... flag), not a value to give it.
+            # By identity: 0.0 == False, and a number's default is shown.
             shown = (
                 ""
-                if action.nargs == 0 or default in (None, argparse.SUPPRESS, False)
+                if action.nargs == 0 or any(default is v for v in (None, argparse.SUPPRESS, False))
                 else f"`{default}`"
             )
             lines.append(f"| {_flag(action)} | {shown} | {_cell(_help(action, parser.prog))} |")
@@ -192,12 +193,13 @@ def admin_markdown() -> str:
                 f"| `{status}` | {_cell(answer.get('description', ''))} | {_schema_text(schema)} |"
             )
         lines.append("")
-        wanted += [name for name in _refs(op) if name not in wanted]
+        wanted += [name for name in dict.fromkeys(_refs(op)) if name not in wanted]
     schemas = document["components"]["schemas"]
     # the schemas a named schema names in turn, until none is new
     index = 0
     while index < len(wanted):
-        wanted += [n for n in _refs(schemas[wanted[index]]) if n not in wanted]
+        # dict.fromkeys: a schema may name another twice (two fields of one type)
+        wanted += [n for n in dict.fromkeys(_refs(schemas[wanted[index]])) if n not in wanted]
         index += 1
     lines += ["## Schemas", ""]
     for name in sorted(wanted):

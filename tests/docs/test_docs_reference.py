@@ -87,6 +87,15 @@ def test_the_cli_page_names_every_command_and_flag(hooks: ModuleType) -> None:
                 )
                 assert row.split("|")[2].strip() == "", row
     assert "serve" in {p.prog.split()[-1] for p in parsers}
+    # A number's default is shown, 0.0 too (--help says "(default: 0.0)").
+    latency = next(line for line in page.splitlines() if line.startswith("| `--latency`"))
+    assert latency.split("|")[2].strip() == "`0.0`", latency
+
+
+def test_the_admin_page_describes_each_schema_once(hooks: ModuleType) -> None:
+    headings = re.findall(r"^### `([^`]+)` \{ #schema-", hooks.admin_markdown(), re.MULTILINE)
+    assert headings
+    assert len(headings) == len(set(headings))
 
 
 def test_the_admin_page_lists_every_admin_route_and_answer(hooks: ModuleType) -> None:
