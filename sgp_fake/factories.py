@@ -134,6 +134,12 @@ def seed_deployment(
     ``template``, ``model`` and ``deployment`` override fields of each (merged deeply, as the
     factories merge them); the three share ``account_id`` (generated when not given).
 
+    The template is generated like any other: its ``model_type`` and its request parameters
+    schema vary with ``seed`` (and from run to run without one). A test that calls the
+    deployment names what the call needs, e.g. ``template={"model_type": "CHAT_COMPLETION",
+    "model_request_parameters_schema": {"parameters": []}}`` for chat completions with any
+    bindings, or builds its body with ``InferenceFactory(...).chat(template=seeded.template)``.
+
     >>> from sgp_fake import SGPFake
     >>> fake = SGPFake()
     >>> seeded = seed_deployment(fake, account_id="acct_1", seed=3)

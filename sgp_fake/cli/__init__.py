@@ -31,8 +31,9 @@ Serve the fake over HTTP until interrupted (Ctrl-C or SIGTERM; exit status 0).
 Once listening it prints one line to standard output, 'sgp-fake listening on URL', for scripts
 to wait for; requests are logged to standard error, one line each, after a line naming the
 event loop and HTTP parser (uvloop and httptools where installed). The admin API under
-/_fake (reset, state, request journal, faults, rate limit, coverage) is described in
-URL/openapi.json.
+/_fake (reset, state, request journal, faults, rate limit, coverage, clock, statuses, traces,
+scripted responses, resources) is described in URL/openapi.json; with it, a dashboard at
+URL/_fake/ui.
 """
 
 _SERVE_EPILOG = """\

@@ -42,6 +42,10 @@ request_logger = logging.getLogger("sgp_fake.requests")
 """Logs one line per request at INFO level."""
 
 
+# The loopback address a link names for a server bound to every address of its family.
+_LOOPBACK_OF = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}
+
+
 class SetupError(Exception):
     """A flag or file the server cannot start with; the message is one line."""
 
@@ -136,7 +140,10 @@ class _Server(uvicorn.Server):
             if self.dashboard:
                 # After the lines scripts read. The token travels in the fragment, which a
                 # browser never sends: the page reads it and sends it with each admin call.
-                page = f"http://{shown}:{port}{DASHBOARD_PREFIX}"
+                # A wildcard address is one to listen on, not to connect to (Windows refuses
+                # it, browsers are phasing it out): the link names loopback, which it serves.
+                near = _LOOPBACK_OF.get(host, shown)
+                page = f"http://{near}:{port}{DASHBOARD_PREFIX}"
                 if self.admin_token is not None:
                     page += token_fragment(self.admin_token)
                 lines += f"{DASHBOARD_LINE_PREFIX}{page}\n"

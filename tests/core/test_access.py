@@ -221,9 +221,10 @@ def test_a_generated_token_is_printed_after_the_unchanged_ready_line(
     assert list(exposed.output) == [
         READY_PREFIX + exposed.url,
         ADMIN_TOKEN_PREFIX + token,
-        f"{DASHBOARD_LINE_PREFIX}{exposed.url}/_fake/ui#token={token}",
+        f"{DASHBOARD_LINE_PREFIX}{over_loopback(exposed)}/_fake/ui#token={token}",
     ]
-    assert exposed.dashboard_url == f"{exposed.url}/_fake/ui#token={token}"
+    # The page's link names loopback: a browser opens no page at 0.0.0.0.
+    assert exposed.dashboard_url == f"{over_loopback(exposed)}/_fake/ui#token={token}"
 
 
 def test_beyond_loopback_the_admin_api_needs_the_token(exposed: ServerProcess) -> None:
@@ -267,7 +268,7 @@ def test_a_given_token_is_required_and_opens_the_dashboard(tmp_path: Path) -> No
         cases = [(flag, "from-the-flag", "from-the-env"), (env, "from-the-env", "x")]
         for server, token, other in cases:
             # No token line (the token was given), but the dashboard opens with it.
-            page = f"{server.url}/_fake/ui#token={token}"
+            page = f"{server.url.replace('0.0.0.0', '127.0.0.1')}/_fake/ui#token={token}"
             assert list(server.output) == [READY_PREFIX + server.url, DASHBOARD_LINE_PREFIX + page]
             assert other not in "".join(server.output)
             with httpx.Client(base_url=over_loopback(server), timeout=TIMEOUT) as http:
