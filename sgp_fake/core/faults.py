@@ -160,8 +160,6 @@ async def fault_sleep(seconds: float) -> None:
         await sleeps.sleep(seconds)
 
 
-_ids = itertools.count(1)
-
 FIRED_AT_KEPT = 100
 """How many firing times a rule keeps (the latest)."""
 
@@ -278,6 +276,8 @@ class FaultRule:
     (see :func:`body_matches`): ``{"stream": True}`` only streamed calls. ``hits`` counts the
     requests it fired for and ``fired_at`` keeps
     when (Unix times of its rules' clock, the fake's; the latest :data:`FIRED_AT_KEPT`).
+    ``id`` is given by :meth:`FaultRules.add` when left empty: ``fault_N`` for the Nth rule of
+    that fake, as ``response_N`` numbers its scripted responses.
     """
 
     method: str = "*"
@@ -298,7 +298,7 @@ class FaultRule:
     prompt_regex: str | None = None
     request_body: Any = None
     stall_ms: int | None = None
-    id: str = field(default_factory=lambda: f"fault_{next(_ids)}")
+    id: str = ""
     hits: int = 0
     fired_at: list[float] = field(default_factory=list)
 
@@ -527,6 +527,7 @@ class FaultRules:
         self._live_count = 0
         self._by_fact = 0  # live rules filed under a deployment or a model
         self._order = itertools.count()
+        self._numbers = itertools.count(1)
         self.examined = 0
         """How many rules the last :meth:`take` or :meth:`take_cut` tried a request against
         (the index leaves out the rules that cannot match it)."""
@@ -548,6 +549,8 @@ class FaultRules:
         ):
             rule.retry_after_ms = default
         with self._lock:
+            if not rule.id:
+                rule.id = self._new_id()
             self._rules.append(rule)
             if not rule.spent:
                 key = _index_key(rule)
@@ -556,6 +559,15 @@ class FaultRules:
                 if key[0] in ("deployment", "model"):
                     self._by_fact += 1
         return rule
+
+    def _new_id(self) -> str:
+        """``fault_N``: the fake's Nth rule, so a test's ids do not depend on the tests run
+        before it in the process (an id a rule was given is skipped)."""
+        held = {rule.id for rule in self._rules}
+        while True:
+            rule_id = f"fault_{next(self._numbers)}"
+            if rule_id not in held:
+                return rule_id
 
     def _unfile(self, rule: FaultRule) -> None:
         key = _index_key(rule)

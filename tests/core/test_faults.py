@@ -111,6 +111,19 @@ def test_first_matching_rule_wins(fake: SGPFake) -> None:
     assert [e.fault for e in fake.journal] == [first.id, second.id, None]
 
 
+def test_rule_ids_count_from_one_in_each_fake() -> None:
+    # A test's ids (in the journal, in an error event's message) must not depend on the tests
+    # run before it in the process, as pytest-randomly and xdist order them.
+    for _ in range(2):
+        fake = SGPFake()
+        given = fake.faults.add(FaultRule(path=LIST, status=500, id="fault_2"))
+        first = fake.faults.add(path=LIST, status=502)
+        third = fake.faults.add(FaultRule(path=LIST, status=503))
+        assert (given.id, first.id, third.id) == ("fault_2", "fault_1", "fault_3")
+        fake.reset()
+        assert fake.faults.add(path=LIST, status=500).id == "fault_4"  # never an old rule's
+
+
 def test_latency_fault_delays_then_lets_through(fake: SGPFake) -> None:
     # A lower bound only: the machine may be slow, never fast beyond the sleep.
     fake.faults.add(path=LIST, latency=0.2)
