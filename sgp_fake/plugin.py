@@ -660,7 +660,8 @@ def sgp_traces(sgp_fake: SGPFake) -> Iterator[Traces]:
     received as trees (flushed before every read): ``sgp_traces.last().assert_shape(...)``.
 
     The library sends with the key and for the account ``sgp_beta_client`` uses (the key's
-    first account, else ``acct_1``). At teardown, what is still queued is delivered to this
+    first account, else ``acct_1``), with tracing on even where ``DISABLE_SCALE_TRACING`` is
+    set (the spans go to the fake only). At teardown, what is still queued is delivered to this
     test's fake, then the library is put back as it was before (its queue manager and client,
     the exporter's back-off, the disabled flag): the next test's code finds it as if this
     fixture never ran. Skips when ``scale-gp-beta`` is not installed.

@@ -512,14 +512,19 @@ def init_tracing(
     queued (to where it was headed; what no client could send is dropped), and makes the
     exporter's sleeps between its four attempts ``retry_backoff`` seconds instead of 0.4, 0.8
     and 1.6. ``client_kwargs`` go to the client (``max_retries=0`` makes each attempt one
-    request).
+    request). Tracing is turned on, as ``tracing.init(disabled=False)`` does, even where
+    ``DISABLE_SCALE_TRACING`` is set (as a CI keeps a suite's traces from the real service):
+    the spans go to the fake only; code under test that calls ``tracing.init(disabled=True)``
+    itself still turns it off.
     """
     import httpx
     from scale_gp_beta import SGPClient
     from scale_gp_beta.lib import tracing
     from scale_gp_beta.lib.tracing import trace_queue_manager as queues
     from scale_gp_beta.lib.tracing.trace_queue_manager import tracing_queue_manager
+    from scale_gp_beta.lib.tracing.util import configure
 
+    configure(disabled=False)  # before a manager is made: it starts its worker only if enabled
     client_kwargs.setdefault("base_url", "http://sgp-fake.test")
     client = SGPClient(
         api_key=api_key,

@@ -128,3 +128,32 @@ def test_a_client_the_suite_registered_is_put_back(pytester: pytest.Pytester) ->
         """
     )
     run(pytester, subprocess=True).assert_outcomes(passed=2)
+
+
+def test_traces_arrive_where_the_environment_disables_tracing(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A CI sets DISABLE_SCALE_TRACING so that a suite sends nothing to the real service; the
+    # fixture's spans go to the test's fake, and the variable holds again after the test.
+    monkeypatch.setenv("DISABLE_SCALE_TRACING", "1")
+    pytester.makepyfile(
+        """
+        from scale_gp_beta.lib import tracing
+
+        def test_traced(sgp_traces):
+            with tracing.create_trace("agent"):
+                with tracing.create_span("llm"):
+                    pass
+            sgp_traces.last().assert_shape(("agent", ["llm"]))
+
+        def test_the_code_under_test_may_still_turn_it_off(sgp_traces):
+            tracing.init(disabled=True)
+            with tracing.create_trace("agent"):
+                pass
+            assert len(sgp_traces) == 0
+
+        def test_after(sgp_fake):
+            assert type(tracing.create_trace("after")).__name__ == "NoOpTrace"
+        """
+    )
+    run(pytester, subprocess=True).assert_outcomes(passed=3)
