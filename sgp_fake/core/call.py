@@ -104,6 +104,12 @@ def header(scope: Mapping[str, Any], name: bytes) -> str | None:
     return None
 
 
+def request_api_key(scope: Mapping[str, Any]) -> str | None:
+    """The API key a request sends: ``x-api-key``, else ``Authorization: Bearer`` (as the
+    ``openai`` client sends its key)."""
+    return header(scope, b"x-api-key") or _bearer(header(scope, b"authorization"))
+
+
 def contract_account(identity: Identity, selected_account: str | None) -> str:
     """The account a made-up record belongs to: the selected one, else the caller's first."""
     if selected_account:
@@ -161,7 +167,7 @@ class Call:
         client sends its key) (401); checks ``x-selected-account-id`` (403)."""
         identity = self._identity
         if identity is None:
-            api_key = self.header(b"x-api-key") or _bearer(self.header(b"authorization"))
+            api_key = request_api_key(self.scope)
             found = self.backend.settings.identity_for(api_key)
             if found is None:
                 raise NotAuthenticated("Not authenticated" if not api_key else "Invalid API key")

@@ -33,7 +33,7 @@ from starlette.types import Message, Receive, Scope, Send
 from ..errors import FakeHTTPError, PayloadTooLarge
 from .answers import RawHeaders, ReadyChunks, sse_event
 from .call import Backend as CallBackend
-from .call import Call, call_operation, facts_of, header
+from .call import Call, call_operation, facts_of, header, request_api_key
 from .facts import LazyFacts
 from .fallback import detail_response, fallback_router, fallback_routes, fault_response
 from .faults import ConnectionFault, FaultRule, FaultRules, fault_sleep
@@ -514,7 +514,7 @@ class FakeApp:
         limiter = self.backend.rate_limiter
         if limiter.limit is None:
             return None
-        api_key = header(scope, b"x-api-key")
+        api_key = request_api_key(scope)  # the same key the caller is known by
         if not api_key:
             return None
         verdict = limiter.check(api_key)

@@ -207,6 +207,19 @@ def test_app_answers_429_with_the_quota_headers(fake: SGPFake) -> None:
     assert [e.status for e in fake.journal.entries(path=LIST)] == [200, 429, 200, 200]
 
 
+def test_a_key_sent_as_a_bearer_token_has_the_same_bucket(fake: SGPFake) -> None:
+    # The openai client sends its key as Authorization: Bearer; the fake knows the caller by
+    # it, and limits it as it limits the same key in x-api-key.
+    fake.rate_limiter = RateLimiter(Clock())
+    fake.rate_limiter.configure(RateLimit(rate=1, burst=1))
+    with fake.client(api_key=None) as client:
+        bearer = {"authorization": "Bearer k"}
+        assert client.get(LIST, headers=bearer).status_code == 200
+        assert client.get(LIST, headers=bearer).status_code == 429
+        assert client.get(LIST, headers={"x-api-key": "k"}).status_code == 429
+        assert client.get(LIST, headers={"authorization": "Bearer other"}).status_code == 200
+
+
 # -- the official SDK against the standalone server -----------------------------------------------
 
 
