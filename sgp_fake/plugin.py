@@ -186,7 +186,22 @@ def pytest_runtest_makereport(
         report.sections.append(
             ("sgp-fake", f"{shown}; pass the seed with @pytest.mark.sgp_fake(seed=...) to replay")
         )
+    if call.when == "call" and report.failed:
+        _show_unused_rules(item, report)
     return report
+
+
+def _show_unused_rules(item: pytest.Item, report: pytest.TestReport) -> None:
+    """Name, in a failed test's report, the rules of its fake that never fired or answered: a
+    script that matched nothing (a wrong model, turn or prompt) is often why the code under test
+    got the default answer and the test failed."""
+    fake = getattr(item, "funcargs", {}).get("sgp_fake")
+    if fake is None:
+        return
+    from .fake import SGPFake
+
+    if isinstance(fake, SGPFake) and (unused := fake.unused_rules()):
+        report.sections.append(("sgp-fake: rules never used", "\n".join(unused)))
 
 
 # -- configuration ----------------------------------------------------------------------------

@@ -204,6 +204,42 @@ def test_the_marker_fails_a_test_whose_rules_went_unused(pytester: pytest.Pytest
     )
 
 
+def test_a_failed_tests_report_names_the_rules_that_went_unused(
+    pytester: pytest.Pytester,
+) -> None:
+    # The script's model is not the one the code asks for: the code gets the default text and
+    # the test fails on it; the report says which rules matched nothing.
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        """
+        def test_wrong_model(sgp_fake, sgp_beta_client):
+            sgp_fake.respond(model="openai/gpt-4o", turn=0, text="Hello!")
+            sgp_fake.respond(model="openai/gpt-4o-mini", prompt="Bye", text="Bye!")
+            answer = sgp_beta_client.chat.completions.create(
+                model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}]
+            )
+            assert answer.choices[0].message.content == "Hello!"
+
+        def test_all_used(sgp_fake, sgp_beta_client):
+            sgp_fake.respond(model="openai/gpt-4o-mini", text="Hello!")
+            answer = sgp_beta_client.chat.completions.create(
+                model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}]
+            )
+            assert answer.choices[0].message.content == "Goodbye!"
+        """
+    )
+    result = pytester.runpytest("--strict-markers", *UNRELATED)
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*- sgp-fake: rules never used -*",
+            "response response_1 (model='openai/gpt-4o', turn=0)",
+            "response response_2 (model='openai/gpt-4o-mini', prompt='Bye')",
+        ]
+    )
+    assert result.stdout.str().count("rules never used") == 1
+
+
 # -- 3. the admin API on sgp_fake_server ---------------------------------------------------------
 
 
