@@ -529,6 +529,45 @@ def test_malformed_breaks_every_decoder(fake: SGPFake) -> None:
             list(chat(client, stream=True))
 
 
+# What docs/guides/faults.md's table says each client raises, once it has read the two chunks
+# before the cut (None: the stream ends quietly).
+RAISED_MID_STREAM: dict[str, dict[str, Any]] = {
+    "reset": {"v5": httpx.ReadError, "v4": httpx.ReadError, "openai": openai.APIConnectionError},
+    "close": {
+        "v5": httpx.RemoteProtocolError,
+        "v4": httpx.RemoteProtocolError,
+        "openai": openai.APIConnectionError,
+    },
+    "error": {"v5": None, "v4": scale_gp.APIStatusError, "openai": openai.APIError},
+    "truncate": {"v5": None, "v4": None, "openai": None},
+    "malformed": {
+        "v5": json.JSONDecodeError,
+        "v4": json.JSONDecodeError,
+        "openai": json.JSONDecodeError,
+    },
+    "stall": {"v5": httpx.ReadTimeout, "v4": httpx.ReadTimeout, "openai": openai.APITimeoutError},
+}
+
+
+@pytest.mark.parametrize("cut", list(RAISED_MID_STREAM))
+@pytest.mark.parametrize("name", ["v5", "v4", "openai"])
+def test_what_each_client_raises_mid_stream(fake: SGPFake, cut: str, name: str) -> None:
+    path = "/v4/beta/chat/completions" if name == "v4" else "/v5/chat/completions"
+    if cut == "stall":
+        fake.faults.add(path=path, after=2, stall_ms=5_000)
+    else:
+        fake.faults.add(path=path, after=2, cut=cut)
+    client = {"v5": v5, "v4": v4, "openai": plain}[name](fake).with_options(timeout=0.2)
+    expected = RAISED_MID_STREAM[cut][name]
+    got: list[Any] = []
+    if expected is None:
+        got.extend(chat(client, stream=True))
+    else:
+        with pytest.raises(expected):
+            got.extend(chat(client, stream=True))
+    assert len(got) == 2
+
+
 # -- async ----------------------------------------------------------------------------------------
 
 
