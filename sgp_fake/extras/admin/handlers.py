@@ -129,7 +129,22 @@ class Admin:
     async def get_requests(self, request: Request) -> Response:
         params: RequestsParams = request.scope[ADMIN_QUERY_SCOPE_KEY]
         journal = self.backend.journal
-        if params.after is not None:
+        if (
+            params.method is not None
+            or params.path is not None
+            or params.status is not None
+            or params.operation is not None
+        ):
+            # The matching requests first; then after and limit page through them.
+            entries = journal.entries(params.method, params.path, params.status)
+            if params.operation is not None:
+                entries = [e for e in entries if e.operation == params.operation]
+            if params.after is not None:
+                entries = [e for e in entries if e.sequence > params.after]
+                entries = entries if params.limit is None else entries[: params.limit]
+            elif params.limit is not None:
+                entries = entries[len(entries) - params.limit :] if params.limit else []
+        elif params.after is not None:
             # Paging forward: the oldest entries after the cursor.
             entries = journal.entries_after(params.after, params.limit)
         elif params.limit is not None:

@@ -171,12 +171,10 @@ def admin_paths(
                 description="Without parameters, every request the journal keeps. limit=N gives "
                 "the newest N; after=S the requests numbered above S, and with limit=N only the "
                 "first N of those: pass the last sequence read to get the next page. "
-                "summary=true leaves out headers and bodies.",
-                parameters=[
-                    _param("limit", RequestsParams),
-                    _param("after", RequestsParams),
-                    _param("summary", RequestsParams),
-                ],
+                "summary=true leaves out headers and bodies. method, path, status and "
+                "operation keep only the requests that match them all, before limit and after "
+                "apply.",
+                parameters=[_param(name, RequestsParams) for name in RequestsParams.model_fields],
             ),
             "delete": _operation(
                 "fake_clear_requests", "Clear the journal", _ok("Cleared", RequestLog)

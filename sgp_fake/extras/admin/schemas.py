@@ -508,6 +508,20 @@ class RequestsParams(LazyModel):
         description="Leave out the headers and bodies of each request and its answer: a short "
         "answer for a list of the requests.",
     )
+    method: Optional[str] = Field(
+        None, description="Only requests with this method (any case): POST."
+    )
+    path: Optional[str] = Field(
+        None,
+        description="Only requests to this path, decoded or as sent: "
+        "/v4/models/meta-llama%2FLlama-3/usage-statistics.",
+    )
+    status: Optional[int] = Field(None, description="Only requests answered with this status.")
+    operation: Optional[str] = Field(
+        None,
+        description="Only requests this operation served (an operationId of /openapi.json): "
+        "create_model_template.",
+    )
 
 
 @functools.lru_cache(maxsize=16)

@@ -160,3 +160,42 @@ def test_a_lone_surrogate_kept_in_a_field_is_listed_as_its_escape(
     assert added.status_code == 201
     assert added.json()["path"] == "/v4/\udfff"
     assert admin.get("/_fake/faults").json()["faults"][0]["path"] == "/v4/\udfff"
+
+
+def test_requests_filtered_by_method_path_status_and_operation(
+    client: httpx.Client, admin: httpx.Client
+) -> None:
+    # A client in any language narrows the journal on the server, as fake.journal.entries does.
+    created = create(client)
+    client.get(f"/v4/model-templates/{created['id']}")
+    client.get("/v4/model-templates/missing")
+    client.post("/v4/model-templates", json={})
+    create(client)
+    client.get("/v4/models/meta-llama%2FLlama-3/usage-statistics")
+
+    def sequences(**params: Any) -> list[int]:
+        answer = admin.get("/_fake/requests", params=params)
+        assert answer.status_code == 200, answer.text
+        return [r["sequence"] for r in answer.json()["requests"]]
+
+    assert sequences(method="post") == [1, 4, 5]
+    assert sequences(method="POST", status=200) == [1, 5]
+    assert sequences(status=404) == [3]
+    assert sequences(status=422) == [4, 6]  # the usage query lacks its dates
+    assert sequences(path="/v4/model-templates") == [1, 4, 5]
+    assert sequences(path="/v4/models/meta-llama%2FLlama-3/usage-statistics") == [6]
+    assert sequences(path="/v4/models/meta-llama/Llama-3/usage-statistics") == [6]
+    assert sequences(operation="create_model_template") == [1, 4, 5]
+    assert sequences(operation="get_model_template", status=200) == [2]
+    # limit and after page through the matching requests
+    assert sequences(method="POST", limit=2) == [4, 5]
+    assert sequences(method="POST", after=1, limit=1) == [4]
+    assert sequences(method="POST", limit=0) == []
+    assert sequences(method="DELETE") == []
+    # the same entries as the Python journal, and the summary view too
+    filtered = admin.get("/_fake/requests", params={"method": "POST", "summary": "true"})
+    assert [r["path"] for r in filtered.json()["requests"]] == ["/v4/model-templates"] * 3
+    assert "body" not in filtered.json()["requests"][0]
+    bad = admin.get("/_fake/requests", params={"status": "ok"})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["query", "status"]
