@@ -87,6 +87,7 @@ _MARKER_KWARGS = frozenset(
         "gateway_models",
         "gateway_builtin_models",
         "responses",
+        "faults",
         "serve_admin",
         "assert_all_used",
     }
@@ -127,8 +128,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(api_keys=None, api_key=None, strict=False, seed=None, max_body_size=None, "
         "journal_limit=10000, intercept_defaults=True, deployment_ready_after=0, "
-        "gateway_models=(), gateway_builtin_models=True, responses=(), serve_admin=False, "
-        "assert_all_used=False): "
+        "gateway_models=(), gateway_builtin_models=True, responses=(), faults=(), "
+        "serve_admin=False, assert_all_used=False): "
         "configure this test's sgp_fake: API keys (mapping of key to Identity, user id or "
         "Identity fields), the key its clients send, strict validation, deterministic mode with "
         "a seed, the body size limit, the journal's length (None: no limit), whether "
@@ -139,7 +140,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "serves beside (or, with gateway_builtin_models=False, instead of) its catalog (a "
         "list, or one name), and scripted responses (dicts of SGPFake.respond's "
         "arguments: a list, or one dict), tried before those of the sgp_fake_responses "
-        "fixture; whether "
+        "fixture; fault rules (dicts of fake.faults.add's arguments, the fields of POST "
+        "/_fake/faults: a list, or one dict); whether "
         "sgp_fake_server also serves the admin API under /_fake (for a subprocess or a "
         "non-Python client to script answers over HTTP), and whether the test fails at teardown "
         "when a fault rule or scripted response was never used. The arguments apply on top of "
@@ -590,6 +592,23 @@ def sgp_fake(request: pytest.FixtureRequest) -> Iterator[SGPFake]:
     if options:
         _MARKER_OPTIONS[fake] = options
     fake.faults.default_retry_after_ms = 1
+    _script(fake, request, options, defaults)
+    yield fake
+    if options.get("assert_all_used") and not request.node.stash.get(_CALL_FAILED_KEY, False):
+        unused = fake.unused_rules()
+        if unused:
+            pytest.fail(
+                f"sgp-fake: {len(unused)} rule(s) never used (assert_all_used=True):\n"
+                + "\n".join(f"  {rule}" for rule in unused),
+                pytrace=False,
+            )
+
+
+def _script(
+    fake: SGPFake, request: pytest.FixtureRequest, options: Mapping[str, Any], defaults: bool
+) -> None:
+    """Give a test's fake the scripted responses and fault rules its marker and the
+    ``sgp_fake_responses`` fixture name; what the fake refuses is a usage error."""
     responses = _listed(options.get("responses") or (), Mapping)
     configured = (
         []
@@ -601,15 +620,11 @@ def sgp_fake(request: pytest.FixtureRequest) -> Iterator[SGPFake]:
             fake.respond(**rule)
         except (TypeError, ValueError) as exc:
             raise pytest.UsageError(f"sgp-fake: not a scripted response: {rule!r}: {exc}") from exc
-    yield fake
-    if options.get("assert_all_used") and not request.node.stash.get(_CALL_FAILED_KEY, False):
-        unused = fake.unused_rules()
-        if unused:
-            pytest.fail(
-                f"sgp-fake: {len(unused)} rule(s) never used (assert_all_used=True):\n"
-                + "\n".join(f"  {rule}" for rule in unused),
-                pytrace=False,
-            )
+    for spec in _listed(options.get("faults") or (), Mapping):
+        try:
+            fake.faults.add(**spec)
+        except (TypeError, ValueError) as exc:
+            raise pytest.UsageError(f"sgp-fake: not a fault rule: {spec!r}: {exc}") from exc
 
 
 @pytest.fixture

@@ -363,3 +363,44 @@ def test_one_model_or_one_response_may_be_given_alone(pytester: pytest.Pytester)
         """
     )
     run(pytester).assert_outcomes(passed=3)
+
+
+def test_the_marker_s_fault_rules_apply_to_that_test_alone(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.sgp_fake(faults=[
+            {"method": "GET", "path": "/v4/model-templates", "status": 503, "times": 2},
+            {"path": "/v5/chat/completions", "status": 429},
+        ])
+        def test_marked(sgp_fake, sgp_fake_client):
+            assert [r.status for r in sgp_fake.faults.list()] == [503, 429]
+            statuses = [sgp_fake_client.get("/v4/model-templates").status_code for _ in range(3)]
+            assert statuses == [503, 503, 200]
+
+        @pytest.mark.sgp_fake(faults={"path": "/v4/model-templates", "latency": 0.01})
+        def test_one_rule_alone(sgp_fake):
+            assert [r.latency for r in sgp_fake.faults.list()] == [0.01]
+
+        def test_unmarked(sgp_fake, sgp_fake_client):
+            assert sgp_fake.faults.list() == []
+            assert sgp_fake_client.get("/v4/model-templates").status_code == 200
+        """
+    )
+    run(pytester).assert_outcomes(passed=3)
+
+
+def test_a_marker_fault_rule_the_fake_refuses_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.sgp_fake(faults={"path": "/v4/model-templates", "cut": "sideways"})
+        def test_it(sgp_fake):
+            pass
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*sgp-fake: not a fault rule: *cut must be*"])
