@@ -407,6 +407,13 @@ def _default_text(request: ChatRequest, model: str, conversation: _Conversation,
     return formatted_text(fmt.get("type"), schema, name, conversation)
 
 
+def _arguments(spec: Mapping[str, Any]) -> str:
+    """A scripted tool call's ``arguments`` as the answer carries them: an object as JSON, a
+    string exactly as the script gives it."""
+    arguments = spec.get("arguments", {})
+    return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+
+
 def _tool_calls(rule: Mapping[str, Any], seed: str) -> list[dict[str, Any]]:
     return [
         {
@@ -414,7 +421,7 @@ def _tool_calls(rule: Mapping[str, Any], seed: str) -> list[dict[str, Any]]:
             "type": "function",
             "function": {
                 "name": spec["name"],
-                "arguments": json.dumps(spec.get("arguments", {}), ensure_ascii=False),
+                "arguments": _arguments(spec),
             },
         }
         for position, spec in enumerate(rule.get("tool_calls") or ())

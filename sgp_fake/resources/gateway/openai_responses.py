@@ -226,13 +226,16 @@ def responses(call: Call) -> Reply:
             content = scripted.text
             for position, spec in enumerate(scripted.rule.get("tool_calls") or ()):
                 seed = f"{response_id}/{position}"
+                arguments = spec.get("arguments", {})  # a string is sent as the script gives it
                 output.append(
                     {
                         "type": "function_call",
                         "id": "fc_" + _hash(seed),
                         "call_id": "call_" + _hash(seed, 0),
                         "name": spec["name"],
-                        "arguments": json_bytes(spec.get("arguments", {})).decode(),
+                        "arguments": arguments
+                        if isinstance(arguments, str)
+                        else json_bytes(arguments).decode(),
                         "status": "completed",
                     }
                 )

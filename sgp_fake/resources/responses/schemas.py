@@ -9,7 +9,7 @@ successive calls), an embedding vector or a dimension, reranking scores, an exec
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Dict, List, Optional
+from typing import Annotated, Any, Dict, List, Optional, Union
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -74,8 +74,10 @@ class ToolCallSpec(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(description="The function to call.")
-    arguments: Dict[str, Any] = Field(
-        default_factory=dict, description="Its arguments, sent as a JSON document."
+    arguments: Union[Dict[str, Any], str] = Field(
+        default_factory=dict,
+        description="Its arguments: an object, sent as a JSON document; or a string, sent "
+        "exactly as given (a model's malformed JSON, to test how the code under test copes).",
     )
 
 

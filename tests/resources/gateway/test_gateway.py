@@ -706,3 +706,34 @@ def test_a_top_level_v4_message_is_refused_as_pydantic_refuses_it(
         answer = client.post("/v4/chat-completions", json=body)
     assert answer.status_code == 422
     assert answer.json() == {"detail": _pydantic_errors(Message, message, 0)}
+
+
+BROKEN = '{"city": "Paris"'  # a model's malformed JSON: the closing brace never came
+
+
+def test_a_tool_call_s_arguments_given_as_a_string_are_sent_as_they_are() -> None:
+    # An agent must cope with arguments that are not JSON: a script gives them as a string.
+    fake = SGPFake(admin=True)
+    fake.respond(model=MODEL, tool_calls=[{"name": "get_weather", "arguments": BROKEN}])
+    client = plain(fake)
+    (call,) = chat(client, tools=TOOLS).choices[0].message.tool_calls
+    assert call.function.arguments == BROKEN
+    chunks = list(chat(client, tools=TOOLS, stream=True))
+    deltas = [d for c in chunks if c.choices for d in (c.choices[0].delta.tool_calls or ())]
+    assert "".join(d.function.arguments or "" for d in deltas) == BROKEN
+    (item,) = client.responses.create(model=MODEL, input="Weather?").output
+    assert item.arguments == BROKEN
+    # Over the admin API too, and kept in the state document as given.
+    with fake.client(api_key=None) as admin:
+        assert admin.delete("/_fake/responses").status_code == 200
+        rule = {"model": MODEL, "prompt": "Oslo", "tool_calls": [{"name": "f", "arguments": "{"}]}
+        assert admin.post("/_fake/responses", json=rule).status_code == 201
+        kept = admin.get("/_fake/state").json()
+    ask = [{"role": "user", "content": "Oslo?"}]
+    (call,) = chat(client, messages=ask, tools=TOOLS).choices[0].message.tool_calls
+    assert call.function.arguments == "{"
+    again = SGPFake(admin=True)
+    with again.client(api_key=None) as admin:
+        assert admin.put("/_fake/state", json=kept).status_code == 200
+    (call,) = chat(plain(again), messages=ask, tools=TOOLS).choices[0].message.tool_calls
+    assert call.function.arguments == "{"
