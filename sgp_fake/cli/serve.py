@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import copy
+import errno
 import functools
 import gc
 import json
@@ -408,16 +409,43 @@ def _listen(host: str, port: int) -> list[socket.socket]:
     """Sockets bound to ``host:port``, made as uvicorn's own binding (asyncio's
     ``create_server``) makes them: one per address the host resolves to, IPv6 ones IPv6 only.
 
+    With port 0 every address gets the port the first one drew, so that the one URL printed
+    reaches them all (``localhost`` is ``::1`` and ``127.0.0.1`` on many machines); where
+    that port is taken on another address, the draw starts again.
+
     Bound before uvicorn starts, so that an address in use (or a host that does not resolve)
     is a one-line :class:`SetupError` rather than uvicorn's log lines and exit status 3.
     """
     shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    for attempt in range(_PORT_DRAWS if port == 0 else 1):
+        try:
+            return _bind_all(host, port)
+        except _PortTaken:
+            if attempt == _PORT_DRAWS - 1:
+                raise SetupError(
+                    f"cannot listen on {shown}: no port free on every address"
+                ) from None
+        except OSError as exc:
+            reason = (exc.strerror or _one_line(exc)).lower()
+            raise SetupError(f"cannot listen on {shown}: {reason}") from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+_PORT_DRAWS = 16
+"""How many ports 0 draws before ``_listen`` gives up finding one free on every address."""
+
+
+class _PortTaken(Exception):
+    """The port a first address drew is in use on another."""
+
+
+def _bind_all(host: str, port: int) -> list[socket.socket]:
     sockets: list[socket.socket] = []
     try:
         infos = socket.getaddrinfo(
             host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         )
-        for family, kind, proto, _, address in dict.fromkeys(infos):
+        for family, kind, proto, _, given in dict.fromkeys(infos):
             try:
                 sock = socket.socket(family, kind, proto)
             except OSError:
@@ -428,14 +456,20 @@ def _listen(host: str, port: int) -> list[socket.socket]:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-            sock.bind(address)
-    except OSError as exc:
+            drawn = len(sockets) > 1 and port == 0
+            address = (given[0], sockets[0].getsockname()[1], *given[2:]) if drawn else given
+            try:
+                sock.bind(address)
+            except OSError as exc:
+                if drawn and exc.errno == errno.EADDRINUSE:
+                    raise _PortTaken() from None
+                raise
+    except BaseException:
         for sock in sockets:
             sock.close()
-        reason = (exc.strerror or _one_line(exc)).lower()
-        raise SetupError(f"cannot listen on {shown}: {reason}") from None
+        raise
     if not sockets:
-        raise SetupError(f"cannot listen on {shown}: no usable address")
+        raise OSError(errno.EADDRNOTAVAIL, "no usable address")
     return sockets
 
 

@@ -600,3 +600,69 @@ def test_only_a_server_with_the_admin_api_keeps_a_journal(flags: list[str], keep
         assert (fake.coverage is not None) is keeps
     finally:
         fake.close()
+
+
+def _both_loopbacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``localhost`` as many machines resolve it: ``::1`` and ``127.0.0.1``."""
+    real = socket.getaddrinfo
+
+    def resolve(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "localhost":
+            return real(host, port, *args, **kwargs)
+        stream, tcp = socket.SOCK_STREAM, socket.IPPROTO_TCP
+        return [
+            (socket.AF_INET6, stream, tcp, "", ("::1", port, 0, 0)),
+            (socket.AF_INET, stream, tcp, "", ("127.0.0.1", port)),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+
+def test_port_0_on_a_name_of_two_addresses_binds_one_port_on_both(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The one URL printed names the first socket's port: every address must have it.
+    from sgp_fake.cli.serve import _listen
+
+    _both_loopbacks(monkeypatch)
+    for _ in range(5):
+        sockets = _listen("localhost", 0)
+        try:
+            assert [s.getsockname()[0] for s in sockets] == ["::1", "127.0.0.1"]
+            assert len({s.getsockname()[1] for s in sockets}) == 1
+        finally:
+            for sock in sockets:
+                sock.close()
+
+
+def test_a_drawn_port_taken_on_the_second_address_is_drawn_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sgp_fake.cli import serve
+
+    _both_loopbacks(monkeypatch)
+    # Every port the first draws is then taken on 127.0.0.1 by another program, twice.
+    taken: list[socket.socket] = []
+    real_bind = socket.socket.bind
+
+    class Crowded(socket.socket):
+        def bind(self, address: Any) -> None:
+            real_bind(self, address)
+            if self.family == socket.AF_INET6 and len(taken) < 2:
+                other = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                real_bind(other, ("127.0.0.1", self.getsockname()[1]))
+                taken.append(other)
+
+    monkeypatch.setattr(serve.socket, "socket", Crowded)
+    try:
+        sockets = serve._listen("localhost", 0)
+        ports = {s.getsockname()[1] for s in sockets}
+        assert len(sockets) == 2
+        assert len(ports) == 1
+        assert ports.isdisjoint(t.getsockname()[1] for t in taken)
+        assert len(taken) == 2
+        for sock in sockets:
+            sock.close()
+    finally:
+        for sock in taken:
+            sock.close()
