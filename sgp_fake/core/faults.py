@@ -528,6 +528,7 @@ class FaultRules:
         self._by_fact = 0  # live rules filed under a deployment or a model
         self._order = itertools.count()
         self._numbers = itertools.count(1)
+        self._given: set[str] = set()  # ids rules came with, which _new_id skips
         self.examined = 0
         """How many rules the last :meth:`take` or :meth:`take_cut` tried a request against
         (the index leaves out the rules that cannot match it)."""
@@ -551,6 +552,8 @@ class FaultRules:
         with self._lock:
             if not rule.id:
                 rule.id = self._new_id()
+            else:
+                self._given.add(rule.id)
             self._rules.append(rule)
             if not rule.spent:
                 key = _index_key(rule)
@@ -563,10 +566,10 @@ class FaultRules:
     def _new_id(self) -> str:
         """``fault_N``: the fake's Nth rule, so a test's ids do not depend on the tests run
         before it in the process (an id a rule was given is skipped)."""
-        held = {rule.id for rule in self._rules}
+        # The count never goes back (not even on clear): only an id given can be taken.
         while True:
             rule_id = f"fault_{next(self._numbers)}"
-            if rule_id not in held:
+            if rule_id not in self._given:
                 return rule_id
 
     def _unfile(self, rule: FaultRule) -> None:
