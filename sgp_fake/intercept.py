@@ -132,6 +132,20 @@ class _Target:
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
+
+def _below_prefix(request: httpx.Request, raw_path: bytes, body: bytes) -> httpx.Request:
+    """``request`` (whose ``body`` has been read) as the fake serves it when its base URL has a
+    path prefix: the route below the prefix, the path as sent (an encoded '/' stays encoded)."""
+    query = request.url.query
+    return httpx.Request(
+        request.method,
+        request.url.copy_with(raw_path=raw_path + (b"?" + query if query else b"")),
+        headers=request.headers,
+        content=body,
+        extensions=request.extensions,
+    )
+
+
 # The patched methods are installed once per start and dispatch to the innermost active
 # interceptor, so interceptors nest and each restores exactly what it replaced.
 _ACTIVE: list[Interceptor] = []
@@ -251,8 +265,9 @@ class Interceptor:
             and router.knows(path[:-1], None if raw_path is None else raw_path[:-1])
         )
 
-    def _route(self, request: httpx.Request) -> httpx.Request | None:
-        """The request to hand to the fake, ``None`` to let it through; or fail loudly."""
+    def _match(self, request: httpx.Request) -> bytes | None:
+        """The raw path ``request`` has below its base URL when that URL has a path prefix,
+        ``b""`` when it has none, ``None`` to let the request through; or fail loudly."""
         found = self._target_for(request.url)
         if found is None:
             return None
@@ -262,18 +277,21 @@ class Interceptor:
             self.unhandled.append(request)
             self.on_unhandled(request)
         self.handled += 1
-        if path == request.url.path:
-            return request
-        # The base URL has a path prefix: the fake serves the routes below it, the path as
-        # sent (an encoded '/' stays encoded).
-        query = request.url.query
-        return httpx.Request(
-            request.method,
-            request.url.copy_with(raw_path=raw_path + (b"?" + query if query else b"")),
-            headers=request.headers,
-            content=request.read(),
-            extensions=request.extensions,
-        )
+        return b"" if path == request.url.path else raw_path
+
+    def _route(self, request: httpx.Request) -> httpx.Request | None:
+        """The request to hand to the fake, ``None`` to let it through; or fail loudly."""
+        raw_path = self._match(request)
+        if not raw_path:
+            return None if raw_path is None else request
+        return _below_prefix(request, raw_path, request.read())
+
+    async def _aroute(self, request: httpx.Request) -> httpx.Request | None:
+        """:meth:`_route` for an async client, whose request body may be an async stream."""
+        raw_path = self._match(request)
+        if not raw_path:
+            return None if raw_path is None else request
+        return _below_prefix(request, raw_path, await request.aread())
 
     # -- patching ------------------------------------------------------------------------------
 
@@ -299,7 +317,7 @@ class Interceptor:
             self: httpx.AsyncHTTPTransport, request: httpx.Request
         ) -> httpx.Response:
             for interceptor in reversed(_ACTIVE):
-                routed = interceptor._route(request)
+                routed = await interceptor._aroute(request)
                 if routed is not None:
                     return await interceptor._async_transport.handle_async_request(routed)
             return await original_async(self, request)

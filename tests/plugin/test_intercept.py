@@ -9,8 +9,9 @@ and records whatever tried to reach it.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
-from typing import Iterator
+from typing import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -77,6 +78,35 @@ def test_the_base_url_env_is_read_at_each_request_and_its_path_prefix_is_served(
         assert answer.status_code == 200
         assert "http://sgp.internal:8080/api/" in interceptor.base_urls
     assert fake.journal.last().path == LIST
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_streamed_body_below_a_path_prefix_reaches_the_fake(kind: str) -> None:
+    fake = SGPFake()
+    url = f"http://sgp.internal:8080/api{LIST}"
+    body = json.dumps(minimal_body()).encode()
+    headers = {**HEADERS, "content-type": "application/json"}
+
+    def chunks() -> Iterator[bytes]:
+        yield body[:10]
+        yield body[10:]
+
+    async def achunks() -> AsyncIterator[bytes]:
+        yield body[:10]
+        yield body[10:]
+
+    async def post_async() -> httpx.Response:
+        async with httpx.AsyncClient() as client:
+            return await client.post(url, content=achunks(), headers=headers)
+
+    with Interceptor(fake, ["http://sgp.internal:8080/api"]):
+        if kind == "sync":
+            answer = httpx.post(url, content=chunks(), headers=headers)
+        else:
+            answer = asyncio.run(post_async())
+    assert answer.status_code == 200, answer.text
+    assert fake.journal.last().path == LIST
+    assert len(fake.store) == 1
 
 
 def test_other_hosts_and_custom_transports_are_untouched(elsewhere: tuple[SGPFake, str]) -> None:
