@@ -146,10 +146,13 @@ def _below_prefix(request: httpx.Request, raw_path: bytes, body: bytes) -> httpx
     )
 
 
-# The patched methods are installed once per start and dispatch to the innermost active
-# interceptor, so interceptors nest and each restores exactly what it replaced.
+# The patched methods dispatch to the innermost active interceptor. start() installs them when
+# no started interceptor has, and the last stop() restores what the first start() replaced:
+# interceptors nest, and one stopped out of order leaves the others intercepting.
 _ACTIVE: list[Interceptor] = []
 _ACTIVE_LOCK = threading.Lock()
+_STARTED: list[Interceptor] = []
+_REPLACED: list[tuple[type, str, Any]] = []
 
 
 class Interceptor:
@@ -201,7 +204,6 @@ class Interceptor:
         self.handled = 0
         self._transport = FakeTransport(fake.app)
         self._async_transport = AsyncFakeTransport(fake.app)
-        self._saved: list[tuple[type, str, Any]] = []
 
     # -- which requests ------------------------------------------------------------------------
 
@@ -341,20 +343,30 @@ class Interceptor:
 
     def start(self) -> Interceptor:
         """Patch httpx (and httpx2) and activate; undo with :meth:`stop`."""
-        if self._saved:
-            raise RuntimeError("interceptor already started")
-        for owner, name, replacement in self.patches():
-            self._saved.append((owner, name, owner.__dict__[name]))
-            setattr(owner, name, replacement)
-        self.activate()
+        with _ACTIVE_LOCK:
+            if self in _STARTED:
+                raise RuntimeError("interceptor already started")
+            if not _STARTED:
+                for owner, name, replacement in self.patches():
+                    _REPLACED.append((owner, name, owner.__dict__[name]))
+                    setattr(owner, name, replacement)
+            _STARTED.append(self)
+            _ACTIVE.append(self)
         return self
 
     def stop(self) -> None:
-        """Deactivate and restore what :meth:`start` patched."""
-        self.deactivate()
-        while self._saved:
-            owner, name, previous = self._saved.pop()
-            setattr(owner, name, previous)
+        """Deactivate; the last started interceptor to stop restores what was patched, in
+        whatever order they stop."""
+        with _ACTIVE_LOCK:
+            if self in _ACTIVE:
+                _ACTIVE.remove(self)
+            if self not in _STARTED:
+                return
+            _STARTED.remove(self)
+            if not _STARTED:
+                while _REPLACED:
+                    owner, name, previous = _REPLACED.pop()
+                    setattr(owner, name, previous)
 
     def __enter__(self) -> Interceptor:
         return self.start()

@@ -183,6 +183,25 @@ def test_stopping_restores_httpx_and_interceptors_nest() -> None:
     assert httpx.AsyncHTTPTransport.__dict__["handle_async_request"] is original_async
 
 
+def test_an_interceptor_stopped_out_of_order_leaves_the_other_one_intercepting(
+    no_network: NetworkGuard,
+) -> None:
+    original_sync = httpx.HTTPTransport.__dict__["handle_request"]
+    original_async = httpx.AsyncHTTPTransport.__dict__["handle_async_request"]
+    first, second = SGPFake(), SGPFake()
+    first_interceptor = Interceptor(first).start()
+    second_interceptor = Interceptor(second, ["http://second.test"]).start()
+    first_interceptor.stop()
+    try:
+        # The second one is still started: its requests reach its fake, not the network.
+        assert httpx.get(f"http://second.test{LIST}", headers=HEADERS).status_code == 200
+    finally:
+        second_interceptor.stop()
+    assert len(second.journal) == 1
+    assert httpx.HTTPTransport.__dict__["handle_request"] is original_sync
+    assert httpx.AsyncHTTPTransport.__dict__["handle_async_request"] is original_async
+
+
 def test_a_relative_base_url_is_refused() -> None:
     with pytest.raises(ValueError, match="absolute"):
         Interceptor(SGPFake(), ["/v4"])
