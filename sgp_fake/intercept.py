@@ -133,10 +133,12 @@ class _Target:
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _below_prefix(request: httpx.Request, raw_path: bytes, body: bytes) -> httpx.Request:
-    """``request`` (whose ``body`` has been read) as the fake serves it when its base URL has a
-    path prefix: the route below the prefix, the path as sent (an encoded '/' stays encoded)."""
+def _below_prefix(request: httpx.Request, target: _Target, body: bytes) -> httpx.Request:
+    """``request`` (whose ``body`` has been read) as the fake serves it when its base URL,
+    ``target``, has a path prefix: the route below the prefix, the path as sent (an encoded '/'
+    stays encoded)."""
     query = request.url.query
+    raw_path = target.raw_path_of(request.url)
     return httpx.Request(
         request.method,
         request.url.copy_with(raw_path=raw_path + (b"?" + query if query else b"")),
@@ -144,6 +146,19 @@ def _below_prefix(request: httpx.Request, raw_path: bytes, body: bytes) -> httpx
         content=body,
         extensions=request.extensions,
     )
+
+
+def _relocated(response: httpx.Response, request: httpx.Request, target: _Target) -> httpx.Response:
+    """``response``, where the fake redirected a request below ``target``'s path prefix to its
+    own host, with the prefix put back in its ``location``: the fake saw the path without it,
+    and a client following the redirect must stay below the base URL."""
+    location = response.headers.get("location")
+    if location is None or not response.is_redirect:
+        return response
+    url = request.url.join(location)
+    if target.path_of(url) is None and _host(url) == target.host:
+        response.headers["location"] = str(url.copy_with(raw_path=target.raw_prefix + url.raw_path))
+    return response
 
 
 # The patched methods dispatch to the innermost active interceptor. start() installs them when
@@ -267,9 +282,8 @@ class Interceptor:
             and router.knows(path[:-1], None if raw_path is None else raw_path[:-1])
         )
 
-    def _match(self, request: httpx.Request) -> bytes | None:
-        """The raw path ``request`` has below its base URL when that URL has a path prefix,
-        ``b""`` when it has none, ``None`` to let the request through; or fail loudly."""
+    def _match(self, request: httpx.Request) -> _Target | None:
+        """The base URL ``request`` is below, ``None`` to let it through; or fail loudly."""
         found = self._target_for(request.url)
         if found is None:
             return None
@@ -279,21 +293,28 @@ class Interceptor:
             self.unhandled.append(request)
             self.on_unhandled(request)
         self.handled += 1
-        return b"" if path == request.url.path else raw_path
+        return target
 
-    def _route(self, request: httpx.Request) -> httpx.Request | None:
-        """The request to hand to the fake, ``None`` to let it through; or fail loudly."""
-        raw_path = self._match(request)
-        if not raw_path:
-            return None if raw_path is None else request
-        return _below_prefix(request, raw_path, request.read())
+    def _serve(self, request: httpx.Request) -> httpx.Response | None:
+        """The fake's answer to ``request``, ``None`` to let it through; or fail loudly."""
+        target = self._match(request)
+        if target is None:
+            return None
+        if not target.prefix:
+            return self._transport.handle_request(request)
+        below = _below_prefix(request, target, request.read())
+        return _relocated(self._transport.handle_request(below), request, target)
 
-    async def _aroute(self, request: httpx.Request) -> httpx.Request | None:
-        """:meth:`_route` for an async client, whose request body may be an async stream."""
-        raw_path = self._match(request)
-        if not raw_path:
-            return None if raw_path is None else request
-        return _below_prefix(request, raw_path, await request.aread())
+    async def _aserve(self, request: httpx.Request) -> httpx.Response | None:
+        """:meth:`_serve` for an async client, whose request body may be an async stream."""
+        target = self._match(request)
+        if target is None:
+            return None
+        if not target.prefix:
+            return await self._async_transport.handle_async_request(request)
+        below = _below_prefix(request, target, await request.aread())
+        response = await self._async_transport.handle_async_request(below)
+        return _relocated(response, request, target)
 
     # -- patching ------------------------------------------------------------------------------
 
@@ -310,18 +331,18 @@ class Interceptor:
 
         def handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
             for interceptor in reversed(_ACTIVE):
-                routed = interceptor._route(request)
-                if routed is not None:
-                    return interceptor._transport.handle_request(routed)
+                response = interceptor._serve(request)
+                if response is not None:
+                    return response
             return original_sync(self, request)
 
         async def handle_async_request(
             self: httpx.AsyncHTTPTransport, request: httpx.Request
         ) -> httpx.Response:
             for interceptor in reversed(_ACTIVE):
-                routed = await interceptor._aroute(request)
-                if routed is not None:
-                    return await interceptor._async_transport.handle_async_request(routed)
+                response = await interceptor._aserve(request)
+                if response is not None:
+                    return response
             return await original_async(self, request)
 
         return [
@@ -475,10 +496,9 @@ def _httpx2_patches() -> list[tuple[type, str, Any]]:
         interceptor = _interceptor_for(url)
         if interceptor is not None:
             # Only now is the body read: a request to another host goes out as it came.
-            routed = interceptor._route(_httpx_request(request, url, request.read()))
-            if routed is not None:
-                with _as_httpx2_errors(httpx2, request):
-                    response = interceptor._transport.handle_request(routed)
+            with _as_httpx2_errors(httpx2, request):
+                response = interceptor._serve(_httpx_request(request, url, request.read()))
+            if response is not None:
                 return httpx2_response(response, request)
         return original_sync(self, request)
 
@@ -486,10 +506,10 @@ def _httpx2_patches() -> list[tuple[type, str, Any]]:
         url = httpx.URL(str(request.url))
         interceptor = _interceptor_for(url)
         if interceptor is not None:
-            routed = interceptor._route(_httpx_request(request, url, await request.aread()))
-            if routed is not None:
-                with _as_httpx2_errors(httpx2, request):
-                    response = await interceptor._async_transport.handle_async_request(routed)
+            converted = _httpx_request(request, url, await request.aread())
+            with _as_httpx2_errors(httpx2, request):
+                response = await interceptor._aserve(converted)
+            if response is not None:
                 return httpx2_response(response, request)
         return await original_async(self, request)
 

@@ -384,6 +384,48 @@ def test_a_trailing_slash_is_redirected_by_the_fake_not_refused(
     assert no_network.requests == []
 
 
+@pytest.mark.parametrize("kind", ["sync", "async", "openai", "openai-async"])
+def test_a_redirect_below_a_path_prefix_keeps_the_prefix(
+    no_network: NetworkGuard, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    # The fake serves the routes below the prefix: its trailing-slash redirect must lead back
+    # under the base URL, not to the same host without the prefix (the network).
+    base_url = "http://sgp.internal:8080/api"
+    monkeypatch.setenv(BASE_URL_ENV, base_url)
+    fake = SGPFake()
+    url = f"{base_url}{LIST}/?limit=5"
+
+    async def async_get() -> int:
+        async with httpx.AsyncClient(headers=HEADERS, follow_redirects=True) as client:
+            return (await client.get(url)).status_code
+
+    with Interceptor(fake) as interceptor:
+        if kind == "sync":
+            redirect = httpx.get(url, headers=HEADERS)
+            assert redirect.headers["location"] == f"{base_url}{LIST}?limit=5"
+            with httpx.Client(headers=HEADERS, follow_redirects=True) as client:
+                status = client.get(url).status_code
+        elif kind == "async":
+            status = asyncio.run(async_get())
+        else:
+            openai = pytest.importorskip("openai")
+            if kind == "openai":
+                status = (
+                    openai.OpenAI(api_key="k", base_url=base_url)
+                    .get(f"{LIST}/?limit=5", cast_to=httpx.Response)
+                    .status_code
+                )
+            else:
+                client = openai.AsyncOpenAI(api_key="k", base_url=base_url)
+                coroutine = client.get(f"{LIST}/?limit=5", cast_to=httpx.Response)
+                status = asyncio.run(coroutine).status_code
+        assert interceptor.unhandled == []
+    assert status == 200
+    assert [e.path for e in fake.journal][-2:] == [f"{LIST}/", LIST]
+    assert fake.journal.last().query == "limit=5"
+    assert no_network.requests == []
+
+
 def test_another_method_of_a_route_gets_the_fakes_405() -> None:
     fake = SGPFake()
     with Interceptor(fake) as interceptor:
