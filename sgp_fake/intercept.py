@@ -21,8 +21,9 @@ network.
 0
 
 Only the default transports of httpx (the official SDKs use them) and of httpx2 (the
-``openai`` package uses it) are patched; clients with a custom transport, ``requests`` and
-``urllib`` are not affected.
+``openai`` package uses it) are patched, so a client given an ``httpx.HTTPTransport(...)`` of
+its own is intercepted too; clients on another kind of transport (``httpx.MockTransport``, the
+SDKs' ``DefaultAioHttpClient``), ``requests`` and ``urllib`` are not affected.
 """
 
 from __future__ import annotations
