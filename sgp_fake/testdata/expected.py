@@ -111,11 +111,12 @@ def _is_literal_union(annotation: Any) -> bool:
     return all(typing.get_origin(a) is Literal for a in typing.get_args(annotation))
 
 
-def _expected(value: str) -> str:
-    return f"'{value}'"
+def _expected(value: Any) -> str:
+    # pydantic writes each allowed value as Python's repr: 'a', "it's", 1, True.
+    return repr(value)
 
 
-def _choices(values: Sequence[str]) -> str:
+def _choices(values: Sequence[Any]) -> str:
     quoted = [_expected(v) for v in values]
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 

@@ -1,0 +1,90 @@
+"""The test data of a declared resource fits whatever its fields declare: the factory's bodies
+and records are taken, and each invalid payload earns the exact 422 predicted."""
+
+from __future__ import annotations
+
+import enum
+import typing
+from datetime import datetime
+from typing import Any, List, Literal
+
+import pytest
+from pydantic import BaseModel, create_model
+
+from sgp_fake import SGPFake
+from sgp_fake.core.crud import crud
+from sgp_fake.core.operations import Resource
+from sgp_fake.payloads import invalid_payloads_for
+from sgp_fake.resources import REGISTRY
+from sgp_fake.resources.common import GenericDeleteResponse, IdentifierTypeEnum
+
+SEEDS = range(40)
+
+
+def declared(name: str, **fields: Any) -> Resource:
+    """A CRUD resource at ``/v4/<name>`` whose create body has ``account_id`` and ``fields``."""
+    request: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        f"{name.title()}Request", account_id=(str, ...), **fields
+    )
+    stored: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        name.title(),
+        __base__=request,
+        id=(str, ...),
+        created_at=(datetime, ...),
+        created_by_user_id=(str, ...),
+        created_by_identity_type=(IdentifierTypeEnum, ...),
+    )
+    page: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        f"{name.title()}Page",
+        items=(List[stored], ...),  # type: ignore[valid-type]
+        current_page=(int, ...),
+        items_per_page=(int, ...),
+        total_item_count=(int, ...),
+    )
+    return Resource(
+        kind=name,
+        stored=stored,
+        noun=name.title(),
+        operations=crud(
+            f"/v4/{name}",
+            "thing_id",
+            noun=name,
+            create=request,
+            response=stored,
+            page=page,
+            deleted=GenericDeleteResponse,
+        ),
+    )
+
+
+def assert_payloads_earn_their_422(resource: Resource) -> None:
+    payloads = invalid_payloads_for(resource)
+    with SGPFake(resources=(*REGISTRY, resource)).client() as client:
+        for name, payload in payloads.items():
+            answer = payload.post(client)
+            assert (answer.status_code, answer.content) == (
+                payload.expected_status,
+                payload.expected_content,
+            ), name
+
+
+class Level(enum.Enum):
+    LOW = 1
+    HIGH = 2
+
+
+def first_choice(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return next(iter(annotation))
+    return typing.get_args(annotation)[0]
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    [Literal[1, 2], Literal["it's", "plain"], Literal[True], Level],
+    ids=["int-literal", "quoted-literal", "bool-literal", "int-enum"],
+)
+def test_a_choice_of_any_values_earns_the_predicted_422(annotation: Any) -> None:
+    resource = declared("choices", choice=(annotation, first_choice(annotation)))
+    assert "bad_choice" in invalid_payloads_for(resource)
+    assert_payloads_earn_their_422(resource)
