@@ -140,7 +140,7 @@ def plain_create_handler(call: Call) -> Answer:
     request: Any = call.body()
     account_id: str = request.account_id
     call.require_account(account_id)
-    fields = request.model_dump(exclude_none=True, exclude={"account_id"})
+    fields = request.model_dump(exclude_none=True, by_alias=True, exclude={"account_id"})
     return ok(call.render(call.table().create_record(fields, account_id, identity)))
 
 

@@ -305,7 +305,7 @@ class Table(Generic[R]):
         if isinstance(record, self.schema):
             return record
         return self.schema.model_validate(
-            record.model_dump() if isinstance(record, BaseModel) else record
+            record.model_dump(by_alias=True) if isinstance(record, BaseModel) else record
         )
 
     def _row(self, record: BaseModel | dict[str, Any]) -> Row:

@@ -9,11 +9,12 @@ from datetime import datetime
 from typing import Any, List, Literal
 
 import pytest
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, Field, create_model
 
 from sgp_fake import SGPFake
 from sgp_fake.core.crud import crud
 from sgp_fake.core.operations import Resource
+from sgp_fake.factories import for_resource
 from sgp_fake.payloads import invalid_payloads_for
 from sgp_fake.resources import REGISTRY
 from sgp_fake.resources.common import GenericDeleteResponse, IdentifierTypeEnum
@@ -87,4 +88,21 @@ def first_choice(annotation: Any) -> Any:
 def test_a_choice_of_any_values_earns_the_predicted_422(annotation: Any) -> None:
     resource = declared("choices", choice=(annotation, first_choice(annotation)))
     assert "bad_choice" in invalid_payloads_for(resource)
+    assert_payloads_earn_their_422(resource)
+
+
+def test_a_field_with_an_alias_is_created_and_read_by_its_alias() -> None:
+    resource = declared("aliased", display_name=(str, Field(alias="displayName")))
+    fake = SGPFake(resources=(*REGISTRY, resource))
+    with fake.client() as client:
+        created = client.post("/v4/aliased", json={"account_id": "a", "displayName": "x"})
+        assert created.status_code == 200, created.text
+        assert created.json()["displayName"] == "x"
+        assert client.get(f"/v4/aliased/{created.json()['id']}").json() == created.json()
+        factory = for_resource(resource, seed=1, account_id="a")
+        for body in (factory.request(), factory.request(displayName="y")):
+            assert client.post("/v4/aliased", json=body).status_code == 200
+        record = factory.record()
+        fake.tables["aliased"].put(record)
+        assert client.get(f"/v4/aliased/{record['id']}").json() == record
     assert_payloads_earn_their_422(resource)
