@@ -14,6 +14,7 @@ is refused (``ValueError``), never answered with another resource's route.
 from __future__ import annotations
 
 import enum
+import math
 import types
 import typing
 from datetime import UTC, datetime, timedelta
@@ -98,22 +99,75 @@ def _strip_optional(annotation: Any) -> Any:
     return annotation
 
 
-def _bounds(metadata: Iterable[Any], low: float, high: float) -> tuple[float, float]:
+def _constraint(metadata: Iterable[Any], name: str) -> Any:
+    """The last ``name`` constraint (``ge``, ``lt`` ...) of a field's metadata, or ``None``."""
+    found = None
     for item in metadata:
-        low = max(low, getattr(item, "ge", None) or low, (getattr(item, "gt", None) or low - 1) + 1)
-        high = min(
-            high, getattr(item, "le", None) or high, (getattr(item, "lt", None) or high + 1) - 1
-        )
+        value = getattr(item, name, None)
+        if value is not None:
+            found = value
+    return found
+
+
+def _window(lows: list[float], highs: list[float], low: float, high: float) -> tuple[float, float]:
+    """The part of the default window ``low`` to ``high`` the bounds allow; where they allow
+    none of it, the bounds themselves (a window as wide beside the one given)."""
+    bound_low = max(lows) if lows else None
+    bound_high = min(highs) if highs else None
+    width = high - low
+    if bound_low is not None:
+        low = max(low, bound_low)
+    if bound_high is not None:
+        high = min(high, bound_high)
+    if low > high:
+        low = bound_low if bound_low is not None else high - width
+        high = bound_high if bound_high is not None else low + width
     return low, high
+
+
+def _int_bounds(metadata: Iterable[Any]) -> tuple[int, int]:
+    """The integers a field takes, within ``ge``/``gt`` and ``le``/``lt``: those of 0 to 100
+    that fit, else the bounds' own (100 wide beside a single one)."""
+    items = list(metadata)
+    ge, gt, le, lt = (_constraint(items, n) for n in ("ge", "gt", "le", "lt"))
+    lows = [math.ceil(ge)] if ge is not None else []
+    lows += [math.floor(gt) + 1] if gt is not None else []
+    highs = [math.floor(le)] if le is not None else []
+    highs += [math.ceil(lt) - 1] if lt is not None else []
+    low, high = _window(lows, highs, 0, 100)
+    return int(low), int(high)
+
+
+def _float_value(metadata: Iterable[Any], rng: Any) -> float:
+    """A float a field takes, within ``ge``/``gt`` and ``le``/``lt`` (an open bound excluded):
+    of 0 to 1 where that fits, else of the bounds' own window (1 wide beside a single one);
+    three decimals where they fit."""
+    items = list(metadata)
+    ge, gt, le, lt = (_constraint(items, n) for n in ("ge", "gt", "le", "lt"))
+    lows = [float(v) for v in (ge, gt) if v is not None]
+    highs = [float(v) for v in (le, lt) if v is not None]
+    low, high = _window(lows, highs, 0.0, 1.0)
+
+    def fits(value: float) -> bool:
+        return (
+            (ge is None or value >= ge)
+            and (gt is None or value > gt)
+            and (le is None or value <= le)
+            and (lt is None or value < lt)
+        )
+
+    value = round(low + (high - low) * rng.random(), 3)
+    return value if fits(value) else (low + high) / 2
 
 
 class SchemaFactory:
     """Valid create bodies and stored records of a resource, from its schemas.
 
-    Values follow each field's type (and ``ge``/``le`` bounds); a field named ``account_id``
-    gets :attr:`account_id`, ``id`` and other ``*_id`` fields a UUID. ``optional`` chooses the
-    optional fields as the resource factories do; ``overrides`` merge deeply last (see
-    :func:`~sgp_fake.testdata.faker.deep_merge`). The same seed gives the same outputs.
+    Values follow each field's type (and its ``ge``, ``gt``, ``le`` and ``lt`` bounds); a field
+    named ``account_id`` gets :attr:`account_id`, ``id`` and other ``*_id`` fields a UUID.
+    ``optional`` chooses the optional fields as the resource factories do; ``overrides`` merge
+    deeply last (see :func:`~sgp_fake.testdata.faker.deep_merge`). The same seed gives the same
+    outputs.
     """
 
     def __init__(
@@ -166,11 +220,10 @@ class SchemaFactory:
         if annotation is bool:
             return self._rng.random() < 0.5
         if annotation is int:
-            low, high = _bounds(metadata, 0, 100)
-            return self._rng.randint(int(low), int(high))
+            low, high = _int_bounds(metadata)
+            return self._rng.randint(low, high)
         if annotation is float:
-            low, high = _bounds(metadata, 0.0, 1.0)
-            return round(low + (high - low) * self._rng.random(), 3)
+            return _float_value(metadata, self._rng)
         if annotation is datetime:
             start = datetime(2023, 1, 1, tzinfo=UTC)
             moment = start + timedelta(seconds=self._rng.randrange(3 * 365 * 24 * 3600))

@@ -106,3 +106,28 @@ def test_a_field_with_an_alias_is_created_and_read_by_its_alias() -> None:
         fake.tables["aliased"].put(record)
         assert client.get(f"/v4/aliased/{record['id']}").json() == record
     assert_payloads_earn_their_422(resource)
+
+
+@pytest.mark.parametrize(
+    ("annotation", "constraints"),
+    [
+        (int, {"ge": 200}),
+        (int, {"le": 0}),
+        (int, {"gt": -10, "lt": -5}),
+        (int, {"ge": 1, "le": 10000}),
+        (float, {"gt": 0, "lt": 1}),
+        (float, {"gt": 0.2, "lt": 0.3}),
+        (float, {"ge": 1000}),
+        (float, {"le": -5}),
+    ],
+    ids=str,
+)
+def test_numbers_keep_within_their_bounds(annotation: type, constraints: dict[str, float]) -> None:
+    resource = declared("numbers", number=(annotation, Field(**constraints)))
+    fake = SGPFake(resources=(*REGISTRY, resource))
+    with fake.client() as client:
+        for seed in SEEDS:
+            factory = for_resource(resource, seed, account_id="a")
+            body = factory.request()
+            assert client.post("/v4/numbers", json=body).status_code == 200, body
+            fake.tables["numbers"].put(factory.record())
