@@ -17,10 +17,11 @@ import enum
 import math
 import types
 import typing
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Iterable, Literal, Mapping, Protocol, Union
 
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 
 from .faker import (
     OptionalSections,
@@ -97,6 +98,54 @@ def _strip_optional(annotation: Any) -> Any:
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         return args[0]
     return annotation
+
+
+def _body_variant(model: type[BaseModel]) -> type[BaseModel]:
+    """The model a body of ``model`` is built as: ``model`` itself, or for a ``RootModel`` of a
+    model (of a union of models: its first) that model."""
+    if issubclass(model, RootModel):
+        root = _strip_optional(model.model_fields["root"].annotation)
+        if isinstance(root, type) and issubclass(root, BaseModel):
+            return _body_variant(root)
+    return model
+
+
+def _variants(model: type[BaseModel]) -> tuple[type[BaseModel], ...]:
+    """The models of a ``RootModel`` of a union of models; none for any other model."""
+    if not issubclass(model, RootModel):
+        return ()
+    root = model.model_fields["root"].annotation
+    if typing.get_origin(root) not in (Union, types.UnionType):
+        return ()
+    return tuple(
+        a for a in typing.get_args(root) if isinstance(a, type) and issubclass(a, BaseModel)
+    )
+
+
+def _deciding(model: type[BaseModel]) -> set[str]:
+    """The fields of a union's variants declared differently by some (they may decide which
+    variant a body is, so what a wrong value there earns depends on the service)."""
+    variants = _variants(model)
+    names = {name for variant in variants for name in variant.model_fields}
+    return {
+        name
+        for name in names
+        if len(
+            {
+                repr(v.model_fields[name].annotation) if name in v.model_fields else None
+                for v in variants
+            }
+        )
+        > 1
+    }
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """An operation's path, with the model its bodies are built as."""
+
+    path: str
+    body: type[BaseModel]
 
 
 def _constraint(metadata: Iterable[Any], name: str) -> Any:
@@ -261,7 +310,7 @@ class SchemaFactory:
         self, *, optional: OptionalSections | None = None, **overrides: Any
     ) -> dict[str, Any]:
         """A create body, valid for the resource's create operation."""
-        return self._body(body_model(self.operation), optional, overrides)
+        return self._body(_body_variant(body_model(self.operation)), optional, overrides)
 
     def record(
         self, *, optional: OptionalSections | None = None, **overrides: Any
@@ -299,10 +348,14 @@ def invalid_payloads_for(
     (``wrong_type_<field>``) or outside its choices (``bad_<field>``), then malformed JSON, cut-off
     JSON, no body, an array, and JSON sent as text. Each is sent to the create operation's path.
 
-    ``body`` defaults to :class:`SchemaFactory`'s ``request(optional="all")``.
+    ``body`` defaults to :class:`SchemaFactory`'s ``request(optional="all")``. A body that is a
+    ``RootModel`` of a union is broken as the variant the factory builds (its first); a choice
+    the variants declare differently (it may decide the variant) gets no ``bad_<field>``.
     """
-    op = create_operation(resource)
-    model = body_model(op)
+    declared = create_operation(resource)
+    model = _body_variant(body_model(declared))
+    op: Target = declared if model is body_model(declared) else _Sent(declared.path, model)
+    deciding = _deciding(body_model(declared))
     if body is None:
         body = SchemaFactory(resource, seed).request(optional="all")
     variants: list[InvalidPayload] = []
@@ -319,6 +372,8 @@ def invalid_payloads_for(
             isinstance(annotation, type) and issubclass(annotation, enum.Enum)
         )
         try:
+            if is_choice and key in deciding:
+                continue
             if is_choice:
                 variants.append(
                     bad_enum(body, key, "not-a-choice", name=f"bad_{key}", operation=op)

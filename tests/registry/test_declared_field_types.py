@@ -16,7 +16,7 @@ from sgp_fake.core.crud import crud
 from sgp_fake.core.operations import Resource
 from sgp_fake.factories import for_resource
 from sgp_fake.payloads import invalid_payloads_for
-from sgp_fake.resources import REGISTRY
+from sgp_fake.resources import REGISTRY, v5_models
 from sgp_fake.resources.common import GenericDeleteResponse, IdentifierTypeEnum
 
 SEEDS = range(40)
@@ -131,3 +131,23 @@ def test_numbers_keep_within_their_bounds(annotation: type, constraints: dict[st
             body = factory.request()
             assert client.post("/v4/numbers", json=body).status_code == 200, body
             fake.tables["numbers"].put(factory.record())
+
+
+def test_a_body_that_is_a_union_of_models_is_built_as_one_of_them() -> None:
+    # POST /v5/models takes a RootModel of three variants, validated as the one the body is.
+    resource = v5_models.RESOURCE
+    headers = {"x-selected-account-id": "acct_1"}
+    for seed in SEEDS:
+        with SGPFake().client(headers=headers) as client:
+            body = for_resource(resource, seed).request()
+            assert "root" not in body
+            created = client.post("/v5/models", json=body)
+            assert created.status_code == 200, (body, created.text)
+            payloads = invalid_payloads_for(resource, seed=seed)
+            assert "missing_name" in payloads
+            for name, payload in payloads.items():
+                answer = payload.post(client)
+                assert (answer.status_code, answer.content) == (
+                    payload.expected_status,
+                    payload.expected_content,
+                ), name
