@@ -17,8 +17,9 @@ import enum
 import math
 import types
 import typing
+import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Iterable, Literal, Mapping, Protocol, Union
 
 from pydantic import BaseModel, RootModel
@@ -148,6 +149,23 @@ class _Sent:
     body: type[BaseModel]
 
 
+def _flat(metadata: Iterable[Any]) -> list[Any]:
+    """The constraints of ``Annotated`` metadata: a ``Field(...)``'s own, or the item."""
+    flat: list[Any] = []
+    for item in metadata:
+        flat += list(getattr(item, "metadata", None) or [item])
+    return flat
+
+
+def _count(metadata: Iterable[Any]) -> int:
+    """How many items a list or mapping gets: one, or as its ``min_length`` and
+    ``max_length`` say."""
+    items = list(metadata)
+    count = max(1, _constraint(items, "min_length") or 0)
+    longest = _constraint(items, "max_length")
+    return count if longest is None else min(count, longest)
+
+
 def _constraint(metadata: Iterable[Any], name: str) -> Any:
     """The last ``name`` constraint (``ge``, ``lt`` ...) of a field's metadata, or ``None``."""
     found = None
@@ -212,11 +230,12 @@ def _float_value(metadata: Iterable[Any], rng: Any) -> float:
 class SchemaFactory:
     """Valid create bodies and stored records of a resource, from its schemas.
 
-    Values follow each field's type (and its ``ge``, ``gt``, ``le`` and ``lt`` bounds); a field
-    named ``account_id`` gets :attr:`account_id`, ``id`` and other ``*_id`` fields a UUID.
-    ``optional`` chooses the optional fields as the resource factories do; ``overrides`` merge
-    deeply last (see :func:`~sgp_fake.testdata.faker.deep_merge`). The same seed gives the same
-    outputs.
+    Values follow each field's type and its bounds and lengths (``ge``, ``gt``, ``le``, ``lt``,
+    ``multiple_of`` of an integer, ``min_length`` and ``max_length``; not a ``pattern``: give
+    such a field in ``overrides``); a field named ``account_id`` gets :attr:`account_id`, ``id``
+    and other ``*_id`` fields a UUID. ``optional`` chooses the optional fields as the resource
+    factories do; ``overrides`` merge deeply last (see
+    :func:`~sgp_fake.testdata.faker.deep_merge`). The same seed gives the same outputs.
     """
 
     def __init__(
@@ -246,7 +265,9 @@ class SchemaFactory:
     def value(  # noqa: PLR0911 - one type a branch
         self, annotation: Any, name: str = "", metadata: Iterable[Any] = ()
     ) -> Any:
-        """A valid JSON value for ``annotation`` (a field called ``name``)."""
+        """A valid JSON value for ``annotation`` (a field called ``name``), within the bounds
+        and lengths of ``metadata``."""
+        metadata = list(metadata)
         annotation = _strip_optional(annotation)
         origin = typing.get_origin(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -256,11 +277,19 @@ class SchemaFactory:
         if origin is Literal:
             return self._rng.choice(typing.get_args(annotation))
         if origin is typing.Annotated:
-            return self.value(typing.get_args(annotation)[0], name, metadata)
+            inner, *extra = typing.get_args(annotation)
+            return self.value(inner, name, [*metadata, *_flat(extra)])
+        args = typing.get_args(annotation)
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            return [self.value(arg, name) for arg in args]
         if origin in (list, tuple, set, frozenset):
-            return [self.value(typing.get_args(annotation)[0], name)]
+            return [self.value(args[0], name) for _ in range(_count(metadata))]
         if origin is dict:
-            return {str(self.faker.word()): self.value(typing.get_args(annotation)[1])}
+            words = [str(self.faker.word()) for _ in range(_count(metadata))]
+            keys = [f"{word}{i}" if i else word for i, word in enumerate(words)]
+            return {key: self.value(args[1]) for key in keys}
+        if annotation in (list, tuple, set, frozenset, dict):
+            return annotation()
         return self._scalar(annotation, name, metadata)
 
     def _scalar(  # noqa: PLR0911 - one type a branch
@@ -270,6 +299,10 @@ class SchemaFactory:
             return self._rng.random() < 0.5
         if annotation is int:
             low, high = _int_bounds(metadata)
+            step = _constraint(metadata, "multiple_of")
+            if isinstance(step, int) and step > 0:
+                low, high = -(-low // step), high // step
+                return step * self._rng.randint(low, max(low, high))
             return self._rng.randint(low, high)
         if annotation is float:
             return _float_value(metadata, self._rng)
@@ -277,15 +310,29 @@ class SchemaFactory:
             start = datetime(2023, 1, 1, tzinfo=UTC)
             moment = start + timedelta(seconds=self._rng.randrange(3 * 365 * 24 * 3600))
             return moment.isoformat()
-        if annotation is str:
+        if annotation is date:
+            return (date(2023, 1, 1) + timedelta(days=self._rng.randrange(3 * 365))).isoformat()
+        if annotation is uuid.UUID:
+            return str(self.faker.uuid4())
+        if annotation is str or annotation is bytes:
             if name == "account_id":
                 return self.account_id
             if name == "id" or name.endswith("_id"):
                 return str(self.faker.uuid4())
-            return str(self.faker.word())
+            return self._text(metadata)
         if annotation is Any or annotation is object:
             return str(self.faker.word())
         raise TypeError(f"no value made for {annotation!r} (field {name!r})")
+
+    def _text(self, metadata: Iterable[Any]) -> str:
+        """A word, or words joined by ``-`` up to the ``min_length``, cut at the
+        ``max_length``."""
+        text = str(self.faker.word())
+        shortest = _constraint(metadata, "min_length") or 0
+        while len(text) < shortest:
+            text += f"-{self.faker.word()}"
+        longest = _constraint(metadata, "max_length")
+        return text if longest is None else text[:longest]
 
     def _model(self, model: type[BaseModel]) -> dict[str, Any]:
         data: dict[str, Any] = {}

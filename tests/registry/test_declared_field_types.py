@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import enum
 import typing
-from datetime import datetime
-from typing import Any, List, Literal
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any, Dict, List, Literal, Tuple
 
 import pytest
 from pydantic import BaseModel, Field, create_model
@@ -120,7 +121,16 @@ def test_a_field_with_an_alias_is_created_and_read_by_its_alias() -> None:
         (float, {"ge": 1000}),
         (float, {"le": -5}),
     ],
-    ids=str,
+    ids=[
+        "int-ge-200",
+        "int-le-0",
+        "int-gt-lt",
+        "int-ge-le",
+        "float-gt-lt",
+        "float-narrow",
+        "float-ge-1000",
+        "float-le-minus-5",
+    ],
 )
 def test_numbers_keep_within_their_bounds(annotation: type, constraints: dict[str, float]) -> None:
     resource = declared("numbers", number=(annotation, Field(**constraints)))
@@ -151,3 +161,48 @@ def test_a_body_that_is_a_union_of_models_is_built_as_one_of_them() -> None:
                     payload.expected_status,
                     payload.expected_content,
                 ), name
+
+
+@pytest.mark.parametrize(
+    ("annotation", "default"),
+    [
+        (Tuple[int, str], ...),
+        (Tuple[int, ...], ...),
+        (List[int], Field(min_length=3)),
+        (List[int], Field(max_length=0)),
+        (Dict[str, int], Field(min_length=2)),
+        (str, Field(min_length=30)),
+        (str, Field(max_length=2)),
+        (Annotated[str, Field(min_length=12)], ...),
+        (List[Annotated[int, Field(ge=500)]], ...),
+        (int, Field(multiple_of=7, ge=50)),
+        (date, ...),
+        (uuid.UUID, ...),
+        (bytes, ...),
+    ],
+    ids=[
+        "pair",
+        "tuple",
+        "min-items",
+        "no-items",
+        "min-keys",
+        "long-string",
+        "short-string",
+        "annotated-string",
+        "annotated-items",
+        "multiple-of",
+        "date",
+        "uuid",
+        "bytes",
+    ],
+)
+def test_values_fit_their_shape_and_lengths(annotation: Any, default: Any) -> None:
+    resource = declared("shapes", shape=(annotation, default))
+    fake = SGPFake(resources=(*REGISTRY, resource))
+    with fake.client() as client:
+        for seed in SEEDS:
+            factory = for_resource(resource, seed, account_id="a")
+            body = factory.request()
+            assert client.post("/v4/shapes", json=body).status_code == 200, body
+            fake.tables["shapes"].put(factory.record())
+    assert_payloads_earn_their_422(resource)
