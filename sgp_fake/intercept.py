@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 __all__ = ["BASE_URL_ENV", "SGP_HOSTS", "Interceptor", "UnhandledRequest"]
 
 BASE_URL_ENV = "SGP_CLIENT_BASE_URL"
+"""The environment variable (``SGP_CLIENT_BASE_URL``) whose URL an :class:`Interceptor` also
+answers for, unless it is given ``include_env=False``."""
 
 SGP_HOSTS = (
     DEFAULT_BASE_URL,

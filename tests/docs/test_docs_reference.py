@@ -4,10 +4,12 @@ fixture, marker argument and error message of the code is on its page."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import re
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -230,3 +232,33 @@ def test_the_marker_defaults_shown_are_what_a_test_without_the_argument_gets(
     )
     result = pytester.runpytest("-p", "no:randomly", "-p", "no:schemathesis")
     result.assert_outcomes(passed=1)
+
+
+def test_the_python_api_page_documents_every_public_name() -> None:
+    # The page renders what its ::: directives name; a module renders the names of its __all__
+    # that have a docstring.
+    griffe = pytest.importorskip("griffe")
+    import sgp_fake
+
+    page = (DOCS / "reference" / "python-api.md").read_text(encoding="utf-8")
+    directives = re.findall(r"^::: (\S+)$", page, re.MULTILINE)
+    package = griffe.load("sgp_fake", search_paths=[str(ROOT)], resolve_aliases=True)
+    shown: set[str] = set()
+
+    def real(obj: Any) -> str:
+        return str(obj.target_path if obj.is_alias else obj.path)
+
+    for path in directives:
+        obj = package[path.removeprefix("sgp_fake.")] if path != "sgp_fake" else package
+        shown |= {path, real(obj)}
+        if obj.is_module and "members: false" not in page.split(path, 1)[1].split(":::", 1)[0]:
+            for name in importlib.import_module(path).__all__:
+                assert obj[name].docstring, f"{path}.{name} has no docstring: not rendered"
+                shown |= {f"{path}.{name}", real(obj[name])}
+    for name in sgp_fake.__all__:
+        assert {f"sgp_fake.{name}", real(package[name])} & shown, f"sgp_fake.{name}"
+    imported = set(re.findall(r"from (sgp_fake\.[\w.]+) import", "\n".join(
+        p.read_text(encoding="utf-8") for p in [*DOCS.rglob("*.md"), ROOT / "README.md"]
+    )))  # fmt: skip
+    undocumented = {m for m in imported if m not in directives and m != "sgp_fake.cli"}
+    assert undocumented <= {"sgp_fake.cli.process"}, undocumented
