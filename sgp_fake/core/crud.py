@@ -12,6 +12,7 @@ from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 
 from pydantic import BaseModel
 
+from ..errors import NotFound
 from .answers import Answer, ok
 from .call import Call
 from .operations import Handler, Operation
@@ -132,16 +133,42 @@ def select(
     return found[offset : offset + limit], total
 
 
+def _referenced(
+    call: Call, fields: Mapping[str, Any], account_id: str, *, made_up: bool = True
+) -> bool:
+    """Check that every record ``fields`` refer to (the resource's ``references``) exists and
+    the caller may see it, in ``account_id`` where the reference says so; else 404 naming it,
+    as a state document with such a record would be refused. Returns whether all are stored
+    (in contract mode one may be made up: then nothing is stored)."""
+    resources = call.backend.resources
+    stored = True
+    for ref in resources[call.op.kind].references:
+        value = fields.get(ref.field)
+        if not isinstance(value, str):
+            continue
+        account = account_id if ref.same_account else None
+        found = call.find(value, ref.kind, account=account, made_up=made_up)
+        if ref.same_account and found.account_id != account_id:
+            raise NotFound(f"{resources[ref.kind].noun} {value} not found")
+        stored = stored and found.seq != 0
+    return stored
+
+
 def plain_create_handler(call: Call) -> Answer:
     """Create a record from the body: the request's fields plus the standard server fields
     (``id``, ``created_at``, ``account_id``, ``created_by_user_id``,
-    ``created_by_identity_type``), validated against the stored schema."""
+    ``created_by_identity_type``), validated against the stored schema. A record it refers
+    to (``references``) must exist (404); in contract mode a made-up one is answered, and the
+    new record is answered but not stored."""
     identity = call.identity()
     request: Any = call.body()
     account_id: str = request.account_id
     call.require_account(account_id)
     fields = request.model_dump(exclude_none=True, by_alias=True, exclude={"account_id"})
-    return ok(call.render(call.table().create_record(fields, account_id, identity)))
+    with call.transaction():
+        store = _referenced(call, fields, account_id)
+        record = call.table().create_record(fields, account_id, identity, store=store)
+    return ok(call.render(record))
 
 
 def list_handler(call: Call) -> Answer:
@@ -165,7 +192,13 @@ def update_handler(call: Call) -> Answer:
     request: BaseModel = call.body()
     fields: Mapping[str, Any] = request.model_dump(mode="json", by_alias=True, exclude_unset=True)
     parent = call.params[call.op.parameters[0]] if len(call.op.parameters) > 1 else None
-    return ok(call.render(call.patch(fields, parent=parent)))
+
+    def check(record: Record, merged: dict[str, Any]) -> None:
+        # A change may not refer to a record that does not exist (404), as on create.
+        if record.seq != 0:
+            _referenced(call, merged, record.account_id, made_up=False)
+
+    return ok(call.render(call.patch(fields, parent=parent, check=check)))
 
 
 def delete_handler(call: Call) -> Answer:

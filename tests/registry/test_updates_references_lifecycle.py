@@ -133,6 +133,11 @@ class Tag(BaseModel):
     created_by_identity_type: IdentifierTypeEnum
 
 
+class TagPatch(BaseModel):
+    name: Optional[str] = None
+    widget_id: Optional[str] = None
+
+
 class TagPage(BaseModel):
     items: List[Tag]
     current_page: int
@@ -154,6 +159,8 @@ TAGS = Resource(
         page=TagPage,
         list_params=WidgetListParams,
         deleted=GenericDeleteResponse,
+        update=TagPatch,
+        verbs=("create", "list", "get", "update", "delete"),
     ),
     references=(Reference("widget_id", "widgets"),),
 )
@@ -279,6 +286,40 @@ def test_a_restricting_reference_refuses_the_delete_with_a_count(more: SGPFake) 
     delete = paths["/v4/widgets/{widget_id}"]["delete"]["responses"]
     assert delete["400"]["description"] == "The widget is still used by tags"
     assert "400" not in paths["/v4/tags/{tag_id}"]["delete"]["responses"]
+
+
+def test_a_create_refers_only_to_records_that_exist(more: SGPFake) -> None:
+    # The standard create: a tag naming no widget (or another account's) is 404, as a state
+    # document holding it would be refused; what it stores reads back through the admin API.
+    with more.client() as client:
+        widget = client.post("/v4/widgets", json=WIDGET).json()["id"]
+        theirs = client.post("/v4/widgets", json={**WIDGET, "account_id": "acct_2"}).json()["id"]
+        for missing in ("nope", theirs):
+            refused = client.post(
+                "/v4/tags", json={"name": "x", "widget_id": missing, "account_id": "acct_1"}
+            )
+            assert (refused.status_code, refused.json()) == (
+                404,
+                {"detail": f"Widget {missing} not found"},
+            )
+        tag = {"name": "x", "widget_id": widget, "account_id": "acct_1"}
+        created = client.post("/v4/tags", json=tag)
+        assert created.status_code == 200
+        url = f"/v4/tags/{created.json()['id']}"
+        moved = client.patch(url, json={"widget_id": "nope"})  # an update is checked the same
+        assert (moved.status_code, moved.json()) == (404, {"detail": "Widget nope not found"})
+        assert client.patch(url, json={"name": "y"}).json()["widget_id"] == widget
+    with more.client(api_key=None) as admin:
+        document = admin.get("/_fake/state").json()
+        assert len(document["tags"]) == 1
+        assert admin.put("/_fake/state", json=document).status_code == 200
+    # In contract mode a made-up widget is answered, and the tag is answered but not stored.
+    more.settings.contract = True
+    with more.client() as client:
+        made_up = {"name": "x", "widget_id": "made-up", "account_id": "acct_1"}
+        answered = client.post("/v4/tags", json=made_up)
+        assert (answered.status_code, answered.json()["widget_id"]) == (200, "made-up")
+    assert len(more.tables["tags"].all()) == 1
 
 
 def test_sort_by_and_filters_over_a_table(more: SGPFake) -> None:
