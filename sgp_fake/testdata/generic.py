@@ -233,9 +233,10 @@ class SchemaFactory:
     Values follow each field's type and its bounds and lengths (``ge``, ``gt``, ``le``, ``lt``,
     ``multiple_of`` of an integer, ``min_length`` and ``max_length``; not a ``pattern``: give
     such a field in ``overrides``); a field named ``account_id`` gets :attr:`account_id`, ``id``
-    and other ``*_id`` fields a UUID. ``optional`` chooses the optional fields as the resource
-    factories do; ``overrides`` merge deeply last (see
-    :func:`~sgp_fake.testdata.faker.deep_merge`). The same seed gives the same outputs.
+    and other ``*_id`` fields a UUID (a made-up one: give the id of a record a field refers
+    to in ``overrides``). ``optional`` chooses the optional fields as the resource factories
+    do; ``overrides`` merge deeply last (see :func:`~sgp_fake.testdata.faker.deep_merge`). The
+    same seed gives the same outputs.
     """
 
     def __init__(
