@@ -201,5 +201,10 @@ class SeededFactory:
         return options[self._rng.randrange(len(options))]
 
     def _keep(self, mode: OptionalSections) -> bool:
-        """Whether an optional field is kept under ``mode``."""
-        return mode == "all" or (mode == "random" and self._rng.random() < 0.5)
+        """Whether an optional field is kept under ``mode`` (``ValueError`` for another)."""
+        if mode == "all":
+            return True
+        if mode == "random":
+            return self._rng.random() < 0.5
+        check_optional(mode)
+        return False

@@ -19,7 +19,15 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from sgp_fake import SGPFake
-from sgp_fake.factories import OMIT, TemplateFactory, deep_merge, seed_templates
+from sgp_fake.factories import (
+    OMIT,
+    DeploymentFactory,
+    InferenceFactory,
+    ModelFactory,
+    TemplateFactory,
+    deep_merge,
+    seed_templates,
+)
 from sgp_fake.resources.model_templates.schemas import (
     CreateModelEndpointConfig,
     FineTuningBundleConfiguration,
@@ -242,6 +250,22 @@ def test_an_unknown_mode_is_refused() -> None:
         TemplateFactory(1, optional="some")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="optional"):
         TemplateFactory(1).request(optional="most")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ModelFactory(1).request(optional="most"),
+        lambda: DeploymentFactory(1).request(optional="most"),
+        lambda: InferenceFactory(1).chat(optional="most"),
+        lambda: InferenceFactory(1).completion(optional="most"),
+    ],
+    ids=["model", "deployment", "chat", "completion"],
+)
+def test_every_factory_refuses_an_unknown_mode_per_call(make: Any) -> None:
+    # A typo must not quietly act as "none".
+    with pytest.raises(ValueError, match="optional must be"):
+        make()
 
 
 # -- realism -----------------------------------------------------------------------------------

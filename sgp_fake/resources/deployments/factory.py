@@ -103,7 +103,7 @@ class DeploymentFactory(SeededFactory):
         }
         named = override_paths(overrides)
         for key, value in optional_fields.items():
-            if (key,) in named or mode == "all" or (mode == "random" and self._rng.random() < 0.5):
+            if (key,) in named or self._keep(mode):
                 body[key] = value
         return deep_merge(body, overrides) if overrides else body
 
