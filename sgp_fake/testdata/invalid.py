@@ -172,7 +172,8 @@ def parent_and_key(body: Any, path: tuple[str | int, ...]) -> tuple[Any, str | i
             where = ".".join(str(s) for s in path[: i + 1])
             raise KeyError(
                 f"the body has no {where}; start from a body that has it "
-                "(a factory's request(optional='all') has every section)"
+                "(a factory's request(optional='all') has every section; an inference "
+                "body has bindings when made with template=)"
             ) from None
     return node, path[-1]
 
