@@ -143,8 +143,8 @@ def _referenced(
     resources = call.backend.resources
     stored = True
     for ref in resources[call.op.kind].references:
-        value = fields.get(ref.field)
-        if not isinstance(value, str):
+        value = ref.target(fields.get(ref.field))
+        if value is None:
             continue
         account = account_id if ref.same_account else None
         found = call.find(value, ref.kind, account=account, made_up=made_up)

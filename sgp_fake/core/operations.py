@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Sequence
 
@@ -169,6 +170,13 @@ class Reference:
     kind: str
     on_delete: Literal["cascade", "restrict"] = "restrict"
     same_account: bool = True
+
+    def target(self, value: Any) -> str | None:
+        """The id this reference's field value names: a string, or a UUID (a field typed
+        ``UUID``) as its string; ``None`` when it names none (``None``, another type)."""
+        if isinstance(value, uuid.UUID):
+            return str(value)
+        return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ fake's clock."""
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any, List, Literal, Optional
@@ -320,6 +321,64 @@ def test_a_create_refers_only_to_records_that_exist(more: SGPFake) -> None:
         answered = client.post("/v4/tags", json=made_up)
         assert (answered.status_code, answered.json()["widget_id"]) == (200, "made-up")
     assert len(more.tables["tags"].all()) == 1
+
+
+class UuidTagRequest(BaseModel):
+    name: str
+    widget_id: uuid.UUID
+    account_id: str
+
+
+class UuidTag(Tag):
+    widget_id: uuid.UUID  # type: ignore[assignment]
+
+
+class UuidTagPage(BaseModel):
+    items: List[UuidTag]
+    current_page: int
+    items_per_page: int
+    total_item_count: int
+
+
+UUID_TAGS = Resource(
+    kind="tags",
+    stored=UuidTag,
+    noun="Tag",
+    tag="Tags",
+    operations=crud(
+        "/v4/tags",
+        "tag_id",
+        noun="tag",
+        create=UuidTagRequest,
+        response=UuidTag,
+        page=UuidTagPage,
+        list_params=WidgetListParams,
+        deleted=GenericDeleteResponse,
+    ),
+    references=(Reference("widget_id", "widgets"),),
+)
+
+
+def test_a_reference_typed_uuid_is_checked_as_a_string_one() -> None:
+    # A reference field typed UUID names a record as its string does: a create naming no
+    # record is 404, and a state document naming none is refused.
+    fake = SGPFake(resources=(*REGISTRY, WIDGETS, UUID_TAGS), admin=True)
+    missing = "123e4567-e89b-12d3-a456-426614174000"
+    tag = {"name": "x", "widget_id": missing, "account_id": "acct_1"}
+    with fake.client() as client:
+        refused = client.post("/v4/tags", json=tag)
+        assert (refused.status_code, refused.json()) == (
+            404,
+            {"detail": f"Widget {missing} not found"},
+        )
+        widget = client.post("/v4/widgets", json=WIDGET).json()["id"]
+        assert client.post("/v4/tags", json={**tag, "widget_id": widget}).status_code == 200
+    with fake.client(api_key=None) as admin:
+        document = admin.get("/_fake/state").json()
+        document["tags"][0]["widget_id"] = missing
+        put = admin.put("/_fake/state", json=document)
+        assert put.status_code == 422
+        assert put.json()["detail"][0]["loc"] == ["body", "tags", 0, "widget_id"]
 
 
 def test_sort_by_and_filters_over_a_table(more: SGPFake) -> None:

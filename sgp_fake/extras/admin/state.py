@@ -229,8 +229,8 @@ def dangling_references(
         resource = resources[kind]
         for index, record in enumerate(records):
             for ref in resource.references:
-                value = getattr(record, ref.field, None)
-                if not isinstance(value, str):
+                value = ref.target(getattr(record, ref.field, None))
+                if value is None:
                     continue
                 noun = resources[ref.kind].noun.lower() if ref.kind in resources else ref.kind
                 owner = accounts.get(ref.kind, {}).get(value)
