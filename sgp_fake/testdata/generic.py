@@ -283,7 +283,9 @@ class SchemaFactory:
         args = typing.get_args(annotation)
         if origin is tuple and args and args[-1] is not Ellipsis:
             return [self.value(arg, name) for arg in args]
-        if origin in (list, tuple, set, frozenset):
+        if origin in (set, frozenset):
+            return self._distinct(args[0], name, _count(metadata))
+        if origin in (list, tuple):
             return [self.value(args[0], name) for _ in range(_count(metadata))]
         if origin is dict:
             words = [str(self.faker.word()) for _ in range(_count(metadata))]
@@ -324,6 +326,17 @@ class SchemaFactory:
         if annotation is Any or annotation is object:
             return str(self.faker.word())
         raise TypeError(f"no value made for {annotation!r} (field {name!r})")
+
+    def _distinct(self, annotation: Any, name: str, count: int) -> list[Any]:
+        """``count`` different values of ``annotation``, for a set (which would fold equal
+        ones into one and fall short of its ``min_length``); fewer when it has fewer."""
+        items: dict[str, Any] = {}
+        for _ in range(count * 20):
+            if len(items) == count:
+                break
+            item = self.value(annotation, name)
+            items.setdefault(repr(item), item)
+        return list(items.values())
 
     def _text(self, metadata: Iterable[Any]) -> str:
         """A word, or words joined by ``-`` up to the ``min_length``, cut at the

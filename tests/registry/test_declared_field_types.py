@@ -7,7 +7,7 @@ import enum
 import typing
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Dict, List, Literal, Tuple
+from typing import Annotated, Any, Dict, FrozenSet, List, Literal, Set, Tuple
 
 import pytest
 from pydantic import BaseModel, Field, create_model
@@ -171,6 +171,8 @@ def test_a_body_that_is_a_union_of_models_is_built_as_one_of_them() -> None:
         (List[int], Field(min_length=3)),
         (List[int], Field(max_length=0)),
         (Dict[str, int], Field(min_length=2)),
+        (Set[int], Field(min_length=5)),
+        (FrozenSet[Literal["a", "b", "c"]], Field(min_length=3)),
         (str, Field(min_length=30)),
         (str, Field(max_length=2)),
         (Annotated[str, Field(min_length=12)], ...),
@@ -186,6 +188,8 @@ def test_a_body_that_is_a_union_of_models_is_built_as_one_of_them() -> None:
         "min-items",
         "no-items",
         "min-keys",
+        "min-set-items",
+        "every-choice-in-a-set",
         "long-string",
         "short-string",
         "annotated-string",
