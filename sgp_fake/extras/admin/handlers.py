@@ -143,7 +143,7 @@ class Admin:
                 entries = [e for e in entries if e.sequence > params.after]
                 entries = entries if params.limit is None else entries[: params.limit]
             elif params.limit is not None:
-                entries = entries[len(entries) - params.limit :] if params.limit else []
+                entries = entries[max(0, len(entries) - params.limit) :]
         elif params.after is not None:
             # Paging forward: the oldest entries after the cursor.
             entries = journal.entries_after(params.after, params.limit)

@@ -189,6 +189,8 @@ def test_requests_filtered_by_method_path_status_and_operation(
     assert sequences(operation="get_model_template", status=200) == [2]
     # limit and after page through the matching requests
     assert sequences(method="POST", limit=2) == [4, 5]
+    assert sequences(method="POST", limit=4) == [1, 4, 5]  # more than match: all of them
+    assert sequences(method="POST", limit=5) == [1, 4, 5]
     assert sequences(method="POST", after=1, limit=1) == [4]
     assert sequences(method="POST", limit=0) == []
     assert sequences(method="DELETE") == []
