@@ -549,15 +549,18 @@ class FaultRules:
             and not any(name.lower() in _RETRY_AFTER_HEADERS for name in rule.headers)
         ):
             rule.retry_after_ms = default
+        key = _index_key(rule)
         with self._lock:
+            # First: a path, deployment or model that is no string raises here, and a rule
+            # refused so is neither kept nor given an id.
+            filed = None if rule.spent else self._live.setdefault(key, [])
             if not rule.id:
                 rule.id = self._new_id()
             else:
                 self._given.add(rule.id)
             self._rules.append(rule)
-            if not rule.spent:
-                key = _index_key(rule)
-                self._live.setdefault(key, []).append((next(self._order), rule))
+            if filed is not None:
+                filed.append((next(self._order), rule))
                 self._live_count += 1
                 if key[0] in ("deployment", "model"):
                     self._by_fact += 1

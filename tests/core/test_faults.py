@@ -111,6 +111,18 @@ def test_first_matching_rule_wins(fake: SGPFake) -> None:
     assert [e.fault for e in fake.journal] == [first.id, second.id, None]
 
 
+@pytest.mark.parametrize("path", [123, None, ["/v4/models"]])
+def test_a_rule_refused_for_its_path_s_type_is_not_kept(path: Any) -> None:
+    fake = SGPFake()
+    with pytest.raises(TypeError):
+        fake.faults.add(path=path, status=500)
+    assert fake.faults.list() == []
+    assert fake.unused_rules() == []
+    assert fake.faults.add(path=LIST, status=500).id == "fault_1"
+    with fake.client() as client:
+        assert client.get(LIST).status_code == 500
+
+
 def test_rule_ids_count_from_one_in_each_fake() -> None:
     # A test's ids (in the journal, in an error event's message) must not depend on the tests
     # run before it in the process, as pytest-randomly and xdist order them.
