@@ -623,7 +623,7 @@ def _script(
     for spec in _listed(options.get("faults") or (), Mapping):
         try:
             fake.faults.add(**spec)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, AttributeError) as exc:  # a field of the wrong type
             raise pytest.UsageError(f"sgp-fake: not a fault rule: {spec!r}: {exc}") from exc
 
 

@@ -602,6 +602,18 @@ def test_only_a_server_with_the_admin_api_keeps_a_journal(flags: list[str], keep
         fake.close()
 
 
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+needs_ipv6 = pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback")
+
+
 def _both_loopbacks(monkeypatch: pytest.MonkeyPatch) -> None:
     """``localhost`` as many machines resolve it: ``::1`` and ``127.0.0.1``."""
     real = socket.getaddrinfo
@@ -618,6 +630,7 @@ def _both_loopbacks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
 
 
+@needs_ipv6
 def test_port_0_on_a_name_of_two_addresses_binds_one_port_on_both(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -635,6 +648,7 @@ def test_port_0_on_a_name_of_two_addresses_binds_one_port_on_both(
                 sock.close()
 
 
+@needs_ipv6
 def test_a_drawn_port_taken_on_the_second_address_is_drawn_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

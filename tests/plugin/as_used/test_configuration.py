@@ -399,8 +399,13 @@ def test_a_marker_fault_rule_the_fake_refuses_is_a_usage_error(pytester: pytest.
         @pytest.mark.sgp_fake(faults={"path": "/v4/model-templates", "cut": "sideways"})
         def test_it(sgp_fake):
             pass
+
+        @pytest.mark.sgp_fake(faults={"method": None, "status": 500})
+        def test_a_field_of_the_wrong_type(sgp_fake):
+            pass
         """
     )
     result = run(pytester)
-    result.assert_outcomes(errors=1)
+    result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(["*sgp-fake: not a fault rule: *cut must be*"])
+    result.stdout.fnmatch_lines(["*sgp-fake: not a fault rule: {'method': None, 'status': 500}*"])
