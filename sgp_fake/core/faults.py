@@ -551,6 +551,9 @@ class FaultRules:
             rule.retry_after_ms = default
         key = _index_key(rule)
         with self._lock:
+            if rule.id and any(held.id == rule.id for held in self._rules):
+                # Ids name rules (remove, the journal's fault): two alike would be ambiguous.
+                raise ValueError(f"a fault rule {rule.id!r} exists already")
             # First: a path, deployment or model that is no string raises here, and a rule
             # refused so is neither kept nor given an id.
             filed = None if rule.spent else self._live.setdefault(key, [])

@@ -136,6 +136,16 @@ def test_rule_ids_count_from_one_in_each_fake() -> None:
         assert fake.faults.add(path=LIST, status=500).id == "fault_4"  # never an old rule's
 
 
+def test_a_rule_given_an_id_another_rule_has_is_refused() -> None:
+    fake = SGPFake()
+    first = fake.faults.add(path=LIST, status=500)
+    with pytest.raises(ValueError, match=r"fault_1.*exists already"):
+        fake.faults.add(FaultRule(path=LIST, status=502, id=first.id))
+    assert [r.id for r in fake.faults.list()] == ["fault_1"]
+    fake.faults.remove("fault_1")  # once it is gone, the id is free for a rule given it
+    assert fake.faults.add(FaultRule(path=LIST, status=502, id="fault_1")).status == 502
+
+
 def test_latency_fault_delays_then_lets_through(fake: SGPFake) -> None:
     # A lower bound only: the machine may be slow, never fast beyond the sleep.
     fake.faults.add(path=LIST, latency=0.2)
