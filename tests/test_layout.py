@@ -17,7 +17,8 @@ From the ground up:
   imports no face and no test data.
 * The faces and entry points (every other top-level module: ``fake``, ``plugin``,
   ``factories`` ...) may import all of the above; nothing below the top level imports one.
-* ``cli`` is the outermost entry point: only the package root names it (lazily).
+* ``cli`` is the outermost entry point: only the package root names it (lazily), and
+  ``__main__`` (``python -m sgp_fake``) runs it.
 * Between the top-level units (a module, or a folder as a whole) there is no import cycle but a
   type-only one.
 """
@@ -56,6 +57,8 @@ FACES = {
     "transport",
 }
 CLI = "cli"
+# `python -m sgp_fake`: runs the CLI, and nothing imports it.
+MAIN = "__main__"
 # A resource's test data, never imported by a request: the only modules of a resource that
 # import the test-data engines (and the shared catalogue) at module level.
 TEST_DATA_MODULES = {"factory", "invalid", "examples"}
@@ -135,10 +138,14 @@ def _allowed(importer: str, imported: str) -> bool:  # noqa: PLR0911 - one rule 
         return target == "testdata" or (target == "resources" and imported != "sgp_fake.resources")
     if source in ASSEMBLY:
         return target in {"core", "extras", "resources", *ASSEMBLY}
+    if target == MAIN:
+        return False
     if source in FACES:
         return target not in {CLI, ROOT}
     if source == CLI:
         return target != ROOT
+    if source == MAIN:
+        return target == CLI
     return source == ROOT  # the package root maps public names to their homes
 
 
@@ -154,7 +161,7 @@ def test_imports_follow_the_layers(path: Path) -> None:
 
 def test_every_top_level_module_has_a_place() -> None:
     # A new top-level module is placed on purpose: the ground, the assembly or a face.
-    top = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
+    top = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__", MAIN}
     assert top == GROUND | ASSEMBLY | FACES
     assert len(top) == len(GROUND) + len(ASSEMBLY) + len(FACES)  # in one place each
     folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
@@ -194,6 +201,9 @@ def test_the_rule_catches_an_import_against_the_layers() -> None:
     assert not _allowed("sgp_fake.extras.admin", "sgp_fake.cli")
     assert _allowed("sgp_fake.cli.serve", "sgp_fake.fake")
     assert _allowed("sgp_fake", "sgp_fake.cli.process")
+    assert _allowed("sgp_fake.__main__", "sgp_fake.cli")
+    assert not _allowed("sgp_fake.__main__", "sgp_fake.fake")
+    assert not _allowed("sgp_fake.fake", "sgp_fake.__main__")
 
 
 def _without_type_checking(tree: ast.AST) -> ast.AST:

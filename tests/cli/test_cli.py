@@ -110,6 +110,20 @@ def test_version() -> None:
     assert result.stdout == f"sgp-fake {importlib.metadata.version('sgp-fake')}\n"
 
 
+def test_python_dash_m_sgp_fake_is_the_command() -> None:
+    # For an environment whose scripts directory is not on PATH.
+    result = subprocess.run(
+        [sys.executable, "-m", "sgp_fake", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == f"sgp-fake {importlib.metadata.version('sgp-fake')}\n"
+
+
 def test_no_command_prints_help_and_fails() -> None:
     result = run()
     assert result.returncode == 2
