@@ -21,9 +21,19 @@ produced after it go several to a message (the same bytes, fewer writes).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
-from typing import TYPE_CHECKING, Callable, Generator, Iterable, Iterator, Protocol
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+    Iterator,
+    Protocol,
+)
 
 from starlette.applications import Starlette
 from starlette.responses import Response
@@ -274,7 +284,7 @@ class FakeApp:
         try:
             latency = backend.settings.latency
             if latency:
-                await self._wait(scope, latency, deadline)
+                await self._wait(scope, latency, deadline, receive)
             facts = None if match is None else self._facts(match, scope)
             fault = (
                 backend.faults.take(
@@ -292,7 +302,7 @@ class FakeApp:
                 exchange.rule = scope[RULE_SCOPE_KEY] = fault.id
                 _name_account(scope, facts)
                 if fault.latency:
-                    await self._wait(scope, fault.latency, deadline)
+                    await self._wait(scope, fault.latency, deadline, receive)
                 if fault.connection is not None:
                     raise ConnectionFault(fault.connection)
                 if fault.status is not None:
@@ -522,19 +532,33 @@ class FakeApp:
             return None
         return detail_response(429, "Rate limit exceeded", verdict.headers)
 
-    async def _wait(self, scope: Scope, seconds: float, deadline: float | None) -> None:
+    async def _wait(
+        self,
+        scope: Scope,
+        seconds: float,
+        deadline: float | None,
+        receive: Receive | None = None,
+    ) -> None:
         """Wait out a latency, as a server would before answering.
 
-        A client with a read timeout stops waiting at its deadline: past it, wait only until
-        then and mark the exchange timed out (the transport raises the client's timeout error).
-        The request is still handled, with no further wait, as a server goes on with a request
-        whose client gave up: a timed-out create is stored.
+        In process, a client with a read timeout stops waiting at its deadline: past it, wait
+        only until then and mark the exchange timed out (the transport raises the client's
+        timeout error). The request is still handled, with no further wait, as a server goes on
+        with a request whose client gave up: a timed-out create is stored.
+
+        Over a socket (``receive``, on an app with an access policy: a server's), the whole
+        latency is waited and a client that closes its connection meanwhile (its own timeout)
+        marks the exchange timed out; the request is still handled.
         """
         if deadline is not None:
             left = deadline - time.monotonic()
             if seconds > left:
                 scope[TIMED_OUT_SCOPE_KEY] = True
                 seconds = max(left, 0.0)
+        elif receive is not None and self.access is not None and not scope.get(SYNC_SCOPE_KEY):
+            if await _client_left_during(self._sleep(scope, seconds), receive):
+                scope[TIMED_OUT_SCOPE_KEY] = True
+            return
         await self._sleep(scope, seconds)
 
     async def _stall_or_cut(
@@ -765,6 +789,30 @@ def _name_account(scope: Scope, facts: LazyFacts | None) -> None:
         named = facts.get().get("account")
         if named:
             scope[ACCOUNT_SCOPE_KEY] = named[0]
+
+
+async def _client_left_during(wait: Coroutine[Any, Any, None], receive: Receive) -> bool:
+    """Run ``wait`` to its end; whether the client closed its connection meanwhile.
+
+    A server's ``receive``, once the body is read, returns only when the client disconnects
+    (uvicorn's, and then ``http.disconnect`` on every later call), so it is watched beside the
+    wait and dropped when the wait ends first.
+    """
+    waiting = asyncio.ensure_future(wait)
+    watching = asyncio.ensure_future(receive())
+    try:
+        await asyncio.wait({waiting, watching}, return_when=asyncio.FIRST_COMPLETED)
+        left = (
+            watching.done()
+            and watching.exception() is None
+            and watching.result().get("type") == "http.disconnect"
+        )
+        await waiting
+        return left
+    finally:
+        for task in (waiting, watching):
+            if not task.done():
+                task.cancel()
 
 
 def _account_of(scope: Scope, body: bytes) -> str | None:

@@ -452,10 +452,12 @@ class JournalEntry:
 
     @property
     def timed_out(self) -> bool:
-        """Whether the client's read timeout passed before the answer (in process only).
+        """Whether the client gave up before the answer: its read timeout passed (in process),
+        or it closed its connection during an injected latency (over a socket).
 
         The client then got its timeout error, not :attr:`status` and :attr:`response_body`,
-        which are what the fake answered regardless: the request was handled all the same.
+        which are what the fake answered regardless: the request was handled all the same. A
+        client that gives up during a stream's stall, or after the answer began, is not marked.
         """
         return self._timed_out
 

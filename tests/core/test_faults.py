@@ -434,9 +434,22 @@ def test_over_a_socket_timed_out_creates_are_stored_too(fake: SGPFake) -> None:
         with client, pytest.raises(scale_gp.APITimeoutError):
             client.model_templates.create(**minimal_body())
         deadline = time.monotonic() + BOUND
-        while len(fake.store) < 2 and time.monotonic() < deadline:
+        while len(fake.journal) < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
     assert len(fake.store) == 2
+    # The server saw each client close its connection during the wait.
+    assert [(e.status, e.timed_out) for e in fake.journal] == [(200, True), (200, True)]
+
+
+def test_over_a_socket_a_client_that_waits_out_the_latency_did_not_time_out(
+    fake: SGPFake,
+) -> None:
+    fake.faults.add(method="POST", path=LIST, latency=0.05)
+    with LiveServer(fake.app) as server, httpx.Client(base_url=server.url, timeout=BOUND) as client:
+        sent = client.post(LIST, json=minimal_body(), headers={"x-api-key": "k"})
+        after = client.get(LIST, headers={"x-api-key": "k"})  # the same connection, kept open
+    assert (sent.status_code, after.status_code) == (200, 200)
+    assert [e.timed_out for e in fake.journal] == [False, False]
 
 
 # -- retry-after-ms -------------------------------------------------------------------------------

@@ -400,8 +400,9 @@ class RequestView(LazyModel):
         description="Id of the scripted response that gave the answer's content, if any."
     )
     timed_out: bool = Field(
-        description="The client's read timeout passed before the answer (in-process clients "
-        "only): it got a timeout error, not this answer, though the request was handled."
+        description="The client gave up before the answer: its read timeout passed (in "
+        "process), or it closed its connection during an injected latency (over a socket). It "
+        "got a timeout error, not this answer, though the request was handled."
     )
     operation: Optional[str] = Field(
         description="The operation that served the request (its operationId); null when no "
