@@ -155,6 +155,12 @@ def resolve(call: Call, model: str, account_id: str | None = None) -> str:
     tables = call.backend.tables
     if V5_MODELS in tables and v5_models.ready_by_name(call, vendor, name, account_id) is not None:
         return model
+    if vendor not in VENDORS:
+        # The settings refuse such a name, so the advice below would send the caller in circles.
+        raise NotFound(
+            f"Model {model} is not available: {vendor!r} is not a vendor the gateway knows "
+            f"(one of {', '.join(VENDORS)})"
+        )
     raise NotFound(
         f"Model {model} is not available: it is neither in the fake's catalog nor a /v5/models "
         f"record of the account. Add it with FakeSettings(gateway_models=[{model!r}]), the "

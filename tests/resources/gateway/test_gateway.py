@@ -229,6 +229,18 @@ def test_a_name_without_a_vendor_is_a_400_with_a_callable_example(
         assert called.status_code == 200
 
 
+def test_an_unknown_vendor_is_named_not_offered_to_the_settings(fake: SGPFake) -> None:
+    # The settings refuse "acme/my-model", so the 404 must not advise adding it there.
+    with pytest.raises(ValueError, match="unknown vendor"):
+        FakeSettings(gateway_models=("acme/my-model",))
+    with pytest.raises(scale_gp_beta.NotFoundError) as refused:
+        chat(v5(fake), model="acme/my-model")
+    detail = refused.value.body["detail"]
+    assert "'acme' is not a vendor the gateway knows" in detail
+    assert "openai, cohere" in detail
+    assert "gateway_models" not in detail
+
+
 def test_the_openai_client_reads_the_message_of_a_refusal(fake: SGPFake) -> None:
     with pytest.raises(openai.NotFoundError, match=r"openai/gpt-nope is not available") as e:
         chat(plain(fake), model="openai/gpt-nope")
