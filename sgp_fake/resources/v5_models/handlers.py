@@ -253,7 +253,7 @@ class _UpdateBody(LazyModel):
 
     model_metadata: dict[str, Any] = None  # type: ignore[assignment]
     vendor_configuration: dict[str, Any] = None  # type: ignore[assignment]
-    name: str = None  # type: ignore[assignment]
+    name: str = pydantic.Field(None, min_length=1)  # type: ignore[assignment]
     on_conflict: Literal["error", "swap"] = None  # type: ignore[assignment]
 
 

@@ -202,7 +202,10 @@ class VendorProbe(LazyModel):
 class _CreateFields(LazyModel):
     model_config = _CONFIG
 
-    name: str = Field(description="Unique name of the model among its vendor's, per account.")
+    # Not empty: the gateway calls a record as "<model_vendor>/<name>", and "launch/" is no name.
+    name: str = Field(
+        min_length=1, description="Unique name of the model among its vendor's, per account."
+    )
     model_metadata: Dict[str, Any] = None  # type: ignore[assignment]
     on_conflict: Literal["error", "update"] = Field(
         None,  # type: ignore[arg-type]
@@ -258,7 +261,7 @@ class ModelUpdateRequest(LazyModel):
     vendor_configuration: Union[
         PartialLaunchVendorConfiguration, PartialLlmEngineVendorConfiguration
     ] = None  # type: ignore[assignment]
-    name: str = None  # type: ignore[assignment]
+    name: str = Field(None, min_length=1)  # type: ignore[assignment]
     on_conflict: Literal["error", "swap"] = None  # type: ignore[assignment]
 
 

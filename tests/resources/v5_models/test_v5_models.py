@@ -299,6 +299,9 @@ def test_launch_configuration_is_checked_strictly(fake: SGPFake) -> None:
          [("missing", ["body", "vendor_configuration", "model"])]),
         ({**HOSTED, "on_conflict": "swap"}, [("literal_error", ["body", "on_conflict"])]),
         ({**HOSTED, "name": None}, [("string_type", ["body", "name"])]),
+        # No gateway call can name a model called "": "openai/" is not vendor/name.
+        ({**HOSTED, "name": ""}, [("string_too_short", ["body", "name"])]),
+        ({**LAUNCH, "name": ""}, [("string_too_short", ["body", "name"])]),
     ],
 )  # fmt: skip
 def test_create_422s(fake: SGPFake, body: dict[str, Any], expected: list[Any]) -> None:
@@ -317,6 +320,12 @@ def test_update_and_list_422s(fake: SGPFake, client: Any) -> None:
     ]
     answer = raw(fake, "PATCH", path, json={"name": "n", "on_conflict": "update"})
     assert answer.json()["detail"][0]["loc"] == ["body", "on_conflict"]
+    fake.clock.advance(1)
+    answer = raw(fake, "PATCH", path, json={"name": ""})
+    assert [(e["type"], e["loc"]) for e in answer.json()["detail"]] == [
+        ("string_too_short", ["body", "name"])
+    ]
+    assert client.models.retrieve(launch.id).name == LAUNCH["name"]
     answer = raw(fake, "GET", "/v5/models", params={"limit": "x", "sort_order": "up"})
     assert [e["loc"] for e in answer.json()["detail"]] == [
         ["query", "limit"],
