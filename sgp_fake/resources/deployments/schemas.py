@@ -11,7 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Dict, List, Literal, Optional, Union
 
-from pydantic import ConfigDict, Discriminator, Field, Tag, field_serializer
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    WrapSerializer,
+    field_serializer,
+)
 
 from ...core.lazy_model import LazyModel
 from ..common import GPUType, IdentifierTypeEnum, utc_created_at
@@ -72,19 +79,26 @@ class LLMEngineDeploymentVendorConfiguration(LazyModel):
     per_worker: int = Field(None, description=_PER_WORKER)  # type: ignore[assignment]
 
 
-def _vendor(value: Any) -> Any:
-    # A configuration without a vendor is a Launch one, as the SDK reads it back.
-    if isinstance(value, dict):
-        return value.get("vendor", "LAUNCH")
-    return getattr(value, "vendor", "LAUNCH")
+def _launch_without_vendor(value: Any) -> Any:
+    # A configuration without a vendor is a Launch one, as the SDK reads it back. Only the
+    # missing key is filled in: everything else is the union discriminated by "vendor" that
+    # the SDK's types describe, whose errors (a wrong or null tag, a value that is not an
+    # object) are the ones FastAPI answers for it, never naming a function of the fake.
+    if isinstance(value, dict) and "vendor" not in value:
+        return {"vendor": "LAUNCH", **value}
+    return value
+
+
+def _none_or_variant(value: Any, handler: SerializerFunctionWrapHandler) -> Any:
+    return None if value is None else handler(value)
 
 
 VendorConfiguration = Annotated[
-    Union[
-        Annotated[LaunchDeploymentVendorConfiguration, Tag("LAUNCH")],
-        Annotated[LLMEngineDeploymentVendorConfiguration, Tag("LLMENGINE")],
-    ],
-    Discriminator(_vendor),
+    Union[LaunchDeploymentVendorConfiguration, LLMEngineDeploymentVendorConfiguration],
+    Field(discriminator="vendor"),
+    BeforeValidator(_launch_without_vendor),
+    # A field left out holds None, which the tagged union's serializer would warn about.
+    WrapSerializer(_none_or_variant),
 ]
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Union
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
 
 from sgp_fake import SGPFake
 from sgp_fake.factories import (
@@ -24,7 +27,11 @@ from sgp_fake.payloads import (
     unknown_creation_parameter,
     wrong_creation_parameter_type,
 )
-from sgp_fake.resources.deployments.schemas import ModelDeploymentRequest
+from sgp_fake.resources.deployments.schemas import (
+    LaunchDeploymentVendorConfiguration,
+    LLMEngineDeploymentVendorConfiguration,
+    ModelDeploymentRequest,
+)
 from tests.support.reference_app import call_reference
 
 MODEL_PAYLOADS = invalid_model_payloads()
@@ -193,3 +200,67 @@ def test_a_wrong_parameter_type_earns_the_predicted_error(
     with fake.client() as client:
         answer = payload.post(client)
     assert (answer.status_code, answer.content) == (422, payload.expected_content)
+
+
+class _SDKsDeploymentBody(BaseModel):
+    """A deployment body whose vendor_configuration is the union the SDK's types declare:
+    discriminated by the ``vendor`` property, as FastAPI documents ``Field(discriminator=...)``."""
+
+    name: str
+    vendor_configuration: Annotated[
+        Union[LaunchDeploymentVendorConfiguration, LLMEngineDeploymentVendorConfiguration],
+        Field(discriminator="vendor"),
+    ] = None  # type: ignore[assignment]
+
+
+_sdks_union = FastAPI()
+
+
+@_sdks_union.post("/v4/models/{model_instance_id}/deployments")
+def _create_deployment(model_instance_id: str, body: _SDKsDeploymentBody) -> None: ...
+
+
+@pytest.mark.parametrize(
+    "configuration",
+    [
+        {"vendor": "launch"},
+        {"vendor": "OTHER", "min_workers": 1},
+        {"vendor": None},
+        {"vendor": 1},
+        {"vendor": ["LAUNCH"]},
+        {"vendor": "LAUNCH", "min_workers": "x"},
+        {"vendor": "LLMENGINE", "gpu_type": "rtx", "cpus": 1.5},
+        None,
+        [],
+        "LAUNCH",
+    ],
+)
+def test_a_deployment_vendor_configuration_is_refused_as_the_sdks_tagged_union(
+    fake: SGPFake, configuration: Any
+) -> None:
+    # The errors name the "vendor" property (never a function of the fake) and a value that
+    # is not an object is refused where it was sent, not inside one of the variants.
+    sent = {"name": "d", "vendor_configuration": configuration}
+    expected = TestClient(_sdks_union).post("/v4/models/m/deployments", json=sent)
+    with fake.client() as client:
+        answer = client.post("/v4/models/no-such-model/deployments", json=sent)
+    assert (answer.status_code, answer.content) == (422, expected.content)
+    assert b"_vendor" not in answer.content
+
+
+def test_a_deployment_vendor_configuration_without_vendor_is_launchs(fake: SGPFake) -> None:
+    seeded = seed_deployment(fake, account_id="acct_1", seed="no-vendor")
+    url = f"/v4/models/{seeded.model['id']}/deployments"
+    with fake.client() as client:
+        made = client.post(url, json={"name": "d", "vendor_configuration": {"min_workers": 2}})
+        assert made.status_code == 200, made.text
+        assert made.json()["vendor_configuration"] == {"vendor": "LAUNCH", "min_workers": 2}
+        wrong = client.post(url, json={"name": "d", "vendor_configuration": {"min_workers": "x"}})
+    assert wrong.json()["detail"] == [
+        {
+            "type": "int_parsing",
+            "loc": ["body", "vendor_configuration", "LAUNCH", "min_workers"],
+            "msg": "Input should be a valid integer, unable to parse string as an integer",
+            "input": "x",
+        }
+    ]
