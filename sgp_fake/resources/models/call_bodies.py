@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Annotated, Any, Dict, List, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, RootModel, model_validator
 
 from ...core.lazy_model import LAZY, LazyModel
 from ..common import cache_small
@@ -41,7 +41,7 @@ class ParameterBindings(LazyModel):
     bindings: Dict[str, Union[str, float, bool]]
 
 
-class TextPart(LazyModel):
+class TextUserMessageContentParts(LazyModel):
     """Text in a user message."""
 
     type: Literal["text"] = "text"
@@ -55,7 +55,7 @@ class ImageURL(LazyModel):
     detail: Literal["low", "high", "auto"] = None  # type: ignore[assignment]
 
 
-class ImageURLPart(LazyModel):
+class ImageURLUserMessageContentParts(LazyModel):
     """An image in a user message, by URL."""
 
     type: Literal["image_url"] = "image_url"
@@ -71,18 +71,48 @@ class ImageData(LazyModel):
     type: Literal["base64"] = "base64"
 
 
-class ImageDataPart(LazyModel):
+class ImageDataUserMessageContentParts(LazyModel):
     """An image in a user message, inline."""
 
     type: Literal["image_data"] = "image_data"
     image_data: ImageData
 
 
+# The SDK's types tell parts apart by "type" and messages by "role" (the service's unions are
+# discriminated): a wrong tag is one union_tag_invalid error, not one error per variant. A
+# tag left out is filled in, as the fake reads such a message: a message is the user's, a
+# part the kind its other key names (text without either).
+UserMessageContentPart = Annotated[
+    Union[
+        TextUserMessageContentParts,
+        ImageURLUserMessageContentParts,
+        ImageDataUserMessageContentParts,
+    ],
+    Field(discriminator="type"),
+]
+
+
 class UserMessage(LazyModel):
     """A turn of the user."""
 
     role: Literal["user"] = "user"
-    content: Union[str, List[Union[TextPart, ImageURLPart, ImageDataPart]]]
+    content: Union[str, List[UserMessageContentPart]]
+
+    # Here, not on the part's type: a validator there would be named in the locations of
+    # the content's errors (inside its str-or-list union).
+    @model_validator(mode="before")
+    @classmethod
+    def _part_types_when_left_out(cls, value: Any) -> Any:
+        content = value.get("content") if isinstance(value, dict) else None
+        if not isinstance(content, list):
+            return value
+        parts = [
+            {"type": next((k for k in ("image_url", "image_data") if k in part), "text"), **part}
+            if isinstance(part, dict) and "type" not in part
+            else part
+            for part in content
+        ]
+        return {**value, "content": parts}
 
 
 class AssistantMessage(LazyModel):
@@ -97,6 +127,19 @@ class SystemMessage(LazyModel):
 
     role: Literal["system"] = "system"
     content: str
+
+
+def _user_when_left_out(value: Any) -> Any:
+    if isinstance(value, dict) and "role" not in value:
+        return {"role": "user", **value}
+    return value
+
+
+FlexibleMessage = Annotated[
+    Union[UserMessage, AssistantMessage, SystemMessage],
+    Field(discriminator="role"),
+    BeforeValidator(_user_when_left_out),
+]
 
 
 class CompletionRequest(LazyModel):
@@ -124,7 +167,7 @@ class CompletionRequest(LazyModel):
 class ChatCompletionRequest(CompletionRequest):
     """Body of ``POST /v4/models/{model_deployment_id}/chat-completions``."""
 
-    chat_history: List[Union[UserMessage, AssistantMessage, SystemMessage]]
+    chat_history: List[FlexibleMessage]
 
 
 class TopLogprob(LazyModel):

@@ -4,9 +4,12 @@ request schema."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, List, Literal, Union
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
 
 from sgp_fake import SGPFake
 from sgp_fake.factories import InferenceFactory, TemplateFactory, seed_deployment
@@ -149,3 +152,121 @@ def test_the_same_seed_gives_the_same_bodies() -> None:
     body = InferenceFactory(1).completion(max_tokens=9, model_request_parameters={"x": 1})
     assert body["max_tokens"] == 9
     assert body["model_request_parameters"] == {"x": 1}
+
+
+# The messages of a chat history as the SDK's types declare them (``FlexibleMessage``): told
+# apart by ``role``, a user message's content parts by ``type``, each part named as the SDK
+# names it. Written here, not imported, so the fake's own models are checked against them.
+class _ImageURL(BaseModel):
+    url: str
+    detail: Literal["low", "high", "auto"] = None  # type: ignore[assignment]
+
+
+class _ImageData(BaseModel):
+    data: str
+    media_type: str
+    detail: Literal["low", "high", "auto"] = None  # type: ignore[assignment]
+    type: Literal["base64"] = "base64"
+
+
+class TextUserMessageContentParts(BaseModel):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class ImageURLUserMessageContentParts(BaseModel):
+    type: Literal["image_url"] = "image_url"
+    image_url: _ImageURL
+
+
+class ImageDataUserMessageContentParts(BaseModel):
+    type: Literal["image_data"] = "image_data"
+    image_data: _ImageData
+
+
+class _UserMessage(BaseModel):
+    role: Literal["user"] = "user"
+    content: Union[
+        str,
+        List[
+            Annotated[
+                Union[
+                    TextUserMessageContentParts,
+                    ImageURLUserMessageContentParts,
+                    ImageDataUserMessageContentParts,
+                ],
+                Field(discriminator="type"),
+            ]
+        ],
+    ]
+
+
+class _AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class _SystemMessage(BaseModel):
+    role: Literal["system"] = "system"
+    content: str
+
+
+class _SDKsChatBody(CompletionRequest):
+    chat_history: List[
+        Annotated[
+            Union[_UserMessage, _AssistantMessage, _SystemMessage], Field(discriminator="role")
+        ]
+    ]
+
+
+_sdks_messages = FastAPI()
+
+
+@_sdks_messages.post("/v4/models/{model_deployment_id}/chat-completions")
+def _chat(model_deployment_id: str, body: _SDKsChatBody) -> None: ...
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"role": "bot", "content": "x"},
+        {"role": "USER", "content": "x"},
+        {"role": None, "content": "x"},
+        {"role": "user"},
+        {"role": "assistant", "content": 1},
+        {"role": "system", "content": ["a"]},
+        {"role": "user", "content": 5},
+        {"role": "user", "content": [{"type": "video"}]},
+        {"role": "user", "content": [{"type": None, "text": "x"}]},
+        {"role": "user", "content": [{"type": "text"}]},
+        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": 1}}]},
+        {"role": "user", "content": [None]},
+        "hello",
+        None,
+    ],
+)
+def test_a_refused_chat_message_gets_the_422_of_the_sdks_tagged_unions(
+    fake: SGPFake, message: Any
+) -> None:
+    # One error at the message or part a wrong tag names (not one per variant it is not),
+    # located by the tag.
+    sent = {"prompt": "p", "chat_history": [message]}
+    expected = TestClient(_sdks_messages).post("/v4/models/d/chat-completions", json=sent)
+    with fake.client() as client:
+        answer = client.post("/v4/models/no-such-deployment/chat-completions", json=sent)
+    assert (answer.status_code, answer.content) == (422, expected.content)
+
+
+def test_a_chat_message_or_part_without_its_tag_is_read_as_before(fake: SGPFake) -> None:
+    seeded = seed_deployment(
+        fake, account_id="acct_1", seed="tags", template={"model_type": "CHAT_COMPLETION"}
+    )
+    history = [
+        {"content": "hi"},
+        {"content": [{"text": "look"}, {"image_url": {"url": "https://x/y.png"}}]},
+        {"role": "assistant", "content": "ok"},
+    ]
+    url = f"/v4/models/{seeded.deployment['id']}/chat-completions"
+    with fake.client() as client:
+        answer = client.post(url, json={"prompt": "p", "chat_history": history})
+    assert answer.status_code == 200, answer.text
