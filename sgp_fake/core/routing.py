@@ -3,7 +3,8 @@
 The gateway asks :meth:`Router.match` first: exact matches only, found with dictionary lookups
 (static paths in one dict; parametrised paths grouped by shape, keyed by their static segments).
 Anything it does not match goes to the Starlette routes built from the same table, which answer
-404, 405 with ``allow``, redirects and ``HEAD`` exactly as a Starlette (and FastAPI) app does.
+404, 405 with ``allow``, redirects and ``HEAD`` as a Starlette app does (a FastAPI app answers
+``HEAD`` with 405, and names fewer methods in ``allow``: see the decisions page).
 
 A parameter matches one segment of the percent-decoded path, as Starlette's ``{name}`` does,
 except for the operations declared with ``raw_path``: on a path whose raw form has a
