@@ -464,6 +464,12 @@ def _refuse_unknown_fields(schemas: dict[str, Any], root: str, own: set[str]) ->
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith(prefix):
                 node["$ref"] = prefix + strict(ref[len(prefix) :])
+            discriminator = node.get("discriminator")
+            mapping = discriminator.get("mapping") if isinstance(discriminator, dict) else None
+            if isinstance(mapping, dict):  # a tagged union's mapping names its variants too
+                for tag, target in mapping.items():
+                    if isinstance(target, str) and target.startswith(prefix):
+                        mapping[tag] = prefix + strict(target[len(prefix) :])
             for value in node.values():
                 refer(value)
         elif isinstance(node, list):

@@ -55,6 +55,23 @@ def test_openapi_documents_every_admin_route(admin_fake: SGPFake, admin: httpx.C
 
     for ref in refs(document):
         assert ref.rsplit("/", 1)[-1] in schemas, ref
+
+    def tagged_unions(node: Any) -> Iterator[dict[str, Any]]:
+        if isinstance(node, dict):
+            if isinstance(node.get("discriminator"), dict):
+                yield node
+            for value in node.values():
+                yield from tagged_unions(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from tagged_unions(value)
+
+    unions = list(tagged_unions(document))
+    assert unions
+    for union in unions:
+        # A tag names one of the union's own variants (a generator reads the mapping).
+        variants = {v["$ref"] for v in union.get("oneOf", union.get("anyOf", []))}
+        assert set(union["discriminator"].get("mapping", {}).values()) <= variants, union
     assert "FaultSpec" in schemas
     assert set(schemas["FaultSpec"]["properties"]) == set(FaultSpec.model_fields)
     # SGP operations are unchanged next to the admin ones
