@@ -12,7 +12,8 @@
   ``required`` both hold), more to reach ``minProperties`` (from ``additionalProperties``),
   optional ones left out above ``maxProperties``, ``dependentRequired``;
 * arrays: ``prefixItems`` (and the older list form of ``items`` with ``additionalItems``), then
-  ``items``, within ``minItems``/``maxItems``, ``uniqueItems`` and ``contains``;
+  ``items``, within ``minItems``/``maxItems``, ``uniqueItems`` and ``contains`` (as many
+  matches as ``minContains`` asks);
 * strings: words, within ``minLength``/``maxLength``; a ``pattern`` gives a string it matches;
   the formats ``date-time``, ``date``, ``time``, ``duration``, ``email``, ``hostname``,
   ``ipv4``, ``ipv6``, ``uri`` (and its kin), ``uuid`` and ``json-pointer`` a value of that
@@ -313,14 +314,42 @@ class _Walker:
                     break
                 seen.add(_canonical(document))
             result.append(document)
+        self.contain(schema, result, path, depth, prefix=prefix, items=items)
+        return result
+
+    def contain(
+        self,
+        schema: Mapping[str, Any],
+        result: list[Any],
+        path: str,
+        depth: int,
+        *,
+        prefix: Sequence[Any],
+        items: Any,
+    ) -> None:
+        """Make ``result`` hold as many items matching ``contains`` as ``minContains`` asks
+        (one by default), within ``maxItems``."""
         contains = schema.get("contains")
-        if contains is not None and not any(self.accepts(contains, d, depth + 1) for d in result):
-            document = self.value(contains, f"{path}[contains]", depth + 1)
-            if high is not None and len(result) >= high and result:
-                result[-1] = document
+        if contains is None:
+            return
+        high = int(schema["maxItems"]) if _is_integer(schema.get("maxItems")) else None
+        least: Any = schema.get("minContains", 1)
+        least = min(int(least), _MAX_SIZE) if _is_integer(least) else 1
+        matches = sum(1 for d in result if self.accepts(contains, d, depth + 1))
+        # Items past the tuple's, which a match may replace: it fits their schema too.
+        others = [
+            i
+            for i, d in enumerate(result)
+            if i >= len(prefix) and not self.accepts(contains, d, depth + 1)
+        ]
+        sub = {"allOf": [items, contains]} if isinstance(items, Mapping) else contains
+        for index in range(least - matches):
+            where = f"{path}[contains]" if not index else f"{path}[contains~{index}]"
+            document = self.value(sub, where, depth + 1)
+            if high is not None and len(result) >= high and others:
+                result[others.pop()] = document  # an item that does not match, replaced
             else:
                 result.append(document)
-        return result
 
     def numeric(  # noqa: PLR0912 - each bound's two forms
         self, schema: Mapping[str, Any], path: str, integer: bool

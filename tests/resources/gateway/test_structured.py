@@ -108,6 +108,16 @@ HAND_WRITTEN: list[dict[str, Any]] = [
     },
     # contains, with other items that do not match it.
     {"type": "array", "items": {"type": "integer"}, "contains": {"const": 42}, "maxItems": 3},
+    # minContains: that many matches, within maxItems too; none needed with 0.
+    {"type": "array", "items": {"type": "integer"}, "contains": {"const": 5}, "minContains": 2},
+    {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 0, "maximum": 9},
+        "contains": {"type": "integer", "minimum": 7},
+        "minContains": 3,
+        "maxItems": 3,
+    },
+    {"type": "array", "items": {"type": "string"}, "contains": {"const": 1}, "minContains": 0},
     # Bounds of draft 4 (boolean exclusives), and allOf tightening them.
     {"type": "integer", "minimum": 5, "exclusiveMinimum": True, "maximum": 6},
     {"allOf": [{"type": "number", "minimum": 10}, {"maximum": 10.5, "minimum": 10.25}]},
