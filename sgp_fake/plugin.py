@@ -97,7 +97,8 @@ _MARKER_OPTIONS: weakref.WeakKeyDictionary[SGPFake, dict[str, Any]] = weakref.We
 """The marker's arguments of the fakes ``sgp_fake`` made, where it has any (see
 :func:`_api_key`)."""
 _SEEDS_KEY = pytest.StashKey[dict[str, "int | str"]]()
-_CALL_FAILED_KEY = pytest.StashKey[bool]()
+_CALL_OUTCOME_KEY = pytest.StashKey[str]()
+"""How the test's call phase ended: ``passed``, ``failed`` or ``skipped`` (an xfail too)."""
 _CONFIGURED_SEED_KEY = pytest.StashKey["int | str | None | object"]()
 _SETTINGS_KEY = pytest.StashKey["FakeSettings"]()
 _OVERRIDDEN_KEY = pytest.StashKey[dict[str, bool]]()
@@ -181,7 +182,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if call.when == "call":
-        item.stash[_CALL_FAILED_KEY] = report.failed
+        item.stash[_CALL_OUTCOME_KEY] = report.outcome
     seeds = item.stash.get(_SEEDS_KEY, None)
     if seeds and report.failed:
         shown = ", ".join(f"{what} {seed!r}" for what, seed in seeds.items())
@@ -594,7 +595,9 @@ def sgp_fake(request: pytest.FixtureRequest) -> Iterator[SGPFake]:
     fake.faults.default_retry_after_ms = 1
     _script(fake, request, options, defaults)
     yield fake
-    if options.get("assert_all_used") and not request.node.stash.get(_CALL_FAILED_KEY, False):
+    # Only a test that passed: one skipped or xfailed (in its call, or before it in setup) may
+    # well have stopped before the code that would use its rules.
+    if options.get("assert_all_used") and request.node.stash.get(_CALL_OUTCOME_KEY, "") == "passed":
         unused = fake.unused_rules()
         if unused:
             pytest.fail(
@@ -908,7 +911,7 @@ def sgp_fake_intercept(
         yield interceptor
     finally:
         interceptor.deactivate()
-    if interceptor.unhandled and not request.node.stash.get(_CALL_FAILED_KEY, False):
+    if interceptor.unhandled and request.node.stash.get(_CALL_OUTCOME_KEY, "") != "failed":
         # The code under test swallowed the failure: report it anyway.
         unhandled = interceptor.unhandled[0]
         pytest.fail(

@@ -409,3 +409,45 @@ def test_a_marker_fault_rule_the_fake_refuses_is_a_usage_error(pytester: pytest.
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(["*sgp-fake: not a fault rule: *cut must be*"])
     result.stdout.fnmatch_lines(["*sgp-fake: not a fault rule: {'method': None, 'status': 500}*"])
+
+
+def test_assert_all_used_leaves_skipped_and_xfailed_tests_alone(pytester: pytest.Pytester) -> None:
+    # The check is for a test that passed: one that skipped or xfailed stopped before the code
+    # that would have used its rules, and is reported as skipped or xfailed, not as an error.
+    pytester.makepyfile(
+        """
+        import pytest
+
+        RULE = {"model": "openai/nothing", "text": "x"}
+
+        @pytest.fixture
+        def unavailable():
+            pytest.skip("skipped in setup")
+
+        @pytest.mark.sgp_fake(assert_all_used=True, responses=RULE)
+        def test_skipped_in_its_call(sgp_fake):
+            pytest.skip("skipped in its call")
+
+        @pytest.mark.sgp_fake(assert_all_used=True, responses=RULE)
+        def test_skipped_in_setup(sgp_fake, unavailable):
+            pass
+
+        @pytest.mark.sgp_fake(assert_all_used=True, responses=RULE)
+        def test_xfailed_imperatively(sgp_fake):
+            pytest.xfail("known")
+
+        @pytest.mark.xfail(strict=True)
+        @pytest.mark.sgp_fake(assert_all_used=True, responses=RULE)
+        def test_xfailed_by_its_marker(sgp_fake):
+            assert False
+
+        @pytest.mark.sgp_fake(assert_all_used=True, responses=RULE)
+        def test_passed(sgp_fake):
+            pass
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=1, skipped=2, xfailed=2, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*ERROR at teardown of test_passed*", "sgp-fake: 1 rule(s) never used*"]
+    )
