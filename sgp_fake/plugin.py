@@ -174,6 +174,38 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for name in _CONFIGURATION_FIXTURES:
             if name in argnames and name not in names:
                 names.append(name)
+    for name in _CONFIGURATION_FIXTURES:
+        _add_override(metafunc, name)
+
+
+def _add_override(metafunc: pytest.Metafunc, name: str) -> None:
+    """Put an overriding definition of the configuration fixture ``name``, and the fixtures it
+    depends on, in the test's closure with their definitions, so that pytest parametrizes the
+    test by those that have ``params`` (``@pytest.fixture(params=...)`` in a conftest): asked
+    for at run time only, such a fixture would find no parameter in the test's ``callspec``."""
+    names = metafunc.fixturenames
+    if name in names:
+        return  # in the closure already: pytest parametrizes it
+    definitions: dict[str, Any] | None = getattr(metafunc, "_arg2fixturedefs", None)
+    try:
+        manager = metafunc.definition.session._fixturemanager
+        overrides = manager.getfixturedefs(name, metafunc.definition)
+    except (AttributeError, TypeError):  # another pytest's internals
+        return
+    if definitions is None or overrides is None or len(overrides) == 1:
+        return  # this plugin's definition alone: it has no params
+    waiting = [name]
+    while waiting:
+        argname = waiting.pop()
+        if argname in names or argname == "request":
+            continue
+        found = manager.getfixturedefs(argname, metafunc.definition)
+        if not found:
+            continue  # pytest reports a missing fixture when it is asked for
+        names.append(argname)
+        definitions[argname] = found
+        for fixturedef in found:
+            waiting.extend(fixturedef.argnames)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -451,3 +451,68 @@ def test_assert_all_used_leaves_skipped_and_xfailed_tests_alone(pytester: pytest
     result.stdout.fnmatch_lines(
         ["*ERROR at teardown of test_passed*", "sgp-fake: 1 rule(s) never used*"]
     )
+
+
+def test_a_parametrized_override_parametrizes_the_tests_of_its_directory(
+    pytester: pytest.Pytester,
+) -> None:
+    # @pytest.fixture(params=...) overriding a configuration fixture runs each test that uses
+    # the fake once per parameter, though the test names only the fake or a client; so does an
+    # override that depends on a parametrized fixture, and one that extends its parent's.
+    pytester.makeconftest(
+        """
+        import pytest
+        from sgp_fake import FakeSettings
+
+        @pytest.fixture(params=[True, False], ids=["strict", "lenient"])
+        def sgp_fake_settings(request):
+            return FakeSettings(strict=request.param)
+
+        @pytest.fixture(params=[1, 2])
+        def seed_of_the_run(request):
+            return request.param
+
+        @pytest.fixture
+        def sgp_fake_seed(seed_of_the_run):
+            return seed_of_the_run
+        """
+    )
+    pytester.makepyfile(
+        f"""
+        import pytest
+        from sgp_fake import seeded_ids
+        BODY = {BODY}
+
+        def test_each_mode(sgp_fake, sgp_fake_client, request):
+            answer = sgp_fake_client.post("/v4/model-templates", json={{**BODY, "colour": 1}})
+            strict = "strict" in request.node.callspec.id
+            assert (sgp_fake.settings.strict, answer.status_code) == (
+                (True, 422) if strict else (False, 200)
+            )
+
+        def test_each_seed(sgp_fake_client, sgp_factory, request):
+            seed = request.node.callspec.params["seed_of_the_run"]
+            made = sgp_fake_client.post("/v4/model-templates", json=BODY).json()
+            assert made["id"] == seeded_ids(seed)()
+            assert sgp_factory.seed == seed
+
+        class TestExtended:
+            @pytest.fixture(params=[10, 20])
+            def sgp_fake_responses(self, request, sgp_fake_responses):
+                rule = {{"model": "openai/gpt-4o-mini", "text": str(request.param)}}
+                return [*sgp_fake_responses, rule]
+
+            def test_each_response(self, sgp_beta_client, request):
+                answer = sgp_beta_client.chat.completions.create(
+                    model="openai/gpt-4o-mini", messages=[{{"role": "user", "content": "hi"}}]
+                )
+                expected = str(request.node.callspec.params["sgp_fake_responses"])
+                assert answer.choices[0].message.content == expected
+
+        def test_without_the_fake():
+            pass
+        """
+    )
+    result = run(pytester, "-v")
+    result.assert_outcomes(passed=4 + 4 + 8 + 1)
+    result.stdout.fnmatch_lines(["*test_each_mode[[]strict-1[]] PASSED*"], consecutive=False)
