@@ -40,6 +40,7 @@ from typing import (
     Callable,
     Coroutine,
     Generator,
+    Iterable,
     Iterator,
     Mapping,
     NoReturn,
@@ -292,14 +293,43 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
                 f"known: {', '.join(sorted(_MARKER_KWARGS))}"
             )
         options.update(marker.kwargs)
+    _check_kinds(options)
     node.stash[_OPTIONS_KEY] = options
     return options
 
 
-def _listed(value: Any, single: type) -> list[Any]:
+_MARKER_FLAGS = (
+    "strict",
+    "intercept_defaults",
+    "gateway_builtin_models",
+    "serve_admin",
+    "assert_all_used",
+)
+
+
+def _check_kinds(options: Mapping[str, Any]) -> None:
+    """Refuse the marker's switches and seed of another kind, rather than read them as what
+    they are not (``strict="false"`` as true, a list as a seed)."""
+    for name in _MARKER_FLAGS:
+        if name in options and not isinstance(options[name], bool):
+            raise pytest.UsageError(f"sgp-fake: {name}: True or False, not {options[name]!r}")
+    seed = options.get("seed")
+    if isinstance(seed, bool) or not isinstance(seed, (int, str, type(None))):
+        raise pytest.UsageError(f"sgp-fake: seed: a whole number or a string, not {seed!r}")
+
+
+def _listed(name: str, value: Any, single: type) -> list[Any]:
     """A list-valued option as a list: one ``single`` (a string, a mapping) given alone is a
-    list of one, not iterated (a string by character, a mapping by key)."""
-    return [value] if isinstance(value, single) else list(value)
+    list of one, not iterated (a string by character, a mapping by key); anything but those
+    and a collection of them is a usage error naming ``name``."""
+    if isinstance(value, single):
+        return [value]
+    kind = "string" if single is str else "dict"
+    if not isinstance(value, (str, bytes, Mapping)) and isinstance(value, Iterable):
+        items = list(value)
+        if all(isinstance(item, single) for item in items):
+            return items
+    raise pytest.UsageError(f"sgp-fake: {name}: a {kind} or a list of them, not {value!r}")
 
 
 def _identity(value: Identity | str | Mapping[str, Any]) -> Identity:
@@ -399,7 +429,7 @@ def _marker_settings(options: Mapping[str, Any]) -> dict[str, Any]:
         from .resources.gateway.catalog import check_name
 
         try:
-            models = _listed(options["gateway_models"], str)
+            models = _listed("gateway_models", options["gateway_models"], str)
             fields["gateway_models"] = tuple(map(check_name, models))
         except ValueError as exc:
             raise pytest.UsageError(f"sgp-fake: gateway_models: {exc}") from None
@@ -417,6 +447,8 @@ def _marker_keys(value: Any) -> dict[str, Identity]:
         )
     keys: dict[str, Identity] = {}
     for key, who in value.items():
+        if not isinstance(key, str) or not key:
+            raise pytest.UsageError(f"sgp-fake: api_keys: a key is a non-empty string, not {key!r}")
         try:
             keys[key] = _identity(who)
         except (TypeError, ValueError) as exc:
@@ -644,18 +676,22 @@ def _script(
 ) -> None:
     """Give a test's fake the scripted responses and fault rules its marker and the
     ``sgp_fake_responses`` fixture name; what the fake refuses is a usage error."""
-    responses = _listed(options.get("responses") or (), Mapping)
+    responses = _listed("responses", options.get("responses") or (), Mapping)
     configured = (
         []
         if defaults
-        else _listed(_configuration(request, "sgp_fake_responses", _no_responses), Mapping)
+        else _listed(
+            "sgp_fake_responses",
+            _configuration(request, "sgp_fake_responses", _no_responses),
+            Mapping,
+        )
     )
     for rule in (*responses, *configured):
         try:
             fake.respond(**rule)
         except (TypeError, ValueError) as exc:
             raise pytest.UsageError(f"sgp-fake: not a scripted response: {rule!r}: {exc}") from exc
-    for spec in _listed(options.get("faults") or (), Mapping):
+    for spec in _listed("faults", options.get("faults") or (), Mapping):
         try:
             fake.faults.add(**spec)
         except (TypeError, ValueError, AttributeError) as exc:  # a field of the wrong type
@@ -914,7 +950,7 @@ def sgp_fake_intercept(
     ``pytestmark = pytest.mark.usefixtures(...)``."""
     from .intercept import Interceptor
 
-    base_urls: list[str] = _listed(sgp_fake_base_urls, str)
+    base_urls: list[str] = _listed("sgp_fake_base_urls", sgp_fake_base_urls, str)
     defaults = bool(_options(request).get("intercept_defaults", True))
     if not defaults and not base_urls:
         raise pytest.UsageError(

@@ -140,6 +140,66 @@ def test_marker_values_of_the_wrong_kind_are_usage_errors(pytester: pytest.Pytes
     )
 
 
+def test_marker_switches_seeds_lists_and_keys_of_the_wrong_kind_are_usage_errors(
+    pytester: pytest.Pytester,
+) -> None:
+    # Each names the argument and what it takes: read as they come, strict="false" would make
+    # a strict fake, and a list seed, a number for a list or as a key would fail deep inside
+    # the random module, the plugin or httpx.
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.sgp_fake(strict="false")
+        def test_a_switch_in_words(sgp_fake):
+            pass
+
+        @pytest.mark.sgp_fake(serve_admin=1)
+        def test_a_switch_as_a_number(sgp_fake_server):
+            pass
+
+        @pytest.mark.sgp_fake(seed=[1, 2])
+        def test_a_list_as_a_seed(sgp_fake):
+            pass
+
+        @pytest.mark.sgp_fake(gateway_models=5)
+        def test_a_number_for_the_models(sgp_fake):
+            pass
+
+        @pytest.mark.sgp_fake(faults=5)
+        def test_a_number_for_the_faults(sgp_fake):
+            pass
+
+        @pytest.mark.sgp_fake(responses="hello")
+        def test_a_string_for_the_responses(sgp_fake):
+            pass
+
+        @pytest.mark.sgp_fake(api_keys={5: "alice"})
+        def test_a_number_as_a_key(sgp_fake_client):
+            pass
+
+        @pytest.mark.sgp_fake(strict=False, seed="abc", intercept_defaults=True,
+                              gateway_models=("openai/mine",), faults=[], responses=())
+        def test_the_right_kinds(sgp_fake):
+            assert sgp_fake.settings.strict is False
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=1, errors=7)
+    result.stdout.fnmatch_lines(
+        [
+            "*UsageError: sgp-fake: strict: True or False, not 'false'",
+            "*UsageError: sgp-fake: serve_admin: True or False, not 1",
+            "*UsageError: sgp-fake: seed: a whole number or a string, not [[]1, 2[]]",
+            "*UsageError: sgp-fake: gateway_models: a string or a list of them, not 5",
+            "*UsageError: sgp-fake: faults: a dict or a list of them, not 5",
+            "*UsageError: sgp-fake: responses: a dict or a list of them, not 'hello'",
+            "*UsageError: sgp-fake: api_keys: a key is a non-empty string, not 5",
+        ],
+        consecutive=False,
+    )
+
+
 def test_override_fixtures_in_a_conftest(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         """
