@@ -947,7 +947,8 @@ def sgp_fake_intercept(
     serve fails the test; nothing reaches the network. Other hosts are left alone.
     ``@pytest.mark.sgp_fake(intercept_defaults=False)`` intercepts only
     ``sgp_fake_base_urls``. Apply it to a whole module with
-    ``pytestmark = pytest.mark.usefixtures(...)``."""
+    ``pytestmark = pytest.mark.usefixtures(...)``. Beside pytest-httpx's ``httpx_mock``, named
+    before or after it, the SGP hosts reach the fake and the other hosts ``httpx_mock``."""
     from .intercept import Interceptor
 
     base_urls: list[str] = _listed("sgp_fake_base_urls", sgp_fake_base_urls, str)
@@ -972,6 +973,10 @@ def sgp_fake_intercept(
         include_env=defaults,
         on_unhandled=fail,
     )
+    if "httpx_mock" in request.fixturenames:
+        # pytest-httpx's fixture replaces the same transport methods: set up after these
+        # patches, it would answer the SGP hosts too; set up first, it gets the other hosts.
+        request.getfixturevalue("httpx_mock")
     for owner, name, replacement in interceptor.patches():
         monkeypatch.setattr(owner, name, replacement)
     interceptor.activate()

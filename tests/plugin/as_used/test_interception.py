@@ -283,3 +283,43 @@ def sgp_fake_base_urls():
         """
     )
     run(pytester).assert_outcomes(passed=2)
+
+
+def test_interception_beside_a_fixture_that_mocks_every_httpx_transport(
+    pytester: pytest.Pytester,
+) -> None:
+    # Such a fixture, as pytest-httpx's httpx_mock, replaces the transport methods the
+    # interceptor patches: named after sgp_fake_intercept it must not take the SGP hosts too.
+    pytester.makeconftest(
+        """
+        import httpx
+        import pytest
+
+        @pytest.fixture
+        def httpx_mock(monkeypatch):
+            def mocked(self, request):
+                return httpx.Response(299, request=request)
+            monkeypatch.setattr(httpx.HTTPTransport, "handle_request", mocked)
+        """
+    )
+    pytester.makepyfile(
+        """
+        import httpx
+        import pytest
+
+        def statuses():
+            sgp = httpx.get("https://api.egp.scale.com/v4/model-templates",
+                            headers={"x-api-key": "k"})
+            other = httpx.get("https://other.example/")
+            return sgp.status_code, other.status_code
+
+        def test_mock_named_after(sgp_fake, sgp_fake_intercept, httpx_mock):
+            assert statuses() == (200, 299)
+            assert len(sgp_fake.journal) == 1
+
+        def test_mock_named_before(httpx_mock, sgp_fake_intercept, sgp_fake):
+            assert statuses() == (200, 299)
+            assert len(sgp_fake.journal) == 1
+        """
+    )
+    run(pytester).assert_outcomes(passed=2)
