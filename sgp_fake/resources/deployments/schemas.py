@@ -98,7 +98,7 @@ VendorConfiguration = Annotated[
     Field(discriminator="vendor"),
     BeforeValidator(_launch_without_vendor),
     # A field left out holds None, which the tagged union's serializer would warn about.
-    WrapSerializer(_none_or_variant),
+    WrapSerializer(_none_or_variant, return_type=Any),
 ]
 
 
