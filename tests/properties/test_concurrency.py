@@ -8,6 +8,7 @@ deadlock; every wait is bounded by a timeout.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import threading
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import httpx
 import pytest
 
 from sgp_fake import LiveServer, SGPFake
+from sgp_fake.factories import seed_deployment
 from tests.support.bodies import minimal_body
 
 TIMEOUT = 120  # seconds: far above what any of these takes, only to turn a deadlock into a failure
@@ -251,3 +253,89 @@ def test_racing_deletes_of_one_template_succeed_exactly_once() -> None:
         column = sorted(s[index] for s in statuses)
         assert column == [200] + [404] * 7
     assert len(fake.store) == 0
+
+
+CHAT_TEMPLATE = {
+    "model_type": "CHAT_COMPLETION",
+    "model_request_parameters_schema": {"parameters": []},
+}
+TEXTS = [f"Step {n} answer." for n in range(8)]
+
+
+def _chat(client: httpx.Client, deployment_id: str) -> str:
+    response = client.post(
+        f"/v4/models/{deployment_id}/chat-completions", json={"prompt": "p", "chat_history": []}
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["completions"][0][1][0])
+
+
+def test_a_stream_left_while_a_later_step_is_out_gives_its_own_step_back() -> None:
+    # Two overlapping calls of one sequence: the first, streamed, is left early after the
+    # second took the next step; the retry gets the first step, and the sequence goes on.
+    fake = SGPFake()
+    deployment_id = seed_deployment(fake, account_id="acct_1", template=CHAT_TEMPLATE).deployment[
+        "id"
+    ]
+    fake.respond(deployment=deployment_id, texts=TEXTS[:3])
+    body = {"prompt": "p", "chat_history": [], "stream": True}
+    with fake.client() as client:
+        path = f"/v4/models/{deployment_id}/chat-completions"
+        with client.stream("POST", path, json=body) as left:
+            next(left.iter_lines())
+            assert _chat(client, deployment_id) == TEXTS[1]
+        assert [_chat(client, deployment_id) for _ in range(3)] == [TEXTS[0], TEXTS[2], TEXTS[2]]
+    assert fake.responses.rules()[0]["hits"] == 4  # the last step answered twice
+
+
+def test_a_gateway_stream_left_while_a_later_step_is_out_gives_its_own_step_back() -> None:
+    fake = SGPFake()
+    fake.respond(model="openai/gpt-4o-mini", texts=TEXTS[:3])
+    body = {"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}
+
+    def say(client: httpx.Client) -> str:
+        response = client.post("/v5/chat/completions", json=body)
+        assert response.status_code == 200, response.text
+        return str(response.json()["choices"][0]["message"]["content"])
+
+    with fake.client(headers={"x-selected-account-id": "acct_1"}) as client:
+        with client.stream("POST", "/v5/chat/completions", json={**body, "stream": True}) as left:
+            next(left.iter_lines())
+            assert say(client) == TEXTS[1]
+        assert [say(client) for _ in range(3)] == [TEXTS[0], TEXTS[2], TEXTS[2]]
+
+
+def test_concurrent_streams_left_early_lose_and_repeat_no_step_of_a_sequence() -> None:
+    # Every thread opens a stream (a step each), then half of them leave theirs early and call
+    # again: each step of the sequence is answered in full exactly once.
+    fake = SGPFake()
+    deployment_id = seed_deployment(fake, account_id="acct_1", template=CHAT_TEMPLATE).deployment[
+        "id"
+    ]
+    fake.respond(deployment=deployment_id, texts=[*TEXTS, "spent"])
+    path = f"/v4/models/{deployment_id}/chat-completions"
+    body = {"prompt": "p", "chat_history": [], "stream": True}
+    opened = threading.Barrier(len(TEXTS), timeout=TIMEOUT)
+    left = threading.Barrier(len(TEXTS), timeout=TIMEOUT)
+
+    def call(index: int) -> str:
+        with fake.client() as client:
+            with client.stream("POST", path, json=body) as response:
+                lines = response.iter_lines()
+                events = [next(lines)]
+                opened.wait()  # every step is out
+                if index % 2:
+                    events += lines
+                    said = [
+                        json.loads(line[len("data: ") :])["completions"][0][1][0]
+                        for line in events
+                        if line.startswith("data: ")
+                    ]
+            left.wait()  # every early leaver gave its step back
+            return "".join(said) if index % 2 else _chat(client, deployment_id)
+
+    with ThreadPoolExecutor(len(TEXTS)) as pool:
+        futures = [pool.submit(call, index) for index in range(len(TEXTS))]
+        answered = [future.result(timeout=TIMEOUT) for future in futures]
+    assert sorted(answered) == sorted(TEXTS)
+    assert fake.responses.rules()[0]["hits"] == len(TEXTS)

@@ -328,7 +328,7 @@ def _refunding(call: Call, scripted: Scripted | None, events: Iterator[bytes]) -
     table = call.backend.tables.get(RESPONSES)
     if scripted is None or not isinstance(table, ResponseTable):
         return events
-    return Refunding(events, table, scripted.id)
+    return Refunding(events, table, scripted.id, scripted.step)
 
 
 # -- chat -----------------------------------------------------------------------------------------

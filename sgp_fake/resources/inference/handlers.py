@@ -286,7 +286,7 @@ def _complete(call: Call, *, chat: bool) -> Reply:
             if scripted is not None:
                 table = call.backend.tables[RESPONSES]
                 assert isinstance(table, ResponseTable)
-                events = Refunding(events, table, scripted.id)
+                events = Refunding(events, table, scripted.id, scripted.step)
             reply: Reply = stream(events)
         else:
             # [answer] written as json.dumps writes a one-string list: the string's fast path.

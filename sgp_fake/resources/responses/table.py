@@ -7,7 +7,9 @@ counts the answer (``hits``): the next text of a sequence is ``texts[hits]``, th
 they are spent. Matching and counting happen under the fake's lock, so concurrent calls each
 get their own step of a sequence. A streamed answer that never reached its end (cut by a fault
 rule, or its client gone) gives its step back (:meth:`ResponseTable.refund`): the retry of the
-same turn gets the same text, as a refused call uses none.
+same turn gets the same text, as a refused call uses none. A step given back while later steps
+are out (concurrent calls) is the next one given, before ``texts[hits]``: no step of a sequence
+is lost or given twice.
 
 A rule's ``account_id`` is the account the call acts for: the request's, else the called
 deployment's (see :mod:`sgp_fake.core.faults`, which means the same).
@@ -19,6 +21,7 @@ deployments cost a call a few lookups (:attr:`ResponseTable.examined` counts the
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import json
 from typing import Any, Iterator, Literal, NamedTuple
@@ -48,12 +51,14 @@ _GIVES: dict[str, tuple[str, ...]] = {
 
 class Scripted(NamedTuple):
     """The content a rule gave one answer: the rule's id and fields, the text of this step
-    (for a rule with text, texts or chunks), and its exact stream chunks (``chunks``)."""
+    (for a rule with text, texts or chunks), its exact stream chunks (``chunks``), and which
+    step of its ``texts`` it is (``None`` for a rule without texts)."""
 
     id: str
     rule: dict[str, Any]
     text: str | None
     chunks: tuple[str, ...] | None = None
+    step: int | None = None
 
 
 @cache_small(maxsize=1024)
@@ -110,6 +115,10 @@ class ResponseTable(Table[Record]):
         self._filed: dict[tuple[str, str], dict[str, int]] = {}
         self.examined = 0
         """How many rules the last :meth:`take` tried a call against."""
+        # rule id -> steps of its texts given back while later ones were out (ascending): they
+        # go out again before texts[hits]. Only in-flight streams give steps back, so these are
+        # not part of the stored rule (nor of state documents and files).
+        self._returned: dict[str, list[int]] = {}
         self.add_listener(self._refile)
 
     def _refile(self, kind: str, event: Event, record: Record) -> None:
@@ -117,6 +126,8 @@ class ResponseTable(Table[Record]):
         # in place, so an update (hits counted) leaves the index as it is.
         if event == "update":
             return
+        # A rule stored anew or removed starts without steps given back.
+        self._returned.pop(record.id, None)
         key = _index_key(_parsed(record.body))
         if event == "put":
             self._filed.setdefault(key, {})[record.id] = record.seq
@@ -193,18 +204,31 @@ class ResponseTable(Table[Record]):
                 text = rule.get("text")
                 texts = rule.get("texts")
                 chunks = rule.get("chunks")
-                if texts:
-                    text = texts[min(hits, len(texts) - 1)]
-                elif chunks:
-                    text = "".join(chunks)
-                if count:
-                    self._count(record.id, rule, hits + 1)
+                step = None
+                returned = self._returned.get(record.id) if texts else None
+                if texts and returned:
+                    # A step given back while later ones were out goes out again first.
+                    step = returned[0]
+                    text = texts[step]
+                    if count:
+                        del returned[0]
+                        if not returned:
+                            del self._returned[record.id]
+                else:
+                    if texts:
+                        step = hits
+                        text = texts[min(hits, len(texts) - 1)]
+                    elif chunks:
+                        text = "".join(chunks)
+                    if count:
+                        self._count(record.id, rule, hits + 1)
                 wants_text = content in ("text", "chat")
                 return Scripted(
                     record.id,
                     rule,
                     text if wants_text else None,
                     tuple(chunks) if chunks and wants_text else None,
+                    step if wants_text else None,
                 )
             self.examined = examined
         return None
@@ -215,17 +239,37 @@ class ResponseTable(Table[Record]):
             json.dumps({**rule, "hits": hits}, ensure_ascii=False, separators=(",", ":")).encode(),
         )
 
-    def refund(self, rule_id: str) -> None:
+    def refund(self, rule_id: str, step: int | None = None) -> None:
         """Give back the step an answer took of a rule (one whose streamed answer never reached
-        its end): its next call gets the same text. Nothing when the rule is gone."""
+        its end): its next call gets the same text. ``step`` is the answer's step of the rule's
+        texts (:attr:`Scripted.step`): given back while later steps are out (concurrent
+        calls), it is the next one given, before ``texts[hits]``. Nothing when the rule is
+        gone."""
         with self.lock:
             record = self.stored(rule_id)
             if record is None:
                 return
             rule = _parsed(record.body)
             hits = rule.get("hits", 0)
-            if hits > 0:
-                self._count(rule_id, rule, hits - 1)
+            if hits <= 0:
+                return
+            texts = rule.get("texts")
+            last = len(texts) - 1 if texts else 0
+            if step is not None and texts and min(step, last) != min(hits - 1, last):
+                # Later steps are out: the count stays, and this step goes out next.
+                given_back = self._returned.setdefault(rule_id, [])
+                if step not in given_back:
+                    bisect.insort(given_back, step)
+                return
+            hits -= 1
+            # Steps given back before, now the latest out, are back to the count.
+            returned = self._returned.get(rule_id)
+            while returned and returned[-1] == hits - 1:
+                returned.pop()
+                hits -= 1
+            if returned == []:
+                del self._returned[rule_id]
+            self._count(rule_id, rule, hits)
 
     def unused(self) -> list[dict[str, Any]]:
         """The rules that never answered, in matching order."""
@@ -237,12 +281,19 @@ class Refunding:
     client went away), it gives its rule's step back (:meth:`ResponseTable.refund`), so the
     retry of the same turn gets the same text."""
 
-    __slots__ = ("_events", "_finished", "_rule_id", "_table")
+    __slots__ = ("_events", "_finished", "_rule_id", "_step", "_table")
 
-    def __init__(self, events: Iterator[bytes], table: ResponseTable, rule_id: str) -> None:
+    def __init__(
+        self,
+        events: Iterator[bytes],
+        table: ResponseTable,
+        rule_id: str,
+        step: int | None = None,
+    ) -> None:
         self._events = events
         self._table = table
         self._rule_id = rule_id
+        self._step = step
         self._finished = False
 
     def __iter__(self) -> Refunding:
@@ -259,7 +310,7 @@ class Refunding:
         """Stop the events; give the step back unless every event went."""
         if not self._finished:
             self._finished = True
-            self._table.refund(self._rule_id)
+            self._table.refund(self._rule_id, self._step)
         close = getattr(self._events, "close", None)
         if close is not None:
             close()
