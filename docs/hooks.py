@@ -387,7 +387,8 @@ def _messages(
 ) -> Iterator[tuple[str, ast.expr, int, int | None]]:
     """(error type or ``detail``, message expression, line, status when the code names it) of
     the messages one node gives: an error class's ``default_detail``, an error raised with a
-    message, a ``{"detail": ...}``, a ``detail_response(status, message)``."""
+    message, a ``{"detail": ...}``, a ``detail_response(status, message)`` (or
+    ``refusal_response``)."""
     found: list[tuple[str, ast.expr, int, int | None]] = []
     if isinstance(node, ast.ClassDef) and node.name in classes:
         for item in node.body:
@@ -397,7 +398,11 @@ def _messages(
     elif isinstance(node, ast.Call) and _called(node) in classes:
         for arg in [*node.args[:1], *(kw.value for kw in node.keywords if kw.arg == "detail")]:
             found.append((_called(node), arg, node.lineno, None))
-    elif isinstance(node, ast.Call) and _called(node) == "detail_response" and len(node.args) > 1:
+    elif (
+        isinstance(node, ast.Call)
+        and _called(node) in ("detail_response", "refusal_response")
+        and len(node.args) > 1
+    ):
         status, message = node.args[0], node.args[1]
         code = status.value if isinstance(status, ast.Constant) else None
         found.append(("detail", message, node.lineno, code if isinstance(code, int) else None))

@@ -31,6 +31,7 @@ __all__ = [
     "json_bytes",
     "kept_encoder",
     "ok",
+    "openai_error",
     "sse",
     "sse_event",
     "stream",
@@ -121,8 +122,7 @@ def error_answer(exc: FakeHTTPError, *, openai_style: bool = False) -> Answer:
     detail = exc.detail
     if not openai_style or not isinstance(detail, str):
         return json_answer(render_errors(detail), exc.status_code, exc.headers)
-    error = {"message": detail, "type": _openai_error_type(exc.status_code), "param": None,
-             "code": None}  # fmt: skip
+    error = openai_error(detail, exc.status_code)
     text = json.dumps({"detail": detail, "error": error}, ensure_ascii=False, separators=(",", ":"))
     try:
         body = text.encode("utf-8")
@@ -131,10 +131,12 @@ def error_answer(exc: FakeHTTPError, *, openai_style: bool = False) -> Answer:
     return json_answer(body, exc.status_code, exc.headers)
 
 
-def _openai_error_type(status: int) -> str:
-    """The ``type`` OpenAI gives an error of this status."""
+def openai_error(message: str, status: int) -> dict[str, Any]:
+    """OpenAI's error object, ``{"message", "type", "param", "code"}``, for a message answered
+    with ``status``: the ``type`` OpenAI gives an error of that status."""
     kinds = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error"}
-    return kinds.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    kind = kinds.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    return {"message": message, "type": kind, "param": None, "code": None}
 
 
 class ReadyChunks(Iterator[bytes]):

@@ -29,7 +29,7 @@ from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope, Send
 
 from ..errors import FakeHTTPError
-from .answers import RawHeaders, error_answer, json_bytes
+from .answers import RawHeaders, error_answer, json_bytes, openai_error
 from .bodies import render_errors
 from .call import Call, facts_of, handle
 from .facts import LazyFacts
@@ -47,6 +47,7 @@ __all__ = [
     "fallback_routes",
     "fault_response",
     "json_response",
+    "refusal_response",
 ]
 
 
@@ -75,12 +76,31 @@ def detail_response(
     return Response(render_errors(detail), status_code, headers, media_type="application/json")
 
 
-def fault_response(rule: FaultRule) -> Response:
-    """What a fault rule with a status answers: its body, else ``{"detail": ...}`` naming it."""
+def refusal_response(
+    status_code: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    *,
+    openai_style: bool = False,
+) -> Response:
+    """A refusal's ``{"detail": message}``; on an OpenAI-style route (``openai_style``) with
+    OpenAI's ``{"error": {...}}`` beside it, where the ``openai`` clients read the text of
+    their exception (without it, the Node client's message is "503 status code (no body)")."""
+    if not openai_style:
+        return detail_response(status_code, message, headers)
+    content = {"detail": message, "error": openai_error(message, status_code)}
+    return json_response(content, status_code, headers)
+
+
+def fault_response(rule: FaultRule, *, openai_style: bool = False) -> Response:
+    """What a fault rule with a status answers: its body, else ``{"detail": ...}`` naming it,
+    on an OpenAI-style route with OpenAI's error object beside it (see :func:`refusal_response`)."""
     status = rule.status or 500
     headers = rule.answer_headers()
     if rule.body is None:
-        return detail_response(status, f"Fault injected by sgp-fake ({rule.id})", headers)
+        return refusal_response(
+            status, f"Fault injected by sgp-fake ({rule.id})", headers, openai_style=openai_style
+        )
     if isinstance(rule.body, (bytes, str)):
         raw = rule.body.encode() if isinstance(rule.body, str) else rule.body
         return Response(raw, status, headers, media_type="application/json")

@@ -45,7 +45,13 @@ from .answers import RawHeaders, ReadyChunks, sse_event
 from .call import Backend as CallBackend
 from .call import Call, call_operation, facts_of, header, request_api_key
 from .facts import LazyFacts
-from .fallback import detail_response, fallback_router, fallback_routes, fault_response
+from .fallback import (
+    detail_response,
+    fallback_router,
+    fallback_routes,
+    fault_response,
+    refusal_response,
+)
 from .faults import ConnectionFault, FaultRule, FaultRules, fault_sleep
 from .journal import RATE_LIMIT_RULE, Journal
 from .operations import Operation
@@ -277,6 +283,7 @@ class FakeApp:
             self, scope, body, send, None if reached is None else reached.name
         )
         capture = exchange.send
+        openai_style = reached is not None and reached.openai_errors
         timeout: float | None = scope.get(READ_TIMEOUT_SCOPE_KEY)
         deadline = None
         if timeout is not None:
@@ -306,10 +313,11 @@ class FakeApp:
                 if fault.connection is not None:
                     raise ConnectionFault(fault.connection)
                 if fault.status is not None:
-                    await fault_response(fault)(scope, receive, capture)
+                    refused = fault_response(fault, openai_style=openai_style)
+                    await refused(scope, receive, capture)
                     return
             if reached is None or not reached.meta:
-                limited = self._rate_limited(scope)
+                limited = self._rate_limited(scope, openai_style=openai_style)
                 if limited is not None:
                     exchange.rule = RATE_LIMIT_RULE
                     await limited(scope, receive, capture)
@@ -520,7 +528,7 @@ class FakeApp:
             scope = {**scope, "query_string": encoded}
         await self.router(scope, _replay(body, receive), send)
 
-    def _rate_limited(self, scope: Scope) -> Response | None:
+    def _rate_limited(self, scope: Scope, *, openai_style: bool = False) -> Response | None:
         limiter = self.backend.rate_limiter
         if limiter.limit is None:
             return None
@@ -530,7 +538,9 @@ class FakeApp:
         verdict = limiter.check(api_key)
         if verdict is None or verdict.allowed:
             return None
-        return detail_response(429, "Rate limit exceeded", verdict.headers)
+        return refusal_response(
+            429, "Rate limit exceeded", verdict.headers, openai_style=openai_style
+        )
 
     async def _wait(
         self,

@@ -524,6 +524,33 @@ def test_an_error_cut_raises_in_openai_and_the_v4_sdk(fake: SGPFake, path: str) 
         assert status.value.body["error"]["message"].startswith("Fault injected by sgp-fake")
 
 
+def test_a_fault_status_and_the_rate_limit_carry_openais_error_object(fake: SGPFake) -> None:
+    # The openai clients take an exception's text from "error": without it the Node client
+    # says "503 status code (no body)". Every refusal of an OpenAI-style route carries it.
+    from sgp_fake import RateLimit
+
+    rule = fake.faults.add(FaultRule(path="/v5/chat/completions", status=503))
+    with pytest.raises(openai.InternalServerError) as failed:
+        chat(plain(fake))
+    message = f"Fault injected by sgp-fake ({rule.id})"
+    assert failed.value.body == {"message": message, "type": "server_error", "param": None,
+                                 "code": None}  # fmt: skip
+    assert failed.value.response.json()["detail"] == message  # FastAPI's detail, as before
+    fake.rate_limiter.configure(RateLimit(rate=0.001, burst=1))
+    chat(plain(fake))
+    with pytest.raises(openai.RateLimitError) as limited:
+        chat(plain(fake))
+    assert limited.value.type == "rate_limit_error"
+    assert limited.value.body["message"] == "Rate limit exceeded"
+    fake.rate_limiter.configure(None)
+    # The SGP routes keep FastAPI's shape alone.
+    fake.faults.add(FaultRule(path="/v4/model-templates", status=503))
+    with fake.client() as client:
+        assert client.get("/v4/model-templates").json() == {
+            "detail": "Fault injected by sgp-fake (fault_2)"
+        }
+
+
 def test_an_error_cut_on_a_top_level_v4_route_keeps_fastapis_detail(fake: SGPFake) -> None:
     rule = fake.faults.add(FaultRule(path="/v4/completions", after=1, cut="error"))
     with httpx.Client(transport=fake.transport(), base_url=BASE) as http:
