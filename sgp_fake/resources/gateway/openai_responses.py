@@ -34,7 +34,7 @@ What the fake decides:
 
 from __future__ import annotations
 
-from typing import Any, Iterator, List, Mapping, Optional, Union
+from typing import Any, Iterator, List, Mapping, Optional, Sequence, Union
 
 from pydantic import ConfigDict, Field
 
@@ -288,9 +288,13 @@ def responses(call: Call) -> Reply:
                 "total_tokens": conversation.tokens + output_tokens,
             },
         }
+        # A script's exact stream chunks, while the text is all of them (not cut), as on chat.
+        chunks = None if scripted is None else scripted.chunks
+        if chunks and content != "".join(chunks):
+            chunks = None
         try:
             if _wants_events(call, request):
-                reply: Reply = stream(_refunding(call, scripted, _events(body)))
+                reply: Reply = stream(_refunding(call, scripted, _events(body, chunks)))
             else:
                 reply = ok(json_bytes(body))
         except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
@@ -299,9 +303,10 @@ def responses(call: Call) -> Reply:
     return reply
 
 
-def _events(body: Mapping[str, Any]) -> Iterator[bytes]:
+def _events(body: Mapping[str, Any], chunks: Sequence[str] | None = None) -> Iterator[bytes]:
     """The Responses event stream of the answer ``body``: the item events, then
-    ``response.completed`` (or ``response.incomplete``); each event named by its type."""
+    ``response.completed`` (or ``response.incomplete``); each event named by its type.
+    ``chunks``: the message's text deltas, as a script gives them."""
     sequence = iter(range(1 << 62))
 
     def event(kind: str, **fields: Any) -> bytes:
@@ -312,12 +317,14 @@ def _events(body: Mapping[str, Any]) -> Iterator[bytes]:
     yield event("response.created", response=started)
     yield event("response.in_progress", response=started)
     for index, item in enumerate(body["output"]):
-        yield from _item_events(event, index, item)
+        yield from _item_events(event, index, item, chunks)
     final = "response.incomplete" if body["status"] == "incomplete" else "response.completed"
     yield event(final, response=body)
 
 
-def _item_events(event: Any, index: int, item: Mapping[str, Any]) -> Iterator[bytes]:
+def _item_events(
+    event: Any, index: int, item: Mapping[str, Any], chunks: Sequence[str] | None = None
+) -> Iterator[bytes]:
     if item["type"] == "function_call":
         yield event("response.output_item.added", output_index=index,
                     item={**item, "arguments": "", "status": "in_progress"})  # fmt: skip
@@ -333,7 +340,7 @@ def _item_events(event: Any, index: int, item: Mapping[str, Any]) -> Iterator[by
     yield event("response.output_item.added", output_index=index,
                 item={**item, "status": "in_progress", "content": []})  # fmt: skip
     yield event("response.content_part.added", **where, part={**part, "text": ""})
-    for piece in text.deltas(part["text"]):
+    for piece in chunks or text.deltas(part["text"]):
         yield event("response.output_text.delta", **where, delta=piece, logprobs=[])
     yield event("response.output_text.done", **where, text=part["text"], logprobs=[])
     yield event("response.content_part.done", **where, part=part)

@@ -111,6 +111,21 @@ def test_instructions_items_and_max_output_tokens(fake: SGPFake) -> None:
     assert cut.usage.output_tokens == 2
 
 
+def test_scripted_chunks_are_the_deltas_of_the_events(fake: SGPFake) -> None:
+    # As on chat and completions: each chunk one delta, even the pieces of one word.
+    fake.respond(prompt="Hi", chunks=["Hel", "lo w", "orld", "!"])
+    events = list(plain(fake).responses.create(model=MODEL, input="Hi", stream=True))
+    deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
+    assert deltas == ["Hel", "lo w", "orld", "!"]
+    assert events[-1].response.output_text == "Hello world!"
+    # Cut by max_output_tokens, the text is no longer the chunks: its own deltas, joined right.
+    events = list(
+        plain(fake).responses.create(model=MODEL, input="Hi", stream=True, max_output_tokens=1)
+    )
+    deltas = [e.delta for e in events if e.type == "response.output_text.delta"]
+    assert "".join(deltas) == events[-1].response.output_text != "Hello world!"
+
+
 def test_another_vendor_is_refused_and_an_unknown_model_says_how_to_add_it(
     fake: SGPFake,
 ) -> None:
