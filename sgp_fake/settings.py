@@ -121,11 +121,12 @@ def load_api_keys(path: str | Path) -> dict[str, Identity]:
         raise ValueError("a JSON keys file is an object of key to identity, not a list")
     if text.lstrip().startswith("{"):
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
         except ValueError as exc:
             raise ValueError(f"not valid JSON: {exc}") from None
         return {key: _identity_from_json(key, value) for key, value in data.items()}
     keys: dict[str, Identity] = {}
+    lines: dict[str, int] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -134,8 +135,23 @@ def load_api_keys(path: str | Path) -> dict[str, Identity]:
             key, identity = parse_api_key(line)
         except ValueError as exc:
             raise ValueError(f"line {number}: {exc}") from None
+        # A key listed twice is a mistake (two identities meant as one, or a copy left
+        # behind): the later line would silently win, so say where both are.
+        if key in lines:
+            raise ValueError(f"line {number}: key {key!r} is already listed on line {lines[key]}")
+        lines[key] = number
         keys[key] = identity
     return keys
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members, refusing a name given twice (``json`` keeps the last)."""
+    members: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in members:
+            raise ValueError(f"{name!r} is given twice")
+        members[name] = value
+    return members
 
 
 def _identities(api_keys: Mapping[str, Identity | str]) -> Mapping[str, Identity]:

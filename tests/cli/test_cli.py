@@ -202,6 +202,13 @@ def test_keys_files(tmp_path: Path) -> None:
     as_json.write_text('{"k1": {"user_id": "bob", "identity_type": "admin"}}')
     with pytest.raises(ValueError, match="identity_type must be"):
         load_api_keys(as_json)
+    # A key given twice would silently take the later identity: refused, saying where.
+    lines.write_text("k1=alice:user:a1\n# later\nk1=alice:user:a2\n")
+    with pytest.raises(ValueError, match="line 3: key 'k1' is already listed on line 1"):
+        load_api_keys(lines)
+    as_json.write_text('{"k1": {"user_id": "a"}, "k1": {"user_id": "b"}}')
+    with pytest.raises(ValueError, match="'k1' is given twice"):
+        load_api_keys(as_json)
 
 
 # -- the server ------------------------------------------------------------------------------------
