@@ -101,6 +101,31 @@ def test_a_reset_stream_gives_its_step_back_too() -> None:
     assert streamed_text(complete(client, deployment, stream=True)) == "one two three"
 
 
+def test_a_rule_whose_only_answer_was_cut_still_counts_as_used() -> None:
+    # An agent test cuts the stream of a scripted tool call and checks the agent fails: the
+    # rule answered (the journal names it), so assert_all_used must not say it matched nothing.
+    fake = SGPFake()
+    client = fake.client()
+    rule = fake.respond(
+        model="openai/gpt-4o-mini", tool_calls=[{"name": "get_weather", "arguments": {}}]
+    )
+    fake.faults.add(path="/v5/chat/completions", after=2, cut="reset")
+    with pytest.raises(httpx.ReadError):
+        client.post(
+            "/v5/chat/completions",
+            headers={"x-selected-account-id": "acct_1"},
+            json={
+                "model": "openai/gpt-4o-mini",
+                "stream": True,
+                "messages": [{"role": "user", "content": "Weather?"}],
+            },
+        )
+    assert fake.journal.last().response == rule["id"]
+    assert fake.responses.rules()[0]["hits"] == 0  # its step given back, for the retry
+    assert fake.unused_rules() == []
+    fake.assert_all_used()
+
+
 # -- 5. fault rules on the request body --------------------------------------------------------
 
 

@@ -119,6 +119,10 @@ class ResponseTable(Table[Record]):
         # go out again before texts[hits]. Only in-flight streams give steps back, so these are
         # not part of the stored rule (nor of state documents and files).
         self._returned: dict[str, list[int]] = {}
+        # The rules that answered a call, even one whose streamed answer was cut and gave its
+        # step back (``hits`` back to 0): such a rule was used, and :meth:`unused` must not
+        # tell a test that it matched nothing.
+        self._answered: set[str] = set()
         self.add_listener(self._refile)
 
     def _refile(self, kind: str, event: Event, record: Record) -> None:
@@ -128,6 +132,7 @@ class ResponseTable(Table[Record]):
             return
         # A rule stored anew or removed starts without steps given back.
         self._returned.pop(record.id, None)
+        self._answered.discard(record.id)  # a rule put anew (a state document) counts afresh
         key = _index_key(_parsed(record.body))
         if event == "put":
             self._filed.setdefault(key, {})[record.id] = record.seq
@@ -222,6 +227,8 @@ class ResponseTable(Table[Record]):
                         text = "".join(chunks)
                     if count:
                         self._count(record.id, rule, hits + 1)
+                if count:
+                    self._answered.add(record.id)
                 wants_text = content in ("text", "chat")
                 return Scripted(
                     record.id,
@@ -272,8 +279,13 @@ class ResponseTable(Table[Record]):
             self._count(rule_id, rule, hits)
 
     def unused(self) -> list[dict[str, Any]]:
-        """The rules that never answered, in matching order."""
-        return [rule for rule in self.rules() if not rule.get("hits")]
+        """The rules that never answered, in matching order (a rule whose only answers were
+        streams cut short gave their steps back, but it answered: it is not one)."""
+        with self.lock:
+            answered = set(self._answered)
+        return [
+            rule for rule in self.rules() if not rule.get("hits") and rule["id"] not in answered
+        ]
 
 
 class Refunding:
