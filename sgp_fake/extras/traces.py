@@ -538,8 +538,14 @@ def init_tracing(
         tracing.init(client=client)
         manager = tracing_queue_manager()
     else:
-        tracing.flush_queue()  # what is queued goes where it was headed
         manager = tracing_queue_manager()
+        queued = getattr(manager, "_queue", None)
+        # A manager made before any client (the OpenAI Agents processor makes one when it is
+        # built, often at import) with nothing queued has nothing to deliver: flushing it would
+        # only look for a client in the environment and warn that it ignores traces, which is
+        # false once the fake's client is registered below.
+        if getattr(manager, "_client", True) is not None or queued is None or not queued.empty():
+            tracing.flush_queue()  # what is queued goes where it was headed
         _drop_queued(manager)
         manager.register_client(client)  # what init() does, less its warning, for a manager
     exporter = getattr(manager, "_exporter", None)

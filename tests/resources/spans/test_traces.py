@@ -94,6 +94,31 @@ def test_a_fresh_library_is_pointed_at_the_fake_without_a_failed_client(
     assert [r.getMessage() for r in caplog.records if r.name.startswith("scale_gp_beta")] == []
 
 
+def test_a_manager_made_before_any_client_is_pointed_at_the_fake_without_a_warning(
+    fake: SGPFake, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The OpenAI Agents processor takes the library's queue manager when it is built, often at
+    # import, before sgp_traces runs: a manager with no client and nothing queued. Flushing it
+    # would look for a client in the environment and log "ignoring traces" into the report of
+    # every failing test, although the spans go to the fake.
+    from scale_gp_beta.lib.tracing import trace_queue_manager as queues
+
+    for name in ("SGP_API_KEY", "SGP_ACCOUNT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    restore = save_tracing()
+    try:
+        monkeypatch.setattr(queues, "_global_tracing_queue_manager", None)
+        queues.tracing_queue_manager()  # what OpenAITracingSGPProcessor() does
+        with caplog.at_level(logging.WARNING, logger="scale_gp_beta"):
+            traced = init_tracing(fake, max_retries=0)
+            with tracing.create_trace("agent"):
+                pass
+            assert traced.last().names() == ["agent"]
+    finally:
+        restore()
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("scale_gp_beta")] == []
+
+
 def test_find_and_shape_say_what_the_tree_is(traces: Traces) -> None:
     _agent_run()
     trace = traces.last()
