@@ -30,6 +30,9 @@ PAGES = sorted(DOCS.rglob("*.md"))
 # Blocks that are excerpts, not programs, each with why it cannot run (keep this nearly empty:
 # an example that runs is one that cannot go stale).
 FRAGMENTS: dict[str, str] = {}
+# Examples of a package no extra installs (the OpenAI Agents SDK), by what their source imports:
+# they run where that package is installed, and skip elsewhere.
+OPTIONAL: dict[str, str] = {"from agents import": "agents"}
 MARKED = re.compile(r"^<!-- test: (live|node) -->\n```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
@@ -68,6 +71,9 @@ def test_the_python_example_runs(pytester: pytest.Pytester, example: CodeExample
     for text, reason in FRAGMENTS.items():
         if text in example.source:
             pytest.skip(reason)
+    for text, module in OPTIONAL.items():
+        if text in example.source:
+            pytest.importorskip(module)
     if not re.search(r"^(async )?def test_", example.source, re.MULTILINE):
         script = pytester.makepyfile(example_script=example.source)
         done = subprocess.run(  # noqa: PLW1510 - the exit status is the assertion
