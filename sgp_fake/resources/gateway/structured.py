@@ -300,22 +300,27 @@ class _Walker:
             sub = prefix[index] if index < len(prefix) else items
             document = self.value(sub, f"{path}[{index}]", depth + 1)
             if unique:
-                # Another document of the same schema, until one differs from those before.
-                attempt = 0
-                while _canonical(document) in seen and attempt < 16:
-                    attempt += 1
-                    document = self.value(sub, f"{path}[{index}]~{attempt}", depth + 1)
-                    if attempt == 1 and isinstance(sub, Mapping):
-                        options = self.resolved(sub).get("enum")
-                        if isinstance(options, list):  # the members in order: none repeats
-                            fresh = [o for o in options if _canonical(o) not in seen]
-                            document = fresh[0] if fresh else document
+                document = self.distinct(sub, f"{path}[{index}]", depth, document, seen)
                 if _canonical(document) in seen and len(result) >= low:
                     break
                 seen.add(_canonical(document))
             result.append(document)
-        self.contain(schema, result, path, depth, prefix=prefix, items=items)
+        self.contain(schema, result, path, depth, prefix=prefix, items=items, unique=unique)
         return result
+
+    def distinct(self, sub: Any, where: str, depth: int, document: Any, seen: set[str]) -> Any:
+        """``document``, else another of the schema ``sub`` that differs from those ``seen``
+        (for ``uniqueItems``); the last one tried when none does."""
+        attempt = 0
+        while _canonical(document) in seen and attempt < 16:
+            attempt += 1
+            document = self.value(sub, f"{where}~{attempt}", depth + 1)
+            if attempt == 1 and isinstance(sub, Mapping):
+                options = self.resolved(sub).get("enum")
+                if isinstance(options, list):  # the members in order: none repeats
+                    fresh = [o for o in options if _canonical(o) not in seen]
+                    document = fresh[0] if fresh else document
+        return document
 
     def contain(
         self,
@@ -326,9 +331,10 @@ class _Walker:
         *,
         prefix: Sequence[Any],
         items: Any,
+        unique: bool = False,
     ) -> None:
         """Make ``result`` hold as many items matching ``contains`` as ``minContains`` asks
-        (one by default), within ``maxItems``."""
+        (one by default), within ``maxItems``; with ``unique``, each differs from the others."""
         contains = schema.get("contains")
         if contains is None:
             return
@@ -343,9 +349,13 @@ class _Walker:
             if i >= len(prefix) and not self.accepts(contains, d, depth + 1)
         ]
         sub = {"allOf": [items, contains]} if isinstance(items, Mapping) else contains
+        seen = {_canonical(d) for d in result} if unique else set()
         for index in range(least - matches):
             where = f"{path}[contains]" if not index else f"{path}[contains~{index}]"
             document = self.value(sub, where, depth + 1)
+            if unique:  # two matches of one schema can be the same document
+                document = self.distinct(sub, where, depth, document, seen)
+                seen.add(_canonical(document))
             if high is not None and len(result) >= high and others:
                 result[others.pop()] = document  # an item that does not match, replaced
             else:

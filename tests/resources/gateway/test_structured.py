@@ -118,6 +118,21 @@ HAND_WRITTEN: list[dict[str, Any]] = [
         "maxItems": 3,
     },
     {"type": "array", "items": {"type": "string"}, "contains": {"const": 1}, "minContains": 0},
+    # minContains with uniqueItems: the matches differ from each other and from the items.
+    {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 0, "maximum": 20},
+        "contains": {"minimum": 10},
+        "minContains": 4,
+        "uniqueItems": True,
+    },
+    {
+        "type": "array",
+        "items": {"type": "string"},
+        "contains": {"enum": ["a", "b", "c"]},
+        "minContains": 3,
+        "uniqueItems": True,
+    },
     # Bounds of draft 4 (boolean exclusives), and allOf tightening them.
     {"type": "integer", "minimum": 5, "exclusiveMinimum": True, "maximum": 6},
     {"allOf": [{"type": "number", "minimum": 10}, {"maximum": 10.5, "minimum": 10.25}]},
