@@ -86,6 +86,8 @@ class _Exchange:
         self.headers: list[tuple[bytes, bytes]] = []
         self.chunks: list[bytes] = []
         self.complete = False
+        # A HEAD answer's body is dropped, as a server's HTTP layer drops it (uvicorn).
+        self.head = request.method == "HEAD"
 
     async def receive(self) -> Message:
         if self.body_sent:
@@ -98,7 +100,8 @@ class _Exchange:
             self.status = message["status"]
             self.headers = list(message.get("headers", []))
         elif message["type"] == "http.response.body" and not self.complete:
-            self.chunks.append(message.get("body", b""))
+            if not self.head:
+                self.chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 self.complete = True
             else:

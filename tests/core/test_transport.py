@@ -142,3 +142,20 @@ async def test_the_path_is_percent_decoded_once_as_a_server_does(fake: SGPFake) 
         assert missing.json() == {"detail": "Model template b%2Fc not found"}
     async with fake.async_client() as client:
         assert (await client.get("/v4/model-templates/a%2541")).json()["id"] == "a%41"
+
+
+@pytest.mark.asyncio
+async def test_a_head_answer_has_the_gets_headers_and_no_body(fake: SGPFake) -> None:
+    # As over a socket, where the server's HTTP layer drops a HEAD answer's body.
+    with fake.client() as client:
+        assert client.post("/v4/model-templates", json=minimal_body()).status_code == 200
+        got = client.get("/v4/model-templates")
+        head = client.head("/v4/model-templates")
+    async with fake.async_client() as client:
+        async_head = await client.head("/v4/model-templates")
+    assert got.content
+    for answer in (head, async_head):
+        assert (answer.status_code, answer.content) == (200, b"")
+        assert answer.headers["content-length"] == str(len(got.content))
+        assert answer.headers["content-type"] == got.headers["content-type"]
+    assert [e.method for e in fake.journal] == ["POST", "GET", "HEAD", "HEAD"]
