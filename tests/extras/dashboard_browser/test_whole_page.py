@@ -48,6 +48,29 @@ def test_every_view_renders_without_a_console_error(served: Served, page: Page) 
         view(page, "models")
 
 
+def test_with_the_fake_gone_every_view_and_action_says_so(
+    served: Served, page: Page, console_allows: list[str]
+) -> None:
+    # The fake stops (a test run ended, a restart) under the open page: an action says it was
+    # not done, each view says the fake does not answer, and no exception goes unseen.
+    console_allows.append("net::ERR_FAILED")  # Chromium logs each call that got no answer
+    served.create()
+    open_page(page, served.url)
+    view(page, "faults")
+    page.route("**/_fake/**", lambda route: route.abort())
+    page.click("#add-fault")
+    expect(page.locator("#lastcall.refused")).to_contain_text(
+        "# not done: the fake does not answer"
+    )
+    expect(page.locator("#live")).to_have_text("the fake does not answer")
+    for name in ("state", "coverage", "traces"):
+        view(page, name)
+        expect(page.locator("main")).to_contain_text("got no answer: the fake does not answer")
+    view(page, "requests")
+    rows(page).first.click()
+    expect(page.locator("#detail")).to_contain_text("got no answer: the fake does not answer")
+
+
 def test_coverage_shows_as_off_when_not_recorded(browser: Browser) -> None:
     fake = SGPFake()
     try:

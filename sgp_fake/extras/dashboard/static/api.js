@@ -3,6 +3,8 @@
 import { $, h } from "./dom.js";
 import { ADMIN, app, saveHash, setLive } from "./page.js";
 
+const NO_ANSWER = "the fake does not answer";
+
 function shellQuote(text) {
   return "'" + String(text).replace(/'/g, "'\\''") + "'";
 }
@@ -37,13 +39,16 @@ export async function call(method, path, body, options) {
     init.body = options && options.raw !== undefined ? options.raw : JSON.stringify(body);
   }
   let response;
+  let text;
   try {
     response = await fetch(path, init);
+    text = await response.text();
   } catch (error) {
+    // Gone (stopped, restarting) or cut mid-answer: an answer of its own, which every view
+    // shows as it shows a refusal, rather than an exception no one sees.
     setLive(false, "the fake does not answer");
-    throw error;
+    return { status: 0, ok: false, unreachable: true, data: { detail: NO_ANSWER } };
   }
-  const text = await response.text();
   let data = text;
   try {
     data = text ? JSON.parse(text) : null;
@@ -54,12 +59,18 @@ export async function call(method, path, body, options) {
   return { status: response.status, ok: response.ok, data };
 }
 
+// What became of a call that did not succeed, after what was called: "answered 404", or
+// that nothing answered.
+export function failed(answer) {
+  return answer.unreachable ? `got no answer: ${NO_ANSWER}` : `answered ${answer.status}`;
+}
+
 // What the fake said when it refused a call, in a line.
 export function refusal(answer) {
   const detail = answer.data && typeof answer.data === "object" ? answer.data.detail : null;
   if (Array.isArray(detail)) return detail.map((e) => String(e && e.msg)).join("; ");
   if (typeof detail === "string") return detail;
-  return `answered ${answer.status}`;
+  return failed(answer);
 }
 
 // An action: one admin call, shown with its curl line, and with the fake's refusal under it
@@ -72,7 +83,9 @@ export async function act(method, path, body, options) {
   const answer = await call(method, path, body, options);
   // 401 asks for the token instead.
   if (!answer.ok && answer.status !== 401) {
-    box.textContent = `${line}\n# the fake refused it (${answer.status}): ${refusal(answer)}`;
+    box.textContent = answer.unreachable
+      ? `${line}\n# not done: ${NO_ANSWER}`
+      : `${line}\n# the fake refused it (${answer.status}): ${refusal(answer)}`;
     box.classList.add("refused");
   }
   return answer;
@@ -139,7 +152,9 @@ function askForToken(data) {
 export async function loadResources() {
   if (app.resources) return app.resources;
   const answer = await call("GET", `${ADMIN}/resources`);
-  app.resources = answer.ok ? answer.data.resources : [];
+  // Kept only when read: a fake that did not answer is asked again next time.
+  if (!answer.ok) return [];
+  app.resources = answer.data.resources;
   return app.resources;
 }
 
@@ -157,17 +172,11 @@ let openapiAnswer = null;
 
 export function loadOpenapi() {
   if (!openapiAnswer) {
-    openapiAnswer = call("GET", `${ADMIN}/ui/openapi.json`).then(
-      (answer) => {
-        if (answer.ok) app.openapi = answer.data;
-        else openapiAnswer = null;
-        return answer;
-      },
-      (error) => {
-        openapiAnswer = null;
-        throw error;
-      },
-    );
+    openapiAnswer = call("GET", `${ADMIN}/ui/openapi.json`).then((answer) => {
+      if (answer.ok) app.openapi = answer.data;
+      else openapiAnswer = null;
+      return answer;
+    });
   }
   return openapiAnswer;
 }

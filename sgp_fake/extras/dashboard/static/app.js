@@ -38,11 +38,16 @@ async function poll() {
   if (document.hidden) return;
   if (lost) {
     app.last = 0;
-    const loaded = await reloadJournal(); // throws while the fake is still gone
+    const loaded = await reloadJournal();
+    if (loaded.unreachable) return; // still gone
     lost = false;
-    if (loaded && app.view !== "requests") show(app.view);
+    if (loaded.ok && app.view !== "requests") show(app.view);
   }
   const answer = await call("GET", `${ADMIN}/requests?after=${app.last}&summary=true`);
+  if (answer.unreachable) {
+    lost = true;
+    return;
+  }
   if (!answer.ok) {
     setLive(false, answer.status === 401 ? "needs the admin token" : `journal: ${answer.status}`);
     return;
@@ -74,7 +79,7 @@ function refreshModelsOnce() {
   if (modelsReading) return;
   modelsReading = refreshModels()
     .catch(() => {
-      // the server went away; try again next time
+      // tried again next time
     })
     .finally(() => {
       modelsReading = null;
@@ -102,7 +107,7 @@ const nextPaint = () => new Promise((resolve) => requestAnimationFrame(() => set
 async function start() {
   renderTabs();
   const loaded = await loadNewest();
-  if (!loaded) {
+  if (!loaded.ok) {
     setLive(false, "cannot read the journal");
     return;
   }

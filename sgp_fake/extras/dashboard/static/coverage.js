@@ -1,7 +1,7 @@
 // The coverage view: the report as a table per operation, never exercised highlighted.
 import { h } from "./dom.js";
 import { ADMIN, show } from "./page.js";
-import { act, call, confirmAction, curlLine } from "./api.js";
+import { act, call, confirmAction, curlLine, failed } from "./api.js";
 
 export async function renderCoverage(main) {
   const answer = await call("GET", `${ADMIN}/coverage`);
@@ -14,7 +14,7 @@ export async function renderCoverage(main) {
     return;
   }
   if (!answer.ok) {
-    main.replaceChildren(h("p", { class: "err", text: `GET /_fake/coverage answered ${answer.status}` }));
+    main.replaceChildren(h("p", { class: "err", text: `GET /_fake/coverage ${failed(answer)}` }));
     return;
   }
   const report = answer.data;

@@ -2,7 +2,7 @@
 // for every field of POST /_fake/faults, and the rate limit.
 import { $, h } from "./dom.js";
 import { ADMIN, app, show } from "./page.js";
-import { act, call, confirmAction, curlLine, loadOpenapi } from "./api.js";
+import { act, call, confirmAction, curlLine, failed, loadOpenapi } from "./api.js";
 import { bodyFields, boundsOf, enumOf } from "./features.js";
 
 const given = (value) => value !== null && value !== undefined;
@@ -71,7 +71,7 @@ function fillFaults(answer) {
   if (drawn.get(list) === signature) return;
   drawn.set(list, signature);
   if (!answer.ok) {
-    list.replaceChildren(h("p", { class: "err", text: `GET /_fake/faults answered ${answer.status}` }));
+    list.replaceChildren(h("p", { class: "err", text: `GET /_fake/faults ${failed(answer)}` }));
     return;
   }
   if (!rules.length) {
@@ -190,7 +190,7 @@ async function addFault(event) {
     const slot = name ? form.querySelector(`[data-field="${CSS.escape(String(name))}"] .field-error`) : null;
     (slot || $("fault-error")).textContent = String(error.msg);
   }
-  if (!Array.isArray(detail)) $("fault-error").textContent = `answered ${answer.status}`;
+  if (!Array.isArray(detail)) $("fault-error").textContent = failed(answer);
 }
 
 function fillRateLimit(answer) {
@@ -210,7 +210,7 @@ function fillRateLimit(answer) {
           event.preventDefault();
           const result = await act("PUT", `${ADMIN}/rate-limit`, { rate: Number(rate.value), burst: Number(burst.value) });
           if (result.ok) fillRateLimit(result);
-          else error.textContent = Array.isArray(result.data.detail) ? result.data.detail.map((e) => `${e.loc.slice(1).join(".")}: ${e.msg}`).join("; ") : `answered ${result.status}`;
+          else error.textContent = result.data && Array.isArray(result.data.detail) ? result.data.detail.map((e) => `${e.loc.slice(1).join(".")}: ${e.msg}`).join("; ") : failed(result);
         },
       },
       h("label", null, "Requests a second", rate),

@@ -3,7 +3,7 @@
 // with the scripted answers that served them, and the scripted answers.
 import { $, h } from "./dom.js";
 import { ADMIN, app, show } from "./page.js";
-import { act, call, confirmAction, curlLine, loadResources, nounOf, refusal } from "./api.js";
+import { act, call, confirmAction, curlLine, failed, loadResources, nounOf, refusal } from "./api.js";
 import { USAGE_CHUNKS, usageSection, usageSubject } from "./usage.js";
 
 export async function renderModels(main) {
@@ -93,7 +93,7 @@ export async function refreshModels() {
   if (clock && now) {
     now.textContent = clock.ok
       ? `The fake's time: ${new Date(clock.data.now * 1000).toISOString()} (moved ${clock.data.offset} s in all).`
-      : `GET /_fake/clock answered ${clock.status}`;
+      : `GET /_fake/clock ${failed(clock)}`;
   }
   if (state && f.status) fillStatuses(state);
   if (state && f.calls.length) await fillCalls(state, mine);
@@ -112,7 +112,7 @@ function fillStatuses(answer) {
   for (const kind of app.features.status.kinds) {
     const box = document.querySelector(`[data-statuses="${CSS.escape(kind)}"]`);
     if (!answer.ok) {
-      redraw(box, `error ${answer.status}`, () => [h("p", { class: "err", text: `GET /_fake/state answered ${answer.status}` })]);
+      redraw(box, `error ${answer.status}`, () => [h("p", { class: "err", text: `GET /_fake/state ${failed(answer)}` })]);
       continue;
     }
     const records = answer.data[kind] || [];
@@ -165,7 +165,7 @@ async function modelsServed(operations) {
 async function fillCalls(answer, mine) {
   const box = $("model-calls");
   if (!answer.ok) {
-    redraw(box, `error ${answer.status}`, () => [h("p", { class: "err", text: `GET /_fake/state answered ${answer.status}` })]);
+    redraw(box, `error ${answer.status}`, () => [h("p", { class: "err", text: `GET /_fake/state ${failed(answer)}` })]);
     return;
   }
   const perModel = new Map();
@@ -242,7 +242,7 @@ function describeContent(rule) {
 function fillResponses(answer) {
   const list = $("response-list");
   if (!answer.ok) {
-    redraw(list, `error ${answer.status}`, () => [h("p", { class: "err", text: `GET /_fake/responses answered ${answer.status}` })]);
+    redraw(list, `error ${answer.status}`, () => [h("p", { class: "err", text: `GET /_fake/responses ${failed(answer)}` })]);
     return;
   }
   const data = answer.data;
@@ -353,5 +353,5 @@ async function addResponse(event) {
     const slot = name ? form.querySelector(`[data-field="${CSS.escape(String(name))}"] .field-error`) : null;
     (slot || $("response-error")).textContent = String(error.msg);
   }
-  if (!Array.isArray(detail)) $("response-error").textContent = `answered ${answer.status}`;
+  if (!Array.isArray(detail)) $("response-error").textContent = failed(answer);
 }

@@ -2,14 +2,14 @@
 // upload and reset.
 import { $, h, jsonView, recordLabel } from "./dom.js";
 import { ADMIN, app, show } from "./page.js";
-import { act, call, confirmAction, curlLine, loadResources, nounOf } from "./api.js";
+import { act, call, confirmAction, curlLine, failed, loadResources, nounOf } from "./api.js";
 import { reloadJournal } from "./requests.js";
 
 export async function renderState(main) {
   const [resources, answer] = await Promise.all([loadResources(), call("GET", `${ADMIN}/state`)]);
   if (app.view !== "state" || main.dataset.view !== "state") return;
   if (!answer.ok) {
-    main.replaceChildren(h("p", { class: "err", text: `GET /_fake/state answered ${answer.status}` }));
+    main.replaceChildren(h("p", { class: "err", text: `GET /_fake/state ${failed(answer)}` }));
     return;
   }
   const state = answer.data;
@@ -156,8 +156,8 @@ async function uploadState(event) {
   }
   const detail = answer.data && answer.data.detail;
   errors.replaceChildren(
-    h("p", { class: "err", text: `The fake refused ${file.name} (${answer.status}); nothing changed.` }),
-    Array.isArray(detail)
+    h("p", { class: "err", text: answer.unreachable ? `${file.name}: PUT ${path} ${failed(answer)}.` : `The fake refused ${file.name} (${answer.status}); nothing changed.` }),
+    answer.unreachable ? null : Array.isArray(detail)
       ? h("ul", { class: "errors" }, detail.map((e) => h("li", { class: "mono", text: `${(e.loc || []).join(".")}: ${e.msg}` })))
       : h("pre", { text: JSON.stringify(detail) }),
   );

@@ -1,7 +1,7 @@
 // The requests view: the journal, newest first, filtered, and one request opened whole.
 import { $, ARROW, bodyNotes, h, headersTable, jsonView, ms, statusClass, target, time } from "./dom.js";
 import { ADMIN, PAGE_ROWS, app } from "./page.js";
-import { act, call, confirmAction, curlLine } from "./api.js";
+import { act, call, confirmAction, curlLine, failed } from "./api.js";
 
 function matches(entry) {
   const f = app.filters;
@@ -160,6 +160,10 @@ async function openEntry(sequence, announce) {
   const detail = $("detail");
   const answer = await call("GET", path);
   if (app.selected !== sequence || !document.body.contains(detail)) return;
+  if (!answer.ok) {
+    detail.replaceChildren(h("p", { class: "err", text: `GET ${path} ${failed(answer)}` }));
+    return;
+  }
   const entry = answer.ok && answer.data.requests.length && answer.data.requests[0].sequence === sequence ? answer.data.requests[0] : null;
   if (!entry) {
     detail.replaceChildren(h("p", { class: "muted", text: `Request ${sequence} is no longer in the journal.` }));
@@ -222,9 +226,8 @@ async function clearJournal() {
 // rest by loadOlder().
 export async function loadNewest() {
   const answer = await call("GET", `${ADMIN}/requests?limit=${PAGE_ROWS}&summary=true`);
-  if (!answer.ok) return false;
-  setEntries(answer.data.requests, answer.data.requests.length < PAGE_ROWS);
-  return true;
+  if (answer.ok) setEntries(answer.data.requests, answer.data.requests.length < PAGE_ROWS);
+  return answer;
 }
 
 export async function loadOlder() {
@@ -259,8 +262,9 @@ export async function dropForgotten() {
   setEntries(app.entries.filter((e) => e.sequence >= first), true);
 }
 
+// The journal read anew; the answer of its first read.
 export async function reloadJournal() {
   const loaded = await loadNewest();
-  if (loaded && !app.complete) await loadOlder();
+  if (loaded.ok && !app.complete) await loadOlder();
   return loaded;
 }

@@ -3,7 +3,7 @@
 // when it ran within the trace, its children in start order; failed spans marked.
 import { $, h, jsonView, svg } from "./dom.js";
 import { ADMIN, app } from "./page.js";
-import { call, curlLine } from "./api.js";
+import { call, curlLine, failed } from "./api.js";
 
 const LAST = 200; // the newest traces listed
 const filters = { name: "", errors: false };
@@ -70,7 +70,7 @@ export async function refreshTraces() {
     return;
   }
   if (!answer.ok) {
-    $("traces-list").replaceChildren(h("p", { class: "err", text: `GET /_fake/traces answered ${answer.status}` }));
+    $("traces-list").replaceChildren(h("p", { class: "err", text: `GET /_fake/traces ${failed(answer)}` }));
     return;
   }
   const traces = answer.data.traces.slice().reverse(); // the newest first
@@ -129,7 +129,7 @@ async function showTrace(trace) {
   const panel = $("trace");
   if (!panel || !same(trace, chosen)) return;
   if (!answer.ok) {
-    panel.replaceChildren(h("p", { class: "err", text: `GET ${path} answered ${answer.status}` }));
+    panel.replaceChildren(h("p", { class: "err", text: `GET ${path} ${failed(answer)}` }));
     delete panel.dataset.shows;
     return;
   }

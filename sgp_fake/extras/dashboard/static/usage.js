@@ -2,7 +2,7 @@
 // .../{id}/usage-statistics route belongs to. These are SGP calls, with the API key typed in.
 import { h, recordLabel, svg } from "./dom.js";
 import { ADMIN, app } from "./page.js";
-import { act, call, curlLine } from "./api.js";
+import { act, call, curlLine, failed } from "./api.js";
 
 export const USAGE_CHUNKS = 12;
 
@@ -70,7 +70,7 @@ async function showUsage(usage, subject, box) {
   // Read now, not when the view was drawn: the records and their times as they are.
   const state = await call("GET", `${ADMIN}/state`);
   if (!state.ok) {
-    box.replaceChildren(h("p", { class: "err", text: `GET /_fake/state answered ${state.status}` }));
+    box.replaceChildren(h("p", { class: "err", text: `GET /_fake/state ${failed(state)}` }));
     return;
   }
   const subjects = usageSubjects(state.data[subject.resource.kind] || [], subject.field);
@@ -82,12 +82,12 @@ async function showUsage(usage, subject, box) {
       `?chunks=${USAGE_CHUNKS}&start_date=${encodeURIComponent(new Date(start).toISOString())}&end_date=${encodeURIComponent(new Date(end).toISOString())}`;
     const options = { apiKey: app.usageKey };
     const answer = await act("GET", path, undefined, options);
-    const detail = answer.data && typeof answer.data === "object" && typeof answer.data.detail === "string" ? `: ${answer.data.detail}` : "";
+    const detail = !answer.unreachable && answer.data && typeof answer.data === "object" && typeof answer.data.detail === "string" ? `: ${answer.data.detail}` : "";
     box.append(h(
       "div",
       { class: "usage-chart", "data-subject": one.value },
       h("h4", { class: "mono", text: one.label }),
-      answer.ok ? chart(answer.data) : h("p", { class: "err", text: `answered ${answer.status}${detail}` }),
+      answer.ok ? chart(answer.data) : h("p", { class: "err", text: `${failed(answer)}${detail}` }),
       h("pre", { class: "curl", text: curlLine("GET", path, undefined, options) }),
     ));
   }
