@@ -134,3 +134,20 @@ def test_download_the_state_document(served: Served, page: Page) -> None:
     assert json.loads(path.read_text()) == json.loads(served.fake.client(api_key=None).get(
         "/_fake/state").content)  # fmt: skip
     assert download.value.suggested_filename == "sgp-fake-state.json"
+
+
+def test_records_changed_by_another_client_show_with_no_request(served: Served, page: Page) -> None:
+    # A test's set-up resets the fake or loads its records with admin calls, which the journal
+    # does not show: the view follows the state all the same.
+    served.create(account_id="acct_a")
+    open_page(page, served.url)
+    view(page, "state")
+    expect(page.locator("#state-count")).to_have_text("1 record: 1 model template; 1 account")
+    served.fake.reset()
+    expect(page.locator("main")).to_contain_text("The fake holds no records.")
+    with served.fake.client(api_key=None) as admin:
+        assert admin.put("/_fake/state", json=STATE).status_code == 200
+    expect(page.locator("#state-count")).to_have_text(
+        "5 records: 2 model templates, 2 gadgets, 1 gizmo; 2 accounts"
+    )
+    assert served.fake.journal.entries() == []  # nothing the page could have seen there

@@ -158,3 +158,18 @@ def test_what_is_open_stays_open_as_spans_arrive(
     expect(page.locator("#trace li[data-span=t1-late]")).to_be_visible()
     expect(root.locator(":scope > details")).to_have_attribute("open", "")
     expect(page.locator("#traces tr[data-trace=t1]")).to_be_focused()
+
+
+def test_traces_reset_by_another_client_leave_the_view(
+    served: tuple[str, httpx.Client], page: Page
+) -> None:
+    # A reset is an admin call, which the journal does not show: the list and the tree shown
+    # follow the fake all the same, and the tree is not shown as if still held.
+    url, client = served
+    send(client, agent_run("t-1"))
+    open_traces(page, url)
+    page.click("#traces tr[data-trace='t-1']")
+    expect(page.locator("#trace h2")).to_have_text("t-1")
+    assert client.post("/_fake/reset").status_code == 200
+    expect(page.locator("#traces-count")).to_have_text("0 traces")
+    expect(page.locator("#trace-gone")).to_have_text("Trace t-1 is no longer held by the fake.")

@@ -6,11 +6,10 @@
 // Plain ES modules, no build step: this one starts the page, names the views (one module
 // each) and polls the journal; page.js holds what they share. No module imports this one:
 // what needs start() is handed it.
-import { $ } from "./dom.js";
 import { ADMIN, PAGE_ROWS, app, defineViews, renderTabs, setLive, show } from "./page.js";
 import { call, loadOpenapi, onToken } from "./api.js";
 import { addRows, dropForgotten, fillJournal, loadNewest, loadOlder, reloadJournal, renderRequests } from "./requests.js";
-import { renderState } from "./records.js";
+import { refreshState, renderState } from "./records.js";
 import { refreshFaults, renderFaults } from "./faults.js";
 import { refreshModels, renderModels } from "./models.js";
 import { renderCoverage } from "./coverage.js";
@@ -61,29 +60,28 @@ async function poll() {
     app.entries.push(...fresh);
     if (app.view === "requests") addRows(fresh);
   }
-  // The fake's clock moves with no request (a PENDING deployment turns READY as it runs):
-  // the models view is read again every time, one read at a time.
-  if (app.view === "models") refreshModelsOnce();
-  // Rules come and go by admin calls, which the journal does not show: read every time.
-  if (app.view === "faults") refreshFaults();
-  if (!fresh.length) return;
-  const writes = fresh.some((e) => e.method !== "GET" && e.method !== "HEAD");
-  // Re-rendered in place: records left open stay open.
-  if (writes && app.view === "state") renderState($("main"));
-  else if (writes && app.view === "traces") refreshTraces();
+  // The fake's clock moves with no request (a PENDING deployment turns READY as it runs);
+  // rules, the rate limit, records and spans change by admin calls (another client's reset,
+  // upload or status), which the journal does not show: the view shown is read again every
+  // time, one read at a time, and redrawn only where what it shows changed.
+  if (app.view === "models") once("models", refreshModels);
+  if (app.view === "faults") once("faults", refreshFaults);
+  if (app.view === "state") once("state", refreshState);
+  if (app.view === "traces") once("traces", refreshTraces);
 }
 
-let modelsReading = null; // the models view's refresh in flight, if any
+const reading = new Map(); // view -> its refresh in flight
 
-function refreshModelsOnce() {
-  if (modelsReading) return;
-  modelsReading = refreshModels()
-    .catch(() => {
-      // tried again next time
-    })
-    .finally(() => {
-      modelsReading = null;
-    });
+function once(view, refresh) {
+  if (reading.has(view)) return;
+  reading.set(
+    view,
+    refresh()
+      .catch(() => {
+        // tried again next time
+      })
+      .finally(() => reading.delete(view)),
+  );
 }
 
 function schedule() {

@@ -5,15 +5,41 @@ import { ADMIN, app, show } from "./page.js";
 import { act, call, confirmAction, curlLine, failed, loadResources, nounOf } from "./api.js";
 import { reloadJournal } from "./requests.js";
 
+let reads = 0; // the newest read of the state; older answers are dropped
+let drawn = null; // the state the view shows, as text
+
 export async function renderState(main) {
+  const mine = ++reads;
   const [resources, answer] = await Promise.all([loadResources(), call("GET", `${ADMIN}/state`)]);
-  if (app.view !== "state" || main.dataset.view !== "state") return;
+  if (mine !== reads || app.view !== "state" || main.dataset.view !== "state") return;
+  drawState(main, resources, answer);
+}
+
+// Read every second while shown: records change with no request in the journal (another
+// client resets the fake, uploads a state, forces a status); redrawn only when they did.
+export async function refreshState() {
+  const mine = ++reads;
+  const answer = await call("GET", `${ADMIN}/state`);
+  const main = $("main");
+  if (mine !== reads || app.view !== "state" || main.dataset.view !== "state") return;
+  if (JSON.stringify([answer.status, answer.data]) === drawn) return;
+  const resources = await loadResources();
+  if (mine !== reads || app.view !== "state" || main.dataset.view !== "state") return;
+  drawState(main, resources, answer);
+}
+
+function drawState(main, resources, answer) {
+  drawn = JSON.stringify([answer.status, answer.data]);
   if (!answer.ok) {
     main.replaceChildren(h("p", { class: "err", text: `GET /_fake/state ${failed(answer)}` }));
     return;
   }
   const state = answer.data;
+  // Redrawn in place: records left open stay open, and the keyboard keeps its place.
   const opened = new Set([...main.querySelectorAll("details.record[open]")].map((d) => d.id));
+  const active = main.contains(document.activeElement) ? document.activeElement : null;
+  const focusedRecord = active && active.tagName === "SUMMARY" && active.parentElement.id ? active.parentElement.id : null;
+  const focusedId = active && active.id ? active.id : null;
   const kinds = [...new Set([...resources.map((r) => r.kind), ...Object.keys(state)])];
   const byKey = new Map();
   const referencedBy = new Map();
@@ -105,6 +131,9 @@ export async function renderState(main) {
   }
   content.push(h("details", null, h("summary", { text: "curl" }), h("pre", { text: [curlLine("GET", `${ADMIN}/state`), curlLine("GET", `${ADMIN}/resources`)].join("\n") })));
   main.replaceChildren(...content);
+  const again = focusedRecord ? document.getElementById(focusedRecord) : null;
+  if (again) again.querySelector("summary").focus();
+  else if (focusedId && document.getElementById(focusedId)) document.getElementById(focusedId).focus();
 }
 
 function reveal(kind, id) {

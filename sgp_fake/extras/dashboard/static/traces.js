@@ -65,6 +65,7 @@ export async function refreshTraces() {
   const answer = await call("GET", listPath());
   if (mine !== refresh || app.view !== "traces" || !$("traces-list")) return;
   $("traces-curl").textContent = curlLine("GET", listPath());
+  if (!answer.ok) drawn.delete($("traces-list"));
   if (answer.status === 404) {
     $("traces-list").replaceChildren(h("p", { id: "traces-off", text: "This fake serves no spans: there is no trace to show." }));
     return;
@@ -75,14 +76,35 @@ export async function refreshTraces() {
   }
   const traces = answer.data.traces.slice().reverse(); // the newest first
   $("traces-count").textContent = `${traces.length} trace${traces.length === 1 ? "" : "s"}${traces.length === LAST ? " (the newest)" : ""}`;
-  // Redrawn as spans arrive: a keyboard user on a row keeps their place.
+  // Read every second: redrawn as spans arrive or go (a reset), and only then, so that a
+  // row the pointer or the keyboard is on stays; a keyboard user keeps their place.
   const list = $("traces-list");
-  const focused = list.contains(document.activeElement) ? document.activeElement.dataset.trace : undefined;
-  list.replaceChildren(listTable(traces));
-  const row = focused === undefined ? null : list.querySelector(`tr[data-trace="${CSS.escape(focused)}"]`);
-  if (row) row.focus();
-  if (chosen && traces.some((t) => same(t, chosen))) await showTrace(chosen);
+  const signature = JSON.stringify([traces, chosen]);
+  if (drawn.get(list) !== signature) {
+    const focused = list.contains(document.activeElement) ? document.activeElement.dataset.trace : undefined;
+    list.replaceChildren(listTable(traces));
+    drawn.set(list, signature);
+    const row = focused === undefined ? null : list.querySelector(`tr[data-trace="${CSS.escape(focused)}"]`);
+    if (row) row.focus();
+  }
+  if (!chosen) return;
+  // Not listed: gone, unless a filter or the list's length may leave it out (then read it).
+  const unlisted = !traces.some((t) => same(t, chosen));
+  if (unlisted && !filters.name && !filters.errors && traces.length < LAST) gone(chosen);
+  else await showTrace(chosen);
 }
+
+// The trace shown is no longer held by the fake (another client reset it): the tree is not
+// shown as if it were.
+function gone(trace) {
+  const panel = $("trace");
+  panel.replaceChildren(h("p", { class: "muted", id: "trace-gone", text: `Trace ${trace.trace_id} is no longer held by the fake.` }));
+  delete panel.dataset.shows;
+  drawn.delete(panel);
+  chosen = null;
+}
+
+const drawn = new WeakMap(); // the list, or the tree's panel -> the signature of what it shows
 
 function listTable(traces) {
   const body = h("tbody");
@@ -128,15 +150,22 @@ async function showTrace(trace) {
   const answer = await call("GET", path);
   const panel = $("trace");
   if (!panel || !same(trace, chosen)) return;
+  if (answer.status === 404) {
+    gone(trace);
+    return;
+  }
   if (!answer.ok) {
     panel.replaceChildren(h("p", { class: "err", text: `GET ${path} ${failed(answer)}` }));
     delete panel.dataset.shows;
+    drawn.delete(panel);
     return;
   }
   const tree = answer.data;
   const frame = timeWindow(tree.roots);
-  // Redrawn as spans arrive: what was opened in this trace stays open.
+  // Redrawn as spans arrive, and only then: what was opened in this trace stays open.
   const shown = JSON.stringify([trace.trace_id, trace.account_id]);
+  const text = JSON.stringify(tree);
+  if (panel.dataset.shows === shown && drawn.get(panel) === text) return;
   const opened = panel.dataset.shows === shown
     ? new Set([...panel.querySelectorAll("details[open][data-open]")].map((d) => d.dataset.open))
     : new Set();
@@ -147,6 +176,7 @@ async function showTrace(trace) {
     h("details", { "data-open": "curl" }, h("summary", { text: "curl" }), h("pre", { text: curlLine("GET", path) })),
   );
   panel.dataset.shows = shown;
+  drawn.set(panel, text);
   for (const details of panel.querySelectorAll("details[data-open]")) {
     if (opened.has(details.dataset.open)) details.open = true;
   }
