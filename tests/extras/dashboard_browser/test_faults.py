@@ -218,6 +218,19 @@ def test_the_rate_limit_is_set_and_removed(served: Served, page: Page) -> None:
     assert served.fake.rate_limiter.limit is None
 
 
+def test_a_rate_limit_set_or_removed_elsewhere_shows(served: Served, page: Page) -> None:
+    # Another client sets the limit with an admin call, which the journal does not show.
+    open_page(page, served.url)
+    view(page, "faults")
+    expect(page.locator("#rate-limit-now")).to_have_text("No rate limit.")
+    assert served.client.put("/_fake/rate-limit", json={"rate": 2, "burst": 3}).is_success
+    expect(page.locator("#rate-limit-now")).to_have_text(
+        "2 requests a second per API key, bursts of 3."
+    )
+    assert served.client.delete("/_fake/rate-limit").is_success
+    expect(page.locator("#rate-limit-now")).to_have_text("No rate limit.")
+
+
 def test_rules_added_and_removed_elsewhere_show_with_no_request(served: Served, page: Page) -> None:
     # A test's set-up adds its rules with admin calls (or in process), which the journal does
     # not show: the view follows them all the same.

@@ -50,8 +50,10 @@ export async function renderFaults(main) {
 }
 
 export async function refreshFaults() {
-  const answer = await call("GET", `${ADMIN}/faults`);
-  if (app.view === "faults" && $("fault-list")) fillFaults(answer);
+  const [answer, limit] = await Promise.all([call("GET", `${ADMIN}/faults`), call("GET", `${ADMIN}/rate-limit`)]);
+  if (app.view !== "faults" || !$("fault-list")) return;
+  fillFaults(answer);
+  fillRateLimit(limit);
 }
 
 // Read every second: redrawn only when what it shows changed, so a button the keyboard is on
@@ -193,9 +195,18 @@ async function addFault(event) {
   if (!Array.isArray(detail)) $("fault-error").textContent = failed(answer);
 }
 
+// Read every second with the rules: redrawn only when the limit changed (set or removed by
+// another client), so that what is being typed into the form stays.
 function fillRateLimit(answer) {
   const box = $("rate-limit");
-  const limit = answer.ok ? answer.data.rate_limit : null;
+  const signature = JSON.stringify([answer.ok, answer.ok ? answer.data.rate_limit : failed(answer)]);
+  if (drawn.get(box) === signature) return;
+  drawn.set(box, signature);
+  if (!answer.ok) {
+    box.replaceChildren(h("p", { class: "err", id: "rate-limit-now", text: `GET /_fake/rate-limit ${failed(answer)}` }));
+    return;
+  }
+  const limit = answer.data.rate_limit;
   const rate = h("input", { name: "rate", type: "number", min: "0.001", step: "any", value: limit ? limit.rate : "", size: 6, required: true });
   const burst = h("input", { name: "burst", type: "number", min: "1", step: "1", value: limit ? limit.burst : "", size: 6, required: true });
   const error = h("p", { class: "field-error" });
@@ -208,6 +219,7 @@ function fillRateLimit(answer) {
         novalidate: true,
         onsubmit: async (event) => {
           event.preventDefault();
+          error.textContent = "";
           const result = await act("PUT", `${ADMIN}/rate-limit`, { rate: Number(rate.value), burst: Number(burst.value) });
           if (result.ok) fillRateLimit(result);
           else error.textContent = result.data && Array.isArray(result.data.detail) ? result.data.detail.map((e) => `${e.loc.slice(1).join(".")}: ${e.msg}`).join("; ") : failed(result);
