@@ -74,3 +74,19 @@ def test_gateway_calls_show_per_model_with_the_scripted_answers_that_served_them
     mini.get_by_role("button", name=f"#{weather}").click()
     expect(page.locator("main")).to_have_attribute("data-view", "requests")
     expect(page.locator("#detail h2")).to_have_text(f"#{weather} POST /v5/chat/completions → 200")
+
+
+def test_a_script_whose_calls_left_the_journal_never_says_none_yet(
+    gateway: tuple[SGPFake, httpx.Client], page: Page
+) -> None:
+    # The journal was cleared (or dropped its oldest entries past its limit) after the script
+    # answered: its hits stand, and the page does not claim it answered nothing yet.
+    fake, client = gateway
+    rule = fake.respond(model="openai/gpt-4o-mini", prompt="weather", text="Sunny.")
+    chat(client, "openai/gpt-4o-mini", "What is the weather in Oslo?")
+    fake.journal.clear()
+    page.goto(fake.dashboard() + "#view=models")
+    page.wait_for_selector("body[data-ready]")
+    row = page.locator(f"#responses tr[data-response='{rule['id']}']")
+    expect(row.locator("td.hits")).to_have_text("1")
+    expect(row.locator("td.answered")).to_have_text("none in the journal")

@@ -273,7 +273,9 @@ function fillResponses(answer) {
             h("td", { class: "mono", text: describeMatch(rule) }),
             h("td", { class: "mono", text: describeContent(rule) }),
             h("td", { class: "num hits", text: rule.hits === undefined ? "" : rule.hits }),
-            h("td", { class: "answered" }, seqs.length ? null : h("span", { class: "muted", text: "none yet" }),
+            // A rule that hit calls the journal no longer holds (cleared, or past its limit) has
+            // answered: "none yet" would contradict its hits.
+            h("td", { class: "answered" }, seqs.length ? null : h("span", { class: "muted", text: rule.hits ? "none in the journal" : "none yet" }),
               seqs.slice(-10).map((seq) => [h("button", { type: "button", class: "link", text: `#${seq}`, onclick: () => { app.selected = seq; show("requests"); } }), " "]),
               seqs.length > 10 ? `and ${seqs.length - 10} more` : ""),
             h("td", null, remove ? h("button", { type: "button", class: "danger", text: "Remove", "aria-label": `Remove ${rule.id}`, onclick: () => removeResponse(rule.id) }) : null),
