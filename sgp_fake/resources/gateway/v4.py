@@ -26,7 +26,7 @@ What the fake decides:
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Literal, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Literal, Optional, Sequence, Tuple
 
 from pydantic import ConfigDict, Field
 
@@ -36,6 +36,7 @@ from ...core.facts import Facts
 from ...core.lazy_model import LazyModel
 from ...errors import BadRequest, BodyParseError, FakeHTTPError, NotFound, RequestValidationError
 from ..inference import text
+from ..responses.table import Scripted
 from . import catalog
 from .handlers import (
     _account,
@@ -246,8 +247,18 @@ def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
             "total": prompt_tokens + completion_tokens}  # fmt: skip
 
 
-def _events(prompt: str, answer: str, finish: str, prompt_tokens: int) -> Iterator[bytes]:
-    pieces = text.deltas(answer) or [""]
+def _pieces(answer: str, scripted: Scripted | None) -> Sequence[str]:
+    """The deltas of a streamed answer: a scripted response's exact ``chunks`` when the answer
+    is all of them (not cut by ``max_tokens`` or a stop sequence), else one per token."""
+    if scripted is not None and scripted.chunks and answer == scripted.text:
+        return scripted.chunks
+    return text.deltas(answer) or [""]
+
+
+def _events(
+    prompt: str, answer: str, finish: str, prompt_tokens: int, scripted: Scripted | None
+) -> Iterator[bytes]:
+    pieces = _pieces(answer, scripted)
     last = len(pieces) - 1
     for index, piece in enumerate(pieces):
         chunk: dict[str, Any] = {"completions": [[prompt, [piece]]]}
@@ -322,7 +333,7 @@ def chat_completions(call: Call) -> Reply:
         }
         events = None
         if request.stream:
-            events = _events(conversation.prompt, answer, finish, conversation.tokens)
+            events = _events(conversation.prompt, answer, finish, conversation.tokens, scripted)
             events = _refunding(call, scripted, events)
         reply = _reply(payload, events)
         _record_usage(call, account, model, conversation.tokens, completion_tokens)
@@ -352,7 +363,7 @@ def completions(call: Call) -> Reply:
         events = None
         if request.stream:
             events = _refunding(
-                call, scripted, _events(request.prompt, answer, finish, prompt_tokens)
+                call, scripted, _events(request.prompt, answer, finish, prompt_tokens, scripted)
             )
         reply = _reply(payload, events)
         _record_usage(call, account, model, prompt_tokens, completion_tokens)

@@ -139,3 +139,25 @@ def test_rules_match_the_model_by_either_name(fake: SGPFake, written: str, route
     with pytest.raises(scale_gp.InternalServerError):
         ask()
     assert rule.hits == 1
+
+
+@pytest.mark.parametrize("route", ["chat", "completion"])
+def test_a_scripted_responses_chunks_are_the_streams_deltas(fake: SGPFake, route: str) -> None:
+    # chunks split a word across events, as a model's tokenizer does; the stream keeps them
+    client = v4(fake)
+    fake.respond(model="gpt-4o", chunks=["Hel", "lo w", "orld"])
+
+    def deltas(**parameters: Any) -> list[str]:
+        if route == "chat":
+            chunks = client.chat_completions.create(
+                model="gpt-4o", messages=HELLO, stream=True, **parameters
+            )
+        else:
+            chunks = client.completions.create(
+                model="gpt-4o", prompt="Hello", stream=True, **parameters
+            )
+        return [chunk.completions[0][1][0] for chunk in chunks]
+
+    assert deltas() == ["Hel", "lo w", "orld"]
+    # cut short, the answer is no longer the chunks: one delta per token of what is left
+    assert deltas(model_parameters={"max_tokens": 1}) == ["Hello"]
