@@ -62,10 +62,10 @@ __all__ = [
 
 _ROLES = ("user", "assistant", "system")
 
-# A name alone, or vendor/name with both parts: a name with a slash and an empty vendor or
-# name ("/gpt-4o", "openai/") is refused with 400, documented so the document admits no model
-# the handlers refuse; the answer itself stays the handlers'.
-_MODEL_SCHEMA: Dict[str, Any] = {"pattern": "^(?:[^/]*$|[^/]+/.)"}
+# A name alone, or vendor/name with both parts: an empty name, and a name with a slash and an
+# empty vendor or name ("/gpt-4o", "openai/"), are refused with 400, documented so the
+# document admits no model the handlers refuse; the answer itself stays the handlers'.
+_MODEL_SCHEMA: Dict[str, Any] = {"pattern": "^(?:[^/]+$|[^/]+/.)"}
 
 # What the handlers refuse with their own answers (400 for no message or k below 1, 422 for a
 # message without content or of another role), documented so that the document admits no
@@ -196,6 +196,9 @@ def _model(call: Call, name: str, account: str | None) -> str:
     """``vendor/name`` of a model named by its name alone (or as ``vendor/name``)."""
     if call.settings.contract:
         return name
+    if not name:
+        # Not a 404 naming how to add it: no setting can add a model without a name.
+        raise BadRequest("Model '' names no model: give its name, for example gpt-4o-mini")
     if "/" in name:
         return catalog.resolve(call, name, account)
     entries = [*catalog.catalog(call.settings), *catalog.v5_model_entries(call, account)]

@@ -161,3 +161,15 @@ def test_a_scripted_responses_chunks_are_the_streams_deltas(fake: SGPFake, route
     assert deltas() == ["Hel", "lo w", "orld"]
     # cut short, the answer is no longer the chunks: one delta per token of what is left
     assert deltas(model_parameters={"max_tokens": 1}) == ["Hello"]
+
+
+@pytest.mark.parametrize("route", ["/v4/chat-completions", "/v4/completions"])
+def test_an_empty_model_name_is_a_400_not_a_model_to_add(fake: SGPFake, route: str) -> None:
+    # A 404 would tell the caller to add the model 'openai/', which no setting accepts.
+    body = {"model": "", "messages": HELLO, "prompt": "Hello"}
+    with fake.client() as client:
+        answer = client.post(route, json=body)
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "detail": "Model '' names no model: give its name, for example gpt-4o-mini"
+    }
