@@ -922,8 +922,14 @@ def sgp_fake_server(sgp_fake_live_server: _SharedServer, sgp_fake: SGPFake) -> I
     worker); each test sees only its own, fresh fake. With the marker's ``serve_admin=True`` it also
     serves the admin API under ``/_fake`` (scripted responses, faults, the journal), so a
     subprocess or a non-Python client can script the fake over HTTP."""
+    from .core.access import serve_with
+
     admin = bool(_marker_options(sgp_fake).get("serve_admin", False))
-    sgp_fake_live_server.current.app = sgp_fake._build_app(admin=True) if admin else sgp_fake.app
+    app = sgp_fake._build_app(admin=True) if admin else sgp_fake.app
+    # The test's app under the server's policy, as LiveServer(fake.app) serves it: the app
+    # then knows it answers a socket, so a client that gives up during an injected latency is
+    # journaled timed_out, as on any other server of the fake.
+    sgp_fake_live_server.current.app = serve_with(app, sgp_fake_live_server.server.access)
     try:
         api_key = _api_key(sgp_fake)
         yield LiveFake(sgp_fake, sgp_fake_live_server.url, api_key, sgp_fake.account_for(api_key))

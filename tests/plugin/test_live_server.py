@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import time
+from typing import Any
 
 import httpx
 import pytest
@@ -47,3 +49,18 @@ def test_a_stopped_server_can_be_stopped_again_and_a_new_one_started() -> None:
     first.stop()
     with LiveServer(fake.app) as second, httpx.Client(base_url=second.url, timeout=5) as client:
         assert client.get("/v4/model-templates", headers={"x-api-key": "k"}).status_code == 200
+
+
+def test_the_fixtures_server_journals_a_client_that_timed_out(
+    sgp_fake: SGPFake, sgp_fake_server: Any
+) -> None:
+    # The shared server of sgp_fake_server serves each test's fake as LiveServer(fake.app)
+    # does: a client that gives up during an injected latency is journaled timed_out.
+    sgp_fake.faults.add(method="GET", path="/v4/model-templates", latency=0.5)
+    with sgp_fake_server.client(timeout=0.1) as client, pytest.raises(httpx.ReadTimeout):
+        client.get("/v4/model-templates")
+    deadline = time.monotonic() + 5
+    while not len(sgp_fake.journal) and time.monotonic() < deadline:
+        time.sleep(0.02)  # journaled once the latency has run its course
+    (entry,) = sgp_fake.journal
+    assert entry.timed_out
