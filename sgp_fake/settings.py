@@ -69,11 +69,13 @@ DEFAULT_IDENTITY = Identity(user_id="user_sgp_fake")
 def parse_api_key(spec: str) -> tuple[str, Identity]:
     """Parse ``KEY[=USER[:TYPE[:ACCOUNT,...]]]`` into the key and its identity."""
     key, sep, rest = spec.partition("=")
+    # Spaces around a part are layout, never part of a key (a header value loses them) or an id.
+    key = key.strip()
     if not key:
         raise ValueError(f"{spec!r}: the key is empty")
     if not sep:
         return key, DEFAULT_IDENTITY
-    parts = rest.split(":", 2)
+    parts = [part.strip() for part in rest.split(":", 2)]
     user = parts[0]
     if not user:
         raise ValueError(f"{spec!r}: the user id is empty")
@@ -122,6 +124,8 @@ def load_api_keys(path: str | Path) -> dict[str, Identity]:
     if text.lstrip().startswith("{"):
         try:
             data = json.loads(text, object_pairs_hook=_unique_keys)
+        except _GivenTwice as exc:
+            raise ValueError(str(exc)) from None
         except ValueError as exc:
             raise ValueError(f"not valid JSON: {exc}") from None
         return {key: _identity_from_json(key, value) for key, value in data.items()}
@@ -144,12 +148,16 @@ def load_api_keys(path: str | Path) -> dict[str, Identity]:
     return keys
 
 
+class _GivenTwice(ValueError):
+    """A JSON object of the keys file names a member twice (valid JSON, a wrong keys file)."""
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """A JSON object's members, refusing a name given twice (``json`` keeps the last)."""
     members: dict[str, Any] = {}
     for name, value in pairs:
         if name in members:
-            raise ValueError(f"{name!r} is given twice")
+            raise _GivenTwice(f"{name!r} is given twice")
         members[name] = value
     return members
 

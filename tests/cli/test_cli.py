@@ -208,8 +208,14 @@ def test_keys_files(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="line 3: key 'k1' is already listed on line 1"):
         load_api_keys(lines)
     as_json.write_text('{"k1": {"user_id": "a"}, "k1": {"user_id": "b"}}')
-    with pytest.raises(ValueError, match="'k1' is given twice"):
+    # Valid JSON, a wrong keys file: the message says what is wrong, not "not valid JSON".
+    with pytest.raises(ValueError, match=r"^'k1' is given twice$"):
         load_api_keys(as_json)
+    # Spaces around '=' and ':' are layout: the key is what a client sends.
+    lines.write_text("k1 = alice : service_account : a1, a2\n")
+    assert load_api_keys(lines) == {
+        "k1": Identity("alice", "service_account", frozenset({"a1", "a2"}))
+    }
 
 
 # -- the server ------------------------------------------------------------------------------------
