@@ -66,22 +66,36 @@ MAX_ID_LENGTH = 1024
 URL stays under the 16 KiB a server such as uvicorn reads for a request head."""
 
 
+def _ids_from_callers(resource: Resource) -> bool:
+    """Whether the kind's create takes the id from its caller (a span's), rather than make it."""
+    return any(
+        op.verb == "create" and op.body is not None and "id" in op.body.model_fields
+        for op in resource.operations
+    )
+
+
 def _reachable(resource: Resource) -> Callable[[str], str]:
-    """The check that an id can be reached at ``<collection>/{id}``."""
+    """The check that an id can be reached at ``<collection>/{id}``; for a kind whose ids its
+    callers choose, that it is an id its create takes."""
     noun = resource.noun.lower()
     collection = resource.collection
+    # A span's id is the caller's, and its create takes one with a '/' (or '.'): such a span is
+    # found by search and by trace, as the API has it, and a document the fake wrote of it must
+    # go back in.
+    any_segment = _ids_from_callers(resource)
 
     def reachable_id(record_id: str) -> str:
         # The route matches one path segment of the percent-decoded path, so an id may hold any
         # character a client can percent-encode (the official SDK does), except '/'.
         if not record_id:
             raise ValueError(f"a {noun} id cannot be empty: GET {collection}/ is the list")
-        if "/" in record_id:
-            raise ValueError(f"a {noun} id cannot contain '/': it must be one path segment")
-        if record_id in (".", ".."):
-            raise ValueError(
-                f"a {noun} id cannot be '.' or '..': clients remove such path segments"
-            )
+        if not any_segment:
+            if "/" in record_id:
+                raise ValueError(f"a {noun} id cannot contain '/': it must be one path segment")
+            if record_id in (".", ".."):
+                raise ValueError(
+                    f"a {noun} id cannot be '.' or '..': clients remove such path segments"
+                )
         if len(record_id) > MAX_ID_LENGTH:
             raise ValueError(
                 f"a {noun} id has at most {MAX_ID_LENGTH} characters, so that a URL can carry it"
@@ -132,23 +146,31 @@ def _state_record(resource: Resource) -> type[BaseModel]:
     has)."""
     name = "State" + "".join(word.capitalize() for word in resource.noun.split())
     collection = resource.collection
+    if _ids_from_callers(resource):
+        described = (
+            f"The identifier its caller gave, as {collection} takes it: not empty, at most "
+            f"{MAX_ID_LENGTH} characters."
+        )
+        shape: dict[str, Any] = {"minLength": 1, "maxLength": MAX_ID_LENGTH}
+    else:
+        described = (
+            f"Unique, opaque identifier, reached at {collection}/{{id}} "
+            "(percent-encoded): not empty, no '/', not '.' or '..'."
+        )
+        shape = {
+            "minLength": 1,
+            "maxLength": MAX_ID_LENGTH,
+            "pattern": "^[^/]+$",
+            "not": {"enum": [".", ".."]},
+        }
     model: type[BaseModel] = create_model(
         name,
         __base__=resource.stored,
         __doc__=f"A {resource.noun.lower()} of /_fake/state: as the API answers it, with an id "
-        "a route can reach.",
+        + ("its create takes." if _ids_from_callers(resource) else "a route can reach."),
         id=(
             Annotated[str, AfterValidator(_reachable(resource))],
-            Field(
-                description=f"Unique, opaque identifier, reached at {collection}/{{id}} "
-                "(percent-encoded): not empty, no '/', not '.' or '..'.",
-                json_schema_extra={
-                    "minLength": 1,
-                    "maxLength": MAX_ID_LENGTH,
-                    "pattern": "^[^/]+$",
-                    "not": {"enum": [".", ".."]},
-                },
-            ),
+            Field(description=described, json_schema_extra=shape),
         ),
         **_lifecycle_field(resource),
     )

@@ -481,6 +481,21 @@ def test_a_state_document_round_trips_span_ids_several_traces_hold() -> None:
     assert len(fake.spans) == 3
 
 
+def test_a_state_document_takes_back_any_span_id_the_api_took() -> None:
+    # A span's id is its caller's: one with a '/' or a dot segment is stored by POST, so the
+    # document the fake writes of it, and a seed file saved from that document, go back in.
+    fake = SGPFake(admin=True)
+    odd = ["a/b", "..", ".", "trace/span/1"]
+    sdk(fake).spans.batch(items=[span(span_id) for span_id in odd])
+    with fake.client() as http:
+        state = http.get("/_fake/state").json()
+        answer = http.put("/_fake/state", json=state)
+        assert answer.status_code == 200, answer.text
+        assert [s["id"] for s in answer.json()["spans"]] == odd
+        state["spans"][0]["id"] = ""  # still refused: the create refuses it too
+        assert http.put("/_fake/state", json=state).status_code == 422
+
+
 def test_the_document_lists_what_the_assessment_routes_answer() -> None:
     # A 404 for an unknown span and a 409 for a second overwrite are answered, so documented
     # (coverage reports documented statuses never seen).
