@@ -187,7 +187,14 @@ class Persistence:
                     f"state file {self.path} holds an invalid {kind} record {record_id!r}: "
                     f"{where}: {first['msg']}"
                 ) from None
-            table.put(model)
+            stored = table.put(model).id
+            if stored != record_id:
+                # Every later write finds its row by the id column: a row filed under another
+                # id would never be updated or deleted, and what was deleted would come back.
+                raise StateFileError(
+                    f"state file {self.path} holds a {kind} record under id {record_id!r} "
+                    f"whose body is record {stored!r}"
+                )
 
     def _persist(self, kind: str, event: Event, record: Record) -> None:
         # Called under the state's lock, so writes are serialised and the connection is never

@@ -344,6 +344,16 @@ def _bad_row(path: Path) -> None:
     db.close()
 
 
+def _misfiled(path: Path) -> None:
+    # A row whose id column is not its record's id (a hand edit): writes find rows by that
+    # column, so the record could never be deleted for good.
+    _valid_file(path, 1)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE records SET id = 'elsewhere'")
+    db.commit()
+    db.close()
+
+
 def _truncated(path: Path) -> None:
     data = _valid_file(path)
     path.write_bytes(data[: len(data) // 2])
@@ -363,6 +373,7 @@ BAD_FILES = {
     "foreign": (_foreign, "database of another application"),
     "future": (_future, f"layout version {SCHEMA_VERSION + 1}"),
     "bad-row": (_bad_row, "invalid model_templates record 'broken'"),
+    "misfiled": (_misfiled, "model_templates record under id 'elsewhere' whose body is record"),
     "truncated": (_truncated, "is damaged"),
     "scribbled": (_scribbled, "is damaged"),
 }
