@@ -27,12 +27,15 @@ import math
 import os
 import sqlite3
 import threading
-from typing import Any, Iterator, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Protocol
 
 import pydantic
 
 from ..clock import EARLIEST, LATEST, FakeClock
 from ..core.table import Event, Listener, Record, Table
+
+if TYPE_CHECKING:
+    from ..core.operations import Resource
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "Persistence", "StateFileError"]
 
@@ -46,6 +49,8 @@ class _State(Protocol):
     def lock(self) -> threading.RLock: ...
     @property
     def clock(self) -> FakeClock: ...
+    @property
+    def resources(self) -> Mapping[str, Resource]: ...
 
     durable: Any
 
@@ -113,7 +118,8 @@ class Persistence:
             self._saved_offset = self._load_clock(version)
             # An earlier layout is loaded as it is, and migrated only once every row loaded:
             # a file that is refused is left untouched (an older sgp-fake still reads it).
-            self._load(state.tables, _SELECT_V1 if version == 1 else _SELECT)
+            loaded = self._load(state.tables, _SELECT_V1 if version == 1 else _SELECT)
+            self._check_references(state, loaded)
             if version != SCHEMA_VERSION:
                 _migrate(self._db, version)
             with self._lock:
@@ -166,11 +172,13 @@ class Persistence:
             if not self._batching:
                 self._db.commit()
 
-    def _load(self, tables: Mapping[str, Table[Any]], select: str) -> None:
+    def _load(self, tables: Mapping[str, Table[Any]], select: str) -> list[tuple[str, Record]]:
+        """Put every row in its table; return the records loaded, with their kinds."""
         try:
             rows = self._db.execute(select).fetchall()
         except sqlite3.Error as exc:
             raise _explain(exc, self.path) from None
+        loaded: list[tuple[str, Record]] = []
         for kind, record_id, body in rows:
             table = tables.get(kind)
             if table is None:
@@ -187,13 +195,51 @@ class Persistence:
                     f"state file {self.path} holds an invalid {kind} record {record_id!r}: "
                     f"{where}: {first['msg']}"
                 ) from None
-            stored = table.put(model).id
+            record = table.put(model)
+            loaded.append((kind, record))
+            stored = record.id
             if stored != record_id:
                 # Every later write finds its row by the id column: a row filed under another
                 # id would never be updated or deleted, and what was deleted would come back.
                 raise StateFileError(
                     f"state file {self.path} holds a {kind} record under id {record_id!r} "
                     f"whose body is record {stored!r}"
+                )
+        return loaded
+
+    def _check_references(self, state: _State, loaded: list[tuple[str, Record]]) -> None:
+        """Refuse a record whose reference names no record of the file (or one of another
+        account), as a seed file or ``PUT /_fake/state`` is refused: the API never writes one,
+        and served it would answer 404s for a record the fake lists (a hand edit leaves it)."""
+        tables = state.tables
+        for kind, record in loaded:
+            resource = state.resources[kind]
+            if not resource.references:
+                continue
+            table = tables[kind]
+            data: Mapping[str, Any] | None = None
+            for ref in resource.references:
+                if ref.field == table.parent_field:
+                    value = record.parent
+                else:
+                    data = json.loads(record.body) if data is None else data
+                    value = ref.target(data.get(ref.field))
+                if value is None:
+                    continue
+                target = tables.get(ref.kind)
+                held = None if target is None else target.stored(value)
+                if held is None:
+                    problem = f"names no {ref.kind} record {value!r}"
+                elif ref.same_account and held.account_id != record.account_id:
+                    problem = (
+                        f"names {ref.kind} record {value!r} of account {held.account_id!r}, "
+                        f"not {record.account_id!r}"
+                    )
+                else:
+                    continue
+                raise StateFileError(
+                    f"state file {self.path} holds a {kind} record {record.id!r} whose "
+                    f"{ref.field} {problem}"
                 )
 
     def _persist(self, kind: str, event: Event, record: Record) -> None:

@@ -354,6 +354,39 @@ def _misfiled(path: Path) -> None:
     db.close()
 
 
+def _model_file(path: Path) -> None:
+    fake = SGPFake(state_file=path)
+    try:
+        with fake.client() as client:
+            template = client.post(LIST, json=minimal_body()).json()
+            model = {"account_id": template["account_id"], "model_type": template["model_type"],
+                     "name": "llama", "model_template_id": template["id"]}  # fmt: skip
+            client.post("/v4/models", json=model).raise_for_status()
+    finally:
+        fake.close()
+
+
+def _dangling(path: Path) -> None:
+    # A model whose template a hand edit removed: served, it would be listed and then be a 404
+    # to deploy, and GET /_fake/state would write a document PUT refuses.
+    _model_file(path)
+    db = sqlite3.connect(path)
+    db.execute("DELETE FROM records WHERE kind = 'model_templates'")
+    db.commit()
+    db.close()
+
+
+def _cross_account(path: Path) -> None:
+    _model_file(path)
+    db = sqlite3.connect(path)
+    db.execute(
+        "UPDATE records SET body = json_set(body, '$.account_id', 'acct_other') "
+        "WHERE kind = 'models'"
+    )
+    db.commit()
+    db.close()
+
+
 def _truncated(path: Path) -> None:
     data = _valid_file(path)
     path.write_bytes(data[: len(data) // 2])
@@ -373,6 +406,8 @@ BAD_FILES = {
     "foreign": (_foreign, "database of another application"),
     "future": (_future, f"layout version {SCHEMA_VERSION + 1}"),
     "bad-row": (_bad_row, "invalid model_templates record 'broken'"),
+    "dangling": (_dangling, "models record '.+' whose model_template_id names no model_templates"),
+    "cross-account": (_cross_account, "whose model_template_id names .+ of account 'acct_1', not"),
     "misfiled": (_misfiled, "model_templates record under id 'elsewhere' whose body is record"),
     "truncated": (_truncated, "is damaged"),
     "scribbled": (_scribbled, "is damaged"),
