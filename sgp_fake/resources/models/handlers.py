@@ -132,13 +132,16 @@ def _render_views(call: Call, record: Record, views: Sequence[str]) -> bytes:
 # -- the template ------------------------------------------------------------------------------
 
 
-def template_of(call: Call, template_id: str, account_id: str, model_type: str) -> Record:
+def template_of(
+    call: Call, template_id: str, account_id: str, model_type: str, *, made_up: bool = True
+) -> Record:
     """The template a model of ``account_id`` names: one of that account the caller may see,
-    else 404 naming it. In contract mode an unknown one is made up to fit: of the model's
-    account and type, with no parameter schemas."""
+    else 404 naming it. In contract mode an unknown one is made up to fit (unless ``made_up``
+    is false): of the model's account and type, with no parameter schemas."""
     template = call.find(
         template_id,
         TEMPLATES,
+        made_up=made_up,
         account=account_id,
         fit={
             "model_type": model_type,
@@ -153,16 +156,21 @@ def template_of(call: Call, template_id: str, account_id: str, model_type: str) 
 
 
 def check_against_template(
-    call: Call, model: Mapping[str, Any], account_id: str, *, model_id: str | None = None
+    call: Call,
+    model: Mapping[str, Any],
+    account_id: str,
+    *,
+    model_id: str | None = None,
+    made_up: bool = True,
 ) -> Record | None:
-    """Check a model (as it would be stored) against its template: found (404), of the same
-    type (400), creation parameters that fit (422). Returns the template, or ``None`` for a
-    built-in model."""
+    """Check a model (as it would be stored) against its template: found (404; in contract
+    mode made up, unless ``made_up`` is false), of the same type (400), creation parameters
+    that fit (422). Returns the template, or ``None`` for a built-in model."""
     template_id = model.get("model_template_id")
     if template_id is None:
         return None
     model_type = str(model["model_type"])
-    template = template_of(call, template_id, account_id, model_type)
+    template = template_of(call, template_id, account_id, model_type, made_up=made_up)
     template_type = template.as_dict()["model_type"]
     if template_type != model_type:
         what = "The model" if model_id is None else f"Model {model_id}"
@@ -283,6 +291,11 @@ def update(call: Call) -> Answer:
                     f"Model {record.id} has {deployments} deployment"
                     f"{'' if deployments == 1 else 's'}: its {field} cannot change"
                 )
-        check_against_template(call, merged, record.account_id, model_id=record.id)
+        # A stored model keeps a template that is stored (404 in contract mode too, as the
+        # standard update has it): one made up would be gone once answered, and the state
+        # file or document holding the model would then be refused.
+        check_against_template(
+            call, merged, record.account_id, model_id=record.id, made_up=record.seq == 0
+        )
 
     return ok(call.render(call.patch(fields, check=check)))

@@ -4,13 +4,15 @@ socket, strict and loose response validation (see ``tests/support/sdk_api.py``).
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any, Iterator
 
 import jsonschema
 import pytest
 import scale_gp
 
-from sgp_fake import SGPFake
+from sgp_fake import FakeSettings, SGPFake
+from tests.support.bodies import minimal_body
 from tests.support.sdk_api import IDS, KINDS, Api, api_for
 
 
@@ -246,6 +248,37 @@ def test_an_update_checks_the_merged_model_and_keeps_template_and_type_while_dep
         }
     kept = api("models.update", made.id, model_type="CHAT_COMPLETION", name="same")
     assert (kept.name, kept.deployment_count) == ("same", 1)
+
+
+def test_in_contract_mode_a_stored_model_cannot_be_moved_to_a_made_up_template(
+    tmp_path: Path,
+) -> None:
+    # A made-up template is answered, never stored: a stored model naming one would make its
+    # state file refused at the next start, and its state document refused by PUT.
+    path = tmp_path / "state.db"
+    fake = SGPFake(FakeSettings(contract=True), state_file=path)
+    try:
+        with fake.client() as client:
+            made = client.post("/v4/model-templates", json=minimal_body()).json()
+            body = {"name": "m", "model_type": "COMPLETION", "account_id": "acct_1",
+                    "model_template_id": made["id"]}  # fmt: skip
+            stored = client.post("/v4/models", json=body).json()
+            moved = client.patch(f"/v4/models/{stored['id']}", json={"model_template_id": "x"})
+            assert (moved.status_code, moved.json()) == (
+                404,
+                {"detail": "Model template x not found"},
+            )
+            # A made-up model still takes a made-up template: nothing is stored.
+            answered = client.patch("/v4/models/made-up", json={"model_template_id": "x"})
+            assert answered.json()["model_template_id"] == "x"
+    finally:
+        fake.close()
+    again = SGPFake(FakeSettings(contract=True), state_file=path)
+    try:
+        (kept,) = again.tables["models"].all()
+        assert kept.as_dict()["model_template_id"] == made["id"]
+    finally:
+        again.close()
 
 
 # -- built-in models -----------------------------------------------------------------------------
