@@ -113,11 +113,15 @@ class RateLimiter:
 
     def check(self, key: str) -> RateLimitVerdict | None:
         """Take a token for ``key``; ``None`` when no limit is configured."""
-        limit = self._limit
-        if limit is None:
+        if self._limit is None:
             return None
-        now = self.clock()
+        # The clock is read under the lock: a request that read it earlier but took the lock
+        # later would otherwise set the bucket's time back, and the next refill count twice.
         with self._lock:
+            limit = self._limit
+            if limit is None:
+                return None
+            now = self.clock()
             tokens, stamp = self._buckets.get(key, (float(limit.burst), now))
             elapsed = now - stamp
             if elapsed > 0.0:  # a clock set back (or NaN) refills nothing and takes nothing

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from typing import Any
 
 import httpx
@@ -81,6 +82,47 @@ def test_buckets_are_per_key_and_reconfiguring_refills_them() -> None:
     assert again.allowed
     limiter.configure(None)
     assert limiter.check("a") is None
+
+
+def test_a_request_that_read_the_clock_first_is_not_undone_by_a_later_one() -> None:
+    """Two threads at once: the one whose clock reading is older must not set the bucket's
+    time back, or a third request refills the same second twice (two grants at one instant
+    with a burst of one)."""
+    first_read = threading.Event()
+    second_done = threading.Event()
+    readings = iter([10.0, 11.0, 11.0])
+    lock = threading.Lock()
+
+    def clock() -> float:
+        with lock:
+            now = next(readings)
+        if now == 10.0:
+            first_read.set()
+            second_done.wait(0.5)  # the later request overtakes, if the limiter lets it
+        return now
+
+    limiter = RateLimiter(lambda: 0.0)
+    limiter.configure(RateLimit(rate=1, burst=1))
+    assert limiter.check("k") is not None  # the bucket is empty at 0.0
+    limiter.clock = clock
+    verdicts: dict[str, bool] = {}
+
+    def first() -> None:
+        verdict = limiter.check("k")
+        verdicts["first"] = verdict is not None and verdict.allowed
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert first_read.wait(5)
+    second = limiter.check("k")
+    second_done.set()
+    thread.join(5)
+    third = limiter.check("k")
+    assert second is not None
+    assert third is not None
+    granted_at_11 = [second.allowed, third.allowed].count(True)
+    assert granted_at_11 <= 1, "two tokens granted at 11.0 with a burst of one"
+    assert verdicts["first"] or granted_at_11 == 1
 
 
 @pytest.mark.parametrize(("rate", "burst"), [(0, 1), (-1, 1), (1, 0)])
