@@ -374,7 +374,7 @@ def _filters(
     if body.excluded_spans:
         pairs = {(p.trace_id, p.span_id) for p in body.excluded_spans}
         checks.append(lambda s: (s["trace_id"], s["id"]) not in pairs)
-    if body.excluded_span_ids:
+    elif body.excluded_span_ids:  # the pairs take precedence over the ids when both are given
         ids = set(body.excluded_span_ids)
         checks.append(lambda s: s["id"] not in ids)
     if body.spans:

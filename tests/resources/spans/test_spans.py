@@ -225,7 +225,10 @@ def test_search_filters_window_sort_and_pages() -> None:
         excluded_spans=[{"trace_id": "t1", "span_id": "s0"}],
         excluded_span_ids=["s1"],
     )
-    assert [s.id for s in both] == ["s3", "s2"]  # each exclusion holds
+    # The pairs take precedence over the ids (the SDK's excluded_spans): s1 stays.
+    assert [s.id for s in both] == ["s3", "s2", "s1"]
+    by_ids = client.spans.search(trace_ids=["t1"], excluded_span_ids=["s1"])
+    assert [s.id for s in by_ids] == ["s3", "s2", "s0"]
     with pytest.raises(UnprocessableEntityError):
         client.spans.search(from_ts="2024-01-02T00:00:00Z", to_ts="2024-01-01T00:00:00Z")
 
