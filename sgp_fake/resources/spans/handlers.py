@@ -513,7 +513,7 @@ def search(call: Call) -> Answer:
             "excluded_trace_ids",
             "parent_ids",
         )
-    )
+    ) + 2 * (len(body.spans or ()) + len(body.excluded_spans or ()))  # a pair is two ids
     if id_count > MAX_SEARCH_IDS:
         raise Unprocessable(f"{id_count} ids across the id filters: at most {MAX_SEARCH_IDS}")
     accounts = call.accounts(None)

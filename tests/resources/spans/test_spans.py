@@ -233,6 +233,25 @@ def test_search_filters_window_sort_and_pages() -> None:
         client.spans.search(from_ts="2024-01-02T00:00:00Z", to_ts="2024-01-01T00:00:00Z")
 
 
+@pytest.mark.parametrize(
+    ("filters", "refused"),
+    [
+        ({"trace_ids": ["t"] * 4_000, "span_ids": ["s"] * 6_000}, False),
+        ({"trace_ids": ["t"] * 4_000, "span_ids": ["s"] * 6_001}, True),
+        ({"trace_ids": ["t"] * 2, "spans": [{"trace_id": "t", "span_id": "s"}] * 4_999}, False),
+        ({"trace_ids": ["t"] * 3, "spans": [{"trace_id": "t", "span_id": "s"}] * 4_999}, True),
+        ({"excluded_spans": [{"trace_id": "t", "span_id": "s"}] * 5_001}, True),
+    ],
+)
+def test_a_search_of_more_than_10000_ids_counts_a_pair_as_two(filters: Any, refused: bool) -> None:
+    client = sdk(SGPFake())
+    if refused:
+        with pytest.raises(UnprocessableEntityError, match="at most 10000"):
+            client.spans.search(**filters)
+    else:
+        assert client.spans.search(**filters).items == []
+
+
 @pytest.mark.timeout(120)  # paging that does not move on never ends
 @pytest.mark.parametrize("limit", [1, 2, 3, 5, 50])
 @pytest.mark.parametrize("order", ["asc", "desc"])
