@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any, Callable, Iterable, Mapping
 
@@ -347,9 +348,26 @@ def _metadata_matches(wanted: Mapping[str, Any], metadata: Mapping[str, Any]) ->
     return True
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
 def _text_of(span: Mapping[str, Any]) -> str:
-    parts = [span.get(k) for k in ("name", "input", "output", "metadata", "trace_id")]
+    parts = [span.get(k) for k in ("name", "input", "output", "metadata")]
     return json.dumps(parts, ensure_ascii=False).lower()
+
+
+def _text_search(terms: list[str]) -> Callable[[dict[str, Any]], bool]:
+    """``search_texts``: a span has every term that is not a UUID in its name, input, output
+    or metadata, or is of a trace a UUID-shaped term names (the two ORed, as the SDK says)."""
+    traces = {t.strip().lower() for t in terms if _UUID.fullmatch(t.strip())}
+    words = [t.lower() for t in terms if not _UUID.fullmatch(t.strip())]
+
+    def matches(span: dict[str, Any]) -> bool:
+        if str(span.get("trace_id", "")).lower() in traces:
+            return True
+        return bool(words) and all(word in _text_of(span) for word in words)
+
+    return matches
 
 
 def _filters(
@@ -395,8 +413,7 @@ def _filters(
             checks.append(_metadata_in(key, set(values)))
     checks.extend(_range_filters(body, query))
     if body.search_texts:
-        terms = [t.lower() for t in body.search_texts]
-        checks.append(lambda s: all(t in _text_of(s) for t in terms))
+        checks.append(_text_search(body.search_texts))
     if body.assessment_types is not None:
         assessed = _assessed(call, set(body.assessment_types))
         checks.append(lambda s: (s["account_id"], s["trace_id"], s["id"]) in assessed)

@@ -233,6 +233,31 @@ def test_search_filters_window_sort_and_pages() -> None:
         client.spans.search(from_ts="2024-01-02T00:00:00Z", to_ts="2024-01-01T00:00:00Z")
 
 
+def test_a_uuid_shaped_search_text_finds_its_trace_or_the_other_terms() -> None:
+    # search_texts: every term that is not a UUID in the name, input, output or metadata, or
+    # a span of the trace a UUID-shaped term names (ORed); the trace id is no text to search.
+    fake = SGPFake()
+    client = sdk(fake)
+    trace = "0b3c3f1e-5d4a-4c2b-9e8f-7a6b5c4d3e2f"
+    client.spans.batch(
+        items=[
+            span("root", trace=trace),
+            span("tool", trace=trace, parent="root"),
+            span("other", trace="t2", input={"about": trace}),
+            span("tool call", trace="t3"),
+        ]
+    )
+
+    def found(*terms: str) -> set[str]:
+        return {s.id for s in client.spans.search(search_texts=list(terms))}
+
+    assert found(trace) == {"root", "tool"}
+    assert found(trace.upper()) == {"root", "tool"}
+    assert found("call", trace) == {"root", "tool", "tool call"}
+    assert found("tool", "call") == {"tool call"}
+    assert found("t2") == set()  # the trace id is not text searched
+
+
 @pytest.mark.parametrize(
     ("filters", "refused"),
     [
