@@ -56,7 +56,9 @@ def _flag(action: argparse.Action) -> str:
     names = ", ".join(f"`{name}`" for name in action.option_strings)
     if action.nargs == 0:
         return names
-    metavar = action.metavar or action.dest.upper()
+    # As --help names it: a flag of fixed choices takes one of {a,b,...}.
+    choices = "{" + ",".join(map(str, action.choices)) + "}" if action.choices else None
+    metavar = action.metavar or choices or action.dest.upper()
     return f"{names} `{metavar}`"
 
 

@@ -92,6 +92,9 @@ def test_the_cli_page_names_every_command_and_flag(hooks: ModuleType) -> None:
     # A number's default is shown, 0.0 too (--help says "(default: 0.0)").
     latency = next(line for line in page.splitlines() if line.startswith("| `--latency`"))
     assert latency.split("|")[2].strip() == "`0.0`", latency
+    # A flag of fixed choices names them, as --help does ({critical,error,...}).
+    log_level = next(line for line in page.splitlines() if line.startswith("| `--log-level`"))
+    assert "`{critical,error,warning,info,debug}`" in log_level, log_level
 
 
 def test_the_admin_page_describes_each_schema_once(hooks: ModuleType) -> None:
