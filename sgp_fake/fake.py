@@ -4,7 +4,8 @@ limit), its app, and in-process clients."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Mapping, Sequence, TypeVar, cast
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence, TypeVar, cast
 
 from .app import create_app
 from .clock import Clock, FakeClock, IdGenerator
@@ -45,6 +46,25 @@ DEFAULT_ACCOUNT_ID = "acct_1"
 
 
 _BASE_URLS: dict[str, httpx.URL] = {}
+
+# What to install when an SDK client is asked for without its SDK: the words of the plugin's
+# fixtures, which skip with them.
+_SDK_MISSING = {
+    "scale_gp": "scale-gp is not installed: pip install sgp-fake[sdk]",
+    "scale_gp_beta": "scale-gp-beta (the v5 SDK) is not installed: pip install sgp-fake[sdk]",
+}
+
+
+@contextmanager
+def _needs_sdk() -> Iterator[None]:
+    """An SDK's failed import raised as ``ModuleNotFoundError`` that says what to install."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        message = _SDK_MISSING.get(exc.name or "")
+        if message is None:
+            raise
+        raise ModuleNotFoundError(message, name=exc.name) from None
 
 
 _MATCHERS = (
@@ -488,7 +508,8 @@ class SGPFake:
 
         Needs ``scale-gp`` (``pip install sgp-fake[sdk]``).
         """
-        from scale_gp import DefaultHttpxClient, SGPClient
+        with _needs_sdk():
+            from scale_gp import DefaultHttpxClient, SGPClient
 
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)
         return SGPClient(
@@ -511,8 +532,9 @@ class SGPFake:
 
         Needs ``scale-gp-beta`` (``pip install sgp-fake[sdk]``).
         """
-        from scale_gp_beta import DefaultHttpxClient
-        from scale_gp_beta import SGPClient as SGPBetaClient
+        with _needs_sdk():
+            from scale_gp_beta import DefaultHttpxClient
+            from scale_gp_beta import SGPClient as SGPBetaClient
 
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)
         return SGPBetaClient(
@@ -525,9 +547,13 @@ class SGPFake:
     def async_beta_client(
         self, api_key: str = DEFAULT_API_KEY, account_id: str | None = None, **kwargs: Any
     ) -> AsyncSGPBetaClient:
-        """The v5 SDK's ``scale_gp_beta.AsyncSGPClient`` wired to this fake in process."""
-        from scale_gp_beta import AsyncSGPClient as AsyncSGPBetaClient
-        from scale_gp_beta import DefaultAsyncHttpxClient
+        """The v5 SDK's ``scale_gp_beta.AsyncSGPClient`` wired to this fake in process.
+
+        Needs ``scale-gp-beta`` (``pip install sgp-fake[sdk]``).
+        """
+        with _needs_sdk():
+            from scale_gp_beta import AsyncSGPClient as AsyncSGPBetaClient
+            from scale_gp_beta import DefaultAsyncHttpxClient
 
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)
         return AsyncSGPBetaClient(
@@ -538,8 +564,12 @@ class SGPFake:
         )
 
     def async_sdk_client(self, api_key: str = DEFAULT_API_KEY, **kwargs: Any) -> AsyncSGPClient:
-        """The official ``scale_gp.AsyncSGPClient`` wired to this fake in process."""
-        from scale_gp import AsyncSGPClient, DefaultAsyncHttpxClient
+        """The official ``scale_gp.AsyncSGPClient`` wired to this fake in process.
+
+        Needs ``scale-gp`` (``pip install sgp-fake[sdk]``).
+        """
+        with _needs_sdk():
+            from scale_gp import AsyncSGPClient, DefaultAsyncHttpxClient
 
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)
         return AsyncSGPClient(

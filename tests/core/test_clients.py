@@ -4,6 +4,7 @@ same as a client httpx's constructor makes, and sharing nothing a caller can cha
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any
 
 import httpx
@@ -134,3 +135,26 @@ def test_the_sdk_clients_follow_a_redirect_as_the_sdks_own_clients_do() -> None:
     assert v4_page == {"items": [], "current_page": 1, "items_per_page": 100, "total_item_count": 0}
     assert isinstance(v5_page, dict)
     assert [entry.status for entry in fake.journal][:2] == [307, 200]
+
+
+@pytest.mark.parametrize(
+    ("method", "module", "reason"),
+    [
+        ("sdk_client", "scale_gp", "SDK_MISSING"),
+        ("async_sdk_client", "scale_gp", "SDK_MISSING"),
+        ("beta_client", "scale_gp_beta", "BETA_SDK_MISSING"),
+        ("async_beta_client", "scale_gp_beta", "BETA_SDK_MISSING"),
+    ],
+)
+def test_an_sdk_client_without_its_sdk_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, method: str, module: str, reason: str
+) -> None:
+    import sgp_fake.plugin
+
+    monkeypatch.setitem(sys.modules, module, None)  # as if it were not installed
+    with pytest.raises(ModuleNotFoundError) as missing:
+        getattr(SGPFake(), method)()
+    # the words the plugin's fixtures skip with
+    assert str(missing.value) == getattr(sgp_fake.plugin, reason)
+    assert "pip install sgp-fake[sdk]" in str(missing.value)
+    assert missing.value.name == module
