@@ -28,9 +28,11 @@ sent to.
 _SERVE_DESCRIPTION = """\
 Serve the fake over HTTP until interrupted (Ctrl-C or SIGTERM; exit status 0).
 
-Once listening it prints one line to standard output, 'sgp-fake listening on URL', for scripts
-to wait for; requests are logged to standard error, one line each, after a line naming the
-event loop and HTTP parser (uvloop and httptools where installed). The admin API under
+Once listening it prints 'sgp-fake listening on URL' as the first line of standard output, for
+scripts to wait for; bound beyond loopback, 'sgp-fake admin token: TOKEN' follows when the token
+is generated, and, unless --no-admin, 'sgp-fake dashboard: URL/_fake/ui'. Requests are logged
+to standard error, one line each, after a line naming the event loop and HTTP parser (uvloop
+and httptools where installed). The admin API under
 /_fake (reset, state, request journal, faults, rate limit, coverage, clock, statuses, traces,
 scripted responses, resources) is described in URL/openapi.json; with it, a dashboard at
 URL/_fake/ui.

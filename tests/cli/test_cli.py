@@ -22,7 +22,12 @@ import pytest
 from packaging.requirements import Requirement
 
 from sgp_fake.cli import build_parser
-from sgp_fake.cli.process import DASHBOARD_LINE_PREFIX, READY_PREFIX, ServerProcess
+from sgp_fake.cli.process import (
+    ADMIN_TOKEN_PREFIX,
+    DASHBOARD_LINE_PREFIX,
+    READY_PREFIX,
+    ServerProcess,
+)
 from sgp_fake.settings import DEFAULT_IDENTITY, Identity, load_api_keys, parse_api_key
 from tests.support.bodies import minimal_body
 
@@ -100,6 +105,15 @@ def test_help_explains_every_flag() -> None:
         assert option in text
         assert help_text, f"{option} has no help text"
     assert READY_PREFIX.strip() in text  # the ready line is documented
+
+
+def test_help_names_every_line_the_server_prints() -> None:
+    # The ready line first, then a generated token's line and the dashboard's: a script that
+    # reads standard output learns from --help what else comes after the line it waits for.
+    description = " ".join(_serve_parser().description.split())
+    assert "prints one line" not in description
+    for prefix in (READY_PREFIX, ADMIN_TOKEN_PREFIX, DASHBOARD_LINE_PREFIX):
+        assert prefix.strip() in description, prefix
 
 
 def test_version() -> None:
