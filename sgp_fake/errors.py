@@ -6,9 +6,12 @@ FastAPI service answers with: ``{"detail": ...}``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
 
 __all__ = [
+    "BETA_SDK_MISSING",
+    "SDK_MISSING",
     "BadRequest",
     "BodyParseError",
     "FakeHTTPError",
@@ -17,7 +20,27 @@ __all__ = [
     "PayloadTooLarge",
     "PermissionDenied",
     "RequestValidationError",
+    "needs_sdk",
 ]
+
+SDK_MISSING = "scale-gp is not installed: pip install sgp-fake[sdk]"
+"""What to install for the v4 SDK (``scale_gp``): the SDK fixtures skip with these words."""
+BETA_SDK_MISSING = "scale-gp-beta (the v5 SDK) is not installed: pip install sgp-fake[sdk]"
+"""What to install for the v5 SDK (``scale_gp_beta``): its fixtures skip with these words."""
+
+_SDK_MISSING = {"scale_gp": SDK_MISSING, "scale_gp_beta": BETA_SDK_MISSING}
+
+
+@contextmanager
+def needs_sdk() -> Iterator[None]:
+    """An SDK's failed import raised as ``ModuleNotFoundError`` that says what to install."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        message = _SDK_MISSING.get(exc.name or "")
+        if message is None:
+            raise
+        raise ModuleNotFoundError(message, name=exc.name) from None
 
 
 class FakeHTTPError(Exception):

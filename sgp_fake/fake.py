@@ -4,8 +4,7 @@ limit), its app, and in-process clients."""
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, TypeVar, cast
 
 from .app import create_app
 from .clock import Clock, FakeClock, IdGenerator
@@ -14,6 +13,7 @@ from .core.gateway import FakeApp
 from .core.journal import DEFAULT_JOURNAL_LIMIT, Journal
 from .core.ratelimit import RateLimiter
 from .core.table import Table
+from .errors import needs_sdk
 from .settings import FakeSettings
 from .state import FakeState
 
@@ -46,26 +46,6 @@ DEFAULT_ACCOUNT_ID = "acct_1"
 
 
 _BASE_URLS: dict[str, httpx.URL] = {}
-
-# What to install when an SDK client is asked for without its SDK: the words of the plugin's
-# fixtures, which skip with them.
-_SDK_MISSING = {
-    "scale_gp": "scale-gp is not installed: pip install sgp-fake[sdk]",
-    "scale_gp_beta": "scale-gp-beta (the v5 SDK) is not installed: pip install sgp-fake[sdk]",
-}
-
-
-@contextmanager
-def _needs_sdk() -> Iterator[None]:
-    """An SDK's failed import raised as ``ModuleNotFoundError`` that says what to install."""
-    try:
-        yield
-    except ModuleNotFoundError as exc:
-        message = _SDK_MISSING.get(exc.name or "")
-        if message is None:
-            raise
-        raise ModuleNotFoundError(message, name=exc.name) from None
-
 
 _MATCHERS = (
     "method",
@@ -508,7 +488,7 @@ class SGPFake:
 
         Needs ``scale-gp`` (``pip install sgp-fake[sdk]``).
         """
-        with _needs_sdk():
+        with needs_sdk():
             from scale_gp import DefaultHttpxClient, SGPClient
 
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)
@@ -532,7 +512,7 @@ class SGPFake:
 
         Needs ``scale-gp-beta`` (``pip install sgp-fake[sdk]``).
         """
-        with _needs_sdk():
+        with needs_sdk():
             from scale_gp_beta import DefaultHttpxClient
             from scale_gp_beta import SGPClient as SGPBetaClient
 
@@ -551,7 +531,7 @@ class SGPFake:
 
         Needs ``scale-gp-beta`` (``pip install sgp-fake[sdk]``).
         """
-        with _needs_sdk():
+        with needs_sdk():
             from scale_gp_beta import AsyncSGPClient as AsyncSGPBetaClient
             from scale_gp_beta import DefaultAsyncHttpxClient
 
@@ -568,7 +548,7 @@ class SGPFake:
 
         Needs ``scale-gp`` (``pip install sgp-fake[sdk]``).
         """
-        with _needs_sdk():
+        with needs_sdk():
             from scale_gp import AsyncSGPClient, DefaultAsyncHttpxClient
 
         kwargs.setdefault("base_url", DEFAULT_BASE_URL)

@@ -49,6 +49,8 @@ from typing import (
 
 import pytest
 
+from .errors import BETA_SDK_MISSING, SDK_MISSING
+
 if TYPE_CHECKING:
     import httpx
     from scale_gp import AsyncSGPClient, SGPClient
@@ -70,10 +72,6 @@ __all__ = ["BETA_SDK_MISSING", "MARKER", "SDK_MISSING", "LiveFake"]
 
 MARKER = "sgp_fake"
 """Name of the marker that configures a test's fake."""
-SDK_MISSING = "scale-gp is not installed: pip install sgp-fake[sdk]"
-"""Why the SDK fixtures skip when ``scale_gp`` cannot be imported."""
-BETA_SDK_MISSING = "scale-gp-beta (the v5 SDK) is not installed: pip install sgp-fake[sdk]"
-"""Why the v5 SDK fixtures skip when ``scale_gp_beta`` cannot be imported."""
 
 _MARKER_KWARGS = frozenset(
     {

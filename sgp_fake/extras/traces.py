@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, Union
 
 from ..core.answers import json_bytes
+from ..errors import needs_sdk
 
 if TYPE_CHECKING:
     from ..core.table import Record, Table
@@ -518,7 +519,9 @@ def init_tracing(
     itself still turns it off.
     """
     import httpx
-    from scale_gp_beta import SGPClient
+
+    with needs_sdk():
+        from scale_gp_beta import SGPClient
     from scale_gp_beta.lib import tracing
     from scale_gp_beta.lib.tracing import trace_queue_manager as queues
     from scale_gp_beta.lib.tracing.trace_queue_manager import tracing_queue_manager

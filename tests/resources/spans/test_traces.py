@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ pytest.importorskip("scale_gp_beta")
 from scale_gp_beta.lib import tracing
 
 from sgp_fake import SGPFake
+from sgp_fake.errors import BETA_SDK_MISSING
 from sgp_fake.extras.traces import Traces, init_tracing, save_tracing
 
 
@@ -250,3 +252,13 @@ def test_pointing_the_library_at_the_fake_warns_of_nothing(
         assert [record.getMessage() for record in caplog.records] == []
     finally:
         restore()
+
+
+def test_init_tracing_without_the_v5_sdk_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "scale_gp_beta", None)  # as if it were not installed
+    with pytest.raises(ModuleNotFoundError) as missing:
+        init_tracing(SGPFake())
+    assert str(missing.value) == BETA_SDK_MISSING
+    assert "pip install sgp-fake[sdk]" in str(missing.value)
