@@ -110,13 +110,18 @@ def completion_text(model_name: str, prompt: str, chat_history: Sequence[Any] | 
 
 def history_entry(role: Any, content: Any) -> tuple[Any, str]:
     """A message of the chat history as :func:`completion_text_of` takes it."""
-    return history_role(role), content if isinstance(content, str) else _key(content).decode()
+    return history_role(role), content if isinstance(content, str) else _key_text(content)
 
 
 def history_role(role: Any) -> Any:
     """A message's ``role`` as :func:`completion_text_of` takes it: as sent, or a list or an
     object (any JSON may come where no check refused it) as its JSON text, which is hashable."""
-    return _key(role).decode() if isinstance(role, (list, dict)) else role
+    return _key_text(role) if isinstance(role, (list, dict)) else role
+
+
+def _key_text(value: Any) -> str:
+    # Back to the text _key wrote: a lone surrogate (JSON carries one, UTF-8 cannot) stays one.
+    return _key(value).decode("utf-8", "surrogatepass")
 
 
 def completion_text_of(model_name: str, prompt: str, history: tuple[tuple[Any, str], ...]) -> str:

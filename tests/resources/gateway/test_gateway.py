@@ -776,3 +776,33 @@ def test_a_tool_call_s_arguments_given_as_a_string_are_sent_as_they_are() -> Non
         assert admin.put("/_fake/state", json=kept).status_code == 200
     (call,) = chat(plain(again), messages=ask, tools=TOOLS).choices[0].message.tool_calls
     assert call.function.arguments == "{"
+
+
+# A lone surrogate ("\ud800") is valid JSON that UTF-8 cannot carry. In a tool call or a
+# role of the conversation it is never echoed, so the call is answered like any other.
+LONE_SURROGATE_IN_THE_CONVERSATION = {
+    "/v5/chat/completions": b'{"model": "openai/gpt-4o-mini", "messages": ['
+    b'{"role": "user", "content": "x"}, {"role": "assistant", "content": null, "tool_calls": '
+    b'[{"id": "\\ud800", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}, '
+    b'{"role": "tool", "tool_call_id": "\\ud800", "content": "r"}]}',
+    "/v5/responses": b'{"model": "openai/gpt-4o-mini", "input": [{"role": "user", "content": '
+    b'"x"}, {"type": "function_call", "call_id": "c", "name": "f", "arguments": "\\ud800"}, '
+    b'{"type": "function_call_output", "call_id": "c", "output": "r"}]}',
+    "/v5/inference": b'{"model": "openai/gpt-4o-mini", "args": {"messages": [{"role": ["\\ud800"]'
+    b', "content": "x"}, {"role": "user", "content": "y"}]}}',
+}
+
+
+@pytest.mark.parametrize("path", LONE_SURROGATE_IN_THE_CONVERSATION)
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_lone_surrogate_in_a_tool_call_or_role_is_answered(
+    fake: SGPFake, path: str, stream: bool
+) -> None:
+    body = LONE_SURROGATE_IN_THE_CONVERSATION[path]
+    if stream:
+        body = body[:-1] + b', "stream": true}'
+    headers = {"content-type": "application/json", "x-selected-account-id": ACCOUNT}
+    with fake.client(headers=headers) as client:
+        answer = client.post(path, content=body)
+    assert answer.status_code == 200
+    assert answer.text
