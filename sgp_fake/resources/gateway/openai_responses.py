@@ -218,6 +218,22 @@ def responses(call: Call) -> Reply:
                 f"Model {model}: unsupported vendor {model.partition('/')[0]!r} for "
                 "/v5/responses (only openai models serve the Responses API)"
             )
+        # What the answer (and each of its events) echoes of the request, written once here:
+        # a lone surrogate UTF-8 cannot carry is refused before a script's step is taken or an
+        # event is sent.
+        echoed: dict[str, Any] = {
+            "instructions": request.instructions,
+            "model": request.model,
+            "previous_response_id": request.previous_response_id,
+            "text": {"format": fmt},
+            "tool_choice": _tool_choice(request.tool_choice),
+            "tools": [t for t in request.tools or () if isinstance(t, Mapping) and "type" in t],
+            "metadata": dict(request.metadata or {}),
+        }
+        try:
+            json_bytes(echoed)
+        except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
+            raise BodyParseError() from exc
         response_id = "resp_" + _hash(model, messages, account)
         scripted = _script(call, conversation.facts, model, account)
         output: list[dict[str, Any]] = []
@@ -264,22 +280,22 @@ def responses(call: Call) -> Reply:
             "status": "incomplete" if capped else "completed",
             "error": None,
             "incomplete_details": {"reason": "max_output_tokens"} if capped else None,
-            "instructions": request.instructions,
+            "instructions": echoed["instructions"],
             "max_output_tokens": request.max_output_tokens,
-            "model": request.model,
+            "model": echoed["model"],
             "output": output,
             "parallel_tool_calls": (
                 True if request.parallel_tool_calls is None else request.parallel_tool_calls
             ),
-            "previous_response_id": request.previous_response_id,
+            "previous_response_id": echoed["previous_response_id"],
             "store": True if request.store is None else request.store,
             "temperature": request.temperature,
-            "text": {"format": fmt},
-            "tool_choice": _tool_choice(request.tool_choice),
-            "tools": [t for t in request.tools or () if isinstance(t, Mapping) and "type" in t],
+            "text": echoed["text"],
+            "tool_choice": echoed["tool_choice"],
+            "tools": echoed["tools"],
             "top_p": request.top_p,
             "truncation": "disabled",
-            "metadata": dict(request.metadata or {}),
+            "metadata": echoed["metadata"],
             "usage": {
                 "input_tokens": conversation.tokens,
                 "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
@@ -292,13 +308,10 @@ def responses(call: Call) -> Reply:
         chunks = None if scripted is None else scripted.chunks
         if chunks and content != "".join(chunks):
             chunks = None
-        try:
-            if _wants_events(call, request):
-                reply: Reply = stream(_refunding(call, scripted, _events(body, chunks)))
-            else:
-                reply = ok(json_bytes(body))
-        except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
-            raise BodyParseError() from exc
+        if _wants_events(call, request):
+            reply: Reply = stream(_refunding(call, scripted, _events(body, chunks)))
+        else:
+            reply = ok(json_bytes(body))
         _record_usage(call, account, model, conversation.tokens, output_tokens)
     return reply
 

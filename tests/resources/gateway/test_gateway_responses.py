@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from sgp_fake import SGPFake
+from sgp_fake.settings import FakeSettings
 
 scale_gp_beta = pytest.importorskip("scale_gp_beta")
 openai = pytest.importorskip("openai")
@@ -203,6 +204,45 @@ def test_previous_response_id_and_store_are_echoed(fake: SGPFake) -> None:
         sent = {**body, "previous_response_id": "resp_1", "store": False}
         echoed = client.post("/v5/responses", json=sent).json()
         assert (echoed["previous_response_id"], echoed["store"]) == ("resp_1", False)
+
+
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        b'"instructions": "\\ud800"',
+        b'"tools": [{"type": "function", "name": "\\ud800"}]',
+        b'"metadata": {"k": "\\ud800"}',
+        b'"previous_response_id": "\\ud800"',
+    ],
+)
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_lone_surrogate_the_answer_would_echo_is_a_400_streamed_or_not(
+    fake: SGPFake, echoed: bytes, stream: bool
+) -> None:
+    # JSON carries a lone surrogate, UTF-8 cannot: the response (and its events) would echo it.
+    fake.respond(model=MODEL, texts=["first", "second"])
+    body = b'{"model": "openai/gpt-4o-mini", "input": "Hi", %s, "stream": %s}' % (
+        echoed,
+        b"true" if stream else b"false",
+    )
+    headers = {"content-type": "application/json", "x-selected-account-id": ACCOUNT}
+    with fake.client(headers=headers) as client:
+        refused = client.post("/v5/responses", content=body)
+    assert (refused.status_code, refused.json()["detail"]) == (
+        400,
+        "There was an error parsing the body",
+    )
+    assert len(fake.tables["gateway_usage"]) == 0
+    assert plain(fake).responses.create(model=MODEL, input="Hi").output_text == "first"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_in_contract_mode_a_model_the_answer_would_echo_is_a_400(stream: bool) -> None:
+    fake = SGPFake(settings=FakeSettings(contract=True))  # any model name is served
+    body = b'{"model": "m\\ud800", "input": "Hi", "stream": %s}' % (b"true" if stream else b"false")
+    headers = {"content-type": "application/json", "x-selected-account-id": ACCOUNT}
+    with fake.client(headers=headers) as client:
+        assert client.post("/v5/responses", content=body).status_code == 400
 
 
 def test_async_clients(fake: SGPFake) -> None:
