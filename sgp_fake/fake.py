@@ -317,13 +317,13 @@ class SGPFake:
 
         Matchers (all optional, all must hold): ``deployment`` and ``model`` (an id or a name;
         on the gateway, ``vendor/name``), ``account_id``, ``prompt`` (a substring) and
-        ``prompt_regex``; on the gateway's chat also ``tool_result`` (the last message is a
-        tool's result) and ``turn`` (that many assistant messages already). Content (one at
-        least): ``text``, or ``texts`` for successive calls (the last repeats), or ``chunks``
-        (exact stream chunks), ``embedding`` or ``dimensions``, ``scores``, ``execute``, and on
-        the gateway's chat ``tool_calls``. ``fake.responses`` is the table of rules
-        (``.rules()``, ``.remove(id)``, ``.clear()``); a reset empties it. ``ValueError`` for a
-        rule that is not one.
+        ``prompt_regex``; on the gateway's chat and Responses also ``tool_result`` (the last
+        message is a tool's result) and ``turn`` (that many assistant messages already).
+        Content (one at least): ``text``, or ``texts`` for successive calls (the last repeats),
+        or ``chunks`` (exact stream chunks), ``embedding`` or ``dimensions``, ``scores``,
+        ``execute``, and on the gateway's chat and Responses ``tool_calls``.
+        ``fake.responses`` is the table of rules (``.rules()``, ``.remove(id)``, ``.clear()``);
+        a reset empties it. ``ValueError`` for a rule that is not one.
 
         >>> fake = SGPFake()
         >>> fake.respond(model="llama", texts=["Hi!", "Bye!"])["id"]

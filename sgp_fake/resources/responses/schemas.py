@@ -149,20 +149,23 @@ class _Rule(LazyModel):
     tool_calls: Optional[List[ToolCallSpec]] = Field(
         None,
         min_length=1,
-        description="Gateway chat only (/v5/chat/completions, /v4/beta/chat/completions): the "
-        "answer calls these tools (finish_reason tool_calls, ids call_...), with text as its "
-        "content if given.",
+        description="Gateway chat (/v5/chat/completions, /v4/beta/chat/completions): the answer "
+        "calls these tools (finish_reason tool_calls, ids call_...), with text as its content "
+        "if given; Responses (/v5/responses): function_call output items (call_id call_...), "
+        "after a message of the text if given.",
     )
     tool_result: Optional[bool] = Field(
         None,
-        description="Gateway chat only: true matches a conversation whose last message is a "
-        "tool result (role tool), false one whose last message is not.",
+        description="Gateway chat and Responses only: true matches a conversation whose last "
+        "message is a tool result (role tool; a function_call_output input item), false one "
+        "whose last message is not.",
     )
     turn: Optional[int] = Field(
         None,
         ge=0,
-        description="Gateway chat only: matches a conversation with this many assistant "
-        "messages already in it.",
+        description="Gateway chat and Responses only: matches a conversation with this many "
+        "assistant messages already in it (on Responses, an answer's message and function_call "
+        "input items count as one).",
     )
 
     @field_validator("prompt_regex")

@@ -301,3 +301,13 @@ def test_calls_count_in_the_accounts_usage(fake: SGPFake) -> None:
         ("create_gateway_response", ACCOUNT),
         ("create_gateway_inference", ACCOUNT),
     ]
+
+
+def test_the_admin_schema_says_the_responses_api_takes_tool_calls_and_their_matchers() -> None:
+    # A user scripting a Responses agent reads these descriptions in /openapi.json.
+    with SGPFake(admin=True).client(api_key=None) as admin:
+        schemas = admin.get("/openapi.json").json()["components"]["schemas"]
+    fields = schemas["ResponseSpec"]["properties"]
+    for name in ("tool_calls", "tool_result", "turn"):
+        assert "Responses" in fields[name]["description"], name
+        assert "chat only" not in fields[name]["description"], name
