@@ -37,7 +37,16 @@ def test_the_example_runs(pytester: pytest.Pytester, code: str) -> None:
         return
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_gateway_guide_example=code)
-    result = pytester.runpytest("-p", "no:randomly", "-p", "no:schemathesis")
+    result = pytester.runpytest(
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:schemathesis",
+        # The plugin is imported already by this test's own pytest, in the same process: run
+        # as the `pytest` script, the inner run warns it cannot rewrite it.
+        "-W",
+        "ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning",
+    )
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) >= 1, result.stdout.str()
     assert set(outcomes) <= {"passed"}, result.stdout.str()
