@@ -224,6 +224,38 @@ def check_fault(rule: Any) -> None:
             raise ValueError(f"content-length {value!r} contradicts the answer: it must be {must}")
 
 
+_TEXT_FIELDS = ("method", "path", "id")
+_OPTIONAL_TEXT_FIELDS = ("account_id", "deployment", "model", "prompt", "prompt_regex")
+_OPTIONAL_WHOLE_FIELDS = ("times", "status", "retry_after_ms", "after", "stall_ms")
+
+
+def _check_types(rule: FaultRule) -> None:
+    """``TypeError`` naming the first field of ``rule`` whose value is not of its type (what
+    ``POST /_fake/faults`` refuses with a 422 too): a rule built in Python is not parsed, and a
+    value of another type would match nothing, fire more often than ``times`` says, or answer
+    a status no server can send."""
+    for name in _TEXT_FIELDS:
+        value = getattr(rule, name)
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a string, not {value!r}")
+    for name in _OPTIONAL_TEXT_FIELDS:
+        value = getattr(rule, name)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be a string or None, not {value!r}")
+    for name in _OPTIONAL_WHOLE_FIELDS:
+        value = getattr(rule, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"{name} must be a whole number (an int) or None, not {value!r}")
+    latency = rule.latency
+    if isinstance(latency, bool) or not isinstance(latency, (int, float)):
+        raise TypeError(f"latency must be a number of seconds, not {latency!r}")
+    headers = rule.headers
+    if not isinstance(headers, dict) or not all(
+        isinstance(name, str) and isinstance(value, str) for name, value in headers.items()
+    ):
+        raise TypeError(f"headers must be a dict of strings to strings, not {headers!r}")
+
+
 def _check_stream_and_match(rule: Any, clash: bool, streams: bool, stall: int | None) -> None:
     """The stream rule's and the body matcher's part of :func:`check_fault`."""
     if clash:
@@ -303,6 +335,7 @@ class FaultRule:
     fired_at: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        _check_types(self)
         self.method = self.method.upper()
         if self.connection not in (None, "reset", "empty"):
             raise ValueError("connection must be 'reset', 'empty' or None")

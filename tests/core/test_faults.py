@@ -123,6 +123,35 @@ def test_a_rule_refused_for_its_path_s_type_is_not_kept(path: Any) -> None:
         assert client.get(LIST).status_code == 500
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("status", 503.5),
+        ("status", "503"),
+        ("times", 1.5),
+        ("times", True),
+        ("retry_after_ms", 1.5),
+        ("latency", "1"),
+        ("latency", True),
+        ("account_id", 5),
+        ("model", ["llama"]),
+        ("method", None),
+        ("headers", [("retry-after", "1")]),
+        ("headers", {"retry-after": 1}),
+    ],
+)
+def test_a_rule_of_the_wrong_type_is_refused_naming_its_field(field: str, value: Any) -> None:
+    # POST /_fake/faults answers 422 for these; from Python they were kept (503.5 answered as
+    # a status, 1.5 times fired twice, account 5 matched nothing) or failed inside a comparison.
+    fake = SGPFake()
+    spec: dict[str, Any] = {"path": LIST, "status": 503, field: value}
+    with pytest.raises(TypeError, match=f"^{field} must be"):
+        fake.faults.add(**spec)
+    assert fake.faults.list() == []
+    with fake.client() as client:
+        assert client.get(LIST).status_code == 200
+
+
 def test_rule_ids_count_from_one_in_each_fake() -> None:
     # A test's ids (in the journal, in an error event's message) must not depend on the tests
     # run before it in the process, as pytest-randomly and xdist order them.
