@@ -571,9 +571,13 @@ class FaultRules:
         self.clock: Callable[[], float] = time.time
 
     def add(self, rule: FaultRule | None = None, **kwargs: Any) -> FaultRule:
-        """Add ``rule``, or a rule built from ``kwargs``; return it."""
+        """Add ``rule``, or a rule built from ``kwargs`` (not both); return it."""
         if rule is None:
             rule = FaultRule(**kwargs)
+        elif kwargs:
+            raise TypeError(
+                f"give a FaultRule or its fields, not both (got a rule and {', '.join(kwargs)})"
+            )
         default = self.default_retry_after_ms
         if (
             default is not None

@@ -591,3 +591,11 @@ def test_the_admin_api_refuses_a_latency_that_could_never_end() -> None:
         assert admin.get("/_fake/faults").json() == {"faults": []}
     # the longest allowed one is taken
     assert FaultRule(latency=MAX_LATENCY).latency == MAX_LATENCY
+
+
+def test_a_rule_given_with_fields_beside_it_is_refused() -> None:
+    # The fields were dropped without a word: this rule answered 500 once, not 503 every time.
+    fake = SGPFake()
+    with pytest.raises(TypeError, match=r"not both.*times, status"):
+        fake.faults.add(FaultRule(path=LIST, status=500), times=None, status=503)
+    assert fake.faults.list() == []
