@@ -34,6 +34,7 @@ __all__ = [
     "Entry",
     "catalog",
     "check_name",
+    "named_record",
     "resolve",
     "v5_model_entries",
 ]
@@ -133,6 +134,16 @@ def v5_model_entries(call: Call, account_id: str | None = None) -> list[Entry]:
         data = json.loads(record.body)
         entries.append(Entry(data["model_vendor"], data["name"], data["model_type"]))
     return entries
+
+
+def named_record(call: Call, name: str, account_id: str | None = None) -> str | None:
+    """``vendor/name`` of the caller's ``/v5/models`` record called ``name`` alone, whatever
+    its status (the oldest, whatever its vendor), or ``None``: a v4 route that names a model
+    alone reaches a record that is not ready through :func:`resolve`, which says so."""
+    if V5_MODELS not in call.backend.tables:
+        return None
+    record = v5_models.find_by_name(call, None, name, account_id)
+    return None if record is None else v5_models.model_name(record)
 
 
 def resolve(call: Call, model: str, account_id: str | None = None) -> str:

@@ -6,7 +6,9 @@ What the fake decides:
 
 * **Which model.** A name of the fake's catalog (``gpt-4o`` is ``openai/gpt-4o``: the first
   vendor with that name) or of the account's ready ``/v5/models`` records; ``vendor/name``
-  works too. An unknown name is a 404 that says how to add it. Contract mode takes any name.
+  works too. An unknown name is a 404 that says how to add it; a record's name that is not
+  ``ready`` yet is the 400 naming its status that ``vendor/name`` gets. Contract mode takes
+  any name.
   These routes and ``/v5`` share one catalog and one usage count (``gateway_usage``); v4
   models and deployments (``/v4/models``) are not reachable by name here.
 * **The account.** The body's ``account_id`` (403 for one the caller may not use), else
@@ -205,6 +207,11 @@ def _model(call: Call, name: str, account: str | None) -> str:
     for entry in entries:
         if entry.name == name:
             return entry.full_name
+    # A /v5/models record of that name that is not ready: the 400 naming it and its status
+    # that its vendor/name gets, not a 404 saying there is no such record.
+    full_name = catalog.named_record(call, name, account)
+    if full_name is not None:
+        return catalog.resolve(call, full_name, account)
     raise NotFound(
         f"Model {name} is not available: it is neither in the fake's catalog nor a /v5/models "
         f"record of the account. Add it under its vendor, for example "

@@ -114,14 +114,15 @@ def _find(call: Call, account_id: str) -> Record:
 
 
 def _named(
-    table: Table[Any], account_id: str | None, vendor: str, name: str, besides: str = ""
+    table: Table[Any], account_id: str | None, vendor: str | None, name: str, besides: str = ""
 ) -> Record | None:
-    """The oldest model ``vendor``/``name`` of ``account_id`` (any account when ``None``)."""
+    """The oldest model ``vendor``/``name`` of ``account_id`` (any account when ``None``; any
+    vendor when ``vendor`` is ``None``)."""
     record: Record
     for record in table.referencing("name", name):
         if record.id == besides or (account_id is not None and record.account_id != account_id):
             continue
-        if _keys(record.body)[0] == vendor:
+        if vendor is None or _keys(record.body)[0] == vendor:
             return record
     return None
 
@@ -137,12 +138,13 @@ def _refuse_deploying(record: Record, doing: str) -> None:
 
 
 def find_by_name(
-    call: Call, vendor: str, name: str, account_id: str | None = None
+    call: Call, vendor: str | None, name: str, account_id: str | None = None
 ) -> Record | None:
     """The model record ``vendor``/``name`` of the caller's account, status up to date, or
     ``None``: of ``account_id`` (a v4 body's), else of the selected account
     (``x-selected-account-id``), else the oldest such record of the accounts the caller may
-    use. Raises 401/403 as every route does."""
+    use. A ``vendor`` of ``None`` takes the oldest record of that name whatever its vendor
+    (a v4 route names a model alone). Raises 401/403 as every route does."""
     call.identity()
     selected = account_id or call.selected_account
     table = call.table(KIND)
@@ -151,7 +153,9 @@ def find_by_name(
     accounts = call.accounts(None)
     record: Record
     for record in table.referencing("name", name):
-        if (accounts is None or record.account_id in accounts) and _keys(record.body)[0] == vendor:
+        if (accounts is None or record.account_id in accounts) and (
+            vendor is None or _keys(record.body)[0] == vendor
+        ):
             return record
     return None
 

@@ -84,6 +84,26 @@ def test_a_deploying_record_is_refused_by_name_until_ready(fake: SGPFake) -> Non
     assert _chat(fake, "launch/my-launch").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v4/chat-completions", {"model": "my-launch", "messages": MESSAGES}),
+        ("/v4/completions", {"model": "my-launch", "prompt": "Hi"}),
+    ],
+)
+def test_a_v4_route_naming_a_deploying_record_alone_says_it_is_deploying(
+    fake: SGPFake, path: str, body: dict[str, Any]
+) -> None:
+    created = _request(fake, "POST", "/v5/models", json=LAUNCH).json()
+    answer = _request(fake, "POST", path, json=body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["detail"] == (
+        f"Model launch/my-launch ({created['id']}) is deploying: it is not ready for inference"
+    )
+    fake.clock.advance(60)
+    assert _request(fake, "POST", path, json=body).status_code == 200
+
+
 def test_another_accounts_record_is_unknown(fake: SGPFake) -> None:
     _request(fake, "POST", "/v5/models", json=HOSTED)
     assert _chat(fake, "openai/my-tuned", account="acct_2").status_code == 404
