@@ -672,8 +672,8 @@ def models(call: Call) -> Reply:
     )
     if query.model_vendor is not None:
         items = [e for e in items if e.vendor == query.model_vendor]
-    if query.limit is not None and query.limit >= 0:
-        items = items[: query.limit]
+    if query.limit is not None:  # below 1, an empty list, as /v5/models pages it
+        items = items[: max(query.limit, 0)]
     body = {
         "object": "list",
         "items": [

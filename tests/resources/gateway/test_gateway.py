@@ -274,6 +274,13 @@ def test_settings_add_and_replace_models() -> None:
         FakeSettings(gateway_models=("gpt-4o",))
 
 
+@pytest.mark.parametrize(("limit", "count"), [(2, 2), (0, 0), (-1, 0)])
+def test_the_catalog_limit_cuts_as_v5_models_lists_do(limit: int, count: int) -> None:
+    # A limit below 1 is an empty page on /v5/models; the catalog reads it the same way.
+    listed = v5(SGPFake()).chat.completions.models(limit=limit).items
+    assert len(listed) == count
+
+
 def test_settings_refuse_a_vendor_sgp_does_not_have() -> None:
     # As the marker and the command line refuse it, so no listing later says model_vendor
     # "acme", which the v5 SDK's strict client cannot read.
