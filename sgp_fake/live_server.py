@@ -16,7 +16,7 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .core.access import AccessPolicy, serve_with
-from .core.faults import ConnectionFault
+from .core.faults import ConnectionFault, FaultSleeps
 
 if TYPE_CHECKING:
     from .protocol import RequestLogger
@@ -95,6 +95,14 @@ class _ThreadServer(uvicorn.Server):
 
     _loop: asyncio.AbstractEventLoop | None = None
     _tick: asyncio.Future[None] | None = None
+    _fault_sleeps: FaultSleeps | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        self._fault_sleeps = FaultSleeps.watch(loop)
+        await super().startup(sockets)
+        if not self.started:  # uvicorn returns without a shutdown
+            FaultSleeps.unwatch(loop)
 
     async def main_loop(self) -> None:
         # uvicorn's loop, whose 0.1 s sleep :meth:`wake` can end early. Each tick allocates
@@ -128,6 +136,18 @@ class _ThreadServer(uvicorn.Server):
             loop.call_soon_threadsafe(_release, tick)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # As `sgp-fake serve` stops: a request that only waits out an injected latency or stall
+        # (up to a day; its client may have given up long ago) has its wait ended now and its
+        # connection closed, instead of holding the stop until it ends.
+        loop = asyncio.get_running_loop()
+        if self._fault_sleeps is not None:
+            self._fault_sleeps.stop()
+        try:
+            await self._close(sockets)
+        finally:
+            FaultSleeps.unwatch(loop)
+
+    async def _close(self, sockets: list[socket.socket] | None) -> None:
         if self.server_state.connections or self.server_state.tasks:
             await super().shutdown(sockets)  # let open connections finish, as uvicorn does
             return
@@ -216,7 +236,10 @@ class LiveServer:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop serving and wait for the thread to end."""
+        """Stop serving and wait for the thread to end.
+
+        Requests in flight are answered first, except those only waiting out an injected
+        latency or stall: their wait ends at once and their connection is closed."""
         if self._thread is None:
             return
         self._server.should_exit = True

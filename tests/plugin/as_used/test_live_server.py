@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.plugin.as_used.runs import BODY, run
@@ -97,3 +99,53 @@ def test_env_is_enough_for_both_sdks_in_a_subprocess(pytester: pytest.Pytester) 
         """
     )
     run(pytester).assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        '{"method": "GET", "path": "/v4/model-templates", "latency": 3600}',
+        '{"method": "POST", "path": "/v5/chat/completions", "stall_ms": 3600000, "after": 1}',
+    ],
+)
+def test_a_test_run_ends_without_waiting_for_a_latency_left_in_flight(
+    pytester: pytest.Pytester, fault: str
+) -> None:
+    # A test whose client gave up during an injected wait of an hour leaves that request in
+    # the shared server; stopping the server at the end of the run ends the wait at once, as
+    # `sgp-fake serve` does, rather than waiting for it or leaving the server's thread behind.
+    pytester.makepyfile(
+        f"""
+        import threading, time
+        import httpx
+        import pytest
+
+        CHAT = {{"model": "openai/gpt-4o-mini", "stream": True,
+                 "messages": [{{"role": "user", "content": "hi"}}]}}
+
+        @pytest.mark.sgp_fake(faults={fault})
+        def test_client_gives_up(sgp_fake_server):
+            with sgp_fake_server.client(timeout=0.3) as client:
+                with pytest.raises(httpx.ReadTimeout):
+                    if "chat" in {fault!r}:
+                        with client.stream("POST", "/v5/chat/completions", json=CHAT,
+                                           headers={{"x-selected-account-id": "acct_1"}}) as r:
+                            r.read()
+                    else:
+                        client.get("/v4/model-templates")
+
+        @pytest.fixture(scope="session", autouse=True)
+        def check_server_thread_ends():
+            before = set(threading.enumerate())
+            yield
+            # after sgp_fake_live_server's teardown (set up before it): its thread has ended
+            assert not [t for t in set(threading.enumerate()) - before if t.is_alive()]
+
+        def test_next(sgp_fake_server):
+            pass
+        """
+    )
+    started = time.monotonic()
+    result = run(pytester, "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    assert time.monotonic() - started < 5
