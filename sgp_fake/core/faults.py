@@ -152,8 +152,16 @@ def _waited(waiter: asyncio.Future[bool]) -> None:
 
 async def fault_sleep(seconds: float) -> None:
     """Wait out an injected latency or stall: as :func:`asyncio.sleep`, except on the loop of a
-    server that watches its waits (:class:`FaultSleeps`), which ends it when it stops."""
-    sleeps = _WATCHED.get(asyncio.get_running_loop())
+    server that watches its waits (:class:`FaultSleeps`), which ends it when it stops. Under
+    another event loop (an in-process async client on trio, through anyio) it sleeps on that."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio's loop: anyio sleeps on whichever runs
+        import anyio
+
+        await anyio.sleep(seconds)
+        return
+    sleeps = _WATCHED.get(loop)
     if sleeps is None:
         await asyncio.sleep(seconds)
     else:

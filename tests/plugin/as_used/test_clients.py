@@ -87,3 +87,56 @@ def test_async_clients_under_pytest_asyncio(
         """
     )
     run(pytester, "-o", f"asyncio_mode={mode}").assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_async_clients_under_anyio_wait_out_injected_latencies_and_stalls(
+    pytester: pytest.Pytester, backend: str
+) -> None:
+    # The async client fixtures work under anyio's pytest plugin on either of its backends,
+    # injected waits included: on trio there is no asyncio loop to sleep on.
+    if backend == "trio":
+        pytest.importorskip("trio")
+    pytester.makepyfile(
+        f"""
+        import httpx
+        import pytest
+
+        pytestmark = pytest.mark.anyio
+        CHAT = {{"model": "openai/gpt-4o-mini", "stream": True,
+                 "messages": [{{"role": "user", "content": "hi"}}]}}
+
+        @pytest.fixture
+        def anyio_backend():
+            return {backend!r}
+
+        @pytest.mark.sgp_fake(faults={{"path": "/v4/model-templates", "latency": 0.05}})
+        async def test_latency(sgp_fake, sgp_fake_async_client):
+            answer = await sgp_fake_async_client.get("/v4/model-templates")
+            assert answer.status_code == 200
+            assert sgp_fake.journal.last().fault is not None
+
+        @pytest.mark.sgp_fake(
+            faults={{"path": "/v5/chat/completions", "stall_ms": 50, "after": 1}}
+        )
+        async def test_stall(sgp_fake_async_client):
+            headers = {{"x-selected-account-id": "acct_1"}}
+            async with sgp_fake_async_client.stream(
+                "POST", "/v5/chat/completions", json=CHAT, headers=headers
+            ) as answer:
+                body = await answer.aread()
+            assert body.endswith(b"data: [DONE]\\n\\n")
+
+        @pytest.mark.sgp_fake(
+            faults={{"path": "/v5/chat/completions", "stall_ms": 5000, "after": 1}}
+        )
+        async def test_stall_past_the_read_timeout(sgp_fake_async_client):
+            headers = {{"x-selected-account-id": "acct_1"}}
+            with pytest.raises(httpx.ReadTimeout):
+                async with sgp_fake_async_client.stream(
+                    "POST", "/v5/chat/completions", json=CHAT, headers=headers, timeout=0.05
+                ) as answer:
+                    await answer.aread()
+        """
+    )
+    run(pytester).assert_outcomes(passed=3)
