@@ -378,8 +378,8 @@ class _Walker:
             high_open = high is not None
         elif _is_number(above) and (high is None or above <= high):
             high, high_open = above, True
-        if low is None:
-            low = 0 if high is None or high >= 0 else high - 100
+        if low is None:  # from 0, or below a bound under 0 (or at 0 and left out)
+            low = 0 if high is None or high > 0 or (high == 0 and not high_open) else high - 100
         if high is None:
             high = low + 100
         given_step: Any = schema.get("multipleOf")

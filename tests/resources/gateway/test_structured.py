@@ -31,6 +31,9 @@ class Cold(BaseModel):
     depth: int = Field(lt=-3)
     above: int = Field(gt=1000)
     ratio: float = Field(gt=0, lt=1)
+    # Below zero, the only bound: an exclusive maximum of 0 leaves 0 out.
+    owed: float = Field(lt=0)
+    overdrawn: int = Field(lt=0)
 
 
 class Node(BaseModel):
@@ -135,6 +138,12 @@ HAND_WRITTEN: list[dict[str, Any]] = [
     },
     # Bounds of draft 4 (boolean exclusives), and allOf tightening them.
     {"type": "integer", "minimum": 5, "exclusiveMinimum": True, "maximum": 6},
+    {
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "type": "number",
+        "maximum": 0,
+        "exclusiveMaximum": True,
+    },
     {"allOf": [{"type": "number", "minimum": 10}, {"maximum": 10.5, "minimum": 10.25}]},
     # Objects: minProperties from additionalProperties, maxProperties, dependentRequired.
     {
