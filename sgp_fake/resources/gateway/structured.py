@@ -17,7 +17,8 @@
 * strings: words, within ``minLength``/``maxLength``; a ``pattern`` gives a string it matches;
   the formats ``date-time``, ``date``, ``time``, ``duration``, ``email``, ``hostname``,
   ``ipv4``, ``ipv6``, ``uri`` (and its kin), ``uuid`` and ``json-pointer`` a value of that
-  format;
+  format, and so do the formats pydantic writes for its own types (``uuid1`` to ``uuid8``,
+  ``ipvanyaddress``, the networks and interfaces, ``base64``, ``base64url``, ``name-email``);
 * numbers and integers: within ``minimum``/``maximum`` and their exclusive forms (either
   bound alone too), a ``multipleOf``;
 * booleans and ``null``. A schema without a type is a string (an object if it has
@@ -34,6 +35,7 @@ this walk finds.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib
 import ipaddress
@@ -456,11 +458,32 @@ class _Walker:
             return f"192.0.2.{1 + n % 254}"
         if fmt == "ipv6":
             return str(ipaddress.IPv6Address(f"2001:db8::{1 + n % 65535:x}"))
+        # pydantic's own formats: IPvAnyAddress, the networks and interfaces, Base64Str ...
+        if fmt == "ipvanyaddress":
+            return f"192.0.2.{1 + n % 254}"
+        if fmt in ("ipv4network", "ipvanynetwork"):
+            return "192.0.2.0/24"
+        if fmt == "ipv6network":
+            return "2001:db8::/32"
+        if fmt in ("ipv4interface", "ipvanyinterface"):
+            return f"192.0.2.{1 + n % 254}/24"
+        if fmt == "ipv6interface":
+            return f"2001:db8::{1 + n % 65535:x}/64"
+        if fmt in ("base64", "base64url"):
+            return base64.urlsafe_b64encode(word.encode()).decode()  # a word: both alphabets
+        if fmt == "name-email":
+            return f"{word.capitalize()} <{word}@example.com>"
         if fmt in ("uri", "url", "iri", "uri-reference", "iri-reference", "uri-template"):
             return f"https://example.com/{word}"
-        if fmt == "uuid":
+        if fmt == "uuid" or (
+            isinstance(fmt, str) and len(fmt) == 5 and fmt[:4] == "uuid" and fmt[4] in "12345678"
+        ):  # pydantic's UUID1 ... UUID8 name their version: uuid1 ... uuid8
+            version = fmt[4:] or "4"
             digest = hashlib.blake2b(f"{self.seed}\x00{path}".encode(), digest_size=16).hexdigest()
-            return f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-8{digest[17:20]}-{digest[20:32]}"
+            return (
+                f"{digest[:8]}-{digest[8:12]}-{version}{digest[13:16]}-8{digest[17:20]}-"
+                f"{digest[20:32]}"
+            )
         if fmt == "json-pointer":
             return f"/{word}"
         if fmt == "relative-json-pointer":

@@ -15,7 +15,19 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 import jsonschema
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import (
+    UUID1,
+    UUID4,
+    UUID7,
+    Base64Str,
+    Base64UrlBytes,
+    BaseModel,
+    Field,
+    IPvAnyAddress,
+    IPvAnyInterface,
+    IPvAnyNetwork,
+    NameEmail,
+)
 
 from sgp_fake.resources.gateway.structured import instance
 
@@ -95,6 +107,22 @@ class Formats(BaseModel):
     mail: str = Field(json_schema_extra={"format": "email"})
     host: str = Field(json_schema_extra={"format": "hostname"})
     link: str = Field(json_schema_extra={"format": "uri"})
+
+
+class PydanticFormats(BaseModel):
+    # Types whose schema carries a format of pydantic's own, which parse() then checks.
+    v1: UUID1
+    v4: UUID4
+    v7: UUID7
+    address: IPvAnyAddress
+    network: IPvAnyNetwork
+    interface: IPvAnyInterface
+    net4: ipaddress.IPv4Network
+    net6: ipaddress.IPv6Network
+    iface6: ipaddress.IPv6Interface
+    text: Base64Str
+    raw: Base64UrlBytes
+    contact: NameEmail
 
 
 HAND_WRITTEN: list[dict[str, Any]] = [
@@ -181,6 +209,7 @@ HAND_WRITTEN: list[dict[str, Any]] = [
 
 def _schemas() -> list[Any]:
     models: list[type[BaseModel]] = [Pair, Cold, Node, Chain, Code, Steps, Tags, Pets, Formats]
+    models.append(PydanticFormats)
     cases = [pytest.param(m.model_json_schema(), id=m.__name__) for m in models]
     cases += [pytest.param(s, id=f"hand-{i}") for i, s in enumerate(HAND_WRITTEN)]
     return cases
@@ -198,7 +227,7 @@ def test_the_document_is_valid_against_its_schema(schema: dict[str, Any]) -> Non
 
 def test_pydantic_reads_the_documents_back() -> None:
     # What chat.completions.parse(response_format=Model) does with the answer.
-    for model in (Pair, Cold, Node, Chain, Code, Steps, Tags, Pets, Formats):
+    for model in (Pair, Cold, Node, Chain, Code, Steps, Tags, Pets, Formats, PydanticFormats):
         for seed in SEEDS[:4]:
             model.model_validate(instance(model.model_json_schema(), seed))
 
