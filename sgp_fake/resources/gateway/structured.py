@@ -110,10 +110,12 @@ class _Walker:
         self.root = root
         self.seed = seed
         self.written = 0
+        self.lean = 0  # > 0: writing only what is required (a ``oneOf``'s second try)
 
     def minimal(self, depth: int) -> bool:
-        """Whether to write only what the schema requires: deep down, or many values on."""
-        return depth >= _SHALLOW or self.written > _SPARE
+        """Whether to write only what the schema requires: deep down, many values on, or
+        for a ``oneOf`` whose branches every full document matches."""
+        return depth >= _SHALLOW or self.written > _SPARE or self.lean > 0
 
     def number(self, path: str, modulo: int) -> int:
         digest = hashlib.blake2b(f"{self.seed}\x00{path}".encode(), digest_size=8).digest()
@@ -243,6 +245,17 @@ class _Walker:
             others = [b for b in branches if b is not branch]
             if not any(self.accepts(with_rest(b), document, depth + 1) for b in others):
                 return document
+        # Branches told apart by what they require (exactly one of two properties): every
+        # property written matches them all, so only what the branch and the rest require.
+        self.lean += 1
+        try:
+            for branch in order:
+                document = self.value({"allOf": [rest, branch]}, path, depth + 1)
+                others = [b for b in branches if b is not branch]
+                if not any(self.accepts(with_rest(b), document, depth + 1) for b in others):
+                    return document
+        finally:
+            self.lean -= 1
         return first
 
     def object(self, schema: Mapping[str, Any], path: str, depth: int) -> dict[str, Any]:

@@ -129,6 +129,13 @@ HAND_WRITTEN: list[dict[str, Any]] = [
     # oneOf branches that overlap: every integer is a number too.
     {"oneOf": [{"type": "integer"}, {"type": "number"}]},
     {"oneOf": [{"type": "number"}, {"type": "integer"}]},
+    # oneOf branches told apart by what they require: exactly one of the two properties.
+    {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "email": {"type": "string"}, "phone": {}},
+        "required": ["id"],
+        "oneOf": [{"required": ["email"]}, {"required": ["phone"]}],
+    },
     # A tuple closed by items: false, and the older list form.
     {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "boolean"}], "items": False},
     {
