@@ -314,12 +314,35 @@ def _script(
     return scripted
 
 
-def _ended(events: Iterator[bytes]) -> Iterator[bytes]:
+class _Ended(Iterator[bytes]):
     """``events``, then the end marker. ``events`` have all been sent before it: a client that
     stops reading at the marker (``openai`` closes the stream there) has the whole answer, so a
-    scripted response's step is not given back (see :func:`_refunding`)."""
-    yield from events
-    yield _DONE
+    scripted response's step is not given back (see :func:`_refunding`).
+
+    Closing it closes ``events``, even before the first was read (a client that closes the
+    stream unread), which a generator's ``yield from`` would not: a generator closed before it
+    started never reaches its delegation, and the step would stay taken."""
+
+    __slots__ = ("_events", "_spent")
+
+    def __init__(self, events: Iterator[bytes]) -> None:
+        self._events = events
+        self._spent = False
+
+    def __next__(self) -> bytes:
+        if self._spent:
+            raise StopIteration
+        try:
+            return next(self._events)
+        except StopIteration:
+            self._spent = True
+            return _DONE
+
+    def close(self) -> None:
+        self._spent = True
+        close = getattr(self._events, "close", None)
+        if close is not None:
+            close()
 
 
 def _refunding(call: Call, scripted: Scripted | None, events: Iterator[bytes]) -> Iterator[bytes]:
@@ -471,7 +494,7 @@ def chat_completions(call: Call) -> Reply:
             if request.stream:
                 include = bool((request.stream_options or {}).get("include_usage"))
                 events = _chat_events(head, choices, usage if include else None)
-                reply: Reply = stream(_ended(_refunding(call, scripted, events)), ready=True)
+                reply: Reply = stream(_Ended(_refunding(call, scripted, events)), ready=True)
             else:
                 reply = ok(_completion_json(completion_id, created, request.model, choices, usage))
         except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
@@ -611,7 +634,7 @@ def completions(call: Call) -> Reply:
                 events = _completion_events(head, choices, usage if include else None, exact)
                 for scripted in taken:
                     events = _refunding(call, scripted, events)
-                reply: Reply = stream(_ended(events), ready=True)
+                reply: Reply = stream(_Ended(events), ready=True)
             else:
                 body = {
                     **head,

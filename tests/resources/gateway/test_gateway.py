@@ -465,6 +465,48 @@ def test_a_stream_cut_gives_the_scripted_step_back_on_every_route(
     assert [rule["hits"] for rule in fake.responses.rules()] == [1]
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v5/chat/completions", {"model": MODEL, "messages": HELLO}),
+        ("/v5/completions", {"model": MODEL, "prompt": "Hello"}),
+        ("/v5/responses", {"model": MODEL, "input": "Hello"}),
+        ("/v4/chat-completions", {"model": "gpt-4o-mini", "messages": HELLO}),
+        ("/v4/completions", {"model": "gpt-4o-mini", "prompt": "Hello"}),
+    ],
+)
+def test_a_stream_closed_unread_gives_the_scripted_step_back(
+    fake: SGPFake, path: str, body: dict[str, Any]
+) -> None:
+    # A client that closes the stream before reading any of it (no fault rule at all).
+    fake.respond(prompt="Hello", texts=["First answer here.", "Second answer here."])
+    with fake.client(headers={"x-selected-account-id": ACCOUNT}) as client:
+        with client.stream("POST", path, json={**body, "stream": True}) as answer:
+            assert answer.status_code == 200
+        assert [rule["hits"] for rule in fake.responses.rules()] == [0]  # given back
+        assert len(fake.journal) == 1
+        assert "First answer here." in client.post(path, json=body).text
+    assert [rule["hits"] for rule in fake.responses.rules()] == [1]
+
+
+@pytest.mark.asyncio
+async def test_an_openai_stream_closed_unread_gives_the_scripted_step_back(fake: SGPFake) -> None:
+    fake.respond(model=MODEL, texts=["First answer here.", "Second answer here."])
+    client = openai.AsyncOpenAI(
+        api_key="key",
+        base_url=f"{BASE}/v5",
+        default_headers={"x-selected-account-id": ACCOUNT},
+        http_client=httpx.AsyncClient(transport=fake.async_transport()),
+    )
+    async with client:
+        stream = await client.chat.completions.create(model=MODEL, messages=HELLO, stream=True)
+        await stream.close()  # left before its first chunk
+        assert fake.unused_rules() == []  # it answered, and gave its step back
+        again = await client.chat.completions.create(model=MODEL, messages=HELLO)
+    assert again.choices[0].message.content == "First answer here."
+    assert [rule["hits"] for rule in fake.responses.rules()] == [1]
+
+
 # -- faults ---------------------------------------------------------------------------------------
 
 
