@@ -456,10 +456,12 @@ class FakeApp:
             )
             if cut is not None:
                 scope[RULE_SCOPE_KEY] = cut.id
-                if cut.latency:
-                    await self._wait(scope, cut.latency, scope.get(DEADLINE_SCOPE_KEY))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
         try:
+            # Within the try: a client gone during the latency (a task cancelled) still
+            # closes the chunks, so a scripted step the stream took is given back.
+            if cut is not None and cut.latency:
+                await self._wait(scope, cut.latency, scope.get(DEADLINE_SCOPE_KEY))
+            await send({"type": "http.response.start", "status": status, "headers": headers})
             left = None if cut is None else cut.after
             while left is None or left > 0:
                 chunk = next(chunks, None)

@@ -507,6 +507,26 @@ async def test_an_openai_stream_closed_unread_gives_the_scripted_step_back(fake:
     assert [rule["hits"] for rule in fake.responses.rules()] == [1]
 
 
+@pytest.mark.asyncio
+async def test_a_stream_cancelled_during_its_cut_rules_latency_gives_its_step_back(
+    fake: SGPFake,
+) -> None:
+    # The rule's latency is waited once the call was answered (its step taken), before the
+    # stream starts: a client task cancelled meanwhile leaves the stream before its start.
+    fake.respond(model=MODEL, texts=["First answer here.", "Second answer here."])
+    fake.faults.add(path="/v5/chat/completions", after=2, cut="reset", latency=30)
+    body = {"model": MODEL, "messages": HELLO, "stream": True}
+    async with fake.async_client(headers={"x-selected-account-id": ACCOUNT}) as client:
+        streaming = asyncio.ensure_future(client.post("/v5/chat/completions", json=body))
+        await asyncio.sleep(0.2)
+        streaming.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await streaming
+        assert [rule["hits"] for rule in fake.responses.rules()] == [0]  # given back
+        whole = await client.post("/v5/chat/completions", json={**body, "stream": False})
+    assert whole.json()["choices"][0]["message"]["content"] == "First answer here."
+
+
 # -- faults ---------------------------------------------------------------------------------------
 
 
