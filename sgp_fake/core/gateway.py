@@ -329,7 +329,14 @@ class FakeApp:
             (status, headers, answer), error = call_operation(op, Call(backend, op, scope, params))
             if not isinstance(answer, bytes):
                 await self._stream(
-                    scope, capture, status, headers, answer, facts, openai_style=op.openai_errors
+                    scope,
+                    capture,
+                    status,
+                    headers,
+                    answer,
+                    facts,
+                    openai_style=op.openai_errors,
+                    receive=receive,
                 )
                 return
             await capture({"type": "http.response.start", "status": status, "headers": headers})
@@ -432,10 +439,12 @@ class FakeApp:
         facts: LazyFacts | None = None,
         *,
         openai_style: bool = False,
+        receive: Receive | None = None,
     ) -> None:
         """Send a streamed answer a chunk at a time, as each is produced; a cut rule cuts it
         (``facts``: what the request is about, for cut rules that match it; ``openai_style``:
-        the operation's ``openai_errors``).
+        the operation's ``openai_errors``; ``receive``: the server's, to see a client leave
+        during a stall).
 
         Each chunk goes as its own message, so a server writes it at once and an in-process
         transport hands it to the client before the next is produced. An error the chunks raise
@@ -472,7 +481,9 @@ class FakeApp:
                     if left is not None:
                         left -= 1
             if cut is not None:
-                await self._stall_or_cut(scope, send, cut, chunks, openai_style=openai_style)
+                await self._stall_or_cut(
+                    scope, send, cut, chunks, openai_style=openai_style, receive=receive
+                )
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
@@ -581,11 +592,13 @@ class FakeApp:
         chunks: Iterator[bytes],
         *,
         openai_style: bool,
+        receive: Receive | None = None,
     ) -> None:
         """What a stream rule does once ``after`` chunks went: stall, then cut the stream, or
-        (a stall only) send the rest of it."""
-        if rule.stall_ms is not None:
-            await self._stall(scope, rule.stall_ms / 1000)
+        (a stall only) send the rest of it; nothing more once the client left during the
+        stall."""
+        if rule.stall_ms is not None and await self._stall(scope, rule.stall_ms / 1000, receive):
+            return
         if rule.cut is not None:
             event = _cut_ending(rule, openai_style=openai_style)
             if event:
@@ -595,15 +608,21 @@ class FakeApp:
             if chunk:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
-    async def _stall(self, scope: Scope, seconds: float) -> None:
+    async def _stall(self, scope: Scope, seconds: float, receive: Receive | None = None) -> bool:
         """Pause a streamed answer, as a server that stops writing does. An in-process client
         whose read timeout is shorter gets ``httpx.ReadTimeout`` once it passed (the rest of
-        the answer never comes); over a socket the client's own timeout fires."""
+        the answer never comes); over a socket the client's own timeout fires, and a client
+        that closes its connection during the stall ends it there: whether it did (the rest
+        of the answer is then not produced, as a server stops a stream whose client is gone,
+        so the journal keeps what was sent and a scripted step is given back)."""
         timeout: float | None = scope.get(READ_TIMEOUT_SCOPE_KEY)
         if timeout is not None and seconds > timeout:
             await self._sleep(scope, timeout)
             raise ConnectionFault("timeout")
+        if receive is not None and self.access is not None and not scope.get(SYNC_SCOPE_KEY):
+            return await _client_left_before_end(self._sleep(scope, seconds), receive)
         await self._sleep(scope, seconds)
+        return False
 
     async def _sleep(self, scope: Scope, seconds: float) -> None:
         if scope.get(SYNC_SCOPE_KEY):
@@ -821,6 +840,27 @@ async def _client_left_during(wait: Coroutine[Any, Any, None], receive: Receive)
         )
         await waiting
         return left
+    finally:
+        for task in (waiting, watching):
+            if not task.done():
+                task.cancel()
+
+
+async def _client_left_before_end(wait: Coroutine[Any, Any, None], receive: Receive) -> bool:
+    """Run ``wait`` until it ends or the client closes its connection, whichever comes first;
+    whether the client left (``wait`` is then cancelled). See :func:`_client_left_during`."""
+    waiting = asyncio.ensure_future(wait)
+    watching = asyncio.ensure_future(receive())
+    try:
+        await asyncio.wait({waiting, watching}, return_when=asyncio.FIRST_COMPLETED)
+        if (
+            watching.done()
+            and watching.exception() is None
+            and watching.result().get("type") == "http.disconnect"
+        ):
+            return True
+        await waiting
+        return False
     finally:
         for task in (waiting, watching):
             if not task.done():

@@ -86,6 +86,28 @@ def test_a_stall_over_a_socket(sgp_fake: SGPFake, sgp_fake_server: Any) -> None:
     assert deltas(b"".join(got).decode()) == ["one", " two"]
 
 
+def test_a_client_gone_during_a_stall_over_a_socket_ends_the_stream_there(
+    sgp_fake: SGPFake, sgp_fake_server: Any
+) -> None:
+    # The journal keeps what was sent, at once, and the scripted step is given back, as in
+    # process: the rest of the answer is not produced for a connection that is gone.
+    with sgp_fake_server.client() as client:
+        deployment = deploy(client)
+        sgp_fake.respond(texts=["one two three four", "five six"])
+        sgp_fake.faults.add(after=2, stall_ms=30_000)
+        _stream_until_timeout(client, deployment)
+    deadline = time.monotonic() + 10
+    while not sgp_fake.journal.calls("create_completion") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (streamed,) = sgp_fake.journal.calls("create_completion")
+    assert deltas(streamed.response_body.decode()) == ["one", " two"]
+    assert [rule["hits"] for rule in sgp_fake.responses.rules()] == [0]
+    assert sgp_fake.unused_rules() == []  # it answered all the same
+    with sgp_fake_server.client() as client:
+        answer = complete(client, deployment).json()
+    assert answer["completions"][0][1] == ["one two three four"]  # the same step again
+
+
 def test_stall_rules_are_checked() -> None:
     with pytest.raises(ValueError, match="after"):
         FaultRule(stall_ms=100)
