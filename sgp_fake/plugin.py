@@ -943,7 +943,6 @@ def sgp_fake_intercept(
     request: pytest.FixtureRequest,
     sgp_fake: SGPFake,
     sgp_fake_base_urls: Sequence[str] | str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Interceptor]:
     """Route httpx (and httpx2, the openai client's) requests for the real SGP base URL,
     ``$SGP_CLIENT_BASE_URL`` and the URLs of ``sgp_fake_base_urls`` to ``sgp_fake``, for code
@@ -981,13 +980,19 @@ def sgp_fake_intercept(
         # pytest-httpx's fixture replaces the same transport methods: set up after these
         # patches, it would answer the SGP hosts too; set up first, it gets the other hosts.
         request.getfixturevalue("httpx_mock")
+    # Undone at this fixture's teardown, not at the monkeypatch fixture's (often set up first,
+    # by an autouse fixture, so torn down last): a fixture set up before this one that patched
+    # the same methods (a vcrpy cassette, OpenTelemetry's httpx instrumentation) restores them
+    # at its own teardown, after this one, and finds its patch still in place to undo.
+    patches = pytest.MonkeyPatch()
     for owner, name, replacement in interceptor.patches():
-        monkeypatch.setattr(owner, name, replacement)
+        patches.setattr(owner, name, replacement)
     interceptor.activate()
     try:
         yield interceptor
     finally:
         interceptor.deactivate()
+        patches.undo()
     if interceptor.unhandled and request.node.stash.get(_CALL_OUTCOME_KEY, "") != "failed":
         # The code under test swallowed the failure: report it anyway.
         unhandled = interceptor.unhandled[0]

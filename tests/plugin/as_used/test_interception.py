@@ -323,3 +323,51 @@ def test_interception_beside_a_fixture_that_mocks_every_httpx_transport(
         """
     )
     run(pytester).assert_outcomes(passed=2)
+
+
+def test_interception_teardown_leaves_an_earlier_fixtures_patch_to_it(
+    pytester: pytest.Pytester,
+) -> None:
+    # A fixture set up before sgp_fake_intercept that patches the same transport method on its
+    # own (a vcrpy cassette, OpenTelemetry's httpx instrumentation) restores it at its teardown;
+    # with monkeypatch also in use (here by an autouse fixture, set up first), the interception
+    # must be undone by then, or its undo puts the other fixture's patch back for good.
+    pytester.makeconftest(
+        """
+        import httpx
+        import pytest
+
+        PRISTINE = httpx.HTTPTransport.handle_request
+
+        @pytest.fixture(autouse=True)
+        def _environment(monkeypatch):
+            monkeypatch.setenv("APP_ENV", "test")
+
+        @pytest.fixture
+        def cassette():
+            def recorded(self, request):
+                return httpx.Response(299, request=request)
+            httpx.HTTPTransport.handle_request = recorded
+            yield
+            httpx.HTTPTransport.handle_request = PRISTINE
+        """
+    )
+    pytester.makepyfile(
+        """
+        import httpx
+        from conftest import PRISTINE
+
+        def statuses():
+            sgp = httpx.get("https://api.egp.scale.com/v4/model-templates",
+                            headers={"x-api-key": "k"})
+            other = httpx.get("https://other.example/")
+            return sgp.status_code, other.status_code
+
+        def test_with_the_cassette(cassette, sgp_fake_intercept, sgp_fake):
+            assert statuses() == (200, 299)
+
+        def test_a_later_test_finds_httpx_as_it_was():
+            assert httpx.HTTPTransport.handle_request is PRISTINE
+        """
+    )
+    run(pytester).assert_outcomes(passed=2)
