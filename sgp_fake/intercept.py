@@ -24,6 +24,11 @@ Only the default transports of httpx (the official SDKs use them) and of httpx2 
 ``openai`` package uses it) are patched, so a client given an ``httpx.HTTPTransport(...)`` of
 its own is intercepted too; clients on another kind of transport (``httpx.MockTransport``, the
 SDKs' ``DefaultAioHttpClient``), ``requests`` and ``urllib`` are not affected.
+
+Beneath the transports, their connection pools (httpcore's, and httpcore2's under httpx2) are
+patched too: a library that puts back the transports' original methods over these patches
+(vcrpy's cassettes keep the methods they found at import) still has its requests to the
+intercepted hosts answered by the fake there, not sent to the network.
 """
 
 from __future__ import annotations
@@ -61,7 +66,6 @@ SGP_HOSTS = (
 ``development``. Its ``local`` environment (``http://127.0.0.1:5003/public``, ``scale-gp``'s
 ``development``) is left out: a loopback port may be a server the test runs on purpose; pass
 it in ``base_urls`` to intercept it."""
-"""The environment variable the official SDK reads its base URL from."""
 
 
 class UnhandledRequest(AssertionError):
@@ -352,6 +356,7 @@ class Interceptor:
             (httpx.HTTPTransport, "handle_request", handle_request),
             (httpx.AsyncHTTPTransport, "handle_async_request", handle_async_request),
             *_httpx2_patches(),
+            *_pool_patches(),
         ]
 
     def activate(self) -> None:
@@ -519,4 +524,115 @@ def _httpx2_patches() -> list[tuple[type, str, Any]]:
     return [
         (httpx2.HTTPTransport, "handle_request", handle_request),
         (httpx2.AsyncHTTPTransport, "handle_async_request", handle_async_request),
+    ]
+
+
+# -- connection pools --------------------------------------------------------------------------
+# What reaches a transport's connection pool would go to the network. A request to an
+# intercepted host gets there only when something replaced the transports' patched methods
+# with the originals (vcrpy does, from the copies it took at import): answered here by the
+# fake, as an httpcore response, so the transport above reads it as it would a socket's.
+
+
+def _pool_patches() -> list[tuple[type, str, Any]]:
+    """The patches of httpcore's connection pools, and of httpcore2's where httpx2 is
+    installed, in the form of :meth:`Interceptor.patches`."""
+    patches: list[tuple[type, str, Any]] = []
+    for core_name, client_name in (("httpcore", "httpx"), ("httpcore2", "httpx2")):
+        try:
+            importlib.import_module(client_name)
+            core: Any = importlib.import_module(core_name)
+        except ImportError:
+            continue
+        patches += _core_pool_patches(core)
+    return patches
+
+
+@contextlib.contextmanager
+def _as_core_errors(core: Any) -> Iterator[None]:
+    """The fake's httpx transport errors raised as ``core``'s of the same name, which the
+    transport above maps to its own (a read timeout stays a read timeout)."""
+    try:
+        yield
+    except httpx.TransportError as exc:
+        mapped = getattr(core, type(exc).__name__, None)
+        if not (isinstance(mapped, type) and issubclass(mapped, Exception)):
+            raise
+        raise mapped(str(exc)) from exc
+
+
+def _core_pool_patches(core: Any) -> list[tuple[type, str, Any]]:
+    class Body:
+        """The fake's response body as a pool's response stream: chunk by chunk (a streamed
+        answer stays streamed), errors as ``core``'s, closing it closes the fake's stream."""
+
+        def __init__(self, stream: Any) -> None:
+            self._stream = stream
+
+        def __iter__(self) -> Iterator[bytes]:
+            with _as_core_errors(core):
+                yield from self._stream
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            with _as_core_errors(core):
+                async for chunk in self._stream:
+                    yield chunk
+
+        def close(self) -> None:
+            self._stream.close()
+
+        async def aclose(self) -> None:
+            await self._stream.aclose()
+
+    def converted(request: Any, url: httpx.URL, body: bytes) -> httpx.Request:
+        method = request.method
+        result = httpx.Request(
+            method.decode("ascii") if isinstance(method, bytes) else method,
+            url,
+            headers=list(request.headers),
+            stream=httpx.ByteStream(body),
+            extensions=dict(request.extensions),  # the read timeout the fake honours among them
+        )
+        result.read()
+        return result
+
+    def core_response(response: httpx.Response) -> Any:
+        return core.Response(
+            response.status_code,
+            headers=response.headers.raw,
+            content=Body(response.stream),
+            extensions=dict(response.extensions),
+        )
+
+    def url_of(request: Any) -> httpx.URL:
+        return httpx.URL(bytes(request.url).decode("ascii"))
+
+    original_sync = core.ConnectionPool.handle_request
+    original_async = core.AsyncConnectionPool.handle_async_request
+
+    def handle_request(self: Any, request: Any) -> Any:
+        url = url_of(request)
+        interceptor = _interceptor_for(url)
+        if interceptor is not None:
+            body = b"".join(request.stream)
+            with _as_core_errors(core):
+                response = interceptor._serve(converted(request, url, body))
+            if response is not None:
+                return core_response(response)
+        return original_sync(self, request)
+
+    async def handle_async_request(self: Any, request: Any) -> Any:
+        url = url_of(request)
+        interceptor = _interceptor_for(url)
+        if interceptor is not None:
+            body = b"".join([chunk async for chunk in request.stream])
+            with _as_core_errors(core):
+                response = await interceptor._aserve(converted(request, url, body))
+            if response is not None:
+                return core_response(response)
+        return await original_async(self, request)
+
+    return [
+        (core.ConnectionPool, "handle_request", handle_request),
+        (core.AsyncConnectionPool, "handle_async_request", handle_async_request),
     ]

@@ -448,3 +448,54 @@ def test_what_the_fake_has_no_answer_for_still_fails_loudly(
 def test_one_base_url_given_as_a_string_is_one_url() -> None:
     interceptor = Interceptor(SGPFake(), "https://sgp.corp.example/api", include_default=False)
     assert interceptor.base_urls == ["https://sgp.corp.example/api"]
+
+
+# -- a library that puts the transports' original methods back -------------------------------
+
+
+STREAMED_CHAT = {
+    "model": "openai/gpt-4o-mini",
+    "messages": [{"role": "user", "content": "hi"}],
+    "stream": True,
+}
+
+
+def test_requests_below_a_transport_put_back_still_reach_the_fake(
+    no_network: NetworkGuard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # vcrpy's cassettes keep the transports' methods as found at import and install over
+    # whatever patched them since, calling those originals for what they do not replay.
+    originals = (
+        httpx.HTTPTransport.__dict__["handle_request"],
+        httpx.AsyncHTTPTransport.__dict__["handle_async_request"],
+    )
+    fake = SGPFake()
+    headers = {**HEADERS, "x-selected-account-id": "acct_1"}
+
+    async def stream_async() -> bytes:
+        async with httpx.AsyncClient(headers=headers) as client:
+            chat = f"{DEFAULT_BASE_URL}/v5/chat/completions"
+            answer = await client.post(chat, json=STREAMED_CHAT)
+            return answer.content
+
+    with Interceptor(fake):
+        monkeypatch.setattr(httpx.HTTPTransport, "handle_request", originals[0])
+        monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", originals[1])
+        created = httpx.post(f"{DEFAULT_BASE_URL}{LIST}", json=minimal_body(), headers=HEADERS)
+        assert created.status_code == 200
+        with httpx.stream(
+            "POST", f"{DEFAULT_BASE_URL}/v5/chat/completions", json=STREAMED_CHAT, headers=headers
+        ) as answer:
+            events = [line for line in answer.iter_lines() if line.startswith("data: ")]
+        assert events[-1] == "data: [DONE]"
+        assert asyncio.run(stream_async()).endswith(b"data: [DONE]\n\n")
+        # The fake's faults reach the client as a socket's would.
+        fake.faults.add(path=LIST, latency=5)
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(f"{DEFAULT_BASE_URL}{LIST}", headers=HEADERS, timeout=0.1)
+    assert [entry.path for entry in fake.journal][:3] == [
+        LIST,
+        "/v5/chat/completions",
+        "/v5/chat/completions",
+    ]
+    assert len(fake.store) == 1

@@ -10,6 +10,7 @@ import sys
 import time
 from typing import Any, Iterator
 
+import httpcore
 import httpx
 import pytest
 
@@ -252,9 +253,42 @@ def test_without_httpx2_only_httpx_is_patched(monkeypatch: pytest.MonkeyPatch) -
     assert patched == {
         (httpx.HTTPTransport, "handle_request"),
         (httpx.AsyncHTTPTransport, "handle_async_request"),
+        (httpcore.ConnectionPool, "handle_request"),
+        (httpcore.AsyncConnectionPool, "handle_async_request"),
     }
     fake = SGPFake()
     with Interceptor(fake):
         reply = httpx.get(f"{DEFAULT_BASE_URL}/v4/model-templates", headers={"x-api-key": "k"})
     assert reply.status_code == 200
     assert len(fake.journal) == 1
+
+
+def test_requests_below_an_httpx2_transport_put_back_still_reach_the_fake(
+    no_network: NetworkGuard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As vcrpy does: the transport's original method installed over the interceptor's.
+    original = httpx2.HTTPTransport.__dict__["handle_request"]
+    original_async = httpx2.AsyncHTTPTransport.__dict__["handle_async_request"]
+    fake = SGPFake()
+    with Interceptor(fake):
+        monkeypatch.setattr(httpx2.HTTPTransport, "handle_request", original)
+        monkeypatch.setattr(httpx2.AsyncHTTPTransport, "handle_async_request", original_async)
+        with plain() as client:
+            answer = client.chat.completions.create(model=MODEL, messages=HI, stream=True)
+            assert "".join(c.choices[0].delta.content or "" for c in answer if c.choices)
+
+        async def go() -> str | None:
+            async with openai.AsyncOpenAI(
+                api_key="key",
+                base_url=BASE_URL,
+                default_headers={"x-selected-account-id": ACCOUNT},
+                max_retries=0,
+            ) as client:
+                reply = await client.chat.completions.create(model=MODEL, messages=HI)
+                return reply.choices[0].message.content
+
+        assert asyncio.run(go())
+        fake.faults.add(path=CHAT, latency=5)
+        with plain(timeout=0.1) as client, pytest.raises(openai.APITimeoutError):
+            client.chat.completions.create(model=MODEL, messages=HI)
+    assert [entry.path for entry in fake.journal] == [CHAT, CHAT, CHAT]
