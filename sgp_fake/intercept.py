@@ -21,9 +21,10 @@ network.
 0
 
 Only the default transports of httpx (the official SDKs use them) and of httpx2 (the
-``openai`` package uses it) are patched, so a client given an ``httpx.HTTPTransport(...)`` of
-its own is intercepted too; clients on another kind of transport (``httpx.MockTransport``, the
-SDKs' ``DefaultAioHttpClient``), ``requests`` and ``urllib`` are not affected.
+``openai`` package uses it), and httpx-aiohttp's (the SDKs' ``DefaultAioHttpClient``) where it
+is installed, are patched, so a client given an ``httpx.HTTPTransport(...)`` of its own is
+intercepted too; clients on another kind of transport (``httpx.MockTransport``), ``requests``
+and ``urllib`` are not affected.
 
 Beneath the transports, their connection pools (httpcore's, and httpcore2's under httpx2) are
 patched too: a library that puts back the transports' original methods over these patches
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import os
 import threading
 from types import TracebackType
@@ -357,6 +359,7 @@ class Interceptor:
             (httpx.AsyncHTTPTransport, "handle_async_request", handle_async_request),
             *_httpx2_patches(),
             *_pool_patches(),
+            *_aiohttp_patches(),
         ]
 
     def activate(self) -> None:
@@ -636,3 +639,30 @@ def _core_pool_patches(core: Any) -> list[tuple[type, str, Any]]:
         (core.ConnectionPool, "handle_request", handle_request),
         (core.AsyncConnectionPool, "handle_async_request", handle_async_request),
     ]
+
+
+# -- httpx-aiohttp -----------------------------------------------------------------------------
+# The SDKs' DefaultAioHttpClient is an httpx client on httpx-aiohttp's transport, which sends
+# with aiohttp, beside httpx's transports and pools: patched as they are, where installed.
+
+
+def _aiohttp_patches() -> list[tuple[type, str, Any]]:
+    """The patch of httpx-aiohttp's transport, in the form of :meth:`Interceptor.patches`;
+    none when it is not installed."""
+    if importlib.util.find_spec("httpx_aiohttp") is None:
+        return []
+    try:
+        module: Any = importlib.import_module("httpx_aiohttp.transport")
+    except ImportError:  # installed without aiohttp: nothing can send with it
+        return []
+    original = module.AiohttpTransport.handle_async_request
+
+    async def handle_async_request(self: Any, request: httpx.Request) -> httpx.Response:
+        for interceptor in reversed(_ACTIVE):
+            response = await interceptor._aserve(request)
+            if response is not None:
+                return response
+        answer: httpx.Response = await original(self, request)
+        return answer
+
+    return [(module.AiohttpTransport, "handle_async_request", handle_async_request)]

@@ -944,11 +944,11 @@ def sgp_fake_intercept(
     sgp_fake: SGPFake,
     sgp_fake_base_urls: Sequence[str] | str,
 ) -> Iterator[Interceptor]:
-    """Route httpx (and httpx2, the openai client's) requests for the real SGP base URL,
-    ``$SGP_CLIENT_BASE_URL`` and the URLs of ``sgp_fake_base_urls`` to ``sgp_fake``, for code
-    under test that builds its own client. A request to those hosts that the fake cannot
-    serve fails the test; nothing reaches the network. Other hosts are left alone.
-    ``@pytest.mark.sgp_fake(intercept_defaults=False)`` intercepts only
+    """Route httpx (and httpx2, the openai client's, and the SDKs' aiohttp client's) requests
+    for the real SGP base URL, ``$SGP_CLIENT_BASE_URL`` and the URLs of ``sgp_fake_base_urls``
+    to ``sgp_fake``, for code under test that builds its own client. A request to those
+    hosts that the fake cannot serve fails the test; nothing reaches the network. Other hosts
+    are left alone. ``@pytest.mark.sgp_fake(intercept_defaults=False)`` intercepts only
     ``sgp_fake_base_urls``. Apply it to a whole module with
     ``pytestmark = pytest.mark.usefixtures(...)``. Beside pytest-httpx's ``httpx_mock``, named
     before or after it, the SGP hosts reach the fake and the other hosts ``httpx_mock``."""

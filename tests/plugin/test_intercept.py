@@ -499,3 +499,31 @@ def test_requests_below_a_transport_put_back_still_reach_the_fake(
         "/v5/chat/completions",
     ]
     assert len(fake.store) == 1
+
+
+def test_the_sdks_aiohttp_clients_reach_the_fake(no_network: NetworkGuard) -> None:
+    scale_gp = pytest.importorskip("scale_gp")
+    scale_gp_beta = pytest.importorskip("scale_gp_beta")
+    pytest.importorskip("httpx_aiohttp")
+    fake = SGPFake()
+
+    async def go() -> tuple[int, int]:
+        async with scale_gp.AsyncSGPClient(
+            api_key="k", http_client=scale_gp.DefaultAioHttpClient(), max_retries=0
+        ) as v4:
+            await v4.model_templates.create(**minimal_body())
+            templates = await v4.model_templates.list()
+        async with scale_gp_beta.AsyncSGPClient(
+            api_key="k",
+            account_id="acct_1",
+            http_client=scale_gp_beta.DefaultAioHttpClient(),
+            max_retries=0,
+        ) as v5:
+            answer = await v5.chat.completions.create(
+                model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+            )
+        return len(templates.items), len(answer.choices)
+
+    with Interceptor(fake):
+        assert asyncio.run(go()) == (1, 1)
+    assert [entry.path for entry in fake.journal] == [LIST, LIST, "/v5/chat/completions"]

@@ -249,6 +249,7 @@ def test_stopping_restores_httpx2() -> None:
 
 def test_without_httpx2_only_httpx_is_patched(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "httpx2", None)  # as if it were not installed
+    monkeypatch.setitem(sys.modules, "httpx_aiohttp.transport", None)  # and httpx-aiohttp
     patched = {(owner, name) for owner, name, _ in Interceptor.patches()}
     assert patched == {
         (httpx.HTTPTransport, "handle_request"),
