@@ -39,6 +39,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
+from . import realtime
 from .answers import json_bytes
 from .facts import Facts, LazyFacts, compile_pattern, facts_match
 
@@ -130,7 +131,7 @@ class FaultSleeps:
             raise ServerStopping()
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[bool] = loop.create_future()
-        timer = loop.call_later(seconds, _waited, waiter)
+        timer = realtime.call_later(loop, seconds, _waited, waiter)
         self._waiting.add(waiter)
         try:
             stopped = await waiter
@@ -153,17 +154,16 @@ def _waited(waiter: asyncio.Future[bool]) -> None:
 async def fault_sleep(seconds: float) -> None:
     """Wait out an injected latency or stall: as :func:`asyncio.sleep`, except on the loop of a
     server that watches its waits (:class:`FaultSleeps`), which ends it when it stops. Under
-    another event loop (an in-process async client on trio, through anyio) it sleeps on that."""
+    another event loop (an in-process async client on trio, through anyio) it sleeps on that.
+    Real seconds, also while freezegun stops the event loop's clock (see :mod:`.realtime`)."""
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # not asyncio's loop: anyio sleeps on whichever runs
-        import anyio
-
-        await anyio.sleep(seconds)
+        await realtime.sleep_any(seconds)
         return
     sleeps = _WATCHED.get(loop)
     if sleeps is None:
-        await asyncio.sleep(seconds)
+        await realtime.sleep(seconds)
     else:
         await sleeps.sleep(seconds)
 
