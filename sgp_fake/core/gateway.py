@@ -41,6 +41,7 @@ from starlette.routing import BaseRoute
 from starlette.types import Message, Receive, Scope, Send
 
 from ..errors import FakeHTTPError, PayloadTooLarge
+from . import realtime
 from .answers import RawHeaders, ReadyChunks, sse_event
 from .call import Backend as CallBackend
 from .call import Call, call_operation, facts_of, header, request_api_key
@@ -287,7 +288,7 @@ class FakeApp:
         timeout: float | None = scope.get(READ_TIMEOUT_SCOPE_KEY)
         deadline = None
         if timeout is not None:
-            deadline = scope[DEADLINE_SCOPE_KEY] = time.monotonic() + timeout
+            deadline = scope[DEADLINE_SCOPE_KEY] = realtime.monotonic() + timeout
         try:
             latency = backend.settings.latency
             if latency:
@@ -574,7 +575,7 @@ class FakeApp:
         marks the exchange timed out; the request is still handled.
         """
         if deadline is not None:
-            left = deadline - time.monotonic()
+            left = deadline - realtime.monotonic()
             if seconds > left:
                 scope[TIMED_OUT_SCOPE_KEY] = True
                 seconds = max(left, 0.0)

@@ -41,7 +41,8 @@ OPERATION_SCOPE_KEY = "sgp_fake.operation"
 RULE_SCOPE_KEY = "sgp_fake.rule"
 """The id of the fault rule a request met, once one fired (a request meets one at most)."""
 DEADLINE_SCOPE_KEY = "sgp_fake.deadline"
-"""When the client stops waiting for the answer to start (``time.monotonic()``), if it does."""
+"""When the client stops waiting for the answer to start (:func:`.realtime.monotonic`), if it
+does."""
 
 # -- set by a handler or an admin route --------------------------------------------------------
 

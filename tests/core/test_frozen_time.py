@@ -60,3 +60,14 @@ def test_an_injected_latency_ends_over_a_socket_on_asyncios_own_loop_under_freez
         httpx.Client(base_url=server.url, headers=headers, timeout=5) as client,
     ):
         assert client.get(PATH).status_code == 200
+
+
+@pytest.mark.timeout(20)
+def test_a_latency_within_the_read_timeout_is_answered_under_an_auto_ticking_clock() -> None:
+    # auto_tick_seconds moves time.monotonic 15 s at each reading: the client's deadline is
+    # still counted in real seconds, so a 0.1 s latency does not pass a 5 s read timeout.
+    fake = SGPFake()
+    fake.faults.add(method="GET", path=PATH, latency=0.1)
+    with freeze_time("2031-01-02", auto_tick_seconds=15), fake.client(timeout=5) as client:
+        assert client.get(PATH).status_code == 200
+    assert not fake.journal.last().timed_out
