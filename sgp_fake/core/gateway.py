@@ -145,7 +145,7 @@ class _JournaledExchange:
         self._scope = scope
         self._body = body
         self._send = send
-        self._started = time.perf_counter() if started is None else started
+        self._started = realtime.perf_counter() if started is None else started
         self._status: int | None = None
         self._headers: list[tuple[bytes, bytes]] = []
         self._chunks: list[bytes] = []
@@ -389,7 +389,7 @@ class FakeApp:
     ) -> DirectAnswer:
         """Call the operation ``match`` names, with nothing to inject, and journal the exchange
         (a streamed answer's once its blocks end or are closed)."""
-        started = time.perf_counter()
+        started = realtime.perf_counter()
         op, params = match
         (status, headers, answer), error = call_operation(op, Call(self.backend, op, scope, params))
         if isinstance(answer, bytes):
@@ -514,7 +514,7 @@ class FakeApp:
             rule,
             timed_out,
             operation,
-            time.perf_counter() - started,
+            realtime.perf_counter() - started,
         )
         coverage = backend.coverage
         if coverage is not None:

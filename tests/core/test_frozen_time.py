@@ -71,3 +71,15 @@ def test_a_latency_within_the_read_timeout_is_answered_under_an_auto_ticking_clo
     with freeze_time("2031-01-02", auto_tick_seconds=15), fake.client(timeout=5) as client:
         assert client.get(PATH).status_code == 200
     assert not fake.journal.last().timed_out
+
+
+@pytest.mark.timeout(20)
+def test_the_journal_times_a_request_in_real_seconds_under_freezegun() -> None:
+    fake = SGPFake()
+    fake.faults.add(method="GET", path=PATH, latency=0.2)
+    with freeze_time("2031-01-02"), fake.client() as client:
+        client.get(PATH)
+        entry = fake.journal.last()
+        assert 0.2 <= entry.duration < 5  # the latency waited, not 0 by the frozen clock
+        # When it arrived, by the fake's clock (the frozen time): its answer came at that time.
+        assert entry.timestamp == pytest.approx(fake.clock.now() - entry.duration)
