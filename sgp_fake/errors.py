@@ -11,6 +11,7 @@ from typing import Any, Iterator, Mapping
 
 __all__ = [
     "BETA_SDK_MISSING",
+    "SDK_IMPORTED_FROZEN",
     "SDK_MISSING",
     "BadRequest",
     "BodyParseError",
@@ -33,7 +34,8 @@ _SDK_MISSING = {"scale_gp": SDK_MISSING, "scale_gp_beta": BETA_SDK_MISSING}
 
 @contextmanager
 def needs_sdk() -> Iterator[None]:
-    """An SDK's failed import raised as ``ModuleNotFoundError`` that says what to install."""
+    """An SDK's failed import raised as ``ModuleNotFoundError`` that says what to install, or,
+    when it failed because freezegun froze time, as a ``RuntimeError`` that says what to do."""
     try:
         yield
     except ModuleNotFoundError as exc:
@@ -41,6 +43,18 @@ def needs_sdk() -> Iterator[None]:
         if message is None:
             raise
         raise ModuleNotFoundError(message, name=exc.name) from None
+    except Exception as exc:
+        if "FakeDatetime" not in str(exc):
+            raise
+        raise RuntimeError(SDK_IMPORTED_FROZEN) from exc
+
+
+SDK_IMPORTED_FROZEN = (
+    "an SGP SDK was first imported while freezegun froze time, and pydantic cannot build its "
+    "models on freezegun's FakeDatetime: import scale_gp and scale_gp_beta before freezing "
+    "time (at the top of the test module, or in conftest.py)"
+)
+"""Why an SDK's import failed under freezegun, and what to do."""
 
 
 class FakeHTTPError(Exception):

@@ -49,7 +49,7 @@ from typing import (
 
 import pytest
 
-from .errors import BETA_SDK_MISSING, SDK_MISSING
+from .errors import BETA_SDK_MISSING, SDK_MISSING, needs_sdk
 
 if TYPE_CHECKING:
     import httpx
@@ -387,14 +387,16 @@ def _marker_options(fake: SGPFake) -> Mapping[str, Any]:
 
 def _require_sdk() -> None:
     try:
-        import scale_gp  # noqa: F401
+        with needs_sdk():  # a clear error for an import under freezegun
+            import scale_gp  # noqa: F401
     except ImportError:
         pytest.skip(SDK_MISSING)
 
 
 def _require_beta_sdk() -> None:
     try:
-        import scale_gp_beta  # noqa: F401
+        with needs_sdk():
+            import scale_gp_beta  # noqa: F401
     except ImportError:
         pytest.skip(BETA_SDK_MISSING)
 
@@ -765,7 +767,8 @@ def sgp_traces(sgp_fake: SGPFake) -> Iterator[Traces]:
     the exporter's back-off, the disabled flag): the next test's code finds it as if this
     fixture never ran. Skips when ``scale-gp-beta`` is not installed.
     """
-    pytest.importorskip("scale_gp_beta", reason="the tracing library needs scale-gp-beta")
+    with needs_sdk():
+        pytest.importorskip("scale_gp_beta", reason="the tracing library needs scale-gp-beta")
     from .extras.traces import init_tracing, save_tracing
 
     restore = save_tracing()

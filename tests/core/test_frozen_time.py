@@ -5,6 +5,8 @@ in process and over a socket."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 
 import httpx
@@ -13,6 +15,7 @@ import trio
 from freezegun import freeze_time
 
 from sgp_fake import SGPFake
+from sgp_fake.errors import SDK_IMPORTED_FROZEN
 from sgp_fake.fake import DEFAULT_API_KEY
 from sgp_fake.live_server import LiveServer
 
@@ -83,3 +86,60 @@ def test_the_journal_times_a_request_in_real_seconds_under_freezegun() -> None:
         assert 0.2 <= entry.duration < 5  # the latency waited, not 0 by the frozen clock
         # When it arrived, by the fake's clock (the frozen time): its answer came at that time.
         assert entry.timestamp == pytest.approx(fake.clock.now() - entry.duration)
+
+
+FIRST_IMPORT_FROZEN = """
+import sys
+from freezegun import freeze_time
+from sgp_fake import SGPFake
+from sgp_fake.errors import SDK_IMPORTED_FROZEN
+
+fake = SGPFake()
+with freeze_time("2031-01-02"):
+    try:
+        fake.{client}()
+    except RuntimeError as error:
+        sys.exit(str(error))
+sys.exit("no error")
+"""
+
+
+@pytest.mark.parametrize("client", ["sdk_client", "beta_client"])
+def test_an_sdk_first_imported_under_freezegun_fails_saying_what_to_do(client: str) -> None:
+    # A fresh interpreter: the SDK must not be imported yet.
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_IMPORT_FROZEN.replace("{client}", client)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.stderr.strip().endswith(SDK_IMPORTED_FROZEN), done.stderr
+
+
+def test_a_client_fixture_under_a_freezing_fixture_fails_saying_what_to_do(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        from datetime import datetime
+
+        import pydantic
+        import pytest
+        from freezegun import freeze_time
+
+        class Event(pydantic.BaseModel):  # a model of the code under test, built unfrozen
+            at: datetime
+
+        @pytest.fixture(autouse=True)
+        def frozen():
+            with freeze_time("2031-01-02"):
+                yield
+
+        def test_templates(sgp_beta_client):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*RuntimeError: an SGP SDK was first imported while freezegun*"])
