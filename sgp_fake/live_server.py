@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .core import realtime
 from .core.access import AccessPolicy, serve_with
 from .core.faults import ConnectionFault, FaultSleeps
 
@@ -47,9 +48,9 @@ def with_socket_faults(app: ASGIApp) -> ASGIApp:
             if fault.kind == "reset":
                 # An abort drops what is not yet written: let the chunks a cut stream sent
                 # before the reset leave first (a moment at most; nothing waits otherwise).
-                deadline = time.monotonic() + _FLUSH_TIMEOUT
-                while transport.get_write_buffer_size() and time.monotonic() < deadline:
-                    await asyncio.sleep(0.001)
+                deadline = realtime.monotonic() + _FLUSH_TIMEOUT
+                while transport.get_write_buffer_size() and realtime.monotonic() < deadline:
+                    await realtime.sleep(0.001)
                 sock = transport.get_extra_info("socket")
                 if sock is not None:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -228,9 +229,9 @@ class LiveServer:
             target=self._server.run, kwargs={"sockets": [sock]}, name="sgp-fake-server", daemon=True
         )
         self._thread.start()
-        deadline = time.monotonic() + timeout
+        deadline = realtime.monotonic() + timeout  # real seconds, also under freezegun
         while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
+            if not self._thread.is_alive() or realtime.monotonic() > deadline:
                 raise RuntimeError("sgp-fake server did not start")
             time.sleep(0.005)
         return self
