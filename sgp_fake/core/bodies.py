@@ -265,11 +265,17 @@ def validate_query(
     """Validate a raw query string into ``model``, or raise FastAPI's 422 (``loc`` ``query``).
 
     List-typed fields are read as the SDK sends them (see :func:`~sgp_fake.core.query.parse_query`).
+    A missing parameter's error has ``input`` null, as FastAPI writes it for a query parameter
+    (it validates each on its own, so none has the whole query as its input).
     """
     try:
         return model.model_validate(parse_query(query, list_fields(model)), extra=extra)
     except pydantic.ValidationError as exc:
-        raise RequestValidationError(located(exc, "query")) from None
+        errors = located(exc, "query")
+        for error in errors:
+            if error["type"] == "missing":
+                error["input"] = None
+        raise RequestValidationError(errors) from None
 
 
 def validate_headers(

@@ -472,6 +472,27 @@ def test_list_query_errors_match_the_reference(fake: SGPFake, query: str) -> Non
     assert actual.content == expected.content
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "chunks=2",
+        "start_date=2024-01-01&end_date=2024-01-02",
+        "chunks=x&end_date=2024-01-02",
+        "chunks=10001&start_date=nope&end_date=2024-01-02",
+    ],
+)
+def test_usage_query_errors_match_the_reference(fake: SGPFake, query: str) -> None:
+    # A missing query parameter is FastAPI's "missing" with input null: each parameter is
+    # validated on its own, never the whole query as one object.
+    path = f"/v4/model-deployments/dep_1/usage-statistics?{query}"
+    expected = call_reference("GET", path)
+    with fake.client() as client:
+        actual = client.get(path)
+    assert expected.status_code == actual.status_code == 422
+    assert actual.content == expected.content
+
+
 def without_nulls(node: Any, drop: frozenset[str] | set[str] = frozenset()) -> Any:
     """``node`` without null members (the fake keeps required nulls the reference drops)."""
     if isinstance(node, dict):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 import httpx
 from fastapi import FastAPI, Query
@@ -80,6 +80,16 @@ def embeddings(model_deployment_id: str, body: EmbeddingRequest) -> dict[str, An
 @reference.post("/v4/models/{model_deployment_id}/rerankings")
 def rerankings(model_deployment_id: str, body: RerankingRequest) -> dict[str, Any]:
     return {}
+
+
+@reference.get("/v4/model-deployments/{model_deployment_id}/usage-statistics")
+def usage_statistics(
+    model_deployment_id: str,
+    chunks: Annotated[int, Query(le=10000)],
+    start_date: datetime,
+    end_date: datetime,
+) -> dict[str, Any]:
+    return {"data": [], "start_date": start_date, "end_date": end_date}
 
 
 def call_reference(method: str, url: str, **kwargs: Any) -> httpx.Response:
