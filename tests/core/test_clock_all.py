@@ -190,6 +190,26 @@ def test_a_wall_clock_window_over_a_deterministic_fake_warns() -> None:
     assert sum(point["summary_tokens"] for point in data) > 0
 
 
+def test_the_warning_turned_into_an_error_still_answers_and_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Under filterwarnings = error (a common setting) the warning must not become the
+    # request's 500, which the SDK retries and reports as a connection error.
+    fake = SGPFake(**deterministic(42))
+    ids = _seed(fake)
+    _complete(fake, ids["deployment"])
+    now = datetime.now(UTC)
+    params = {"start_date": (now - timedelta(days=1)).isoformat(), "end_date": now.isoformat(),
+              "chunks": 2}  # fmt: skip
+    path = f"/v4/model-deployments/{ids['deployment']}/usage-statistics"
+    with fake.client() as client, warnings.catch_warnings():
+        warnings.simplefilter("error", ClockWarning)
+        answer = client.get(path, params=params)
+    assert answer.status_code == 200
+    assert [point["summary_tokens"] for point in answer.json()["data"]] == [0, 0]
+    assert any("fake.clock.set" in record.getMessage() for record in caplog.records)
+
+
 def test_time_machine_moves_records_journal_and_readiness_together() -> None:
     fake = SGPFake(FakeSettings(deployment_ready_after=30))
     with time_machine.travel(WHEN, tick=False) as traveller:
