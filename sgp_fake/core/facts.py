@@ -90,9 +90,23 @@ def facts_match(
         return False
     if prompt_regex is not None:
         search = compile_pattern(prompt_regex).search
-        if not any(search(text) for text in facts.get("prompt", ())):
+        if not any(_found(search, text) for text in facts.get("prompt", ())):
             return False
     return True
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _found(search: Callable[[str], Any], text: str) -> bool:
+    """Whether ``search`` (an RE2 pattern's) finds its pattern in ``text``. RE2 reads UTF-8,
+    which cannot carry a lone surrogate (JSON text can: ``"\\ud800"``), so in a text that holds
+    one each is searched as U+FFFD, the replacement character: ``.`` matches it, and the
+    rest of the text is searched as it is."""
+    try:
+        return search(text) is not None
+    except UnicodeEncodeError:
+        return search(_SURROGATE.sub("\ufffd", text)) is not None
 
 
 class LazyFacts:

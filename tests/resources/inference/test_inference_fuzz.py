@@ -319,3 +319,35 @@ def test_a_prompt_utf8_cannot_carry_is_a_400_and_counts_nothing(route: str, stre
         {"detail": "There was an error parsing the body"},
     )
     assert len(fake.tables["usage"]) == 0
+
+
+@pytest.mark.parametrize("route", ["embeddings", "rerankings"])
+@pytest.mark.parametrize("rule", ["scripted", "fault"])
+def test_a_prompt_regex_rule_searches_a_text_utf8_cannot_carry(route: str, rule: str) -> None:
+    # Embeddings and rerankings echo no text, so a lone surrogate ("\ud800", valid JSON) in a
+    # text or a query is answered; a rule's regular expression (RE2 reads UTF-8) searches it
+    # with the surrogate read as U+FFFD, and the rest as it is.
+    fake, graph = _graph(False, False)
+    model_id, deployment_id = graph[route]
+    if rule == "scripted":
+        fake.respond(prompt_regex=r"^cat.$", embedding=[1.0, 0.0], scores=[0.5, 0.25])
+    else:
+        fake.faults.add(prompt_regex=r"^cat.$", status=503)
+    body = copy.deepcopy(BODIES[route])
+    if route == "embeddings":
+        body["texts"] = ["cat\ud800", "dog"]
+    else:
+        body["query"] = "cat\ud800"
+    with fake.client() as client:
+        answer = client.post(
+            _url(route, model_id, deployment_id),
+            content=json.dumps(body).encode(),  # ensure_ascii: "\ud800" escaped
+            headers={"content-type": "application/json"},
+        )
+    if rule == "fault":
+        assert answer.status_code == 503
+    elif route == "embeddings":
+        assert answer.status_code == 200
+        assert answer.json()["embeddings"][0] == [1.0, 0.0]
+    else:
+        assert (answer.status_code, answer.json()["chunk_scores"]) == (200, [0.5, 0.25])
