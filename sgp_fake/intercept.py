@@ -608,7 +608,14 @@ def _core_pool_patches(core: Any) -> list[tuple[type, str, Any]]:
         )
 
     def url_of(request: Any) -> httpx.URL:
-        return httpx.URL(bytes(request.url).decode("ascii"))
+        # From the parts, not bytes(url): those write an IPv6 host without its brackets.
+        url = request.url
+        return httpx.URL(
+            scheme=url.scheme.decode("ascii"),
+            host=url.host.decode("ascii"),
+            port=url.port,
+            raw_path=url.target,
+        )
 
     original_sync = core.ConnectionPool.handle_request
     original_async = core.AsyncConnectionPool.handle_async_request

@@ -527,3 +527,28 @@ def test_the_sdks_aiohttp_clients_reach_the_fake(no_network: NetworkGuard) -> No
     with Interceptor(fake):
         assert asyncio.run(go()) == (1, 1)
     assert [entry.path for entry in fake.journal] == [LIST, LIST, "/v5/chat/completions"]
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback")
+def test_a_request_to_an_ipv6_host_goes_through_while_intercepting() -> None:
+    # The connection pools are patched too: a request that reaches one (any host the
+    # transports leave alone) must keep its host as sent, brackets and all.
+    other = SGPFake()
+    with LiveServer(other.app, host="::1") as server, Interceptor(SGPFake()):
+        assert httpx.get(f"{server.url}{LIST}", headers=HEADERS).status_code == 200
+
+        async def go() -> int:
+            async with httpx.AsyncClient() as client:
+                return (await client.get(f"{server.url}{LIST}", headers=HEADERS)).status_code
+
+        assert asyncio.run(go()) == 200
+    assert [entry.path for entry in other.journal] == [LIST, LIST]

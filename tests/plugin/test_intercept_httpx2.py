@@ -6,6 +6,7 @@ alone. The network is guarded: a name to resolve or a non-loopback address fails
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 import time
 from typing import Any, Iterator
@@ -293,3 +294,29 @@ def test_requests_below_an_httpx2_transport_put_back_still_reach_the_fake(
         with plain(timeout=0.1) as client, pytest.raises(openai.APITimeoutError):
             client.chat.completions.create(model=MODEL, messages=HI)
     assert [entry.path for entry in fake.journal] == [CHAT, CHAT, CHAT]
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback")
+def test_an_ipv6_host_goes_out_untouched() -> None:
+    # httpcore2's pool is patched too: a request that reaches it keeps its host as sent.
+    fake, other = SGPFake(), SGPFake()
+    with LiveServer(other.app, host="::1") as server, Interceptor(fake):
+        with plain(f"{server.url}/v5") as client:
+            assert client.chat.completions.create(model=MODEL, messages=HI).choices
+
+        async def go() -> None:
+            async with async_plain(f"{server.url}/v5") as client:
+                assert (await client.chat.completions.create(model=MODEL, messages=HI)).choices
+
+        asyncio.run(go())
+    assert [e.path for e in other.journal] == [CHAT, CHAT]
+    assert len(fake.journal) == 0
