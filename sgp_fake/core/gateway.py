@@ -621,7 +621,7 @@ class FakeApp:
             await self._sleep(scope, timeout)
             raise ConnectionFault("timeout")
         if receive is not None and self.access is not None and not scope.get(SYNC_SCOPE_KEY):
-            return await _client_left_before_end(self._sleep(scope, seconds), receive)
+            return await _client_left_during(self._sleep(scope, seconds), receive, to_its_end=False)
         await self._sleep(scope, seconds)
         return False
 
@@ -823,8 +823,12 @@ def _name_account(scope: Scope, facts: LazyFacts | None) -> None:
             scope[ACCOUNT_SCOPE_KEY] = named[0]
 
 
-async def _client_left_during(wait: Coroutine[Any, Any, None], receive: Receive) -> bool:
-    """Run ``wait`` to its end; whether the client closed its connection meanwhile.
+async def _client_left_during(
+    wait: Coroutine[Any, Any, None], receive: Receive, *, to_its_end: bool = True
+) -> bool:
+    """Run ``wait``; whether the client closed its connection meanwhile. With ``to_its_end``
+    ``wait`` is run to its end whatever the client does, else it is cancelled as the client
+    leaves.
 
     A server's ``receive``, once the body is read, returns only when the client disconnects
     (uvicorn's, and then ``http.disconnect`` on every later call), so it is watched beside the
@@ -839,29 +843,10 @@ async def _client_left_during(wait: Coroutine[Any, Any, None], receive: Receive)
             and watching.exception() is None
             and watching.result().get("type") == "http.disconnect"
         )
-        await waiting
-        return left
-    finally:
-        for task in (waiting, watching):
-            if not task.done():
-                task.cancel()
-
-
-async def _client_left_before_end(wait: Coroutine[Any, Any, None], receive: Receive) -> bool:
-    """Run ``wait`` until it ends or the client closes its connection, whichever comes first;
-    whether the client left (``wait`` is then cancelled). See :func:`_client_left_during`."""
-    waiting = asyncio.ensure_future(wait)
-    watching = asyncio.ensure_future(receive())
-    try:
-        await asyncio.wait({waiting, watching}, return_when=asyncio.FIRST_COMPLETED)
-        if (
-            watching.done()
-            and watching.exception() is None
-            and watching.result().get("type") == "http.disconnect"
-        ):
+        if left and not to_its_end:
             return True
         await waiting
-        return False
+        return left
     finally:
         for task in (waiting, watching):
             if not task.done():
