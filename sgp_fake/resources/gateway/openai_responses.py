@@ -34,6 +34,7 @@ What the fake decides:
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterator, List, Mapping, Optional, Sequence, Union
 
 from pydantic import ConfigDict, Field
@@ -57,6 +58,10 @@ from .handlers import (
     json_body,
 )
 from .handlers import about as _gateway_about
+
+# A surrogate reaches a request's strings only as a JSON escape (UTF-8 text cannot hold one):
+# a body without such an escape has no lone surrogate to refuse.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 __all__ = ["OpenAIResponse", "ResponseRequest", "about", "responses"]
 
@@ -230,10 +235,11 @@ def responses(call: Call) -> Reply:
             "tools": [t for t in request.tools or () if isinstance(t, Mapping) and "type" in t],
             "metadata": dict(request.metadata or {}),
         }
-        try:
-            json_bytes(echoed)
-        except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
-            raise BodyParseError() from exc
+        if _SURROGATE_ESCAPE.search(call.raw_body) is not None:  # else none can be echoed
+            try:
+                json_bytes(echoed)
+            except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
+                raise BodyParseError() from exc
         response_id = "resp_" + _hash(model, messages, account)
         scripted = _script(call, conversation.facts, model, account)
         output: list[dict[str, Any]] = []
