@@ -3,9 +3,12 @@ all read the fake's clock, which ``advance``, ``set`` and ``POST /_fake/clock`` 
 
 from __future__ import annotations
 
+import json
 import warnings
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import jsonschema
 import pytest
 import time_machine
 
@@ -72,6 +75,32 @@ def test_the_admin_openapi_documents_the_set_body() -> None:
     schema = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert {"advance", "set"} <= set(schema["properties"])
     assert "set" in operation["description"]
+
+
+CLOCK_BODIES: list[dict[str, Any]] = [
+    {"advance": 60},
+    {"set": "2030-05-01T12:00:00Z"},
+    {"set": "2030-05-01T12:00:00"},
+    {"set": 1_000_000_000},
+    {"set": 1_000_000_000.5},
+    {"set": 0},
+    {"set": -1},
+    {"set": "0001-01-01T00:00:00Z"},
+    {"set": None, "advance": 5},
+    {"advance": 1, "set": 5},
+    {},
+]
+
+
+@pytest.mark.parametrize("body", CLOCK_BODIES, ids=[json.dumps(b) for b in CLOCK_BODIES])
+def test_the_clock_schema_in_openapi_accepts_what_the_route_accepts(body: dict[str, Any]) -> None:
+    # "set" takes seconds since the epoch as well as ISO 8601, as the route's description says.
+    fake = SGPFake(admin=True)
+    with fake.client() as client:
+        document = client.get("/openapi.json").json()
+        schema = {"$ref": "#/components/schemas/ClockAdvance", "components": document["components"]}
+        valid = jsonschema.Draft202012Validator(schema).is_valid(body)
+        assert valid == (client.post("/_fake/clock", json=body).status_code == 200)
 
 
 def test_journal_times_come_from_the_fakes_clock() -> None:

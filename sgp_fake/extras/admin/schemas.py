@@ -254,6 +254,25 @@ _EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
+# Seconds since the epoch up to this many are read as seconds; pydantic reads a greater number
+# as milliseconds, which the document leaves out.
+_MAX_SECONDS = 20_000_000_000
+
+
+def _document_set(schema: dict[str, Any]) -> None:
+    """``set`` in the document: an ISO 8601 string, or seconds since the epoch (a number)."""
+    schema["anyOf"] = [
+        # The years the validator takes (1970-01-01 to 9000-01-01 UTC), with a day's margin
+        # for a time zone's offset at either end.
+        {**branch, "pattern": "^(197[1-9]|19[89][0-9]|[2-8][0-9]{3})-"}
+        if branch.get("type") == "string"
+        else branch
+        for branch in schema["anyOf"]
+    ]
+    schema["anyOf"].insert(-1, {"type": "number", "minimum": 0, "maximum": _MAX_SECONDS})
+    schema["examples"] = ["2030-05-01T12:00:00Z", 1903867200]
+
+
 class ClockAdvance(LazyModel):
     """Body of ``POST /_fake/clock``: ``advance`` or ``set``, exactly one."""
 
@@ -283,12 +302,7 @@ class ClockAdvance(LazyModel):
         description="The instant the fake's clock reads from now on (ISO 8601, naive: UTC, or "
         "seconds since the epoch); it may go back. Records, usage and journal entries are "
         "dated by it from then on.",
-        # The years the validator takes (1970-01-01 to 9000-01-01 UTC), with a day's margin
-        # for a time zone's offset at either end.
-        json_schema_extra={
-            "examples": ["2030-05-01T12:00:00Z"],
-            "pattern": "^(197[1-9]|19[89][0-9]|[2-8][0-9]{3})-",
-        },
+        json_schema_extra=_document_set,
     )
 
     @model_validator(mode="after")
