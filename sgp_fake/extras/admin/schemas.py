@@ -63,13 +63,19 @@ def _given(*names: str) -> dict[str, Any]:
     return {"required": list(names), "properties": {n: {"type": kinds[n]} for n in names}}
 
 
+# The anyOf sits in allOf: beside "properties" code generators read it as alternative objects
+# rather than as a constraint on this one; under allOf they intersect it with the properties.
 _FAULT_ACTS: dict[str, Any] = {
-    "anyOf": [
-        _given("status"),
-        _given("connection"),
-        {"required": ["latency"], "properties": {"latency": {"exclusiveMinimum": 0}}},
-        _given("cut"),
-        _given("stall_ms"),
+    "allOf": [
+        {
+            "anyOf": [
+                _given("status"),
+                _given("connection"),
+                {"required": ["latency"], "properties": {"latency": {"exclusiveMinimum": 0}}},
+                _given("cut"),
+                _given("stall_ms"),
+            ]
+        }
     ],
     "not": {
         "anyOf": [

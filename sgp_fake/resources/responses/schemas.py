@@ -59,7 +59,8 @@ def _given(*names: str) -> dict[str, Any]:
 
 
 _GIVES_CONTENT: dict[str, Any] = {
-    "anyOf": [_given(name) for name in CONTENT_FIELDS],
+    # In allOf, not beside "properties", where code generators read it as alternative objects.
+    "allOf": [{"anyOf": [_given(name) for name in CONTENT_FIELDS]}],
     "not": {
         "anyOf": [_given("text", "texts"), _given("text", "chunks"), _given("texts", "chunks")]
     },
