@@ -314,33 +314,27 @@ def _script(
     return scripted
 
 
-class _Ended(Iterator[bytes]):
+def _ended(events: Iterator[bytes]) -> Iterator[bytes]:
     """``events``, then the end marker. ``events`` have all been sent before it: a client that
     stops reading at the marker (``openai`` closes the stream there) has the whole answer, so a
     scripted response's step is not given back (see :func:`_refunding`).
 
     Closing it closes ``events``, even before the first was read (a client that closes the
-    stream unread), which a generator's ``yield from`` would not: a generator closed before it
-    started never reaches its delegation, and the step would stay taken."""
+    stream unread): the generator is started here, parked before the first event, because a
+    generator closed before it started never runs its ``finally``, and the step would stay
+    taken. (A generator, not a class: its ``yield from`` passes each event on at C speed.)"""
+    ending = _ending(events)
+    next(ending)
+    return ending
 
-    __slots__ = ("_events", "_spent")
 
-    def __init__(self, events: Iterator[bytes]) -> None:
-        self._events = events
-        self._spent = False
-
-    def __next__(self) -> bytes:
-        if self._spent:
-            raise StopIteration
-        try:
-            return next(self._events)
-        except StopIteration:
-            self._spent = True
-            return _DONE
-
-    def close(self) -> None:
-        self._spent = True
-        close = getattr(self._events, "close", None)
+def _ending(events: Iterator[bytes]) -> Iterator[bytes]:
+    try:
+        yield b""  # taken by _ended: parks the generator inside the try
+        yield from events
+        yield _DONE
+    finally:
+        close = getattr(events, "close", None)
         if close is not None:
             close()
 
@@ -494,7 +488,7 @@ def chat_completions(call: Call) -> Reply:
             if request.stream:
                 include = bool((request.stream_options or {}).get("include_usage"))
                 events = _chat_events(head, choices, usage if include else None)
-                reply: Reply = stream(_Ended(_refunding(call, scripted, events)), ready=True)
+                reply: Reply = stream(_ended(_refunding(call, scripted, events)), ready=True)
             else:
                 reply = ok(_completion_json(completion_id, created, request.model, choices, usage))
         except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
@@ -634,7 +628,7 @@ def completions(call: Call) -> Reply:
                 events = _completion_events(head, choices, usage if include else None, exact)
                 for scripted in taken:
                     events = _refunding(call, scripted, events)
-                reply: Reply = stream(_Ended(events), ready=True)
+                reply: Reply = stream(_ended(events), ready=True)
             else:
                 body = {
                     **head,
