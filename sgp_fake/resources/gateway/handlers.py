@@ -7,7 +7,9 @@
 * The model: ``vendor/name``, resolved by :func:`.catalog.resolve` (404 unknown, 400 not ready
   or not ``vendor/name``; anything goes in contract mode).
 * The content: a scripted response's (matchers ``model``, ``prompt``: the last user message,
-  ``tool_result``, ``turn``; content ``text``, ``texts``, ``tool_calls``), else with
+  ``tool_result``, ``turn``; content ``text``, ``texts``, ``tool_calls``), else with a
+  ``tool_choice`` that obliges a call (``"required"``: the first function; a named function)
+  that call, its ``arguments`` valid against the function's ``parameters``, else with
   ``response_format`` ``json_schema`` a document valid against the schema
   (:mod:`.structured`), with ``json_object`` ``{"answer": <text>}``, else the deterministic
   text of :mod:`sgp_fake.resources.inference.text` (choice ``i > 0`` of ``n``: the text of the
@@ -431,6 +433,54 @@ def _arguments(spec: Mapping[str, Any]) -> str:
     return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
 
 
+def _function(tool: Any) -> tuple[str, Any] | None:
+    """A function tool's name and ``parameters``: chat's ``{"type": "function", "function":
+    {...}}`` or the Responses API's flat ``{"type": "function", "name": ...}``."""
+    if not isinstance(tool, Mapping) or tool.get("type") != "function":
+        return None
+    spec = tool.get("function", tool)
+    if not isinstance(spec, Mapping) or type(spec.get("name")) is not str:
+        return None
+    return spec["name"], spec.get("parameters")
+
+
+class Forced:
+    """The function call a ``tool_choice`` obliges an unscripted answer to make."""
+
+    __slots__ = ("finish", "name", "parameters")
+
+    def __init__(self, name: str, parameters: Any, named: bool) -> None:
+        self.name = name
+        self.parameters = parameters if isinstance(parameters, Mapping) else {"type": "object"}
+        # OpenAI's finish reason: "stop" when the choice named the function.
+        self.finish = "stop" if named else "tool_calls"
+
+    def rule(self, seed: str) -> dict[str, Any]:
+        """The call as a script's ``tool_calls`` gives it, its ``arguments`` a JSON object
+        valid against the function's ``parameters`` (chosen by ``seed``)."""
+        arguments = json.dumps(instance(self.parameters, seed), ensure_ascii=False)
+        return {"tool_calls": [{"name": self.name, "arguments": arguments}]}
+
+
+def forced(scripted: Scripted | None, tools: Any, tool_choice: Any) -> Forced | None:
+    """Unscripted, the call a ``tool_choice`` obliges: ``"required"`` the first function of
+    ``tools``, a named choice (chat's ``{"type": "function", "function": {"name": ...}}``, the
+    Responses API's ``{"type": "function", "name": ...}``) that function. ``None`` when a
+    script answers or the model may answer in words (``auto``, ``none``, no function tool)."""
+    if scripted is not None:
+        return None
+    functions = [f for f in map(_function, tools or ()) if f is not None]
+    if tool_choice == "required":
+        return Forced(*functions[0], named=False) if functions else None
+    if not isinstance(tool_choice, Mapping) or tool_choice.get("type") != "function":
+        return None
+    spec = tool_choice.get("function", tool_choice)
+    name = spec.get("name") if isinstance(spec, Mapping) else None
+    if type(name) is not str:
+        return None
+    return Forced(name, next((p for n, p in functions if n == name), None), named=True)
+
+
 def _tool_calls(rule: Mapping[str, Any], seed: str) -> list[dict[str, Any]]:
     return [
         {
@@ -461,19 +511,25 @@ def chat_completions(call: Call) -> Reply:
         model = catalog.resolve(call, request.model)
         completion_id = "chatcmpl-" + _hash(model, request.messages, n, account)
         scripted = _script(call, conversation.facts, model, account)
+        obliged = forced(scripted, request.tools, request.tool_choice)
         choices = []
         for index in range(n):
             tool_calls: list[dict[str, Any]] = []
+            content: str | None
             if scripted is not None:
                 content = scripted.text
                 tool_calls = _tool_calls(scripted.rule, f"{completion_id}/{index}")
+            elif obliged is not None:
+                content = None
+                rule = obliged.rule(_hash(model, index, conversation.prompt, conversation.history))
+                tool_calls = _tool_calls(rule, f"{completion_id}/{index}")
             else:
                 content = _default_text(request, model, conversation, index)
             finish = "stop"
             if content is not None:
                 content, finish = _finish(content, stops, max_tokens)
             if tool_calls:
-                finish = "tool_calls"
+                finish = "tool_calls" if obliged is None else obliged.finish
             chunks = None if scripted is None else scripted.chunks
             choices.append(_Choice(index, content, finish, tool_calls, chunks))
         completion_tokens = sum(

@@ -21,7 +21,9 @@ What the fake decides:
   assistant turn, as one chat message holds them) after ``instructions`` (a system message): the
   same text as the chat route for the same conversation, and the same scripted responses
   (matchers ``model``, ``prompt``, ``tool_result``, ``turn``; content ``text``, ``texts``,
-  ``tool_calls``: answered as ``function_call`` output items).
+  ``tool_calls``: answered as ``function_call`` output items). Unscripted, a ``tool_choice``
+  that obliges a call (``"required"``: the first function tool; ``{"type": "function",
+  "name": ...}``) is answered with that ``function_call``, as the chat route answers it.
 * **Structured output.** ``text.format`` as the chat route's ``response_format``: ``json_schema``
   (its ``schema``) answers a JSON document valid against the schema (:mod:`.structured`, seeded
   as the chat route seeds it: the same document for the same conversation), ``json_object``
@@ -45,6 +47,7 @@ from ...core.facts import Facts
 from ...core.lazy_model import LazyModel
 from ...errors import BadRequest, BodyParseError
 from ..inference import text
+from ..responses.table import Scripted
 from . import catalog
 from .handlers import (
     _account,
@@ -54,6 +57,7 @@ from .handlers import (
     _record_usage,
     _refunding,
     _script,
+    forced,
     formatted_text,
     json_body,
 )
@@ -187,6 +191,24 @@ def _default_text(fmt: Mapping[str, Any], model: str, conversation: _Conversatio
     return formatted_text(fmt.get("type"), fmt.get("schema"), model, conversation)
 
 
+def _content(
+    scripted: Scripted | None,
+    request: ResponseRequest,
+    fmt: Mapping[str, Any],
+    model: str,
+    conversation: _Conversation,
+) -> tuple[str | None, Sequence[Mapping[str, Any]]]:
+    """The answer's text and its function calls (as a script's ``tool_calls``): a script's,
+    else the call a ``tool_choice`` obliges (no text), else the text in the format asked."""
+    if scripted is not None:
+        return scripted.text, scripted.rule.get("tool_calls") or ()
+    obliged = forced(scripted, request.tools, request.tool_choice)
+    if obliged is not None:
+        seed = _hash(model, conversation.prompt, conversation.history)
+        return None, obliged.rule(seed)["tool_calls"]
+    return _default_text(fmt, model, conversation), ()
+
+
 def _tool_choice(value: Any) -> Any:
     if value in ("none", "auto", "required") or (isinstance(value, Mapping) and "type" in value):
         return value
@@ -242,27 +264,23 @@ def responses(call: Call) -> Reply:
                 raise BodyParseError() from exc
         response_id = "resp_" + _hash(model, messages, account)
         scripted = _script(call, conversation.facts, model, account)
+        content, calls = _content(scripted, request, fmt, model, conversation)
         output: list[dict[str, Any]] = []
-        content: str | None
-        if scripted is not None:
-            content = scripted.text
-            for position, spec in enumerate(scripted.rule.get("tool_calls") or ()):
-                seed = f"{response_id}/{position}"
-                arguments = spec.get("arguments", {})  # a string is sent as the script gives it
-                output.append(
-                    {
-                        "type": "function_call",
-                        "id": "fc_" + _hash(seed),
-                        "call_id": "call_" + _hash(seed, 0),
-                        "name": spec["name"],
-                        "arguments": arguments
-                        if isinstance(arguments, str)
-                        else json_bytes(arguments).decode(),
-                        "status": "completed",
-                    }
-                )
-        else:
-            content = _default_text(fmt, model, conversation)
+        for position, spec in enumerate(calls):
+            seed = f"{response_id}/{position}"
+            arguments = spec.get("arguments", {})  # a string is sent as the script gives it
+            output.append(
+                {
+                    "type": "function_call",
+                    "id": "fc_" + _hash(seed),
+                    "call_id": "call_" + _hash(seed, 0),
+                    "name": spec["name"],
+                    "arguments": arguments
+                    if isinstance(arguments, str)
+                    else json_bytes(arguments).decode(),
+                    "status": "completed",
+                }
+            )
         capped = False
         if content is not None:
             content, capped = text.capped(content, request.max_output_tokens)

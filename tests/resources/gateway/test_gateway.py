@@ -168,6 +168,70 @@ def test_json_schema_answers_a_valid_document(fake: SGPFake) -> None:
     assert streamed == content
 
 
+WEATHER_TOOLS = [
+    {"type": "function", "function": {"name": "get_time"}},
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+                "required": ["city", "days"],
+                "additionalProperties": False,
+            },
+        },
+    },
+]
+
+
+@pytest.mark.parametrize("make", CLIENTS.values(), ids=CLIENTS.keys())
+def test_a_tool_choice_that_obliges_a_call_is_answered_with_one(fake: SGPFake, make: Any) -> None:
+    # What langchain's with_structured_output(method="function_calling") and bind_tools(...,
+    # tool_choice="any") rely on: a model obliged to call a function calls it.
+    jsonschema = pytest.importorskip("jsonschema")
+    client = make(fake)
+    named = {"type": "function", "function": {"name": "get_weather"}}
+    whole = chat(client, tools=WEATHER_TOOLS, tool_choice=named).choices[0]
+    assert (whole.message.content, whole.finish_reason) == (None, "stop")  # as OpenAI's
+    (call,) = whole.message.tool_calls
+    assert call.function.name == "get_weather"
+    jsonschema.validate(
+        json.loads(call.function.arguments), WEATHER_TOOLS[1]["function"]["parameters"]
+    )
+    streamed = list(chat(client, tools=WEATHER_TOOLS, tool_choice=named, stream=True))
+    deltas = [t for c in streamed if c.choices for t in c.choices[0].delta.tool_calls or ()]
+    assert "".join(d.function.arguments for d in deltas) == call.function.arguments
+    assert streamed[-1].choices[0].finish_reason == "stop"
+    required = chat(client, tools=WEATHER_TOOLS, tool_choice="required").choices[0]
+    assert required.finish_reason == "tool_calls"
+    assert [(c.function.name, c.function.arguments) for c in required.message.tool_calls] == [
+        ("get_time", "{}")
+    ]
+    # auto and none may answer in words, and a script still wins
+    assert (
+        chat(client, tools=WEATHER_TOOLS, tool_choice="auto").choices[0].message.tool_calls is None
+    )
+    fake.respond(model=MODEL, text="No tool today.")
+    scripted = chat(client, tools=WEATHER_TOOLS, tool_choice=named).choices[0]
+    assert (scripted.message.content, scripted.message.tool_calls) == ("No tool today.", None)
+
+
+def test_a_responses_tool_choice_that_obliges_a_call_is_answered_with_one(fake: SGPFake) -> None:
+    tools = [{"type": "function", **tool["function"]} for tool in WEATHER_TOOLS]
+    client = plain(fake)
+    for choice, name in (("required", "get_time"), ({"type": "function", "name": "get_weather"},
+                                                    "get_weather")):  # fmt: skip
+        answer = client.responses.create(model=MODEL, input="Hi", tools=tools, tool_choice=choice)
+        (item,) = answer.output
+        assert (item.type, item.name) == ("function_call", name)
+        assert json.loads(item.arguments).keys() == (
+            {"city", "days"} if name == "get_weather" else set()
+        )
+    words = client.responses.create(model=MODEL, input="Hi", tools=tools, tool_choice="auto")
+    assert [item.type for item in words.output] == ["message"]
+
+
 @pytest.mark.parametrize("spec", [{"name": "W"}, {"name": "W", "schema": True}])
 def test_a_json_schema_format_without_a_schema_object_answers_json(
     fake: SGPFake, spec: dict[str, Any]
