@@ -67,6 +67,9 @@ _DELTA = "\x00sgp-fake delta\x00"
 """Where a chat chunk's delta goes in its event's template (see :func:`_chat_events`)."""
 _DELTA_JSON = json_bytes(_DELTA)
 _FIRST_DELTA = json_bytes({"role": "assistant", "content": ""})
+_FIRST_DELTA_NO_TEXT = json_bytes({"role": "assistant", "content": None})
+"""The first delta of an answer without text (tool calls only): ``content`` null, as the whole
+answer's message has it and OpenAI streams it."""
 
 
 # -- who and which account ------------------------------------------------------------------------
@@ -379,7 +382,7 @@ class _Choice:
 
     def deltas(self) -> Iterator[bytes]:
         """Each delta's JSON."""
-        yield _FIRST_DELTA
+        yield _FIRST_DELTA if self.text is not None else _FIRST_DELTA_NO_TEXT
         if self.text:
             # Most deltas are a piece of text: written without the encoder's dispatch.
             for piece in self.chunks or text.deltas(self.text):

@@ -475,6 +475,20 @@ def test_a_tool_call_loop_scripted_end_to_end(fake: SGPFake, make: Any) -> None:
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
 
 
+def test_a_streamed_tool_call_has_no_text_as_the_whole_answer_has_none(fake: SGPFake) -> None:
+    # openai's stream helper joins the deltas: content null, not "", as in the whole answer
+    # (and as OpenAI streams a tool call).
+    fake.respond(model=MODEL, tool_calls=[{"name": "get_weather", "arguments": {"city": "Oslo"}}])
+    client = plain(fake)
+    whole = chat(client, tools=TOOLS).choices[0].message
+    with client.chat.completions.stream(model=MODEL, messages=HELLO, tools=TOOLS) as events:
+        streamed = events.get_final_completion().choices[0].message
+    assert (whole.content, streamed.content) == (None, None)
+    assert streamed.tool_calls[0].function.arguments == whole.tool_calls[0].function.arguments
+    first = next(iter(chat(v5(fake), tools=TOOLS, stream=True))).choices[0].delta
+    assert (first.role, first.content) == ("assistant", None)
+
+
 def test_scripted_texts_and_prompt_matchers(fake: SGPFake) -> None:
     fake.respond(model=MODEL, prompt="joke", texts=["One.", "Two."])
     client = v5(fake)
