@@ -470,7 +470,7 @@ def forced(scripted: Scripted | None, tools: Any, tool_choice: Any) -> Forced | 
     ``tools``, a named choice (chat's ``{"type": "function", "function": {"name": ...}}``, the
     Responses API's ``{"type": "function", "name": ...}``) that function. ``None`` when a
     script answers or the model may answer in words (``auto``, ``none``, no function tool)."""
-    if scripted is not None:
+    if scripted is not None or tool_choice is None:  # nearly every call: nothing to build
         return None
     functions = [f for f in map(_function, tools or ()) if f is not None]
     if tool_choice == "required":
