@@ -319,25 +319,26 @@ def _script(
     return scripted
 
 
-def _ended(events: Iterator[bytes]) -> Iterator[bytes]:
-    """``events``, then the end marker. ``events`` have all been sent before it: a client that
-    stops reading at the marker (``openai`` closes the stream there) has the whole answer, so a
-    scripted response's step is not given back (see :func:`_refunding`).
+def _ended(events: Iterator[bytes], end: Callable[[], bytes] | None = None) -> Iterator[bytes]:
+    """``events``, then the end marker (``end()``, else ``[DONE]``). ``events`` have all been
+    sent before it: a client that stops reading at the marker (``openai`` closes the stream
+    there) has the whole answer, so a scripted response's step is not given back (see
+    :func:`_refunding`).
 
     Closing it closes ``events``, even before the first was read (a client that closes the
     stream unread): the generator is started here, parked before the first event, because a
     generator closed before it started never runs its ``finally``, and the step would stay
     taken. (A generator, not a class: its ``yield from`` passes each event on at C speed.)"""
-    ending = _ending(events)
+    ending = _ending(events, end)
     next(ending)
     return ending
 
 
-def _ending(events: Iterator[bytes]) -> Iterator[bytes]:
+def _ending(events: Iterator[bytes], end: Callable[[], bytes] | None) -> Iterator[bytes]:
     try:
         yield b""  # taken by _ended: parks the generator inside the try
         yield from events
-        yield _DONE
+        yield _DONE if end is None else end()
     finally:
         close = getattr(events, "close", None)
         if close is not None:

@@ -37,7 +37,7 @@ What the fake decides:
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, Union
 
 from pydantic import ConfigDict, Field
 
@@ -53,6 +53,7 @@ from .handlers import (
     _account,
     _Conversation,
     _created,
+    _ended,
     _hash,
     _record_usage,
     _refunding,
@@ -333,30 +334,46 @@ def responses(call: Call) -> Reply:
         if chunks and content != "".join(chunks):
             chunks = None
         if _wants_events(call, request):
-            reply: Reply = stream(_refunding(call, scripted, _events(body, chunks)))
+            event = _numbered()
+            # The last event (response.completed) ends the stream as chat's [DONE] does: a
+            # client that stops reading there has the whole answer, and keeps its step.
+            leading = _refunding(call, scripted, _events(event, body, chunks))
+            reply: Reply = stream(_ended(leading, lambda: _last_event(event, body)))
         else:
             reply = ok(json_bytes(body))
         _record_usage(call, account, model, conversation.tokens, output_tokens)
     return reply
 
 
-def _events(body: Mapping[str, Any], chunks: Sequence[str] | None = None) -> Iterator[bytes]:
-    """The Responses event stream of the answer ``body``: the item events, then
-    ``response.completed`` (or ``response.incomplete``); each event named by its type.
-    ``chunks``: the message's text deltas, as a script gives them."""
+def _numbered() -> Callable[..., bytes]:
+    """What writes the events of one stream: each named by its type, with the next
+    ``sequence_number``."""
     sequence = iter(range(1 << 62))
 
     def event(kind: str, **fields: Any) -> bytes:
         return sse_event({"type": kind, "sequence_number": next(sequence), **fields}, kind)
 
+    return event
+
+
+def _events(
+    event: Callable[..., bytes], body: Mapping[str, Any], chunks: Sequence[str] | None = None
+) -> Iterator[bytes]:
+    """The Responses event stream of the answer ``body`` but its last event
+    (:func:`_last_event`): ``response.created``, ``response.in_progress``, the item events.
+    ``chunks``: the message's text deltas, as a script gives them."""
     started = {**body, "status": "in_progress", "output": [], "usage": None,
                "incomplete_details": None}  # fmt: skip
     yield event("response.created", response=started)
     yield event("response.in_progress", response=started)
     for index, item in enumerate(body["output"]):
         yield from _item_events(event, index, item, chunks)
+
+
+def _last_event(event: Callable[..., bytes], body: Mapping[str, Any]) -> bytes:
+    """``response.completed`` (or ``response.incomplete``), with the whole answer."""
     final = "response.incomplete" if body["status"] == "incomplete" else "response.completed"
-    yield event(final, response=body)
+    return event(final, response=body)
 
 
 def _item_events(

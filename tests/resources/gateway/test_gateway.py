@@ -518,6 +518,24 @@ def test_scripted_texts_advance_on_whole_streams(fake: SGPFake, sdk: bool) -> No
     assert [rule["hits"] for rule in fake.responses.rules()] == [3]
 
 
+def test_scripted_texts_advance_on_responses_streams_read_to_their_last_event(
+    fake: SGPFake,
+) -> None:
+    # A Responses stream ends with response.completed (no [DONE]): a client that stops there
+    # and closes the stream has the whole answer, so the rule's step is spent.
+    fake.respond(model=MODEL, texts=["One.", "Two.", "Three."])
+    client = plain(fake)
+    texts = []
+    for _ in range(3):
+        with client.responses.create(model=MODEL, input="Tell a joke", stream=True) as events:
+            for event in events:
+                if event.type == "response.completed":
+                    texts.append(event.response.output_text)
+                    break
+    assert texts == ["One.", "Two.", "Three."]
+    assert [rule["hits"] for rule in fake.responses.rules()] == [3]
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [
