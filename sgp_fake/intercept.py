@@ -40,7 +40,16 @@ import importlib.util
 import os
 import threading
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Iterator, NoReturn
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncIterator,
+    Callable,
+    ContextManager,
+    Iterable,
+    Iterator,
+    NoReturn,
+)
 
 import httpx
 
@@ -423,6 +432,32 @@ class Interceptor:
 # errors turned back. httpx2 is optional, so it is imported at run time and typed ``Any``.
 
 
+class _MappedBody:
+    """The fake's response body (sync or async, as the transport that made it) as another
+    client's stream reads it: chunk by chunk, so a streamed answer stays streamed, a cut
+    mid-stream raised as that client's error (``errors``), and closing it closes the fake's
+    stream (the app stops there)."""
+
+    def __init__(self, stream: Any, errors: Callable[[], ContextManager[None]]) -> None:
+        self._stream = stream
+        self._errors = errors
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self._errors():
+            yield from self._stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with self._errors():
+            async for chunk in self._stream:
+                yield chunk
+
+    def close(self) -> None:
+        self._stream.close()
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
 def _interceptor_for(url: httpx.URL) -> Interceptor | None:
     """The innermost active interceptor that intercepts ``url``."""
     for interceptor in reversed(_ACTIVE):
@@ -467,35 +502,14 @@ def _httpx2_patches() -> list[tuple[type, str, Any]]:
     except ImportError:
         return []
 
-    class Body(httpx2.SyncByteStream, httpx2.AsyncByteStream):  # type: ignore[misc]
-        """The fake's response body (sync or async, as the transport that made it) as httpx2
-        reads it: chunk by chunk, so a streamed answer stays streamed, and a cut mid-stream
-        raises httpx2's error; closing it closes the fake's stream (the app stops there)."""
-
-        def __init__(self, stream: Any, request: Any) -> None:
-            self._stream = stream
-            self._request = request
-
-        def __iter__(self) -> Iterator[bytes]:
-            with _as_httpx2_errors(httpx2, self._request):
-                yield from self._stream
-
-        async def __aiter__(self) -> AsyncIterator[bytes]:
-            with _as_httpx2_errors(httpx2, self._request):
-                async for chunk in self._stream:
-                    yield chunk
-
-        def close(self) -> None:
-            self._stream.close()
-
-        async def aclose(self) -> None:
-            await self._stream.aclose()
+    class Body(_MappedBody, httpx2.SyncByteStream, httpx2.AsyncByteStream):  # type: ignore[misc]
+        """:class:`_MappedBody` as an httpx2 response's stream."""
 
     def httpx2_response(response: httpx.Response, request: Any) -> Any:
         return httpx2.Response(
             response.status_code,
             headers=response.headers.raw,
-            stream=Body(response.stream, request),
+            stream=Body(response.stream, lambda: _as_httpx2_errors(httpx2, request)),
             extensions=dict(response.extensions),
         )
 
@@ -565,28 +579,6 @@ def _as_core_errors(core: Any) -> Iterator[None]:
 
 
 def _core_pool_patches(core: Any) -> list[tuple[type, str, Any]]:
-    class Body:
-        """The fake's response body as a pool's response stream: chunk by chunk (a streamed
-        answer stays streamed), errors as ``core``'s, closing it closes the fake's stream."""
-
-        def __init__(self, stream: Any) -> None:
-            self._stream = stream
-
-        def __iter__(self) -> Iterator[bytes]:
-            with _as_core_errors(core):
-                yield from self._stream
-
-        async def __aiter__(self) -> AsyncIterator[bytes]:
-            with _as_core_errors(core):
-                async for chunk in self._stream:
-                    yield chunk
-
-        def close(self) -> None:
-            self._stream.close()
-
-        async def aclose(self) -> None:
-            await self._stream.aclose()
-
     def converted(request: Any, url: httpx.URL, body: bytes) -> httpx.Request:
         method = request.method
         result = httpx.Request(
@@ -603,7 +595,7 @@ def _core_pool_patches(core: Any) -> list[tuple[type, str, Any]]:
         return core.Response(
             response.status_code,
             headers=response.headers.raw,
-            content=Body(response.stream),
+            content=_MappedBody(response.stream, lambda: _as_core_errors(core)),
             extensions=dict(response.extensions),
         )
 
