@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from json.encoder import encode_basestring
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -70,6 +71,16 @@ _FIRST_DELTA = json_bytes({"role": "assistant", "content": ""})
 _FIRST_DELTA_NO_TEXT = json_bytes({"role": "assistant", "content": None})
 """The first delta of an answer without text (tool calls only): ``content`` null, as the whole
 answer's message has it and OpenAI streams it."""
+# A surrogate reaches a request's strings only as a JSON escape (UTF-8 text cannot hold one).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _may_hold_surrogate(raw: bytes) -> bool:
+    """Whether the request body ``raw`` may hold a lone surrogate, which an answer echoing it
+    could not carry: a UTF-8 body only as a JSON escape; a UTF-16 or UTF-32 body (json reads
+    those too, and their escapes have NULs between the characters) in any case. JSON text in
+    UTF-8 holds no NUL; in UTF-16 or UTF-32 its first four bytes hold one."""
+    return b"\x00" in raw[:4] or _SURROGATE_ESCAPE.search(raw) is not None
 
 
 # -- who and which account ------------------------------------------------------------------------

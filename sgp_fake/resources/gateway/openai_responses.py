@@ -36,7 +36,6 @@ What the fake decides:
 
 from __future__ import annotations
 
-import re
 from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, Union
 
 from pydantic import ConfigDict, Field
@@ -55,6 +54,7 @@ from .handlers import (
     _created,
     _ended,
     _hash,
+    _may_hold_surrogate,
     _record_usage,
     _refunding,
     _script,
@@ -63,10 +63,6 @@ from .handlers import (
     json_body,
 )
 from .handlers import about as _gateway_about
-
-# A surrogate reaches a request's strings only as a JSON escape (UTF-8 text cannot hold one):
-# a body without such an escape has no lone surrogate to refuse.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 __all__ = ["OpenAIResponse", "ResponseRequest", "about", "responses"]
 
@@ -258,7 +254,7 @@ def responses(call: Call) -> Reply:
             "tools": [t for t in request.tools or () if isinstance(t, Mapping) and "type" in t],
             "metadata": dict(request.metadata or {}),
         }
-        if _SURROGATE_ESCAPE.search(call.raw_body) is not None:  # else none can be echoed
+        if _may_hold_surrogate(call.raw_body):  # else none can be echoed
             try:
                 json_bytes(echoed)
             except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed

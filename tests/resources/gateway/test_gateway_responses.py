@@ -236,6 +236,25 @@ def test_a_lone_surrogate_the_answer_would_echo_is_a_400_streamed_or_not(
     assert plain(fake).responses.create(model=MODEL, input="Hi").output_text == "first"
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32-be"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_lone_surrogate_in_a_utf16_or_utf32_body_is_a_400_too(
+    fake: SGPFake, encoding: str, stream: bool
+) -> None:
+    # json reads UTF-16 and UTF-32 bodies too; their escapes have NULs between the characters.
+    fake.respond(model=MODEL, texts=["first", "second"])
+    body = '{"model": "openai/gpt-4o-mini", "input": "Hi", "instructions": "\\uD800", "stream": %s}'
+    content = (body % ("true" if stream else "false")).encode(encoding)
+    headers = {"content-type": "application/json", "x-selected-account-id": ACCOUNT}
+    with fake.client(headers=headers) as client:
+        refused = client.post("/v5/responses", content=content)
+        assert refused.status_code == 400
+        assert refused.json()["detail"] == "There was an error parsing the body"
+        plain_body = content.decode(encoding).replace("\\uD800", "Be brief.").encode(encoding)
+        assert client.post("/v5/responses", content=plain_body).status_code == 200
+    assert plain(fake).responses.create(model=MODEL, input="Hi").output_text == "second"
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_in_contract_mode_a_model_the_answer_would_echo_is_a_400(stream: bool) -> None:
     fake = SGPFake(settings=FakeSettings(contract=True))  # any model name is served
