@@ -559,6 +559,11 @@ def chat_completions(call: Call) -> Reply:
             if request.stream:
                 include = bool((request.stream_options or {}).get("include_usage"))
                 events = _chat_events(head, choices, usage if include else None)
+                if _may_hold_surrogate(call.raw_body):
+                    # Written out here, where one the answer would echo is refused (a forced
+                    # call's arguments from the tool's parameters, the model in contract mode),
+                    # rather than cutting the stream.
+                    events = iter(list(events))
                 reply: Reply = stream(_ended(_refunding(call, scripted, events)), ready=True)
             else:
                 reply = ok(_completion_json(completion_id, created, request.model, choices, usage))

@@ -475,6 +475,43 @@ def test_a_tool_call_loop_scripted_end_to_end(fake: SGPFake, make: Any) -> None:
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_forced_call_that_would_echo_a_lone_surrogate_is_a_400_streamed_or_not(
+    fake: SGPFake, stream: bool
+) -> None:
+    # The tool's parameters allow one value only, a lone surrogate UTF-8 cannot carry: the
+    # arguments would hold it. Streamed, the answer is refused too, not cut mid-stream.
+    body = (
+        b'{"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "x"}], '
+        b'"tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": '
+        b'"object", "properties": {"k": {"enum": ["\\ud800"]}}, "required": ["k"]}}}], '
+        b'"tool_choice": "required", "stream": %s}' % (b"true" if stream else b"false")
+    )
+    headers = {"content-type": "application/json", "x-selected-account-id": ACCOUNT}
+    with fake.client(headers=headers) as client:
+        refused = client.post("/v5/chat/completions", content=body)
+        assert (refused.status_code, refused.json()["detail"]) == (
+            400,
+            "There was an error parsing the body",
+        )
+        answered = client.post("/v5/chat/completions", content=body.replace(b"\\ud800", b"a"))
+        assert answered.status_code == 200
+    assert len(fake.tables["gateway_usage"]) == 1
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_in_contract_mode_a_model_a_chat_answer_would_echo_is_a_400_streamed_or_not(
+    stream: bool,
+) -> None:
+    fake = SGPFake(settings=FakeSettings(contract=True))  # any model name is served
+    body = b'{"model": "m\\ud800", "messages": [{"role": "user", "content": "Hi"}], '
+    body += b'"stream": %s}' % (b"true" if stream else b"false")
+    headers = {"content-type": "application/json", "x-selected-account-id": ACCOUNT}
+    with fake.client(headers=headers) as client:
+        assert client.post("/v5/chat/completions", content=body).status_code == 400
+    assert len(fake.tables["gateway_usage"]) == 0
+
+
 def test_a_streamed_tool_call_has_no_text_as_the_whole_answer_has_none(fake: SGPFake) -> None:
     # openai's stream helper joins the deltas: content null, not "", as in the whole answer
     # (and as OpenAI streams a tool call).
