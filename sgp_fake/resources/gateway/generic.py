@@ -27,7 +27,7 @@ from ...core.lazy_model import LazyModel
 from ...errors import BodyParseError
 from ..inference import text
 from . import catalog
-from .handlers import _account, _Conversation, _record_usage, _script, json_body
+from .handlers import _account, _Conversation, _give_back, _record_usage, _script, json_body
 from .handlers import about as _gateway_about
 from .schemas import _MODEL_SCHEMA
 
@@ -124,6 +124,7 @@ def inference(call: Call) -> Reply:
         try:
             reply = ok(json_bytes(body))
         except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
+            _give_back(call, scripted)  # the 400 answers nothing the script said
             raise BodyParseError() from exc
         _record_usage(call, account, model, conversation.tokens, completion_tokens)
     return reply

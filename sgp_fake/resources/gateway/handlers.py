@@ -356,6 +356,24 @@ def _ending(events: Iterator[bytes], end: Callable[[], bytes] | None) -> Iterato
             close()
 
 
+def _written_if_echoing(call: Call, events: Iterator[bytes]) -> Iterator[bytes]:
+    """A stream's ``events``, written out at once when the body may hold a lone surrogate the
+    answer would echo (a forced call's arguments from the tool's parameters, the model in
+    contract mode), so that it is refused with the 400 of an unstreamed answer rather than
+    cutting the stream; else as they are, produced as they are read."""
+    return iter(list(events)) if _may_hold_surrogate(call.raw_body) else events
+
+
+def _give_back(call: Call, *taken: Scripted | None) -> None:
+    """Give the scripted responses' steps back: the call is refused after the script took
+    them."""
+    table = call.backend.tables.get(RESPONSES)
+    if isinstance(table, ResponseTable):
+        for scripted in taken:
+            if scripted is not None:
+                table.refund(scripted.id, scripted.step)
+
+
 def _refunding(call: Call, scripted: Scripted | None, events: Iterator[bytes]) -> Iterator[bytes]:
     """``events``, giving the scripted response's step back if the stream never ends (see
     :class:`~sgp_fake.resources.responses.table.Refunding`)."""
@@ -559,15 +577,12 @@ def chat_completions(call: Call) -> Reply:
             if request.stream:
                 include = bool((request.stream_options or {}).get("include_usage"))
                 events = _chat_events(head, choices, usage if include else None)
-                if _may_hold_surrogate(call.raw_body):
-                    # Written out here, where one the answer would echo is refused (a forced
-                    # call's arguments from the tool's parameters, the model in contract mode),
-                    # rather than cutting the stream.
-                    events = iter(list(events))
+                events = _written_if_echoing(call, events)
                 reply: Reply = stream(_ended(_refunding(call, scripted, events)), ready=True)
             else:
                 reply = ok(_completion_json(completion_id, created, request.model, choices, usage))
         except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
+            _give_back(call, scripted)  # the 400 answers nothing the script said
             raise BodyParseError() from exc
         _record_usage(call, account, model, conversation.tokens, completion_tokens)
     return reply
@@ -702,6 +717,7 @@ def completions(call: Call) -> Reply:
             if request.stream:
                 include = bool((request.stream_options or {}).get("include_usage"))
                 events = _completion_events(head, choices, usage if include else None, exact)
+                events = _written_if_echoing(call, events)
                 for scripted in taken:
                     events = _refunding(call, scripted, events)
                 reply: Reply = stream(_ended(events), ready=True)
@@ -715,7 +731,8 @@ def completions(call: Call) -> Reply:
                     "usage": usage,
                 }
                 reply = ok(json_bytes(body))
-        except UnicodeEncodeError as exc:
+        except UnicodeEncodeError as exc:  # a lone surrogate of the request, echoed
+            _give_back(call, *taken)  # the 400 answers nothing the script said
             raise BodyParseError() from exc
         _record_usage(call, account, model, prompt_tokens, completion_tokens)
     return reply

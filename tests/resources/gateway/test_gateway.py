@@ -512,6 +512,46 @@ def test_in_contract_mode_a_model_a_chat_answer_would_echo_is_a_400_streamed_or_
     assert len(fake.tables["gateway_usage"]) == 0
 
 
+REFUSED_FOR_AN_ECHO = {
+    # route: (a body whose answer would echo a lone surrogate, a body it answers, the text)
+    "/v5/chat/completions": (
+        b'{"model": "m\\ud800", "messages": [{"role": "user", "content": "Hi"}]',
+        {"model": "m", "messages": [{"role": "user", "content": "Hi"}]},
+        lambda answer: answer["choices"][0]["message"]["content"],
+    ),
+    "/v5/completions": (
+        b'{"model": "m\\ud800", "prompt": "Hi"',
+        {"model": "m", "prompt": "Hi"},
+        lambda answer: answer["choices"][0]["text"],
+    ),
+    "/v5/inference": (
+        b'{"model": "m\\ud800", "args": {"prompt": "Hi"}',
+        {"model": "m", "args": {"prompt": "Hi"}},
+        lambda answer: answer["response"]["text"],
+    ),
+}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("route", sorted(REFUSED_FOR_AN_ECHO))
+def test_a_call_refused_for_what_it_would_echo_gives_its_scripted_step_back(
+    route: str, stream: bool
+) -> None:
+    # The 400 answers nothing the script said: the next call gets the script's first text.
+    if stream and route == "/v5/inference":
+        pytest.skip("/v5/inference does not stream")
+    refused, answered, text_of = REFUSED_FOR_AN_ECHO[route]
+    fake = SGPFake(settings=FakeSettings(contract=True))  # any model name is served
+    fake.respond(texts=["first", "second"])
+    body = refused + (b', "stream": true}' if stream else b"}")
+    headers = {"content-type": "application/json", "x-selected-account-id": ACCOUNT}
+    with fake.client(headers=headers) as client:
+        assert client.post(route, content=body).status_code == 400
+        answer = client.post(route, json=answered)
+    assert answer.status_code == 200
+    assert text_of(answer.json()) == "first"
+
+
 def test_a_streamed_tool_call_has_no_text_as_the_whole_answer_has_none(fake: SGPFake) -> None:
     # openai's stream helper joins the deltas: content null, not "", as in the whole answer
     # (and as OpenAI streams a tool call).
