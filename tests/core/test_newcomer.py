@@ -403,3 +403,17 @@ def test_thousands_of_scripted_responses_are_not_scanned() -> None:
     fake.respond(deployment="prod", text="gone")
     assert complete(client, deployment).json()["completions"][0][1] != ["gone"]
     assert fake.responses.examined == 0
+
+
+@pytest.mark.parametrize(
+    "rule", [{"text": "x\ud800"}, {"texts": ["ok", "\udfff"]}, {"prompt": "\ud800", "text": "ok"}]
+)
+def test_a_scripted_response_with_a_lone_surrogate_is_refused_saying_so(
+    rule: dict[str, Any],
+) -> None:
+    # No answer could carry the string (UTF-8 has no encoding for it): a ValueError that says
+    # why, as the admin API's 400 does, not pydantic's serialization error.
+    fake = SGPFake()
+    with pytest.raises(ValueError, match="lone surrogate"):
+        fake.respond(**rule)
+    assert fake.responses.rules() == []

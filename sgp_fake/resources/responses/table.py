@@ -27,6 +27,7 @@ import json
 from typing import Any, Iterator, Literal, NamedTuple
 
 from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
 
 from ...core.facts import Facts, facts_match
 from ...core.table import Event, Record, Table
@@ -156,13 +157,20 @@ class ResponseTable(Table[Record]):
         """Add a rule (a :class:`ResponseSpec`, or its fields); return it as stored.
 
         ``pydantic.ValidationError`` (a ``ValueError``) for a rule that is not one: no content,
-        an unknown field, a regular expression that does not compile.
+        an unknown field, a regular expression that does not compile; ``ValueError`` for a
+        string holding a lone surrogate (no answer could carry it).
         """
         if spec is None:
             spec = ResponseSpec.model_validate(fields)
         elif fields:
             raise TypeError("give a ResponseSpec or its fields, not both")
-        return self.add_record(spec).as_dict()
+        try:
+            return self.add_record(spec).as_dict()
+        except PydanticSerializationError as exc:
+            raise ValueError(
+                "a scripted response's strings cannot hold a lone surrogate (\\ud800 to "
+                "\\udfff): UTF-8 cannot encode one, so no answer could carry it"
+            ) from exc
 
     def add_record(self, spec: ResponseSpec) -> Record:
         """Store the rule ``spec`` under a new id (``response_N``, N above every number this
