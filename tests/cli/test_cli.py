@@ -30,6 +30,7 @@ from sgp_fake.cli.process import (
 )
 from sgp_fake.settings import DEFAULT_IDENTITY, Identity, load_api_keys, parse_api_key
 from tests.support.bodies import minimal_body
+from tests.support.ipv6 import needs_ipv6
 
 TIMEOUT = 30.0
 SGP_FAKE = shutil.which("sgp-fake", path=str(Path(sys.executable).parent))
@@ -642,18 +643,6 @@ def test_only_a_server_with_the_admin_api_keeps_a_journal(flags: list[str], keep
         assert (fake.coverage is not None) is keeps
     finally:
         fake.close()
-
-
-def _ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-            sock.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-needs_ipv6 = pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback")
 
 
 def _both_loopbacks(monkeypatch: pytest.MonkeyPatch) -> None:

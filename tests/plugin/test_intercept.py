@@ -19,6 +19,7 @@ import pytest
 from sgp_fake import DEFAULT_BASE_URL, LiveServer, SGPFake
 from sgp_fake.intercept import BASE_URL_ENV, Interceptor, UnhandledRequest
 from tests.support.bodies import minimal_body
+from tests.support.ipv6 import needs_ipv6
 from tests.support.network_guard import Leak, NetworkGuard
 
 HEADERS = {"x-api-key": "k"}
@@ -529,16 +530,7 @@ def test_the_sdks_aiohttp_clients_reach_the_fake(no_network: NetworkGuard) -> No
     assert [entry.path for entry in fake.journal] == [LIST, LIST, "/v5/chat/completions"]
 
 
-def _ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback")
+@needs_ipv6
 def test_a_request_to_an_ipv6_host_goes_through_while_intercepting() -> None:
     # The connection pools are patched too: a request that reaches one (any host the
     # transports leave alone) must keep its host as sent, brackets and all.

@@ -6,7 +6,6 @@ alone. The network is guarded: a name to resolve or a non-loopback address fails
 from __future__ import annotations
 
 import asyncio
-import socket
 import sys
 import time
 from typing import Any, Iterator
@@ -17,6 +16,7 @@ import pytest
 
 from sgp_fake import DEFAULT_BASE_URL, LiveServer, SGPFake
 from sgp_fake.intercept import BASE_URL_ENV, Interceptor, UnhandledRequest
+from tests.support.ipv6 import needs_ipv6
 from tests.support.network_guard import NetworkGuard
 
 httpx2 = pytest.importorskip("httpx2")
@@ -296,16 +296,7 @@ def test_requests_below_an_httpx2_transport_put_back_still_reach_the_fake(
     assert [entry.path for entry in fake.journal] == [CHAT, CHAT, CHAT]
 
 
-def _ipv6_loopback() -> bool:
-    try:
-        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
-            probe.bind(("::1", 0))
-    except OSError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback")
+@needs_ipv6
 def test_an_ipv6_host_goes_out_untouched() -> None:
     # httpcore2's pool is patched too: a request that reaches it keeps its host as sent.
     fake, other = SGPFake(), SGPFake()

@@ -613,16 +613,17 @@ def test_scripted_texts_advance_on_responses_streams_read_to_their_last_event(
     assert [rule["hits"] for rule in fake.responses.rules()] == [3]
 
 
-@pytest.mark.parametrize(
-    ("path", "body"),
-    [
-        ("/v5/chat/completions", {"model": MODEL, "messages": HELLO}),
-        ("/v5/completions", {"model": MODEL, "prompt": "Hello"}),
-        ("/v5/responses", {"model": MODEL, "input": "Hello"}),
-        ("/v4/chat-completions", {"model": "gpt-4o-mini", "messages": HELLO}),
-        ("/v4/completions", {"model": "gpt-4o-mini", "prompt": "Hello"}),
-    ],
-)
+# Every streamed route a scripted response answers: its path and a body asking "Hello".
+STREAMED_ROUTES = [
+    ("/v5/chat/completions", {"model": MODEL, "messages": HELLO}),
+    ("/v5/completions", {"model": MODEL, "prompt": "Hello"}),
+    ("/v5/responses", {"model": MODEL, "input": "Hello"}),
+    ("/v4/chat-completions", {"model": "gpt-4o-mini", "messages": HELLO}),
+    ("/v4/completions", {"model": "gpt-4o-mini", "prompt": "Hello"}),
+]
+
+
+@pytest.mark.parametrize(("path", "body"), STREAMED_ROUTES)
 def test_a_stream_cut_gives_the_scripted_step_back_on_every_route(
     fake: SGPFake, path: str, body: dict[str, Any]
 ) -> None:
@@ -638,16 +639,7 @@ def test_a_stream_cut_gives_the_scripted_step_back_on_every_route(
     assert [rule["hits"] for rule in fake.responses.rules()] == [1]
 
 
-@pytest.mark.parametrize(
-    ("path", "body"),
-    [
-        ("/v5/chat/completions", {"model": MODEL, "messages": HELLO}),
-        ("/v5/completions", {"model": MODEL, "prompt": "Hello"}),
-        ("/v5/responses", {"model": MODEL, "input": "Hello"}),
-        ("/v4/chat-completions", {"model": "gpt-4o-mini", "messages": HELLO}),
-        ("/v4/completions", {"model": "gpt-4o-mini", "prompt": "Hello"}),
-    ],
-)
+@pytest.mark.parametrize(("path", "body"), STREAMED_ROUTES)
 def test_a_stream_closed_unread_gives_the_scripted_step_back(
     fake: SGPFake, path: str, body: dict[str, Any]
 ) -> None:
